@@ -1,0 +1,10 @@
+//! The ngoso domain: pure types and rules, no I/O.
+
+pub mod auth;
+pub mod error;
+pub mod import;
+pub mod text;
+pub mod unit;
+pub mod user;
+
+pub use error::Invalid;

@@ -1,0 +1,26 @@
+use ngoso_core::Invalid;
+
+/// Why a store call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record asked for does not exist (or is outside what the caller may see).
+    #[error("not found")]
+    NotFound,
+    /// The input breaks a rule of the domain or a constraint (a duplicate code, a cycle).
+    #[error("{0}")]
+    Invalid(#[from] Invalid),
+    /// The database could not be reached or opened.
+    #[error("{0}")]
+    Connect(String),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    /// Whether this error is a unique-constraint violation.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Db(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}

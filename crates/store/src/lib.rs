@@ -1,0 +1,199 @@
+//! Persistence for ngoso on SQLite (the embedded default) or PostgreSQL.
+//!
+//! The backend is chosen at run time from the database URL. Queries are written once in
+//! portable SQL and run on either backend through [`on_db!`] and [`on_tx!`]; only the
+//! migrations (under `migrations/{sqlite,postgres}`, same names) and a few small functions
+//! in [`backend`] differ.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Postgres, Sqlite, Transaction};
+
+pub mod audit;
+pub mod backend;
+mod error;
+pub mod secrets;
+pub mod sessions;
+pub mod settings;
+pub mod testing;
+pub mod tokens;
+pub mod units;
+pub mod users;
+
+pub use error::StoreError;
+
+/// Result of a store call.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A connection pool on one of the two backends.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Pg(PgPool),
+}
+
+/// An open write transaction on one of the two backends.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Pg(Transaction<'static, Postgres>),
+}
+
+/// Runs the same expression on the pool of either backend: `on_db!(db, p => query.fetch_all(p).await)`.
+#[macro_export]
+macro_rules! on_db {
+    ($db:expr, $p:ident => $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite($p) => $body,
+            $crate::Db::Pg($p) => $body,
+        }
+    };
+}
+
+/// Runs the same expression on the connection of either backend's transaction:
+/// `on_tx!(tx, c => query.execute(c).await.map(|r| r.rows_affected()))`.
+#[macro_export]
+macro_rules! on_tx {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match $tx {
+            $crate::Tx::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::Tx::Pg(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+/// Which database a [`Db`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Pool sizes and timeouts.
+#[derive(Clone, Debug)]
+pub struct PoolConfig {
+    pub max_connections: u32,
+    pub busy_timeout: Duration,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        Self { max_connections: 8, busy_timeout: Duration::from_secs(10), acquire_timeout: Duration::from_secs(10) }
+    }
+}
+
+impl Db {
+    /// Connects to `url`: `sqlite://PATH` (the file is created if missing) or `postgres://…`.
+    pub async fn connect(url: &str, cfg: &PoolConfig) -> Result<Db> {
+        if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = rest.trim_start_matches("//");
+            if path.is_empty() {
+                return Err(StoreError::Connect(format!("no file name in the database URL {url:?}")));
+            }
+            let opts = SqliteConnectOptions::new()
+                .filename(Path::new(path.split('?').next().unwrap_or(path)))
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(cfg.busy_timeout);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(cfg.max_connections)
+                .acquire_timeout(cfg.acquire_timeout)
+                .connect_with(opts)
+                .await
+                .map_err(|e| StoreError::Connect(format!("cannot open the SQLite database {path:?}: {e}")))?;
+            Ok(Db::Sqlite(pool))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url)
+                .map_err(|e| StoreError::Connect(format!("bad PostgreSQL URL: {e}")))?;
+            Self::connect_pg(opts, cfg).await
+        } else {
+            let scheme = url.split(':').next().unwrap_or(url);
+            Err(StoreError::Connect(format!(
+                "unknown database URL scheme {scheme:?}: use sqlite://PATH or postgres://USER@HOST/DB"
+            )))
+        }
+    }
+
+    /// Connects to PostgreSQL with ready-made options.
+    pub async fn connect_pg(opts: PgConnectOptions, cfg: &PoolConfig) -> Result<Db> {
+        let pool = PgPoolOptions::new()
+            .max_connections(cfg.max_connections)
+            .acquire_timeout(cfg.acquire_timeout)
+            .connect_with(opts)
+            .await
+            .map_err(|e| StoreError::Connect(format!("cannot connect to PostgreSQL: {e}")))?;
+        Ok(Db::Pg(pool))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Pg(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies the embedded migrations of this backend.
+    pub async fn migrate(&self) -> Result<()> {
+        match self {
+            Db::Sqlite(p) => sqlx::migrate!("migrations/sqlite").run(p).await?,
+            Db::Pg(p) => sqlx::migrate!("migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Opens a write transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so read-then-write transactions never fail with "database is
+    /// locked" half-way; they wait for the busy timeout instead.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Pg(p) => Tx::Pg(p.begin().await?),
+        })
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        on_db!(self, p => sqlx::query("SELECT 1").execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        on_db!(self, p => p.close().await)
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Pg(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// The current time in Unix seconds.
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}

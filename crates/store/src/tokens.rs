@@ -1,0 +1,79 @@
+//! API tokens: issued for a user name and password, stored hashed, expiring, revocable.
+
+use serde::Serialize;
+
+use crate::secrets::{hash_token, new_token};
+use crate::users::{Principal, PrincipalRow};
+use crate::{Db, Result, StoreError, now, on_db};
+
+/// A token as listed (never the secret itself).
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct ApiToken {
+    pub id: i64,
+    pub name: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+}
+
+/// A freshly issued token: the secret is shown once.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub id: i64,
+    pub token: String,
+    pub expires_at: i64,
+}
+
+/// Prefix of every API token, so that a leaked one is easy to recognise.
+pub const PREFIX: &str = "ngoso_";
+
+pub async fn issue(db: &Db, user_id: i64, name: &str, ttl_secs: i64) -> Result<IssuedToken> {
+    let token = format!("{PREFIX}{}", new_token());
+    let t = now();
+    let expires_at = t + ttl_secs;
+    let sql = "INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id";
+    let id: i64 = on_db!(db, p => sqlx::query_scalar(sql)
+        .bind(user_id).bind(name).bind(hash_token(&token)).bind(t).bind(expires_at).fetch_one(p).await)?;
+    Ok(IssuedToken { id, token, expires_at })
+}
+
+/// The principal of a live, unrevoked token of an enabled user.
+pub async fn principal(db: &Db, token: &str) -> Result<Option<Principal>> {
+    let t = now();
+    let hash = hash_token(token.trim());
+    let sql = "SELECT us.id, us.username, us.display_name, us.role, us.unit_id, un.path, us.disabled, us.password_hash \
+               FROM api_tokens tk JOIN users us ON us.id = tk.user_id LEFT JOIN units un ON un.id = us.unit_id \
+               WHERE tk.token_hash = $1 AND tk.expires_at > $2 AND tk.revoked_at IS NULL";
+    let row: Option<PrincipalRow> = on_db!(db, p => sqlx::query_as(sql).bind(&hash).bind(t).fetch_optional(p).await)?;
+    let Some(row) = row else { return Ok(None) };
+    on_db!(db, p => sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2 AND (last_used_at IS NULL OR last_used_at < $3)")
+        .bind(t).bind(&hash).bind(t - 60).execute(p).await.map(|r| r.rows_affected()))?;
+    if row.disabled {
+        return Ok(None);
+    }
+    Ok(row.into_principal())
+}
+
+/// A user's tokens, newest first.
+pub async fn list(db: &Db, user_id: i64) -> Result<Vec<ApiToken>> {
+    let sql = "SELECT id, name, created_at, expires_at, revoked_at, last_used_at FROM api_tokens WHERE user_id = $1 ORDER BY id DESC";
+    Ok(on_db!(db, p => sqlx::query_as::<_, ApiToken>(sql).bind(user_id).fetch_all(p).await)?)
+}
+
+/// Revokes one of a user's tokens.
+pub async fn revoke(db: &Db, user_id: i64, token_id: i64) -> Result<()> {
+    let sql = "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL";
+    let done = on_db!(db, p => sqlx::query(sql).bind(now()).bind(token_id).bind(user_id).execute(p).await.map(|r| r.rows_affected()))?;
+    if done == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Revokes the token presented with a request.
+pub async fn revoke_by_secret(db: &Db, token: &str) -> Result<()> {
+    let sql = "UPDATE api_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL";
+    on_db!(db, p => sqlx::query(sql).bind(now()).bind(hash_token(token.trim())).execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}

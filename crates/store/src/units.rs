@@ -1,0 +1,330 @@
+//! The administrative tree: units with a materialised path.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use ngoso_core::import::{ExistingUnit, PlannedParent, PlannedUnit};
+use ngoso_core::unit::{UnitCode, UnitKind, UnitName, UnitPath, Validity};
+use ngoso_core::{Invalid, text};
+use serde::Serialize;
+use sqlx::QueryBuilder;
+
+use crate::{Db, Result, StoreError, Tx, backend, now, on_db, on_tx};
+
+/// A unit as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct Unit {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub parent_id: Option<i64>,
+    pub path: String,
+    pub depth: i32,
+    pub valid_from: Option<NaiveDate>,
+    pub valid_to: Option<NaiveDate>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Unit {
+    pub fn unit_path(&self) -> UnitPath {
+        UnitPath::from_stored(self.path.clone())
+    }
+}
+
+/// A unit in a list, with the number of its children.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct UnitListItem {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub path: String,
+    pub child_count: i64,
+}
+
+/// A unit to create.
+#[derive(Debug, Clone)]
+pub struct NewUnit {
+    pub code: UnitCode,
+    pub name: UnitName,
+    pub kind: UnitKind,
+    pub parent_id: Option<i64>,
+    pub validity: Validity,
+}
+
+const COLUMNS: &str = "id, code, name, kind, parent_id, path, depth, valid_from, valid_to, created_at, updated_at";
+
+pub async fn get(db: &Db, id: i64) -> Result<Unit> {
+    let sql = "SELECT id, code, name, kind, parent_id, path, depth, valid_from, valid_to, created_at, updated_at \
+               FROM units WHERE id = $1";
+    on_db!(db, p => sqlx::query_as::<_, Unit>(sql).bind(id).fetch_optional(p).await)?.ok_or(StoreError::NotFound)
+}
+
+pub async fn by_code(db: &Db, code: &str) -> Result<Unit> {
+    let sql = "SELECT id, code, name, kind, parent_id, path, depth, valid_from, valid_to, created_at, updated_at \
+               FROM units WHERE code = $1";
+    on_db!(db, p => sqlx::query_as::<_, Unit>(sql).bind(code.trim()).fetch_optional(p).await)?
+        .ok_or(StoreError::NotFound)
+}
+
+async fn get_in(tx: &mut Tx, id: i64) -> Result<Unit> {
+    let sql = "SELECT id, code, name, kind, parent_id, path, depth, valid_from, valid_to, created_at, updated_at \
+               FROM units WHERE id = $1";
+    on_tx!(tx, c => sqlx::query_as::<_, Unit>(sql).bind(id).fetch_optional(c).await)?.ok_or(StoreError::NotFound)
+}
+
+/// The children of a unit (or the roots), in Vietnamese alphabetical order.
+pub async fn children(db: &Db, parent: Option<i64>) -> Result<Vec<UnitListItem>> {
+    let rows = match parent {
+        Some(id) => {
+            let sql = "SELECT u.id, u.code, u.name, u.kind, u.path, \
+                       (SELECT COUNT(*) FROM units c WHERE c.parent_id = u.id) AS child_count \
+                       FROM units u WHERE u.parent_id = $1 ORDER BY u.name_sort, u.id";
+            on_db!(db, p => sqlx::query_as::<_, UnitListItem>(sql).bind(id).fetch_all(p).await)?
+        }
+        None => {
+            let sql = "SELECT u.id, u.code, u.name, u.kind, u.path, \
+                       (SELECT COUNT(*) FROM units c WHERE c.parent_id = u.id) AS child_count \
+                       FROM units u WHERE u.parent_id IS NULL ORDER BY u.name_sort, u.id";
+            on_db!(db, p => sqlx::query_as::<_, UnitListItem>(sql).fetch_all(p).await)?
+        }
+    };
+    Ok(rows)
+}
+
+/// The ancestors of a unit, root first, the unit itself excluded.
+pub async fn ancestors(db: &Db, unit: &Unit) -> Result<Vec<Unit>> {
+    let ids: Vec<i64> = unit.unit_path().ids().into_iter().filter(|&i| i != unit.id).collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut rows: Vec<Unit> = on_db!(db, p => {
+        let mut qb = QueryBuilder::new(format!("SELECT {COLUMNS} FROM units WHERE id IN ("));
+        let mut sep = qb.separated(", ");
+        for id in &ids {
+            sep.push_bind(*id);
+        }
+        qb.push(")");
+        qb.build_query_as::<Unit>().fetch_all(p).await
+    })?;
+    rows.sort_by_key(|u| u.depth);
+    Ok(rows)
+}
+
+/// Number of units in the subtree under `path`, the unit itself included.
+pub async fn subtree_size(db: &Db, path: &UnitPath) -> Result<i64> {
+    let sql = "SELECT COUNT(*) FROM units WHERE path >= $1 AND path < $2";
+    let n: i64 = on_db!(db, p => sqlx::query_scalar(sql).bind(path.as_str()).bind(path.upper_bound()).fetch_one(p).await)?;
+    Ok(n)
+}
+
+/// Units whose folded name contains the folded query, or whose code is the query, inside
+/// `within` (or anywhere), in alphabetical order.
+pub async fn search(db: &Db, query: &str, within: Option<&UnitPath>, limit: i64) -> Result<Vec<UnitListItem>> {
+    let key = format!("%{}%", escape_like(&text::fold(query)));
+    let (lo, hi) = match within {
+        Some(p) => (p.as_str().to_owned(), p.upper_bound()),
+        None => ("/".to_owned(), "0".to_owned()),
+    };
+    let sql = "SELECT u.id, u.code, u.name, u.kind, u.path, \
+               (SELECT COUNT(*) FROM units c WHERE c.parent_id = u.id) AS child_count \
+               FROM units u WHERE (u.name_key LIKE $1 ESCAPE '\\' OR u.code = $2) AND u.path >= $3 AND u.path < $4 \
+               ORDER BY u.name_sort, u.id LIMIT $5";
+    let rows = on_db!(db, p => sqlx::query_as::<_, UnitListItem>(sql)
+        .bind(&key).bind(query.trim()).bind(&lo).bind(&hi).bind(limit).fetch_all(p).await)?;
+    Ok(rows)
+}
+
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// Creates a unit under `parent_id` (or as a root).
+pub async fn create(db: &Db, new: &NewUnit) -> Result<Unit> {
+    let mut tx = db.begin().await?;
+    let parent_path = match new.parent_id {
+        Some(pid) => Some(match get_in(&mut tx, pid).await {
+            Err(StoreError::NotFound) => {
+                return Err(Invalid::field("unit-parent-unknown", "parent").with_detail(pid.to_string()).into());
+            }
+            other => other?.unit_path(),
+        }),
+        None => None,
+    };
+    let id = backend::reserve_ids(&mut tx, "units", 1).await?[0];
+    let path = match &parent_path {
+        Some(pp) => pp.child(id),
+        None => UnitPath::root(id),
+    };
+    let t = now();
+    let sql = "INSERT INTO units (id, code, name, name_key, name_sort, kind, parent_id, path, depth, valid_from, valid_to, created_at, updated_at) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)";
+    let res = on_tx!(&mut tx, c => sqlx::query(sql)
+        .bind(id)
+        .bind(new.code.as_str())
+        .bind(new.name.as_str())
+        .bind(text::fold(new.name.as_str()))
+        .bind(text::sort_key(new.name.as_str()))
+        .bind(new.kind.as_str())
+        .bind(new.parent_id)
+        .bind(path.as_str())
+        .bind(path.depth() as i32)
+        .bind(new.validity.from)
+        .bind(new.validity.to)
+        .bind(t)
+        .execute(c).await.map(|r| r.rows_affected()));
+    if let Err(e) = res {
+        let e = StoreError::from(e);
+        if e.is_unique_violation() {
+            return Err(Invalid::field("unit-code-exists", "code").with_detail(new.code.as_str()).into());
+        }
+        return Err(e);
+    }
+    let unit = get_in(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(unit)
+}
+
+/// Renames a unit and changes its level name.
+pub async fn rename(db: &Db, id: i64, name: &UnitName, kind: &UnitKind) -> Result<Unit> {
+    let mut tx = db.begin().await?;
+    let sql = "UPDATE units SET name = $1, name_key = $2, name_sort = $3, kind = $4, updated_at = $5 WHERE id = $6";
+    let done = on_tx!(&mut tx, c => sqlx::query(sql)
+        .bind(name.as_str())
+        .bind(text::fold(name.as_str()))
+        .bind(text::sort_key(name.as_str()))
+        .bind(kind.as_str())
+        .bind(now())
+        .bind(id)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    if done == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let unit = get_in(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(unit)
+}
+
+/// Moves a unit, with its whole subtree, under a new parent (or to the top).
+pub async fn move_to(db: &Db, id: i64, new_parent: Option<i64>) -> Result<Unit> {
+    let mut tx = db.begin().await?;
+    let unit = get_in(&mut tx, id).await?;
+    let old = unit.unit_path();
+    let new_path = match new_parent {
+        Some(pid) => {
+            let parent = match get_in(&mut tx, pid).await {
+                Err(StoreError::NotFound) => {
+                    return Err(Invalid::field("unit-parent-unknown", "parent").with_detail(pid.to_string()).into());
+                }
+                other => other?,
+            };
+            let pp = parent.unit_path();
+            if old.contains(&pp) {
+                return Err(Invalid::field("unit-move-cycle", "parent").with_detail(parent.code).into());
+            }
+            pp.child(id)
+        }
+        None => UnitPath::root(id),
+    };
+    if new_path == old {
+        tx.commit().await?;
+        return Ok(unit);
+    }
+    let delta = new_path.depth() as i32 - old.depth() as i32;
+    let sql = "UPDATE units SET path = $1 || substr(path, $2), depth = depth + $3, updated_at = $4 \
+               WHERE path >= $5 AND path < $6";
+    on_tx!(&mut tx, c => sqlx::query(sql)
+        .bind(new_path.as_str())
+        .bind(old.as_str().len() as i32 + 1)
+        .bind(delta)
+        .bind(now())
+        .bind(old.as_str())
+        .bind(old.upper_bound())
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    on_tx!(&mut tx, c => sqlx::query("UPDATE units SET parent_id = $1 WHERE id = $2").bind(new_parent).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+    let unit = get_in(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(unit)
+}
+
+/// Every unit's code with its id and path, for planning an import.
+pub async fn existing_for_import(db: &Db) -> Result<HashMap<String, ExistingUnit>> {
+    let sql = "SELECT code, id, path FROM units";
+    let rows: Vec<(String, i64, String)> = on_db!(db, p => sqlx::query_as(sql).fetch_all(p).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(code, id, path)| (code, ExistingUnit { id, path: UnitPath::from_stored(path) }))
+        .collect())
+}
+
+/// Rows per INSERT statement in a bulk import (13 bound values each stays under both
+/// backends' limits on bound parameters).
+const IMPORT_CHUNK: usize = 1000;
+
+/// Writes a checked plan in one transaction: all of it, or nothing. `progress` is called
+/// with the number of units written so far.
+pub async fn import(db: &Db, plan: &[PlannedUnit], progress: &(dyn Fn(u64) + Sync)) -> Result<u64> {
+    let mut tx = db.begin().await?;
+    let ids = backend::reserve_ids(&mut tx, "units", plan.len()).await?;
+    let mut paths: Vec<UnitPath> = Vec::with_capacity(plan.len());
+    let mut parent_ids: Vec<Option<i64>> = Vec::with_capacity(plan.len());
+    for (i, u) in plan.iter().enumerate() {
+        let (path, parent) = match &u.parent {
+            PlannedParent::Root => (UnitPath::root(ids[i]), None),
+            PlannedParent::Existing { id, path } => (path.child(ids[i]), Some(*id)),
+            PlannedParent::New(j) => {
+                debug_assert!(*j < i, "the plan orders parents first");
+                (paths[*j].child(ids[i]), Some(ids[*j]))
+            }
+        };
+        paths.push(path);
+        parent_ids.push(parent);
+    }
+    let t = now();
+    let mut written = 0u64;
+    for (chunk_no, chunk) in plan.chunks(IMPORT_CHUNK).enumerate() {
+        let base = chunk_no * IMPORT_CHUNK;
+        let res = on_tx!(&mut tx, c => {
+            let mut qb = QueryBuilder::new(
+                "INSERT INTO units (id, code, name, name_key, name_sort, kind, parent_id, path, depth, valid_from, valid_to, created_at, updated_at) ",
+            );
+            qb.push_values(chunk.iter().enumerate(), |mut b, (k, u)| {
+                let i = base + k;
+                b.push_bind(ids[i])
+                    .push_bind(u.code.as_str())
+                    .push_bind(u.name.as_str())
+                    .push_bind(text::fold(u.name.as_str()))
+                    .push_bind(text::sort_key(u.name.as_str()))
+                    .push_bind(u.kind.as_str())
+                    .push_bind(parent_ids[i])
+                    .push_bind(paths[i].as_str())
+                    .push_bind(paths[i].depth() as i32)
+                    .push_bind(u.validity.from)
+                    .push_bind(u.validity.to)
+                    .push_bind(t)
+                    .push_bind(t);
+            });
+            qb.build().execute(c).await.map(|r| r.rows_affected())
+        });
+        if let Err(e) = res {
+            let e = StoreError::from(e);
+            if e.is_unique_violation() {
+                // Someone created one of these codes since the plan was made.
+                return Err(Invalid::new("unit-code-exists").into());
+            }
+            return Err(e);
+        }
+        written += chunk.len() as u64;
+        progress(written);
+    }
+    tx.commit().await?;
+    Ok(written)
+}
+
+/// Number of units in the database.
+pub async fn count(db: &Db) -> Result<i64> {
+    let n: i64 = on_db!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM units").fetch_one(p).await)?;
+    Ok(n)
+}
