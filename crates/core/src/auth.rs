@@ -315,7 +315,11 @@ mod tests {
                     checked += 2;
                 }
                 let anywhere = RELS.iter().any(|r| expected_scoped(role, action, *r));
-                assert_eq!(authorize(role, &scoped, action, Target::Anywhere), anywhere, "{role:?} {action:?} anywhere");
+                assert_eq!(
+                    authorize(role, &scoped, action, Target::Anywhere),
+                    anywhere,
+                    "{role:?} {action:?} anywhere"
+                );
                 assert_eq!(
                     authorize(role, &Scope::All, action, Target::Anywhere),
                     expected_global(role, action),

@@ -15,11 +15,7 @@ use unicode_normalization::char::is_combining_mark;
 /// Returns `s` in Unicode Normalisation Form C. Nothing else changes: emoji, stray symbols
 /// and private-use characters are data and stay exactly as given.
 pub fn nfc(s: &str) -> String {
-    if unicode_normalization::is_nfc(s) {
-        s.to_owned()
-    } else {
-        s.nfc().collect()
-    }
+    if unicode_normalization::is_nfc(s) { s.to_owned() } else { s.nfc().collect() }
 }
 
 /// The folded search key: NFC, lower case, tone and vowel marks removed, `đ` → `d`, runs of

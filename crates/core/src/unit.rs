@@ -26,8 +26,7 @@ impl UnitCode {
         if s.is_empty() {
             return Err(Invalid::field("required", "code"));
         }
-        if s.chars().count() > CODE_MAX
-            || !s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        if s.chars().count() > CODE_MAX || !s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         {
             return Err(Invalid::field("unit-code-invalid", "code").with_detail(s));
         }

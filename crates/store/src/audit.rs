@@ -27,7 +27,8 @@ pub struct Event<'a> {
     pub detail: &'a str,
 }
 
-const INSERT: &str = "INSERT INTO audit_log (at, user_id, action, object_type, object_id, detail) VALUES ($1, $2, $3, $4, $5, $6)";
+const INSERT: &str =
+    "INSERT INTO audit_log (at, user_id, action, object_type, object_id, detail) VALUES ($1, $2, $3, $4, $5, $6)";
 
 /// Writes an entry on its own.
 pub async fn record(db: &Db, e: Event<'_>) -> Result<()> {

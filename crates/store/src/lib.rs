@@ -15,6 +15,7 @@ use sqlx::{Postgres, Sqlite, Transaction};
 
 pub mod audit;
 pub mod backend;
+pub mod check;
 mod error;
 pub mod secrets;
 pub mod sessions;
@@ -124,8 +125,8 @@ impl Db {
                 .map_err(|e| StoreError::Connect(format!("cannot open the SQLite database {path:?}: {e}")))?;
             Ok(Db::Sqlite(pool))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let opts = PgConnectOptions::from_str(url)
-                .map_err(|e| StoreError::Connect(format!("bad PostgreSQL URL: {e}")))?;
+            let opts =
+                PgConnectOptions::from_str(url).map_err(|e| StoreError::Connect(format!("bad PostgreSQL URL: {e}")))?;
             Self::connect_pg(opts, cfg).await
         } else {
             let scheme = url.split(':').next().unwrap_or(url);

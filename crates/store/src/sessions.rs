@@ -13,7 +13,8 @@ const TOUCH_EVERY: i64 = 300;
 pub async fn create(db: &Db, user_id: i64, ttl_secs: i64) -> Result<String> {
     let token = new_token();
     let t = now();
-    let sql = "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at) VALUES ($1, $2, $3, $4, $3)";
+    let sql =
+        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at) VALUES ($1, $2, $3, $4, $3)";
     on_db!(db, p => sqlx::query(sql).bind(hash_token(&token)).bind(user_id).bind(t).bind(t + ttl_secs).execute(p).await.map(|r| r.rows_affected()))?;
     Ok(token)
 }

@@ -4,7 +4,9 @@ use crate::{Db, Result, on_db, secrets};
 
 /// Reads a setting.
 pub async fn get(db: &Db, key: &str) -> Result<Option<String>> {
-    Ok(on_db!(db, p => sqlx::query_scalar("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(p).await)?)
+    Ok(
+        on_db!(db, p => sqlx::query_scalar("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(p).await)?,
+    )
 }
 
 /// Returns the random secret stored under `key`, creating it on first use. Every process

@@ -17,12 +17,14 @@ use crate::{Backend, Db, PoolConfig};
 /// A database made for one test.
 pub struct TestDb {
     pub db: Db,
+    /// The URL of the database, for a process started by the test.
+    pub url: String,
     cleanup: Cleanup,
 }
 
 enum Cleanup {
     File(PathBuf),
-    Database { admin: PgConnectOptions, name: String },
+    Database { admin: Box<PgConnectOptions>, name: String },
 }
 
 impl TestDb {
@@ -36,11 +38,10 @@ impl TestDb {
 
     pub async fn sqlite() -> TestDb {
         let path = std::env::temp_dir().join(format!("ngoso-test-{}.db", &new_token()[..16]));
-        let db = Db::connect(&format!("sqlite://{}", path.display()), &PoolConfig::default())
-            .await
-            .expect("open a SQLite test database");
+        let url = format!("sqlite://{}", path.display());
+        let db = Db::connect(&url, &PoolConfig::default()).await.expect("open a SQLite test database");
         db.migrate().await.expect("migrate the SQLite test database");
-        TestDb { db, cleanup: Cleanup::File(path) }
+        TestDb { db, url, cleanup: Cleanup::File(path) }
     }
 
     pub async fn postgres() -> Option<TestDb> {
@@ -66,7 +67,8 @@ impl TestDb {
         let cfg = PoolConfig { max_connections: 4, ..PoolConfig::default() };
         let db = Db::connect_pg(opts, &cfg).await.expect("connect to the PostgreSQL test database");
         db.migrate().await.expect("migrate the PostgreSQL test database");
-        Some(TestDb { db, cleanup: Cleanup::Database { admin, name } })
+        let url = with_database(&url, &name);
+        Some(TestDb { db, url, cleanup: Cleanup::Database { admin: Box::new(admin), name } })
     }
 
     /// Closes the pool and removes the database.
@@ -87,6 +89,23 @@ impl TestDb {
                 }
             }
         }
+    }
+}
+
+/// `url` with its database name replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
     }
 }
 

@@ -116,7 +116,8 @@ pub async fn ancestors(db: &Db, unit: &Unit) -> Result<Vec<Unit>> {
 /// Number of units in the subtree under `path`, the unit itself included.
 pub async fn subtree_size(db: &Db, path: &UnitPath) -> Result<i64> {
     let sql = "SELECT COUNT(*) FROM units WHERE path >= $1 AND path < $2";
-    let n: i64 = on_db!(db, p => sqlx::query_scalar(sql).bind(path.as_str()).bind(path.upper_bound()).fetch_one(p).await)?;
+    let n: i64 =
+        on_db!(db, p => sqlx::query_scalar(sql).bind(path.as_str()).bind(path.upper_bound()).fetch_one(p).await)?;
     Ok(n)
 }
 

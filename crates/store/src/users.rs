@@ -1,9 +1,9 @@
 //! Accounts, and the principal a request acts as.
 
+use ngoso_core::Invalid;
 use ngoso_core::auth::{Role, Scope};
 use ngoso_core::unit::UnitPath;
 use ngoso_core::user::Username;
-use ngoso_core::Invalid;
 use serde::Serialize;
 
 use crate::{Db, Result, StoreError, now, on_db};
@@ -113,9 +113,8 @@ pub async fn authenticate(db: &Db, username: &str, password: &str) -> Result<Opt
     };
     let password = password.to_owned();
     let hash = row.password_hash.clone();
-    let ok = tokio::task::spawn_blocking(move || crate::secrets::verify_password(&password, &hash))
-        .await
-        .unwrap_or(false);
+    let ok =
+        tokio::task::spawn_blocking(move || crate::secrets::verify_password(&password, &hash)).await.unwrap_or(false);
     if !ok || row.disabled {
         return Ok(None);
     }

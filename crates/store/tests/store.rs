@@ -94,7 +94,14 @@ async fn units_rename_and_move(db: Db) {
 }
 
 fn row(n: u64, code: &str, name: &str, kind: &str, parent: &str) -> ImportRow {
-    ImportRow { row: n, code: code.into(), name: name.into(), kind: kind.into(), parent_code: parent.into(), ..Default::default() }
+    ImportRow {
+        row: n,
+        code: code.into(),
+        name: name.into(),
+        kind: kind.into(),
+        parent_code: parent.into(),
+        ..Default::default()
+    }
 }
 
 async fn units_import(db: Db) {
@@ -137,7 +144,13 @@ async fn users_sessions_and_tokens(db: Db) {
     let hash = secrets::hash_password("mật khẩu dài 123");
     let id = users::create(
         &db,
-        &users::NewUser { username: &name, display_name: "Cán bộ xã", password_hash: &hash, role: Role::Officer, unit_id: Some(c.id) },
+        &users::NewUser {
+            username: &name,
+            display_name: "Cán bộ xã",
+            password_hash: &hash,
+            role: Role::Officer,
+            unit_id: Some(c.id),
+        },
     )
     .await
     .unwrap();

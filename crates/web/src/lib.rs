@@ -1,0 +1,168 @@
+//! The ngoso web application: public pages, staff pages, the JSON API.
+//!
+//! Data flows one way: request → extractor (who, which unit scope) → parse input into core
+//! types → store call → render (HTML or JSON).
+
+pub mod api;
+pub mod assets;
+pub mod auth;
+pub mod cookies;
+pub mod error;
+pub mod i18n;
+pub mod lang;
+pub mod metrics;
+pub mod pages;
+pub mod units;
+
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router, middleware};
+use ngoso_store::Db;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+/// Settings of the web layer.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// How long a login session lasts, in seconds.
+    pub session_ttl_secs: i64,
+    /// Longest lifetime of an API token, in days (also the default).
+    pub token_ttl_days: i64,
+    /// Mark cookies `Secure` (set when served over HTTPS).
+    pub cookie_secure: bool,
+    /// Largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
+    /// Seconds a request may take before it is cut off.
+    pub request_timeout_secs: u64,
+    /// Failed logins of one user name within the window before logins are refused.
+    pub login_max_failures_per_user: i64,
+    /// Failed logins from one client address within the window before logins are refused.
+    pub login_max_failures_per_client: i64,
+    /// The window of the login limits, in seconds.
+    pub login_window_secs: i64,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            session_ttl_secs: 12 * 3600,
+            token_ttl_days: 90,
+            cookie_secure: false,
+            body_limit_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+            login_max_failures_per_user: 5,
+            login_max_failures_per_client: 30,
+            login_window_secs: 15 * 60,
+            trust_forwarded_for: false,
+        }
+    }
+}
+
+/// What every handler shares.
+pub struct Inner {
+    pub db: Db,
+    pub cfg: WebConfig,
+    /// Key of the CSRF tokens' HMAC, shared by every process through the database.
+    pub csrf_key: Vec<u8>,
+    pub metrics: metrics::Metrics,
+}
+
+/// The shared state, cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Builds the state; reads (or creates) the instance secret in the database.
+    pub async fn new(db: Db, cfg: WebConfig) -> Result<Self, ngoso_store::StoreError> {
+        let secret = ngoso_store::settings::secret(&db, "csrf_key").await?;
+        Ok(AppState(Arc::new(Inner { db, cfg, csrf_key: secret.into_bytes(), metrics: Default::default() })))
+    }
+}
+
+async fn healthz(State(st): State<AppState>) -> Response {
+    match st.db.ping().await {
+        Ok(()) => Json(serde_json::json!({"status": "ok", "database": st.db.backend().as_str()})).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "unavailable"}))).into_response()
+        }
+    }
+}
+
+async fn not_found() -> error::AppError {
+    error::AppError::not_found()
+}
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    let pages = Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(auth::login::form).post(auth::login::submit))
+        .route("/logout", post(auth::login::logout))
+        .route("/lang/{code}", get(lang::switch))
+        .route("/app", get(|| async { axum::response::Redirect::to("/app/units") }))
+        .route("/app/units", get(pages::units::index))
+        .route("/app/units/new", get(pages::units::new_form).post(pages::units::create))
+        .route("/app/units/{id}", get(pages::units::show))
+        .route("/app/units/{id}/edit", get(pages::units::edit_form).post(pages::units::edit))
+        .route("/app/units/{id}/move", get(pages::units::move_form).post(pages::units::move_unit))
+        .route("/app/users", get(pages::users::list));
+    let limit = state.cfg.body_limit_bytes;
+    let timeout = Duration::from_secs(state.cfg.request_timeout_secs);
+    Router::new()
+        .merge(pages)
+        .merge(api::router())
+        .route("/assets/{name}", get(assets::serve))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::serve))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(middleware::from_fn_with_state(state.clone(), auth::csrf::ensure_cookie))
+        .layer(middleware::from_fn_with_state(state.clone(), error::render_errors))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(RequestBodyLimitLayer::new(limit))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(CompressionLayer::new())
+        .with_state(state)
+}
+
+/// Serves the application on a bound listener until Ctrl-C or SIGTERM.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,24 @@
+//! `ngoso serve`.
+
+use ngoso_web::AppState;
+
+use crate::config::Config;
+use crate::{Failure, open_migrated};
+
+/// Migrates, binds and serves until stopped.
+pub async fn run(cfg: &Config) -> Result<(), Failure> {
+    let db = open_migrated(cfg).await?;
+    serve_db(db, cfg).await
+}
+
+/// Serves an open, migrated database.
+pub async fn serve_db(db: ngoso_store::Db, cfg: &Config) -> Result<(), Failure> {
+    let state = AppState::new(db, cfg.web()).await?;
+    let listener = tokio::net::TcpListener::bind(&cfg.listen)
+        .await
+        .map_err(|e| Failure::Other(format!("cannot listen on {}: {e}", cfg.listen)))?;
+    let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| cfg.listen.clone());
+    println!("{}", crate::t("cli-serving", &[("url", &format!("http://{addr}/"))]));
+    tracing::info!(%addr, backend = state.db.backend().as_str(), "serving");
+    ngoso_web::serve(listener, state).await.map_err(Failure::other)
+}

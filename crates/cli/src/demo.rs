@@ -1,0 +1,305 @@
+//! `ngoso demo`: a deterministic synthetic province shaped like Long An before 2025
+//! (1 province, 15 districts, about 190 communes, about 1,000 hamlets), demo accounts, then
+//! the server.
+//!
+//! Each part of the demo is one step over the same seeded generator; later issues add
+//! steps (teams, households, visits, feedback) after the tree.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Args;
+use ngoso_core::auth::Role;
+use ngoso_core::import::{ImportRow, plan_units};
+use ngoso_core::user::Username;
+use ngoso_store::{Db, StoreError, secrets, units, users};
+
+use crate::commands::user::generate_password;
+use crate::config::Config;
+use crate::{Failure, open_migrated, t};
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "NGOSO_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Data directory of the demo (its SQLite database lives there unless --database is given).
+    #[arg(long, default_value = "ngoso-demo", value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Seed of the generator: the same seed gives the same province.
+    #[arg(long, default_value_t = 2022)]
+    pub seed: u64,
+    /// Generate the data and the accounts, then stop instead of serving.
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
+/// A small deterministic generator (SplitMix64): the demo must not change between runs or
+/// platforms.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// A number in `lo..=hi`.
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next_u64() % (hi - lo + 1)
+    }
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.next_u64() as usize % items.len()]
+    }
+}
+
+/// The districts of Long An before 2025, with their level and number of communes.
+const DISTRICTS: [(&str, &str, u64); 15] = [
+    ("Tân An", "thành phố", 15),
+    ("Kiến Tường", "thị xã", 8),
+    ("Tân Hưng", "huyện", 12),
+    ("Vĩnh Hưng", "huyện", 10),
+    ("Mộc Hóa", "huyện", 7),
+    ("Tân Thạnh", "huyện", 13),
+    ("Thạnh Hóa", "huyện", 11),
+    ("Đức Huệ", "huyện", 11),
+    ("Đức Hòa", "huyện", 20),
+    ("Bến Lức", "huyện", 15),
+    ("Thủ Thừa", "huyện", 13),
+    ("Tân Trụ", "huyện", 10),
+    ("Cần Đước", "huyện", 17),
+    ("Cần Giuộc", "huyện", 15),
+    ("Châu Thành", "huyện", 13),
+];
+
+const SYLLABLES: [&str; 40] = [
+    "Tân",
+    "Long",
+    "Phước",
+    "Mỹ",
+    "An",
+    "Bình",
+    "Hòa",
+    "Thạnh",
+    "Hưng",
+    "Đức",
+    "Thuận",
+    "Phú",
+    "Vĩnh",
+    "Hiệp",
+    "Lộc",
+    "Khánh",
+    "Nhựt",
+    "Lương",
+    "Tường",
+    "Thới",
+    "Hậu",
+    "Quý",
+    "Trường",
+    "Định",
+    "Lạc",
+    "Thành",
+    "Nhơn",
+    "Hựu",
+    "Kim",
+    "Trạch",
+    "Đông",
+    "Tây",
+    "Nam",
+    "Bắc",
+    "Lợi",
+    "Châu",
+    "Điền",
+    "Hội",
+    "Sơn",
+    "Xuân",
+];
+
+/// The rows of the demo tree, in the import format.
+pub fn tree_rows(seed: u64) -> Vec<ImportRow> {
+    let mut rng = Rng::new(seed);
+    let mut rows = Vec::with_capacity(1300);
+    let mut line = 1u64;
+    let mut push = |rows: &mut Vec<ImportRow>, code: String, name: String, kind: &str, parent: &str| {
+        line += 1;
+        rows.push(ImportRow {
+            row: line,
+            code,
+            name,
+            kind: kind.into(),
+            parent_code: parent.into(),
+            ..Default::default()
+        });
+    };
+    push(&mut rows, "80".into(), "Long An".into(), "tỉnh", "");
+    let mut commune_code = 27_600u64;
+    for (d, (dname, dkind, communes)) in DISTRICTS.iter().enumerate() {
+        let dcode = (794 + d).to_string();
+        push(&mut rows, dcode.clone(), (*dname).into(), dkind, "80");
+        let mut used = std::collections::HashSet::new();
+        for c in 0..*communes {
+            commune_code += rng.range(1, 9);
+            let ccode = format!("{commune_code:05}");
+            let (cname, ckind, urban) = if *dkind != "huyện" && c < communes / 2 {
+                (format!("Phường {}", c + 1), "phường", true)
+            } else if c == 0 {
+                (format!("Thị trấn {dname}"), "thị trấn", true)
+            } else {
+                let name = loop {
+                    let a = rng.pick(&SYLLABLES);
+                    let b = rng.pick(&SYLLABLES);
+                    let n = format!("{a} {b}");
+                    if a != b && used.insert(n.clone()) {
+                        break n;
+                    }
+                };
+                (format!("Xã {name}"), "xã", false)
+            };
+            push(&mut rows, ccode.clone(), cname, ckind, &dcode);
+            let hamlets = rng.range(4, 7);
+            for h in 1..=hamlets {
+                let hcode = format!("{ccode}-{h:02}");
+                let (hname, hkind) = if urban {
+                    (format!("Khu phố {h}"), "khu phố")
+                } else if rng.range(0, 2) == 0 {
+                    (format!("Ấp {h}"), "ấp")
+                } else {
+                    (format!("Ấp {} {}", rng.pick(&SYLLABLES), rng.pick(&SYLLABLES)), "ấp")
+                };
+                push(&mut rows, hcode, hname, hkind, &ccode);
+            }
+        }
+    }
+    rows
+}
+
+/// The demo accounts: user name, display name, role, unit code of the scope.
+const ACCOUNTS: [(&str, &str, Role, Option<&str>); 3] = [
+    ("admin", "Quản trị viên", Role::Admin, None),
+    ("canbo.tinh", "Cán bộ Sở (xem)", Role::Viewer, Some("80")),
+    ("canbo.xa", "Cán bộ xã", Role::Officer, None),
+];
+
+/// A demo account and its fresh password.
+pub struct DemoAccount {
+    pub username: String,
+    pub password: String,
+    pub role: Role,
+    pub unit: Option<String>,
+}
+
+/// Generates the tree if the database has none; creates (or resets the passwords of) the
+/// demo accounts.
+pub async fn generate(db: &Db, seed: u64) -> Result<Vec<DemoAccount>, Failure> {
+    if units::count(db).await? == 0 {
+        let started = Instant::now();
+        let rows = tree_rows(seed);
+        let plan = plan_units(&rows, &Default::default())
+            .map_err(|e| Failure::Other(format!("the demo tree is invalid: {:?}", e.first())))?;
+        let n = units::import(db, &plan, &|_| {}).await?;
+        println!(
+            "{}",
+            t(
+                "cli-demo-tree",
+                &[("count", &n.to_string()), ("seconds", &format!("{:.1}", started.elapsed().as_secs_f64()))]
+            )
+        );
+    } else {
+        println!("{}", t("cli-demo-present", &[]));
+    }
+    // The commune officer works in the first rural commune of Cần Giuộc.
+    let commune = first_commune_of(db, "807").await?;
+    let mut out = Vec::new();
+    for (username, display, role, unit) in ACCOUNTS {
+        let unit_code = match (username, unit) {
+            ("canbo.xa", _) => Some(commune.clone()),
+            (_, u) => u.map(str::to_owned),
+        };
+        let unit_id = match &unit_code {
+            Some(code) => Some(units::by_code(db, code).await?.id),
+            None => None,
+        };
+        let name = Username::parse(username).map_err(|e| Failure::Other(e.to_string()))?;
+        let password = generate_password();
+        let hash = secrets::hash_password(&password);
+        match users::create(
+            db,
+            &users::NewUser { username: &name, display_name: display, password_hash: &hash, role, unit_id },
+        )
+        .await
+        {
+            Ok(_) => {}
+            Err(e) if e.is_unique_violation() || matches!(&e, StoreError::Invalid(i) if i.code == "username-taken") => {
+                users::set_password_hash(db, &name, &hash).await?;
+                users::set_disabled(db, &name, false).await?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+        out.push(DemoAccount { username: username.into(), password, role, unit: unit_code });
+    }
+    Ok(out)
+}
+
+async fn first_commune_of(db: &Db, district_code: &str) -> Result<String, Failure> {
+    let d = units::by_code(db, district_code).await?;
+    let children = units::children(db, Some(d.id)).await?;
+    children
+        .into_iter()
+        .find(|c| c.kind == "xã")
+        .map(|c| c.code)
+        .ok_or_else(|| Failure::Other("the demo district has no commune".into()))
+}
+
+pub async fn run(args: DemoArgs, mut cfg: Config) -> Result<(), Failure> {
+    if cfg.database_url.trim().is_empty() {
+        std::fs::create_dir_all(&args.dir).map_err(|e| Failure::Other(format!("{}: {e}", args.dir.display())))?;
+        cfg.data_dir = args.dir.clone();
+    }
+    if let Some(l) = args.listen {
+        cfg.listen = l;
+    }
+    let db = open_migrated(&cfg).await?;
+    let accounts = generate(&db, args.seed).await?;
+    println!();
+    println!("{}", t("cli-demo-accounts", &[]));
+    for a in &accounts {
+        println!(
+            "  {:<12} {:<18} {:<14} {}",
+            a.username,
+            a.password,
+            a.role.as_str(),
+            a.unit.as_deref().unwrap_or("*")
+        );
+    }
+    println!();
+    if args.no_serve {
+        return Ok(());
+    }
+    crate::commands::serve::serve_db(db, &cfg).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tree_is_shaped_like_long_an_and_deterministic() {
+        let rows = tree_rows(2022);
+        let count = |k: &[&str]| rows.iter().filter(|r| k.contains(&r.kind.as_str())).count();
+        assert_eq!(count(&["tỉnh"]), 1);
+        assert_eq!(count(&["huyện", "thị xã", "thành phố"]), 15);
+        let communes = count(&["xã", "phường", "thị trấn"]);
+        assert!((185..=195).contains(&communes), "{communes} communes");
+        let hamlets = count(&["ấp", "khu phố"]);
+        assert!((900..=1200).contains(&hamlets), "{hamlets} hamlets");
+        let plan = plan_units(&rows, &Default::default()).expect("the demo tree is valid");
+        assert_eq!(plan.len(), rows.len());
+        let again = tree_rows(2022);
+        assert!(rows.iter().zip(&again).all(|(a, b)| a.code == b.code && a.name == b.name));
+    }
+}

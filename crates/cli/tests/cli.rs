@@ -1,0 +1,218 @@
+//! The `ngoso` binary as a person or a script runs it: exit codes, messages, and what ends
+//! up in the database — on SQLite and on PostgreSQL.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use ngoso_store::testing::TestDb;
+use ngoso_store::{units, users};
+
+fn ngoso(url: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ngoso"));
+    cmd.args(args)
+        .env("NGOSO_DATABASE_URL", url)
+        .env("NGOSO_LANG", "en")
+        .env("NGOSO_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("run ngoso");
+    if let Some(s) = stdin {
+        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+    } else {
+        drop(child.stdin.take());
+    }
+    child.wait_with_output().expect("ngoso finishes")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn write_file(name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let p =
+        std::env::temp_dir().join(format!("ngoso-cli-{}-{name}", ngoso_store::secrets::new_token()[..8].to_owned()));
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+async fn import_refuses_bad_files_whole(t: &TestDb) {
+    let good = write_file(
+        "good.csv",
+        "code,name,kind,parent_code\n80,Long An,tỉnh,\n807,Cần Giuộc,huyện,80\n28414,Xã Phước Lý 🌾,xã,807\n"
+            .as_bytes(),
+    );
+    let out = ngoso(&t.url, &["import", "units", good.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("Imported 3 units"));
+    assert_eq!(units::by_code(&t.db, "28414").await.unwrap().name, "Xã Phước Lý 🌾");
+
+    // A cycle, a duplicate code, invalid UTF-8, an unknown parent, a missing field: all
+    // reported with their row numbers, and nothing written.
+    let mut bad = b"code,name,kind,parent_code\n".to_vec();
+    bad.extend_from_slice("A,Ấp A,ấp,B\nB,Ấp B,ấp,A\n".as_bytes()); // rows 2, 3: a cycle
+    bad.extend_from_slice("807,Again,huyện,80\n".as_bytes()); // row 4: exists already
+    bad.extend_from_slice(b"C,Bad \xff name,x,80\n"); // row 5: not UTF-8
+    bad.extend_from_slice("D,Ấp D,ấp,NOPE\n".as_bytes()); // row 6: unknown parent
+    bad.extend_from_slice("E,,ấp,80\n".as_bytes()); // row 7: no name
+    bad.extend_from_slice("F,Ấp F,ấp,28414\nF,Ấp F again,ấp,28414\n".as_bytes()); // row 9: duplicate
+    let before = units::count(&t.db).await.unwrap();
+    let file = write_file("bad.csv", &bad);
+    let out = ngoso(&t.url, &["import", "units", file.to_str().unwrap()], None);
+    let msg = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{msg}");
+    for (row, words) in [
+        (2, "cycle"),
+        (3, "cycle"),
+        (4, "already exists"),
+        (5, "not UTF-8"),
+        (6, "not found"),
+        (7, "is required"),
+        (9, "repeated in the file"),
+    ] {
+        assert!(
+            msg.lines().any(|l| l.starts_with(&format!("row {row}:")) && l.contains(words)),
+            "row {row} ({words}) in:\n{msg}"
+        );
+    }
+    assert!(msg.contains("File refused: 7 bad rows"));
+    assert_eq!(units::count(&t.db).await.unwrap(), before);
+    assert!(ngoso_store::check::run(&t.db).await.unwrap().is_empty());
+
+    let out = ngoso(&t.url, &["import", "units", "/no/such/file.csv"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let header = write_file("header.csv", b"code,name\n1,a\n");
+    let out = ngoso(&t.url, &["import", "units", header.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("kind, parent_code"));
+    for f in [good, file, header] {
+        let _ = std::fs::remove_file(f);
+    }
+}
+
+async fn user_commands(t: &TestDb) {
+    let csv =
+        write_file("tree.csv", "code,name,kind,parent_code\n80,Long An,tỉnh,\n28414,Xã Phước Lý,xã,80\n".as_bytes());
+    assert_eq!(ngoso(&t.url, &["import", "units", csv.to_str().unwrap()], None).status.code(), Some(0));
+    let _ = std::fs::remove_file(csv);
+
+    let out = ngoso(
+        &t.url,
+        &["user", "add", "--username", "canbo", "--role", "officer", "--unit", "28414", "--password-stdin"],
+        Some("mật khẩu đủ dài\n"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let p = users::authenticate(&t.db, "canbo", "mật khẩu đủ dài").await.unwrap().expect("the password works");
+    assert_eq!(p.role.as_str(), "officer");
+
+    // Bad input: exit code 2 and a clear line.
+    for (args, stdin, words) in [
+        (
+            vec!["user", "add", "--username", "canbo", "--role", "officer", "--unit", "28414", "--password-stdin"],
+            Some("another long password\n"),
+            "already taken",
+        ),
+        (vec!["user", "add", "--username", "user2", "--role", "boss", "--unit", "28414"], None, "no role"),
+        (vec!["user", "add", "--username", "user3", "--role", "officer", "--unit", "NOPE"], None, "not found"),
+        (vec!["user", "add", "--username", "user4", "--role", "officer"], None, "required"),
+        (
+            vec!["user", "add", "--username", "user5", "--role", "viewer", "--unit", "80", "--password-stdin"],
+            Some("short\n"),
+            "at least 10",
+        ),
+        (vec!["user", "disable", "nobody"], None, "no account"),
+    ] {
+        let out = ngoso(&t.url, &args, stdin);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        assert!(text(&out).contains(words), "{args:?}: {}", text(&out));
+    }
+    let out = ngoso(&t.url, &["user", "add"], None);
+    assert_eq!(out.status.code(), Some(2), "bad usage");
+
+    // A generated password is printed and works.
+    let out = ngoso(&t.url, &["user", "add", "--username", "admin", "--role", "admin"], None);
+    assert_eq!(out.status.code(), Some(0));
+    let printed = text(&out);
+    let pw = printed.lines().find_map(|l| l.strip_prefix("Password: ")).expect("a printed password").trim().to_owned();
+    assert!(users::authenticate(&t.db, "admin", &pw).await.unwrap().is_some());
+
+    let out = ngoso(&t.url, &["user", "list"], None);
+    assert!(text(&out).contains("canbo\tofficer\t28414\tactive"), "{}", text(&out));
+    assert_eq!(ngoso(&t.url, &["user", "disable", "canbo"], None).status.code(), Some(0));
+    assert!(users::authenticate(&t.db, "canbo", "mật khẩu đủ dài").await.unwrap().is_none());
+    assert_eq!(ngoso(&t.url, &["user", "enable", "canbo"], None).status.code(), Some(0));
+    let out = ngoso(&t.url, &["user", "reset-password", "canbo", "--password-stdin"], Some("một mật khẩu mới\n"));
+    assert_eq!(out.status.code(), Some(0));
+    assert!(users::authenticate(&t.db, "canbo", "một mật khẩu mới").await.unwrap().is_some());
+}
+
+async fn demo_generates_the_province(t: &TestDb) {
+    let out = ngoso(&t.url, &["demo", "--no-serve"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let n = units::count(&t.db).await.unwrap();
+    assert!((1100..1500).contains(&n), "{n} units");
+    let printed = text(&out);
+    let line = printed.lines().find(|l| l.trim_start().starts_with("admin ")).expect("the admin account is printed");
+    let pw = line.split_whitespace().nth(1).unwrap();
+    assert!(users::authenticate(&t.db, "admin", pw).await.unwrap().is_some());
+    // Running it again keeps the data and gives fresh passwords.
+    let out = ngoso(&t.url, &["demo", "--no-serve"], None);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(units::count(&t.db).await.unwrap(), n);
+    assert!(users::authenticate(&t.db, "admin", pw).await.unwrap().is_none());
+    let out = ngoso(&t.url, &["check"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+async fn bad_databases_are_one_clear_line() {
+    for (url, words) in [
+        ("mysql://x/y", "unknown database URL scheme"),
+        ("postgres://nobody@127.0.0.1:1/x", "cannot connect to PostgreSQL"),
+    ] {
+        let out = ngoso(url, &["migrate"], None);
+        assert_eq!(out.status.code(), Some(1), "{url}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(words) && err.lines().count() == 1 && !err.contains("panicked"), "{url}: {err}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_ngoso"))
+        .args(["config"])
+        .env("NGOSO_DATABASE_URL", "postgres://u:topsecret@h/db")
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(s.contains("postgres://u:***@h/db") && !s.contains("topsecret"), "{s}");
+    for args in
+        [vec!["--help"], vec!["serve", "--help"], vec!["import", "units", "--help"], vec!["user", "add", "--help"]]
+    {
+        let out = Command::new(env!("CARGO_BIN_EXE_ngoso")).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+    }
+}
+
+macro_rules! cli_tests {
+    ($($name:ident),*) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let t = ngoso_store::testing::TestDb::new(ngoso_store::Backend::Sqlite).await.unwrap();
+                    super::$name(&t).await;
+                    t.cleanup().await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let Some(t) = ngoso_store::testing::TestDb::new(ngoso_store::Backend::Postgres).await else { return };
+                    super::$name(&t).await;
+                    t.cleanup().await;
+                }
+            }
+        )*
+    };
+}
+
+cli_tests!(import_refuses_bad_files_whole, user_commands, demo_generates_the_province);
+
+#[tokio::test]
+async fn bad_databases() {
+    bad_databases_are_one_clear_line().await;
+}

@@ -1,0 +1,95 @@
+//! CSRF tokens for every form.
+//!
+//! Each browser gets a random `ngoso_csrf` cookie; forms carry an HMAC of it under the
+//! instance secret (stored in the database, so every `serve` process agrees). A cross-site
+//! page can neither read the cookie nor compute the HMAC.
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::Response;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::AppState;
+use crate::cookies::{cookie, set_cookie};
+use crate::error::AppError;
+
+pub const COOKIE: &str = "ngoso_csrf";
+
+#[derive(Clone)]
+struct CsrfCookie(String);
+
+fn valid_cookie(v: &str) -> bool {
+    v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Middleware: makes sure every browser has a CSRF cookie.
+pub async fn ensure_cookie(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let existing = cookie(req.headers(), COOKIE).filter(|v| valid_cookie(v));
+    let (value, fresh) = match existing {
+        Some(v) => (v, false),
+        None => (ngoso_store::secrets::new_token(), true),
+    };
+    req.extensions_mut().insert(CsrfCookie(value.clone()));
+    let mut res = next.run(req).await;
+    if fresh {
+        set_cookie(&mut res, COOKIE, &value, None, true, state.cfg.cookie_secure);
+    }
+    res
+}
+
+/// The CSRF token of this request's forms.
+#[derive(Clone)]
+pub struct Csrf {
+    token: String,
+}
+
+impl Csrf {
+    fn for_cookie(key: &[u8], cookie: &str) -> Self {
+        let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+        mac.update(cookie.as_bytes());
+        let token = ngoso_store::secrets::hex(&mac.finalize().into_bytes());
+        Self { token }
+    }
+
+    /// The value to put in the form's hidden `csrf` field.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// Checks a submitted token.
+    pub fn verify(&self, submitted: &str) -> Result<(), AppError> {
+        let a = self.token.as_bytes();
+        let b = submitted.trim().as_bytes();
+        let same = a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
+        if same { Ok(()) } else { Err(AppError::new(axum::http::StatusCode::FORBIDDEN, "csrf-invalid")) }
+    }
+}
+
+impl FromRequestParts<AppState> for Csrf {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let c = parts
+            .extensions
+            .get::<CsrfCookie>()
+            .map(|c| c.0.clone())
+            .ok_or_else(|| AppError::internal("CSRF middleware is not installed"))?;
+        Ok(Csrf::for_cookie(&state.csrf_key, &c))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_bind_to_cookie_and_key() {
+        let c = "a".repeat(64);
+        let t = Csrf::for_cookie(b"key", &c);
+        assert!(t.verify(t.token()).is_ok());
+        assert!(t.verify("").is_err());
+        assert!(t.verify(Csrf::for_cookie(b"other", &c).token()).is_err());
+        assert!(t.verify(Csrf::for_cookie(b"key", &"b".repeat(64)).token()).is_err());
+    }
+}

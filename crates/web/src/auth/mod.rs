@@ -1,0 +1,128 @@
+//! Who is asking: sessions, bearer tokens, CSRF tokens and the checks built on them.
+
+pub mod csrf;
+pub mod login;
+
+use axum::extract::{FromRequestParts, OriginalUri};
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use ngoso_core::auth::{Action, Scope, Target, authorize};
+use ngoso_core::unit::UnitPath;
+use ngoso_store::users::Principal;
+use ngoso_store::{sessions, tokens};
+
+use crate::AppState;
+use crate::cookies::cookie;
+use crate::error::AppError;
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "ngoso_session";
+
+/// The principal of the request, looked up once and kept in the request's extensions.
+#[derive(Clone)]
+struct Resolved(Option<Principal>);
+
+/// The bearer token of a request, if it has one.
+fn bearer(parts: &Parts) -> Option<String> {
+    let v = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+}
+
+async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<Principal>, AppError> {
+    if let Some(Resolved(p)) = parts.extensions.get::<Resolved>() {
+        return Ok(p.clone());
+    }
+    let p = if let Some(token) = bearer(parts) {
+        tokens::principal(&state.db, &token).await?
+    } else if let Some(token) = cookie(&parts.headers, SESSION_COOKIE) {
+        sessions::principal(&state.db, &token).await?
+    } else {
+        None
+    };
+    parts.extensions.insert(Resolved(p.clone()));
+    Ok(p)
+}
+
+/// The signed-in user, if any.
+pub struct MaybeUser(pub Option<Principal>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(MaybeUser(resolve(parts, state).await?))
+    }
+}
+
+/// A signed-in user on a page; anyone else is sent to the login page.
+pub struct PageUser(pub Principal);
+
+impl FromRequestParts<AppState> for PageUser {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match resolve(parts, state).await {
+            Ok(Some(p)) => Ok(PageUser(p)),
+            Ok(None) => {
+                let here = parts
+                    .extensions
+                    .get::<OriginalUri>()
+                    .map(|u| u.0.to_string())
+                    .unwrap_or_else(|| parts.uri.to_string());
+                let next = crate::pages::urlencode(&here);
+                Err(Redirect::to(&format!("/login?next={next}")).into_response())
+            }
+            Err(e) => Err(e.into_response()),
+        }
+    }
+}
+
+/// A signed-in user of the API (session cookie or `Authorization: Bearer`); anyone else
+/// gets 401.
+pub struct ApiUser(pub Principal);
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match resolve(parts, state).await {
+            Ok(Some(p)) => Ok(ApiUser(p)),
+            Ok(None) => {
+                let mut res = AppError::unauthorized().into_response();
+                res.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+                Err(res)
+            }
+            Err(e) => Err(e.into_response()),
+        }
+    }
+}
+
+/// Whether the principal may do `action` on the unit at `path`.
+pub fn can(p: &Principal, action: Action, path: &UnitPath) -> bool {
+    authorize(p.role, &p.scope, action, Target::Unit(path))
+}
+
+/// Whether the principal may do `action` somewhere in their scope.
+pub fn can_anywhere(p: &Principal, action: Action) -> bool {
+    authorize(p.role, &p.scope, action, Target::Anywhere)
+}
+
+/// Checks that the principal may see the unit at `path`: a unit outside the scope is
+/// answered as if it did not exist.
+pub fn ensure_visible(p: &Principal, path: &UnitPath) -> Result<(), AppError> {
+    if can(p, Action::ViewUnit, path) { Ok(()) } else { Err(AppError::not_found()) }
+}
+
+/// Checks `action` on a unit the principal can see: 404 when it is out of sight, 403 when
+/// it is in sight but the action is not theirs.
+pub fn ensure(p: &Principal, action: Action, path: &UnitPath) -> Result<(), AppError> {
+    ensure_visible(p, path)?;
+    if can(p, action, path) { Ok(()) } else { Err(AppError::forbidden()) }
+}
+
+/// The root of what the principal sees: `None` for the whole tree.
+pub fn scope_path(p: &Principal) -> Option<&UnitPath> {
+    match &p.scope {
+        Scope::All => None,
+        Scope::Subtree(path) => Some(path),
+    }
+}

@@ -1,0 +1,10 @@
+//! HTTP tests: the real router, in process, on a fresh database per test, on SQLite and on
+//! PostgreSQL.
+
+mod support;
+
+mod api;
+mod auth;
+mod errors;
+mod scope;
+mod units;

@@ -1,0 +1,238 @@
+//! A test client over the real router, with a cookie jar.
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use ngoso_core::auth::Role;
+use ngoso_core::unit::{UnitCode, UnitKind, UnitName, Validity};
+use ngoso_core::user::Username;
+use ngoso_store::testing::TestDb;
+use ngoso_store::units::{self, NewUnit, Unit};
+use ngoso_store::{Backend, Db, secrets, users};
+use ngoso_web::{AppState, WebConfig, app};
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "mật khẩu thử 123";
+
+pub struct TestApp {
+    pub db: Db,
+    router: Router,
+    test_db: Option<TestDb>,
+    pub cookies: BTreeMap<String, String>,
+}
+
+/// A response, read whole.
+pub struct Res {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Res {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    }
+    pub fn location(&self) -> String {
+        self.header("location").unwrap_or_default()
+    }
+}
+
+/// A small administrative tree: a province with two districts, each with a commune, each
+/// with a hamlet.
+pub struct Tree {
+    pub province: Unit,
+    pub district_a: Unit,
+    pub commune_a: Unit,
+    pub hamlet_a: Unit,
+    pub district_b: Unit,
+    pub commune_b: Unit,
+    pub hamlet_b: Unit,
+}
+
+fn nu(code: &str, name: &str, kind: &str, parent: Option<i64>) -> NewUnit {
+    NewUnit {
+        code: UnitCode::parse(code).unwrap(),
+        name: UnitName::parse(name).unwrap(),
+        kind: UnitKind::parse(kind).unwrap(),
+        parent_id: parent,
+        validity: Validity::default(),
+    }
+}
+
+impl TestApp {
+    pub async fn new(backend: Backend) -> Option<TestApp> {
+        Self::with_config(backend, WebConfig::default()).await
+    }
+
+    pub async fn with_config(backend: Backend, cfg: WebConfig) -> Option<TestApp> {
+        let t = TestDb::new(backend).await?;
+        let state = AppState::new(t.db.clone(), cfg).await.expect("state");
+        Some(TestApp { db: t.db.clone(), router: app(state), test_db: Some(t), cookies: BTreeMap::new() })
+    }
+
+    pub async fn cleanup(mut self) {
+        if let Some(t) = self.test_db.take() {
+            t.cleanup().await;
+        }
+    }
+
+    pub async fn tree(&self) -> Tree {
+        let db = &self.db;
+        let province = units::create(db, &nu("80", "Long An", "tỉnh", None)).await.unwrap();
+        let district_a = units::create(db, &nu("807", "Cần Giuộc", "huyện", Some(province.id))).await.unwrap();
+        let commune_a = units::create(db, &nu("28414", "Xã Phước Lý", "xã", Some(district_a.id))).await.unwrap();
+        let hamlet_a = units::create(db, &nu("28414-01", "Ấp 1", "ấp", Some(commune_a.id))).await.unwrap();
+        let district_b = units::create(db, &nu("794", "Tân Hưng", "huyện", Some(province.id))).await.unwrap();
+        let commune_b = units::create(db, &nu("27700", "Xã Vĩnh Lợi", "xã", Some(district_b.id))).await.unwrap();
+        let hamlet_b = units::create(db, &nu("27700-01", "Ấp Bình Hòa", "ấp", Some(commune_b.id))).await.unwrap();
+        Tree { province, district_a, commune_a, hamlet_a, district_b, commune_b, hamlet_b }
+    }
+
+    pub async fn user(&self, username: &str, role: Role, unit: Option<&Unit>) -> i64 {
+        let name = Username::parse(username).unwrap();
+        let hash = secrets::hash_password(PASSWORD);
+        users::create(
+            &self.db,
+            &users::NewUser {
+                username: &name,
+                display_name: username,
+                password_hash: &hash,
+                role,
+                unit_id: unit.map(|u| u.id),
+            },
+        )
+        .await
+        .unwrap()
+    }
+
+    /// Sends a request with the jar's cookies; stores the cookies it sets.
+    pub async fn send(&mut self, mut req: Request<Body>) -> Res {
+        if !self.cookies.is_empty() {
+            let c: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            req.headers_mut().insert(header::COOKIE, c.join("; ").parse().unwrap());
+        }
+        let res = self.router.clone().oneshot(req).await.expect("the router answers");
+        let status = res.status();
+        let headers = res.headers().clone();
+        for sc in headers.get_all(header::SET_COOKIE) {
+            let sc = sc.to_str().unwrap();
+            let (kv, attrs) = sc.split_once(';').unwrap_or((sc, ""));
+            let (k, v) = kv.split_once('=').unwrap();
+            if attrs.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), v.to_owned());
+            }
+        }
+        let bytes = res.into_body().collect().await.expect("a body").to_bytes();
+        let body = String::from_utf8_lossy(&bytes).into_owned();
+        assert!(!status.is_server_error(), "a 5xx is a bug: {status} {body}");
+        Res { status, headers, body }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Res {
+        self.send(Request::get(path).body(Body::empty()).unwrap()).await
+    }
+
+    /// The CSRF token of the forms of a page.
+    pub async fn csrf(&mut self, page: &str) -> String {
+        let res = self.get(page).await;
+        let marker = "name=\"csrf\" value=\"";
+        let start =
+            res.body.find(marker).unwrap_or_else(|| panic!("no CSRF field on {page}: {}", res.body)) + marker.len();
+        res.body[start..start + 64].to_owned()
+    }
+
+    pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Res {
+        let body: Vec<String> = fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect();
+        let req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body.join("&")))
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// Logs in through the login page.
+    pub async fn login(&mut self, username: &str) -> Res {
+        let csrf = self.csrf("/login").await;
+        self.post_form(
+            "/login",
+            &[("csrf", &csrf), ("username", username), ("password", PASSWORD), ("next", "/app/units")],
+        )
+        .await
+    }
+
+    /// A JSON request, with a bearer token if given.
+    pub async fn json(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        token: Option<&str>,
+    ) -> Res {
+        let mut b = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(v) => b.header(header::CONTENT_TYPE, "application/json").body(Body::from(v.to_string())).unwrap(),
+            None => b.body(Body::empty()).unwrap(),
+        };
+        self.send(req).await
+    }
+
+    /// An API token for a user.
+    pub async fn token(&mut self, username: &str) -> String {
+        let res = self
+            .json(
+                Method::POST,
+                "/api/v1/auth/token",
+                Some(serde_json::json!({"username": username, "password": PASSWORD})),
+                None,
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        res.json()["token"].as_str().unwrap().to_owned()
+    }
+}
+
+pub fn enc(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Declares HTTP tests that run on both backends: each `async fn NAME(app: &mut TestApp)`
+/// becomes a module with a `sqlite` and a `postgres` test.
+#[macro_export]
+macro_rules! http_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let mut app = $crate::support::TestApp::new(ngoso_store::Backend::Sqlite).await.expect("sqlite");
+                    super::$name(&mut app).await;
+                    app.cleanup().await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let Some(mut app) = $crate::support::TestApp::new(ngoso_store::Backend::Postgres).await else { return };
+                    super::$name(&mut app).await;
+                    app.cleanup().await;
+                }
+            }
+        )*
+    };
+}

@@ -1,0 +1,195 @@
+//! The administrative tree through the pages and the API, as an administrator.
+
+use axum::http::{Method, StatusCode};
+use ngoso_core::auth::Role;
+use serde_json::json;
+
+use crate::http_tests;
+use crate::support::TestApp;
+
+async fn admin_builds_a_tree_through_the_pages(app: &mut TestApp) {
+    app.user("admin", Role::Admin, None).await;
+    app.login("admin").await;
+    let csrf = app.csrf("/app/units").await;
+
+    let res = app
+        .post_form("/app/units/new", &[("csrf", &csrf), ("code", "80"), ("name", "Long An"), ("kind", "tỉnh")])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let province = res.location().trim_start_matches("/app/units/").split('?').next().unwrap().to_owned();
+
+    // Children, typed with decomposed accents and an emoji, in an order that is not the
+    // alphabet's.
+    for (code, name) in [
+        ("808", "Đức Hòa"),
+        ("806", "Bến Lức"),
+        ("807", "Ca\u{302}\u{300}n Giuo\u{323}\u{302}c 🌾"),
+        ("805", "Zô"),
+        ("804", "Ân Thi"),
+    ] {
+        let res = app
+            .post_form(
+                &format!("/app/units/new?parent={province}"),
+                &[("csrf", &csrf), ("code", code), ("name", name), ("kind", "huyện")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    }
+    let page = app.get(&format!("/app/units/{province}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let pos = |s: &str| page.body.find(s).unwrap_or_else(|| panic!("{s} missing: {}", page.body));
+    assert!(pos("Ân Thi") < pos("Bến Lức"));
+    assert!(pos("Bến Lức") < pos("Cần Giuộc 🌾"));
+    assert!(pos("Cần Giuộc 🌾") < pos("Đức Hòa"));
+    assert!(pos("Đức Hòa") < pos("Zô"));
+    let stored = ngoso_store::units::by_code(&app.db, "807").await.unwrap();
+    assert_eq!(stored.name, "Cần Giuộc 🌾", "stored NFC, emoji kept");
+
+    // A bad form comes back with the values typed and a message; nothing is written.
+    let before = ngoso_store::units::count(&app.db).await.unwrap();
+    let res = app
+        .post_form(
+            &format!("/app/units/new?parent={province}"),
+            &[("csrf", &csrf), ("code", "80"), ("name", "Trùng mã"), ("kind", "huyện")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CONFLICT);
+    assert!(res.body.contains("Mã đơn vị 80 đã có") && res.body.contains("Trùng mã"), "{}", res.body);
+    let res = app
+        .post_form(
+            &format!("/app/units/new?parent={province}"),
+            &[("csrf", &csrf), ("code", "bad code"), ("name", "X"), ("kind", "huyện")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app
+        .post_form(
+            &format!("/app/units/new?parent={province}"),
+            &[
+                ("csrf", &csrf),
+                ("code", "809"),
+                ("name", "X"),
+                ("kind", "huyện"),
+                ("valid_from", "2025-07-01"),
+                ("valid_to", "2020-01-01"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("Ngày hết hiệu lực phải sau"));
+    assert_eq!(ngoso_store::units::count(&app.db).await.unwrap(), before);
+
+    // Rename, and move a district with its subtree.
+    let duc_hoa = ngoso_store::units::by_code(&app.db, "808").await.unwrap();
+    let can_giuoc = ngoso_store::units::by_code(&app.db, "807").await.unwrap();
+    let res = app
+        .post_form(
+            &format!("/app/units/{}/edit", duc_hoa.id),
+            &[("csrf", &csrf), ("name", "Huyện Đức Hòa"), ("kind", "huyện")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let res =
+        app.post_form(&format!("/app/units/{}/move", duc_hoa.id), &[("csrf", &csrf), ("parent_code", "807")]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let moved = ngoso_store::units::get(&app.db, duc_hoa.id).await.unwrap();
+    assert_eq!(moved.parent_id, Some(can_giuoc.id));
+    assert_eq!(moved.name, "Huyện Đức Hòa");
+    // A move into its own subtree is refused on the form.
+    let res =
+        app.post_form(&format!("/app/units/{}/move", can_giuoc.id), &[("csrf", &csrf), ("parent_code", "808")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("808"));
+
+    // The unit page shows breadcrumbs and the saved notice.
+    let page = app.get(&format!("/app/units/{}?saved=1", duc_hoa.id)).await;
+    assert!(page.body.contains("Đã lưu") && page.body.contains("Cần Giuộc 🌾") && page.body.contains("Long An"));
+    // In English too.
+    let page = app.get(&format!("/app/units/{}?lang=en", duc_hoa.id)).await;
+    assert!(page.body.contains("Administrative units") && page.body.contains("<html lang=\"en\">"));
+
+    // Every change is in the audit log.
+    let log = ngoso_store::audit::list(&app.db, Some(("unit", &duc_hoa.id.to_string())), 10).await.unwrap();
+    let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, vec!["unit.move", "unit.rename", "unit.create"]);
+}
+
+async fn api_creates_reads_and_updates_units(app: &mut TestApp) {
+    app.user("admin", Role::Admin, None).await;
+    let tok = app.token("admin").await;
+    let tok = Some(tok.as_str());
+    let res = app
+        .json(Method::POST, "/api/v1/units", Some(json!({"code": "80", "name": "Long An", "kind": "tỉnh"})), tok)
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let province = res.json()["id"].as_i64().unwrap();
+    let res = app
+        .json(
+            Method::POST,
+            "/api/v1/units",
+            Some(json!({"code": "807", "name": "Cần Giuộc", "kind": "huyện", "parent_id": province, "valid_from": "2004-01-01", "valid_to": "2025-07-01"})),
+            tok,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let d = res.json();
+    assert_eq!(d["valid_to"], "2025-07-01");
+    assert_eq!(d["path"], format!("/{province}/{}/", d["id"]));
+
+    let res = app.json(Method::GET, &format!("/api/v1/units/{province}"), None, tok).await;
+    let body = res.json();
+    assert_eq!(body["unit"]["code"], "80");
+    assert_eq!(body["children"][0]["code"], "807");
+    assert_eq!(body["subtree_size"], 2);
+
+    let res = app.json(Method::GET, "/api/v1/units?q=CAN%20GIUOC", None, tok).await;
+    assert_eq!(res.json()["units"][0]["code"], "807");
+    let res = app.json(Method::GET, "/api/v1/units/by-code/807", None, tok).await;
+    assert_eq!(res.status, StatusCode::OK);
+
+    // Bad input: 4xx with a stable code, and nothing changes.
+    let res =
+        app.json(Method::POST, "/api/v1/units", Some(json!({"code": "80", "name": "Dup", "kind": "tỉnh"})), tok).await;
+    assert_eq!(res.status, StatusCode::CONFLICT);
+    assert_eq!(res.json()["error"]["code"], "unit-code-exists");
+    let res =
+        app.json(Method::POST, "/api/v1/units", Some(json!({"code": "81", "name": "   ", "kind": "tỉnh"})), tok).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.json()["error"]["code"], "required");
+    assert_eq!(res.json()["error"]["field"], "name");
+    let res = app
+        .json(
+            Method::POST,
+            "/api/v1/units",
+            Some(json!({"code": "82", "name": "x", "kind": "xã", "parent_code": "nope"})),
+            tok,
+        )
+        .await;
+    assert_eq!(res.json()["error"]["code"], "unit-parent-unknown");
+    let res = app.json(Method::POST, "/api/v1/units", Some(json!({"code": 5, "name": "x"})), tok).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.json()["error"]["code"], "invalid-json-data");
+    let res = app
+        .json(
+            Method::PATCH,
+            &format!("/api/v1/units/{province}"),
+            Some(json!({"name": "Tây Ninh", "parent_code": "807"})),
+            tok,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.json()["error"]["code"], "unit-move-cycle");
+    assert_eq!(
+        ngoso_store::units::get(&app.db, province).await.unwrap().name,
+        "Long An",
+        "a refused PATCH changes nothing"
+    );
+    assert_eq!(ngoso_store::units::count(&app.db).await.unwrap(), 2);
+
+    let res =
+        app.json(Method::PATCH, &format!("/api/v1/units/{province}"), Some(json!({"name": "Tây Ninh ✨"})), tok).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(res.json()["name"], "Tây Ninh ✨");
+}
+
+http_tests!(admin_builds_a_tree_through_the_pages, api_creates_reads_and_updates_units);
