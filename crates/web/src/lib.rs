@@ -122,7 +122,10 @@ pub fn app(state: AppState) -> Router {
         .route("/app/units/{id}", get(pages::units::show))
         .route("/app/units/{id}/edit", get(pages::units::edit_form).post(pages::units::edit))
         .route("/app/units/{id}/move", get(pages::units::move_form).post(pages::units::move_unit))
-        .route("/app/users", get(pages::users::list));
+        .route("/app/users", get(pages::users::list))
+        .route("/app/account", get(pages::account::show))
+        .route("/app/account/password", post(pages::account::change_password))
+        .route("/app/account/tokens/{id}/revoke", post(pages::account::revoke_token));
     let limit = state.cfg.body_limit_bytes;
     let timeout = Duration::from_secs(state.cfg.request_timeout_secs);
     Router::new()

@@ -1,5 +1,6 @@
 //! Server-rendered pages. Every page works without JavaScript.
 
+pub mod account;
 pub mod units;
 pub mod users;
 

@@ -144,7 +144,77 @@ async fn api_tokens_are_issued_used_and_revoked(app: &mut TestApp) {
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
 }
 
+async fn account_page_changes_password_and_revokes_tokens(app: &mut TestApp) {
+    let t = app.tree().await;
+    app.user("canbo", Role::Officer, Some(&t.commune_a)).await;
+    let token = app.token("canbo").await;
+    app.login("canbo").await;
+    let page = app.get("/app/account").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Xã Phước Lý") && page.body.contains("Cán bộ") && page.body.contains("Thu hồi"));
+
+    let csrf = app.csrf("/app/account").await;
+    let res = app
+        .post_form(
+            "/app/account/password",
+            &[("csrf", &csrf), ("current", "wrong one!!"), ("new", "mật khẩu mới 456"), ("repeat", "mật khẩu mới 456")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("Mật khẩu hiện tại không đúng"));
+    let res = app
+        .post_form(
+            "/app/account/password",
+            &[("csrf", &csrf), ("current", PASSWORD), ("new", "mật khẩu mới 456"), ("repeat", "khác hẳn rồi 789")],
+        )
+        .await;
+    assert!(res.body.contains("không khớp"));
+    let res = app
+        .post_form(
+            "/app/account/password",
+            &[("csrf", &csrf), ("current", PASSWORD), ("new", "ngắn"), ("repeat", "ngắn")],
+        )
+        .await;
+    assert!(res.body.contains("ít nhất 10"));
+    assert!(
+        ngoso_store::users::authenticate(&app.db, "canbo", PASSWORD).await.unwrap().is_some(),
+        "nothing changed yet"
+    );
+
+    let old_session = app.cookies["ngoso_session"].clone();
+    let res = app
+        .post_form(
+            "/app/account/password",
+            &[("csrf", &csrf), ("current", PASSWORD), ("new", "mật khẩu mới 456"), ("repeat", "mật khẩu mới 456")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_ne!(app.cookies["ngoso_session"], old_session, "a fresh session here");
+    assert!(app.get("/app/account?done=password").await.body.contains("Đã đổi mật khẩu"));
+    assert!(ngoso_store::users::authenticate(&app.db, "canbo", "mật khẩu mới 456").await.unwrap().is_some());
+    // The old session is over.
+    let mine = app.cookies.insert("ngoso_session".into(), old_session).unwrap();
+    assert_eq!(app.get("/app/account").await.status, StatusCode::SEE_OTHER);
+    app.cookies.insert("ngoso_session".into(), mine);
+
+    // Revoke the API token from the page.
+    let id = ngoso_store::tokens::list(
+        &app.db,
+        ngoso_store::users::authenticate(&app.db, "canbo", "mật khẩu mới 456").await.unwrap().unwrap().id,
+    )
+    .await
+    .unwrap()[0]
+        .id;
+    let res = app.post_form(&format!("/app/account/tokens/{id}/revoke"), &[("csrf", &csrf)]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.json(Method::GET, "/api/v1/me", None, Some(&token)).await.status, StatusCode::UNAUTHORIZED);
+    // Someone else's token id: not found.
+    let res = app.post_form("/app/account/tokens/999999/revoke", &[("csrf", &csrf)]).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+}
+
 http_tests!(
+    account_page_changes_password_and_revokes_tokens,
     login_session_and_logout,
     forms_without_a_valid_csrf_token_change_nothing,
     failed_logins_are_limited,
