@@ -14,7 +14,6 @@ use ngoso_core::import::{ImportRow, plan_units};
 use ngoso_core::user::Username;
 use ngoso_store::{Db, StoreError, secrets, units, users};
 
-use crate::commands::user::generate_password;
 use crate::config::Config;
 use crate::{Failure, open_migrated, t};
 
@@ -225,7 +224,7 @@ pub async fn generate(db: &Db, seed: u64) -> Result<Vec<DemoAccount>, Failure> {
             None => None,
         };
         let name = Username::parse(username).map_err(|e| Failure::Other(e.to_string()))?;
-        let password = generate_password();
+        let password = secrets::generate_password();
         let hash = secrets::hash_password(&password);
         match users::create(
             db,

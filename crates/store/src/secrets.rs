@@ -40,6 +40,14 @@ pub fn new_token() -> String {
     hex(&bytes)
 }
 
+/// A random password of 16 letters and digits, easy to read aloud (no 0/O, 1/l/I).
+pub fn generate_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 16];
+    OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect()
+}
+
 /// The stored form of a token: SHA-256, lower-case hex.
 pub fn hash_token(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))

@@ -18,6 +18,7 @@ pub struct User {
     pub unit_id: Option<i64>,
     pub unit_code: Option<String>,
     pub unit_name: Option<String>,
+    pub unit_path: Option<String>,
     pub disabled: bool,
     pub created_at: i64,
 }
@@ -134,19 +135,27 @@ pub async fn list(db: &Db, within: Option<&UnitPath>) -> Result<Vec<User>> {
     let rows = match within {
         None => {
             let sql = "SELECT us.id, us.username, us.display_name, us.role, us.unit_id, un.code AS unit_code, \
-                       un.name AS unit_name, us.disabled, us.created_at \
+                       un.name AS unit_name, un.path AS unit_path, us.disabled, us.created_at \
                        FROM users us LEFT JOIN units un ON un.id = us.unit_id ORDER BY us.username";
             on_db!(db, p => sqlx::query_as::<_, User>(sql).fetch_all(p).await)?
         }
         Some(path) => {
             let sql = "SELECT us.id, us.username, us.display_name, us.role, us.unit_id, un.code AS unit_code, \
-                       un.name AS unit_name, us.disabled, us.created_at \
+                       un.name AS unit_name, un.path AS unit_path, us.disabled, us.created_at \
                        FROM users us JOIN units un ON un.id = us.unit_id \
                        WHERE un.path >= $1 AND un.path < $2 ORDER BY us.username";
             on_db!(db, p => sqlx::query_as::<_, User>(sql).bind(path.as_str()).bind(path.upper_bound()).fetch_all(p).await)?
         }
     };
     Ok(rows)
+}
+
+/// An account by id.
+pub async fn get(db: &Db, id: i64) -> Result<User> {
+    let sql = "SELECT us.id, us.username, us.display_name, us.role, us.unit_id, un.code AS unit_code, \
+               un.name AS unit_name, un.path AS unit_path, us.disabled, us.created_at \
+               FROM users us LEFT JOIN units un ON un.id = us.unit_id WHERE us.id = $1";
+    on_db!(db, p => sqlx::query_as::<_, User>(sql).bind(id).fetch_optional(p).await)?.ok_or(StoreError::NotFound)
 }
 
 /// Enables or disables an account by user name. Disabling ends its sessions and revokes its

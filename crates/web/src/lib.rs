@@ -123,6 +123,10 @@ pub fn app(state: AppState) -> Router {
         .route("/app/units/{id}/edit", get(pages::units::edit_form).post(pages::units::edit))
         .route("/app/units/{id}/move", get(pages::units::move_form).post(pages::units::move_unit))
         .route("/app/users", get(pages::users::list))
+        .route("/app/users/new", get(pages::users::new_form).post(pages::users::create))
+        .route("/app/users/{id}/disable", post(pages::users::disable))
+        .route("/app/users/{id}/enable", post(pages::users::enable))
+        .route("/app/users/{id}/reset-password", post(pages::users::reset_password))
         .route("/app/account", get(pages::account::show))
         .route("/app/account/password", post(pages::account::change_password))
         .route("/app/account/tokens/{id}/revoke", post(pages::account::revoke_token));

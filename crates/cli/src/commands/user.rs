@@ -61,22 +61,8 @@ fn password(from_stdin: bool) -> Result<(String, bool), Failure> {
         check_new_password(&p).map_err(input)?;
         Ok((p, false))
     } else {
-        Ok((generate_password(), true))
+        Ok((secrets::generate_password(), true))
     }
-}
-
-/// A random password of 16 letters and digits, easy to read aloud (no 0/O, 1/l).
-pub fn generate_password() -> String {
-    const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let hex = secrets::new_token();
-    hex.as_bytes()
-        .chunks(2)
-        .take(16)
-        .map(|pair| {
-            let v = u8::from_str_radix(std::str::from_utf8(pair).unwrap_or("00"), 16).unwrap_or(0);
-            ALPHABET[v as usize % ALPHABET.len()] as char
-        })
-        .collect()
 }
 
 pub async fn run(cmd: UserCommand, cfg: &Config) -> Result<(), Failure> {

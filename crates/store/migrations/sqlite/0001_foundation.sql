@@ -18,7 +18,6 @@ CREATE TABLE units (
 );
 CREATE INDEX units_parent ON units (parent_id, name_sort);
 CREATE INDEX units_path ON units (path);
-CREATE INDEX units_name_key ON units (name_key);
 
 CREATE TABLE unit_successors (
     unit_id      INTEGER NOT NULL REFERENCES units (id),

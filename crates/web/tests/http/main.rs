@@ -8,3 +8,4 @@ mod auth;
 mod errors;
 mod scope;
 mod units;
+mod users;
