@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Postgres, Sqlite, Transaction};
+use sqlx::{ConnectOptions, Postgres, Sqlite, Transaction};
 
 pub mod audit;
 pub mod backend;
@@ -116,7 +116,8 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(cfg.busy_timeout);
+                .busy_timeout(cfg.busy_timeout)
+                .log_slow_statements(log::LevelFilter::Info, Duration::from_secs(1));
             let pool = SqlitePoolOptions::new()
                 .max_connections(cfg.max_connections)
                 .acquire_timeout(cfg.acquire_timeout)
@@ -138,6 +139,7 @@ impl Db {
 
     /// Connects to PostgreSQL with ready-made options.
     pub async fn connect_pg(opts: PgConnectOptions, cfg: &PoolConfig) -> Result<Db> {
+        let opts = opts.log_slow_statements(log::LevelFilter::Info, Duration::from_secs(1));
         let pool = PgPoolOptions::new()
             .max_connections(cfg.max_connections)
             .acquire_timeout(cfg.acquire_timeout)

@@ -151,8 +151,25 @@ pub fn app(state: AppState) -> Router {
 
 /// Serves the application on a bound listener until Ctrl-C or SIGTERM.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    spawn_housekeeping(state.clone());
     let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
+}
+
+/// Hourly: removes expired sessions and old login failures. Several processes may do it at
+/// once; the deletes are idempotent.
+fn spawn_housekeeping(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            match ngoso_store::sessions::purge_expired(&state.db).await {
+                Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions and login failures removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
+            }
+        }
+    });
 }
 
 async fn shutdown_signal() {
