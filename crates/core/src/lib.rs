@@ -3,6 +3,9 @@
 pub mod auth;
 pub mod error;
 pub mod import;
+pub mod outreach;
+pub mod person;
+pub mod rollup;
 pub mod text;
 pub mod unit;
 pub mod user;

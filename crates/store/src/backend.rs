@@ -13,6 +13,8 @@ pub async fn reserve_ids(tx: &mut Tx, table: &'static str, n: usize) -> Result<V
             // BEGIN IMMEDIATE holds the write lock: no one else can take these ids.
             let sql = match table {
                 "units" => "SELECT COALESCE(MAX(id), 0) FROM units",
+                "households" => "SELECT COALESCE(MAX(id), 0) FROM households",
+                "residents" => "SELECT COALESCE(MAX(id), 0) FROM residents",
                 other => unreachable!("no id reservation for table {other}"),
             };
             let max: i64 = sqlx::query_scalar(sql).fetch_one(&mut **t).await?;
@@ -21,10 +23,27 @@ pub async fn reserve_ids(tx: &mut Tx, table: &'static str, n: usize) -> Result<V
         Tx::Pg(t) => {
             let sql = match table {
                 "units" => "SELECT nextval('units_id_seq') FROM generate_series(1, $1)",
+                "households" => "SELECT nextval('households_id_seq') FROM generate_series(1, $1)",
+                "residents" => "SELECT nextval('residents_id_seq') FROM generate_series(1, $1)",
                 other => unreachable!("no id reservation for table {other}"),
             };
             let ids: Vec<i64> = sqlx::query_scalar(sql).bind(n as i32).fetch_all(&mut **t).await?;
             Ok(ids)
         }
     }
+}
+
+/// Locks households for the rest of a write transaction, in id order. PostgreSQL takes row
+/// locks; SQLite's `BEGIN IMMEDIATE` already holds the one write lock.
+pub async fn lock_households(tx: &mut Tx, ids: &[i64]) -> Result<()> {
+    if let Tx::Pg(t) = tx {
+        let mut sorted = ids.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        sqlx::query("SELECT id FROM households WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+            .bind(&sorted)
+            .fetch_all(&mut **t)
+            .await?;
+    }
+    Ok(())
 }

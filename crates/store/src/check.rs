@@ -1,13 +1,18 @@
 //! Recomputes what the store derives from raw records and lists every difference.
 //!
 //! For the tree: each unit's materialised path and depth follow from its parent's, and its
-//! search key and collation key follow from its name. Later aggregates add their own checks
-//! here; the list must always come back empty.
+//! search key and collation key follow from its name. For the roll-ups: every figure of every
+//! unit is counted again from households, residents, visits and statuses and compared with the
+//! stored one. The list must always come back empty.
 
+use std::collections::{BTreeMap, HashMap};
+
+use ngoso_core::outreach::{Barriers, VisitResult};
+use ngoso_core::rollup::Deltas;
 use ngoso_core::text;
 use ngoso_core::unit::UnitPath;
 
-use crate::{Db, Result, on_db};
+use crate::{Db, Result, on_db, rollups};
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -52,5 +57,94 @@ pub async fn run(db: &Db) -> Result<Vec<String>> {
             out.push(format!("unit {} ({}): collation key is stale", r.id, r.code));
         }
     }
+    out.extend(check_rollups(db).await?);
+    out.extend(check_visit_counts(db).await?);
     Ok(out)
+}
+
+/// Every figure, counted again from the raw records: (unit, figure, period) → value.
+pub async fn recount(db: &Db) -> Result<BTreeMap<(i64, String, String), i64>> {
+    let mut leaf = Deltas::default();
+    let rows: Vec<(i64, i32, i64)> = on_db!(db, p => sqlx::query_as(
+        "SELECT unit_id, barriers, COUNT(*) FROM households GROUP BY unit_id, barriers").fetch_all(p).await)?;
+    for (unit, barriers, n) in rows {
+        leaf.household(unit, Barriers::from_bits(barriers), n);
+    }
+    let rows: Vec<(i64, i64, i64)> = on_db!(db, p => sqlx::query_as(
+        "SELECT h.unit_id, COUNT(*), SUM(CASE WHEN r.youth_union THEN 1 ELSE 0 END) FROM residents r \
+         JOIN households h ON h.id = r.household_id GROUP BY h.unit_id").fetch_all(p).await)?;
+    for (unit, n, youth) in rows {
+        leaf.add(unit, ngoso_core::rollup::figure::RESIDENTS, "", n);
+        leaf.add(unit, ngoso_core::rollup::figure::YOUTH_UNION, "", youth);
+    }
+    let rows: Vec<(i64, String, String, i32, i64)> = on_db!(db, p => sqlx::query_as(
+        "SELECT h.unit_id, v.month, v.result, v.barriers, COUNT(*) FROM visits v JOIN households h ON h.id = v.household_id \
+         GROUP BY h.unit_id, v.month, v.result, v.barriers").fetch_all(p).await)?;
+    for (unit, month, result, barriers, n) in rows {
+        let result = VisitResult::parse(&result).unwrap_or(VisitResult::NotHome);
+        leaf.visits(unit, &month, result, Barriers::from_bits(barriers), n);
+    }
+    let rows: Vec<(i64, i64)> = on_db!(db, p => sqlx::query_as(
+        "SELECT h.unit_id, COUNT(DISTINCT v.household_id) FROM visits v JOIN households h ON h.id = v.household_id GROUP BY h.unit_id")
+        .fetch_all(p).await)?;
+    for (unit, n) in rows {
+        leaf.add(unit, ngoso_core::rollup::figure::HOUSEHOLDS_VISITED, "", n);
+    }
+    let rows: Vec<(i64, i64, i64, i64)> = on_db!(db, p => sqlx::query_as(
+        "SELECT h.unit_id, s.service_id, s.status_id, COUNT(*) FROM subject_statuses s JOIN households h ON h.id = s.household_id \
+         GROUP BY h.unit_id, s.service_id, s.status_id").fetch_all(p).await)?;
+    for (unit, service, status, n) in rows {
+        leaf.add(unit, ngoso_core::rollup::figure::status(service, status), "", n);
+    }
+    let paths: HashMap<i64, Vec<i64>> =
+        on_db!(db, p => sqlx::query_as::<_, (i64, String)>("SELECT id, path FROM units").fetch_all(p).await)?
+            .into_iter()
+            .map(|(id, path)| (id, UnitPath::from_stored(path).ids()))
+            .collect();
+    let mut all: BTreeMap<(i64, String, String), i64> = BTreeMap::new();
+    for d in leaf.into_vec() {
+        for a in paths.get(&d.unit_id).map(Vec::as_slice).unwrap_or(&[]) {
+            *all.entry((*a, d.figure.clone(), d.period.clone())).or_insert(0) += d.value;
+        }
+    }
+    all.retain(|_, v| *v != 0);
+    Ok(all)
+}
+
+async fn check_rollups(db: &Db) -> Result<Vec<String>> {
+    let want = recount(db).await?;
+    let have = rollups::all(db).await?;
+    let mut out = Vec::new();
+    for (k, v) in &want {
+        let h = have.get(k).copied().unwrap_or(0);
+        if h != *v {
+            out.push(format!("unit {}: figure {} {}: stored {h}, counted {v}", k.0, k.1, k.2));
+        }
+    }
+    for (k, h) in &have {
+        if !want.contains_key(k) {
+            out.push(format!("unit {}: figure {} {}: stored {h}, counted 0", k.0, k.1, k.2));
+        }
+    }
+    Ok(out)
+}
+
+/// Household id and code, stored visit count and last visit, counted visits and last visit.
+type VisitCountRow = (i64, String, i32, Option<i64>, Option<i64>, Option<i64>);
+
+async fn check_visit_counts(db: &Db) -> Result<Vec<String>> {
+    let rows: Vec<VisitCountRow> = on_db!(db, p => sqlx::query_as(
+        "SELECT h.id, h.code, h.visit_count, h.last_visit_at, v.n, v.last FROM households h \
+         LEFT JOIN (SELECT household_id, COUNT(*) AS n, MAX(visited_at) AS last FROM visits GROUP BY household_id) v \
+         ON v.household_id = h.id WHERE h.visit_count <> COALESCE(v.n, 0) OR COALESCE(h.last_visit_at, -1) <> COALESCE(v.last, -1)")
+        .fetch_all(p).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, code, n, last, vn, vlast)| {
+            format!(
+                "household {id} ({code}): {n} visits, last {last:?}; the visits say {} and {vlast:?}",
+                vn.unwrap_or(0)
+            )
+        })
+        .collect())
 }

@@ -15,15 +15,20 @@ use sqlx::{ConnectOptions, Postgres, Sqlite, Transaction};
 
 pub mod audit;
 pub mod backend;
+pub mod catalog;
 pub mod check;
 mod error;
+pub mod households;
+pub mod rollups;
 pub mod secrets;
 pub mod sessions;
 pub mod settings;
+pub mod teams;
 pub mod testing;
 pub mod tokens;
 pub mod units;
 pub mod users;
+pub mod visits;
 
 pub use error::StoreError;
 

@@ -245,6 +245,9 @@ pub async fn move_to(db: &Db, id: i64, new_parent: Option<i64>) -> Result<Unit> 
         .bind(old.upper_bound())
         .execute(c).await.map(|r| r.rows_affected()))?;
     on_tx!(&mut tx, c => sqlx::query("UPDATE units SET parent_id = $1 WHERE id = $2").bind(new_parent).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+    // The unit's figures cover its subtree: they leave the old ancestors for the new ones.
+    let above = |p: &UnitPath| p.ids().into_iter().filter(|&a| a != id).collect::<Vec<_>>();
+    crate::rollups::move_subtree(&mut tx, id, &above(&old), &above(&new_path)).await?;
     let unit = get_in(&mut tx, id).await?;
     tx.commit().await?;
     Ok(unit)

@@ -1,0 +1,176 @@
+//! Teams (tổ công nghệ số cộng đồng) and their members.
+
+use chrono::NaiveDate;
+use ngoso_core::text;
+use ngoso_core::unit::UnitPath;
+use serde::Serialize;
+
+use crate::{Db, Result, StoreError, now, on_db};
+
+/// A team as listed, with its number of active members.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct Team {
+    pub id: i64,
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub unit_code: String,
+    pub unit_path: String,
+    pub name: String,
+    pub active_members: i64,
+    pub created_at: i64,
+}
+
+impl Team {
+    pub fn path(&self) -> UnitPath {
+        UnitPath::from_stored(self.unit_path.clone())
+    }
+}
+
+/// A member of a team.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct Member {
+    pub id: i64,
+    pub team_id: i64,
+    pub full_name: String,
+    pub role: String,
+    pub affiliation: String,
+    pub phone: Option<String>,
+    pub joined_on: NaiveDate,
+    pub left_on: Option<NaiveDate>,
+    pub user_id: Option<i64>,
+    pub username: Option<String>,
+}
+
+impl Member {
+    /// Whether the member is in the team on `day`.
+    pub fn active_on(&self, day: NaiveDate) -> bool {
+        self.joined_on <= day && self.left_on.is_none_or(|l| l > day)
+    }
+}
+
+/// A member to add.
+pub struct NewMember<'a> {
+    pub full_name: &'a str,
+    pub role: &'a str,
+    pub affiliation: &'a str,
+    pub phone: Option<&'a str>,
+    pub joined_on: NaiveDate,
+    pub user_id: Option<i64>,
+}
+
+const TEAM_SELECT: &str = "SELECT t.id, t.unit_id, u.name AS unit_name, u.code AS unit_code, u.path AS unit_path, t.name, \
+     (SELECT COUNT(*) FROM team_members m WHERE m.team_id = t.id AND m.joined_on <= $1 AND (m.left_on IS NULL OR m.left_on > $1)) AS active_members, \
+     t.created_at FROM teams t JOIN units u ON u.id = t.unit_id";
+
+/// Today in Vietnam.
+pub fn today() -> NaiveDate {
+    let tz = chrono::FixedOffset::east_opt(7 * 3600).expect("UTC+7 is valid");
+    chrono::Utc::now().with_timezone(&tz).date_naive()
+}
+
+pub async fn create(db: &Db, unit_id: i64, name: &str) -> Result<i64> {
+    let t = now();
+    let sql = "INSERT INTO teams (unit_id, name, name_key, name_sort, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id";
+    Ok(on_db!(db, p => sqlx::query_scalar(sql)
+        .bind(unit_id).bind(name).bind(text::fold(name)).bind(text::sort_key(name)).bind(t).fetch_one(p).await)?)
+}
+
+pub async fn rename(db: &Db, id: i64, name: &str) -> Result<()> {
+    let sql = "UPDATE teams SET name = $1, name_key = $2, name_sort = $3, updated_at = $4 WHERE id = $5";
+    let n = on_db!(db, p => sqlx::query(sql).bind(name).bind(text::fold(name)).bind(text::sort_key(name)).bind(now()).bind(id)
+        .execute(p).await.map(|r| r.rows_affected()))?;
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<Team> {
+    let sql = format!("{TEAM_SELECT} WHERE t.id = $2");
+    on_db!(db, p => sqlx::query_as::<_, Team>(sqlx::AssertSqlSafe(sql)).bind(today()).bind(id).fetch_optional(p).await)?
+        .ok_or(StoreError::NotFound)
+}
+
+/// Teams attached to units inside `within` (all teams when `None`), by unit then name.
+pub async fn list(db: &Db, within: Option<&UnitPath>) -> Result<Vec<Team>> {
+    let (lo, hi) = match within {
+        Some(p) => (p.as_str().to_owned(), p.upper_bound()),
+        None => ("/".to_owned(), "0".to_owned()),
+    };
+    let sql = format!("{TEAM_SELECT} WHERE u.path >= $2 AND u.path < $3 ORDER BY u.name_sort, t.name_sort, t.id");
+    Ok(
+        on_db!(db, p => sqlx::query_as::<_, Team>(sqlx::AssertSqlSafe(sql)).bind(today()).bind(lo).bind(hi).fetch_all(p).await)?,
+    )
+}
+
+/// Teams attached exactly to one unit.
+pub async fn of_unit(db: &Db, unit_id: i64) -> Result<Vec<Team>> {
+    let sql = format!("{TEAM_SELECT} WHERE t.unit_id = $2 ORDER BY t.name_sort, t.id");
+    Ok(
+        on_db!(db, p => sqlx::query_as::<_, Team>(sqlx::AssertSqlSafe(sql)).bind(today()).bind(unit_id).fetch_all(p).await)?,
+    )
+}
+
+/// The teams in which a user account is an active member.
+pub async fn of_user(db: &Db, user_id: i64) -> Result<Vec<Team>> {
+    let sql = format!(
+        "{TEAM_SELECT} WHERE t.id IN (SELECT m.team_id FROM team_members m WHERE m.user_id = $2 \
+         AND m.joined_on <= $1 AND (m.left_on IS NULL OR m.left_on > $1)) ORDER BY t.name_sort, t.id"
+    );
+    Ok(
+        on_db!(db, p => sqlx::query_as::<_, Team>(sqlx::AssertSqlSafe(sql)).bind(today()).bind(user_id).fetch_all(p).await)?,
+    )
+}
+
+const MEMBER_SELECT: &str = "SELECT m.id, m.team_id, m.full_name, m.role, m.affiliation, m.phone, m.joined_on, m.left_on, \
+     m.user_id, us.username FROM team_members m LEFT JOIN users us ON us.id = m.user_id";
+
+/// A team's members: leaders first, then by given name.
+pub async fn members(db: &Db, team_id: i64) -> Result<Vec<Member>> {
+    let sql = format!(
+        "{MEMBER_SELECT} WHERE m.team_id = $1 ORDER BY CASE m.role WHEN 'leader' THEN 0 WHEN 'deputy' THEN 1 ELSE 2 END, m.name_sort, m.id"
+    );
+    Ok(on_db!(db, p => sqlx::query_as::<_, Member>(sqlx::AssertSqlSafe(sql)).bind(team_id).fetch_all(p).await)?)
+}
+
+pub async fn member(db: &Db, id: i64) -> Result<Member> {
+    let sql = format!("{MEMBER_SELECT} WHERE m.id = $1");
+    on_db!(db, p => sqlx::query_as::<_, Member>(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await)?
+        .ok_or(StoreError::NotFound)
+}
+
+pub async fn add_member(db: &Db, team_id: i64, m: &NewMember<'_>) -> Result<i64> {
+    let t = now();
+    let sql = "INSERT INTO team_members (team_id, full_name, name_sort, role, affiliation, phone, joined_on, user_id, created_at, updated_at) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id";
+    Ok(on_db!(db, p => sqlx::query_scalar(sql)
+        .bind(team_id).bind(m.full_name).bind(text::sort_key(&given_name_first(m.full_name))).bind(m.role).bind(m.affiliation)
+        .bind(m.phone).bind(m.joined_on).bind(m.user_id).bind(t).fetch_one(p).await)?)
+}
+
+/// Records that a member left the team on a day.
+pub async fn member_left(db: &Db, member_id: i64, day: NaiveDate) -> Result<()> {
+    let n = on_db!(db, p => sqlx::query("UPDATE team_members SET left_on = $1, updated_at = $2 WHERE id = $3")
+        .bind(day).bind(now()).bind(member_id).execute(p).await.map(|r| r.rows_affected()))?;
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+/// Vietnamese names sort by the given name (the last word), then the rest.
+pub fn given_name_first(full_name: &str) -> String {
+    let words: Vec<&str> = full_name.split_whitespace().collect();
+    match words.split_last() {
+        Some((given, rest)) if !rest.is_empty() => format!("{given} {}", rest.join(" ")),
+        _ => full_name.trim().to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn given_name_first_order() {
+        assert_eq!(given_name_first("Nguyễn Văn An"), "An Nguyễn Văn");
+        assert_eq!(given_name_first("Bình"), "Bình");
+        let mut names = vec!["Trần Thị Bích", "Nguyễn Văn An", "Lê Đức"];
+        names.sort_by_key(|n| text::sort_key(&given_name_first(n)));
+        assert_eq!(names, vec!["Nguyễn Văn An", "Trần Thị Bích", "Lê Đức"]);
+    }
+}

@@ -1,0 +1,473 @@
+//! Visits: a batch of door knocks stored at once, idempotently, with the subjects' statuses
+//! moving forward and the roll-ups updated in the same transaction.
+
+use std::collections::{HashMap, HashSet};
+
+use ngoso_core::Invalid;
+use ngoso_core::outreach::{Barriers, VisitResult, advances, month_of};
+use ngoso_core::rollup::Deltas;
+use ngoso_core::unit::UnitPath;
+use serde::Serialize;
+use sqlx::QueryBuilder;
+
+use crate::{Db, Result, StoreError, Tx, backend, now, on_db, on_tx, rollups};
+
+/// One outcome of a visit: a subject's new status for a service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutcomeInput {
+    pub service_id: i64,
+    /// 0 when the service's subject is the household.
+    pub resident_id: i64,
+    pub status_id: i64,
+    /// The status's rank within its service.
+    pub rank: i32,
+    /// Whether the service's subject is a person.
+    pub person: bool,
+}
+
+/// A visit to store; the catalogue part is already checked by the caller.
+#[derive(Debug, Clone)]
+pub struct VisitInput {
+    pub id: String,
+    pub household_id: i64,
+    pub team_id: i64,
+    pub member_id: Option<i64>,
+    pub visited_at: i64,
+    pub result: VisitResult,
+    pub barriers: Barriers,
+    pub note: String,
+    pub outcomes: Vec<OutcomeInput>,
+}
+
+/// What became of one visit of a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stored {
+    /// Stored now.
+    New,
+    /// Stored before (same id): nothing changed.
+    Duplicate,
+    /// Refused; nothing of it was stored.
+    Refused(Invalid),
+}
+
+/// What the caller lets this user do: whether they may record visits for a team whose unit
+/// is at `team_path`.
+pub type MayRecord<'a> = &'a (dyn Fn(i64, &UnitPath) -> bool + Sync);
+
+struct HouseholdRow {
+    unit_id: i64,
+    path: UnitPath,
+    visit_count: i32,
+    last_visit_at: Option<i64>,
+}
+
+const CHUNK: usize = 400;
+
+/// Stores a batch of visits in one transaction. Each visit is checked on its own: the good
+/// ones are stored even when others are refused.
+pub async fn ingest(
+    db: &Db,
+    user_id: Option<i64>,
+    visits: &[VisitInput],
+    may_record: MayRecord<'_>,
+) -> Result<Vec<Stored>> {
+    let mut attempt = 0;
+    loop {
+        match ingest_once(db, user_id, visits, may_record).await {
+            Err(StoreError::Db(sqlx::Error::Database(e)))
+                if attempt < 5 && matches!(e.code().as_deref(), Some("40P01") | Some("40001")) =>
+            {
+                // A deadlock or serialisation failure on PostgreSQL: the whole batch is retried.
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(5 << attempt)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn ingest_once(
+    db: &Db,
+    user_id: Option<i64>,
+    visits: &[VisitInput],
+    may_record: MayRecord<'_>,
+) -> Result<Vec<Stored>> {
+    let t = now();
+    let mut out: Vec<Option<Stored>> = vec![None; visits.len()];
+    let mut tx = db.begin().await?;
+
+    let mut household_ids: Vec<i64> = visits.iter().map(|v| v.household_id).collect();
+    household_ids.sort_unstable();
+    household_ids.dedup();
+    backend::lock_households(&mut tx, &household_ids).await?;
+
+    let existing = existing_ids(&mut tx, visits).await?;
+    let households = load_households(&mut tx, &household_ids).await?;
+    let mut team_ids: Vec<i64> = visits.iter().map(|v| v.team_id).collect();
+    team_ids.sort_unstable();
+    team_ids.dedup();
+    let teams = load_team_paths(&mut tx, &team_ids).await?;
+    let residents = load_residents(&mut tx, &household_ids).await?;
+    let mut statuses = load_statuses(&mut tx, &household_ids).await?;
+
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut counts: HashMap<i64, (i32, Option<i64>)> =
+        households.iter().map(|(id, h)| (*id, (h.visit_count, h.last_visit_at))).collect();
+    let mut deltas = Deltas::default();
+    let mut changed: StatusMap = HashMap::new();
+    let mut to_insert: Vec<&VisitInput> = Vec::new();
+
+    for (i, v) in visits.iter().enumerate() {
+        if existing.contains(v.id.as_str()) || !seen.insert(v.id.as_str()) {
+            out[i] = Some(Stored::Duplicate);
+            continue;
+        }
+        if let Err(e) = check(v, t, &households, &teams, &residents, may_record) {
+            out[i] = Some(Stored::Refused(e));
+            seen.remove(v.id.as_str());
+            continue;
+        }
+        let h = &households[&v.household_id];
+        let c = counts.get_mut(&v.household_id).expect("loaded");
+        let first = c.0 == 0;
+        c.0 += 1;
+        c.1 = Some(c.1.map_or(v.visited_at, |l| l.max(v.visited_at)));
+        deltas.visit(h.unit_id, &month_of(v.visited_at), v.result, v.barriers, first);
+        for o in &v.outcomes {
+            let key = (o.service_id, v.household_id, o.resident_id);
+            let current = statuses.get(&key).copied();
+            if advances(current.map_or(0, |c| c.1), o.rank) {
+                deltas.status(h.unit_id, o.service_id, current.map(|c| c.0), Some(o.status_id));
+                statuses.insert(key, (o.status_id, o.rank));
+                changed.insert(key, (o.status_id, o.rank));
+            }
+        }
+        to_insert.push(v);
+        out[i] = Some(Stored::New);
+    }
+
+    insert_visits(&mut tx, &to_insert, user_id, t).await?;
+    upsert_statuses(&mut tx, &changed, t).await?;
+    update_households(&mut tx, &counts, &households).await?;
+    rollups::apply(&mut tx, deltas.into_vec()).await?;
+    tx.commit().await?;
+    Ok(out.into_iter().map(|o| o.expect("every visit has an answer")).collect())
+}
+
+fn check(
+    v: &VisitInput,
+    now: i64,
+    households: &HashMap<i64, HouseholdRow>,
+    teams: &HashMap<i64, UnitPath>,
+    residents: &HashMap<i64, i64>,
+    may_record: MayRecord<'_>,
+) -> std::result::Result<(), Invalid> {
+    if v.visited_at > now + 300 {
+        return Err(Invalid::field("visit-time-future", "visited_at"));
+    }
+    if v.visited_at < 946_684_800 {
+        return Err(Invalid::field("visit-time-invalid", "visited_at"));
+    }
+    let h = households
+        .get(&v.household_id)
+        .ok_or_else(|| Invalid::field("household-unknown", "household_id").with_detail(v.household_id.to_string()))?;
+    let team = teams
+        .get(&v.team_id)
+        .ok_or_else(|| Invalid::field("team-unknown", "team_id").with_detail(v.team_id.to_string()))?;
+    if !may_record(v.team_id, team) {
+        return Err(Invalid::field("visit-team-not-yours", "team_id").with_detail(v.team_id.to_string()));
+    }
+    if !team.contains(&h.path) {
+        return Err(Invalid::field("visit-outside-team-area", "household_id").with_detail(v.household_id.to_string()));
+    }
+    let mut subjects = HashSet::new();
+    for o in &v.outcomes {
+        if o.person {
+            if residents.get(&o.resident_id) != Some(&v.household_id) {
+                return Err(Invalid::field("resident-unknown", "resident_id").with_detail(o.resident_id.to_string()));
+            }
+        } else if o.resident_id != 0 {
+            return Err(Invalid::field("outcome-subject-invalid", "resident_id").with_detail(o.resident_id.to_string()));
+        }
+        if !subjects.insert((o.service_id, o.resident_id)) {
+            return Err(Invalid::field("outcome-duplicate", "outcomes").with_detail(o.service_id.to_string()));
+        }
+    }
+    Ok(())
+}
+
+fn in_list<DB: sqlx::Database>(qb: &mut QueryBuilder<DB>, ids: &[i64])
+where
+    for<'e> i64: sqlx::Encode<'e, DB> + sqlx::Type<DB>,
+{
+    let mut sep = qb.separated(", ");
+    for id in ids {
+        sep.push_bind(*id);
+    }
+}
+
+async fn existing_ids(tx: &mut Tx, visits: &[VisitInput]) -> Result<HashSet<String>> {
+    let ids: Vec<&str> = visits.iter().map(|v| v.id.as_str()).collect();
+    let mut out = HashSet::new();
+    for chunk in ids.chunks(CHUNK) {
+        let rows: Vec<String> = on_tx!(tx, c => {
+            let mut qb = QueryBuilder::new("SELECT id FROM visits WHERE id IN (");
+            let mut sep = qb.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            qb.push(")");
+            qb.build_query_scalar::<String>().fetch_all(c).await
+        })?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+async fn load_households(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, HouseholdRow>> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let rows: Vec<(i64, i64, String, i32, Option<i64>)> = on_tx!(tx, c => {
+            let mut qb = QueryBuilder::new(
+                "SELECT h.id, h.unit_id, u.path, h.visit_count, h.last_visit_at FROM households h JOIN units u ON u.id = h.unit_id WHERE h.id IN (");
+            in_list(&mut qb, chunk);
+            qb.push(")");
+            qb.build_query_as::<(i64, i64, String, i32, Option<i64>)>().fetch_all(c).await
+        })?;
+        for (id, unit_id, path, visit_count, last_visit_at) in rows {
+            out.insert(id, HouseholdRow { unit_id, path: UnitPath::from_stored(path), visit_count, last_visit_at });
+        }
+    }
+    Ok(out)
+}
+
+async fn load_team_paths(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, UnitPath>> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(CHUNK) {
+        let rows: Vec<(i64, String)> = on_tx!(tx, c => {
+            let mut qb = QueryBuilder::new("SELECT t.id, u.path FROM teams t JOIN units u ON u.id = t.unit_id WHERE t.id IN (");
+            in_list(&mut qb, chunk);
+            qb.push(")");
+            qb.build_query_as::<(i64, String)>().fetch_all(c).await
+        })?;
+        out.extend(rows.into_iter().map(|(id, p)| (id, UnitPath::from_stored(p))));
+    }
+    Ok(out)
+}
+
+/// Resident id → household id, for the residents of these households.
+async fn load_residents(tx: &mut Tx, household_ids: &[i64]) -> Result<HashMap<i64, i64>> {
+    let mut out = HashMap::new();
+    for chunk in household_ids.chunks(CHUNK) {
+        let rows: Vec<(i64, i64)> = on_tx!(tx, c => {
+            let mut qb = QueryBuilder::new("SELECT id, household_id FROM residents WHERE household_id IN (");
+            in_list(&mut qb, chunk);
+            qb.push(")");
+            qb.build_query_as::<(i64, i64)>().fetch_all(c).await
+        })?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+type StatusMap = HashMap<(i64, i64, i64), (i64, i32)>;
+
+async fn load_statuses(tx: &mut Tx, household_ids: &[i64]) -> Result<StatusMap> {
+    let mut out = HashMap::new();
+    for chunk in household_ids.chunks(CHUNK) {
+        let rows: Vec<(i64, i64, i64, i64, i32)> = on_tx!(tx, c => {
+            let mut qb = QueryBuilder::new(
+                "SELECT service_id, household_id, resident_id, status_id, rank FROM subject_statuses WHERE household_id IN (");
+            in_list(&mut qb, chunk);
+            qb.push(")");
+            qb.build_query_as::<(i64, i64, i64, i64, i32)>().fetch_all(c).await
+        })?;
+        out.extend(rows.into_iter().map(|(s, h, r, st, rank)| ((s, h, r), (st, rank))));
+    }
+    Ok(out)
+}
+
+async fn insert_visits(tx: &mut Tx, visits: &[&VisitInput], user_id: Option<i64>, t: i64) -> Result<()> {
+    for chunk in visits.chunks(CHUNK / 4) {
+        on_tx!(tx, c => {
+            let mut qb = QueryBuilder::new(
+                "INSERT INTO visits (id, household_id, team_id, member_id, user_id, visited_at, month, result, barriers, note, received_at) ");
+            qb.push_values(chunk, |mut b, v| {
+                b.push_bind(v.id.as_str()).push_bind(v.household_id).push_bind(v.team_id).push_bind(v.member_id).push_bind(user_id)
+                    .push_bind(v.visited_at).push_bind(month_of(v.visited_at)).push_bind(v.result.as_str()).push_bind(v.barriers.0)
+                    .push_bind(v.note.as_str()).push_bind(t);
+            });
+            qb.build().execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    let outcomes: Vec<(&str, &OutcomeInput)> =
+        visits.iter().flat_map(|v| v.outcomes.iter().map(move |o| (v.id.as_str(), o))).collect();
+    for chunk in outcomes.chunks(CHUNK) {
+        on_tx!(tx, c => {
+            let mut qb = QueryBuilder::new("INSERT INTO visit_outcomes (visit_id, service_id, resident_id, status_id) ");
+            qb.push_values(chunk, |mut b, (id, o)| {
+                b.push_bind(*id).push_bind(o.service_id).push_bind(o.resident_id).push_bind(o.status_id);
+            });
+            qb.build().execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
+async fn upsert_statuses(tx: &mut Tx, changed: &StatusMap, t: i64) -> Result<()> {
+    let mut rows: Vec<_> = changed.iter().collect();
+    rows.sort_by_key(|r| *r.0);
+    for chunk in rows.chunks(CHUNK / 2) {
+        on_tx!(tx, c => {
+            let mut qb = QueryBuilder::new("INSERT INTO subject_statuses (service_id, household_id, resident_id, status_id, rank, updated_at) ");
+            qb.push_values(chunk, |mut b, ((s, h, r), (st, rank))| {
+                b.push_bind(*s).push_bind(*h).push_bind(*r).push_bind(*st).push_bind(*rank).push_bind(t);
+            });
+            qb.push(
+                " ON CONFLICT (service_id, household_id, resident_id) DO UPDATE SET status_id = excluded.status_id, \
+                 rank = excluded.rank, updated_at = excluded.updated_at",
+            );
+            qb.build().execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
+async fn update_households(
+    tx: &mut Tx,
+    counts: &HashMap<i64, (i32, Option<i64>)>,
+    before: &HashMap<i64, HouseholdRow>,
+) -> Result<()> {
+    let mut rows: Vec<(i64, i32, Option<i64>)> = counts
+        .iter()
+        .filter(|(id, c)| before.get(id).is_some_and(|h| h.visit_count != c.0))
+        .map(|(id, c)| (*id, c.0, c.1))
+        .collect();
+    rows.sort_unstable();
+    for chunk in rows.chunks(CHUNK / 3) {
+        // Households are locked (or the database is), so absolute values are safe.
+        on_tx!(tx, c => {
+            let mut qb = QueryBuilder::new("UPDATE households SET visit_count = v.column2, last_visit_at = v.column3 FROM (VALUES ");
+            let mut first = true;
+            for (id, n, last) in chunk {
+                if !first {
+                    qb.push(", ");
+                }
+                first = false;
+                qb.push("(");
+                qb.push_bind(*id);
+                qb.push(", ");
+                qb.push_bind(*n);
+                qb.push(", ");
+                qb.push_bind(*last);
+                qb.push(")");
+            }
+            qb.push(") AS v WHERE households.id = v.column1");
+            qb.build().execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
+/// A visit as listed on a household's page.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct VisitRow {
+    pub id: String,
+    pub team_id: i64,
+    pub team_name: String,
+    pub member_name: Option<String>,
+    pub visited_at: i64,
+    pub result: String,
+    pub barriers: i32,
+    pub note: String,
+}
+
+/// A household's visits, newest first.
+pub async fn of_household(db: &Db, household_id: i64, limit: i64) -> Result<Vec<VisitRow>> {
+    let sql = "SELECT v.id, v.team_id, t.name AS team_name, m.full_name AS member_name, v.visited_at, v.result, v.barriers, v.note \
+               FROM visits v JOIN teams t ON t.id = v.team_id LEFT JOIN team_members m ON m.id = v.member_id \
+               WHERE v.household_id = $1 ORDER BY v.visited_at DESC, v.id LIMIT $2";
+    Ok(on_db!(db, p => sqlx::query_as::<_, VisitRow>(sql).bind(household_id).bind(limit).fetch_all(p).await)?)
+}
+
+/// A subject's current status.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct SubjectStatus {
+    pub service_id: i64,
+    pub resident_id: i64,
+    pub status_id: i64,
+    pub rank: i32,
+    pub updated_at: i64,
+}
+
+/// The current statuses of a household and its residents.
+pub async fn statuses_of_household(db: &Db, household_id: i64) -> Result<Vec<SubjectStatus>> {
+    let sql = "SELECT service_id, resident_id, status_id, rank, updated_at FROM subject_statuses WHERE household_id = $1 ORDER BY service_id, resident_id";
+    Ok(on_db!(db, p => sqlx::query_as::<_, SubjectStatus>(sql).bind(household_id).fetch_all(p).await)?)
+}
+
+/// An officer's correction of a subject's status: to any status of the service, or back to
+/// "not started" (`to` `None`). Recorded with its reason.
+#[allow(clippy::too_many_arguments)]
+pub async fn correct_status(
+    db: &Db,
+    user_id: i64,
+    service_id: i64,
+    household_id: i64,
+    resident_id: i64,
+    to: Option<(i64, i32)>,
+    reason: &str,
+) -> Result<Option<i64>> {
+    let mut tx = db.begin().await?;
+    backend::lock_households(&mut tx, &[household_id]).await?;
+    let unit: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar("SELECT unit_id FROM households WHERE id = $1")
+        .bind(household_id).fetch_optional(c).await)?;
+    let unit = unit.ok_or(StoreError::NotFound)?;
+    let current: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar(
+        "SELECT status_id FROM subject_statuses WHERE service_id = $1 AND household_id = $2 AND resident_id = $3")
+        .bind(service_id).bind(household_id).bind(resident_id).fetch_optional(c).await)?;
+    let t = now();
+    match to {
+        Some((status_id, rank)) => {
+            on_tx!(&mut tx, c => sqlx::query(
+                "INSERT INTO subject_statuses (service_id, household_id, resident_id, status_id, rank, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (service_id, household_id, resident_id) DO UPDATE SET status_id = excluded.status_id, rank = excluded.rank, updated_at = excluded.updated_at")
+                .bind(service_id).bind(household_id).bind(resident_id).bind(status_id).bind(rank).bind(t)
+                .execute(c).await.map(|r| r.rows_affected()))?;
+        }
+        None => {
+            on_tx!(&mut tx, c => sqlx::query(
+                "DELETE FROM subject_statuses WHERE service_id = $1 AND household_id = $2 AND resident_id = $3")
+                .bind(service_id).bind(household_id).bind(resident_id).execute(c).await.map(|r| r.rows_affected()))?;
+        }
+    }
+    on_tx!(&mut tx, c => sqlx::query(
+        "INSERT INTO status_corrections (service_id, household_id, resident_id, from_status_id, to_status_id, reason, user_id, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        .bind(service_id).bind(household_id).bind(resident_id).bind(current).bind(to.map(|x| x.0)).bind(reason).bind(user_id).bind(t)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    let mut d = Deltas::default();
+    d.status(unit, service_id, current, to.map(|x| x.0));
+    rollups::apply(&mut tx, d.into_vec()).await?;
+    crate::audit::record_in(
+        &mut tx,
+        crate::audit::Event {
+            user_id: Some(user_id),
+            action: "status.correct",
+            object_type: "household",
+            object_id: &household_id.to_string(),
+            detail: &format!(
+                "service {service_id} resident {resident_id}: {current:?} → {:?}: {reason}",
+                to.map(|x| x.0)
+            ),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(current)
+}
+
+/// Number of visits.
+pub async fn count(db: &Db) -> Result<i64> {
+    Ok(on_db!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM visits").fetch_one(p).await)?)
+}

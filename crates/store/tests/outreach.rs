@@ -1,0 +1,374 @@
+//! Outreach in the store: households, visits, statuses and roll-ups, on both backends. The
+//! property test drives random operations and asserts that every stored figure equals a
+//! recount from the raw records.
+
+use ngoso_core::outreach::{Barrier, Barriers, VisitResult};
+use ngoso_core::unit::{UnitCode, UnitKind, UnitName, Validity};
+use ngoso_store::households::{self, HouseholdUpdate, NewHousehold, NewResident};
+use ngoso_store::units::{self, NewUnit};
+use ngoso_store::visits::{self, OutcomeInput, Stored, VisitInput};
+use ngoso_store::{Backend, Db, both_backends, catalog, check, rollups, teams};
+use proptest::prelude::*;
+
+fn nu(code: &str, kind: &str, parent: Option<i64>) -> NewUnit {
+    NewUnit {
+        code: UnitCode::parse(code).unwrap(),
+        name: UnitName::parse(&format!("Đơn vị {code}")).unwrap(),
+        kind: UnitKind::parse(kind).unwrap(),
+        parent_id: parent,
+        validity: Validity::default(),
+    }
+}
+
+/// A province with two communes of two hamlets each; a team per commune.
+struct World {
+    officer: i64,
+    hamlets: Vec<i64>,
+    communes: Vec<i64>,
+    province: i64,
+    teams: Vec<(i64, i64)>,
+}
+
+async fn world(db: &Db) -> World {
+    let p = units::create(db, &nu("P", "tỉnh", None)).await.unwrap();
+    let mut hamlets = vec![];
+    let mut communes = vec![];
+    let mut teams_ = vec![];
+    for c in 0..2 {
+        let cu = units::create(db, &nu(&format!("C{c}"), "xã", Some(p.id))).await.unwrap();
+        communes.push(cu.id);
+        teams_.push((teams::create(db, cu.id, &format!("Tổ {c}")).await.unwrap(), cu.id));
+        for h in 0..2 {
+            hamlets.push(units::create(db, &nu(&format!("C{c}H{h}"), "ấp", Some(cu.id))).await.unwrap().id);
+        }
+    }
+    let name = ngoso_core::user::Username::parse("can.bo").unwrap();
+    let officer = ngoso_store::users::create(
+        db,
+        &ngoso_store::users::NewUser {
+            username: &name,
+            display_name: "Cán bộ",
+            password_hash: "x",
+            role: ngoso_core::auth::Role::Officer,
+            unit_id: Some(p.id),
+        },
+    )
+    .await
+    .unwrap();
+    World { officer, hamlets, communes, province: p.id, teams: teams_ }
+}
+
+fn household(unit_id: i64, code: &str, barriers: Barriers) -> NewHousehold {
+    NewHousehold {
+        unit_id,
+        code: code.into(),
+        address: Some(format!("Số {code}, đường Lê Lợi")),
+        head_name: Some("Nguyễn Văn A".into()),
+        size: 4,
+        smartphones: 1,
+        barriers,
+        consent: Some(("Nguyễn Văn A".into(), "outreach,statistics".into())),
+    }
+}
+
+fn uuid(n: u64) -> String {
+    format!("00000000-0000-4000-8000-{n:012x}")
+}
+
+const T0: i64 = 1_728_950_400; // 2024-10-15
+
+fn visit(id: u64, household_id: i64, team_id: i64, at: i64, outcomes: Vec<OutcomeInput>) -> VisitInput {
+    VisitInput {
+        id: uuid(id),
+        household_id,
+        team_id,
+        member_id: None,
+        visited_at: at,
+        result: VisitResult::Met,
+        barriers: Barriers::of(&[Barrier::NoSmartphone]),
+        note: "Đã hướng dẫn cài ứng dụng 📱".into(),
+        outcomes,
+    }
+}
+
+fn outcome(cat: &catalog::Catalog, service: &str, status: &str, resident_id: i64) -> OutcomeInput {
+    let s = cat.service_by_code(service).unwrap();
+    let st = cat.status(s, status).unwrap();
+    OutcomeInput { service_id: s.id, resident_id, status_id: st.id, rank: st.rank, person: !s.is_household() }
+}
+
+fn anyone(_: i64, _: &ngoso_core::unit::UnitPath) -> bool {
+    true
+}
+
+async fn visits_are_idempotent_and_statuses_only_move_forward(db: Db) {
+    let w = world(&db).await;
+    let cat = catalog::load(&db).await.unwrap();
+    assert_eq!(cat.services.len(), 7);
+    let h1 = households::create(&db, &household(w.hamlets[0], "H1", Barriers::of(&[Barrier::ElderlyAlone])), None)
+        .await
+        .unwrap();
+    let r1 = households::add_resident(
+        &db,
+        h1,
+        &NewResident {
+            full_name: Some("Trần Thị Bé".into()),
+            birth_year: Some(1950),
+            sex: Some("f"),
+            youth_union: false,
+            cccd: None,
+            phone: None,
+            consent: None,
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    let team = w.teams[0].0;
+
+    // A batch of 10,000 visits over 100 households, posted twice.
+    let mut hs = vec![h1];
+    for i in 0..99 {
+        hs.push(
+            households::create(&db, &household(w.hamlets[i % 2], &format!("B{i}"), Barriers::default()), None)
+                .await
+                .unwrap(),
+        );
+    }
+    let batch: Vec<VisitInput> = (0..10_000u64)
+        .map(|i| {
+            let h = hs[(i % 100) as usize];
+            let o = if i % 7 == 0 { vec![outcome(&cat, "citizen_app", "installed", 0)] } else { vec![] };
+            visit(i + 1, h, team, T0 + i as i64, o)
+        })
+        .collect();
+    let first = visits::ingest(&db, None, &batch, &anyone).await.unwrap();
+    assert!(first.iter().all(|s| *s == Stored::New));
+    let figures = rollups::of_unit(&db, w.province).await.unwrap();
+    let again = visits::ingest(&db, None, &batch, &anyone).await.unwrap();
+    assert!(again.iter().all(|s| *s == Stored::Duplicate));
+    assert_eq!(visits::count(&db).await.unwrap(), 10_000);
+    assert_eq!(rollups::of_unit(&db, w.province).await.unwrap(), figures, "a replay changes no figure");
+    assert_eq!(figures[&("visits".to_string(), "202410".to_string())], 10_000);
+    assert_eq!(figures[&("households_visited".to_string(), String::new())], 100);
+    assert_eq!(figures[&("households".to_string(), String::new())], 100);
+
+    // Two offline phones: activated arrives before collected; the status stays activated.
+    let activated = outcome(&cat, "vneid_l2", "activated", r1);
+    let collected = outcome(&cat, "vneid_l2", "collected", r1);
+    visits::ingest(&db, None, &[visit(20_001, h1, team, T0 + 50, vec![activated.clone()])], &anyone).await.unwrap();
+    visits::ingest(&db, None, &[visit(20_002, h1, team, T0 + 10, vec![collected.clone()])], &anyone).await.unwrap();
+    let st = visits::statuses_of_household(&db, h1).await.unwrap();
+    let vneid = st.iter().find(|s| s.resident_id == r1).unwrap();
+    assert_eq!(vneid.status_id, activated.status_id);
+
+    // Refusals, one per visit, with the good ones of the batch stored.
+    let other_team = w.teams[1].0;
+    let mixed = vec![
+        visit(30_001, h1, team, T0, vec![]),
+        visit(30_002, 999_999, team, T0, vec![]),
+        visit(30_003, h1, other_team, T0, vec![]),
+        visit(30_004, h1, team, ngoso_store::now() + 86_400, vec![]),
+        visit(30_005, h1, 424_242, T0, vec![]),
+        visit(30_006, h1, team, T0, vec![outcome(&cat, "vssid", "installed", 0)]),
+        visit(
+            30_007,
+            h1,
+            team,
+            T0,
+            vec![outcome(&cat, "citizen_app", "installed", 0), outcome(&cat, "citizen_app", "installed", 0)],
+        ),
+    ];
+    let res = visits::ingest(&db, None, &mixed, &anyone).await.unwrap();
+    let codes: Vec<&str> = res
+        .iter()
+        .map(|r| match r {
+            Stored::New => "new",
+            Stored::Duplicate => "dup",
+            Stored::Refused(i) => i.code,
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            "new",
+            "household-unknown",
+            "visit-outside-team-area",
+            "visit-time-future",
+            "team-unknown",
+            "resident-unknown",
+            "outcome-duplicate"
+        ]
+    );
+    let only_own = |team_id: i64, _: &ngoso_core::unit::UnitPath| team_id == other_team;
+    let res = visits::ingest(&db, None, &[visit(30_008, h1, team, T0, vec![])], &only_own).await.unwrap();
+    assert!(matches!(&res[0], Stored::Refused(i) if i.code == "visit-team-not-yours"));
+
+    // An officer's correction moves a status back, and is recorded.
+    let app = cat.service_by_code("citizen_app").unwrap();
+    let was = visits::correct_status(&db, w.officer, app.id, hs[0], 0, None, "nhập nhầm").await.unwrap();
+    assert!(was.is_some());
+    let st = visits::statuses_of_household(&db, hs[0]).await.unwrap();
+    assert!(st.iter().all(|s| s.service_id != app.id));
+    let log = ngoso_store::audit::list(&db, Some(("household", &hs[0].to_string())), 5).await.unwrap();
+    assert_eq!(log[0].action, "status.correct");
+    assert!(check::run(&db).await.unwrap().is_empty(), "{:?}", check::run(&db).await.unwrap());
+
+    // Anonymising keeps the counts.
+    let before = rollups::of_unit(&db, w.province).await.unwrap();
+    households::anonymize_household(&db, h1).await.unwrap();
+    let h = households::get(&db, h1).await.unwrap();
+    assert!(h.address.is_none() && h.head_name.is_none() && h.anonymized_at.is_some());
+    let r = households::resident(&db, r1).await.unwrap();
+    assert!(r.full_name.is_none() && r.birth_year.is_none());
+    assert_eq!(rollups::of_unit(&db, w.province).await.unwrap(), before);
+    assert!(check::run(&db).await.unwrap().is_empty());
+    let _ = w.communes;
+}
+
+both_backends!(visits_are_idempotent_and_statuses_only_move_forward);
+
+/// One step of the property test.
+#[derive(Debug, Clone)]
+enum Op {
+    Household { hamlet: usize, barriers: i32 },
+    Resident { household: usize, youth: bool },
+    Visit { household: usize, team: usize, service: usize, status: usize, day: i64, replay: bool },
+    Correct { household: usize, service: usize, status: Option<usize> },
+    Barriers { household: usize, barriers: i32 },
+    MoveHamlet { hamlet: usize, commune: usize },
+    Anonymize { household: usize },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0..4usize, 0..64i32).prop_map(|(hamlet, barriers)| Op::Household { hamlet, barriers }),
+        2 => (0..20usize, any::<bool>()).prop_map(|(household, youth)| Op::Resident { household, youth }),
+        6 => (0..20usize, 0..2usize, 0..7usize, 0..3usize, 0..90i64, any::<bool>())
+            .prop_map(|(household, team, service, status, day, replay)| Op::Visit { household, team, service, status, day, replay }),
+        1 => (0..20usize, 0..7usize, proptest::option::of(0..3usize)).prop_map(|(household, service, status)| Op::Correct { household, service, status }),
+        1 => (0..20usize, 0..64i32).prop_map(|(household, barriers)| Op::Barriers { household, barriers }),
+        1 => (0..4usize, 0..2usize).prop_map(|(hamlet, commune)| Op::MoveHamlet { hamlet, commune }),
+        1 => (0..20usize).prop_map(|household| Op::Anonymize { household }),
+    ]
+}
+
+async fn run_ops(db: &Db, ops: &[Op]) {
+    let w = world(db).await;
+    let cat = catalog::load(db).await.unwrap();
+    let mut hs: Vec<i64> = vec![];
+    let mut residents: Vec<(usize, i64)> = vec![];
+    let mut sent: Vec<VisitInput> = vec![];
+    let mut next_id = 1u64;
+    for op in ops {
+        match op.clone() {
+            Op::Household { hamlet, barriers } => {
+                let code = format!("H{}", hs.len());
+                hs.push(
+                    households::create(db, &household(w.hamlets[hamlet], &code, Barriers::from_bits(barriers)), None)
+                        .await
+                        .unwrap(),
+                );
+            }
+            Op::Resident { household, youth } if !hs.is_empty() => {
+                let h = hs[household % hs.len()];
+                let r = NewResident {
+                    full_name: Some("Lê Văn Tèo".into()),
+                    birth_year: None,
+                    sex: None,
+                    youth_union: youth,
+                    cccd: None,
+                    phone: None,
+                    consent: None,
+                };
+                residents.push((household % hs.len(), households::add_resident(db, h, &r, None).await.unwrap()));
+            }
+            Op::Visit { household, team, service, status, day, replay } if !hs.is_empty() => {
+                if replay && !sent.is_empty() {
+                    let v = sent[(day as usize) % sent.len()].clone();
+                    assert_eq!(visits::ingest(db, None, &[v], &anyone).await.unwrap()[0], Stored::Duplicate);
+                    continue;
+                }
+                let hi = household % hs.len();
+                let s = &cat.services[service];
+                let st = &s.statuses[status % s.statuses.len()];
+                let resident =
+                    if s.is_household() { Some(0) } else { residents.iter().find(|(h, _)| *h == hi).map(|r| r.1) };
+                let outcomes = match resident {
+                    Some(r) => vec![OutcomeInput {
+                        service_id: s.id,
+                        resident_id: r,
+                        status_id: st.id,
+                        rank: st.rank,
+                        person: !s.is_household(),
+                    }],
+                    None => vec![],
+                };
+                let v = visit(next_id, hs[hi], w.teams[team].0, T0 + day * 86_400, outcomes);
+                next_id += 1;
+                let res = visits::ingest(db, None, std::slice::from_ref(&v), &anyone).await.unwrap();
+                if res[0] == Stored::New {
+                    sent.push(v);
+                }
+            }
+            Op::Correct { household, service, status } if !hs.is_empty() => {
+                let hi = household % hs.len();
+                let s = &cat.services[service];
+                let resident =
+                    if s.is_household() { Some(0) } else { residents.iter().find(|(h, _)| *h == hi).map(|r| r.1) };
+                if let Some(r) = resident {
+                    let to = status.map(|x| {
+                        let st = &s.statuses[x % s.statuses.len()];
+                        (st.id, st.rank)
+                    });
+                    visits::correct_status(db, w.officer, s.id, hs[hi], r, to, "sửa").await.unwrap();
+                }
+            }
+            Op::Barriers { household, barriers } if !hs.is_empty() => {
+                let h = hs[household % hs.len()];
+                let u = HouseholdUpdate {
+                    address: None,
+                    head_name: None,
+                    size: 3,
+                    smartphones: 0,
+                    barriers: Barriers::from_bits(barriers),
+                };
+                households::update(db, h, &u).await.unwrap();
+            }
+            Op::MoveHamlet { hamlet, commune } => {
+                let code = units::get(db, w.communes[commune]).await.unwrap().code;
+                let _ = code;
+                units::move_to(db, w.hamlets[hamlet], Some(w.communes[commune])).await.unwrap();
+            }
+            Op::Anonymize { household } if !hs.is_empty() => {
+                households::anonymize_household(db, hs[household % hs.len()]).await.unwrap();
+            }
+            _ => {}
+        }
+    }
+    let diff = check::run(db).await.unwrap();
+    assert!(diff.is_empty(), "after {} ops: {diff:#?}", ops.len());
+}
+
+fn run_case(backend: Backend, ops: Vec<Op>) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let Some(t) = ngoso_store::testing::TestDb::new(backend).await else { return };
+        run_ops(&t.db, &ops).await;
+        t.cleanup().await;
+    });
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, max_shrink_iters: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn rollups_always_equal_a_recount_sqlite(ops in proptest::collection::vec(op(), 1..60)) {
+        run_case(Backend::Sqlite, ops);
+    }
+
+    #[test]
+    fn rollups_always_equal_a_recount_postgres(ops in proptest::collection::vec(op(), 1..60)) {
+        run_case(Backend::Postgres, ops);
+    }
+}
