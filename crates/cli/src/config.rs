@@ -38,6 +38,14 @@ pub struct Config {
     pub login_window_secs: i64,
     /// Take the client address from `X-Forwarded-For`: only behind a proxy that sets it.
     pub trust_forwarded_for: bool,
+    /// Fewest active members of a team before it is flagged.
+    pub team_min_members: i64,
+    /// Most active members of a team before it is flagged.
+    pub team_max_members: i64,
+    /// Secret key (at least 32 characters) of the keyed hash that stands for citizen ID
+    /// numbers; without it citizen IDs are not accepted. Keep it out of the database's
+    /// backups: with both, IDs could be guessed back.
+    pub cccd_key: String,
 }
 
 impl Default for Config {
@@ -58,12 +66,15 @@ impl Default for Config {
             login_max_failures_per_client: web.login_max_failures_per_client,
             login_window_secs: web.login_window_secs,
             trust_forwarded_for: web.trust_forwarded_for,
+            team_min_members: web.team_bounds.min,
+            team_max_members: web.team_bounds.max,
+            cccd_key: String::new(),
         }
     }
 }
 
 /// Keys whose values are secret, or hold a secret.
-const SECRET_KEYS: &[&str] = &["database_url"];
+const SECRET_KEYS: &[&str] = &["database_url", "cccd_key"];
 
 impl Config {
     /// Loads the configuration: defaults, then the file (if given or if `ngoso.toml` exists
@@ -124,6 +135,8 @@ impl Config {
             login_max_failures_per_client: self.login_max_failures_per_client,
             login_window_secs: self.login_window_secs,
             trust_forwarded_for: self.trust_forwarded_for,
+            team_bounds: ngoso_core::outreach::TeamBounds { min: self.team_min_members, max: self.team_max_members },
+            cccd_key: Some(self.cccd_key.trim().to_owned()).filter(|k| !k.is_empty()),
         }
     }
 
@@ -135,7 +148,13 @@ impl Config {
         if let Some(t) = value.as_table_mut() {
             for k in SECRET_KEYS {
                 if let Some(toml::Value::String(s)) = t.get_mut(*k) {
-                    *s = redact_url(s);
+                    *s = if *k == "database_url" {
+                        redact_url(s)
+                    } else if s.is_empty() {
+                        String::new()
+                    } else {
+                        "***".into()
+                    };
                 }
             }
         }
@@ -196,8 +215,9 @@ mod tests {
     fn secrets_are_redacted() {
         assert_eq!(redact_url("postgres://ngoso:s3cret@db:5432/ngoso"), "postgres://ngoso:***@db:5432/ngoso");
         assert_eq!(redact_url("postgres://ngoso@db/ngoso"), "postgres://ngoso@db/ngoso");
-        let c = Config { database_url: "postgres://a:b@c/d".into(), ..Config::default() };
+        let c = Config { database_url: "postgres://a:b@c/d".into(), cccd_key: "k".repeat(40), ..Config::default() };
         let out = c.redacted_toml();
         assert!(out.contains("postgres://a:***@c/d") && !out.contains(":b@"));
+        assert!(out.contains("cccd_key = \"***\"") && !out.contains("kkkk"));
     }
 }

@@ -31,6 +31,9 @@ pub struct DemoArgs {
     /// Generate the data and the accounts, then stop instead of serving.
     #[arg(long)]
     pub no_serve: bool,
+    /// Households to generate across the province's hamlets.
+    #[arg(long, default_value_t = 20_000)]
+    pub households: usize,
 }
 
 /// A small deterministic generator (SplitMix64): the demo must not change between runs or
@@ -177,11 +180,14 @@ pub fn tree_rows(seed: u64) -> Vec<ImportRow> {
     rows
 }
 
-/// The demo accounts: user name, display name, role, unit code of the scope.
-const ACCOUNTS: [(&str, &str, Role, Option<&str>); 3] = [
+/// The demo accounts: user name, display name, role, unit code of the scope (`None`: the
+/// whole tree; `"commune"`/`"hamlet"`: the demo commune or its first hamlet).
+const ACCOUNTS: [(&str, &str, Role, Option<&str>); 5] = [
     ("admin", "Quản trị viên", Role::Admin, None),
     ("canbo.tinh", "Cán bộ Sở (xem)", Role::Viewer, Some("80")),
-    ("canbo.xa", "Cán bộ xã", Role::Officer, None),
+    ("canbo.xa", "Cán bộ xã", Role::Officer, Some("commune")),
+    ("totruong", "Tổ trưởng ấp", Role::TeamLeader, Some("hamlet")),
+    ("thanhvien", "Thành viên tổ", Role::Member, Some("hamlet")),
 ];
 
 /// A demo account and its fresh password.
@@ -194,8 +200,9 @@ pub struct DemoAccount {
 
 /// Generates the tree if the database has none; creates (or resets the passwords of) the
 /// demo accounts.
-pub async fn generate(db: &Db, seed: u64) -> Result<Vec<DemoAccount>, Failure> {
-    if units::count(db).await? == 0 {
+pub async fn generate(db: &Db, seed: u64, households: usize, cccd_key: &str) -> Result<Vec<DemoAccount>, Failure> {
+    let fresh = units::count(db).await? == 0;
+    if fresh {
         let started = Instant::now();
         let rows = tree_rows(seed);
         let plan = plan_units(&rows, &Default::default())
@@ -211,13 +218,19 @@ pub async fn generate(db: &Db, seed: u64) -> Result<Vec<DemoAccount>, Failure> {
     } else {
         println!("{}", t("cli-demo-present", &[]));
     }
-    // The commune officer works in the first rural commune of Cần Giuộc.
+    // The commune officer works in the first rural commune of Cần Giuộc; the team accounts
+    // in its first hamlet.
     let commune = first_commune_of(db, "807").await?;
+    let hamlet = {
+        let c = units::by_code(db, &commune).await?;
+        units::children(db, Some(c.id)).await?.first().map(|h| h.code.clone()).unwrap_or_else(|| commune.clone())
+    };
     let mut out = Vec::new();
     for (username, display, role, unit) in ACCOUNTS {
-        let unit_code = match (username, unit) {
-            ("canbo.xa", _) => Some(commune.clone()),
-            (_, u) => u.map(str::to_owned),
+        let unit_code = match unit {
+            Some("commune") => Some(commune.clone()),
+            Some("hamlet") => Some(hamlet.clone()),
+            u => u.map(str::to_owned),
         };
         let unit_id = match &unit_code {
             Some(code) => Some(units::by_code(db, code).await?.id),
@@ -241,6 +254,9 @@ pub async fn generate(db: &Db, seed: u64) -> Result<Vec<DemoAccount>, Failure> {
         }
         out.push(DemoAccount { username: username.into(), password, role, unit: unit_code });
     }
+    if fresh {
+        crate::demo_outreach::generate(db, seed, households, cccd_key, &hamlet).await?;
+    }
     Ok(out)
 }
 
@@ -262,8 +278,12 @@ pub async fn run(args: DemoArgs, mut cfg: Config) -> Result<(), Failure> {
     if let Some(l) = args.listen {
         cfg.listen = l;
     }
+    if cfg.cccd_key.trim().is_empty() {
+        // The demo keeps its own citizen-ID key beside its data, so its pages accept IDs.
+        cfg.cccd_key = demo_key(&args.dir)?;
+    }
     let db = open_migrated(&cfg).await?;
-    let accounts = generate(&db, args.seed).await?;
+    let accounts = generate(&db, args.seed, args.households, &cfg.cccd_key).await?;
     println!();
     println!("{}", t("cli-demo-accounts", &[]));
     for a in &accounts {
@@ -280,6 +300,20 @@ pub async fn run(args: DemoArgs, mut cfg: Config) -> Result<(), Failure> {
         return Ok(());
     }
     crate::commands::serve::serve_db(db, &cfg).await
+}
+
+/// The demo's citizen-ID key: read from `DIR/cccd.key`, made on first use.
+fn demo_key(dir: &std::path::Path) -> Result<String, Failure> {
+    std::fs::create_dir_all(dir).map_err(|e| Failure::Other(format!("{}: {e}", dir.display())))?;
+    let path = dir.join("cccd.key");
+    match std::fs::read_to_string(&path) {
+        Ok(k) if k.trim().len() >= 32 => Ok(k.trim().to_owned()),
+        _ => {
+            let k = secrets::new_token();
+            std::fs::write(&path, &k).map_err(|e| Failure::Other(format!("{}: {e}", path.display())))?;
+            Ok(k)
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 pub mod commands;
 pub mod config;
 pub mod demo;
+pub mod demo_outreach;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

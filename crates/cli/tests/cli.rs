@@ -147,8 +147,10 @@ async fn user_commands(t: &TestDb) {
 }
 
 async fn demo_generates_the_province(t: &TestDb) {
-    let out = ngoso(&t.url, &["demo", "--no-serve"], None);
+    let out = ngoso(&t.url, &["demo", "--no-serve", "--households", "300", "--dir", &demo_dir()], None);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(ngoso_store::households::count(&t.db).await.unwrap(), 300);
+    assert!(ngoso_store::visits::count(&t.db).await.unwrap() > 100);
     let n = units::count(&t.db).await.unwrap();
     assert!((1100..1500).contains(&n), "{n} units");
     let printed = text(&out);
@@ -156,12 +158,94 @@ async fn demo_generates_the_province(t: &TestDb) {
     let pw = line.split_whitespace().nth(1).unwrap();
     assert!(users::authenticate(&t.db, "admin", pw).await.unwrap().is_some());
     // Running it again keeps the data and gives fresh passwords.
-    let out = ngoso(&t.url, &["demo", "--no-serve"], None);
+    let out = ngoso(&t.url, &["demo", "--no-serve", "--households", "300", "--dir", &demo_dir()], None);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(units::count(&t.db).await.unwrap(), n);
     assert!(users::authenticate(&t.db, "admin", pw).await.unwrap().is_none());
     let out = ngoso(&t.url, &["check"], None);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+fn demo_dir() -> String {
+    std::env::temp_dir().join("ngoso-cli-demo").display().to_string()
+}
+
+async fn households_and_residents_import(t: &TestDb) {
+    let tree = write_file(
+        "tree.csv",
+        "code,name,kind,parent_code\n80,Long An,tỉnh,\n28414,Xã Phước Lý,xã,80\n28414-01,Ấp 1,ấp,28414\n".as_bytes(),
+    );
+    assert_eq!(ngoso(&t.url, &["import", "units", tree.to_str().unwrap()], None).status.code(), Some(0));
+    let good = write_file(
+        "households.csv",
+        "code,unit_code,size,smartphones,address,head_name,barriers,consent_by,consent_purposes\n\
+         H1,28414-01,4,1,\"Số 7, Ấp 1\",Nguyễn Văn An,,Nguyễn Văn An,outreach;statistics\n\
+         H2,28414-01,1,0,Số 9,Trần Thị Bé 👵,no_smartphone;elderly_alone,,\n"
+            .as_bytes(),
+    );
+    let out = ngoso(&t.url, &["import", "households", good.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("Imported 2 households"));
+    let h2 = ngoso_store::households::by_code(&t.db, "H2").await.unwrap();
+    assert_eq!(h2.head_name.as_deref(), Some("Trần Thị Bé 👵"));
+    assert_eq!(h2.barrier_set().count(), 2);
+
+    let mut bad = b"code,unit_code,size,smartphones,barriers\n".to_vec();
+    bad.extend_from_slice(b"H1,28414-01,2,0,\n"); // row 2: exists
+    bad.extend_from_slice(b"H3,NOPE,2,0,\n"); // row 3: unknown unit
+    bad.extend_from_slice(b"H4,28414-01,0,0,\n"); // row 4: size 0
+    bad.extend_from_slice(b"H5,28414-01,2,0,no_wifi\n"); // row 5: unknown barrier
+    bad.extend_from_slice(b"H6,28414-01,2,\xff,\n"); // row 6: not UTF-8
+    bad.extend_from_slice(b"H7,28414-01,2,1,\nH7,28414-01,2,1,\n"); // row 8: repeated
+    let file = write_file("bad-households.csv", &bad);
+    let out = ngoso(&t.url, &["import", "households", file.to_str().unwrap()], None);
+    let msg = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{msg}");
+    for row in [2, 3, 4, 5, 6, 8] {
+        assert!(msg.lines().any(|l| l.starts_with(&format!("row {row}:"))), "row {row} in:\n{msg}");
+    }
+    assert_eq!(ngoso_store::households::count(&t.db).await.unwrap(), 2);
+
+    let residents = write_file(
+        "residents.csv",
+        "household_code,full_name,birth_year,sex,youth_union,cccd,phone\nH1,Nguyễn Văn An,1970,m,0,,0912345678\nH1,Nguyễn Thị Hoa,2001,f,1,,\n".as_bytes(),
+    );
+    let out = ngoso(&t.url, &["import", "residents", residents.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let with_id =
+        write_file("residents-id.csv", "household_code,full_name,cccd\nH2,Trần Thị Bé,080148123456\n".as_bytes());
+    let out = ngoso(&t.url, &["import", "residents", with_id.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2), "no cccd_key configured: {}", text(&out));
+    assert!(text(&out).contains("cccd_key"));
+    let mut cmd_out = Command::new(env!("CARGO_BIN_EXE_ngoso"));
+    let out = cmd_out
+        .args(["import", "residents", with_id.to_str().unwrap()])
+        .env("NGOSO_DATABASE_URL", &t.url)
+        .env("NGOSO_LANG", "en")
+        .env("NGOSO_CCCD_KEY", "a-key-for-tests-0123456789abcdefghij")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let r = ngoso_store::households::residents(&t.db, h2.id).await.unwrap();
+    assert_eq!(r[0].cccd_last4.as_deref(), Some("3456"));
+    let out = Command::new(env!("CARGO_BIN_EXE_ngoso"))
+        .args(["import", "residents", with_id.to_str().unwrap()])
+        .env("NGOSO_DATABASE_URL", &t.url)
+        .env("NGOSO_LANG", "en")
+        .env("NGOSO_CCCD_KEY", "a-key-for-tests-0123456789abcdefghij")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "the same citizen ID twice");
+    assert!(text(&out).contains("row 2:"));
+    let summary =
+        ngoso_store::rollups::of_unit(&t.db, ngoso_store::units::by_code(&t.db, "80").await.unwrap().id).await.unwrap();
+    assert_eq!(summary[&("households".to_string(), String::new())], 2);
+    assert_eq!(summary[&("residents".to_string(), String::new())], 3);
+    assert_eq!(summary[&("youth_union".to_string(), String::new())], 1);
+    assert!(ngoso_store::check::run(&t.db).await.unwrap().is_empty());
+    for f in [tree, good, file, residents, with_id] {
+        let _ = std::fs::remove_file(f);
+    }
 }
 
 async fn bad_databases_are_one_clear_line() {
@@ -210,7 +294,7 @@ macro_rules! cli_tests {
     };
 }
 
-cli_tests!(import_refuses_bad_files_whole, user_commands, demo_generates_the_province);
+cli_tests!(import_refuses_bad_files_whole, user_commands, demo_generates_the_province, households_and_residents_import);
 
 #[tokio::test]
 async fn bad_databases() {

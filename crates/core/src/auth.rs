@@ -77,10 +77,15 @@ pub enum Action {
     ViewAuditLog,
     /// Change system-wide settings: catalogues, API keys, categories.
     ManageSystem,
+    /// Register and edit households and residents.
+    EditHouseholds,
+    /// Correct a subject's status against the forward-only rule; handle consent withdrawals
+    /// and deletion requests.
+    CorrectRecords,
 }
 
 impl Action {
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 11] = [
         Action::ViewUnit,
         Action::ManageUnit,
         Action::ManageUsers,
@@ -90,6 +95,8 @@ impl Action {
         Action::ProcessFeedback,
         Action::ViewAuditLog,
         Action::ManageSystem,
+        Action::EditHouseholds,
+        Action::CorrectRecords,
     ];
 }
 
@@ -160,6 +167,12 @@ fn reach(role: Role, action: Action) -> Reach {
 
         (Role::Admin, ManageSystem) => Global,
         (_, ManageSystem) => Never,
+
+        (Role::Admin | Role::Officer | Role::TeamLeader | Role::Member, EditHouseholds) => Inside,
+        (_, EditHouseholds) => Never,
+
+        (Role::Admin | Role::Officer, CorrectRecords) => Inside,
+        (_, CorrectRecords) => Never,
     }
 }
 
@@ -228,6 +241,8 @@ mod tests {
             (Role::Admin, ProcessFeedback, "SB"),
             (Role::Admin, ViewAuditLog, "SB"),
             (Role::Admin, ManageSystem, ""),
+            (Role::Admin, EditHouseholds, "SB"),
+            (Role::Admin, CorrectRecords, "SB"),
             (Role::Officer, ViewUnit, "SB"),
             (Role::Officer, ManageUnit, "B"),
             (Role::Officer, ManageUsers, ""),
@@ -237,6 +252,8 @@ mod tests {
             (Role::Officer, ProcessFeedback, "SB"),
             (Role::Officer, ViewAuditLog, ""),
             (Role::Officer, ManageSystem, ""),
+            (Role::Officer, EditHouseholds, "SB"),
+            (Role::Officer, CorrectRecords, "SB"),
             (Role::TeamLeader, ViewUnit, "SB"),
             (Role::TeamLeader, ManageUnit, ""),
             (Role::TeamLeader, ManageUsers, ""),
@@ -246,6 +263,8 @@ mod tests {
             (Role::TeamLeader, ProcessFeedback, ""),
             (Role::TeamLeader, ViewAuditLog, ""),
             (Role::TeamLeader, ManageSystem, ""),
+            (Role::TeamLeader, EditHouseholds, "SB"),
+            (Role::TeamLeader, CorrectRecords, ""),
             (Role::Member, ViewUnit, "SB"),
             (Role::Member, ManageUnit, ""),
             (Role::Member, ManageUsers, ""),
@@ -255,6 +274,8 @@ mod tests {
             (Role::Member, ProcessFeedback, ""),
             (Role::Member, ViewAuditLog, ""),
             (Role::Member, ManageSystem, ""),
+            (Role::Member, EditHouseholds, "SB"),
+            (Role::Member, CorrectRecords, ""),
             (Role::AgencyStaff, ViewUnit, "SB"),
             (Role::AgencyStaff, ManageUnit, ""),
             (Role::AgencyStaff, ManageUsers, ""),
@@ -264,6 +285,8 @@ mod tests {
             (Role::AgencyStaff, ProcessFeedback, "SB"),
             (Role::AgencyStaff, ViewAuditLog, ""),
             (Role::AgencyStaff, ManageSystem, ""),
+            (Role::AgencyStaff, EditHouseholds, ""),
+            (Role::AgencyStaff, CorrectRecords, ""),
             (Role::Viewer, ViewUnit, "SB"),
             (Role::Viewer, ManageUnit, ""),
             (Role::Viewer, ManageUsers, ""),
@@ -273,6 +296,8 @@ mod tests {
             (Role::Viewer, ProcessFeedback, ""),
             (Role::Viewer, ViewAuditLog, ""),
             (Role::Viewer, ManageSystem, ""),
+            (Role::Viewer, EditHouseholds, ""),
+            (Role::Viewer, CorrectRecords, ""),
         ];
         assert_eq!(table.len(), Role::ALL.len() * Action::ALL.len(), "the table covers every pair");
         let (_, _, allowed) = table
@@ -327,7 +352,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(checked, 6 * 9 * 4 * 2);
+        assert_eq!(checked, 6 * 11 * 4 * 2);
     }
 
     #[test]

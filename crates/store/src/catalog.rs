@@ -9,6 +9,7 @@ use crate::{Db, Result, StoreError, now, on_db, on_tx};
 
 /// A service with its statuses in order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Service {
     pub id: i64,
     pub code: String,
@@ -32,6 +33,7 @@ impl Service {
 
 /// A step of a service; rank 1 is the first.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Status {
     pub id: i64,
     pub service_id: i64,

@@ -46,6 +46,7 @@ impl Household {
 
 /// A resident (personal fields absent once anonymised).
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Resident {
     pub id: i64,
     pub household_id: i64,
@@ -60,6 +61,7 @@ pub struct Resident {
 
 /// A consent given for a household or one of its residents.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Consent {
     pub id: i64,
     pub household_id: i64,
@@ -280,6 +282,12 @@ pub async fn consents(db: &Db, household_id: i64) -> Result<Vec<Consent>> {
     Ok(on_db!(db, p => sqlx::query_as::<_, Consent>(sql).bind(household_id).fetch_all(p).await)?)
 }
 
+/// One consent.
+pub async fn consent(db: &Db, id: i64) -> Result<Consent> {
+    let sql = "SELECT id, household_id, resident_id, given_by, purposes, given_at, recorded_by, withdrawn_at FROM consents WHERE id = $1";
+    on_db!(db, p => sqlx::query_as::<_, Consent>(sql).bind(id).fetch_optional(p).await)?.ok_or(StoreError::NotFound)
+}
+
 /// Records a consent for a household (`resident_id` `None`) or a resident.
 pub async fn record_consent(
     db: &Db,
@@ -352,11 +360,34 @@ pub async fn anonymize_resident(db: &Db, id: i64) -> Result<()> {
     tx.commit().await
 }
 
-/// Every household code with its id, for planning an import.
-pub async fn codes(db: &Db) -> Result<std::collections::HashMap<String, i64>> {
-    let rows: Vec<(String, i64)> =
-        on_db!(db, p => sqlx::query_as("SELECT code, id FROM households").fetch_all(p).await)?;
-    Ok(rows.into_iter().collect())
+/// Every household code with its id and unit, for planning an import.
+pub async fn codes(db: &Db) -> Result<std::collections::HashMap<String, (i64, i64)>> {
+    let rows: Vec<(String, i64, i64)> =
+        on_db!(db, p => sqlx::query_as("SELECT code, id, unit_id FROM households").fetch_all(p).await)?;
+    Ok(rows.into_iter().map(|(c, id, u)| (c, (id, u))).collect())
+}
+
+/// Every resident's id with their household's, by id.
+pub async fn resident_ids(db: &Db) -> Result<Vec<(i64, i64)>> {
+    Ok(on_db!(db, p => sqlx::query_as("SELECT id, household_id FROM residents ORDER BY id").fetch_all(p).await)?)
+}
+
+/// Which of these citizen-ID hashes are already recorded.
+pub async fn existing_cccd(db: &Db, hashes: &[String]) -> Result<std::collections::HashSet<String>> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in hashes.chunks(500) {
+        let rows: Vec<String> = on_db!(db, p => {
+            let mut qb = QueryBuilder::new("SELECT cccd_hash FROM residents WHERE cccd_hash IN (");
+            let mut sep = qb.separated(", ");
+            for h in chunk {
+                sep.push_bind(h.as_str());
+            }
+            qb.push(")");
+            qb.build_query_scalar::<String>().fetch_all(p).await
+        })?;
+        out.extend(rows);
+    }
+    Ok(out)
 }
 
 /// Rows per INSERT of a bulk import.

@@ -29,6 +29,7 @@ pub mod tokens;
 pub mod units;
 pub mod users;
 pub mod visits;
+pub mod walk;
 
 pub use error::StoreError;
 

@@ -371,6 +371,7 @@ async fn update_households(
 
 /// A visit as listed on a household's page.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VisitRow {
     pub id: String,
     pub team_id: i64,
@@ -392,6 +393,7 @@ pub async fn of_household(db: &Db, household_id: i64, limit: i64) -> Result<Vec<
 
 /// A subject's current status.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubjectStatus {
     pub service_id: i64,
     pub resident_id: i64,

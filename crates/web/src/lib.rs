@@ -8,11 +8,15 @@ pub mod assets;
 pub mod auth;
 pub mod cookies;
 pub mod error;
+pub mod figures;
+pub mod households;
 pub mod i18n;
 pub mod lang;
 pub mod metrics;
 pub mod pages;
+pub mod teams;
 pub mod units;
+pub mod visits;
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -49,6 +53,10 @@ pub struct WebConfig {
     pub login_window_secs: i64,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
     pub trust_forwarded_for: bool,
+    /// Fewest and most active members of a team before it is flagged.
+    pub team_bounds: ngoso_core::outreach::TeamBounds,
+    /// Key of the citizen-ID hash (HMAC-SHA256). Without it citizen IDs are not accepted.
+    pub cccd_key: Option<String>,
 }
 
 impl Default for WebConfig {
@@ -63,6 +71,8 @@ impl Default for WebConfig {
             login_max_failures_per_client: 30,
             login_window_secs: 15 * 60,
             trust_forwarded_for: false,
+            team_bounds: ngoso_core::outreach::TeamBounds::default(),
+            cccd_key: None,
         }
     }
 }
@@ -74,6 +84,8 @@ pub struct Inner {
     /// Key of the CSRF tokens' HMAC, shared by every process through the database.
     pub csrf_key: Vec<u8>,
     pub metrics: metrics::Metrics,
+    /// The service catalogue, reloaded every few seconds (other processes may change it).
+    catalog: tokio::sync::RwLock<Option<(std::time::Instant, Arc<ngoso_store::catalog::Catalog>)>>,
 }
 
 /// The shared state, cheap to clone.
@@ -91,7 +103,31 @@ impl AppState {
     /// Builds the state; reads (or creates) the instance secret in the database.
     pub async fn new(db: Db, cfg: WebConfig) -> Result<Self, ngoso_store::StoreError> {
         let secret = ngoso_store::settings::secret(&db, "csrf_key").await?;
-        Ok(AppState(Arc::new(Inner { db, cfg, csrf_key: secret.into_bytes(), metrics: Default::default() })))
+        Ok(AppState(Arc::new(Inner {
+            db,
+            cfg,
+            csrf_key: secret.into_bytes(),
+            metrics: Default::default(),
+            catalog: Default::default(),
+        })))
+    }
+
+    /// The service catalogue, at most a few seconds old.
+    pub async fn catalog(&self) -> Result<Arc<ngoso_store::catalog::Catalog>, ngoso_store::StoreError> {
+        const FRESH: Duration = Duration::from_secs(5);
+        if let Some((at, c)) = self.catalog.read().await.as_ref()
+            && at.elapsed() < FRESH
+        {
+            return Ok(c.clone());
+        }
+        let c = Arc::new(ngoso_store::catalog::load(&self.db).await?);
+        *self.catalog.write().await = Some((std::time::Instant::now(), c.clone()));
+        Ok(c)
+    }
+
+    /// Forgets the cached catalogue after a change.
+    pub async fn catalog_changed(&self) {
+        *self.catalog.write().await = None;
     }
 }
 
@@ -127,6 +163,23 @@ pub fn app(state: AppState) -> Router {
         .route("/app/users/{id}/disable", post(pages::users::disable))
         .route("/app/users/{id}/enable", post(pages::users::enable))
         .route("/app/users/{id}/reset-password", post(pages::users::reset_password))
+        .route("/app/teams", get(pages::teams::index))
+        .route("/app/teams/new", get(pages::teams::new_form).post(pages::teams::create))
+        .route("/app/teams/{id}", get(pages::teams::show))
+        .route("/app/teams/{id}/members", post(pages::teams::add_member))
+        .route("/app/members/{id}/left", post(pages::teams::member_left))
+        .route("/app/households", get(pages::households::index))
+        .route("/app/households/new", get(pages::households::new_form).post(pages::households::create))
+        .route("/app/households/{id}", get(pages::households::show))
+        .route("/app/households/{id}/edit", get(pages::households::edit_form).post(pages::households::edit))
+        .route("/app/households/{id}/residents", post(pages::households::add_resident))
+        .route("/app/households/{id}/visit", get(pages::households::visit_form).post(pages::households::visit))
+        .route("/app/households/{id}/correct", post(pages::households::correct))
+        .route("/app/households/{id}/anonymize", post(pages::households::anonymize))
+        .route("/app/consents/{id}/withdraw", post(pages::households::withdraw_consent))
+        .route("/app/walk", get(pages::walk::page))
+        .route("/app/services", get(pages::services::index).post(pages::services::create))
+        .route("/app/services/{id}/statuses", post(pages::services::add_status))
         .route("/app/account", get(pages::account::show))
         .route("/app/account/password", post(pages::account::change_password))
         .route("/app/account/tokens/{id}/revoke", post(pages::account::revoke_token));

@@ -1,4 +1,5 @@
-//! `ngoso import units FILE.csv`.
+//! `ngoso import units|households|residents FILE.csv`: a file with any bad row is refused
+//! whole, every bad row listed with its number and reason, and nothing is written.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -7,7 +8,11 @@ use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 use ngoso_core::Invalid;
 use ngoso_core::import::{ImportRow, RowError, plan_units};
+use std::collections::HashMap;
+
+use ngoso_store::households::{self, ImportedResident, NewHousehold};
 use ngoso_store::units;
+use ngoso_web::households::{HouseholdInput, ResidentInput, parse_household, parse_resident};
 
 use crate::config::Config;
 use crate::{Failure, invalid_message, open_migrated, t};
@@ -21,11 +26,21 @@ pub enum ImportCommand {
         /// The CSV file (UTF-8, comma-separated, with a header row).
         file: PathBuf,
     },
+    /// Import households from a CSV file with the columns code,unit_code,size,smartphones and
+    /// optionally address,head_name,barriers (codes separated by ';' or spaces),
+    /// consent_by,consent_purposes (outreach;contact;statistics). Refused whole on any bad row.
+    Households { file: PathBuf },
+    /// Import residents from a CSV file with the column household_code and optionally
+    /// full_name,birth_year,sex (m/f),youth_union (1/0),cccd,phone,consent_by,consent_purposes.
+    /// Citizen IDs are kept only as a keyed hash (needs cccd_key) and their last 4 digits.
+    Residents { file: PathBuf },
 }
 
 pub async fn run(cmd: ImportCommand, cfg: &Config) -> Result<(), Failure> {
     match cmd {
         ImportCommand::Units { file } => import_units(&file, cfg).await,
+        ImportCommand::Households { file } => import_households(&file, cfg).await,
+        ImportCommand::Residents { file } => import_residents(&file, cfg).await,
     }
 }
 
@@ -40,21 +55,34 @@ fn bar(len: u64, label: &str) -> ProgressBar {
     pb
 }
 
-/// Reads the rows of a units CSV. Errors of the file as a whole (unreadable, no header,
-/// missing columns) come back as `Err`; errors of single rows are marked on the rows.
-pub fn read_unit_rows(bytes: &[u8]) -> Result<Vec<ImportRow>, Failure> {
+/// A row of a CSV file: its line number and its fields by column name.
+#[derive(Debug, Default, Clone)]
+pub struct CsvRow {
+    /// The row's line number in the file (the header is line 1).
+    pub row: u64,
+    /// The values of the requested columns, in the order asked for ("" when absent).
+    pub fields: Vec<String>,
+    /// Bytes that are not UTF-8 in the row.
+    pub utf8_error: bool,
+    /// Fewer fields than a required column needs.
+    pub missing_fields: bool,
+}
+
+/// Reads a CSV file with a header row. `required` columns must be in the header (a file
+/// without them is refused whole); `optional` columns may be. Rows come back with the
+/// fields of `required` then `optional`, in that order; a row's own problems are marked on
+/// it, not returned as an error.
+pub fn read_table(bytes: &[u8], required: &[&str], optional: &[&str]) -> Result<Vec<CsvRow>, Failure> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut rdr = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(bytes);
     let header = rdr.byte_headers().map_err(|e| Failure::Input(format!("CSV: {e}")))?.clone();
     let col = |name: &str| header.iter().position(|h| h.trim_ascii().eq_ignore_ascii_case(name.as_bytes()));
-    let required = ["code", "name", "kind", "parent_code"];
     let missing: Vec<&str> = required.iter().copied().filter(|c| col(c).is_none()).collect();
     if !missing.is_empty() {
         return Err(Failure::Input(invalid_message(&Invalid::new("csv-header").with_detail(missing.join(", ")))));
     }
-    let (ci, ni, ki, pi) =
-        (col("code").unwrap_or(0), col("name").unwrap_or(0), col("kind").unwrap_or(0), col("parent_code").unwrap_or(0));
-    let (fi, ti) = (col("valid_from"), col("valid_to"));
+    let columns: Vec<(Option<usize>, bool)> =
+        required.iter().map(|c| (col(c), true)).chain(optional.iter().map(|c| (col(c), false))).collect();
     let pb = bar(bytes.len() as u64, &t("cli-reading", &[]));
     let mut rows = Vec::new();
     let mut rec = csv::ByteRecord::new();
@@ -68,23 +96,19 @@ pub fn read_unit_rows(bytes: &[u8]) -> Result<Vec<ImportRow>, Failure> {
             Err(e) => {
                 // A broken record (an unclosed quote…): mark the row and stop reading, since
                 // nothing after it can be trusted.
-                let line = e.position().map(|p| p.line()).unwrap_or(line);
-                rows.push(ImportRow {
-                    row: line,
-                    utf8_error: matches!(e.kind(), csv::ErrorKind::Utf8 { .. }),
-                    missing_fields: true,
-                    ..Default::default()
-                });
+                let line = e.position().map(|p| lines.line_at(bytes, p.byte() as usize)).unwrap_or(line);
+                let utf8_error = matches!(e.kind(), csv::ErrorKind::Utf8 { .. });
+                rows.push(CsvRow { row: line, utf8_error, missing_fields: !utf8_error, ..Default::default() });
                 break;
             }
         }
-        let row_no = rec.position().map(|p| lines.line_at(bytes, p.byte() as usize)).unwrap_or(line);
         if rec.iter().all(|f| f.trim_ascii().is_empty()) {
             continue;
         }
-        let mut r = ImportRow { row: row_no, ..Default::default() };
-        let mut get = |i: Option<usize>, needed: bool| -> String {
-            match i.and_then(|i| rec.get(i)) {
+        let row_no = rec.position().map(|p| lines.line_at(bytes, p.byte() as usize)).unwrap_or(line);
+        let mut r = CsvRow { row: row_no, fields: Vec::with_capacity(columns.len()), ..Default::default() };
+        for (i, needed) in &columns {
+            let value = match i.and_then(|i| rec.get(i)) {
                 Some(b) => match std::str::from_utf8(b) {
                     Ok(s) => s.to_owned(),
                     Err(_) => {
@@ -93,25 +117,12 @@ pub fn read_unit_rows(bytes: &[u8]) -> Result<Vec<ImportRow>, Failure> {
                     }
                 },
                 None => {
-                    if needed {
-                        r.missing_fields = true;
-                    }
+                    r.missing_fields |= *needed;
                     String::new()
                 }
-            }
-        };
-        let code = get(Some(ci), true);
-        let name = get(Some(ni), true);
-        let kind = get(Some(ki), true);
-        let parent_code = get(Some(pi), true);
-        let valid_from = get(fi, false);
-        let valid_to = get(ti, false);
-        r.code = code;
-        r.name = name;
-        r.kind = kind;
-        r.parent_code = parent_code;
-        r.valid_from = valid_from;
-        r.valid_to = valid_to;
+            };
+            r.fields.push(value);
+        }
         rows.push(r);
         if rows.len() % 4096 == 0 {
             pb.set_position(rec.position().map(|p| p.byte()).unwrap_or(0));
@@ -119,6 +130,29 @@ pub fn read_unit_rows(bytes: &[u8]) -> Result<Vec<ImportRow>, Failure> {
     }
     pb.finish_and_clear();
     Ok(rows)
+}
+
+/// Reads the rows of a units CSV.
+pub fn read_unit_rows(bytes: &[u8]) -> Result<Vec<ImportRow>, Failure> {
+    let rows = read_table(bytes, &["code", "name", "kind", "parent_code"], &["valid_from", "valid_to"])?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let mut f = r.fields.into_iter();
+            let mut next = || f.next().unwrap_or_default();
+            ImportRow {
+                row: r.row,
+                code: next(),
+                name: next(),
+                kind: next(),
+                parent_code: next(),
+                valid_from: next(),
+                valid_to: next(),
+                utf8_error: r.utf8_error,
+                missing_fields: r.missing_fields,
+            }
+        })
+        .collect())
 }
 
 /// Turns byte offsets into line numbers, skipping the blank lines before a record.
@@ -182,6 +216,164 @@ async fn import_units(file: &std::path::Path, cfg: &Config) -> Result<(), Failur
             &[("count", &n.to_string()), ("seconds", &format!("{:.2}", started.elapsed().as_secs_f64()))]
         )
     );
+    Ok(())
+}
+
+fn row_error(row: &CsvRow) -> Option<Invalid> {
+    if row.utf8_error {
+        Some(Invalid::new("utf8-invalid"))
+    } else if row.missing_fields {
+        Some(Invalid::new("csv-missing-fields"))
+    } else {
+        None
+    }
+}
+
+fn refuse(errors: Vec<RowError>) -> Failure {
+    let mut errors = errors;
+    errors.sort_by_key(|e| e.row);
+    for line in describe_errors(&errors) {
+        eprintln!("{line}");
+    }
+    Failure::Input(t("cli-import-refused", &[("count", &errors.len().to_string())]))
+}
+
+fn read_file(file: &std::path::Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(file).map_err(|e| Failure::Input(format!("{}: {e}", file.display())))
+}
+
+/// Checks every household row against the tree and the households already recorded.
+pub async fn plan_households(
+    db: &ngoso_store::Db,
+    rows: &[CsvRow],
+) -> Result<Result<Vec<NewHousehold>, Vec<RowError>>, Failure> {
+    let units = units::existing_for_import(db).await?;
+    let existing = households::codes(db).await?;
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut errors = Vec::new();
+    let mut plan = Vec::with_capacity(rows.len());
+    for r in rows {
+        let err = |e: Invalid| RowError { row: r.row, error: e };
+        if let Some(e) = row_error(r) {
+            errors.push(err(e));
+            continue;
+        }
+        let f = &r.fields;
+        let Some(unit) = units.get(f[1].trim()) else {
+            errors.push(err(Invalid::field("unit-unknown", "unit_code").with_detail(f[1].trim())));
+            continue;
+        };
+        let input = HouseholdInput {
+            code: f[0].clone(),
+            size: f[2].clone(),
+            smartphones: f[3].clone(),
+            address: Some(f[4].clone()),
+            head_name: Some(f[5].clone()),
+            barriers: f[6].clone(),
+            consent_by: Some(f[7].clone()),
+            consent_purposes: Some(f[8].replace(';', ",")),
+        };
+        match parse_household(unit.id, &input) {
+            Err(e) => errors.push(err(e)),
+            Ok(h) => {
+                if existing.contains_key(&h.code) {
+                    errors.push(err(Invalid::field("household-code-exists", "code").with_detail(&h.code)));
+                } else if let Some(first) = seen.get(&h.code) {
+                    errors
+                        .push(err(Invalid::field("unit-code-duplicate", "code")
+                            .with_detail(format!("{} (row {first})", h.code))));
+                } else {
+                    seen.insert(h.code.clone(), r.row);
+                    plan.push(h);
+                }
+            }
+        }
+    }
+    Ok(if errors.is_empty() { Ok(plan) } else { Err(errors) })
+}
+
+async fn import_households(file: &std::path::Path, cfg: &Config) -> Result<(), Failure> {
+    let started = Instant::now();
+    let bytes = read_file(file)?;
+    let rows = read_table(
+        &bytes,
+        &["code", "unit_code", "size", "smartphones"],
+        &["address", "head_name", "barriers", "consent_by", "consent_purposes"],
+    )?;
+    let db = open_migrated(cfg).await?;
+    let plan = plan_households(&db, &rows).await?.map_err(refuse)?;
+    let pb = bar(plan.len() as u64, &t("cli-writing", &[]));
+    let n = households::import(&db, &plan, None, &|k| pb.set_position(k)).await?;
+    pb.finish_and_clear();
+    let secs = format!("{:.2}", started.elapsed().as_secs_f64());
+    println!("{}", t("cli-imported-households", &[("count", &n.to_string()), ("seconds", &secs)]));
+    Ok(())
+}
+
+async fn import_residents(file: &std::path::Path, cfg: &Config) -> Result<(), Failure> {
+    let started = Instant::now();
+    let bytes = read_file(file)?;
+    let rows = read_table(
+        &bytes,
+        &["household_code"],
+        &["full_name", "birth_year", "sex", "youth_union", "cccd", "phone", "consent_by", "consent_purposes"],
+    )?;
+    let db = open_migrated(cfg).await?;
+    let codes = households::codes(&db).await?;
+    let key = Some(cfg.cccd_key.trim()).filter(|k| !k.is_empty());
+    let mut errors = Vec::new();
+    let mut plan: Vec<(u64, ImportedResident)> = Vec::with_capacity(rows.len());
+    let mut hashes: HashMap<String, u64> = HashMap::new();
+    for r in &rows {
+        let err = |e: Invalid| RowError { row: r.row, error: e };
+        if let Some(e) = row_error(r) {
+            errors.push(err(e));
+            continue;
+        }
+        let f = &r.fields;
+        let Some(&(household_id, unit_id)) = codes.get(f[0].trim()) else {
+            errors.push(err(Invalid::field("household-unknown", "household_code").with_detail(f[0].trim())));
+            continue;
+        };
+        let opt = |s: &String| Some(s.clone()).filter(|v| !v.trim().is_empty());
+        let input = ResidentInput {
+            full_name: opt(&f[1]),
+            birth_year: opt(&f[2]),
+            sex: opt(&f[3]),
+            youth_union: opt(&f[4]),
+            cccd: opt(&f[5]),
+            phone: opt(&f[6]),
+            consent_by: opt(&f[7]),
+            consent_purposes: opt(&f[8]).map(|p| p.replace(';', ",")),
+        };
+        match parse_resident(&input, key) {
+            Err(e) => errors.push(err(e)),
+            Ok(res) => {
+                if let Some((hash, _)) = &res.cccd {
+                    if let Some(first) = hashes.get(hash) {
+                        errors.push(err(Invalid::field("cccd-duplicate", "cccd").with_detail(format!("row {first}"))));
+                        continue;
+                    }
+                    hashes.insert(hash.clone(), r.row);
+                }
+                plan.push((r.row, ImportedResident { household_id, unit_id, resident: res }));
+            }
+        }
+    }
+    let all: Vec<String> = hashes.keys().cloned().collect();
+    let taken = households::existing_cccd(&db, &all).await?;
+    for h in taken {
+        errors.push(RowError { row: hashes[&h], error: Invalid::field("cccd-duplicate", "cccd") });
+    }
+    if !errors.is_empty() {
+        return Err(refuse(errors));
+    }
+    let plan: Vec<ImportedResident> = plan.into_iter().map(|(_, r)| r).collect();
+    let pb = bar(plan.len() as u64, &t("cli-writing", &[]));
+    let n = households::import_residents(&db, &plan, None, &|k| pb.set_position(k)).await?;
+    pb.finish_and_clear();
+    let secs = format!("{:.2}", started.elapsed().as_secs_f64());
+    println!("{}", t("cli-imported-residents", &[("count", &n.to_string()), ("seconds", &secs)]));
     Ok(())
 }
 

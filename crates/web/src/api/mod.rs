@@ -2,7 +2,9 @@
 //! `/api/v1/openapi.json`.
 
 pub mod auth;
+pub mod outreach;
 pub mod units;
+pub mod visits;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
@@ -76,6 +78,11 @@ impl Modify for BearerAuth {
     paths(
         auth::issue_token, auth::list_tokens, auth::revoke_token, auth::me,
         units::list, units::get_one, units::get_by_code, units::create, units::update,
+        visits::post_visits,
+        outreach::list_services, outreach::create_service, outreach::add_status, outreach::unit_figures,
+        outreach::list_teams, outreach::create_team, outreach::get_team, outreach::add_member,
+        outreach::list_households, outreach::create_household, outreach::get_household, outreach::add_resident,
+        outreach::correct_status, outreach::walklist,
     ),
     components(schemas(crate::error::ApiErrorBody, crate::error::ApiErrorDetail)),
     modifiers(&BearerAuth),
@@ -89,5 +96,10 @@ async fn openapi() -> Response {
 
 /// The API routes.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/openapi.json", get(openapi)).merge(auth::router()).merge(units::router())
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi))
+        .merge(auth::router())
+        .merge(units::router())
+        .merge(outreach::router())
+        .merge(visits::router())
 }

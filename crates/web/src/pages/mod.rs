@@ -1,8 +1,13 @@
 //! Server-rendered pages. Every page works without JavaScript.
 
 pub mod account;
+pub mod fields;
+pub mod households;
+pub mod services;
+pub mod teams;
 pub mod units;
 pub mod users;
+pub mod walk;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, OriginalUri};

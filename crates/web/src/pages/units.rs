@@ -57,7 +57,34 @@ struct Show {
     valid_to: Option<String>,
     can_manage: bool,
     can_add: bool,
+    can_people: bool,
     notice: Option<String>,
+    figures: crate::figures::Figures,
+    recent_months: Vec<MonthRow>,
+    children_figures: Vec<crate::figures::ChildFigures>,
+    service_names: Vec<String>,
+}
+
+/// A month of the visits table, with the width of its bar.
+struct MonthRow {
+    label: String,
+    visits: i64,
+    met: i64,
+    width: i64,
+}
+
+fn recent_months(f: &crate::figures::Figures) -> Vec<MonthRow> {
+    let recent: Vec<&crate::figures::MonthFigures> = f.months.iter().rev().take(12).collect();
+    let max = recent.iter().map(|m| m.visits).max().unwrap_or(1).max(1);
+    recent
+        .into_iter()
+        .map(|m| MonthRow {
+            label: format!("{}/{}", m.period.get(4..6).unwrap_or(""), m.period.get(0..4).unwrap_or("")),
+            visits: m.visits,
+            met: m.met,
+            width: m.visits * 120 / max,
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -79,7 +106,16 @@ pub async fn show(
     let children = units::children(&st.db, Some(id)).await?;
     let subtree_size = units::subtree_size(&st.db, &path).await?;
     let notice = q.saved.map(|_| ctx.t("saved"));
+    let english = ctx.lang == crate::i18n::Lang::En;
+    let figures = crate::figures::of_unit(&st, id, english).await?;
+    let children_figures = crate::figures::of_children(&st, &children).await?;
+    let service_names = st.catalog().await?.services.iter().map(|s| s.name(english).to_owned()).collect();
     render(&Show {
+        can_people: can(&p, Action::ViewPersonalData, &path),
+        recent_months: recent_months(&figures),
+        figures,
+        children_figures,
+        service_names,
         valid_from: unit.valid_from.as_ref().map(format_date),
         valid_to: unit.valid_to.as_ref().map(format_date),
         can_manage: can(&p, Action::ManageUnit, &path),

@@ -1,0 +1,473 @@
+//! Door-to-door outreach through the pages and the API: teams, households, visits, figures,
+//! walk lists, corrections, consent — and who may see and do what.
+
+use axum::http::{Method, StatusCode};
+use ngoso_core::auth::Role;
+use ngoso_store::Backend;
+use ngoso_web::WebConfig;
+use serde_json::json;
+
+use crate::support::{TestApp, Tree};
+
+const KEY: &str = "test-cccd-key-0123456789abcdef0123456789";
+
+async fn app(backend: Backend) -> Option<TestApp> {
+    TestApp::with_config(backend, WebConfig { cccd_key: Some(KEY.into()), ..WebConfig::default() }).await
+}
+
+macro_rules! outreach_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let mut app = super::app(ngoso_store::Backend::Sqlite).await.expect("sqlite");
+                    super::$name(&mut app).await;
+                    app.cleanup().await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let Some(mut app) = super::app(ngoso_store::Backend::Postgres).await else { return };
+                    super::$name(&mut app).await;
+                    app.cleanup().await;
+                }
+            }
+        )*
+    };
+}
+
+/// A tree, a team in hamlet A with a leader account, an officer of commune A, a member of
+/// commune B's team.
+struct Setup {
+    t: Tree,
+    team_a: i64,
+    team_b: i64,
+}
+
+async fn setup(app: &mut TestApp) -> Setup {
+    let t = app.tree().await;
+    app.user("canbo.xa", Role::Officer, Some(&t.commune_a)).await;
+    let leader = app.user("totruong", Role::TeamLeader, Some(&t.hamlet_a)).await;
+    let other = app.user("thanhvien.b", Role::Member, Some(&t.commune_b)).await;
+    let team_a = ngoso_store::teams::create(&app.db, t.hamlet_a.id, "Tổ CNSCĐ Ấp 1").await.unwrap();
+    let team_b = ngoso_store::teams::create(&app.db, t.commune_b.id, "Tổ CNSCĐ Vĩnh Lợi").await.unwrap();
+    let day = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    for (team, user) in [(team_a, leader), (team_b, other)] {
+        let m = ngoso_store::teams::NewMember {
+            full_name: "Nguyễn Văn An",
+            role: "leader",
+            affiliation: "police",
+            phone: None,
+            joined_on: day,
+            user_id: Some(user),
+        };
+        ngoso_store::teams::add_member(&app.db, team, &m).await.unwrap();
+    }
+    Setup { t, team_a, team_b }
+}
+
+async fn teams_are_managed_and_flagged(app: &mut TestApp) {
+    let s = setup(app).await;
+    app.login("canbo.xa").await;
+    let csrf = app.csrf("/app/teams").await;
+    let res = app
+        .post_form(&format!("/app/teams/new?unit={}", s.t.commune_a.id), &[("csrf", &csrf), ("name", "Tổ CNSCĐ xã 🌾")])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let team = res.location().trim_start_matches("/app/teams/").split('?').next().unwrap().parse::<i64>().unwrap();
+    // Too small: flagged, not refused.
+    let page = app.get(&format!("/app/teams/{team}")).await;
+    assert!(page.body.contains("Ít thành viên hơn mức tối thiểu"));
+    let list = app.get("/app/teams?attention=1").await;
+    assert!(list.body.contains("Tổ CNSCĐ xã 🌾"));
+    for (i, (name, phone)) in [
+        ("Lê Thị Bích", "0912 345 678"),
+        ("Trần Văn Cường", ""),
+        ("Phạm Đức Dũng", "+84 987 654 321"),
+        ("Võ Thị Em", ""),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let role = if i == 0 { "leader" } else { "member" };
+        let res = app
+            .post_form(
+                &format!("/app/teams/{team}/members"),
+                &[
+                    ("csrf", &csrf),
+                    ("full_name", name),
+                    ("role", role),
+                    ("affiliation", "youth_union"),
+                    ("phone", phone),
+                    ("joined_on", "2024-03-01"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    }
+    let page = app.get(&format!("/app/teams/{team}")).await;
+    assert!(!page.body.contains("Ít thành viên hơn mức tối thiểu"));
+    assert!(page.body.contains("091****678") && !page.body.contains("0912345678"), "phones are masked in the list");
+    // Bad input keeps what was typed.
+    let res = app
+        .post_form(
+            &format!("/app/teams/{team}/members"),
+            &[("csrf", &csrf), ("full_name", "X Y"), ("role", "boss"), ("affiliation", "police")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app
+        .post_form(
+            &format!("/app/teams/{team}/members"),
+            &[("csrf", &csrf), ("full_name", "X Y"), ("role", "member"), ("affiliation", "police"), ("phone", "12345")],
+        )
+        .await;
+    assert!(res.body.contains("không hợp lệ") && res.body.contains("X Y"));
+    // Another commune's team: not found.
+    assert_eq!(app.get(&format!("/app/teams/{}", s.team_b)).await.status, StatusCode::NOT_FOUND);
+    // The API agrees.
+    let tok = app.token("canbo.xa").await;
+    let res = app.json(Method::GET, "/api/v1/teams?attention=true", None, Some(&tok)).await;
+    let flagged: Vec<String> =
+        res.json().as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_owned()).collect();
+    assert!(flagged.contains(&"Tổ CNSCĐ Ấp 1".to_string()) && !flagged.contains(&"Tổ CNSCĐ xã 🌾".to_string()));
+    let res = app.json(Method::GET, &format!("/api/v1/teams/{team}"), None, Some(&tok)).await;
+    assert_eq!(res.json()["members"].as_array().unwrap().len(), 4);
+    assert_eq!(res.json()["members"][0]["phone_masked"], "091****678");
+}
+
+async fn households_visits_and_figures(app: &mut TestApp) {
+    let s = setup(app).await;
+    app.login("totruong").await;
+    let csrf = app.csrf("/app/units").await;
+    // Register a household with barriers and consent.
+    let res = app
+        .post_form(
+            &format!("/app/households/new?unit={}", s.t.hamlet_a.id),
+            &[
+                ("csrf", &csrf),
+                ("code", "H-001"),
+                ("head_name", "Trần Thị Bé 👵"),
+                ("address", "Số 7, Ấp 1"),
+                ("size", "2"),
+                ("smartphones", "0"),
+                ("barrier", "no_smartphone"),
+                ("barrier", "elderly_alone"),
+                ("consent_by", "Trần Thị Bé"),
+                ("purpose", "outreach"),
+                ("purpose", "statistics"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let h = ngoso_store::households::by_code(&app.db, "H-001").await.unwrap();
+    assert_eq!(h.head_name.as_deref(), Some("Trần Thị Bé 👵"));
+    assert!(h.consent);
+    // A resident with a citizen ID: only a keyed hash and the last four digits are kept.
+    let res = app
+        .post_form(
+            &format!("/app/households/{}/residents", h.id),
+            &[
+                ("csrf", &csrf),
+                ("full_name", "Trần Thị Bé"),
+                ("birth_year", "1948"),
+                ("sex", "f"),
+                ("cccd", "080148123456"),
+                ("phone", "0912345678"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let r = &ngoso_store::households::residents(&app.db, h.id).await.unwrap()[0];
+    assert_eq!(r.cccd_last4.as_deref(), Some("3456"));
+    let stored: String = sqlx_string(&app.db, "SELECT cccd_hash FROM residents").await;
+    assert!(!stored.contains("080148") && stored.len() == 64);
+    // The same ID again: refused.
+    let res = app
+        .post_form(
+            &format!("/app/households/{}/residents", h.id),
+            &[("csrf", &csrf), ("full_name", "Ai đó"), ("cccd", "080148123456")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CONFLICT);
+
+    // The visit form: the status moves, a double submit of the same form stores one visit.
+    let page = app.get(&format!("/app/households/{}/visit", h.id)).await;
+    let marker = "name=\"id\" value=\"";
+    let start = page.body.find(marker).unwrap() + marker.len();
+    let visit_id = page.body[start..start + 36].to_owned();
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("id", visit_id.as_str()),
+        ("team_id", &s.team_a.to_string()),
+        ("result", "met"),
+        ("o:citizen_app:0", "installed"),
+        (&format!("o:vneid_l2:{}", r.id), "collected"),
+        ("barrier", "no_smartphone"),
+        ("note", "Đã hướng dẫn <b>cài</b>"),
+    ];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, *v)).collect();
+    let res = app.post_form(&format!("/app/households/{}/visit", h.id), &form).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let res = app.post_form(&format!("/app/households/{}/visit", h.id), &form).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(ngoso_store::visits::count(&app.db).await.unwrap(), 1);
+    let page = app.get(&format!("/app/households/{}?saved=visit", h.id)).await;
+    assert!(
+        page.body.contains("Đã ghi nhận lần đến nhà")
+            && page.body.contains("Đã cài đặt")
+            && page.body.contains("&#60;b&#62;cài")
+    );
+
+    // The API: a batch with good and bad visits; a replay answers the same and changes nothing.
+    let tok = app.token("totruong").await;
+    let batch = json!({"visits": [
+        {"id": "11111111-1111-4111-8111-111111111111", "household_id": h.id, "team_id": s.team_a, "visited_at": "2024-10-15T08:30:00+07:00",
+         "result": "met", "outcomes": [{"service": "vneid_l2", "status": "activated", "resident_id": r.id}]},
+        {"id": "22222222-2222-4222-8222-222222222222", "household_id": 999999, "team_id": s.team_a, "visited_at": "2024-10-15T08:30:00+07:00", "result": "met"},
+        {"id": "33333333-3333-4333-8333-333333333333", "household_id": h.id, "team_id": s.team_a, "visited_at": "2099-01-01T00:00:00Z", "result": "met"},
+        {"id": "44444444-4444-4444-8444-444444444444", "household_id": h.id, "team_id": s.team_a, "visited_at": "2024-10-15T08:30:00+07:00", "result": "met",
+         "outcomes": [{"service": "citizen_app", "status": "uninstalled"}]},
+        {"id": "55555555-5555-4555-8555-555555555555", "household_id": h.id, "team_id": s.team_b, "visited_at": "2024-10-15T08:30:00+07:00", "result": "met"},
+        {"id": "not-a-uuid", "household_id": h.id, "visited_at": "2024-10-15T08:30:00+07:00", "result": "met"},
+        {"id": "66666666-6666-4666-8666-666666666666", "household_id": "seven", "visited_at": 5}
+    ]});
+    let first = app.json(Method::POST, "/api/v1/visits", Some(batch.clone()), Some(&tok)).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let body = first.json();
+    assert_eq!(body["accepted"], 1);
+    assert_eq!(body["refused"], 6);
+    let codes: Vec<&str> =
+        body["results"].as_array().unwrap().iter().map(|r| r["error"]["code"].as_str().unwrap_or("ok")).collect();
+    assert_eq!(
+        codes,
+        vec![
+            "ok",
+            "household-unknown",
+            "visit-time-future",
+            "status-unknown",
+            "visit-team-not-yours",
+            "visit-id-invalid",
+            "invalid-json-data"
+        ]
+    );
+    assert!(body["results"][1]["error"]["message"].as_str().unwrap().contains("999999"));
+    let figures_before =
+        app.json(Method::GET, &format!("/api/v1/units/{}/figures", s.t.province.id), None, Some(&tok)).await;
+    assert_eq!(figures_before.status, StatusCode::NOT_FOUND, "the province is outside a hamlet leader's scope");
+    let figures_before =
+        app.json(Method::GET, &format!("/api/v1/units/{}/figures", s.t.hamlet_a.id), None, Some(&tok)).await.json();
+    let again = app.json(Method::POST, "/api/v1/visits", Some(batch), Some(&tok)).await;
+    assert_eq!(again.json(), body, "a replay answers the same");
+    assert_eq!(ngoso_store::visits::count(&app.db).await.unwrap(), 2);
+    let figures_after =
+        app.json(Method::GET, &format!("/api/v1/units/{}/figures", s.t.hamlet_a.id), None, Some(&tok)).await.json();
+    assert_eq!(figures_before, figures_after);
+
+    // The figures roll up to the province at once, for an officer of the whole tree.
+    app.user("so.tinh", Role::Viewer, Some(&s.t.province)).await;
+    let vtok = app.token("so.tinh").await;
+    let f =
+        app.json(Method::GET, &format!("/api/v1/units/{}/figures", s.t.province.id), None, Some(&vtok)).await.json();
+    assert_eq!(f["figures"]["households"], 1);
+    assert_eq!(f["figures"]["households_visited"], 1);
+    let vneid = f["figures"]["services"].as_array().unwrap().iter().find(|x| x["code"] == "vneid_l2").unwrap();
+    assert_eq!(vneid["statuses"][0]["reached"], 1, "collected or further");
+    assert_eq!(vneid["statuses"][1]["current"], 1, "activated");
+    let children = f["children"].as_array().unwrap();
+    assert_eq!(children.iter().find(|c| c["id"] == s.t.district_a.id).unwrap()["households"], 1);
+    assert!(ngoso_store::check::run(&app.db).await.unwrap().is_empty());
+    // The viewer sees figures, never personal data.
+    let res = app.json(Method::GET, &format!("/api/v1/households/{}", h.id), None, Some(&vtok)).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    let res = app.json(Method::GET, &format!("/api/v1/households?unit={}", s.t.province.id), None, Some(&vtok)).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+}
+
+async fn sqlx_string(db: &ngoso_store::Db, sql: &'static str) -> String {
+    ngoso_store::on_db!(db, p => sqlx::query_scalar::<_, String>(sql).fetch_one(p).await).unwrap()
+}
+
+async fn personal_data_reads_are_scoped_and_logged(app: &mut TestApp) {
+    let s = setup(app).await;
+    let hid = create_household(app, s.t.hamlet_a.id, "H-A").await;
+    let hb = create_household(app, s.t.hamlet_b.id, "H-B").await;
+    let tok = app.token("canbo.xa").await;
+    let res = app.json(Method::GET, &format!("/api/v1/households/{hid}"), None, Some(&tok)).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(res.json()["household"]["head_name"], "Lê Văn Tám");
+    let res = app.json(Method::GET, &format!("/api/v1/households/{hb}"), None, Some(&tok)).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    let res = app.json(Method::GET, "/api/v1/households?q=le%20van", None, Some(&tok)).await;
+    let codes: Vec<String> =
+        res.json().as_array().unwrap().iter().map(|h| h["code"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(codes, vec!["H-A"], "search folds accents and stays in scope");
+    app.login("canbo.xa").await;
+    assert_eq!(app.get(&format!("/app/households/{hb}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&format!("/app/households/{hid}")).await.status, StatusCode::OK);
+    let log = ngoso_store::audit::list(&app.db, Some(("household", &hid.to_string())), 20).await.unwrap();
+    let reads = log.iter().filter(|e| e.action == "household.read").count();
+    assert_eq!(reads, 2, "each read of the record is logged: {log:?}");
+    let lists = ngoso_store::audit::list(&app.db, None, 50).await.unwrap();
+    assert!(lists.iter().any(|e| e.action == "household.list" && e.username.as_deref() == Some("canbo.xa")));
+}
+
+async fn create_household(app: &mut TestApp, unit: i64, code: &str) -> i64 {
+    let h = ngoso_store::households::NewHousehold {
+        unit_id: unit,
+        code: code.into(),
+        address: Some("Số 1".into()),
+        head_name: Some("Lê Văn Tám".into()),
+        size: 3,
+        smartphones: 1,
+        barriers: Default::default(),
+        consent: Some(("Lê Văn Tám".into(), "outreach".into())),
+    };
+    ngoso_store::households::create(&app.db, &h, None).await.unwrap()
+}
+
+async fn corrections_consent_and_deletion(app: &mut TestApp) {
+    let s = setup(app).await;
+    let hid = create_household(app, s.t.hamlet_a.id, "H-A").await;
+    let tok = app.token("totruong").await;
+    let v = json!([{"id": "77777777-7777-4777-8777-777777777777", "household_id": hid, "team_id": s.team_a,
+                    "visited_at": "2025-01-10T09:00:00+07:00", "result": "met", "outcomes": [{"service": "citizen_app", "status": "installed"}]}]);
+    assert_eq!(app.json(Method::POST, "/api/v1/visits", Some(v), Some(&tok)).await.json()["accepted"], 1);
+    // A team leader cannot correct; an officer can, with a reason, and it is logged.
+    let c = json!({"household_id": hid, "service": "citizen_app", "status": null, "reason": "nhập nhầm hộ"});
+    assert_eq!(
+        app.json(Method::POST, "/api/v1/statuses/corrections", Some(c.clone()), Some(&tok)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let otok = app.token("canbo.xa").await;
+    let res = app.json(Method::POST, "/api/v1/statuses/corrections", Some(c), Some(&otok)).await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.body);
+    assert!(ngoso_store::visits::statuses_of_household(&app.db, hid).await.unwrap().is_empty());
+    let bad = json!({"household_id": hid, "service": "citizen_app", "status": "installed", "reason": " "});
+    assert_eq!(
+        app.json(Method::POST, "/api/v1/statuses/corrections", Some(bad), Some(&otok)).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert!(ngoso_store::check::run(&app.db).await.unwrap().is_empty());
+
+    // Withdrawing the household's consent removes its personal data; the counts stay.
+    let before = ngoso_store::rollups::of_unit(&app.db, s.t.province.id).await.unwrap();
+    app.login("canbo.xa").await;
+    let csrf = app.csrf("/app/units").await;
+    let consent = ngoso_store::households::consents(&app.db, hid).await.unwrap()[0].id;
+    let res = app.post_form(&format!("/app/consents/{consent}/withdraw"), &[("csrf", &csrf)]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let h = ngoso_store::households::get(&app.db, hid).await.unwrap();
+    assert!(h.head_name.is_none() && h.address.is_none());
+    assert_eq!(ngoso_store::rollups::of_unit(&app.db, s.t.province.id).await.unwrap(), before);
+    let page = app.get(&format!("/app/households/{hid}")).await;
+    assert!(page.body.contains("Thông tin cá nhân đã được xóa") && !page.body.contains("Lê Văn Tám"));
+    // A deletion request on another household, through the page.
+    let h2 = create_household(app, s.t.hamlet_a.id, "H-A2").await;
+    let res = app.post_form(&format!("/app/households/{h2}/anonymize"), &[("csrf", &csrf)]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert!(ngoso_store::households::get(&app.db, h2).await.unwrap().anonymized_at.is_some());
+    assert!(ngoso_store::check::run(&app.db).await.unwrap().is_empty());
+}
+
+async fn walk_lists(app: &mut TestApp) {
+    let s = setup(app).await;
+    let visited = create_household(app, s.t.hamlet_a.id, "H-VISITED").await;
+    let _plain = create_household(app, s.t.hamlet_a.id, "H-PLAIN").await;
+    let barred = ngoso_store::households::NewHousehold {
+        unit_id: s.t.hamlet_a.id,
+        code: "H-BARRIER".into(),
+        address: Some("=HYPERLINK(\"x\")".into()),
+        head_name: Some("Bà Năm, \"Út\"".into()),
+        size: 1,
+        smartphones: 0,
+        barriers: ngoso_core::outreach::Barriers::parse_list("no_smartphone").unwrap(),
+        consent: None,
+    };
+    ngoso_store::households::create(&app.db, &barred, None).await.unwrap();
+    let tok = app.token("totruong").await;
+    let v = json!([{"id": "88888888-8888-4888-8888-888888888888", "household_id": visited, "team_id": s.team_a,
+                    "visited_at": "2025-01-10T09:00:00+07:00", "result": "not_home"}]);
+    app.json(Method::POST, "/api/v1/visits", Some(v), Some(&tok)).await;
+    let res = app
+        .json(Method::GET, &format!("/api/v1/walklist?unit={}&services=citizen_app", s.t.hamlet_a.id), None, Some(&tok))
+        .await;
+    let order: Vec<String> =
+        res.json().as_array().unwrap().iter().map(|h| h["code"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(order, vec!["H-BARRIER", "H-PLAIN", "H-VISITED"], "never visited first, barriers first among them");
+    let res = app
+        .json(Method::GET, &format!("/api/v1/walklist?unit={}&services=nope", s.t.hamlet_a.id), None, Some(&tok))
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    app.login("totruong").await;
+    let page = app.get(&format!("/app/walk?unit={}&service=citizen_app", s.t.hamlet_a.id)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("3 hộ") && page.body.contains("Chưa đến lần nào"));
+    let print = app.get(&format!("/app/walk?unit={}&service=citizen_app&format=print", s.t.hamlet_a.id)).await;
+    assert!(print.body.contains("<table>") && print.body.contains("Bà Năm"));
+    let csv = app.get(&format!("/app/walk?unit={}&service=citizen_app&format=csv", s.t.hamlet_a.id)).await;
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    assert!(csv.body.starts_with('\u{feff}'));
+    assert!(csv.body.contains("\"Bà Năm, \"\"Út\"\"\"") && csv.body.contains("'=HYPERLINK"));
+    // Another hamlet's walk list is out of sight.
+    assert_eq!(app.get(&format!("/app/walk?unit={}", s.t.hamlet_b.id)).await.status, StatusCode::NOT_FOUND);
+}
+
+async fn the_catalogue_is_configurable(app: &mut TestApp) {
+    let s = setup(app).await;
+    app.user("admin", Role::Admin, None).await;
+    let otok = app.token("canbo.xa").await;
+    let svc = json!({"code": "e_health_book", "name_vi": "Sổ sức khỏe điện tử", "name_en": "Electronic health book", "subject": "person"});
+    assert_eq!(
+        app.json(Method::POST, "/api/v1/services", Some(svc.clone()), Some(&otok)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let atok = app.token("admin").await;
+    let res = app.json(Method::POST, "/api/v1/services", Some(svc.clone()), Some(&atok)).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let id = res.json()["id"].as_i64().unwrap();
+    assert_eq!(app.json(Method::POST, "/api/v1/services", Some(svc), Some(&atok)).await.status, StatusCode::CONFLICT);
+    let st = json!({"code": "created", "name_vi": "Đã tạo", "name_en": "Created"});
+    assert_eq!(
+        app.json(Method::POST, &format!("/api/v1/services/{id}/statuses"), Some(st), Some(&atok)).await.status,
+        StatusCode::CREATED
+    );
+    let list = app.json(Method::GET, "/api/v1/services", None, Some(&otok)).await.json();
+    let new = list.as_array().unwrap().iter().find(|s| s["code"] == "e_health_book").unwrap();
+    assert_eq!(new["statuses"][0]["rank"], 1);
+    // Pages too.
+    app.login("admin").await;
+    let csrf = app.csrf("/app/services").await;
+    let res = app
+        .post_form(
+            "/app/services",
+            &[("csrf", &csrf), ("code", "Bad Code"), ("name_vi", "x"), ("name_en", "x"), ("subject", "person")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app
+        .post_form(
+            "/app/services",
+            &[
+                ("csrf", &csrf),
+                ("code", "wifi_point"),
+                ("name_vi", "Điểm wifi"),
+                ("name_en", "Wi-Fi point"),
+                ("subject", "household"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert!(app.get("/app/services").await.body.contains("Điểm wifi"));
+    let _ = s;
+}
+
+outreach_tests!(
+    teams_are_managed_and_flagged,
+    households_visits_and_figures,
+    personal_data_reads_are_scoped_and_logged,
+    corrections_consent_and_deletion,
+    walk_lists,
+    the_catalogue_is_configurable
+);
