@@ -299,6 +299,8 @@ pub async fn run(args: DemoArgs, mut cfg: Config) -> Result<(), Failure> {
     if args.no_serve {
         return Ok(());
     }
+    db.close().await;
+    let db = crate::open_serving(&cfg).await?;
     crate::commands::serve::serve_db(db, &cfg).await
 }
 

@@ -105,6 +105,18 @@ pub fn t(id: &str, args: &[(&str, &str)]) -> String {
 
 /// Opens the database named by the configuration.
 pub async fn open_db(cfg: &Config) -> Result<Db, Failure> {
+    open_with(cfg, false).await
+}
+
+/// Opens and migrates the database for a long-running server: SQLite checkpoints run in the
+/// background.
+pub async fn open_serving(cfg: &Config) -> Result<Db, Failure> {
+    let db = open_with(cfg, true).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+async fn open_with(cfg: &Config, background_checkpoint: bool) -> Result<Db, Failure> {
     let url = cfg.database_url();
     if let Some(path) = url.strip_prefix("sqlite://")
         && let Some(dir) = std::path::Path::new(path).parent()
@@ -112,7 +124,7 @@ pub async fn open_db(cfg: &Config) -> Result<Db, Failure> {
     {
         std::fs::create_dir_all(dir).map_err(|e| Failure::Other(format!("cannot create {}: {e}", dir.display())))?;
     }
-    let pool = PoolConfig { max_connections: cfg.db_max_connections, ..PoolConfig::default() };
+    let pool = PoolConfig { max_connections: cfg.db_max_connections, background_checkpoint, ..PoolConfig::default() };
     Ok(Db::connect(&url, &pool).await?)
 }
 

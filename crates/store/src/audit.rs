@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::{Db, Result, Tx, now, on_db, on_tx};
+use crate::{Db, Result, Tx, now, on_db, on_tx, on_write};
 
 /// One entry of the log.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
@@ -32,7 +32,7 @@ const INSERT: &str =
 
 /// Writes an entry on its own.
 pub async fn record(db: &Db, e: Event<'_>) -> Result<()> {
-    on_db!(db, p => sqlx::query(INSERT)
+    on_write!(db, p => sqlx::query(INSERT)
         .bind(now()).bind(e.user_id).bind(e.action).bind(e.object_type).bind(e.object_id).bind(e.detail)
         .execute(p).await.map(|r| r.rows_affected()))?;
     Ok(())

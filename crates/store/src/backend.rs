@@ -15,6 +15,7 @@ pub async fn reserve_ids(tx: &mut Tx, table: &'static str, n: usize) -> Result<V
                 "units" => "SELECT COALESCE(MAX(id), 0) FROM units",
                 "households" => "SELECT COALESCE(MAX(id), 0) FROM households",
                 "residents" => "SELECT COALESCE(MAX(id), 0) FROM residents",
+                "visits" => "SELECT COALESCE(MAX(seq), 0) FROM visits",
                 other => unreachable!("no id reservation for table {other}"),
             };
             let max: i64 = sqlx::query_scalar(sql).fetch_one(&mut **t).await?;
@@ -25,6 +26,7 @@ pub async fn reserve_ids(tx: &mut Tx, table: &'static str, n: usize) -> Result<V
                 "units" => "SELECT nextval('units_id_seq') FROM generate_series(1, $1)",
                 "households" => "SELECT nextval('households_id_seq') FROM generate_series(1, $1)",
                 "residents" => "SELECT nextval('residents_id_seq') FROM generate_series(1, $1)",
+                "visits" => "SELECT nextval('visits_seq_seq') FROM generate_series(1, $1)",
                 other => unreachable!("no id reservation for table {other}"),
             };
             let ids: Vec<i64> = sqlx::query_scalar(sql).bind(n as i32).fetch_all(&mut **t).await?;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use ngoso_core::{Invalid, text};
 use serde::Serialize;
 
-use crate::{Db, Result, StoreError, now, on_db, on_tx};
+use crate::{Db, Result, StoreError, now, on_db, on_tx, on_write};
 
 /// A service with its statuses in order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -168,7 +168,7 @@ pub async fn add_status(db: &Db, service_id: i64, code: &str, name_vi: &str, nam
 
 /// Turns a service on or off (an inactive service is kept for its history but not offered).
 pub async fn set_active(db: &Db, service_id: i64, active: bool) -> Result<()> {
-    let n = on_db!(db, p => sqlx::query("UPDATE services SET active = $1 WHERE id = $2").bind(active).bind(service_id)
+    let n = on_write!(db, p => sqlx::query("UPDATE services SET active = $1 WHERE id = $2").bind(active).bind(service_id)
         .execute(p).await.map(|r| r.rows_affected()))?;
     if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }

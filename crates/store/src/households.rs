@@ -404,7 +404,7 @@ pub async fn import(
     let mut tx = db.begin().await?;
     let ids = backend::reserve_ids(&mut tx, "households", rows.len()).await?;
     let t = now();
-    let mut deltas = Deltas::default();
+    let mut per_unit: std::collections::HashMap<(i64, i32), i64> = std::collections::HashMap::new();
     let mut written = 0u64;
     for (chunk_no, chunk) in rows.chunks(IMPORT_CHUNK).enumerate() {
         let base = chunk_no * IMPORT_CHUNK;
@@ -438,10 +438,14 @@ pub async fn import(
             })?;
         }
         for h in chunk {
-            deltas.household(h.unit_id, h.barriers, 1);
+            *per_unit.entry((h.unit_id, h.barriers.0)).or_insert(0) += 1;
         }
         written += chunk.len() as u64;
         progress(written);
+    }
+    let mut deltas = Deltas::default();
+    for ((unit, barriers), n) in per_unit {
+        deltas.household(unit, Barriers::from_bits(barriers), n);
     }
     rollups::apply(&mut tx, deltas.into_vec()).await?;
     tx.commit().await?;

@@ -19,8 +19,8 @@ use crate::{Backend, Db, Result, Tx, on_db, on_tx};
 /// Shards per figure on PostgreSQL.
 pub const PG_SHARDS: u32 = 16;
 
-/// Rows per upsert statement.
-const CHUNK: usize = 500;
+/// Rows per upsert statement (a power of two: see `batch`).
+const CHUNK: usize = 128;
 
 fn shard_for(tx: &Tx) -> i32 {
     match tx {
@@ -32,11 +32,11 @@ fn shard_for(tx: &Tx) -> i32 {
 /// The ids from the root to each unit, for the units named.
 async fn ancestry(tx: &mut Tx, unit_ids: &[i64]) -> Result<HashMap<i64, Vec<i64>>> {
     let mut out = HashMap::with_capacity(unit_ids.len());
-    for chunk in unit_ids.chunks(CHUNK) {
+    for chunk in crate::batch::padded(unit_ids, 256) {
         let rows: Vec<(i64, String)> = on_tx!(tx, c => {
             let mut qb = QueryBuilder::new("SELECT id, path FROM units WHERE id IN (");
             let mut sep = qb.separated(", ");
-            for id in chunk {
+            for id in &chunk {
                 sep.push_bind(*id);
             }
             qb.push(")");
@@ -73,7 +73,7 @@ async fn write(tx: &mut Tx, folded: BTreeMap<(i64, String, String), i64>) -> Res
     let shard = shard_for(tx);
     let rows: Vec<(i64, String, String, i64)> =
         folded.into_iter().filter(|(_, v)| *v != 0).map(|((u, f, p), v)| (u, f, p, v)).collect();
-    for chunk in rows.chunks(CHUNK) {
+    for chunk in crate::batch::chunks(&rows, CHUNK) {
         on_tx!(tx, c => {
             let mut qb = QueryBuilder::new("INSERT INTO rollups (unit_id, figure, period, shard, value) ");
             qb.push_values(chunk, |mut b, (u, f, p, v)| {

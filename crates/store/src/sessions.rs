@@ -4,7 +4,7 @@
 
 use crate::secrets::{hash_token, new_token};
 use crate::users::{Principal, PrincipalRow};
-use crate::{Db, Result, now, on_db};
+use crate::{Db, Result, now, on_db, on_write};
 
 /// Seconds between two updates of a session's last-seen time.
 const TOUCH_EVERY: i64 = 300;
@@ -15,7 +15,7 @@ pub async fn create(db: &Db, user_id: i64, ttl_secs: i64) -> Result<String> {
     let t = now();
     let sql =
         "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at) VALUES ($1, $2, $3, $4, $3)";
-    on_db!(db, p => sqlx::query(sql).bind(hash_token(&token)).bind(user_id).bind(t).bind(t + ttl_secs).execute(p).await.map(|r| r.rows_affected()))?;
+    on_write!(db, p => sqlx::query(sql).bind(hash_token(&token)).bind(user_id).bind(t).bind(t + ttl_secs).execute(p).await.map(|r| r.rows_affected()))?;
     Ok(token)
 }
 
@@ -31,7 +31,7 @@ pub async fn principal(db: &Db, token: &str) -> Result<Option<Principal>> {
         on_db!(db, p => sqlx::query_as(sql).bind(&hash).bind(t).fetch_optional(p).await)?;
     let Some(row) = row else { return Ok(None) };
     if t - row.last_seen_at > TOUCH_EVERY {
-        on_db!(db, p => sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+        on_write!(db, p => sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
             .bind(t).bind(&hash).execute(p).await.map(|r| r.rows_affected()))?;
     }
     if row.user.disabled {
@@ -49,22 +49,22 @@ struct PrincipalRowWithSeen {
 
 /// Ends a session.
 pub async fn delete(db: &Db, token: &str) -> Result<()> {
-    on_db!(db, p => sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(hash_token(token)).execute(p).await.map(|r| r.rows_affected()))?;
+    on_write!(db, p => sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(hash_token(token)).execute(p).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 /// Removes expired sessions and old login failures.
 pub async fn purge_expired(db: &Db) -> Result<u64> {
     let t = now();
-    let a = on_db!(db, p => sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(t).execute(p).await.map(|r| r.rows_affected()))?;
-    let b = on_db!(db, p => sqlx::query("DELETE FROM login_failures WHERE at < $1").bind(t - 86_400).execute(p).await.map(|r| r.rows_affected()))?;
+    let a = on_write!(db, p => sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(t).execute(p).await.map(|r| r.rows_affected()))?;
+    let b = on_write!(db, p => sqlx::query("DELETE FROM login_failures WHERE at < $1").bind(t - 86_400).execute(p).await.map(|r| r.rows_affected()))?;
     Ok(a + b)
 }
 
 /// Records a failed login for a user name and a client address.
 pub async fn record_login_failure(db: &Db, username_key: &str, client: &str) -> Result<()> {
     let sql = "INSERT INTO login_failures (username_key, client, at) VALUES ($1, $2, $3)";
-    on_db!(db, p => sqlx::query(sql).bind(username_key).bind(client).bind(now()).execute(p).await.map(|r| r.rows_affected()))?;
+    on_write!(db, p => sqlx::query(sql).bind(username_key).bind(client).bind(now()).execute(p).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -81,6 +81,6 @@ pub async fn recent_login_failures(db: &Db, username_key: &str, client: &str, si
 
 /// Forgets the failures of a user name after a successful login.
 pub async fn clear_login_failures(db: &Db, username_key: &str) -> Result<()> {
-    on_db!(db, p => sqlx::query("DELETE FROM login_failures WHERE username_key = $1").bind(username_key).execute(p).await.map(|r| r.rows_affected()))?;
+    on_write!(db, p => sqlx::query("DELETE FROM login_failures WHERE username_key = $1").bind(username_key).execute(p).await.map(|r| r.rows_affected()))?;
     Ok(())
 }

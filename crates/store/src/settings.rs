@@ -1,6 +1,6 @@
 //! Instance-wide settings shared by every `serve` process through the database.
 
-use crate::{Db, Result, on_db, secrets};
+use crate::{Db, Result, on_db, on_write, secrets};
 
 /// Reads a setting.
 pub async fn get(db: &Db, key: &str) -> Result<Option<String>> {
@@ -13,7 +13,7 @@ pub async fn get(db: &Db, key: &str) -> Result<Option<String>> {
 /// reading the same database gets the same secret.
 pub async fn secret(db: &Db, key: &str) -> Result<String> {
     let fresh = secrets::new_token();
-    on_db!(db, p => sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+    on_write!(db, p => sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
         .bind(key).bind(&fresh).execute(p).await.map(|r| r.rows_affected()))?;
     Ok(get(db, key).await?.unwrap_or(fresh))
 }

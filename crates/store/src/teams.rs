@@ -5,7 +5,7 @@ use ngoso_core::text;
 use ngoso_core::unit::UnitPath;
 use serde::Serialize;
 
-use crate::{Db, Result, StoreError, now, on_db};
+use crate::{Db, Result, StoreError, now, on_db, on_write};
 
 /// A team as listed, with its number of active members.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
@@ -71,13 +71,13 @@ pub fn today() -> NaiveDate {
 pub async fn create(db: &Db, unit_id: i64, name: &str) -> Result<i64> {
     let t = now();
     let sql = "INSERT INTO teams (unit_id, name, name_key, name_sort, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id";
-    Ok(on_db!(db, p => sqlx::query_scalar(sql)
+    Ok(on_write!(db, p => sqlx::query_scalar(sql)
         .bind(unit_id).bind(name).bind(text::fold(name)).bind(text::sort_key(name)).bind(t).fetch_one(p).await)?)
 }
 
 pub async fn rename(db: &Db, id: i64, name: &str) -> Result<()> {
     let sql = "UPDATE teams SET name = $1, name_key = $2, name_sort = $3, updated_at = $4 WHERE id = $5";
-    let n = on_db!(db, p => sqlx::query(sql).bind(name).bind(text::fold(name)).bind(text::sort_key(name)).bind(now()).bind(id)
+    let n = on_write!(db, p => sqlx::query(sql).bind(name).bind(text::fold(name)).bind(text::sort_key(name)).bind(now()).bind(id)
         .execute(p).await.map(|r| r.rows_affected()))?;
     if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
@@ -140,14 +140,14 @@ pub async fn add_member(db: &Db, team_id: i64, m: &NewMember<'_>) -> Result<i64>
     let t = now();
     let sql = "INSERT INTO team_members (team_id, full_name, name_sort, role, affiliation, phone, joined_on, user_id, created_at, updated_at) \
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id";
-    Ok(on_db!(db, p => sqlx::query_scalar(sql)
+    Ok(on_write!(db, p => sqlx::query_scalar(sql)
         .bind(team_id).bind(m.full_name).bind(text::sort_key(&given_name_first(m.full_name))).bind(m.role).bind(m.affiliation)
         .bind(m.phone).bind(m.joined_on).bind(m.user_id).bind(t).fetch_one(p).await)?)
 }
 
 /// Records that a member left the team on a day.
 pub async fn member_left(db: &Db, member_id: i64, day: NaiveDate) -> Result<()> {
-    let n = on_db!(db, p => sqlx::query("UPDATE team_members SET left_on = $1, updated_at = $2 WHERE id = $3")
+    let n = on_write!(db, p => sqlx::query("UPDATE team_members SET left_on = $1, updated_at = $2 WHERE id = $3")
         .bind(day).bind(now()).bind(member_id).execute(p).await.map(|r| r.rows_affected()))?;
     if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }

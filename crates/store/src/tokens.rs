@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::secrets::{hash_token, new_token};
 use crate::users::{Principal, PrincipalRow};
-use crate::{Db, Result, StoreError, now, on_db};
+use crate::{Db, Result, StoreError, now, on_db, on_write};
 
 /// A token as listed (never the secret itself).
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
@@ -33,7 +33,7 @@ pub async fn issue(db: &Db, user_id: i64, name: &str, ttl_secs: i64) -> Result<I
     let t = now();
     let expires_at = t + ttl_secs;
     let sql = "INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id";
-    let id: i64 = on_db!(db, p => sqlx::query_scalar(sql)
+    let id: i64 = on_write!(db, p => sqlx::query_scalar(sql)
         .bind(user_id).bind(name).bind(hash_token(&token)).bind(t).bind(expires_at).fetch_one(p).await)?;
     Ok(IssuedToken { id, token, expires_at })
 }
@@ -47,7 +47,7 @@ pub async fn principal(db: &Db, token: &str) -> Result<Option<Principal>> {
                WHERE tk.token_hash = $1 AND tk.expires_at > $2 AND tk.revoked_at IS NULL";
     let row: Option<PrincipalRow> = on_db!(db, p => sqlx::query_as(sql).bind(&hash).bind(t).fetch_optional(p).await)?;
     let Some(row) = row else { return Ok(None) };
-    on_db!(db, p => sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2 AND (last_used_at IS NULL OR last_used_at < $3)")
+    on_write!(db, p => sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2 AND (last_used_at IS NULL OR last_used_at < $3)")
         .bind(t).bind(&hash).bind(t - 60).execute(p).await.map(|r| r.rows_affected()))?;
     if row.disabled {
         return Ok(None);
@@ -64,7 +64,7 @@ pub async fn list(db: &Db, user_id: i64) -> Result<Vec<ApiToken>> {
 /// Revokes one of a user's tokens.
 pub async fn revoke(db: &Db, user_id: i64, token_id: i64) -> Result<()> {
     let sql = "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL";
-    let done = on_db!(db, p => sqlx::query(sql).bind(now()).bind(token_id).bind(user_id).execute(p).await.map(|r| r.rows_affected()))?;
+    let done = on_write!(db, p => sqlx::query(sql).bind(now()).bind(token_id).bind(user_id).execute(p).await.map(|r| r.rows_affected()))?;
     if done == 0 {
         return Err(StoreError::NotFound);
     }
@@ -74,6 +74,6 @@ pub async fn revoke(db: &Db, user_id: i64, token_id: i64) -> Result<()> {
 /// Revokes the token presented with a request.
 pub async fn revoke_by_secret(db: &Db, token: &str) -> Result<()> {
     let sql = "UPDATE api_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL";
-    on_db!(db, p => sqlx::query(sql).bind(now()).bind(hash_token(token.trim())).execute(p).await.map(|r| r.rows_affected()))?;
+    on_write!(db, p => sqlx::query(sql).bind(now()).bind(hash_token(token.trim())).execute(p).await.map(|r| r.rows_affected()))?;
     Ok(())
 }

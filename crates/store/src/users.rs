@@ -6,7 +6,7 @@ use ngoso_core::unit::UnitPath;
 use ngoso_core::user::Username;
 use serde::Serialize;
 
-use crate::{Db, Result, StoreError, now, on_db};
+use crate::{Db, Result, StoreError, now, on_db, on_write};
 
 /// An account as listed.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
@@ -79,7 +79,7 @@ pub async fn create(db: &Db, u: &NewUser<'_>) -> Result<i64> {
     let t = now();
     let sql = "INSERT INTO users (username, display_name, password_hash, role, unit_id, disabled, created_at, updated_at) \
                VALUES ($1, $2, $3, $4, $5, FALSE, $6, $6) RETURNING id";
-    let res: Result<i64, sqlx::Error> = on_db!(db, p => sqlx::query_scalar(sql)
+    let res: Result<i64, sqlx::Error> = on_write!(db, p => sqlx::query_scalar(sql)
         .bind(u.username.as_str())
         .bind(u.display_name)
         .bind(u.password_hash)

@@ -61,7 +61,8 @@ struct HouseholdRow {
     last_visit_at: Option<i64>,
 }
 
-const CHUNK: usize = 400;
+/// Keys per `IN (…)` list.
+const CHUNK: usize = 256;
 
 /// Stores a batch of visits in one transaction. Each visit is checked on its own: the good
 /// ones are stored even when others are refused.
@@ -107,8 +108,20 @@ async fn ingest_once(
     team_ids.sort_unstable();
     team_ids.dedup();
     let teams = load_team_paths(&mut tx, &team_ids).await?;
-    let residents = load_residents(&mut tx, &household_ids).await?;
-    let mut statuses = load_statuses(&mut tx, &household_ids).await?;
+    // Only what the batch's outcomes can touch: its residents, its services.
+    let mut resident_ids: Vec<i64> =
+        visits.iter().flat_map(|v| v.outcomes.iter().filter(|o| o.person).map(|o| o.resident_id)).collect();
+    resident_ids.sort_unstable();
+    resident_ids.dedup();
+    let residents = load_residents(&mut tx, &resident_ids).await?;
+    let mut service_ids: Vec<i64> = visits.iter().flat_map(|v| v.outcomes.iter().map(|o| o.service_id)).collect();
+    service_ids.sort_unstable();
+    service_ids.dedup();
+    let mut statuses = if service_ids.is_empty() {
+        HashMap::new()
+    } else {
+        load_statuses(&mut tx, &household_ids, &service_ids).await?
+    };
 
     let mut seen: HashSet<&str> = HashSet::new();
     let mut counts: HashMap<i64, (i32, Option<i64>)> =
@@ -209,11 +222,11 @@ where
 async fn existing_ids(tx: &mut Tx, visits: &[VisitInput]) -> Result<HashSet<String>> {
     let ids: Vec<&str> = visits.iter().map(|v| v.id.as_str()).collect();
     let mut out = HashSet::new();
-    for chunk in ids.chunks(CHUNK) {
+    for chunk in crate::batch::padded(&ids, CHUNK) {
         let rows: Vec<String> = on_tx!(tx, c => {
             let mut qb = QueryBuilder::new("SELECT id FROM visits WHERE id IN (");
             let mut sep = qb.separated(", ");
-            for id in chunk {
+            for id in &chunk {
                 sep.push_bind(*id);
             }
             qb.push(")");
@@ -226,11 +239,11 @@ async fn existing_ids(tx: &mut Tx, visits: &[VisitInput]) -> Result<HashSet<Stri
 
 async fn load_households(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, HouseholdRow>> {
     let mut out = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(CHUNK) {
+    for chunk in crate::batch::padded(ids, CHUNK) {
         let rows: Vec<(i64, i64, String, i32, Option<i64>)> = on_tx!(tx, c => {
             let mut qb = QueryBuilder::new(
                 "SELECT h.id, h.unit_id, u.path, h.visit_count, h.last_visit_at FROM households h JOIN units u ON u.id = h.unit_id WHERE h.id IN (");
-            in_list(&mut qb, chunk);
+            in_list(&mut qb, &chunk);
             qb.push(")");
             qb.build_query_as::<(i64, i64, String, i32, Option<i64>)>().fetch_all(c).await
         })?;
@@ -243,10 +256,10 @@ async fn load_households(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, Househ
 
 async fn load_team_paths(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, UnitPath>> {
     let mut out = HashMap::new();
-    for chunk in ids.chunks(CHUNK) {
+    for chunk in crate::batch::padded(ids, CHUNK) {
         let rows: Vec<(i64, String)> = on_tx!(tx, c => {
             let mut qb = QueryBuilder::new("SELECT t.id, u.path FROM teams t JOIN units u ON u.id = t.unit_id WHERE t.id IN (");
-            in_list(&mut qb, chunk);
+            in_list(&mut qb, &chunk);
             qb.push(")");
             qb.build_query_as::<(i64, String)>().fetch_all(c).await
         })?;
@@ -255,13 +268,13 @@ async fn load_team_paths(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, UnitPa
     Ok(out)
 }
 
-/// Resident id → household id, for the residents of these households.
-async fn load_residents(tx: &mut Tx, household_ids: &[i64]) -> Result<HashMap<i64, i64>> {
+/// Resident id → household id, for these residents.
+async fn load_residents(tx: &mut Tx, resident_ids: &[i64]) -> Result<HashMap<i64, i64>> {
     let mut out = HashMap::new();
-    for chunk in household_ids.chunks(CHUNK) {
+    for chunk in crate::batch::padded(resident_ids, CHUNK) {
         let rows: Vec<(i64, i64)> = on_tx!(tx, c => {
-            let mut qb = QueryBuilder::new("SELECT id, household_id FROM residents WHERE household_id IN (");
-            in_list(&mut qb, chunk);
+            let mut qb = QueryBuilder::new("SELECT id, household_id FROM residents WHERE id IN (");
+            in_list(&mut qb, &chunk);
             qb.push(")");
             qb.build_query_as::<(i64, i64)>().fetch_all(c).await
         })?;
@@ -272,13 +285,16 @@ async fn load_residents(tx: &mut Tx, household_ids: &[i64]) -> Result<HashMap<i6
 
 type StatusMap = HashMap<(i64, i64, i64), (i64, i32)>;
 
-async fn load_statuses(tx: &mut Tx, household_ids: &[i64]) -> Result<StatusMap> {
+async fn load_statuses(tx: &mut Tx, household_ids: &[i64], service_ids: &[i64]) -> Result<StatusMap> {
     let mut out = HashMap::new();
-    for chunk in household_ids.chunks(CHUNK) {
+    let services = crate::batch::padded(service_ids, 16).concat();
+    for chunk in crate::batch::padded(household_ids, CHUNK) {
         let rows: Vec<(i64, i64, i64, i64, i32)> = on_tx!(tx, c => {
             let mut qb = QueryBuilder::new(
                 "SELECT service_id, household_id, resident_id, status_id, rank FROM subject_statuses WHERE household_id IN (");
-            in_list(&mut qb, chunk);
+            in_list(&mut qb, &chunk);
+            qb.push(") AND service_id IN (");
+            in_list(&mut qb, &services);
             qb.push(")");
             qb.build_query_as::<(i64, i64, i64, i64, i32)>().fetch_all(c).await
         })?;
@@ -288,25 +304,27 @@ async fn load_statuses(tx: &mut Tx, household_ids: &[i64]) -> Result<StatusMap> 
 }
 
 async fn insert_visits(tx: &mut Tx, visits: &[&VisitInput], user_id: Option<i64>, t: i64) -> Result<()> {
-    for chunk in visits.chunks(CHUNK / 4) {
+    let seqs = backend::reserve_ids(tx, "visits", visits.len()).await?;
+    let numbered: Vec<(i64, &VisitInput)> = seqs.iter().copied().zip(visits.iter().copied()).collect();
+    for chunk in crate::batch::chunks(&numbered, 64) {
         on_tx!(tx, c => {
             let mut qb = QueryBuilder::new(
-                "INSERT INTO visits (id, household_id, team_id, member_id, user_id, visited_at, month, result, barriers, note, received_at) ");
-            qb.push_values(chunk, |mut b, v| {
-                b.push_bind(v.id.as_str()).push_bind(v.household_id).push_bind(v.team_id).push_bind(v.member_id).push_bind(user_id)
+                "INSERT INTO visits (seq, id, household_id, team_id, member_id, user_id, visited_at, month, result, barriers, note, received_at) ");
+            qb.push_values(chunk, |mut b, (seq, v)| {
+                b.push_bind(*seq).push_bind(v.id.as_str()).push_bind(v.household_id).push_bind(v.team_id).push_bind(v.member_id).push_bind(user_id)
                     .push_bind(v.visited_at).push_bind(month_of(v.visited_at)).push_bind(v.result.as_str()).push_bind(v.barriers.0)
                     .push_bind(v.note.as_str()).push_bind(t);
             });
             qb.build().execute(c).await.map(|r| r.rows_affected())
         })?;
     }
-    let outcomes: Vec<(&str, &OutcomeInput)> =
-        visits.iter().flat_map(|v| v.outcomes.iter().map(move |o| (v.id.as_str(), o))).collect();
-    for chunk in outcomes.chunks(CHUNK) {
+    let outcomes: Vec<(i64, &OutcomeInput)> =
+        numbered.iter().flat_map(|(seq, v)| v.outcomes.iter().map(move |o| (*seq, o))).collect();
+    for chunk in crate::batch::chunks(&outcomes, 128) {
         on_tx!(tx, c => {
-            let mut qb = QueryBuilder::new("INSERT INTO visit_outcomes (visit_id, service_id, resident_id, status_id) ");
-            qb.push_values(chunk, |mut b, (id, o)| {
-                b.push_bind(*id).push_bind(o.service_id).push_bind(o.resident_id).push_bind(o.status_id);
+            let mut qb = QueryBuilder::new("INSERT INTO visit_outcomes (visit_seq, service_id, resident_id, status_id) ");
+            qb.push_values(chunk, |mut b, (seq, o)| {
+                b.push_bind(*seq).push_bind(o.service_id).push_bind(o.resident_id).push_bind(o.status_id);
             });
             qb.build().execute(c).await.map(|r| r.rows_affected())
         })?;
@@ -317,7 +335,7 @@ async fn insert_visits(tx: &mut Tx, visits: &[&VisitInput], user_id: Option<i64>
 async fn upsert_statuses(tx: &mut Tx, changed: &StatusMap, t: i64) -> Result<()> {
     let mut rows: Vec<_> = changed.iter().collect();
     rows.sort_by_key(|r| *r.0);
-    for chunk in rows.chunks(CHUNK / 2) {
+    for chunk in crate::batch::chunks(&rows, 128) {
         on_tx!(tx, c => {
             let mut qb = QueryBuilder::new("INSERT INTO subject_statuses (service_id, household_id, resident_id, status_id, rank, updated_at) ");
             qb.push_values(chunk, |mut b, ((s, h, r), (st, rank))| {
@@ -344,7 +362,7 @@ async fn update_households(
         .map(|(id, c)| (*id, c.0, c.1))
         .collect();
     rows.sort_unstable();
-    for chunk in rows.chunks(CHUNK / 3) {
+    for chunk in crate::batch::chunks(&rows, 128) {
         // Households are locked (or the database is), so absolute values are safe.
         on_tx!(tx, c => {
             let mut qb = QueryBuilder::new("UPDATE households SET visit_count = v.column2, last_visit_at = v.column3 FROM (VALUES ");

@@ -212,6 +212,17 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
 /// Hourly: removes expired sessions and old login failures. Several processes may do it at
 /// once; the deletes are idempotent.
 fn spawn_housekeeping(state: AppState) {
+    let db = state.db.clone();
+    tokio::spawn(async move {
+        // SQLite's checkpoints run here, every second, not in a request's commit.
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            if let Err(e) = db.checkpoint().await {
+                tracing::warn!(error = %e, "checkpoint failed");
+            }
+        }
+    });
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {

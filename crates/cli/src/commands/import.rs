@@ -300,11 +300,14 @@ async fn import_households(file: &std::path::Path, cfg: &Config) -> Result<(), F
         &["code", "unit_code", "size", "smartphones"],
         &["address", "head_name", "barriers", "consent_by", "consent_purposes"],
     )?;
+    let read = started.elapsed();
     let db = open_migrated(cfg).await?;
     let plan = plan_households(&db, &rows).await?.map_err(refuse)?;
+    let checked = started.elapsed();
     let pb = bar(plan.len() as u64, &t("cli-writing", &[]));
     let n = households::import(&db, &plan, None, &|k| pb.set_position(k)).await?;
     pb.finish_and_clear();
+    tracing::info!(?read, ?checked, written = ?started.elapsed(), "households import");
     let secs = format!("{:.2}", started.elapsed().as_secs_f64());
     println!("{}", t("cli-imported-households", &[("count", &n.to_string()), ("seconds", &secs)]));
     Ok(())

@@ -2,12 +2,12 @@
 
 use ngoso_web::AppState;
 
+use crate::Failure;
 use crate::config::Config;
-use crate::{Failure, open_migrated};
 
 /// Migrates, binds and serves until stopped.
 pub async fn run(cfg: &Config) -> Result<(), Failure> {
-    let db = open_migrated(cfg).await?;
+    let db = crate::open_serving(cfg).await?;
     serve_db(db, cfg).await
 }
 

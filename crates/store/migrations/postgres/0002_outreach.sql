@@ -104,8 +104,11 @@ CREATE TABLE consents (
 );
 CREATE INDEX consents_household ON consents (household_id);
 
+-- `seq` orders visits as they arrive; `id` is the client's UUID. Outcomes refer to `seq`, so
+-- that a batch's outcomes land on neighbouring pages whatever the UUIDs look like.
 CREATE TABLE visits (
-    id           TEXT    PRIMARY KEY,
+    seq          BIGSERIAL PRIMARY KEY,
+    id           TEXT    NOT NULL UNIQUE,
     household_id BIGINT NOT NULL REFERENCES households (id),
     team_id      BIGINT NOT NULL REFERENCES teams (id),
     member_id    BIGINT REFERENCES team_members (id),
@@ -121,11 +124,11 @@ CREATE INDEX visits_household ON visits (household_id, visited_at);
 
 -- resident_id is 0 for a service whose subject is the household.
 CREATE TABLE visit_outcomes (
-    visit_id    TEXT    NOT NULL REFERENCES visits (id),
+    visit_seq   BIGINT  NOT NULL REFERENCES visits (seq),
     service_id  BIGINT NOT NULL REFERENCES services (id),
     resident_id BIGINT  NOT NULL DEFAULT 0,
     status_id   BIGINT NOT NULL REFERENCES service_statuses (id),
-    PRIMARY KEY (visit_id, service_id, resident_id)
+    PRIMARY KEY (visit_seq, service_id, resident_id)
 );
 
 -- The current status of each subject for each service: only moves forward, except by an
