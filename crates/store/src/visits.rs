@@ -64,6 +64,13 @@ struct HouseholdRow {
 /// Keys per `IN (…)` list.
 const CHUNK: usize = 256;
 
+/// A batch of visits from one caller: who records them and what they may record.
+pub struct Job<'a> {
+    pub user_id: Option<i64>,
+    pub visits: &'a [VisitInput],
+    pub may_record: MayRecord<'a>,
+}
+
 /// Stores a batch of visits in one transaction. Each visit is checked on its own: the good
 /// ones are stored even when others are refused.
 pub async fn ingest(
@@ -72,9 +79,29 @@ pub async fn ingest(
     visits: &[VisitInput],
     may_record: MayRecord<'_>,
 ) -> Result<Vec<Stored>> {
+    let mut out = ingest_jobs(db, &[Job { user_id, visits, may_record }]).await?;
+    Ok(out.pop().unwrap_or_default())
+}
+
+/// Stores the batches of several callers in one transaction (group commit): each visit is
+/// checked with its own caller's rights; the answers come back per batch, in order.
+pub async fn ingest_jobs(db: &Db, jobs: &[Job<'_>]) -> Result<Vec<Vec<Stored>>> {
+    let mut all: Vec<Item<'_>> = Vec::new();
+    for j in jobs {
+        all.extend(j.visits.iter().map(|v| (v, j.user_id, j.may_record)));
+    }
+    let flat = ingest_retrying(db, &all).await?;
+    let mut it = flat.into_iter();
+    Ok(jobs.iter().map(|j| it.by_ref().take(j.visits.len()).collect()).collect())
+}
+
+/// A visit with its caller and their rights.
+type Item<'a> = (&'a VisitInput, Option<i64>, MayRecord<'a>);
+
+async fn ingest_retrying(db: &Db, items: &[Item<'_>]) -> Result<Vec<Stored>> {
     let mut attempt = 0;
     loop {
-        match ingest_once(db, user_id, visits, may_record).await {
+        match ingest_once(db, items).await {
             Err(StoreError::Db(sqlx::Error::Database(e)))
                 if attempt < 5 && matches!(e.code().as_deref(), Some("40P01") | Some("40001")) =>
             {
@@ -87,12 +114,8 @@ pub async fn ingest(
     }
 }
 
-async fn ingest_once(
-    db: &Db,
-    user_id: Option<i64>,
-    visits: &[VisitInput],
-    may_record: MayRecord<'_>,
-) -> Result<Vec<Stored>> {
+async fn ingest_once(db: &Db, items: &[Item<'_>]) -> Result<Vec<Stored>> {
+    let visits: Vec<&VisitInput> = items.iter().map(|i| i.0).collect();
     let t = now();
     let mut out: Vec<Option<Stored>> = vec![None; visits.len()];
     let mut tx = db.begin().await?;
@@ -102,7 +125,7 @@ async fn ingest_once(
     household_ids.dedup();
     backend::lock_households(&mut tx, &household_ids).await?;
 
-    let existing = existing_ids(&mut tx, visits).await?;
+    let existing = existing_ids(&mut tx, &visits).await?;
     let households = load_households(&mut tx, &household_ids).await?;
     let mut team_ids: Vec<i64> = visits.iter().map(|v| v.team_id).collect();
     team_ids.sort_unstable();
@@ -128,9 +151,9 @@ async fn ingest_once(
         households.iter().map(|(id, h)| (*id, (h.visit_count, h.last_visit_at))).collect();
     let mut deltas = Deltas::default();
     let mut changed: StatusMap = HashMap::new();
-    let mut to_insert: Vec<&VisitInput> = Vec::new();
+    let mut to_insert: Vec<(&VisitInput, Option<i64>)> = Vec::new();
 
-    for (i, v) in visits.iter().enumerate() {
+    for (i, &(v, user_id, may_record)) in items.iter().enumerate() {
         if existing.contains(v.id.as_str()) || !seen.insert(v.id.as_str()) {
             out[i] = Some(Stored::Duplicate);
             continue;
@@ -155,11 +178,11 @@ async fn ingest_once(
                 changed.insert(key, (o.status_id, o.rank));
             }
         }
-        to_insert.push(v);
+        to_insert.push((v, user_id));
         out[i] = Some(Stored::New);
     }
 
-    insert_visits(&mut tx, &to_insert, user_id, t).await?;
+    insert_visits(&mut tx, &to_insert, t).await?;
     upsert_statuses(&mut tx, &changed, t).await?;
     update_households(&mut tx, &counts, &households).await?;
     rollups::apply(&mut tx, deltas.into_vec()).await?;
@@ -219,7 +242,7 @@ where
     }
 }
 
-async fn existing_ids(tx: &mut Tx, visits: &[VisitInput]) -> Result<HashSet<String>> {
+async fn existing_ids(tx: &mut Tx, visits: &[&VisitInput]) -> Result<HashSet<String>> {
     let ids: Vec<&str> = visits.iter().map(|v| v.id.as_str()).collect();
     let mut out = HashSet::new();
     for chunk in crate::batch::padded(&ids, CHUNK) {
@@ -303,15 +326,16 @@ async fn load_statuses(tx: &mut Tx, household_ids: &[i64], service_ids: &[i64]) 
     Ok(out)
 }
 
-async fn insert_visits(tx: &mut Tx, visits: &[&VisitInput], user_id: Option<i64>, t: i64) -> Result<()> {
+async fn insert_visits(tx: &mut Tx, visits: &[(&VisitInput, Option<i64>)], t: i64) -> Result<()> {
     let seqs = backend::reserve_ids(tx, "visits", visits.len()).await?;
-    let numbered: Vec<(i64, &VisitInput)> = seqs.iter().copied().zip(visits.iter().copied()).collect();
+    let numbered: Vec<(i64, &VisitInput, Option<i64>)> =
+        seqs.iter().copied().zip(visits.iter().copied()).map(|(s, (v, u))| (s, v, u)).collect();
     for chunk in crate::batch::chunks(&numbered, 64) {
         on_tx!(tx, c => {
             let mut qb = QueryBuilder::new(
                 "INSERT INTO visits (seq, id, household_id, team_id, member_id, user_id, visited_at, month, result, barriers, note, received_at) ");
-            qb.push_values(chunk, |mut b, (seq, v)| {
-                b.push_bind(*seq).push_bind(v.id.as_str()).push_bind(v.household_id).push_bind(v.team_id).push_bind(v.member_id).push_bind(user_id)
+            qb.push_values(chunk, |mut b, (seq, v, user_id)| {
+                b.push_bind(*seq).push_bind(v.id.as_str()).push_bind(v.household_id).push_bind(v.team_id).push_bind(v.member_id).push_bind(*user_id)
                     .push_bind(v.visited_at).push_bind(month_of(v.visited_at)).push_bind(v.result.as_str()).push_bind(v.barriers.0)
                     .push_bind(v.note.as_str()).push_bind(t);
             });
@@ -319,7 +343,7 @@ async fn insert_visits(tx: &mut Tx, visits: &[&VisitInput], user_id: Option<i64>
         })?;
     }
     let outcomes: Vec<(i64, &OutcomeInput)> =
-        numbered.iter().flat_map(|(seq, v)| v.outcomes.iter().map(move |o| (*seq, o))).collect();
+        numbered.iter().flat_map(|(seq, v, _)| v.outcomes.iter().map(move |o| (*seq, o))).collect();
     for chunk in crate::batch::chunks(&outcomes, 128) {
         on_tx!(tx, c => {
             let mut qb = QueryBuilder::new("INSERT INTO visit_outcomes (visit_seq, service_id, resident_id, status_id) ");

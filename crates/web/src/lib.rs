@@ -86,6 +86,8 @@ pub struct Inner {
     pub metrics: metrics::Metrics,
     /// The service catalogue, reloaded every few seconds (other processes may change it).
     catalog: tokio::sync::RwLock<Option<(std::time::Instant, Arc<ngoso_store::catalog::Catalog>)>>,
+    /// Group commit of visit uploads.
+    pub ingestor: visits::Ingestor,
 }
 
 /// The shared state, cheap to clone.
@@ -104,6 +106,7 @@ impl AppState {
     pub async fn new(db: Db, cfg: WebConfig) -> Result<Self, ngoso_store::StoreError> {
         let secret = ngoso_store::settings::secret(&db, "csrf_key").await?;
         Ok(AppState(Arc::new(Inner {
+            ingestor: visits::Ingestor::start(db.clone()),
             db,
             cfg,
             csrf_key: secret.into_bytes(),

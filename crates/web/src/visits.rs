@@ -9,8 +9,12 @@ use ngoso_core::unit::UnitPath;
 use ngoso_store::catalog::Catalog;
 use ngoso_store::teams;
 use ngoso_store::users::Principal;
+use std::sync::Arc;
+
+use ngoso_store::Db;
 use ngoso_store::visits::{self, OutcomeInput, Stored, VisitInput};
 use serde::Deserialize;
+use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::AppState;
 use crate::auth::can;
@@ -137,10 +141,100 @@ pub struct Answer {
     pub result: Result<(), Invalid>,
 }
 
+/// Most visits stored in one group commit.
+const MAX_GROUP: usize = 2000;
+
+/// A caller's batch waiting for the writer.
+struct Job {
+    recorder: Arc<Recorder>,
+    visits: Vec<VisitInput>,
+    reply: oneshot::Sender<Result<Vec<Stored>, String>>,
+}
+
+/// Group commit of visit batches: requests hand their visits to writer tasks, which store
+/// whatever has gathered in one transaction. A lone request is stored at once; under load,
+/// many small uploads (one visit from each phone) share a transaction instead of queueing
+/// for the write lock one by one.
+pub struct Ingestor {
+    tx: mpsc::Sender<Job>,
+}
+
+impl Ingestor {
+    /// Starts the writers: one on SQLite (one writer is all it has), four on PostgreSQL.
+    pub fn start(db: Db) -> Self {
+        let (tx, rx) = mpsc::channel::<Job>(4096);
+        let rx = Arc::new(Mutex::new(rx));
+        let writers = match db.backend() {
+            ngoso_store::Backend::Sqlite => 1,
+            ngoso_store::Backend::Postgres => 4,
+        };
+        for _ in 0..writers {
+            tokio::spawn(writer(db.clone(), rx.clone()));
+        }
+        Self { tx }
+    }
+
+    /// Stores a batch and waits for its answers.
+    pub async fn ingest(&self, recorder: Arc<Recorder>, visits: Vec<VisitInput>) -> Result<Vec<Stored>, AppError> {
+        let (reply, answer) = oneshot::channel();
+        let stopped = || AppError::internal("the visit writer has stopped");
+        self.tx.send(Job { recorder, visits, reply }).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?.map_err(AppError::internal)
+    }
+}
+
+async fn writer(db: Db, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
+    loop {
+        let jobs = {
+            let mut rx = rx.lock().await;
+            let Some(first) = rx.recv().await else { return };
+            let mut n = first.visits.len();
+            let mut jobs = vec![first];
+            while n < MAX_GROUP {
+                match rx.try_recv() {
+                    Ok(j) => {
+                        n += j.visits.len();
+                        jobs.push(j);
+                    }
+                    Err(_) => break,
+                }
+            }
+            jobs
+        };
+        let rights: Vec<_> = jobs
+            .iter()
+            .map(|j| {
+                let r = j.recorder.clone();
+                move |team: i64, path: &UnitPath| r.may_record(team, path)
+            })
+            .collect();
+        let store_jobs: Vec<visits::Job<'_>> = jobs
+            .iter()
+            .zip(&rights)
+            .map(|(j, may)| visits::Job { user_id: Some(j.recorder.principal.id), visits: &j.visits, may_record: may })
+            .collect();
+        let result = visits::ingest_jobs(&db, &store_jobs).await;
+        drop(store_jobs);
+        match result {
+            Ok(answers) => {
+                for (j, a) in jobs.into_iter().zip(answers) {
+                    let _ = j.reply.send(Ok(a));
+                }
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                for j in jobs {
+                    let _ = j.reply.send(Err(msg.clone()));
+                }
+            }
+        }
+    }
+}
+
 /// Parses and stores a batch. Each item is a visit or the reason it could not be read.
 pub async fn record(
     st: &AppState,
-    rec: &Recorder,
+    rec: &Arc<Recorder>,
     items: Vec<(String, Result<VisitJson, Invalid>)>,
 ) -> Result<Vec<Answer>, AppError> {
     let cat = st.catalog().await?;
@@ -158,14 +252,14 @@ pub async fn record(
             Err(e) => answers.push(Some(Answer { id, result: Err(e) })),
         }
     }
-    let may = |team_id: i64, path: &UnitPath| rec.may_record(team_id, path);
-    let stored = visits::ingest(&st.db, Some(rec.principal.id), &inputs, &may).await?;
-    for ((slot, input), s) in slots.into_iter().zip(inputs).zip(stored) {
+    let ids: Vec<String> = inputs.iter().map(|v| v.id.clone()).collect();
+    let stored = if inputs.is_empty() { Vec::new() } else { st.ingestor.ingest(rec.clone(), inputs).await? };
+    for ((slot, id), s) in slots.into_iter().zip(ids).zip(stored) {
         let result = match s {
             Stored::New | Stored::Duplicate => Ok(()),
             Stored::Refused(e) => Err(e),
         };
-        answers[slot] = Some(Answer { id: input.id, result });
+        answers[slot] = Some(Answer { id, result });
     }
     Ok(answers.into_iter().map(|a| a.expect("every visit has an answer")).collect())
 }
