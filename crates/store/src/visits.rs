@@ -69,6 +69,9 @@ pub struct Job<'a> {
     pub user_id: Option<i64>,
     pub visits: &'a [VisitInput],
     pub may_record: MayRecord<'a>,
+    /// The caller may record only for teams they are an active member of (checked in the
+    /// same transaction, so a member who just left cannot record).
+    pub members_only: bool,
 }
 
 /// Stores a batch of visits in one transaction. Each visit is checked on its own: the good
@@ -79,7 +82,7 @@ pub async fn ingest(
     visits: &[VisitInput],
     may_record: MayRecord<'_>,
 ) -> Result<Vec<Stored>> {
-    let mut out = ingest_jobs(db, &[Job { user_id, visits, may_record }]).await?;
+    let mut out = ingest_jobs(db, &[Job { user_id, visits, may_record, members_only: false }]).await?;
     Ok(out.pop().unwrap_or_default())
 }
 
@@ -88,15 +91,16 @@ pub async fn ingest(
 pub async fn ingest_jobs(db: &Db, jobs: &[Job<'_>]) -> Result<Vec<Vec<Stored>>> {
     let mut all: Vec<Item<'_>> = Vec::new();
     for j in jobs {
-        all.extend(j.visits.iter().map(|v| (v, j.user_id, j.may_record)));
+        let member = if j.members_only { j.user_id } else { None };
+        all.extend(j.visits.iter().map(|v| (v, j.user_id, j.may_record, member)));
     }
     let flat = ingest_retrying(db, &all).await?;
     let mut it = flat.into_iter();
     Ok(jobs.iter().map(|j| it.by_ref().take(j.visits.len()).collect()).collect())
 }
 
-/// A visit with its caller and their rights.
-type Item<'a> = (&'a VisitInput, Option<i64>, MayRecord<'a>);
+/// A visit with its caller, their rights, and the user whose team membership it needs.
+type Item<'a> = (&'a VisitInput, Option<i64>, MayRecord<'a>, Option<i64>);
 
 async fn ingest_retrying(db: &Db, items: &[Item<'_>]) -> Result<Vec<Stored>> {
     let mut attempt = 0;
@@ -131,6 +135,10 @@ async fn ingest_once(db: &Db, items: &[Item<'_>]) -> Result<Vec<Stored>> {
     team_ids.sort_unstable();
     team_ids.dedup();
     let teams = load_team_paths(&mut tx, &team_ids).await?;
+    let mut members: Vec<i64> = items.iter().filter_map(|i| i.3).collect();
+    members.sort_unstable();
+    members.dedup();
+    let memberships = load_memberships(&mut tx, &members).await?;
     // Only what the batch's outcomes can touch: its residents, its services.
     let mut resident_ids: Vec<i64> =
         visits.iter().flat_map(|v| v.outcomes.iter().filter(|o| o.person).map(|o| o.resident_id)).collect();
@@ -153,12 +161,13 @@ async fn ingest_once(db: &Db, items: &[Item<'_>]) -> Result<Vec<Stored>> {
     let mut changed: StatusMap = HashMap::new();
     let mut to_insert: Vec<(&VisitInput, Option<i64>)> = Vec::new();
 
-    for (i, &(v, user_id, may_record)) in items.iter().enumerate() {
+    for (i, &(v, user_id, may_record, member)) in items.iter().enumerate() {
         if existing.contains(v.id.as_str()) || !seen.insert(v.id.as_str()) {
             out[i] = Some(Stored::Duplicate);
             continue;
         }
-        if let Err(e) = check(v, t, &households, &teams, &residents, may_record) {
+        let in_team = member.is_none_or(|u| memberships.contains(&(u, v.team_id)));
+        if let Err(e) = check(v, t, &households, &teams, &residents, may_record, in_team) {
             out[i] = Some(Stored::Refused(e));
             seen.remove(v.id.as_str());
             continue;
@@ -197,6 +206,7 @@ fn check(
     teams: &HashMap<i64, UnitPath>,
     residents: &HashMap<i64, i64>,
     may_record: MayRecord<'_>,
+    in_team: bool,
 ) -> std::result::Result<(), Invalid> {
     if v.visited_at > now + 300 {
         return Err(Invalid::field("visit-time-future", "visited_at"));
@@ -210,7 +220,7 @@ fn check(
     let team = teams
         .get(&v.team_id)
         .ok_or_else(|| Invalid::field("team-unknown", "team_id").with_detail(v.team_id.to_string()))?;
-    if !may_record(v.team_id, team) {
+    if !in_team || !may_record(v.team_id, team) {
         return Err(Invalid::field("visit-team-not-yours", "team_id").with_detail(v.team_id.to_string()));
     }
     if !team.contains(&h.path) {
@@ -287,6 +297,26 @@ async fn load_team_paths(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, UnitPa
             qb.build_query_as::<(i64, String)>().fetch_all(c).await
         })?;
         out.extend(rows.into_iter().map(|(id, p)| (id, UnitPath::from_stored(p))));
+    }
+    Ok(out)
+}
+
+/// (user, team) pairs of the active memberships of these users.
+async fn load_memberships(tx: &mut Tx, user_ids: &[i64]) -> Result<HashSet<(i64, i64)>> {
+    let mut out = HashSet::new();
+    let today = crate::teams::today();
+    for chunk in crate::batch::padded(user_ids, CHUNK) {
+        let rows: Vec<(i64, i64)> = on_tx!(tx, c => {
+            let mut qb = QueryBuilder::new("SELECT user_id, team_id FROM team_members WHERE joined_on <= ");
+            qb.push_bind(today);
+            qb.push(" AND (left_on IS NULL OR left_on > ");
+            qb.push_bind(today);
+            qb.push(") AND user_id IN (");
+            in_list(&mut qb, &chunk);
+            qb.push(")");
+            qb.build_query_as::<(i64, i64)>().fetch_all(c).await
+        })?;
+        out.extend(rows);
     }
     Ok(out)
 }

@@ -59,23 +59,26 @@ pub struct OutcomeJson {
     pub resident_id: Option<i64>,
 }
 
-/// What the caller may do: the teams they belong to, and whether they may record for any
-/// team in their scope (officers).
+/// Who records, and where they may: inside their scope, and — unless they are an officer —
+/// only for teams they are an active member of (checked in the writer's transaction).
 pub struct Recorder {
     pub principal: Principal,
-    pub own_teams: Vec<i64>,
 }
 
 impl Recorder {
-    pub async fn of(st: &AppState, p: Principal) -> Result<Self, AppError> {
-        let own_teams = teams::of_user(&st.db, p.id).await?.into_iter().map(|t| t.id).collect();
-        Ok(Self { principal: p, own_teams })
+    pub fn new(principal: Principal) -> Self {
+        Self { principal }
     }
 
-    /// Whether the caller may record a visit for a team whose unit is at `path`.
-    pub fn may_record(&self, team_id: i64, path: &UnitPath) -> bool {
-        let p = &self.principal;
-        can(p, Action::RecordVisit, path) && (p.role == Role::Officer || self.own_teams.contains(&team_id))
+    /// Whether only the caller's own teams count.
+    pub fn members_only(&self) -> bool {
+        self.principal.role != Role::Officer
+    }
+
+    /// Whether the caller may record a visit for a team whose unit is at `path` (membership
+    /// aside).
+    pub fn may_record(&self, _team_id: i64, path: &UnitPath) -> bool {
+        can(&self.principal, Action::RecordVisit, path)
     }
 }
 
@@ -211,7 +214,12 @@ async fn writer(db: Db, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
         let store_jobs: Vec<visits::Job<'_>> = jobs
             .iter()
             .zip(&rights)
-            .map(|(j, may)| visits::Job { user_id: Some(j.recorder.principal.id), visits: &j.visits, may_record: may })
+            .map(|(j, may)| visits::Job {
+                user_id: Some(j.recorder.principal.id),
+                visits: &j.visits,
+                may_record: may,
+                members_only: j.recorder.members_only(),
+            })
             .collect();
         let result = visits::ingest_jobs(&db, &store_jobs).await;
         drop(store_jobs);
@@ -238,7 +246,13 @@ pub async fn record(
     items: Vec<(String, Result<VisitJson, Invalid>)>,
 ) -> Result<Vec<Answer>, AppError> {
     let cat = st.catalog().await?;
-    let default_team = if rec.own_teams.len() == 1 { Some(rec.own_teams[0]) } else { None };
+    // A member of exactly one team may leave the team out.
+    let default_team = if items.iter().any(|(_, v)| v.as_ref().is_ok_and(|v| v.team_id.is_none())) {
+        let own = teams::of_user(&st.db, rec.principal.id).await?;
+        if own.len() == 1 { Some(own[0].id) } else { None }
+    } else {
+        None
+    };
     let mut answers: Vec<Option<Answer>> = Vec::with_capacity(items.len());
     let mut inputs = Vec::new();
     let mut slots = Vec::new();

@@ -81,7 +81,7 @@ pub async fn post_visits(
             (id, r)
         })
         .collect();
-    let rec = std::sync::Arc::new(Recorder::of(&st, p).await?);
+    let rec = std::sync::Arc::new(Recorder::new(p));
     let answers = record(&st, &rec, parsed).await?;
     let mut out = VisitBatchResult { accepted: 0, refused: 0, results: Vec::with_capacity(answers.len()) };
     for a in answers {

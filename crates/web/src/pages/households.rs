@@ -629,7 +629,7 @@ pub async fn visit(
         note: f.get("note").to_owned(),
         outcomes,
     };
-    let rec = std::sync::Arc::new(Recorder::of(&st, p.clone()).await?);
+    let rec = std::sync::Arc::new(Recorder::new(p.clone()));
     let answer = crate::visits::record(&st, &rec, vec![(v.id.clone(), Ok(v))]).await?.remove(0);
     match answer.result {
         Ok(()) => Ok(Redirect::to(&format!("/app/households/{id}?saved=visit")).into_response()),

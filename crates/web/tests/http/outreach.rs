@@ -463,7 +463,33 @@ async fn the_catalogue_is_configurable(app: &mut TestApp) {
     let _ = s;
 }
 
+async fn a_member_who_left_cannot_record(app: &mut TestApp) {
+    let s = setup(app).await;
+    let hid = create_household(app, s.t.hamlet_a.id, "H-A").await;
+    let tok = app.token("totruong").await;
+    let visit =
+        |id: &str| json!([{"id": id, "household_id": hid, "visited_at": "2025-01-10T09:00:00+07:00", "result": "met"}]);
+    // The team may be left out by a member of exactly one team.
+    let res =
+        app.json(Method::POST, "/api/v1/visits", Some(visit("99999999-9999-4999-8999-999999999991")), Some(&tok)).await;
+    assert_eq!(res.json()["accepted"], 1, "{}", res.body);
+    let member = ngoso_store::teams::members(&app.db, s.team_a).await.unwrap()[0].id;
+    ngoso_store::teams::member_left(&app.db, member, chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap())
+        .await
+        .unwrap();
+    let v = json!([{"id": "99999999-9999-4999-8999-999999999992", "household_id": hid, "team_id": s.team_a,
+                    "visited_at": "2025-01-10T09:00:00+07:00", "result": "met"}]);
+    let res = app.json(Method::POST, "/api/v1/visits", Some(v), Some(&tok)).await;
+    assert_eq!(res.json()["results"][0]["error"]["code"], "visit-team-not-yours");
+    // Without a team, there is none to default to any more.
+    let res =
+        app.json(Method::POST, "/api/v1/visits", Some(visit("99999999-9999-4999-8999-999999999993")), Some(&tok)).await;
+    assert_eq!(res.json()["results"][0]["error"]["code"], "required");
+    assert_eq!(ngoso_store::visits::count(&app.db).await.unwrap(), 1);
+}
+
 outreach_tests!(
+    a_member_who_left_cannot_record,
     teams_are_managed_and_flagged,
     households_visits_and_figures,
     personal_data_reads_are_scoped_and_logged,
