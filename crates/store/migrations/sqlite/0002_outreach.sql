@@ -69,7 +69,9 @@ CREATE TABLE households (
     created_at     INTEGER NOT NULL,
     updated_at     INTEGER NOT NULL
 );
-CREATE INDEX households_unit ON households (unit_id, last_visit_at);
+-- Only unit_id is indexed: visit counts and times change at every visit, and an unindexed
+-- change lets PostgreSQL update the row in place (a HOT update) and SQLite skip index work.
+CREATE INDEX households_unit ON households (unit_id);
 
 CREATE TABLE residents (
     id            INTEGER PRIMARY KEY,
