@@ -258,16 +258,5 @@ Visits in the databases when read: ${R[visits_small_sqlite]} and ${R[visits_big_
 \`ngoso check\` after the benchmarks: SQLite: ${R[check_big_sqlite]} / ${R[check_small_sqlite]}; PostgreSQL: ${R[check_big_postgres]} / ${R[check_small_postgres]}
 MD
 )
-python3 - "$SECTION" <<'PY'
-import re, sys, pathlib
-p = pathlib.Path("bench/RESULTS.md")
-text = p.read_text() if p.exists() else "# Benchmark results\n"
-start, end = "<!-- outreach:start -->", "<!-- outreach:end -->"
-block = f"{start}\n{sys.argv[1]}\n{end}"
-if start in text:
-    text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda m: block, text, flags=re.S)
-else:
-    text = text.rstrip() + "\n\n" + block + "\n"
-p.write_text(text)
-PY
+printf '%s\n' "$SECTION" | python3 bench/update_results.py outreach
 echo "bench/RESULTS.md updated"

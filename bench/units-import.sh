@@ -86,16 +86,5 @@ $PG_LINE
 \`ngoso check\` after the import: $CHECK
 MD
 )
-python3 - "$SECTION" <<'PY'
-import re, sys, pathlib
-p = pathlib.Path("bench/RESULTS.md")
-text = p.read_text() if p.exists() else "# Benchmark results\n\nEach benchmark writes its own section; figures are from the latest run.\n"
-start, end = "<!-- units-import:start -->", "<!-- units-import:end -->"
-block = f"{start}\n{sys.argv[1]}\n{end}"
-if start in text:
-    text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda m: block, text, flags=re.S)
-else:
-    text = text.rstrip() + "\n\n" + block + "\n"
-p.write_text(text)
-PY
+printf '%s\n' "$SECTION" | python3 bench/update_results.py units-import
 echo "bench/RESULTS.md updated"
