@@ -390,6 +390,24 @@ pub async fn existing_cccd(db: &Db, hashes: &[String]) -> Result<std::collection
     Ok(out)
 }
 
+/// A consent of a bulk import: household, resident (none: the household), by whom, purposes.
+type ConsentRow<'a> = (i64, Option<i64>, &'a str, &'a str);
+
+/// Writes the consents of a chunk of a bulk import in one statement.
+async fn insert_consents(tx: &mut Tx, rows: &[ConsentRow<'_>], t: i64, actor: Option<i64>) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    on_tx!(tx, c => {
+        let mut qb = QueryBuilder::new("INSERT INTO consents (household_id, resident_id, given_by, purposes, given_at, recorded_by) ");
+        qb.push_values(rows, |mut b, (h, r, by, p)| {
+            b.push_bind(*h).push_bind(*r).push_bind(*by).push_bind(*p).push_bind(t).push_bind(actor);
+        });
+        qb.build().execute(c).await.map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
 /// Rows per INSERT of a bulk import.
 const IMPORT_CHUNK: usize = 1000;
 
@@ -423,20 +441,12 @@ pub async fn import(
             let e = StoreError::from(e);
             return Err(if e.is_unique_violation() { Invalid::new("household-code-exists").into() } else { e });
         }
-        let consents: Vec<(i64, &str, &str)> = chunk
+        let consents: Vec<ConsentRow<'_>> = chunk
             .iter()
             .enumerate()
-            .filter_map(|(k, h)| h.consent.as_ref().map(|(by, p)| (ids[base + k], by.as_str(), p.as_str())))
+            .filter_map(|(k, h)| h.consent.as_ref().map(|(by, p)| (ids[base + k], None, by.as_str(), p.as_str())))
             .collect();
-        if !consents.is_empty() {
-            on_tx!(&mut tx, c => {
-                let mut qb = QueryBuilder::new("INSERT INTO consents (household_id, resident_id, given_by, purposes, given_at, recorded_by) ");
-                qb.push_values(&consents, |mut b, (id, by, p)| {
-                    b.push_bind(*id).push_bind(None::<i64>).push_bind(*by).push_bind(*p).push_bind(t).push_bind(actor);
-                });
-                qb.build().execute(c).await.map(|r| r.rows_affected())
-            })?;
-        }
+        insert_consents(&mut tx, &consents, t, actor).await?;
         for h in chunk {
             *per_unit.entry((h.unit_id, h.barriers.0)).or_insert(0) += 1;
         }
@@ -491,22 +501,17 @@ pub async fn import_residents(
             let e = StoreError::from(e);
             return Err(if e.is_unique_violation() { Invalid::new("cccd-duplicate").into() } else { e });
         }
-        let consents: Vec<(i64, i64, &str, &str)> = chunk
+        let consents: Vec<ConsentRow<'_>> = chunk
             .iter()
             .enumerate()
             .filter_map(|(k, ir)| {
-                ir.resident.consent.as_ref().map(|(by, p)| (ir.household_id, ids[base + k], by.as_str(), p.as_str()))
+                ir.resident
+                    .consent
+                    .as_ref()
+                    .map(|(by, p)| (ir.household_id, Some(ids[base + k]), by.as_str(), p.as_str()))
             })
             .collect();
-        if !consents.is_empty() {
-            on_tx!(&mut tx, c => {
-                let mut qb = QueryBuilder::new("INSERT INTO consents (household_id, resident_id, given_by, purposes, given_at, recorded_by) ");
-                qb.push_values(&consents, |mut b, (h, r, by, p)| {
-                    b.push_bind(*h).push_bind(Some(*r)).push_bind(*by).push_bind(*p).push_bind(t).push_bind(actor);
-                });
-                qb.build().execute(c).await.map(|r| r.rows_affected())
-            })?;
-        }
+        insert_consents(&mut tx, &consents, t, actor).await?;
         for ir in chunk {
             deltas.add(ir.unit_id, figure::RESIDENTS, "", 1);
             if ir.resident.youth_union {
