@@ -126,6 +126,10 @@ pub async fn update(db: &Db, p: &Principal, id: i64, i: &HouseholdInput) -> Resu
     let h = households::get(db, id).await?;
     ensure_visible(p, &h.path())?;
     ensure(p, Action::EditHouseholds, &h.path())?;
+    if h.anonymized_at.is_some() {
+        // Its personal data was removed on request: nothing comes back through an edit.
+        return Err(Invalid::new("household-anonymized").into());
+    }
     let parsed = parse_household(h.unit_id, &HouseholdInput { code: h.code.clone(), ..i.clone() })?;
     let u = HouseholdUpdate {
         address: parsed.address,

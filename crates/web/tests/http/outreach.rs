@@ -367,6 +367,26 @@ async fn corrections_consent_and_deletion(app: &mut TestApp) {
     let res = app.post_form(&format!("/app/households/{h2}/anonymize"), &[("csrf", &csrf)]).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     assert!(ngoso_store::households::get(&app.db, h2).await.unwrap().anonymized_at.is_some());
+    // An edit cannot bring personal data back, and a consent cannot be slipped in by it.
+    let res = app
+        .post_form(
+            &format!("/app/households/{h2}/edit"),
+            &[
+                ("csrf", &csrf),
+                ("head_name", "Lê Văn Tám"),
+                ("size", "3"),
+                ("smartphones", "1"),
+                ("consent_by", "Lê Văn Tám"),
+                ("purpose", "outreach"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(ngoso_store::households::get(&app.db, h2).await.unwrap().head_name.is_none());
+    assert_eq!(
+        ngoso_store::households::consents(&app.db, h2).await.unwrap().iter().filter(|c| !c.given_by.is_empty()).count(),
+        0
+    );
     assert!(ngoso_store::check::run(&app.db).await.unwrap().is_empty());
 }
 
