@@ -1,10 +1,13 @@
 //! The ngoso domain: pure types and rules, no I/O.
 
 pub mod auth;
+pub mod calendar;
 pub mod error;
+pub mod feedback;
 pub mod import;
 pub mod outreach;
 pub mod person;
+pub mod photo;
 pub mod rollup;
 pub mod text;
 pub mod unit;

@@ -23,4 +23,8 @@ impl StoreError {
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, StoreError::Db(sqlx::Error::Database(e)) if e.is_unique_violation())
     }
+    /// Whether this error is a foreign-key violation (a reference to a row that is not there).
+    pub fn is_foreign_key_violation(&self) -> bool {
+        matches!(self, StoreError::Db(sqlx::Error::Database(e)) if e.is_foreign_key_violation())
+    }
 }

@@ -19,6 +19,8 @@ mod batch;
 pub mod catalog;
 pub mod check;
 mod error;
+pub mod feedback;
+pub mod feedback_setup;
 pub mod households;
 pub mod rollups;
 pub mod secrets;

@@ -1,0 +1,668 @@
+//! Citizen feedback (phản ánh, kiến nghị): tracking codes, states and the moves between them,
+//! channels, ratings and the text a citizen sends.
+//!
+//! Deadlines live in [`crate::calendar`]; the rules of who may act live in [`crate::auth`].
+
+use std::fmt;
+
+use chrono::NaiveDate;
+
+use crate::error::Invalid;
+use crate::text;
+
+/// The longest description accepted, in characters.
+pub const DESCRIPTION_MAX: usize = 4000;
+
+/// Where a feedback item stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum State {
+    /// Arrived; not yet with an agency.
+    Received,
+    /// Sent to the responsible agency.
+    Forwarded,
+    /// The agency is working on it.
+    InProgress,
+    /// The agency asked the citizen for more information.
+    NeedsInfo,
+    /// A public answer was published.
+    Answered,
+    /// Finished after the answer.
+    Closed,
+    /// Refused, with a reason.
+    Rejected,
+    /// The same as an earlier item, linked to it.
+    Duplicate,
+}
+
+impl State {
+    pub const ALL: [State; 8] = [
+        State::Received,
+        State::Forwarded,
+        State::InProgress,
+        State::NeedsInfo,
+        State::Answered,
+        State::Closed,
+        State::Rejected,
+        State::Duplicate,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Received => "received",
+            State::Forwarded => "forwarded",
+            State::InProgress => "in_progress",
+            State::NeedsInfo => "needs_info",
+            State::Answered => "answered",
+            State::Closed => "closed",
+            State::Rejected => "rejected",
+            State::Duplicate => "duplicate",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<State, Invalid> {
+        State::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s.trim())
+            .ok_or_else(|| Invalid::field("feedback-state-invalid", "state").with_detail(s.trim()))
+    }
+
+    /// Whether the item still waits for an answer (and so can be overdue).
+    pub fn is_pending(self) -> bool {
+        matches!(self, State::Received | State::Forwarded | State::InProgress | State::NeedsInfo)
+    }
+
+    /// The Open311 status: `open` while it waits for an answer, `closed` after.
+    pub fn open311(self) -> &'static str {
+        if self.is_pending() { "open" } else { "closed" }
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A change of state asked for by staff (or, for [`Move::Rate`]-like steps, the citizen).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Move {
+    /// Send to an agency (also a reassignment to another one).
+    Forward,
+    /// The agency takes it up.
+    Start,
+    /// Ask the citizen for more information.
+    AskInfo,
+    /// The information came; back to work.
+    InfoReceived,
+    /// Publish the reviewed answer.
+    Answer,
+    /// Finish an answered item.
+    Close,
+    /// Take an answered item up again (the citizen was not satisfied).
+    Reopen,
+    /// Refuse, with a reason.
+    Reject,
+    /// Link to an earlier item.
+    Duplicate,
+}
+
+impl Move {
+    pub const ALL: [Move; 9] = [
+        Move::Forward,
+        Move::Start,
+        Move::AskInfo,
+        Move::InfoReceived,
+        Move::Answer,
+        Move::Close,
+        Move::Reopen,
+        Move::Reject,
+        Move::Duplicate,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Move::Forward => "forward",
+            Move::Start => "start",
+            Move::AskInfo => "ask_info",
+            Move::InfoReceived => "info_received",
+            Move::Answer => "answer",
+            Move::Close => "close",
+            Move::Reopen => "reopen",
+            Move::Reject => "reject",
+            Move::Duplicate => "duplicate",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Move, Invalid> {
+        Move::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s.trim())
+            .ok_or_else(|| Invalid::field("feedback-move-invalid", "move").with_detail(s.trim()))
+    }
+
+    /// Whether the move needs a reason from the person making it.
+    pub fn needs_reason(self) -> bool {
+        matches!(self, Move::Reject | Move::AskInfo | Move::Reopen)
+    }
+
+    /// The state this move leads to from `from`, or why it is refused.
+    pub fn apply(self, from: State) -> Result<State, Invalid> {
+        use State::*;
+        let to = match (self, from) {
+            (Move::Forward, Received | Forwarded | InProgress | NeedsInfo) => Forwarded,
+            (Move::Start, Forwarded) => InProgress,
+            (Move::AskInfo, Forwarded | InProgress) => NeedsInfo,
+            (Move::InfoReceived, NeedsInfo) => InProgress,
+            (Move::Answer, Forwarded | InProgress) => Answered,
+            (Move::Close, Answered) => Closed,
+            (Move::Reopen, Answered) => InProgress,
+            (Move::Reject, Received | Forwarded | InProgress | NeedsInfo) => Rejected,
+            (Move::Duplicate, Received | Forwarded | InProgress | NeedsInfo) => Duplicate,
+            _ => {
+                return Err(Invalid::field("feedback-move-refused", "move").with_detail(format!(
+                    "{} → {}",
+                    from.as_str(),
+                    self.as_str()
+                )));
+            }
+        };
+        Ok(to)
+    }
+
+    /// The moves allowed from a state, in the order a page offers them.
+    pub fn allowed_from(from: State) -> Vec<Move> {
+        Move::ALL.into_iter().filter(|m| m.apply(from).is_ok()).collect()
+    }
+}
+
+/// How an item reached us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Channel {
+    /// The public web form.
+    Web,
+    /// An Open311 client.
+    Open311,
+    /// A team member on a citizen's behalf.
+    Team,
+    /// A telephone line, typed in by staff.
+    Hotline,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 4] = [Channel::Web, Channel::Open311, Channel::Team, Channel::Hotline];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Web => "web",
+            Channel::Open311 => "open311",
+            Channel::Team => "team",
+            Channel::Hotline => "hotline",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Channel, Invalid> {
+        Channel::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s.trim())
+            .ok_or_else(|| Invalid::field("feedback-channel-invalid", "channel").with_detail(s.trim()))
+    }
+}
+
+/// The citizen's rating of an answer (as Hue-S asks it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rating {
+    Satisfied,
+    Acceptable,
+    NotSatisfied,
+}
+
+impl Rating {
+    pub const ALL: [Rating; 3] = [Rating::Satisfied, Rating::Acceptable, Rating::NotSatisfied];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rating::Satisfied => "satisfied",
+            Rating::Acceptable => "acceptable",
+            Rating::NotSatisfied => "not_satisfied",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Rating, Invalid> {
+        Rating::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s.trim())
+            .ok_or_else(|| Invalid::field("feedback-rating-invalid", "rating").with_detail(s.trim()))
+    }
+}
+
+/// A tracking code, `PAKN.YYYYMMDD.NNNN`: the day of receipt (Vietnam time) and the item's
+/// number that day, from 1, at least four digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TrackingCode {
+    pub day: NaiveDate,
+    pub seq: u32,
+}
+
+impl TrackingCode {
+    pub fn parse(s: &str) -> Result<TrackingCode, Invalid> {
+        let bad = || {
+            Invalid::field("feedback-code-invalid", "code").with_detail(s.trim().chars().take(40).collect::<String>())
+        };
+        let t = s.trim();
+        let mut parts = t.split('.');
+        let (Some(p), Some(d), Some(n), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+            return Err(bad());
+        };
+        if !p.eq_ignore_ascii_case("PAKN") || d.len() != 8 || !(4..=7).contains(&n.len()) {
+            return Err(bad());
+        }
+        if !d.bytes().chain(n.bytes()).all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let day = NaiveDate::parse_from_str(d, "%Y%m%d").map_err(|_| bad())?;
+        let seq: u32 = n.parse().map_err(|_| bad())?;
+        if seq == 0 || (n.len() > 4 && n.starts_with('0')) {
+            return Err(bad());
+        }
+        Ok(TrackingCode { day, seq })
+    }
+}
+
+impl fmt::Display for TrackingCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PAKN.{}.{:04}", self.day.format("%Y%m%d"), self.seq)
+    }
+}
+
+/// Multi-line text a person typed (a description, an answer, a note): NFC, line ends made
+/// `\n`, trimmed, at most `max` characters. Emoji and symbols stay; control characters other
+/// than tab and line breaks are refused (PostgreSQL cannot store NUL, and none is typed).
+pub fn parse_text(s: &str, field: &'static str, max: usize) -> Result<String, Invalid> {
+    let t = s.replace("\r\n", "\n").replace('\r', "\n");
+    let t = t.trim();
+    if t.is_empty() {
+        return Err(Invalid::field("required", field));
+    }
+    if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(Invalid::field("text-control-chars", field));
+    }
+    let t = text::nfc(t);
+    let n = t.chars().count();
+    if n > max {
+        return Err(Invalid::field("too-long", field).with_detail(max.to_string()));
+    }
+    Ok(t)
+}
+
+/// A one-line optional field (a name, an address): NFC, trimmed, at most `max` characters;
+/// `None` when empty.
+pub fn parse_line(s: &str, field: &'static str, max: usize) -> Result<Option<String>, Invalid> {
+    if s.chars().any(|c| c.is_control() && c != '\t') {
+        return Err(Invalid::field("text-control-chars", field));
+    }
+    let Some(t) = text::clean_line(s) else { return Ok(None) };
+    if t.chars().count() > max {
+        return Err(Invalid::field("too-long", field).with_detail(max.to_string()));
+    }
+    Ok(Some(t))
+}
+
+/// A coordinate pair in WGS 84 degrees; both or neither.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Point {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+impl Point {
+    /// Parses a latitude and a longitude given as text; two empty strings are no point.
+    pub fn parse(lat: &str, lon: &str) -> Result<Option<Point>, Invalid> {
+        let (lat, lon) = (lat.trim(), lon.trim());
+        if lat.is_empty() && lon.is_empty() {
+            return Ok(None);
+        }
+        let num = |s: &str, field: &'static str, limit: f64| {
+            s.parse::<f64>().ok().filter(|v| v.is_finite() && v.abs() <= limit).ok_or_else(|| {
+                Invalid::field("coordinate-invalid", field).with_detail(s.chars().take(30).collect::<String>())
+            })
+        };
+        Ok(Some(Point { lat: num(lat, "lat", 90.0)?, lon: num(lon, "long", 180.0)? }))
+    }
+}
+
+/// A contact e-mail address: one `@`, something on both sides, a dot in the domain, no
+/// spaces; at most 254 characters.
+pub fn parse_email(s: &str) -> Result<Option<String>, Invalid> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let bad = || Invalid::field("email-invalid", "email").with_detail(t.chars().take(60).collect::<String>());
+    let (user, domain) = t.split_once('@').ok_or_else(bad)?;
+    let ok = t.len() <= 254
+        && !user.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !t.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
+    if ok { Ok(Some(text::nfc(t))) } else { Err(bad()) }
+}
+
+/// The type of an extra field of a category (Open311's `datatype`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Datatype {
+    String,
+    Number,
+    Datetime,
+    Text,
+    Singlevaluelist,
+    Multivaluelist,
+}
+
+impl Datatype {
+    pub const ALL: [Datatype; 6] = [
+        Datatype::String,
+        Datatype::Number,
+        Datatype::Datetime,
+        Datatype::Text,
+        Datatype::Singlevaluelist,
+        Datatype::Multivaluelist,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Datatype::String => "string",
+            Datatype::Number => "number",
+            Datatype::Datetime => "datetime",
+            Datatype::Text => "text",
+            Datatype::Singlevaluelist => "singlevaluelist",
+            Datatype::Multivaluelist => "multivaluelist",
+        }
+    }
+    pub fn parse(s: &str) -> Result<Datatype, Invalid> {
+        Datatype::ALL
+            .into_iter()
+            .find(|d| d.as_str() == s.trim())
+            .ok_or_else(|| Invalid::field("datatype-invalid", "datatype").with_detail(s.trim()))
+    }
+    pub fn is_list(self) -> bool {
+        matches!(self, Datatype::Singlevaluelist | Datatype::Multivaluelist)
+    }
+}
+
+/// One choice of a list field.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FieldValue {
+    pub key: String,
+    pub name_vi: String,
+    pub name_en: String,
+}
+
+/// An extra question a category asks (Open311's `attribute`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ExtraField {
+    /// `a-z 0-9 _`, unique within the category.
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub datatype: Datatype,
+    pub required: bool,
+    #[serde(default)]
+    pub values: Vec<FieldValue>,
+}
+
+impl ExtraField {
+    pub fn name(&self, english: bool) -> &str {
+        if english { &self.name_en } else { &self.name_vi }
+    }
+
+    /// Builds a field from an administrator's form; list choices are one per line,
+    /// `key = Tên / Name`.
+    pub fn parse(
+        code: &str,
+        name_vi: &str,
+        name_en: &str,
+        datatype: &str,
+        required: bool,
+        values: &str,
+    ) -> Result<ExtraField, Invalid> {
+        let code = code.trim();
+        if !(1..=40).contains(&code.len())
+            || !code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            return Err(Invalid::field("catalog-code-invalid", "code").with_detail(code));
+        }
+        let name_vi = parse_line(name_vi, "name_vi", 200)?.ok_or(Invalid::field("required", "name_vi"))?;
+        let name_en = parse_line(name_en, "name_en", 200)?.ok_or(Invalid::field("required", "name_en"))?;
+        let datatype = Datatype::parse(datatype)?;
+        let mut list = Vec::new();
+        for line in values.lines().filter(|l| !l.trim().is_empty()) {
+            let bad = || Invalid::field("field-values-invalid", "values").with_detail(line.trim());
+            let (key, names) = line.split_once('=').ok_or_else(bad)?;
+            let (vi, en) = names.split_once('/').unwrap_or((names, names));
+            let key = key.trim();
+            if key.is_empty() || key.len() > 40 || key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(bad());
+            }
+            let vi = parse_line(vi, "values", 200)?.ok_or_else(bad)?;
+            let en = parse_line(en, "values", 200)?.ok_or_else(bad)?;
+            if list.iter().any(|v: &FieldValue| v.key == key) {
+                return Err(bad());
+            }
+            list.push(FieldValue { key: key.to_owned(), name_vi: vi, name_en: en });
+        }
+        if datatype.is_list() == list.is_empty() {
+            return Err(Invalid::field("field-values-needed", "values").with_detail(datatype.as_str()));
+        }
+        Ok(ExtraField { code: code.to_owned(), name_vi, name_en, datatype, required, values: list })
+    }
+}
+
+/// Checks a citizen's answers to a category's extra fields; `get` gives every value sent
+/// for a field code. Returns the answers to keep, by field code.
+pub fn parse_answers(
+    fields: &[ExtraField],
+    get: impl Fn(&str) -> Vec<String>,
+) -> Result<std::collections::BTreeMap<String, Vec<String>>, Invalid> {
+    let mut out = std::collections::BTreeMap::new();
+    for f in fields {
+        let raw: Vec<String> = get(&f.code).into_iter().filter(|v| !v.trim().is_empty()).collect();
+        let detail = || f.code.clone();
+        if raw.is_empty() {
+            if f.required {
+                return Err(Invalid::field("attribute-required", "attribute").with_detail(detail()));
+            }
+            continue;
+        }
+        let bad = || Invalid::field("attribute-invalid", "attribute").with_detail(detail());
+        let vals = match f.datatype {
+            Datatype::Multivaluelist => raw,
+            _ if raw.len() > 1 => return Err(bad()),
+            _ => raw,
+        };
+        let mut kept = Vec::with_capacity(vals.len());
+        for v in vals {
+            let v = match f.datatype {
+                Datatype::Number => {
+                    let t = v.trim();
+                    t.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(bad)?;
+                    t.to_owned()
+                }
+                Datatype::Datetime => {
+                    let t = v.trim();
+                    chrono::DateTime::parse_from_rfc3339(t)
+                        .map(|_| ())
+                        .or_else(|_| NaiveDate::parse_from_str(t, "%Y-%m-%d").map(|_| ()))
+                        .map_err(|_| bad())?;
+                    t.to_owned()
+                }
+                Datatype::String => parse_line(&v, "attribute", 500)?.ok_or_else(bad)?,
+                Datatype::Text => parse_text(&v, "attribute", 4000)?,
+                Datatype::Singlevaluelist | Datatype::Multivaluelist => {
+                    let t = v.trim();
+                    if !f.values.iter().any(|x| x.key == t) {
+                        return Err(bad());
+                    }
+                    t.to_owned()
+                }
+            };
+            if !kept.contains(&v) {
+                kept.push(v);
+            }
+        }
+        out.insert(f.code.clone(), kept);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tracking_codes_round_trip() {
+        let c = TrackingCode::parse("PAKN.20241015.0001").unwrap();
+        assert_eq!(c.day, NaiveDate::from_ymd_opt(2024, 10, 15).unwrap());
+        assert_eq!(c.seq, 1);
+        assert_eq!(c.to_string(), "PAKN.20241015.0001");
+        let big = TrackingCode { day: c.day, seq: 12345 };
+        assert_eq!(big.to_string(), "PAKN.20241015.12345");
+        assert_eq!(TrackingCode::parse(&big.to_string()).unwrap(), big);
+        assert_eq!(TrackingCode::parse(" pakn.20241015.0042 ").unwrap().seq, 42);
+        for bad in [
+            "",
+            "PAKN",
+            "PAKN.20241015",
+            "PAKN.20241315.0001",
+            "PAKN.20241015.0000",
+            "PAKN.20241015.001",
+            "PAKN.20241015.00001",
+            "PAKN.2024101.0001",
+            "XXXX.20241015.0001",
+            "PAKN.20241015.0001.1",
+            "PAKN.2024１015.0001",
+        ] {
+            assert!(TrackingCode::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn every_state_and_move_round_trips() {
+        for s in State::ALL {
+            assert_eq!(State::parse(s.as_str()).unwrap(), s);
+        }
+        for m in Move::ALL {
+            assert_eq!(Move::parse(m.as_str()).unwrap(), m);
+        }
+        assert!(State::parse("open").is_err());
+        assert!(Move::parse("teleport").is_err());
+    }
+
+    /// The whole transition table, written out by hand: (from, move) → to; every pair not
+    /// listed is refused.
+    #[test]
+    fn transitions_are_exactly_the_table() {
+        use Move as M;
+        use State::*;
+        let allowed: &[(State, Move, State)] = &[
+            (Received, M::Forward, Forwarded),
+            (Received, M::Reject, Rejected),
+            (Received, M::Duplicate, Duplicate),
+            (Forwarded, M::Forward, Forwarded),
+            (Forwarded, M::Start, InProgress),
+            (Forwarded, M::AskInfo, NeedsInfo),
+            (Forwarded, M::Answer, Answered),
+            (Forwarded, M::Reject, Rejected),
+            (Forwarded, M::Duplicate, Duplicate),
+            (InProgress, M::Forward, Forwarded),
+            (InProgress, M::AskInfo, NeedsInfo),
+            (InProgress, M::Answer, Answered),
+            (InProgress, M::Reject, Rejected),
+            (InProgress, M::Duplicate, Duplicate),
+            (NeedsInfo, M::Forward, Forwarded),
+            (NeedsInfo, M::InfoReceived, InProgress),
+            (NeedsInfo, M::Reject, Rejected),
+            (NeedsInfo, M::Duplicate, Duplicate),
+            (Answered, M::Close, Closed),
+            (Answered, M::Reopen, InProgress),
+        ];
+        for from in State::ALL {
+            for m in Move::ALL {
+                let want = allowed.iter().find(|(f, mv, _)| *f == from && *mv == m).map(|t| t.2);
+                match (m.apply(from), want) {
+                    (Ok(to), Some(w)) => assert_eq!(to, w, "{from} {m:?}"),
+                    (Err(e), None) => assert_eq!(e.code, "feedback-move-refused"),
+                    (got, want) => panic!("{from} {m:?}: got {got:?}, want {want:?}"),
+                }
+            }
+        }
+        for terminal in [Closed, Rejected, Duplicate] {
+            assert!(Move::allowed_from(terminal).is_empty());
+        }
+    }
+
+    #[test]
+    fn open311_status_follows_pending() {
+        assert_eq!(State::NeedsInfo.open311(), "open");
+        assert_eq!(State::Answered.open311(), "closed");
+        assert_eq!(State::Duplicate.open311(), "closed");
+    }
+
+    #[test]
+    fn text_is_kept_as_given_within_limits() {
+        assert_eq!(parse_text("  Đường hư 🕳️\r\nngập nước  ", "description", 4000).unwrap(), "Đường hư 🕳️\nngập nước");
+        assert_eq!(parse_text("ho\u{300}a", "description", 10).unwrap(), "hòa");
+        assert_eq!(parse_text("   ", "description", 10).unwrap_err().code, "required");
+        assert_eq!(parse_text("a\0b", "description", 10).unwrap_err().code, "text-control-chars");
+        let long = "ă".repeat(4001);
+        assert_eq!(parse_text(&long, "description", DESCRIPTION_MAX).unwrap_err().code, "too-long");
+        assert!(parse_text(&"ă".repeat(4000), "description", DESCRIPTION_MAX).is_ok());
+        assert_eq!(parse_line(" Ấp 1 ", "address", 10).unwrap().as_deref(), Some("Ấp 1"));
+        assert_eq!(parse_line("", "address", 10).unwrap(), None);
+        assert!(parse_line("a\nb", "address", 10).is_err());
+    }
+
+    #[test]
+    fn extra_fields_and_answers() {
+        let kind = ExtraField::parse(
+            "kind",
+            "Loại",
+            "Kind",
+            "singlevaluelist",
+            true,
+            "pothole = Ổ gà / Pothole\nflood = Ngập / Flood",
+        )
+        .unwrap();
+        assert_eq!(kind.values.len(), 2);
+        let size = ExtraField::parse("size_m2", "Diện tích", "Area", "number", false, "").unwrap();
+        assert!(ExtraField::parse("x", "X", "X", "singlevaluelist", false, "").is_err());
+        assert!(ExtraField::parse("x", "X", "X", "string", false, "a = b").is_err());
+        assert!(ExtraField::parse("Bad Code", "X", "X", "string", false, "").is_err());
+        let fields = vec![kind, size];
+        let ans = |k: &str, v: &[&str]| {
+            let v: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+            let k = k.to_owned();
+            move |c: &str| if c == k { v.clone() } else { vec![] }
+        };
+        let got = parse_answers(&fields, ans("kind", &["flood"])).unwrap();
+        assert_eq!(got.get("kind").unwrap(), &vec!["flood".to_string()]);
+        assert_eq!(parse_answers(&fields, ans("size_m2", &["3"])).unwrap_err().code, "attribute-required");
+        assert_eq!(parse_answers(&fields, ans("kind", &["fire"])).unwrap_err().code, "attribute-invalid");
+        assert_eq!(parse_answers(&fields, ans("kind", &["flood", "pothole"])).unwrap_err().code, "attribute-invalid");
+    }
+
+    #[test]
+    fn points_and_emails() {
+        assert_eq!(Point::parse("", "").unwrap(), None);
+        assert_eq!(Point::parse("10.5", "106.4").unwrap(), Some(Point { lat: 10.5, lon: 106.4 }));
+        assert!(Point::parse("91", "0").is_err());
+        assert!(Point::parse("10", "").is_err());
+        assert!(Point::parse("NaN", "1").is_err());
+        assert_eq!(parse_email(" an@example.vn ").unwrap().as_deref(), Some("an@example.vn"));
+        assert_eq!(parse_email("").unwrap(), None);
+        for bad in ["an", "an@", "@x.vn", "an@vn", "a n@x.vn", "a@x.vn.", "<a@x.vn>"] {
+            assert!(parse_email(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,661 @@
+//! Feedback items: submission with routing and a tracking code, the moves between states,
+//! the append-only history, the staff inbox, the public side and the outbox rows that
+//! announce each change — all written in one transaction per change.
+
+use std::collections::BTreeMap;
+
+use ngoso_core::Invalid;
+use ngoso_core::calendar::{self, Calendar, DayKind};
+use ngoso_core::feedback::{Channel, Move, Point, Rating, State, TrackingCode};
+use ngoso_core::photo::Photo;
+use ngoso_core::unit::UnitPath;
+use serde::Serialize;
+
+use crate::{Db, Result, StoreError, Tx, now, on_db, on_tx, secrets};
+
+/// A new item, checked by the caller.
+#[derive(Debug, Clone)]
+pub struct NewItem {
+    pub category_id: i64,
+    pub unit_id: Option<i64>,
+    pub address: Option<String>,
+    pub point: Option<Point>,
+    pub description: String,
+    pub extra: BTreeMap<String, Vec<String>>,
+    pub channel: Channel,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    pub contact_email: Option<String>,
+    /// The citizen agreed to the consent text (required when a contact is given).
+    pub consent: bool,
+    pub submitted_by: Option<i64>,
+    pub api_key_id: Option<i64>,
+    pub photo: Option<Photo>,
+    pub received_at: i64,
+}
+
+/// What the citizen gets back.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Submitted {
+    pub id: i64,
+    /// `PAKN.YYYYMMDD.NNNN`.
+    pub code: String,
+    /// A secret for the citizen to rate the answer or add information; shown once.
+    pub citizen_key: String,
+    pub state: String,
+    pub agency_id: Option<i64>,
+    pub due_at: i64,
+}
+
+/// An item as staff see it.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Item {
+    pub id: i64,
+    pub code: String,
+    pub category_id: i64,
+    pub category_code: String,
+    pub unit_id: Option<i64>,
+    pub unit_name: Option<String>,
+    pub unit_path: Option<String>,
+    pub address: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub description: String,
+    pub extra: String,
+    pub channel: String,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    pub contact_email: Option<String>,
+    pub submitted_by: Option<i64>,
+    pub agency_id: Option<i64>,
+    pub agency_code: Option<String>,
+    pub state: String,
+    pub reason: Option<String>,
+    pub duplicate_of: Option<i64>,
+    pub duplicate_of_code: Option<String>,
+    pub received_at: i64,
+    pub due_at: i64,
+    pub extended: bool,
+    pub updated_at: i64,
+    pub answered_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub answer_draft: Option<String>,
+    pub drafted_by: Option<i64>,
+    pub answer: Option<String>,
+    pub rating: Option<String>,
+    pub hidden_reason: Option<String>,
+    pub has_photo: bool,
+}
+
+impl Item {
+    pub fn state(&self) -> State {
+        State::parse(&self.state).unwrap_or(State::Received)
+    }
+    pub fn path(&self) -> Option<UnitPath> {
+        self.unit_path.clone().map(UnitPath::from_stored)
+    }
+    pub fn is_overdue(&self, at: i64) -> bool {
+        self.state().is_pending() && self.due_at < at
+    }
+    /// Whether the answer came by the deadline.
+    pub fn on_time(&self) -> Option<bool> {
+        self.answered_at.map(|a| a <= self.due_at)
+    }
+    pub fn answers(&self) -> BTreeMap<String, Vec<String>> {
+        serde_json::from_str(&self.extra).unwrap_or_default()
+    }
+}
+
+const ITEM_SELECT: &str = "SELECT f.id, f.code, f.category_id, c.code AS category_code, f.unit_id, u.name AS unit_name, \
+     u.path AS unit_path, f.address, f.lat, f.lon, f.description, f.extra, f.channel, f.contact_name, f.contact_phone, \
+     f.contact_email, f.submitted_by, f.agency_id, a.code AS agency_code, f.state, f.reason, f.duplicate_of, \
+     d.code AS duplicate_of_code, f.received_at, f.due_at, f.extended, f.updated_at, f.answered_at, f.closed_at, \
+     f.answer_draft, f.drafted_by, f.answer, f.rating, f.hidden_reason, f.has_photo \
+     FROM feedback f JOIN feedback_categories c ON c.id = f.category_id LEFT JOIN units u ON u.id = f.unit_id \
+     LEFT JOIN agencies a ON a.id = f.agency_id LEFT JOIN feedback d ON d.id = f.duplicate_of";
+
+/// One row of the history.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HistoryRow {
+    pub id: i64,
+    pub at: i64,
+    pub user_id: Option<i64>,
+    pub username: Option<String>,
+    pub action: String,
+    pub from_state: Option<String>,
+    pub to_state: Option<String>,
+    pub agency_code: Option<String>,
+    pub detail: String,
+}
+
+async fn history_in(
+    tx: &mut Tx,
+    id: i64,
+    user: Option<i64>,
+    action: &str,
+    states: (Option<State>, Option<State>),
+    agency: Option<i64>,
+    detail: &str,
+) -> Result<()> {
+    on_tx!(tx, t => sqlx::query(
+        "INSERT INTO feedback_history (feedback_id, at, user_id, action, from_state, to_state, agency_id, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        .bind(id).bind(now()).bind(user).bind(action).bind(states.0.map(State::as_str)).bind(states.1.map(State::as_str))
+        .bind(agency).bind(detail).execute(t).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Queues a notification in the same transaction as the change it announces.
+pub async fn enqueue(
+    tx: &mut Tx,
+    kind: &str,
+    target: &str,
+    feedback_id: i64,
+    payload: &serde_json::Value,
+) -> Result<()> {
+    let t = now();
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO outbox (kind, target, feedback_id, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5)")
+        .bind(kind).bind(target).bind(feedback_id).bind(payload.to_string()).bind(t).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Queues the webhook of an agency (if it has one) and a message to the citizen (if they
+/// left a contact and the event concerns them).
+async fn announce(tx: &mut Tx, id: i64, event: &str) -> Result<()> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        code: String,
+        state: String,
+        agency_id: Option<i64>,
+        webhook_url: Option<String>,
+        due_at: i64,
+        category_code: String,
+        unit_code: Option<String>,
+        contact_phone: Option<String>,
+        contact_email: Option<String>,
+    }
+    let r: Row = on_tx!(tx, c => sqlx::query_as(
+        "SELECT f.code, f.state, f.agency_id, a.webhook_url, f.due_at, c.code AS category_code, u.code AS unit_code, \
+         f.contact_phone, f.contact_email FROM feedback f JOIN feedback_categories c ON c.id = f.category_id \
+         LEFT JOIN agencies a ON a.id = f.agency_id AND a.active LEFT JOIN units u ON u.id = f.unit_id WHERE f.id = $1")
+        .bind(id).fetch_one(c).await)?;
+    let body = serde_json::json!({
+        "event": event,
+        "code": r.code,
+        "state": r.state,
+        "category": r.category_code,
+        "unit": r.unit_code,
+        "due": calendar::w3c(r.due_at),
+        "at": calendar::w3c(now()),
+    });
+    if let (Some(agency), Some(_)) = (r.agency_id, &r.webhook_url) {
+        enqueue(tx, "webhook", &agency.to_string(), id, &body).await?;
+    }
+    if matches!(event, "submitted" | "needs_info" | "answered") {
+        for target in [r.contact_phone.map(|p| format!("phone:{p}")), r.contact_email.map(|e| format!("email:{e}"))]
+            .into_iter()
+            .flatten()
+        {
+            enqueue(tx, "citizen", &target, id, &body).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Stores a new item: gives it the day's next tracking number, its deadline and its agency
+/// (by the routing rules), writes the history and queues the notifications.
+pub async fn submit(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewItem) -> Result<Submitted> {
+    let day = calendar::local_day(n.received_at);
+    let due_at = cal.deadline(n.received_at, days, kind);
+    let key = secrets::new_token()[..12].to_owned();
+    let mut tx = db.begin().await?;
+    let seq: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
+        "INSERT INTO feedback_days (day, last) VALUES ($1, 1) ON CONFLICT (day) DO UPDATE SET last = feedback_days.last + 1 RETURNING last")
+        .bind(day.format("%Y%m%d").to_string()).fetch_one(c).await)?;
+    let code = TrackingCode { day, seq: seq as u32 }.to_string();
+    let path: Option<String> = match n.unit_id {
+        Some(u) => Some(
+            on_tx!(&mut tx, c => sqlx::query_scalar("SELECT path FROM units WHERE id = $1").bind(u).fetch_optional(c).await)?
+                .ok_or_else(|| Invalid::field("unit-unknown", "unit").with_detail(u.to_string()))?,
+        ),
+        None => None,
+    };
+    let path = path.map(UnitPath::from_stored);
+    let agency = crate::feedback_setup::route_in(&mut tx, n.category_id, path.as_ref()).await?;
+    let state = if agency.is_some() { State::Forwarded } else { State::Received };
+    let extra = serde_json::to_string(&n.extra).unwrap_or_else(|_| "{}".into());
+    let t = now();
+    let res: std::result::Result<i64, sqlx::Error> = on_tx!(&mut tx, c => sqlx::query_scalar(
+        "INSERT INTO feedback (code, category_id, unit_id, address, lat, lon, description, extra, channel, contact_name, \
+         contact_phone, contact_email, consent_at, citizen_key_hash, submitted_by, api_key_id, agency_id, state, pending, \
+         received_at, due_at, updated_at, has_photo) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, TRUE, $19, $20, $21, $22) RETURNING id")
+        .bind(&code).bind(n.category_id).bind(n.unit_id).bind(&n.address).bind(n.point.map(|p| p.lat)).bind(n.point.map(|p| p.lon))
+        .bind(&n.description).bind(&extra).bind(n.channel.as_str()).bind(&n.contact_name).bind(&n.contact_phone)
+        .bind(&n.contact_email).bind(n.consent.then_some(n.received_at)).bind(secrets::hash_token(&key))
+        .bind(n.submitted_by).bind(n.api_key_id).bind(agency).bind(state.as_str()).bind(n.received_at).bind(due_at).bind(t)
+        .bind(n.photo.is_some()).fetch_one(c).await);
+    let id = res.map_err(|e| {
+        let e = StoreError::from(e);
+        if e.is_foreign_key_violation() { Invalid::field("category-unknown", "category").into() } else { e }
+    })?;
+    if let Some(p) = &n.photo {
+        on_tx!(&mut tx, c => sqlx::query("INSERT INTO feedback_photos (feedback_id, mime, width, height, bytes) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id).bind(p.mime).bind(p.width as i64).bind(p.height as i64).bind(&p.bytes).execute(c).await.map(|r| r.rows_affected()))?;
+    }
+    history_in(&mut tx, id, n.submitted_by, "submitted", (None, Some(State::Received)), None, n.channel.as_str())
+        .await?;
+    if let Some(a) = agency {
+        history_in(&mut tx, id, None, "forward", (Some(State::Received), Some(State::Forwarded)), Some(a), "route")
+            .await?;
+    }
+    announce(&mut tx, id, "submitted").await?;
+    tx.commit().await?;
+    Ok(Submitted { id, code, citizen_key: key, state: state.as_str().into(), agency_id: agency, due_at })
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<Item> {
+    on_db!(db, p => sqlx::query_as::<_, Item>(sqlx::AssertSqlSafe(format!("{ITEM_SELECT} WHERE f.id = $1"))).bind(id).fetch_optional(p).await)?
+        .ok_or(StoreError::NotFound)
+}
+
+pub async fn by_code(db: &Db, code: &TrackingCode) -> Result<Item> {
+    on_db!(db, p => sqlx::query_as::<_, Item>(sqlx::AssertSqlSafe(format!("{ITEM_SELECT} WHERE f.code = $1"))).bind(code.to_string()).fetch_optional(p).await)?
+        .ok_or(StoreError::NotFound)
+}
+
+pub async fn history(db: &Db, id: i64) -> Result<Vec<HistoryRow>> {
+    Ok(on_db!(db, p => sqlx::query_as::<_, HistoryRow>(
+        "SELECT h.id, h.at, h.user_id, us.username, h.action, h.from_state, h.to_state, a.code AS agency_code, h.detail \
+         FROM feedback_history h LEFT JOIN users us ON us.id = h.user_id LEFT JOIN agencies a ON a.id = h.agency_id \
+         WHERE h.feedback_id = $1 ORDER BY h.id").bind(id).fetch_all(p).await)?)
+}
+
+/// The photo of an item: (mime, bytes).
+pub async fn photo(db: &Db, id: i64) -> Result<(String, Vec<u8>)> {
+    on_db!(db, p => sqlx::query_as::<_, (String, Vec<u8>)>("SELECT mime, bytes FROM feedback_photos WHERE feedback_id = $1")
+        .bind(id).fetch_optional(p).await)?.ok_or(StoreError::NotFound)
+}
+
+/// A value bound to a statement built at run time.
+enum Arg {
+    I(i64),
+    S(String),
+    B(bool),
+    OI(Option<i64>),
+    OS(Option<String>),
+}
+
+macro_rules! bind_all {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::I(v) => q.bind(*v),
+                Arg::S(v) => q.bind(v.as_str()),
+                Arg::B(v) => q.bind(*v),
+                Arg::OI(v) => q.bind(*v),
+                Arg::OS(v) => q.bind(v.as_deref()),
+            };
+        }
+        q
+    }};
+}
+
+async fn execute(tx: &mut Tx, sql: &str, args: &[Arg]) -> Result<u64> {
+    Ok(
+        on_tx!(tx, c => bind_all!(sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())), args).execute(c).await.map(|r| r.rows_affected()))?,
+    )
+}
+
+#[derive(sqlx::FromRow)]
+struct Locked {
+    state: String,
+    agency_id: Option<i64>,
+    drafted_by: Option<i64>,
+    has_draft: bool,
+    due_at: i64,
+}
+
+async fn lock(tx: &mut Tx, id: i64) -> Result<(State, Locked)> {
+    let sql = match tx {
+        Tx::Sqlite(_) => {
+            "SELECT state, agency_id, drafted_by, answer_draft IS NOT NULL AS has_draft, due_at FROM feedback WHERE id = $1"
+        }
+        Tx::Pg(_) => {
+            "SELECT state, agency_id, drafted_by, answer_draft IS NOT NULL AS has_draft, due_at FROM feedback WHERE id = $1 FOR UPDATE"
+        }
+    };
+    let row: Locked = on_tx!(tx, c => sqlx::query_as::<_, Locked>(sql).bind(id).fetch_optional(c).await)?
+        .ok_or(StoreError::NotFound)?;
+    Ok((State::parse(&row.state).unwrap_or(State::Received), row))
+}
+
+/// What a move may need besides itself.
+#[derive(Debug, Clone, Default)]
+pub struct MoveInput {
+    /// For [`Move::Forward`]: the agency.
+    pub agency_id: Option<i64>,
+    /// For [`Move::Reject`], [`Move::AskInfo`], [`Move::Reopen`]: why (required); for the
+    /// others an optional note.
+    pub reason: Option<String>,
+    /// For [`Move::Duplicate`]: the original item.
+    pub duplicate_of: Option<TrackingCode>,
+}
+
+/// Moves an item to another state, as `actor`; writes the history and the outbox rows.
+/// Refusals change nothing.
+pub async fn apply(db: &Db, id: i64, actor: i64, mv: Move, input: &MoveInput) -> Result<State> {
+    if mv.needs_reason() && input.reason.is_none() {
+        return Err(Invalid::field("required", "reason").into());
+    }
+    let mut tx = db.begin().await?;
+    let (from, row) = lock(&mut tx, id).await?;
+    let to = mv.apply(from)?;
+    let t = now();
+    let mut agency = row.agency_id;
+    let mut duplicate_of: Option<i64> = None;
+    match mv {
+        Move::Forward => {
+            let a = input.agency_id.ok_or(Invalid::field("required", "agency"))?;
+            let ok: Option<bool> = on_tx!(&mut tx, c => sqlx::query_scalar("SELECT active FROM agencies WHERE id = $1")
+                .bind(a).fetch_optional(c).await)?;
+            if ok != Some(true) {
+                return Err(Invalid::field("agency-unknown", "agency").with_detail(a.to_string()).into());
+            }
+            if from == State::Forwarded && row.agency_id == Some(a) {
+                return Err(Invalid::field("feedback-same-agency", "agency").into());
+            }
+            agency = Some(a);
+        }
+        Move::Duplicate => {
+            let code = input.duplicate_of.ok_or(Invalid::field("required", "duplicate_of"))?;
+            let orig: Option<(i64, Option<i64>)> = on_tx!(&mut tx, c => sqlx::query_as(
+                "SELECT id, duplicate_of FROM feedback WHERE code = $1").bind(code.to_string()).fetch_optional(c).await)?;
+            let (oid, its_orig) =
+                orig.ok_or_else(|| Invalid::field("feedback-unknown", "duplicate_of").with_detail(code.to_string()))?;
+            if oid == id {
+                return Err(Invalid::field("feedback-duplicate-self", "duplicate_of").into());
+            }
+            // Link to the first item of the chain, so duplicates never point at duplicates.
+            duplicate_of = Some(its_orig.unwrap_or(oid));
+        }
+        Move::Answer => {
+            if !row.has_draft {
+                return Err(Invalid::field("feedback-no-draft", "answer").into());
+            }
+            if row.drafted_by == Some(actor) {
+                return Err(Invalid::field("feedback-review-self", "answer").into());
+            }
+        }
+        _ => {}
+    }
+    use Arg::*;
+    let head = "UPDATE feedback SET state = $1, pending = $2, agency_id = $3, updated_at = $4";
+    let mut args = vec![S(to.as_str().into()), B(to.is_pending()), OI(agency), I(t), I(id)];
+    let tail = match mv {
+        Move::Answer => {
+            args.push(I(actor));
+            ", answer = answer_draft, answered_at = $4, answered_by = drafted_by, reviewed_by = $6, reason = NULL"
+        }
+        Move::Close => ", closed_at = $4",
+        Move::Duplicate => {
+            args.push(OI(duplicate_of));
+            ", duplicate_of = $6, closed_at = $4"
+        }
+        Move::Reject => {
+            args.push(OS(input.reason.clone()));
+            ", reason = $6, closed_at = $4"
+        }
+        Move::Reopen => {
+            args.push(OS(input.reason.clone()));
+            ", reason = $6, answered_at = NULL, answer = NULL, answered_by = NULL, reviewed_by = NULL"
+        }
+        _ => {
+            args.push(OS(input.reason.clone()));
+            ", reason = $6"
+        }
+    };
+    execute(&mut tx, &format!("{head}{tail} WHERE id = $5"), &args).await?;
+    let detail = match (mv, &input.reason, input.duplicate_of) {
+        (Move::Duplicate, _, Some(code)) => code.to_string(),
+        (_, Some(r), _) => r.clone(),
+        _ => String::new(),
+    };
+    history_in(&mut tx, id, Some(actor), mv.as_str(), (Some(from), Some(to)), agency, &detail).await?;
+    let event = match to {
+        State::NeedsInfo => "needs_info",
+        State::Answered => "answered",
+        _ => to.as_str(),
+    };
+    announce(&mut tx, id, event).await?;
+    tx.commit().await?;
+    Ok(to)
+}
+
+/// Writes (or rewrites) the draft of the public answer; it is published by someone else.
+pub async fn draft_answer(db: &Db, id: i64, actor: i64, text: &str) -> Result<()> {
+    let text = ngoso_core::feedback::parse_text(text, "answer", 8000)?;
+    let mut tx = db.begin().await?;
+    let (from, _) = lock(&mut tx, id).await?;
+    if !matches!(from, State::Forwarded | State::InProgress) {
+        return Err(Invalid::field("feedback-move-refused", "answer").with_detail(from.as_str()).into());
+    }
+    on_tx!(&mut tx, c => sqlx::query("UPDATE feedback SET answer_draft = $1, drafted_by = $2, updated_at = $3 WHERE id = $4")
+        .bind(&text).bind(actor).bind(now()).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+    history_in(&mut tx, id, Some(actor), "draft", (Some(from), Some(from)), None, &text).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Moves the deadline on by `days`, with a reason.
+pub async fn extend(
+    db: &Db,
+    cal: &Calendar,
+    id: i64,
+    actor: i64,
+    days: u32,
+    kind: DayKind,
+    reason: &str,
+) -> Result<i64> {
+    let reason = ngoso_core::feedback::parse_text(reason, "reason", 1000)?;
+    let mut tx = db.begin().await?;
+    let (from, row) = lock(&mut tx, id).await?;
+    if !from.is_pending() {
+        return Err(Invalid::field("feedback-move-refused", "days").with_detail(from.as_str()).into());
+    }
+    let due = cal.extend(row.due_at, days, kind);
+    on_tx!(&mut tx, c => sqlx::query("UPDATE feedback SET due_at = $1, extended = TRUE, updated_at = $2 WHERE id = $3")
+        .bind(due).bind(now()).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+    let detail = format!("{} → {}: {reason}", calendar::w3c(row.due_at), calendar::w3c(due));
+    history_in(&mut tx, id, Some(actor), "extend", (Some(from), Some(from)), None, &detail).await?;
+    announce(&mut tx, id, "extended").await?;
+    tx.commit().await?;
+    Ok(due)
+}
+
+/// Hides an item from the public list (with a reason) or shows it again (`reason` None).
+pub async fn set_hidden(db: &Db, id: i64, actor: i64, reason: Option<&str>) -> Result<()> {
+    let reason = reason.map(|r| ngoso_core::feedback::parse_text(r, "reason", 1000)).transpose()?;
+    let mut tx = db.begin().await?;
+    let (from, _) = lock(&mut tx, id).await?;
+    on_tx!(&mut tx, c => sqlx::query("UPDATE feedback SET hidden_reason = $1, updated_at = $2 WHERE id = $3")
+        .bind(&reason).bind(now()).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+    let action = if reason.is_some() { "hide" } else { "unhide" };
+    history_in(&mut tx, id, Some(actor), action, (Some(from), Some(from)), None, reason.as_deref().unwrap_or(""))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An internal note of staff; changes nothing else.
+pub async fn note(db: &Db, id: i64, actor: i64, text: &str) -> Result<()> {
+    let text = ngoso_core::feedback::parse_text(text, "note", 2000)?;
+    let mut tx = db.begin().await?;
+    let (from, _) = lock(&mut tx, id).await?;
+    history_in(&mut tx, id, Some(actor), "note", (Some(from), Some(from)), None, &text).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Checks the citizen's key of an item; a wrong key is indistinguishable from no item.
+async fn citizen_item(tx: &mut Tx, code: &TrackingCode, key: &str) -> Result<(i64, State)> {
+    let row: Option<(i64, String, String)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT id, state, citizen_key_hash FROM feedback WHERE code = $1").bind(code.to_string()).fetch_optional(c).await)?;
+    match row {
+        Some((id, state, hash)) if secrets::hash_token(key.trim()) == hash => {
+            Ok((id, State::parse(&state).unwrap_or(State::Received)))
+        }
+        _ => Err(Invalid::field("feedback-key-wrong", "key").into()),
+    }
+}
+
+/// The citizen rates the published answer.
+pub async fn rate(db: &Db, code: &TrackingCode, key: &str, rating: Rating) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let (id, state) = citizen_item(&mut tx, code, key).await?;
+    if !matches!(state, State::Answered | State::Closed) {
+        return Err(Invalid::field("feedback-not-answered", "rating").into());
+    }
+    on_tx!(&mut tx, c => sqlx::query("UPDATE feedback SET rating = $1, rated_at = $2, updated_at = $2 WHERE id = $3")
+        .bind(rating.as_str()).bind(now()).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+    history_in(&mut tx, id, None, "rate", (Some(state), Some(state)), None, rating.as_str()).await?;
+    announce(&mut tx, id, "rated").await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The citizen sends the information asked for; the item goes back to the agency.
+pub async fn add_info(db: &Db, code: &TrackingCode, key: &str, text: &str) -> Result<()> {
+    let text = ngoso_core::feedback::parse_text(text, "info", ngoso_core::feedback::DESCRIPTION_MAX)?;
+    let mut tx = db.begin().await?;
+    let (id, state) = citizen_item(&mut tx, code, key).await?;
+    let to = Move::InfoReceived.apply(state).map_err(|_| Invalid::field("feedback-no-info-asked", "info"))?;
+    on_tx!(&mut tx, c => sqlx::query("UPDATE feedback SET state = $1, pending = TRUE, updated_at = $2 WHERE id = $3")
+        .bind(to.as_str()).bind(now()).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+    history_in(&mut tx, id, None, "info_received", (Some(state), Some(to)), None, &text).await?;
+    announce(&mut tx, id, "info_received").await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A row of the inbox.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InboxRow {
+    pub id: i64,
+    pub code: String,
+    pub category_id: i64,
+    pub unit_name: Option<String>,
+    pub agency_code: Option<String>,
+    pub state: String,
+    pub received_at: i64,
+    pub due_at: i64,
+    pub extended: bool,
+    /// The first 140 characters of the description.
+    pub summary: String,
+}
+
+/// Which items an inbox lists.
+#[derive(Debug, Clone, Default)]
+pub struct InboxFilter {
+    /// Only this agency's items (always set for agency staff).
+    pub agency_id: Option<i64>,
+    /// Only items with no agency yet.
+    pub unassigned: bool,
+    /// Only items in this subtree (the viewer's scope); items with no unit are shown only
+    /// when `unitless` is set.
+    pub within: Option<UnitPath>,
+    pub unitless: bool,
+    pub state: Option<State>,
+    pub category_id: Option<i64>,
+    /// Only pending items past their deadline at this time.
+    pub overdue_at: Option<i64>,
+    pub page: u32,
+}
+
+/// Items per inbox page.
+pub const PAGE: i64 = 50;
+
+/// An inbox page: pending items by deadline, the others newest first. One more row than
+/// [`PAGE`] tells the caller there is a next page.
+pub async fn inbox(db: &Db, f: &InboxFilter) -> Result<Vec<InboxRow>> {
+    let mut sql = String::from(
+        "SELECT f.id, f.code, f.category_id, u.name AS unit_name, a.code AS agency_code, f.state, f.received_at, f.due_at, \
+         f.extended, SUBSTR(f.description, 1, 140) AS summary FROM feedback f LEFT JOIN units u ON u.id = f.unit_id \
+         LEFT JOIN agencies a ON a.id = f.agency_id WHERE TRUE",
+    );
+    let mut args = Vec::new();
+    let mut push = |sql: &mut String, cond: &str, a: Arg| {
+        args.push(a);
+        sql.push_str(&cond.replace('?', &format!("${}", args.len())));
+    };
+    if let Some(a) = f.agency_id {
+        push(&mut sql, " AND f.agency_id = ?", Arg::I(a));
+    }
+    if f.unassigned {
+        sql.push_str(" AND f.agency_id IS NULL");
+    }
+    let pending_only = f.overdue_at.is_some() || f.state.is_some_and(State::is_pending);
+    if let Some(at) = f.overdue_at {
+        push(&mut sql, " AND f.pending AND f.due_at < ?", Arg::I(at));
+    }
+    if let Some(s) = f.state {
+        push(&mut sql, " AND f.state = ?", Arg::S(s.as_str().into()));
+    }
+    if let Some(c) = f.category_id {
+        push(&mut sql, " AND f.category_id = ?", Arg::I(c));
+    }
+    if let Some(w) = &f.within {
+        push(&mut sql, " AND ((u.path >= ?", Arg::S(w.as_str().into()));
+        push(&mut sql, " AND u.path < ?)", Arg::S(w.upper_bound()));
+        sql.push_str(if f.unitless { " OR f.unit_id IS NULL)" } else { ")" });
+    }
+    sql.push_str(if pending_only { " ORDER BY f.due_at, f.id" } else { " ORDER BY f.received_at DESC, f.id DESC" });
+    sql.push_str(&format!(" LIMIT {} OFFSET {}", PAGE + 1, i64::from(f.page.min(10_000)) * PAGE));
+    let rows = on_db!(db, p => bind_all!(sqlx::query_as::<_, InboxRow>(sqlx::AssertSqlSafe(sql.as_str())), &args).fetch_all(p).await)?;
+    Ok(rows)
+}
+
+/// An answered item as anyone may see it: no contact, no address, no coordinates.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PublicRow {
+    pub code: String,
+    pub category_id: i64,
+    pub unit_name: Option<String>,
+    pub description: String,
+    pub state: String,
+    pub received_at: i64,
+    pub answered_at: Option<i64>,
+    pub answer: Option<String>,
+    pub rating: Option<String>,
+}
+
+/// The public list: answered items not hidden, newest answer first.
+pub async fn public_list(db: &Db, page: u32) -> Result<Vec<PublicRow>> {
+    let sql = format!(
+        "SELECT f.code, f.category_id, u.name AS unit_name, f.description, f.state, f.received_at, f.answered_at, f.answer, \
+         f.rating FROM feedback f LEFT JOIN units u ON u.id = f.unit_id \
+         WHERE f.answer IS NOT NULL AND f.hidden_reason IS NULL ORDER BY f.answered_at DESC, f.id DESC LIMIT {} OFFSET {}",
+        PAGE + 1,
+        i64::from(page.min(10_000)) * PAGE
+    );
+    Ok(on_db!(db, p => sqlx::query_as::<_, PublicRow>(sqlx::AssertSqlSafe(sql)).fetch_all(p).await)?)
+}
+
+/// How many pending items are past their deadline, for one agency or all.
+pub async fn overdue_count(db: &Db, agency_id: Option<i64>, at: i64) -> Result<i64> {
+    Ok(match agency_id {
+        Some(a) => {
+            on_db!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM feedback WHERE agency_id = $1 AND pending AND due_at < $2")
+            .bind(a).bind(at).fetch_one(p).await)?
+        }
+        None => on_db!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM feedback WHERE pending AND due_at < $1")
+            .bind(at).fetch_one(p).await)?,
+    })
+}

@@ -1,0 +1,407 @@
+//! What citizen feedback runs on: agencies, categories with their deadlines and extra fields,
+//! routing rules, the working-day calendar and the API keys of Open311 clients.
+
+use chrono::NaiveDate;
+use ngoso_core::Invalid;
+use ngoso_core::calendar::{Calendar, DayKind, DayOff};
+use ngoso_core::feedback::ExtraField;
+use ngoso_core::unit::UnitPath;
+use serde::Serialize;
+
+use crate::catalog::parse_code;
+use crate::{Db, Result, StoreError, Tx, now, on_db, on_tx, on_write, secrets};
+
+/// An agency that answers feedback.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Agency {
+    pub id: i64,
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    /// Where changes of its items are posted (JSON), if anywhere.
+    pub webhook_url: Option<String>,
+    pub active: bool,
+}
+
+impl Agency {
+    pub fn name(&self, english: bool) -> &str {
+        if english { &self.name_en } else { &self.name_vi }
+    }
+}
+
+/// A feedback category.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Category {
+    pub id: i64,
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub description_vi: String,
+    pub description_en: String,
+    /// Days to answer, counted as `day_kind` says.
+    pub deadline_days: i32,
+    /// `working` or `calendar`.
+    pub day_kind: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub fields: Vec<ExtraField>,
+    pub position: i32,
+    pub active: bool,
+}
+
+impl Category {
+    pub fn name(&self, english: bool) -> &str {
+        if english { &self.name_en } else { &self.name_vi }
+    }
+    pub fn description(&self, english: bool) -> &str {
+        if english { &self.description_en } else { &self.description_vi }
+    }
+    pub fn kind(&self) -> DayKind {
+        DayKind::parse(&self.day_kind).unwrap_or(DayKind::Working)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct CategoryRow {
+    id: i64,
+    code: String,
+    name_vi: String,
+    name_en: String,
+    description_vi: String,
+    description_en: String,
+    deadline_days: i32,
+    day_kind: String,
+    fields: String,
+    position: i32,
+    active: bool,
+}
+
+impl From<CategoryRow> for Category {
+    fn from(r: CategoryRow) -> Self {
+        Category {
+            fields: serde_json::from_str(&r.fields).unwrap_or_default(),
+            id: r.id,
+            code: r.code,
+            name_vi: r.name_vi,
+            name_en: r.name_en,
+            description_vi: r.description_vi,
+            description_en: r.description_en,
+            deadline_days: r.deadline_days,
+            day_kind: r.day_kind,
+            position: r.position,
+            active: r.active,
+        }
+    }
+}
+
+/// A routing rule, with the names to show.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Route {
+    pub id: i64,
+    pub category_id: Option<i64>,
+    pub category_code: Option<String>,
+    pub unit_id: Option<i64>,
+    pub unit_code: Option<String>,
+    pub unit_name: Option<String>,
+    pub agency_id: i64,
+    pub agency_code: String,
+}
+
+/// A day of the calendar that differs from the plain week.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CalendarDay {
+    pub day: String,
+    /// `holiday` or `workday`.
+    pub kind: String,
+    pub name: String,
+}
+
+const CATEGORY_SELECT: &str = "SELECT id, code, name_vi, name_en, description_vi, description_en, deadline_days, \
+                               day_kind, fields, position, active FROM feedback_categories";
+
+fn name(s: &str, field: &'static str) -> Result<String, Invalid> {
+    ngoso_core::feedback::parse_line(s, field, 200)?.ok_or(Invalid::field("required", field))
+}
+
+fn unique_to(e: sqlx::Error, code: &'static str, detail: &str) -> StoreError {
+    let e = StoreError::from(e);
+    if e.is_unique_violation() { Invalid::field(code, "code").with_detail(detail).into() } else { e }
+}
+
+/// A webhook address: `http://` or `https://`, no spaces, at most 500 characters.
+pub fn parse_url(s: &str) -> Result<Option<String>, Invalid> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let ok = (t.starts_with("https://") || t.starts_with("http://"))
+        && t.len() <= 500
+        && t.len() > "https://".len()
+        && !t.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok { Ok(Some(t.to_owned())) } else { Err(Invalid::field("url-invalid", "webhook_url").with_detail(t)) }
+}
+
+// ---- agencies ----
+
+pub async fn agencies(db: &Db) -> Result<Vec<Agency>> {
+    Ok(on_db!(db, p => sqlx::query_as::<_, Agency>(
+        "SELECT id, code, name_vi, name_en, webhook_url, active FROM agencies ORDER BY code").fetch_all(p).await)?)
+}
+
+pub async fn agency(db: &Db, id: i64) -> Result<Agency> {
+    on_db!(db, p => sqlx::query_as::<_, Agency>(
+        "SELECT id, code, name_vi, name_en, webhook_url, active FROM agencies WHERE id = $1").bind(id).fetch_optional(p).await)?
+        .ok_or(StoreError::NotFound)
+}
+
+/// Adds an agency. The webhook secret, when a URL is given, is made here and shown once.
+pub async fn create_agency(
+    db: &Db,
+    code: &str,
+    name_vi: &str,
+    name_en: &str,
+    webhook_url: &str,
+) -> Result<(i64, Option<String>)> {
+    let code = parse_code(code)?;
+    let (vi, en) = (name(name_vi, "name_vi")?, name(name_en, "name_en")?);
+    let url = parse_url(webhook_url)?;
+    let secret = url.as_ref().map(|_| secrets::new_token());
+    let res: std::result::Result<i64, sqlx::Error> = on_write!(db, p => sqlx::query_scalar(
+        "INSERT INTO agencies (code, name_vi, name_en, webhook_url, webhook_secret, active, created_at) \
+         VALUES ($1, $2, $3, $4, $5, TRUE, $6) RETURNING id")
+        .bind(&code).bind(&vi).bind(&en).bind(&url).bind(&secret).bind(now()).fetch_one(p).await);
+    let id = res.map_err(|e| unique_to(e, "catalog-code-exists", &code))?;
+    Ok((id, secret))
+}
+
+/// Changes an agency's webhook; a new secret is made when the URL is set.
+pub async fn set_webhook(db: &Db, id: i64, webhook_url: &str) -> Result<Option<String>> {
+    let url = parse_url(webhook_url)?;
+    let secret = url.as_ref().map(|_| secrets::new_token());
+    let n = on_write!(db, p => sqlx::query("UPDATE agencies SET webhook_url = $1, webhook_secret = $2 WHERE id = $3")
+        .bind(&url).bind(&secret).bind(id).execute(p).await.map(|r| r.rows_affected()))?;
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(secret) }
+}
+
+/// Attaches a user (agency staff) to an agency, or detaches them.
+pub async fn set_user_agency(db: &Db, user_id: i64, agency_id: Option<i64>) -> Result<()> {
+    let n = on_write!(db, p => sqlx::query("UPDATE users SET agency_id = $1 WHERE id = $2")
+        .bind(agency_id).bind(user_id).execute(p).await.map(|r| r.rows_affected()))?;
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+/// The agency of a user, if any.
+pub async fn user_agency(db: &Db, user_id: i64) -> Result<Option<i64>> {
+    Ok(on_db!(db, p => sqlx::query_scalar::<_, Option<i64>>("SELECT agency_id FROM users WHERE id = $1")
+        .bind(user_id).fetch_optional(p).await)?
+    .flatten())
+}
+
+// ---- categories ----
+
+pub async fn categories(db: &Db) -> Result<Vec<Category>> {
+    let rows: Vec<CategoryRow> = on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(format!("{CATEGORY_SELECT} ORDER BY position, id"))).fetch_all(p).await)?;
+    Ok(rows.into_iter().map(Category::from).collect())
+}
+
+pub async fn category(db: &Db, id: i64) -> Result<Category> {
+    let row: Option<CategoryRow> = on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(format!("{CATEGORY_SELECT} WHERE id = $1"))).bind(id).fetch_optional(p).await)?;
+    row.map(Category::from).ok_or(StoreError::NotFound)
+}
+
+/// What an administrator gives for a new category.
+pub struct NewCategory<'a> {
+    pub code: &'a str,
+    pub name_vi: &'a str,
+    pub name_en: &'a str,
+    pub description_vi: &'a str,
+    pub description_en: &'a str,
+    pub deadline_days: &'a str,
+    pub day_kind: &'a str,
+}
+
+pub async fn create_category(db: &Db, c: &NewCategory<'_>) -> Result<i64> {
+    let code = parse_code(c.code)?;
+    let (vi, en) = (name(c.name_vi, "name_vi")?, name(c.name_en, "name_en")?);
+    let dvi = ngoso_core::feedback::parse_line(c.description_vi, "description_vi", 500)?.unwrap_or_default();
+    let den = ngoso_core::feedback::parse_line(c.description_en, "description_en", 500)?.unwrap_or_default();
+    let days = ngoso_core::calendar::parse_days(c.deadline_days, "deadline_days")?;
+    let kind = DayKind::parse(c.day_kind)?;
+    let mut tx = db.begin().await?;
+    let pos: i32 = on_tx!(&mut tx, t => sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) + 1 FROM feedback_categories").fetch_one(t).await)?;
+    let res: std::result::Result<i64, sqlx::Error> = on_tx!(&mut tx, t => sqlx::query_scalar(
+        "INSERT INTO feedback_categories (code, name_vi, name_en, description_vi, description_en, deadline_days, day_kind, \
+         fields, position, active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, '[]', $8, TRUE, $9) RETURNING id")
+        .bind(&code).bind(&vi).bind(&en).bind(&dvi).bind(&den).bind(days as i32).bind(kind.as_str()).bind(pos).bind(now())
+        .fetch_one(t).await);
+    let id = res.map_err(|e| unique_to(e, "catalog-code-exists", &code))?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Changes a category's deadline.
+pub async fn set_deadline(db: &Db, id: i64, days: &str, kind: &str) -> Result<()> {
+    let days = ngoso_core::calendar::parse_days(days, "deadline_days")?;
+    let kind = DayKind::parse(kind)?;
+    let n = on_write!(db, p => sqlx::query("UPDATE feedback_categories SET deadline_days = $1, day_kind = $2 WHERE id = $3")
+        .bind(days as i32).bind(kind.as_str()).bind(id).execute(p).await.map(|r| r.rows_affected()))?;
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+/// Adds an extra field at the end of a category's fields.
+pub async fn add_field(db: &Db, category_id: i64, field: ExtraField) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let raw: Option<String> = on_tx!(&mut tx, t => sqlx::query_scalar("SELECT fields FROM feedback_categories WHERE id = $1")
+        .bind(category_id).fetch_optional(t).await)?;
+    let mut fields: Vec<ExtraField> = serde_json::from_str(&raw.ok_or(StoreError::NotFound)?).unwrap_or_default();
+    if fields.iter().any(|f| f.code == field.code) {
+        return Err(Invalid::field("catalog-code-exists", "code").with_detail(field.code).into());
+    }
+    fields.push(field);
+    let json = serde_json::to_string(&fields).map_err(|e| StoreError::Connect(e.to_string()))?;
+    on_tx!(&mut tx, t => sqlx::query("UPDATE feedback_categories SET fields = $1 WHERE id = $2")
+        .bind(&json).bind(category_id).execute(t).await.map(|r| r.rows_affected()))?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Offers a category or withdraws it (withdrawn ones keep their items).
+pub async fn set_category_active(db: &Db, id: i64, active: bool) -> Result<()> {
+    let n = on_write!(db, p => sqlx::query("UPDATE feedback_categories SET active = $1 WHERE id = $2")
+        .bind(active).bind(id).execute(p).await.map(|r| r.rows_affected()))?;
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+// ---- routing ----
+
+pub async fn routes(db: &Db) -> Result<Vec<Route>> {
+    Ok(on_db!(db, p => sqlx::query_as::<_, Route>(
+        "SELECT r.id, r.category_id, c.code AS category_code, r.unit_id, u.code AS unit_code, u.name AS unit_name, \
+         r.agency_id, a.code AS agency_code FROM feedback_routes r JOIN agencies a ON a.id = r.agency_id \
+         LEFT JOIN feedback_categories c ON c.id = r.category_id LEFT JOIN units u ON u.id = r.unit_id \
+         ORDER BY c.code NULLS FIRST, u.path NULLS FIRST").fetch_all(p).await)?)
+}
+
+/// Sets the agency for a category (or any) in a unit's subtree (or the whole tree),
+/// replacing the rule already there.
+pub async fn set_route(db: &Db, category_id: Option<i64>, unit_id: Option<i64>, agency_id: i64) -> Result<i64> {
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, t => sqlx::query(
+        "DELETE FROM feedback_routes WHERE COALESCE(category_id, 0) = COALESCE($1, 0) AND COALESCE(unit_id, 0) = COALESCE($2, 0)")
+        .bind(category_id).bind(unit_id).execute(t).await.map(|r| r.rows_affected()))?;
+    let res: std::result::Result<i64, sqlx::Error> = on_tx!(&mut tx, t => sqlx::query_scalar(
+        "INSERT INTO feedback_routes (category_id, unit_id, agency_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+        .bind(category_id).bind(unit_id).bind(agency_id).bind(now()).fetch_one(t).await);
+    let id = res.map_err(|e| {
+        let e = StoreError::from(e);
+        if e.is_foreign_key_violation() { StoreError::NotFound } else { e }
+    })?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn delete_route(db: &Db, id: i64) -> Result<()> {
+    let n = on_write!(db, p => sqlx::query("DELETE FROM feedback_routes WHERE id = $1").bind(id).execute(p).await.map(|r| r.rows_affected()))?;
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+/// The agency responsible for a category at a unit (or with no unit): the active agency of
+/// the most specific rule — the deepest unit, then a named category over any.
+pub async fn route_in(tx: &mut Tx, category_id: i64, unit: Option<&UnitPath>) -> Result<Option<i64>> {
+    let rows: Vec<(i64, Option<i64>, Option<String>)> = on_tx!(tx, t => sqlx::query_as(
+        "SELECT r.agency_id, r.category_id, u.path FROM feedback_routes r JOIN agencies a ON a.id = r.agency_id AND a.active \
+         LEFT JOIN units u ON u.id = r.unit_id WHERE r.category_id = $1 OR r.category_id IS NULL")
+        .bind(category_id).fetch_all(t).await)?;
+    let best = rows
+        .into_iter()
+        .filter_map(|(agency, cat, path)| {
+            let depth = match (&path, unit) {
+                (None, _) => 0,
+                (Some(p), Some(u)) if u.as_str().starts_with(p.as_str()) => p.matches('/').count(),
+                _ => return None,
+            };
+            Some(((depth, cat.is_some()), agency))
+        })
+        .max_by_key(|(k, _)| *k);
+    Ok(best.map(|(_, a)| a))
+}
+
+// ---- calendar ----
+
+pub async fn calendar_days(db: &Db) -> Result<Vec<CalendarDay>> {
+    Ok(
+        on_db!(db, p => sqlx::query_as::<_, CalendarDay>("SELECT day, kind, name FROM calendar_days ORDER BY day").fetch_all(p).await)?,
+    )
+}
+
+/// The working-day calendar.
+pub async fn calendar(db: &Db) -> Result<Calendar> {
+    let days = calendar_days(db).await?;
+    Ok(Calendar::new(
+        days.into_iter()
+            .filter_map(|d| Some((NaiveDate::parse_from_str(&d.day, "%Y-%m-%d").ok()?, DayOff::parse(&d.kind).ok()?))),
+    ))
+}
+
+/// Marks a day a holiday or a working day (replacing what was there).
+pub async fn set_day(db: &Db, day: NaiveDate, kind: DayOff, label: &str) -> Result<()> {
+    let label = ngoso_core::feedback::parse_line(label, "name", 200)?.unwrap_or_default();
+    on_write!(db, p => sqlx::query(
+        "INSERT INTO calendar_days (day, kind, name) VALUES ($1, $2, $3) ON CONFLICT (day) DO UPDATE SET kind = $2, name = $3")
+        .bind(day.format("%Y-%m-%d").to_string()).bind(kind.as_str()).bind(&label).execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn remove_day(db: &Db, day: NaiveDate) -> Result<()> {
+    let n = on_write!(db, p => sqlx::query("DELETE FROM calendar_days WHERE day = $1")
+        .bind(day.format("%Y-%m-%d").to_string()).execute(p).await.map(|r| r.rows_affected()))?;
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+// ---- API keys of Open311 clients ----
+
+/// An API key as listed (the key itself is shown once, at creation).
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct ApiKey {
+    pub id: i64,
+    pub name: String,
+    pub prefix: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+}
+
+/// Makes a key; returns its id and the key, which is not kept.
+pub async fn create_key(db: &Db, label: &str, created_by: i64) -> Result<(i64, String)> {
+    let label = name(label, "name")?;
+    let key = secrets::new_token();
+    let id: i64 = on_write!(db, p => sqlx::query_scalar(
+        "INSERT INTO api_keys (name, key_hash, prefix, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+        .bind(&label).bind(secrets::hash_token(&key)).bind(&key[..8]).bind(created_by).bind(now()).fetch_one(p).await)?;
+    Ok((id, key))
+}
+
+pub async fn keys(db: &Db) -> Result<Vec<ApiKey>> {
+    Ok(on_db!(db, p => sqlx::query_as::<_, ApiKey>(
+        "SELECT id, name, prefix, created_at, revoked_at, last_used_at FROM api_keys ORDER BY id").fetch_all(p).await)?)
+}
+
+pub async fn revoke_key(db: &Db, id: i64) -> Result<()> {
+    let n = on_write!(db, p => sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+        .bind(now()).bind(id).execute(p).await.map(|r| r.rows_affected()))?;
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+/// The id of a valid (not revoked) key.
+pub async fn check_key(db: &Db, key: &str) -> Result<Option<i64>> {
+    let id: Option<i64> = on_db!(db, p => sqlx::query_scalar(
+        "SELECT id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL").bind(secrets::hash_token(key.trim())).fetch_optional(p).await)?;
+    if let Some(id) = id {
+        on_write!(db, p => sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2").bind(now()).bind(id)
+            .execute(p).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(id)
+}

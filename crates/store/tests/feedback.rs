@@ -1,0 +1,356 @@
+//! Citizen feedback in the store, on both backends: routing, tracking codes, every state
+//! transition allowed and refused with its history rows, deadlines, the citizen's key, the
+//! inbox filters and the outbox rows written with each change.
+
+use chrono::NaiveDate;
+use ngoso_core::calendar::{Calendar, DayKind, DayOff};
+use ngoso_core::feedback::{Channel, Move, Rating, State, TrackingCode};
+use ngoso_core::unit::{UnitCode, UnitKind, UnitName, Validity};
+use ngoso_store::feedback::{self, InboxFilter, MoveInput, NewItem};
+use ngoso_store::feedback_setup::{self as setup, NewCategory};
+use ngoso_store::units::{self, NewUnit, Unit};
+use ngoso_store::users::{self, NewUser};
+use ngoso_store::{Db, both_backends, on_db};
+
+fn nu(code: &str, kind: &str, parent: Option<i64>) -> NewUnit {
+    NewUnit {
+        code: UnitCode::parse(code).unwrap(),
+        name: UnitName::parse(&format!("Đơn vị {code}")).unwrap(),
+        kind: UnitKind::parse(kind).unwrap(),
+        parent_id: parent,
+        validity: Validity::default(),
+    }
+}
+
+struct World {
+    province: Unit,
+    commune_a: Unit,
+    commune_b: Unit,
+    roads: i64,
+    other: i64,
+    transport: i64,
+    district: i64,
+    commune_office: i64,
+    staff: i64,
+    reviewer: i64,
+}
+
+async fn user(db: &Db, name: &str) -> i64 {
+    let u = ngoso_core::user::Username::parse(name).unwrap();
+    users::create(
+        db,
+        &NewUser {
+            username: &u,
+            display_name: name,
+            password_hash: "x",
+            role: ngoso_core::auth::Role::AgencyStaff,
+            unit_id: None,
+        },
+    )
+    .await
+    .unwrap()
+}
+
+async fn world(db: &Db) -> World {
+    let province = units::create(db, &nu("80", "tỉnh", None)).await.unwrap();
+    let commune_a = units::create(db, &nu("28414", "xã", Some(province.id))).await.unwrap();
+    let commune_b = units::create(db, &nu("27700", "xã", Some(province.id))).await.unwrap();
+    let cat = |code: &'static str, days: &'static str| NewCategory {
+        code,
+        name_vi: "Giao thông",
+        name_en: "Roads",
+        description_vi: "",
+        description_en: "",
+        deadline_days: days,
+        day_kind: "working",
+    };
+    let roads = setup::create_category(db, &cat("roads", "10")).await.unwrap();
+    let other = setup::create_category(db, &cat("other", "20")).await.unwrap();
+    let (transport, _) = setup::create_agency(db, "transport", "Sở GTVT", "Transport", "").await.unwrap();
+    let (district, _) =
+        setup::create_agency(db, "district", "UBND huyện", "District", "https://example.org/hook").await.unwrap();
+    let (commune_office, _) = setup::create_agency(db, "commune_a", "UBND xã", "Commune", "").await.unwrap();
+    // Any category anywhere → district; roads anywhere → transport; anything in commune A → its office.
+    setup::set_route(db, None, None, district).await.unwrap();
+    setup::set_route(db, Some(roads), None, transport).await.unwrap();
+    setup::set_route(db, None, Some(commune_a.id), commune_office).await.unwrap();
+    let staff = user(db, "staff").await;
+    let reviewer = user(db, "reviewer").await;
+    World { province, commune_a, commune_b, roads, other, transport, district, commune_office, staff, reviewer }
+}
+
+fn item(category_id: i64, unit_id: Option<i64>, at: i64) -> NewItem {
+    NewItem {
+        category_id,
+        unit_id,
+        address: Some("Ấp 1, đường số 3".into()),
+        point: None,
+        description: "Đường hư 🕳️ nặng".into(),
+        extra: Default::default(),
+        channel: Channel::Web,
+        contact_name: Some("Nguyễn Văn An".into()),
+        contact_phone: Some("0912345678".into()),
+        contact_email: None,
+        consent: true,
+        submitted_by: None,
+        api_key_id: None,
+        photo: None,
+        received_at: at,
+    }
+}
+
+fn at(s: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp()
+}
+
+async fn count(db: &Db, sql: &'static str, id: i64) -> i64 {
+    on_db!(db, p => sqlx::query_scalar::<_, i64>(sql).bind(id).fetch_one(p).await).unwrap()
+}
+
+async fn routing_codes_and_deadlines(db: Db) {
+    let w = world(&db).await;
+    let cal = Calendar::new([(NaiveDate::from_ymd_opt(2024, 10, 21).unwrap(), DayOff::Holiday)]);
+    let t = at("2024-10-15T09:00:00+07:00");
+    // Commune A: the unit rule is deeper than the category rule.
+    let a = feedback::submit(&db, &cal, 10, DayKind::Working, &item(w.roads, Some(w.commune_a.id), t)).await.unwrap();
+    assert_eq!(a.code, "PAKN.20241015.0001");
+    assert_eq!(a.agency_id, Some(w.commune_office));
+    assert_eq!(a.state, "forwarded");
+    // Commune B, roads: the category rule over the any-category rule.
+    let b = feedback::submit(&db, &cal, 10, DayKind::Working, &item(w.roads, Some(w.commune_b.id), t)).await.unwrap();
+    assert_eq!(b.code, "PAKN.20241015.0002");
+    assert_eq!(b.agency_id, Some(w.transport));
+    // Province level, another category: the catch-all.
+    let c = feedback::submit(&db, &cal, 10, DayKind::Working, &item(w.other, Some(w.province.id), t)).await.unwrap();
+    assert_eq!(c.agency_id, Some(w.district));
+    // Ten working days from Tuesday 15 October, with Monday 21 a holiday: Wednesday 30 October.
+    assert_eq!(ngoso_core::calendar::w3c(a.due_at), "2024-10-30T23:59:59+07:00");
+    // The next day starts again at 0001 (the day is Vietnam's: 23:30 UTC is the 16th there).
+    let d = feedback::submit(&db, &cal, 10, DayKind::Working, &item(w.other, None, at("2024-10-15T23:30:00Z")))
+        .await
+        .unwrap();
+    assert_eq!(d.code, "PAKN.20241016.0001");
+    // No unit: only the whole-tree rule applies.
+    assert_eq!(d.agency_id, Some(w.district));
+    // History: submitted then forwarded by the routing; the webhook of the district queued,
+    // the citizen's receipt queued.
+    let h = feedback::history(&db, c.id).await.unwrap();
+    assert_eq!(h.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(), ["submitted", "forward"]);
+    assert_eq!(h[1].detail, "route");
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM outbox WHERE feedback_id = $1 AND kind = 'webhook'", c.id).await, 1);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM outbox WHERE feedback_id = $1 AND kind = 'citizen'", c.id).await, 1);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM outbox WHERE feedback_id = $1 AND kind = 'webhook'", a.id).await, 0);
+    // Without any rule an item waits, received, for an officer to forward it.
+    let all = setup::routes(&db).await.unwrap();
+    for r in all {
+        setup::delete_route(&db, r.id).await.unwrap();
+    }
+    let e = feedback::submit(&db, &cal, 10, DayKind::Working, &item(w.other, None, t)).await.unwrap();
+    assert_eq!((e.state.as_str(), e.agency_id), ("received", None));
+    // Text is stored as given.
+    let got = feedback::get(&db, e.id).await.unwrap();
+    assert_eq!(got.description, "Đường hư 🕳️ nặng");
+    assert_eq!(got.code, e.code);
+}
+
+/// Every (state, move) pair through the store: allowed moves change the state and write one
+/// history row; refused ones change nothing and write nothing.
+async fn every_transition(db: Db) {
+    let w = world(&db).await;
+    let cal = Calendar::default();
+    let t = at("2024-10-15T09:00:00+07:00");
+    // Brings a fresh item to `target` along a known path.
+    async fn reach(db: &Db, w: &World, cal: &Calendar, t: i64, target: State) -> i64 {
+        let mut n = item(w.other, Some(w.commune_b.id), t);
+        n.contact_phone = None;
+        let s = feedback::submit(db, cal, 5, DayKind::Working, &n).await.unwrap();
+        let id = s.id;
+        let mv = |m: Move, reason: Option<&str>| {
+            let input = MoveInput { reason: reason.map(str::to_owned), ..Default::default() };
+            async move { feedback::apply(db, id, w.staff, m, &input).await.unwrap() }
+        };
+        match target {
+            State::Received => unreachable!(),
+            State::Forwarded => {}
+            State::InProgress => {
+                mv(Move::Start, None).await;
+            }
+            State::NeedsInfo => {
+                mv(Move::AskInfo, Some("Xin ảnh")).await;
+            }
+            State::Answered | State::Closed => {
+                feedback::draft_answer(db, id, w.staff, "Đã sửa.").await.unwrap();
+                feedback::apply(db, id, w.reviewer, Move::Answer, &MoveInput::default()).await.unwrap();
+                if target == State::Closed {
+                    mv(Move::Close, None).await;
+                }
+            }
+            State::Rejected => {
+                mv(Move::Reject, Some("Không thuộc thẩm quyền")).await;
+            }
+            State::Duplicate => {
+                let orig = feedback::submit(db, cal, 5, DayKind::Working, &item(w.other, None, t)).await.unwrap();
+                let input =
+                    MoveInput { duplicate_of: Some(TrackingCode::parse(&orig.code).unwrap()), ..Default::default() };
+                feedback::apply(db, id, w.staff, Move::Duplicate, &input).await.unwrap();
+            }
+        }
+        assert_eq!(feedback::get(db, id).await.unwrap().state(), target);
+        id
+    }
+    let targets = [
+        State::Forwarded,
+        State::InProgress,
+        State::NeedsInfo,
+        State::Answered,
+        State::Closed,
+        State::Rejected,
+        State::Duplicate,
+    ];
+    for from in targets {
+        for m in Move::ALL {
+            let id = reach(&db, &w, &cal, t, from).await;
+            let before = feedback::history(&db, id).await.unwrap().len();
+            let orig = feedback::submit(&db, &cal, 5, DayKind::Working, &item(w.other, None, t)).await.unwrap();
+            let input = MoveInput {
+                agency_id: Some(w.transport),
+                reason: Some("lý do".into()),
+                duplicate_of: Some(TrackingCode::parse(&orig.code).unwrap()),
+            };
+            if m == Move::Answer && m.apply(from).is_ok() {
+                feedback::draft_answer(&db, id, w.staff, "Trả lời").await.unwrap();
+            }
+            let before = if m == Move::Answer && m.apply(from).is_ok() { before + 1 } else { before };
+            let got = feedback::apply(&db, id, w.reviewer, m, &input).await;
+            let after = feedback::get(&db, id).await.unwrap();
+            let h = feedback::history(&db, id).await.unwrap();
+            match m.apply(from) {
+                Ok(to) => {
+                    assert_eq!(got.unwrap(), to, "{from} {m:?}");
+                    assert_eq!(after.state(), to);
+                    assert_eq!(h.len(), before + 1, "{from} {m:?}");
+                    let last = h.last().unwrap();
+                    assert_eq!(
+                        (last.action.as_str(), last.from_state.as_deref(), last.to_state.as_deref()),
+                        (m.as_str(), Some(from.as_str()), Some(to.as_str()))
+                    );
+                    assert_eq!(last.user_id, Some(w.reviewer));
+                }
+                Err(_) => {
+                    let e = got.unwrap_err().to_string();
+                    assert!(e.contains("feedback-move-refused"), "{from} {m:?}: {e}");
+                    assert_eq!(after.state(), from);
+                    assert_eq!(h.len(), before, "{from} {m:?}");
+                }
+            }
+        }
+    }
+}
+
+async fn rules_of_moves(db: Db) {
+    let w = world(&db).await;
+    let cal = Calendar::default();
+    let t = ngoso_store::now();
+    let s = feedback::submit(&db, &cal, 5, DayKind::Working, &item(w.other, Some(w.commune_b.id), t)).await.unwrap();
+    let err = |r: Result<State, ngoso_store::StoreError>| r.unwrap_err().to_string();
+    // A reason is required to reject; a known agency to forward; a different one than now.
+    assert!(err(feedback::apply(&db, s.id, w.staff, Move::Reject, &MoveInput::default()).await).contains("required"));
+    let bad = MoveInput { agency_id: Some(9999), ..Default::default() };
+    assert!(err(feedback::apply(&db, s.id, w.staff, Move::Forward, &bad).await).contains("agency-unknown"));
+    let same = MoveInput { agency_id: Some(w.district), ..Default::default() };
+    assert!(err(feedback::apply(&db, s.id, w.staff, Move::Forward, &same).await).contains("feedback-same-agency"));
+    // Reassignment moves it to the other agency's inbox.
+    let to =
+        MoveInput { agency_id: Some(w.transport), reason: Some("Đúng thẩm quyền".into()), ..Default::default() };
+    feedback::apply(&db, s.id, w.staff, Move::Forward, &to).await.unwrap();
+    assert_eq!(feedback::get(&db, s.id).await.unwrap().agency_id, Some(w.transport));
+    // An answer needs a draft, and a reviewer other than its author.
+    assert!(
+        err(feedback::apply(&db, s.id, w.staff, Move::Answer, &MoveInput::default()).await)
+            .contains("feedback-no-draft")
+    );
+    feedback::draft_answer(&db, s.id, w.staff, "Đã vá đường 👍").await.unwrap();
+    assert!(
+        err(feedback::apply(&db, s.id, w.staff, Move::Answer, &MoveInput::default()).await)
+            .contains("feedback-review-self")
+    );
+    assert_eq!(feedback::public_list(&db, 0).await.unwrap().len(), 0);
+    feedback::apply(&db, s.id, w.reviewer, Move::Answer, &MoveInput::default()).await.unwrap();
+    let it = feedback::get(&db, s.id).await.unwrap();
+    assert_eq!(it.answer.as_deref(), Some("Đã vá đường 👍"));
+    assert_eq!(it.on_time(), Some(true));
+    let public = feedback::public_list(&db, 0).await.unwrap();
+    assert_eq!(public.len(), 1);
+    // Hidden items leave the public list.
+    feedback::set_hidden(&db, s.id, w.staff, Some("Có thông tin cá nhân")).await.unwrap();
+    assert_eq!(feedback::public_list(&db, 0).await.unwrap().len(), 0);
+    feedback::set_hidden(&db, s.id, w.staff, None).await.unwrap();
+    assert_eq!(feedback::public_list(&db, 0).await.unwrap().len(), 1);
+    // The citizen rates with the key given at submission; a wrong key is refused.
+    let code = TrackingCode::parse(&s.code).unwrap();
+    assert!(feedback::rate(&db, &code, "wrong", Rating::Satisfied).await.is_err());
+    feedback::rate(&db, &code, &s.citizen_key, Rating::Acceptable).await.unwrap();
+    assert_eq!(feedback::get(&db, s.id).await.unwrap().rating.as_deref(), Some("acceptable"));
+    // Duplicates link to the first item of a chain.
+    let d1 = feedback::submit(&db, &cal, 5, DayKind::Working, &item(w.other, None, t)).await.unwrap();
+    let d2 = feedback::submit(&db, &cal, 5, DayKind::Working, &item(w.other, None, t)).await.unwrap();
+    let dup = |c: &str| MoveInput { duplicate_of: Some(TrackingCode::parse(c).unwrap()), ..Default::default() };
+    feedback::apply(&db, d1.id, w.staff, Move::Duplicate, &dup(&s.code)).await.unwrap();
+    feedback::apply(&db, d2.id, w.staff, Move::Duplicate, &dup(&d1.code)).await.unwrap();
+    assert_eq!(feedback::get(&db, d2.id).await.unwrap().duplicate_of, Some(s.id));
+    let d3 = feedback::submit(&db, &cal, 5, DayKind::Working, &item(w.other, None, t)).await.unwrap();
+    assert!(
+        err(feedback::apply(&db, d3.id, w.staff, Move::Duplicate, &dup(&d3.code)).await).contains("duplicate-self")
+    );
+    // Needs info: the citizen answers with the key and the item goes back to work.
+    feedback::apply(
+        &db,
+        d3.id,
+        w.staff,
+        Move::AskInfo,
+        &MoveInput { reason: Some("Địa chỉ cụ thể?".into()), ..Default::default() },
+    )
+    .await
+    .unwrap();
+    let c3 = TrackingCode::parse(&d3.code).unwrap();
+    feedback::add_info(&db, &c3, &d3.citizen_key, "Số 12 đường 3").await.unwrap();
+    assert_eq!(feedback::get(&db, d3.id).await.unwrap().state(), State::InProgress);
+    assert!(feedback::add_info(&db, &c3, &d3.citizen_key, "again").await.is_err());
+}
+
+async fn deadlines_inbox_and_overdue(db: Db) {
+    let w = world(&db).await;
+    let cal = Calendar::default();
+    let old = at("2024-01-02T09:00:00+07:00");
+    let new = at("2024-10-15T09:00:00+07:00");
+    let now = at("2024-10-16T09:00:00+07:00");
+    let late =
+        feedback::submit(&db, &cal, 5, DayKind::Working, &item(w.roads, Some(w.commune_b.id), old)).await.unwrap();
+    let fresh =
+        feedback::submit(&db, &cal, 5, DayKind::Working, &item(w.roads, Some(w.commune_b.id), new)).await.unwrap();
+    let elsewhere =
+        feedback::submit(&db, &cal, 5, DayKind::Working, &item(w.roads, Some(w.commune_a.id), old)).await.unwrap();
+    let f = InboxFilter { agency_id: Some(w.transport), overdue_at: Some(now), ..Default::default() };
+    let rows = feedback::inbox(&db, &f).await.unwrap();
+    assert_eq!(rows.iter().map(|r| r.id).collect::<Vec<_>>(), [late.id]);
+    assert_eq!(feedback::overdue_count(&db, Some(w.transport), now).await.unwrap(), 1);
+    // Scope: commune B's subtree sees only its items.
+    let f = InboxFilter { within: Some(w.commune_b.unit_path()), ..Default::default() };
+    let ids: Vec<i64> = feedback::inbox(&db, &f).await.unwrap().iter().map(|r| r.id).collect();
+    assert_eq!(ids, [fresh.id, late.id]);
+    assert!(!ids.contains(&elsewhere.id));
+    // An extension moves the deadline by working days and records why.
+    let due = feedback::extend(&db, &cal, late.id, w.staff, 3, DayKind::Working, "Chờ kinh phí").await.unwrap();
+    let it = feedback::get(&db, late.id).await.unwrap();
+    assert!(it.extended && it.due_at == due && due > late.due_at);
+    assert!(feedback::extend(&db, &cal, late.id, w.staff, 3, DayKind::Working, " ").await.is_err());
+    let h = feedback::history(&db, late.id).await.unwrap();
+    assert!(h.last().unwrap().detail.ends_with("Chờ kinh phí"));
+    // Answered items are no longer overdue.
+    feedback::draft_answer(&db, late.id, w.staff, "Xong").await.unwrap();
+    feedback::apply(&db, late.id, w.reviewer, Move::Answer, &MoveInput::default()).await.unwrap();
+    assert_eq!(feedback::overdue_count(&db, Some(w.transport), now).await.unwrap(), 0);
+    assert_eq!(feedback::get(&db, late.id).await.unwrap().on_time(), Some(false));
+}
+
+both_backends!(routing_codes_and_deadlines, every_transition, rules_of_moves, deadlines_inbox_and_overdue);
