@@ -46,6 +46,13 @@ pub struct Config {
     /// numbers; without it citizen IDs are not accepted. Keep it out of the database's
     /// backups: with both, IDs could be guessed back.
     pub cccd_key: String,
+    /// Largest photo accepted with a feedback item, in bytes.
+    pub feedback_photo_max_bytes: usize,
+    /// Public feedback items accepted from one client address per hour (0: no limit).
+    pub feedback_per_client_per_hour: u32,
+    /// Where messages to citizens (tracking code, answer) are posted as JSON, for an SMS or
+    /// e-mail gateway to send; empty: messages are not sent (they stay listed as undelivered).
+    pub citizen_notify_url: String,
 }
 
 impl Default for Config {
@@ -69,12 +76,15 @@ impl Default for Config {
             team_min_members: web.team_bounds.min,
             team_max_members: web.team_bounds.max,
             cccd_key: String::new(),
+            feedback_photo_max_bytes: web.feedback_photo_max_bytes,
+            feedback_per_client_per_hour: web.feedback_per_client_per_hour,
+            citizen_notify_url: String::new(),
         }
     }
 }
 
 /// Keys whose values are secret, or hold a secret.
-const SECRET_KEYS: &[&str] = &["database_url", "cccd_key"];
+const SECRET_KEYS: &[&str] = &["database_url", "cccd_key", "citizen_notify_url"];
 
 impl Config {
     /// Loads the configuration: defaults, then the file (if given or if `ngoso.toml` exists
@@ -137,6 +147,8 @@ impl Config {
             trust_forwarded_for: self.trust_forwarded_for,
             team_bounds: ngoso_core::outreach::TeamBounds { min: self.team_min_members, max: self.team_max_members },
             cccd_key: Some(self.cccd_key.trim().to_owned()).filter(|k| !k.is_empty()),
+            feedback_photo_max_bytes: self.feedback_photo_max_bytes,
+            feedback_per_client_per_hour: self.feedback_per_client_per_hour,
         }
     }
 

@@ -23,7 +23,7 @@ pub async fn create(db: &Db, user_id: i64, ttl_secs: i64) -> Result<String> {
 pub async fn principal(db: &Db, token: &str) -> Result<Option<Principal>> {
     let t = now();
     let hash = hash_token(token);
-    let sql = "SELECT us.id, us.username, us.display_name, us.role, us.unit_id, un.path, us.disabled, us.password_hash, \
+    let sql = "SELECT us.id, us.username, us.display_name, us.role, us.unit_id, un.path, us.disabled, us.password_hash, us.agency_id, \
                s.last_seen_at \
                FROM sessions s JOIN users us ON us.id = s.user_id LEFT JOIN units un ON un.id = us.unit_id \
                WHERE s.token_hash = $1 AND s.expires_at > $2";

@@ -42,7 +42,7 @@ pub async fn issue(db: &Db, user_id: i64, name: &str, ttl_secs: i64) -> Result<I
 pub async fn principal(db: &Db, token: &str) -> Result<Option<Principal>> {
     let t = now();
     let hash = hash_token(token.trim());
-    let sql = "SELECT us.id, us.username, us.display_name, us.role, us.unit_id, un.path, us.disabled, us.password_hash \
+    let sql = "SELECT us.id, us.username, us.display_name, us.role, us.unit_id, un.path, us.disabled, us.password_hash, us.agency_id \
                FROM api_tokens tk JOIN users us ON us.id = tk.user_id LEFT JOIN units un ON un.id = us.unit_id \
                WHERE tk.token_hash = $1 AND tk.expires_at > $2 AND tk.revoked_at IS NULL";
     let row: Option<PrincipalRow> = on_db!(db, p => sqlx::query_as(sql).bind(&hash).bind(t).fetch_optional(p).await)?;

@@ -332,3 +332,21 @@ pub async fn count(db: &Db) -> Result<i64> {
     let n: i64 = on_db!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM units").fetch_one(p).await)?;
     Ok(n)
 }
+
+/// (id, code, name, depth) of every unit down to `depth` (0 is the top), in tree order:
+/// the places a citizen may pick on a form.
+pub async fn down_to_depth(db: &Db, depth: i32) -> Result<Vec<(i64, String, String, i32)>> {
+    let mut rows: Vec<(i64, String, String, i32, String, Vec<u8>)> = on_db!(db, p => sqlx::query_as(
+        "SELECT id, code, name, depth, path, name_sort FROM units WHERE depth <= $1").bind(depth).fetch_all(p).await)?;
+    // Tree order with siblings in Vietnamese order: sort by the chain of ancestors' sort keys.
+    let keys: HashMap<i64, Vec<u8>> = rows.iter().map(|r| (r.0, r.5.clone())).collect();
+    let chain = |path: &str| -> Vec<Vec<u8>> {
+        path.split('/')
+            .filter(|s| !s.is_empty())
+            .filter_map(|s| s.parse::<i64>().ok())
+            .filter_map(|id| keys.get(&id).cloned())
+            .collect()
+    };
+    rows.sort_by_cached_key(|r| chain(&r.4));
+    Ok(rows.into_iter().map(|r| (r.0, r.1, r.2, r.3)).collect())
+}

@@ -33,6 +33,8 @@ pub struct Principal {
     pub scope: Scope,
     /// The unit of the scope, when the scope is not the whole tree.
     pub unit_id: Option<i64>,
+    /// The agency an agency-staff account answers for.
+    pub agency_id: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -45,6 +47,7 @@ pub(crate) struct PrincipalRow {
     pub(crate) path: Option<String>,
     pub(crate) disabled: bool,
     pub(crate) password_hash: String,
+    pub(crate) agency_id: Option<i64>,
 }
 
 impl PrincipalRow {
@@ -62,6 +65,7 @@ impl PrincipalRow {
             role,
             scope,
             unit_id: self.unit_id,
+            agency_id: self.agency_id,
         })
     }
 }
@@ -105,7 +109,7 @@ pub async fn authenticate(db: &Db, username: &str, password: &str) -> Result<Opt
         crate::secrets::burn_verification(password);
         return Ok(None);
     };
-    let sql = "SELECT us.id, us.username, us.display_name, us.role, us.unit_id, un.path, us.disabled, us.password_hash \
+    let sql = "SELECT us.id, us.username, us.display_name, us.role, us.unit_id, un.path, us.disabled, us.password_hash, us.agency_id \
                FROM users us LEFT JOIN units un ON un.id = us.unit_id WHERE us.username = $1";
     let row: Option<PrincipalRow> = on_db!(db, p => sqlx::query_as(sql).bind(name.as_str()).fetch_optional(p).await)?;
     let Some(row) = row else {
@@ -124,7 +128,7 @@ pub async fn authenticate(db: &Db, username: &str, password: &str) -> Result<Opt
 
 /// The principal of an enabled user, by id.
 pub async fn principal(db: &Db, user_id: i64) -> Result<Option<Principal>> {
-    let sql = "SELECT us.id, us.username, us.display_name, us.role, us.unit_id, un.path, us.disabled, us.password_hash \
+    let sql = "SELECT us.id, us.username, us.display_name, us.role, us.unit_id, un.path, us.disabled, us.password_hash, us.agency_id \
                FROM users us LEFT JOIN units un ON un.id = us.unit_id WHERE us.id = $1";
     let row: Option<PrincipalRow> = on_db!(db, p => sqlx::query_as(sql).bind(user_id).fetch_optional(p).await)?;
     Ok(row.filter(|r| !r.disabled).and_then(PrincipalRow::into_principal))
@@ -156,6 +160,14 @@ pub async fn get(db: &Db, id: i64) -> Result<User> {
                un.name AS unit_name, un.path AS unit_path, us.disabled, us.created_at \
                FROM users us LEFT JOIN units un ON un.id = us.unit_id WHERE us.id = $1";
     on_db!(db, p => sqlx::query_as::<_, User>(sql).bind(id).fetch_optional(p).await)?.ok_or(StoreError::NotFound)
+}
+
+/// An account by user name, if there is one.
+pub async fn by_username(db: &Db, username: &Username) -> Result<Option<User>> {
+    let sql = "SELECT us.id, us.username, us.display_name, us.role, us.unit_id, un.code AS unit_code, \
+               un.name AS unit_name, un.path AS unit_path, us.disabled, us.created_at \
+               FROM users us LEFT JOIN units un ON un.id = us.unit_id WHERE us.username = $1";
+    Ok(on_db!(db, p => sqlx::query_as::<_, User>(sql).bind(username.as_str()).fetch_optional(p).await)?)
 }
 
 /// Enables or disables an account by user name. Disabling ends its sessions and revokes its

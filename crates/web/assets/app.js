@@ -21,4 +21,16 @@
       });
     });
   });
+  // Show only the extra fields of the chosen feedback category.
+  document.querySelectorAll("select[data-fields]").forEach(function (sel) {
+    function sync() {
+      document.querySelectorAll("fieldset[data-category]").forEach(function (fs) {
+        var on = fs.getAttribute("data-category") === sel.value;
+        fs.hidden = !on;
+        fs.disabled = !on;
+      });
+    }
+    sel.addEventListener("change", sync);
+    sync();
+  });
 })();

@@ -8,6 +8,7 @@ pub mod assets;
 pub mod auth;
 pub mod cookies;
 pub mod error;
+pub mod feedback;
 pub mod figures;
 pub mod households;
 pub mod i18n;
@@ -57,6 +58,10 @@ pub struct WebConfig {
     pub team_bounds: ngoso_core::outreach::TeamBounds,
     /// Key of the citizen-ID hash (HMAC-SHA256). Without it citizen IDs are not accepted.
     pub cccd_key: Option<String>,
+    /// Largest photo accepted with a feedback item, in bytes.
+    pub feedback_photo_max_bytes: usize,
+    /// Public feedback submissions accepted from one client address per hour (0: no limit).
+    pub feedback_per_client_per_hour: u32,
 }
 
 impl Default for WebConfig {
@@ -73,6 +78,8 @@ impl Default for WebConfig {
             trust_forwarded_for: false,
             team_bounds: ngoso_core::outreach::TeamBounds::default(),
             cccd_key: None,
+            feedback_photo_max_bytes: 5 * 1024 * 1024,
+            feedback_per_client_per_hour: 10,
         }
     }
 }
@@ -88,6 +95,10 @@ pub struct Inner {
     catalog: tokio::sync::RwLock<Option<(std::time::Instant, Arc<ngoso_store::catalog::Catalog>)>>,
     /// Group commit of visit uploads.
     pub ingestor: visits::Ingestor,
+    /// Feedback categories, agencies, calendar and places, reloaded every few seconds.
+    feedback_setup: feedback::SetupCache,
+    /// Public feedback submissions per client.
+    pub feedback_limiter: feedback::RateLimiter,
 }
 
 /// The shared state, cheap to clone.
@@ -112,6 +123,8 @@ impl AppState {
             csrf_key: secret.into_bytes(),
             metrics: Default::default(),
             catalog: Default::default(),
+            feedback_setup: Default::default(),
+            feedback_limiter: Default::default(),
         })))
     }
 
@@ -126,6 +139,24 @@ impl AppState {
         let c = Arc::new(ngoso_store::catalog::load(&self.db).await?);
         *self.catalog.write().await = Some((std::time::Instant::now(), c.clone()));
         Ok(c)
+    }
+
+    /// The feedback set-up, at most a few seconds old.
+    pub async fn feedback_setup(&self) -> Result<Arc<feedback::Setup>, ngoso_store::StoreError> {
+        const FRESH: Duration = Duration::from_secs(5);
+        if let Some((at, c)) = self.feedback_setup.read().await.as_ref()
+            && at.elapsed() < FRESH
+        {
+            return Ok(c.clone());
+        }
+        let c = Arc::new(feedback::Setup::load(&self.db).await?);
+        *self.feedback_setup.write().await = Some((std::time::Instant::now(), c.clone()));
+        Ok(c)
+    }
+
+    /// Forgets the cached feedback set-up after a change.
+    pub async fn feedback_setup_changed(&self) {
+        *self.feedback_setup.write().await = None;
     }
 
     /// Forgets the cached catalogue after a change.
@@ -183,23 +214,61 @@ pub fn app(state: AppState) -> Router {
         .route("/app/walk", get(pages::walk::page))
         .route("/app/services", get(pages::services::index).post(pages::services::create))
         .route("/app/services/{id}/statuses", post(pages::services::add_status))
+        .route("/app/feedback", get(pages::feedback_staff::inbox))
+        .route("/app/feedback/{id}", get(pages::feedback_staff::show))
+        .route("/app/feedback/{id}/move", post(pages::feedback_staff::do_move))
+        .route("/app/feedback/{id}/draft", post(pages::feedback_staff::draft))
+        .route("/app/feedback/{id}/publish", post(pages::feedback_staff::publish))
+        .route("/app/feedback/{id}/extend", post(pages::feedback_staff::extend))
+        .route("/app/feedback/{id}/hide", post(pages::feedback_staff::hide))
+        .route("/app/feedback/{id}/note", post(pages::feedback_staff::note))
+        .route("/app/feedback/{id}/photo", get(pages::feedback_staff::photo))
+        .route("/app/feedback/setup", get(pages::feedback_setup::show))
+        .route("/app/feedback/setup/categories", post(pages::feedback_setup::add_category))
+        .route("/app/feedback/setup/categories/{id}/fields", post(pages::feedback_setup::add_field))
+        .route("/app/feedback/setup/categories/{id}/deadline", post(pages::feedback_setup::set_deadline))
+        .route("/app/feedback/setup/categories/{id}/active", post(pages::feedback_setup::set_active))
+        .route("/app/feedback/setup/agencies", post(pages::feedback_setup::add_agency))
+        .route("/app/feedback/setup/agencies/{id}/webhook", post(pages::feedback_setup::set_webhook))
+        .route("/app/feedback/setup/staff", post(pages::feedback_setup::set_staff))
+        .route("/app/feedback/setup/routes", post(pages::feedback_setup::add_route))
+        .route("/app/feedback/setup/routes/{id}/delete", post(pages::feedback_setup::delete_route))
+        .route("/app/feedback/setup/days", post(pages::feedback_setup::set_day))
+        .route("/app/feedback/setup/days/{id}/delete", post(pages::feedback_setup::delete_day))
+        .route("/app/feedback/setup/keys", post(pages::feedback_setup::add_key))
+        .route("/app/feedback/setup/keys/{id}/revoke", post(pages::feedback_setup::revoke_key))
+        .route("/feedback/track", get(pages::feedback::track))
+        .route("/feedback/answered", get(pages::feedback::answered))
+        .route("/feedback/{code}", get(pages::feedback::show))
+        .route("/feedback/{code}/rating", post(pages::feedback::rate))
+        .route("/feedback/{code}/info", post(pages::feedback::add_info))
         .route("/app/account", get(pages::account::show))
         .route("/app/account/password", post(pages::account::change_password))
         .route("/app/account/tokens/{id}/revoke", post(pages::account::revoke_token));
     let limit = state.cfg.body_limit_bytes;
     let timeout = Duration::from_secs(state.cfg.request_timeout_secs);
-    Router::new()
+    let small = Router::new()
         .merge(pages)
         .merge(api::router())
         .route("/assets/{name}", get(assets::serve))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::serve))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(RequestBodyLimitLayer::new(limit));
+    // Forms that may carry a photo get room for it (and a little for the other fields).
+    let upload_limit = state.cfg.feedback_photo_max_bytes + 256 * 1024;
+    let uploads = Router::new()
+        .route("/feedback", get(pages::feedback::form).post(pages::feedback::create))
+        .route("/app/feedback/new", get(pages::feedback_staff::new_form).post(pages::feedback_staff::create))
+        .layer(DefaultBodyLimit::max(upload_limit))
+        .layer(RequestBodyLimitLayer::new(upload_limit));
+    Router::new()
+        .merge(small)
+        .merge(uploads)
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(middleware::from_fn_with_state(state.clone(), auth::csrf::ensure_cookie))
         .layer(middleware::from_fn_with_state(state.clone(), error::render_errors))
-        .layer(DefaultBodyLimit::max(limit))
-        .layer(RequestBodyLimitLayer::new(limit))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(CompressionLayer::new())
         .with_state(state)

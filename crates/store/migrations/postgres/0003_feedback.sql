@@ -117,7 +117,7 @@ CREATE TABLE feedback_photos (
 CREATE TABLE feedback_history (
     id          BIGSERIAL PRIMARY KEY,
     feedback_id BIGINT NOT NULL REFERENCES feedback (id),
-    at          INTEGER NOT NULL,
+    at          BIGINT  NOT NULL,
     user_id     BIGINT REFERENCES users (id),
     action      TEXT    NOT NULL,
     from_state  TEXT,
@@ -159,7 +159,7 @@ CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE delivered_at IS NULL A
 CREATE TABLE outbox_attempts (
     id          BIGSERIAL PRIMARY KEY,
     outbox_id   BIGINT NOT NULL REFERENCES outbox (id),
-    at          INTEGER NOT NULL,
+    at          BIGINT  NOT NULL,
     status      INTEGER,
     error       TEXT,
     duration_ms BIGINT NOT NULL

@@ -38,3 +38,47 @@ impl<S: Send + Sync> FromRequest<S> for Fields {
         Ok(Fields(form_urlencoded::parse(&bytes).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()))
     }
 }
+
+/// A form that may carry one file (`multipart/form-data`), or a plain form.
+#[derive(Debug, Default)]
+pub struct Upload {
+    pub fields: Fields,
+    /// The bytes of the file field `photo`, when one was chosen.
+    pub photo: Option<Vec<u8>>,
+}
+
+impl<S: Send + Sync> FromRequest<S> for Upload {
+    type Rejection = AppError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_multipart = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("multipart/form-data"));
+        if !is_multipart {
+            return Ok(Upload { fields: Fields::from_request(req, state).await?, photo: None });
+        }
+        let too_large = |status: axum::http::StatusCode| {
+            if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::new(status, "body-too-large")
+            } else {
+                AppError::bad_request("bad-request")
+            }
+        };
+        let mut mp = axum::extract::Multipart::from_request(req, state).await.map_err(|e| too_large(e.status()))?;
+        let mut out = Upload::default();
+        while let Some(field) = mp.next_field().await.map_err(|e| too_large(e.status()))? {
+            let name = field.name().unwrap_or_default().to_owned();
+            if name == "photo" {
+                let bytes = field.bytes().await.map_err(|e| too_large(e.status()))?;
+                if !bytes.is_empty() {
+                    out.photo = Some(bytes.to_vec());
+                }
+            } else {
+                let bytes = field.bytes().await.map_err(|e| too_large(e.status()))?;
+                out.fields.0.push((name, String::from_utf8_lossy(&bytes).into_owned()));
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,6 +1,9 @@
 //! Server-rendered pages. Every page works without JavaScript.
 
 pub mod account;
+pub mod feedback;
+pub mod feedback_setup;
+pub mod feedback_staff;
 pub mod fields;
 pub mod households;
 pub mod services;

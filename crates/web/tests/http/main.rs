@@ -6,6 +6,7 @@ mod support;
 mod api;
 mod auth;
 mod errors;
+mod feedback;
 mod outreach;
 mod scope;
 mod units;

@@ -1,0 +1,477 @@
+//! The staff side of citizen feedback: the inbox per agency and unit scope, the page of an
+//! item with its history and every action on it, and the form to type in feedback on a
+//! citizen's behalf.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use ngoso_core::Invalid;
+use ngoso_core::auth::{Action, Role};
+use ngoso_core::feedback::{Channel, Move, State as FbState, TrackingCode};
+use ngoso_store::feedback::{self as store, InboxFilter, Item, MoveInput};
+use ngoso_store::users::Principal;
+use serde::Deserialize;
+
+use super::fields::{Fields, Upload};
+use crate::AppState;
+use crate::auth::csrf::Csrf;
+use crate::auth::{PageUser, can_anywhere};
+use crate::error::{AppError, message};
+use crate::feedback::{self as fb, Setup};
+use crate::i18n::{Lang, format_datetime};
+use crate::pages::{Ctx, PageCtx, render, render_status, urlencode};
+
+fn ensure_staff(p: &Principal) -> Result<(), AppError> {
+    if can_anywhere(p, Action::ProcessFeedback) { Ok(()) } else { Err(AppError::forbidden()) }
+}
+
+#[derive(Deserialize, Default)]
+pub struct InboxQuery {
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    agency: String,
+    #[serde(default)]
+    overdue: String,
+    #[serde(default)]
+    page: u32,
+}
+
+pub struct Row {
+    pub id: i64,
+    pub code: String,
+    pub category: String,
+    pub unit: String,
+    pub agency: String,
+    pub state: String,
+    pub due: String,
+    pub overdue: bool,
+    pub extended: bool,
+    pub summary: String,
+}
+
+#[derive(Template)]
+#[template(path = "feedback/inbox.html")]
+struct InboxPage {
+    ctx: PageCtx,
+    rows: Vec<Row>,
+    states: Vec<(&'static str, String)>,
+    categories: Vec<(String, String)>,
+    agencies: Vec<(String, String)>,
+    q_state: String,
+    q_category: String,
+    q_agency: String,
+    overdue: bool,
+    overdue_count: i64,
+    next: Option<String>,
+    prev: Option<String>,
+    agency_name: Option<String>,
+    can_setup: bool,
+    error: Option<String>,
+}
+
+/// Builds the store filter from the query and the user: agency staff see their agency only.
+fn filter(p: &Principal, setup: &Setup, q: &InboxQuery, at: i64) -> Result<InboxFilter, AppError> {
+    let (within, unitless) = fb::scope_of(p);
+    let mut f = InboxFilter { within, unitless, page: q.page, ..Default::default() };
+    if p.role == Role::AgencyStaff {
+        f.agency_id = Some(p.agency_id.ok_or_else(|| AppError::from(Invalid::new("feedback-no-agency")))?);
+    } else if q.agency == "none" {
+        f.unassigned = true;
+    } else if !q.agency.is_empty() {
+        f.agency_id =
+            Some(setup.agencies.iter().find(|a| a.code == q.agency).map(|a| a.id).ok_or_else(AppError::not_found)?);
+    }
+    if !q.state.is_empty() {
+        f.state = Some(FbState::parse(&q.state)?);
+    }
+    if !q.category.is_empty() {
+        f.category_id = Some(setup.category_by_code(&q.category).map(|c| c.id).ok_or_else(AppError::not_found)?);
+    }
+    if !q.overdue.is_empty() {
+        f.overdue_at = Some(at);
+    }
+    Ok(f)
+}
+
+fn query_string(q: &InboxQuery, page: u32) -> String {
+    format!(
+        "/app/feedback?state={}&category={}&agency={}&overdue={}&page={page}",
+        urlencode(&q.state),
+        urlencode(&q.category),
+        urlencode(&q.agency),
+        urlencode(&q.overdue)
+    )
+}
+
+/// `GET /app/feedback`: the inbox.
+pub async fn inbox(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    Query(q): Query<InboxQuery>,
+) -> Result<Response, AppError> {
+    ensure_staff(&p)?;
+    let setup = st.feedback_setup().await?;
+    let english = ctx.lang == Lang::En;
+    let now = ngoso_store::now();
+    let f = filter(&p, &setup, &q, now)?;
+    let mut rows = store::inbox(&st.db, &f).await?;
+    let more = rows.len() as i64 > store::PAGE;
+    rows.truncate(store::PAGE as usize);
+    let overdue_count =
+        store::overdue_count(&st.db, if p.role == Role::AgencyStaff { p.agency_id } else { None }, now).await?;
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let state = FbState::parse(&r.state).unwrap_or(FbState::Received);
+            Row {
+                overdue: state.is_pending() && r.due_at < now,
+                id: r.id,
+                code: r.code,
+                category: setup.category_name(r.category_id, english),
+                unit: r.unit_name.unwrap_or_default(),
+                agency: r.agency_code.unwrap_or_default(),
+                state: ctx.t(&format!("feedback-state-{}", r.state)),
+                due: format_datetime(r.due_at),
+                extended: r.extended,
+                summary: r.summary,
+            }
+        })
+        .collect();
+    let page = InboxPage {
+        rows,
+        states: FbState::ALL.iter().map(|s| (s.as_str(), ctx.t(&format!("feedback-state-{}", s.as_str())))).collect(),
+        categories: setup.categories.iter().map(|c| (c.code.clone(), c.name(english).to_owned())).collect(),
+        agencies: if p.role == Role::AgencyStaff {
+            vec![]
+        } else {
+            setup.agencies.iter().map(|a| (a.code.clone(), a.name(english).to_owned())).collect()
+        },
+        agency_name: p.agency_id.and_then(|id| setup.agency(id)).map(|a| a.name(english).to_owned()),
+        q_state: q.state.clone(),
+        q_category: q.category.clone(),
+        q_agency: q.agency.clone(),
+        overdue: !q.overdue.is_empty(),
+        overdue_count,
+        next: more.then(|| query_string(&q, q.page + 1)),
+        prev: q.page.checked_sub(1).map(|pg| query_string(&q, pg)),
+        can_setup: can_anywhere(&p, Action::ManageSystem),
+        error: None,
+        ctx,
+    };
+    render(&page)
+}
+
+pub struct HistoryView {
+    pub at: String,
+    pub who: String,
+    pub action: String,
+    pub states: String,
+    pub agency: String,
+    pub detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "feedback/staff_item.html")]
+struct ItemPage {
+    ctx: PageCtx,
+    item: Item,
+    category: String,
+    answers: Vec<(String, String)>,
+    state: String,
+    received: String,
+    due: String,
+    overdue: bool,
+    answered: Option<String>,
+    moves: Vec<(&'static str, String)>,
+    agencies: Vec<(i64, String)>,
+    history: Vec<HistoryView>,
+    can_draft: bool,
+    can_publish: bool,
+    drafted_by_me: bool,
+    pending: bool,
+    channel: String,
+    error: Option<String>,
+}
+
+async fn item_page(
+    st: &AppState,
+    ctx: PageCtx,
+    p: &Principal,
+    item: Item,
+    error: Option<String>,
+) -> Result<ItemPage, AppError> {
+    let setup = st.feedback_setup().await?;
+    let english = ctx.lang == Lang::En;
+    fb::audit_contact_read(&st.db, p, &item).await;
+    let history = store::history(&st.db, item.id)
+        .await?
+        .into_iter()
+        .map(|h| HistoryView {
+            at: format_datetime(h.at),
+            who: h.username.unwrap_or_else(|| ctx.t("feedback-system")),
+            action: ctx.t(&format!("feedback-action-{}", h.action)),
+            states: match (h.from_state, h.to_state) {
+                (Some(a), Some(b)) if a != b => {
+                    format!("{} → {}", ctx.t(&format!("feedback-state-{a}")), ctx.t(&format!("feedback-state-{b}")))
+                }
+                (None, Some(b)) => ctx.t(&format!("feedback-state-{b}")),
+                _ => String::new(),
+            },
+            agency: h.agency_code.unwrap_or_default(),
+            detail: h.detail,
+        })
+        .collect();
+    let cat = setup.category(item.category_id);
+    let answers = item
+        .answers()
+        .into_iter()
+        .map(|(code, vals)| {
+            let field = cat.and_then(|c| c.fields.iter().find(|f| f.code == code));
+            let name = field.map(|f| f.name(english).to_owned()).unwrap_or_else(|| code.clone());
+            let shown: Vec<String> = vals
+                .iter()
+                .map(|v| {
+                    field
+                        .and_then(|f| f.values.iter().find(|x| &x.key == v))
+                        .map(|x| if english { x.name_en.clone() } else { x.name_vi.clone() })
+                        .unwrap_or_else(|| v.clone())
+                })
+                .collect();
+            (name, shown.join(", "))
+        })
+        .collect();
+    let state = item.state();
+    let now = ngoso_store::now();
+    Ok(ItemPage {
+        category: setup.category_name(item.category_id, english),
+        answers,
+        state: ctx.t(&format!("feedback-state-{}", item.state)),
+        received: format_datetime(item.received_at),
+        due: format_datetime(item.due_at),
+        overdue: item.is_overdue(now),
+        answered: item.answered_at.map(format_datetime),
+        moves: Move::allowed_from(state)
+            .into_iter()
+            .filter(|m| *m != Move::Answer)
+            .map(|m| (m.as_str(), ctx.t(&format!("feedback-move-{}", m.as_str()))))
+            .collect(),
+        agencies: setup.agencies.iter().filter(|a| a.active).map(|a| (a.id, a.name(english).to_owned())).collect(),
+        history,
+        can_draft: matches!(state, FbState::Forwarded | FbState::InProgress),
+        can_publish: Move::Answer.apply(state).is_ok() && item.answer_draft.is_some(),
+        drafted_by_me: item.drafted_by == Some(p.id),
+        pending: state.is_pending(),
+        channel: ctx.t(&format!("feedback-channel-{}", item.channel)),
+        item,
+        error,
+        ctx,
+    })
+}
+
+/// `GET /app/feedback/{id}`.
+pub async fn show(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let item = fb::open(&st.db, &p, id).await?;
+    render(&item_page(&st, ctx, &p, item, None).await?)
+}
+
+/// Runs an action on an item the user may handle; a refusal shows the page again with
+/// the reason, and changes nothing.
+async fn act(
+    st: &AppState,
+    ctx: PageCtx,
+    p: &Principal,
+    id: i64,
+    run: impl AsyncFnOnce(&Item) -> Result<(), AppError>,
+) -> Result<Response, AppError> {
+    let item = fb::open(&st.db, p, id).await?;
+    match run(&item).await {
+        Ok(()) => Ok(Redirect::to(&format!("/app/feedback/{id}")).into_response()),
+        Err(e) if e.info().status.is_client_error() && e.info().status != axum::http::StatusCode::NOT_FOUND => {
+            let msg = message(ctx.lang, e.info());
+            let item = store::get(&st.db, id).await?;
+            render_status(e.info().status, &item_page(st, ctx, p, item, Some(msg)).await?)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn reason(f: &Fields, field: &'static str) -> Result<Option<String>, AppError> {
+    match f.get(field).trim() {
+        "" => Ok(None),
+        r => Ok(Some(ngoso_core::feedback::parse_text(r, field, 2000)?)),
+    }
+}
+
+/// `POST /app/feedback/{id}/move`.
+pub async fn do_move(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    csrf: Csrf,
+    Path(id): Path<i64>,
+    f: Fields,
+) -> Result<Response, AppError> {
+    csrf.verify(f.get("csrf"))?;
+    let db = st.db.clone();
+    let actor = p.id;
+    act(&st, ctx, &p, id, async move |_| {
+        let mv = Move::parse(f.get("move"))?;
+        let input = MoveInput {
+            agency_id: match f.get("agency").trim() {
+                "" => None,
+                a => Some(a.parse().map_err(|_| Invalid::field("agency-unknown", "agency").with_detail(a))?),
+            },
+            reason: reason(&f, "reason")?,
+            duplicate_of: match f.get("duplicate_of").trim() {
+                "" => None,
+                c => Some(TrackingCode::parse(c)?),
+            },
+        };
+        store::apply(&db, id, actor, mv, &input).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// `POST /app/feedback/{id}/draft`: write the answer to be reviewed.
+pub async fn draft(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    csrf: Csrf,
+    Path(id): Path<i64>,
+    f: Fields,
+) -> Result<Response, AppError> {
+    csrf.verify(f.get("csrf"))?;
+    let db = st.db.clone();
+    let actor = p.id;
+    act(&st, ctx, &p, id, async move |_| Ok(store::draft_answer(&db, id, actor, f.get("answer")).await?)).await
+}
+
+/// `POST /app/feedback/{id}/publish`: a second person publishes the reviewed answer.
+pub async fn publish(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    csrf: Csrf,
+    Path(id): Path<i64>,
+    f: Fields,
+) -> Result<Response, AppError> {
+    csrf.verify(f.get("csrf"))?;
+    let db = st.db.clone();
+    let actor = p.id;
+    act(&st, ctx, &p, id, async move |_| {
+        store::apply(&db, id, actor, Move::Answer, &MoveInput::default()).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// `POST /app/feedback/{id}/extend`.
+pub async fn extend(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    csrf: Csrf,
+    Path(id): Path<i64>,
+    f: Fields,
+) -> Result<Response, AppError> {
+    csrf.verify(f.get("csrf"))?;
+    let setup = st.feedback_setup().await?;
+    let db = st.db.clone();
+    let actor = p.id;
+    act(&st, ctx, &p, id, async move |item| {
+        let days = ngoso_core::calendar::parse_days(f.get("days"), "days")?;
+        let kind = setup.category(item.category_id).map(|c| c.kind()).unwrap_or(ngoso_core::calendar::DayKind::Working);
+        store::extend(&db, &setup.calendar, id, actor, days, kind, f.get("reason")).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// `POST /app/feedback/{id}/hide`: hide from the public list with a reason; an empty
+/// reason shows it again.
+pub async fn hide(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    csrf: Csrf,
+    Path(id): Path<i64>,
+    f: Fields,
+) -> Result<Response, AppError> {
+    csrf.verify(f.get("csrf"))?;
+    let db = st.db.clone();
+    let actor = p.id;
+    act(&st, ctx, &p, id, async move |_| {
+        let hide = f.get("hide") == "1";
+        if hide && f.get("reason").trim().is_empty() {
+            return Err(Invalid::field("required", "reason").into());
+        }
+        store::set_hidden(&db, id, actor, hide.then(|| f.get("reason"))).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// `POST /app/feedback/{id}/note`: an internal note in the history.
+pub async fn note(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    csrf: Csrf,
+    Path(id): Path<i64>,
+    f: Fields,
+) -> Result<Response, AppError> {
+    csrf.verify(f.get("csrf"))?;
+    let db = st.db.clone();
+    let actor = p.id;
+    act(&st, ctx, &p, id, async move |_| Ok(store::note(&db, id, actor, f.get("note")).await?)).await
+}
+
+/// `GET /app/feedback/{id}/photo`.
+pub async fn photo(
+    State(st): State<AppState>,
+    PageUser(p): PageUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let item = fb::open(&st.db, &p, id).await?;
+    let (mime, bytes) = store::photo(&st.db, item.id).await?;
+    crate::teams::log(&st.db, &p, "feedback.read_photo", "feedback", id, &item.code).await;
+    Ok(super::feedback::photo_response(mime, bytes))
+}
+
+/// `GET /app/feedback/new`: type in feedback for a citizen.
+pub async fn new_form(State(st): State<AppState>, Ctx(ctx): Ctx, PageUser(p): PageUser) -> Result<Response, AppError> {
+    if !fb::can_submit_for_citizen(&p) {
+        return Err(AppError::forbidden());
+    }
+    render(&super::feedback::form_page(&st, ctx, &Fields::default(), None, true).await?)
+}
+
+/// `POST /app/feedback/new`.
+pub async fn create(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    csrf: Csrf,
+    up: Upload,
+) -> Result<Response, AppError> {
+    csrf.verify(up.fields.get("csrf"))?;
+    if !fb::can_submit_for_citizen(&p) {
+        return Err(AppError::forbidden());
+    }
+    let channel = match up.fields.get("channel") {
+        "hotline" => Channel::Hotline,
+        _ => Channel::Team,
+    };
+    super::feedback::receive(&st, ctx, up, channel, Some(p.id)).await
+}

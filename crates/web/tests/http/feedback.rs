@@ -1,0 +1,459 @@
+//! Citizen feedback through the pages: the public form with its guards, the receipt, the
+//! public page and list, the staff inbox by agency and scope, every action, the second-person
+//! review, the citizen's rating, on-behalf submission and the audit of contact reads.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use ngoso_core::auth::Role;
+use ngoso_store::feedback_setup::{self as setup, NewCategory};
+use ngoso_store::{Backend, on_db};
+use ngoso_web::WebConfig;
+
+use crate::support::{TestApp, Tree};
+
+macro_rules! feedback_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let mut app = super::app(ngoso_store::Backend::Sqlite).await.expect("sqlite");
+                    super::$name(&mut app).await;
+                    app.cleanup().await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let Some(mut app) = super::app(ngoso_store::Backend::Postgres).await else { return };
+                    super::$name(&mut app).await;
+                    app.cleanup().await;
+                }
+            }
+        )*
+    };
+}
+
+pub async fn app(backend: Backend) -> Option<TestApp> {
+    TestApp::with_config(backend, WebConfig { feedback_per_client_per_hour: 3, ..WebConfig::default() }).await
+}
+
+pub struct Setup {
+    pub t: Tree,
+    pub roads: i64,
+    pub transport: i64,
+    pub commune_office: i64,
+}
+
+/// Categories, two agencies, routing (roads anywhere → transport; anything in commune A →
+/// its office) and staff: an agency account for each, an officer of commune B.
+pub async fn setup(app: &mut TestApp) -> Setup {
+    let t = app.tree().await;
+    let db = &app.db;
+    let roads = setup::create_category(
+        db,
+        &NewCategory {
+            code: "roads",
+            name_vi: "Giao thông, đường sá",
+            name_en: "Roads",
+            description_vi: "Ổ gà, đèn đường, ngập",
+            description_en: "Potholes, street lights, flooding",
+            deadline_days: "10",
+            day_kind: "working",
+        },
+    )
+    .await
+    .unwrap();
+    let kind = ngoso_core::feedback::ExtraField::parse(
+        "kind",
+        "Loại",
+        "Kind",
+        "singlevaluelist",
+        true,
+        "pothole = Ổ gà / Pothole\nlight = Đèn / Light",
+    )
+    .unwrap();
+    setup::add_field(db, roads, kind).await.unwrap();
+    let (transport, _) = setup::create_agency(db, "transport", "Sở Giao thông", "Transport", "").await.unwrap();
+    let (commune_office, _) =
+        setup::create_agency(db, "ubnd_phuoc_ly", "UBND xã Phước Lý", "Phuoc Ly commune", "").await.unwrap();
+    setup::set_route(db, Some(roads), None, transport).await.unwrap();
+    setup::set_route(db, None, Some(t.commune_a.id), commune_office).await.unwrap();
+    let s1 = app.user("sogtvt", Role::AgencyStaff, None).await;
+    let s2 = app.user("sogtvt2", Role::AgencyStaff, None).await;
+    let s3 = app.user("ubndxa", Role::AgencyStaff, Some(&t.commune_a)).await;
+    setup::set_user_agency(db, s1, Some(transport)).await.unwrap();
+    setup::set_user_agency(db, s2, Some(transport)).await.unwrap();
+    setup::set_user_agency(db, s3, Some(commune_office)).await.unwrap();
+    app.user("canbo.b", Role::Officer, Some(&t.commune_b)).await;
+    app.user("quantri", Role::Admin, None).await;
+    Setup { t, roads, transport, commune_office }
+}
+
+/// Sends the public form; returns the response.
+pub async fn send(app: &mut TestApp, fields: &[(&str, &str)]) -> crate::support::Res {
+    app.post_form("/feedback", fields).await
+}
+
+/// The text between two markers of a page.
+pub fn between<'a>(body: &'a str, start: &str, end: &str) -> &'a str {
+    let i = body.find(start).unwrap_or_else(|| panic!("{start:?} not in {body}")) + start.len();
+    let j = body[i..].find(end).unwrap() + i;
+    &body[i..j]
+}
+
+pub fn code_of(res: &crate::support::Res) -> (String, String) {
+    let code = between(&res.body, "id=\"code\">", "<").to_owned();
+    let key = between(&res.body, "class=\"key\">", "<").to_owned();
+    (code, key)
+}
+
+async fn public_form_and_guards(app: &mut TestApp) {
+    let s = setup(app).await;
+    let form = app.get("/feedback").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("Giao thông, đường sá") && form.body.contains("attribute[kind]"));
+    let hamlet = s.t.hamlet_b.code.clone();
+    let good = [
+        ("category", "roads"),
+        ("attribute[kind]", "pothole"),
+        ("description", "Ổ gà lớn 🕳️ trước <script>alert(1)</script> nhà văn hóa"),
+        ("unit", hamlet.as_str()),
+        ("contact_phone", "+84 912 345 678"),
+        ("consent", "yes"),
+    ];
+    let res = send(app, &good).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let (code, key) = code_of(&res);
+    assert!(code.starts_with("PAKN.") && code.len() == 18, "{code}");
+    assert_eq!(key.len(), 12);
+    // The public page shows the text escaped, never the contact.
+    let page = app.get(&format!("/feedback/{code}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("&#60;script&#62;alert(1)&#60;/script&#62;") && !page.body.contains("<script>alert"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("0912345678") && !page.body.contains("912 345"));
+    assert!(page.body.contains("Đã chuyển cơ quan xử lý"));
+    let stored = ngoso_store::feedback::by_code(&app.db, &ngoso_core::feedback::TrackingCode::parse(&code).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(stored.contact_phone.as_deref(), Some("0912345678"));
+    assert_eq!(stored.agency_id, Some(s.transport));
+    assert_eq!(stored.answers().get("kind").unwrap(), &vec!["pothole".to_owned()]);
+    // Lookup by code; a malformed or unknown code is a clear 4xx.
+    let res = app.get(&format!("/feedback/track?code={}", code.to_lowercase())).await;
+    assert_eq!((res.status, res.location()), (StatusCode::SEE_OTHER, format!("/feedback/{code}")));
+    assert_eq!(app.get("/feedback/track?code=abc").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.get("/feedback/PAKN.20200101.0001").await.status, StatusCode::NOT_FOUND);
+    assert!(app.get("/feedback/%FF%FE").await.status.is_client_error());
+
+    let count = |app: &TestApp| {
+        let db = app.db.clone();
+        async move {
+            on_db!(&db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM feedback").fetch_one(p).await).unwrap()
+        }
+    };
+    // Refusals change nothing and say why, with the form filled in again.
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (
+            vec![
+                ("category", "roads"),
+                ("attribute[kind]", "pothole"),
+                ("description", "x"),
+                ("unit", &hamlet),
+                ("contact_phone", "0912345678"),
+            ],
+            "đánh dấu đồng ý",
+        ),
+        (vec![("category", "roads"), ("description", "x"), ("unit", &hamlet)], "Loại"),
+        (vec![("category", "nope"), ("description", "x"), ("unit", &hamlet)], "nope"),
+        (
+            vec![("category", "roads"), ("attribute[kind]", "pothole"), ("description", " "), ("unit", &hamlet)],
+            "Cần nhập",
+        ),
+        (vec![("category", "roads"), ("attribute[kind]", "pothole"), ("description", "x")], "địa bàn"),
+        (
+            vec![("category", "roads"), ("attribute[kind]", "pothole"), ("description", "a\u{0}b"), ("unit", &hamlet)],
+            "ký tự điều khiển",
+        ),
+        (
+            vec![
+                ("category", "roads"),
+                ("attribute[kind]", "pothole"),
+                ("description", "x"),
+                ("unit", &hamlet),
+                ("website", "http://spam"),
+            ],
+            "Website",
+        ),
+    ];
+    let before = count(app).await;
+    for (fields, want) in cases {
+        let res = send(app, &fields).await;
+        assert_eq!(res.status.as_u16() / 100, 4, "{fields:?}");
+        assert!(res.body.contains(want), "{want}: {}", res.body);
+    }
+    let long = "ă".repeat(4001);
+    let res =
+        send(app, &[("category", "roads"), ("attribute[kind]", "light"), ("description", &long), ("unit", &hamlet)])
+            .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(count(app).await, before);
+    // Three items an hour per client: the fourth is refused (one was stored above, and the
+    // honeypot counted one).
+    for _ in 0..1 {
+        assert_eq!(send(app, &good).await.status, StatusCode::CREATED);
+    }
+    let res = send(app, &good).await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.header("retry-after").is_some());
+}
+
+/// A multipart form with a JPEG carrying a GPS position: stored without it.
+async fn photo_is_stripped(app: &mut TestApp) {
+    let s = setup(app).await;
+    let mut jpeg = vec![0xFF, 0xD8];
+    let seg = |m: u8, body: &[u8]| {
+        let mut v = vec![0xFF, m];
+        v.extend_from_slice(&((body.len() + 2) as u16).to_be_bytes());
+        v.extend_from_slice(body);
+        v
+    };
+    jpeg.extend(seg(0xE1, b"Exif\0\0GPSLatitude=10.53"));
+    jpeg.extend(seg(0xDB, &[0u8; 65]));
+    jpeg.extend(seg(0xC0, &[8, 0, 4, 0, 4, 1, 1, 0x11, 0]));
+    jpeg.extend(seg(0xDA, &[1, 1, 0, 0, 63, 0]));
+    jpeg.extend_from_slice(&[1, 2, 3, 0xFF, 0xD9]);
+    let boundary = "XyZ";
+    let mut body = Vec::new();
+    for (k, v) in [
+        ("category", "roads"),
+        ("attribute[kind]", "light"),
+        ("description", "Đèn hỏng"),
+        ("unit", s.t.hamlet_b.code.as_str()),
+    ] {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").into_bytes(),
+        );
+    }
+    body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"a.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n").into_bytes());
+    body.extend(&jpeg);
+    body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+    let req = Request::post("/feedback")
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(body))
+        .unwrap();
+    let res = app.send(req).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let (code, _) = code_of(&res);
+    let it = ngoso_store::feedback::by_code(&app.db, &ngoso_core::feedback::TrackingCode::parse(&code).unwrap())
+        .await
+        .unwrap();
+    assert!(it.has_photo);
+    let (mime, bytes) = ngoso_store::feedback::photo(&app.db, it.id).await.unwrap();
+    assert_eq!(mime, "image/jpeg");
+    assert!(!bytes.windows(3).any(|w| w == b"GPS"));
+    // Staff of the agency see it (and the read is logged); the public has no photo URL.
+    app.login("sogtvt").await;
+    let res = app.get(&format!("/app/feedback/{}/photo", it.id)).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(res.header("content-type").as_deref(), Some("image/jpeg"));
+    assert_eq!(res.header("x-content-type-options").as_deref(), Some("nosniff"));
+    let log = ngoso_store::audit::list(&app.db, Some(("feedback", &it.id.to_string())), 10).await.unwrap();
+    assert!(log.iter().any(|e| e.action == "feedback.read_photo"));
+    // A file that is not a JPEG or PNG is refused.
+    let bad = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"category\"\r\n\r\nroads\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"x.svg\"\r\n\r\n<svg onload=alert(1)>\r\n--{boundary}--\r\n"
+    );
+    let req = Request::post("/feedback")
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(bad))
+        .unwrap();
+    let res = app.send(req).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+async fn staff_handle_and_citizen_rates(app: &mut TestApp) {
+    let s = setup(app).await;
+    let hb = s.t.hamlet_b.code.clone();
+    let res = send(
+        app,
+        &[
+            ("category", "roads"),
+            ("attribute[kind]", "pothole"),
+            ("description", "Ổ gà"),
+            ("unit", &hb),
+            ("contact_name", "Trần Thị Bình"),
+            ("consent", "yes"),
+        ],
+    )
+    .await;
+    let (code, key) = code_of(&res);
+    let it = ngoso_store::feedback::by_code(&app.db, &ngoso_core::feedback::TrackingCode::parse(&code).unwrap())
+        .await
+        .unwrap();
+    let id = it.id;
+    let url = format!("/app/feedback/{id}");
+
+    // The commune office's staff do not see the transport agency's item.
+    app.login("ubndxa").await;
+    assert_eq!(app.get(&url).await.status, StatusCode::NOT_FOUND);
+    let inbox = app.get("/app/feedback").await;
+    assert!(!inbox.body.contains(&code));
+    // The officer of commune B sees it (their area); an officer elsewhere would not.
+    app.login("canbo.b").await;
+    assert_eq!(app.get(&url).await.status, StatusCode::OK);
+
+    // The agency's staff: inbox, start, draft; the author cannot publish.
+    app.login("sogtvt").await;
+    let inbox = app.get("/app/feedback").await;
+    assert!(inbox.body.contains(&code), "{}", inbox.body);
+    let page = app.get(&url).await;
+    assert!(page.body.contains("Trần Thị Bình"));
+    let log = ngoso_store::audit::list(&app.db, Some(("feedback", &id.to_string())), 10).await.unwrap();
+    assert!(log.iter().any(|e| e.action == "feedback.read_contact"));
+    let csrf = app.csrf(&url).await;
+    let res = app.post_form(&format!("{url}/move"), &[("csrf", &csrf), ("move", "start")]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    // A refused move: a page with the reason, nothing changed.
+    let res = app.post_form(&format!("{url}/move"), &[("csrf", &csrf), ("move", "close")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("in_progress → close"), "{}", res.body);
+    let res = app.post_form(&format!("{url}/move"), &[("csrf", &csrf), ("move", "teleport")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let res =
+        app.post_form(&format!("{url}/extend"), &[("csrf", &csrf), ("days", "5"), ("reason", "Chờ vật tư")]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let res = app.post_form(&format!("{url}/extend"), &[("csrf", &csrf), ("days", "0"), ("reason", "x")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app.post_form(&format!("{url}/draft"), &[("csrf", &csrf), ("answer", "Đã vá ổ gà ngày 20/10.")]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let res = app.post_form(&format!("{url}/publish"), &[("csrf", &csrf)]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!app.get("/feedback/answered").await.body.contains(&code));
+    // A colleague reviews and publishes.
+    app.login("sogtvt2").await;
+    let csrf = app.csrf(&url).await;
+    let res = app.post_form(&format!("{url}/publish"), &[("csrf", &csrf)]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let list = app.get("/feedback/answered").await;
+    assert!(list.body.contains(&code) && list.body.contains("Đã vá ổ gà"));
+    assert!(!list.body.contains("Trần Thị Bình"));
+    // Hiding takes it off the public list and hides its text on its page.
+    let res =
+        app.post_form(&format!("{url}/hide"), &[("csrf", &csrf), ("hide", "1"), ("reason", "Có tên người")]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert!(!app.get("/feedback/answered").await.body.contains(&code));
+    let public = app.get(&format!("/feedback/{code}")).await;
+    assert!(!public.body.contains("Ổ gà</p>") && public.body.contains("không được công khai"));
+    // History: every step, in order.
+    let h = ngoso_store::feedback::history(&app.db, id).await.unwrap();
+    let actions: Vec<&str> = h.iter().map(|r| r.action.as_str()).collect();
+    assert_eq!(actions, ["submitted", "forward", "start", "extend", "draft", "answer", "hide"]);
+
+    // The citizen rates with the key; without it, or with a wrong one, nothing changes.
+    app.cookies.clear();
+    let rate = format!("/feedback/{code}/rating");
+    let res = app.post_form(&rate, &[("rating", "satisfied"), ("key", "sai")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app.post_form(&rate, &[("rating", "excellent"), ("key", &key)]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app.post_form(&rate, &[("rating", "not_satisfied"), ("key", &key)]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert!(app.get(&res.location()).await.body.contains("Không hài lòng"));
+    // Staff pages need an account.
+    assert_eq!(app.get("/app/feedback").await.status, StatusCode::SEE_OTHER);
+}
+
+async fn on_behalf_and_setup_pages(app: &mut TestApp) {
+    let s = setup(app).await;
+    // A team member types in a citizen's feedback (channel recorded, author recorded).
+    app.user("thanhvien", Role::Member, Some(&s.t.hamlet_a)).await;
+    app.login("thanhvien").await;
+    let csrf = app.csrf("/app/feedback/new").await;
+    let ha = s.t.hamlet_a.code.clone();
+    let res = app
+        .post_form(
+            "/app/feedback/new",
+            &[
+                ("csrf", &csrf),
+                ("channel", "team"),
+                ("category", "roads"),
+                ("attribute[kind]", "light"),
+                ("description", "Bà Tư nhờ báo: đèn hỏng"),
+                ("unit", &ha),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let (code, _) = code_of(&res);
+    let it = ngoso_store::feedback::by_code(&app.db, &ngoso_core::feedback::TrackingCode::parse(&code).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(it.channel, "team");
+    assert!(it.submitted_by.is_some());
+    // In commune A everything goes to the commune office (the unit rule is deeper).
+    assert_eq!(it.agency_id, Some(s.commune_office));
+    // Members are not staff: no inbox.
+    assert_eq!(app.get("/app/feedback").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get("/app/feedback/setup").await.status, StatusCode::FORBIDDEN);
+    // The administrator sets up a holiday, a key and a category through the page.
+    app.login("quantri").await;
+    let csrf = app.csrf("/app/feedback/setup").await;
+    let res = app
+        .post_form(
+            "/app/feedback/setup/days",
+            &[("csrf", &csrf), ("day", "2025-01-29"), ("kind", "holiday"), ("name", "Tết Ất Tỵ")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let res =
+        app.post_form("/app/feedback/setup/days", &[("csrf", &csrf), ("day", "29/02/2025"), ("kind", "holiday")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app.post_form("/app/feedback/setup/keys", &[("csrf", &csrf), ("name", "FixMyStreet")]).await;
+    assert_eq!(res.status, StatusCode::OK);
+    let key = between(&res.body, "class=\"key\">", "<").to_owned();
+    assert_eq!(key.len(), 64);
+    assert!(setup::check_key(&app.db, &key).await.unwrap().is_some());
+    let res = app
+        .post_form(
+            "/app/feedback/setup/categories",
+            &[
+                ("csrf", &csrf),
+                ("code", "env"),
+                ("name_vi", "Môi trường"),
+                ("name_en", "Environment"),
+                ("deadline_days", "15"),
+                ("day_kind", "calendar"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let res = app
+        .post_form(
+            "/app/feedback/setup/categories",
+            &[
+                ("csrf", &csrf),
+                ("code", "env"),
+                ("name_vi", "x"),
+                ("name_en", "x"),
+                ("deadline_days", "15"),
+                ("day_kind", "calendar"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CONFLICT);
+    let res = app
+        .post_form(
+            "/app/feedback/setup/routes",
+            &[("csrf", &csrf), ("agency", &s.transport.to_string()), ("unit", "no-such-unit")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = app.get("/app/feedback/setup").await;
+    assert!(page.body.contains("Tết Ất Tỵ") && page.body.contains("Môi trường") && page.body.contains("FixMyStreet"));
+    let _ = s.roads;
+}
+
+feedback_tests!(public_form_and_guards, photo_is_stripped, staff_handle_and_citizen_rates, on_behalf_and_setup_pages);
