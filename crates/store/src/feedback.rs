@@ -659,3 +659,48 @@ pub async fn overdue_count(db: &Db, agency_id: Option<i64>, at: i64) -> Result<i
             .bind(at).fetch_one(p).await)?,
     })
 }
+
+/// Which items an Open311 `GET requests` lists: by codes (which overrides the rest), or by
+/// category, open/closed and a window on the time of receipt. Hidden items are left out.
+#[derive(Debug, Clone, Default)]
+pub struct Search {
+    pub codes: Vec<String>,
+    pub category_ids: Vec<i64>,
+    /// `Some(true)`: pending only; `Some(false)`: finished only.
+    pub pending: Option<bool>,
+    pub from: i64,
+    pub to: i64,
+    pub limit: i64,
+}
+
+/// Items for Open311 (and other public lists), newest first.
+pub async fn search(db: &Db, s: &Search) -> Result<Vec<Item>> {
+    let mut sql = format!("{ITEM_SELECT} WHERE f.hidden_reason IS NULL");
+    let mut args = Vec::new();
+    let mut list = |sql: &mut String, col: &str, vals: Vec<Arg>| {
+        sql.push_str(&format!(" AND {col} IN ("));
+        for (i, v) in vals.into_iter().enumerate() {
+            args.push(v);
+            sql.push_str(&format!("{}${}", if i > 0 { ", " } else { "" }, args.len()));
+        }
+        sql.push(')');
+    };
+    if !s.codes.is_empty() {
+        list(&mut sql, "f.code", s.codes.iter().take(200).map(|c| Arg::S(c.clone())).collect());
+    } else {
+        if !s.category_ids.is_empty() {
+            list(&mut sql, "f.category_id", s.category_ids.iter().map(|c| Arg::I(*c)).collect());
+        }
+        if let Some(p) = s.pending {
+            sql.push_str(if p { " AND f.pending" } else { " AND NOT f.pending" });
+        }
+        args.push(Arg::I(s.from));
+        sql.push_str(&format!(" AND f.received_at >= ${}", args.len()));
+        args.push(Arg::I(s.to));
+        sql.push_str(&format!(" AND f.received_at <= ${}", args.len()));
+    }
+    sql.push_str(&format!(" ORDER BY f.received_at DESC, f.id DESC LIMIT {}", s.limit.clamp(1, 1000)));
+    Ok(
+        on_db!(db, p => bind_all!(sqlx::query_as::<_, Item>(sqlx::AssertSqlSafe(sql.as_str())), &args).fetch_all(p).await)?,
+    )
+}

@@ -55,6 +55,10 @@ impl AppError {
         tracing::error!(error = %cause, "internal error");
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal-error")
     }
+    pub fn with_field(mut self, f: &'static str) -> Self {
+        self.0.field = Some(f);
+        self
+    }
     pub fn with_detail(mut self, d: impl Into<String>) -> Self {
         self.0.detail = Some(d.into());
         self
@@ -204,7 +208,12 @@ pub async fn render_errors(State(state): State<AppState>, req: Request, next: Ne
         parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         let json = serde_json::to_vec(&body).unwrap_or_default();
         Response::from_parts(parts, Body::from(json))
-    } else if path.starts_with("/open311/") || path == "/metrics" || path == "/healthz" {
+    } else if path.starts_with("/open311/") {
+        let (status, ct, body) = crate::open311::render_error(&path, api_lang, &info);
+        parts.status = status;
+        parts.headers.insert(header::CONTENT_TYPE, ct);
+        Response::from_parts(parts, Body::from(body))
+    } else if path == "/metrics" || path == "/healthz" {
         parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
         Response::from_parts(parts, Body::from(message(api_lang, &info)))
     } else {

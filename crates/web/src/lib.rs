@@ -14,6 +14,7 @@ pub mod households;
 pub mod i18n;
 pub mod lang;
 pub mod metrics;
+pub mod open311;
 pub mod pages;
 pub mod teams;
 pub mod units;
@@ -260,6 +261,7 @@ pub fn app(state: AppState) -> Router {
     let uploads = Router::new()
         .route("/feedback", get(pages::feedback::form).post(pages::feedback::create))
         .route("/app/feedback/new", get(pages::feedback_staff::new_form).post(pages::feedback_staff::create))
+        .merge(open311::router())
         .layer(DefaultBodyLimit::max(upload_limit))
         .layer(RequestBodyLimitLayer::new(upload_limit));
     Router::new()

@@ -440,6 +440,9 @@ pub struct ListPage {
     pub prev_page: Option<u32>,
 }
 
+/// The last page a list goes to (a deeper offset only costs the database).
+pub const MAX_PAGE: u32 = 10_000;
+
 #[derive(Deserialize)]
 pub struct PageQuery {
     #[serde(default)]
@@ -473,11 +476,12 @@ pub async fn answered(
     Query(q): Query<PageQuery>,
 ) -> Result<Response, AppError> {
     let setup = st.feedback_setup().await?;
-    let mut rows = store::public_list(&st.db, q.page).await?;
+    let page = q.page.min(MAX_PAGE);
+    let mut rows = store::public_list(&st.db, page).await?;
     let more = rows.len() as i64 > store::PAGE;
     rows.truncate(store::PAGE as usize);
     let items = rows.iter().map(|r| public_view(&ctx, &setup, r)).collect();
-    render(&ListPage { items, next_page: more.then_some(q.page + 1), prev_page: q.page.checked_sub(1), ctx })
+    render(&ListPage { items, next_page: more.then_some(page + 1), prev_page: page.checked_sub(1), ctx })
 }
 
 /// `GET /app/feedback/{id}/photo` is for staff; the public never sees photos (they may show

@@ -114,6 +114,7 @@ pub async fn inbox(
     Query(q): Query<InboxQuery>,
 ) -> Result<Response, AppError> {
     ensure_staff(&p)?;
+    let q = InboxQuery { page: q.page.min(super::feedback::MAX_PAGE), ..q };
     let setup = st.feedback_setup().await?;
     let english = ctx.lang == Lang::En;
     let now = ngoso_store::now();

@@ -1,0 +1,461 @@
+//! Open311 GeoReport v2: every endpoint in XML and JSON, parsed and checked against the
+//! specification's element names, types, date format, content types and error shape.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+
+use crate::feedback::{app, setup};
+use crate::support::{Res, TestApp, enc};
+
+macro_rules! open311_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let mut app = super::app(ngoso_store::Backend::Sqlite).await.expect("sqlite");
+                    super::$name(&mut app).await;
+                    app.cleanup().await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let Some(mut app) = super::app(ngoso_store::Backend::Postgres).await else { return };
+                    super::$name(&mut app).await;
+                    app.cleanup().await;
+                }
+            }
+        )*
+    };
+}
+
+/// The children element names of a node, in order.
+fn names<'a>(n: roxmltree::Node<'a, 'a>) -> Vec<&'a str> {
+    n.children().filter(|c| c.is_element()).map(|c| c.tag_name().name()).collect()
+}
+
+fn child<'a>(n: roxmltree::Node<'a, 'a>, name: &str) -> roxmltree::Node<'a, 'a> {
+    n.children()
+        .find(|c| c.tag_name().name() == name)
+        .unwrap_or_else(|| panic!("no <{name}> in <{}>", n.tag_name().name()))
+}
+
+fn text<'a>(n: roxmltree::Node<'a, 'a>, name: &str) -> &'a str {
+    child(n, name).text().unwrap_or("")
+}
+
+fn xml(res: &Res) -> roxmltree::Document<'_> {
+    assert_eq!(res.header("content-type").as_deref(), Some("text/xml; charset=utf-8"), "{}", res.body);
+    assert!(res.body.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>"));
+    roxmltree::Document::parse(&res.body).unwrap_or_else(|e| panic!("not XML ({e}): {}", res.body))
+}
+
+fn json(res: &Res) -> serde_json::Value {
+    assert_eq!(res.header("content-type").as_deref(), Some("application/json; charset=utf-8"), "{}", res.body);
+    res.json()
+}
+
+/// W3C date-time with seconds and a zone written `Z` or `±hh:mm`.
+fn is_w3c(s: &str) -> bool {
+    let b = s.as_bytes();
+    s.len() == 25
+        && chrono::DateTime::parse_from_rfc3339(s).is_ok()
+        && b[10] == b'T'
+        && (b[19] == b'+' || b[19] == b'-')
+        && b[22] == b':'
+}
+
+/// Checks an error document: the status, and `<errors><error><code/><description/>` or
+/// `[{"code":…,"description":…}]`.
+fn assert_error(res: &Res, status: StatusCode, json_format: bool) {
+    assert_eq!(res.status, status, "{}", res.body);
+    if json_format {
+        let v = json(res);
+        let arr = v.as_array().expect("an array of errors");
+        assert_eq!(arr[0]["code"], serde_json::json!(status.as_u16()));
+        assert!(!arr[0]["description"].as_str().unwrap().is_empty());
+    } else {
+        let doc = xml(res);
+        let root = doc.root_element();
+        assert_eq!(root.tag_name().name(), "errors");
+        let e = child(root, "error");
+        assert_eq!(names(e), ["code", "description"]);
+        assert_eq!(text(e, "code"), status.as_u16().to_string());
+        assert!(!text(e, "description").is_empty());
+    }
+}
+
+async fn post(app: &mut TestApp, path: &str, fields: &[(&str, &str)]) -> Res {
+    app.post_form(path, fields).await
+}
+
+async fn key(app: &TestApp) -> String {
+    ngoso_store::feedback_setup::create_key(&app.db, "FixMyStreet", 1).await.unwrap().1
+}
+
+async fn discovery_services_and_definitions(app: &mut TestApp) {
+    setup(app).await;
+    // Discovery, both formats.
+    let d = app.get("/open311/v2/discovery.xml").await;
+    assert_eq!(d.status, StatusCode::OK);
+    let doc = xml(&d);
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "discovery");
+    assert_eq!(names(root), ["changeset", "contact", "key_service", "endpoints"]);
+    let ep = child(child(root, "endpoints"), "endpoint");
+    assert_eq!(names(ep), ["specification", "url", "changeset", "type", "formats"]);
+    assert_eq!(text(ep, "specification"), "http://wiki.open311.org/GeoReport_v2");
+    assert_eq!(names(child(ep, "formats")), ["format", "format"]);
+    let j = json(&app.get("/open311/discovery.json").await);
+    assert!(j["endpoints"].is_array() && j["endpoints"][0]["formats"][1] == "application/json");
+
+    // Service list.
+    let doc_res = app.get("/open311/v2/services.xml").await;
+    let doc = xml(&doc_res);
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "services");
+    let svc = child(root, "service");
+    assert_eq!(names(svc), ["service_code", "service_name", "description", "metadata", "type", "keywords", "group"]);
+    assert_eq!(text(svc, "service_code"), "roads");
+    assert_eq!(text(svc, "service_name"), "Giao thông, đường sá");
+    assert_eq!(text(svc, "metadata"), "true");
+    assert_eq!(text(svc, "type"), "realtime");
+    let en = app
+        .send(
+            Request::get("/open311/v2/services.json")
+                .header(header::ACCEPT_LANGUAGE, "en")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    let j = json(&en);
+    let first = &j.as_array().expect("a top-level array")[0];
+    assert_eq!(first["service_code"], "roads");
+    assert_eq!(first["service_name"], "Roads");
+    assert_eq!(first["metadata"], true);
+    assert!(first["keywords"].is_null());
+
+    // Service definition.
+    let r = app.get("/open311/v2/services/roads.xml").await;
+    let doc = xml(&r);
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "service_definition");
+    assert_eq!(names(root), ["service_code", "attributes"]);
+    let a = child(child(root, "attributes"), "attribute");
+    assert_eq!(
+        names(a),
+        ["variable", "code", "datatype", "required", "datatype_description", "order", "description", "values"]
+    );
+    assert_eq!(
+        (text(a, "variable"), text(a, "code"), text(a, "datatype"), text(a, "required"), text(a, "order")),
+        ("true", "kind", "singlevaluelist", "true", "1")
+    );
+    let v = child(child(a, "values"), "value");
+    assert_eq!(names(v), ["key", "name"]);
+    assert_eq!((text(v, "key"), text(v, "name")), ("pothole", "Ổ gà"));
+    let j = json(&app.get("/open311/v2/services/roads.json").await);
+    assert!(j.is_object());
+    assert_eq!(j["attributes"][0]["values"][1]["key"], "light");
+    assert_eq!(j["attributes"][0]["order"], 1);
+    assert_eq!(j["attributes"][0]["required"], true);
+
+    // Unknown things: 404 in the format asked for.
+    assert_error(&app.get("/open311/v2/services/nope.xml").await, StatusCode::NOT_FOUND, false);
+    assert_error(&app.get("/open311/v2/services/nope.json").await, StatusCode::NOT_FOUND, true);
+    assert_error(&app.get("/open311/v2/tokens/123.xml").await, StatusCode::NOT_FOUND, false);
+    assert_error(&app.get("/open311/v2/requests/PAKN.20200101.0001.json").await, StatusCode::NOT_FOUND, true);
+    assert_error(&app.get("/open311/v2/requests/garbage.xml").await, StatusCode::NOT_FOUND, false);
+    assert_error(&app.get("/open311/v2/services.html").await, StatusCode::NOT_FOUND, false);
+    assert_error(&app.get("/open311/v2/whatever.json").await, StatusCode::NOT_FOUND, true);
+    assert_error(&app.get("/open311/v2/a/b/c.json").await, StatusCode::NOT_FOUND, true);
+}
+
+async fn post_and_read_requests(app: &mut TestApp) {
+    let s = setup(app).await;
+    let k = key(app).await;
+    let hb = s.t.hamlet_b.code.clone();
+    // Missing or wrong key: 403, nothing stored.
+    let base = [
+        ("service_code", "roads"),
+        ("attribute[kind]", "pothole"),
+        ("description", "Ổ gà 🕳️ <b>to</b>"),
+        ("address_string", "12 Nguyễn Huệ"),
+    ];
+    assert_error(&post(app, "/open311/v2/requests.xml", &base).await, StatusCode::FORBIDDEN, false);
+    let mut wrong = base.to_vec();
+    wrong.push(("api_key", "nope"));
+    assert_error(&post(app, "/open311/v2/requests.json", &wrong).await, StatusCode::FORBIDDEN, true);
+    // Unknown service: 404; missing location, missing required attribute, bad values: 400.
+    let with = |extra: &[(&'static str, &'static str)], drop: &[&str]| {
+        let mut v: Vec<(&str, String)> =
+            base.iter().filter(|(n, _)| !drop.contains(n)).map(|(n, v)| (*n, v.to_string())).collect();
+        v.extend(extra.iter().map(|(n, x)| (*n, x.to_string())));
+        v
+    };
+    fn send<'a>(mut f: Vec<(&'a str, String)>, k: &str) -> Vec<(&'a str, String)> {
+        f.push(("api_key", k.to_owned()));
+        f
+    }
+    let cases: Vec<(Vec<(&str, String)>, StatusCode)> = vec![
+        (with(&[("service_code", "nope")], &["service_code"]), StatusCode::NOT_FOUND),
+        (with(&[], &["address_string"]), StatusCode::BAD_REQUEST),
+        (with(&[("lat", "10.5")], &["address_string"]), StatusCode::BAD_REQUEST),
+        (with(&[], &["attribute[kind]"]), StatusCode::BAD_REQUEST),
+        (with(&[("lat", "abc"), ("long", "1")], &[]), StatusCode::BAD_REQUEST),
+        (with(&[("email", "not-an-email")], &[]), StatusCode::BAD_REQUEST),
+        (with(&[], &["description"]), StatusCode::BAD_REQUEST),
+    ];
+    for (fields, status) in cases {
+        let f = send(fields, &k);
+        let refs: Vec<(&str, &str)> = f.iter().map(|(a, b)| (*a, b.as_str())).collect();
+        assert_error(&post(app, "/open311/v2/requests.xml", &refs).await, status, false);
+    }
+    // A good request, key in the body: 200, a one-element list with the id.
+    let mut good = base.to_vec();
+    good.extend([
+        ("api_key", k.as_str()),
+        ("jurisdiction_id", "longan.gov.vn"),
+        ("first_name", "Lê"),
+        ("last_name", "Văn Cường"),
+        ("email", "cuong@example.vn"),
+        ("address_id", hb.as_str()),
+    ]);
+    let r = post(app, "/open311/v2/requests.xml", &good).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let doc = xml(&r);
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "service_requests");
+    let req = child(root, "request");
+    assert_eq!(names(req), ["service_request_id", "service_notice", "account_id"]);
+    let id = text(req, "service_request_id").to_owned();
+    assert!(id.starts_with("PAKN."));
+    // Key in the query, JSON, a list answered as repeated attribute[x][] — the extra field is
+    // single-valued, so a second value is refused.
+    let path = format!("/open311/v2/requests.json?api_key={}&jurisdiction_id=x", enc(&k));
+    let r = post(
+        app,
+        &path,
+        &[
+            ("service_code", "roads"),
+            ("attribute[kind][]", "light"),
+            ("description", "Đèn tắt"),
+            ("lat", "10.53"),
+            ("long", "106.41"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let j = json(&r);
+    let id2 = j[0]["service_request_id"].as_str().unwrap().to_owned();
+    assert!(j[0]["account_id"].is_null());
+    let r = post(
+        app,
+        &path,
+        &[
+            ("service_code", "roads"),
+            ("attribute[kind]", "light"),
+            ("attribute[kind]", "pothole"),
+            ("description", "x"),
+            ("lat", "1"),
+            ("long", "1"),
+        ],
+    )
+    .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, true);
+    // The item is stored with its channel, contact and place.
+    let it = ngoso_store::feedback::by_code(&app.db, &ngoso_core::feedback::TrackingCode::parse(&id).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        (it.channel.as_str(), it.contact_name.as_deref(), it.unit_id),
+        ("open311", Some("Lê Văn Cường"), Some(s.t.hamlet_b.id))
+    );
+    assert_eq!(it.description, "Ổ gà 🕳️ <b>to</b>");
+
+    // GET one: a one-element list with every field of the spec, in order; no contact, no
+    // coordinates.
+    let r = app.get(&format!("/open311/v2/requests/{id}.xml")).await;
+    let doc = xml(&r);
+    let req = child(doc.root_element(), "request");
+    assert_eq!(
+        names(req),
+        [
+            "service_request_id",
+            "status",
+            "status_notes",
+            "service_name",
+            "service_code",
+            "description",
+            "agency_responsible",
+            "service_notice",
+            "requested_datetime",
+            "updated_datetime",
+            "expected_datetime",
+            "address",
+            "address_id",
+            "zipcode",
+            "lat",
+            "long",
+            "media_url"
+        ]
+    );
+    assert_eq!(text(req, "status"), "open");
+    assert_eq!(text(req, "description"), "Ổ gà 🕳️ <b>to</b>");
+    assert_eq!(text(req, "agency_responsible"), "Sở Giao thông");
+    assert_eq!(text(req, "address"), s.t.hamlet_b.name);
+    for f in ["requested_datetime", "updated_datetime", "expected_datetime"] {
+        assert!(is_w3c(text(req, f)), "{f}: {}", text(req, f));
+    }
+    assert!(!r.body.contains("cuong@example.vn") && !r.body.contains("Cường"));
+    let j = json(&app.get(&format!("/open311/v2/requests/{id2}.json")).await);
+    assert_eq!(j.as_array().unwrap().len(), 1);
+    assert!(j[0]["lat"].is_null() && j[0]["status"] == "open");
+
+    // Answer one; GET requests lists both with their status and notes.
+    let item2 = ngoso_store::feedback::by_code(&app.db, &ngoso_core::feedback::TrackingCode::parse(&id2).unwrap())
+        .await
+        .unwrap();
+    let staff = app.user("nv1", ngoso_core::auth::Role::AgencyStaff, None).await;
+    let boss = app.user("nv2", ngoso_core::auth::Role::AgencyStaff, None).await;
+    ngoso_store::feedback::draft_answer(&app.db, item2.id, staff, "Đã thay bóng đèn.").await.unwrap();
+    ngoso_store::feedback::apply(&app.db, item2.id, boss, ngoso_core::feedback::Move::Answer, &Default::default())
+        .await
+        .unwrap();
+    let r = app.get("/open311/v2/requests.xml").await;
+    let doc = xml(&r);
+    let reqs: Vec<_> = doc.root_element().children().filter(|c| c.is_element()).collect();
+    assert_eq!(reqs.len(), 2);
+    let answered = reqs.iter().find(|r| text(**r, "service_request_id") == id2).unwrap();
+    assert_eq!((text(*answered, "status"), text(*answered, "status_notes")), ("closed", "Đã thay bóng đèn."));
+    let closed = json(&app.get("/open311/v2/requests.json?status=closed").await);
+    assert_eq!(closed.as_array().unwrap().len(), 1);
+    let open = json(&app.get("/open311/v2/requests.json?status=open&service_code=roads").await);
+    assert_eq!(open.as_array().unwrap().len(), 1);
+    let both =
+        json(&app.get(&format!("/open311/v2/requests.json?service_request_id={id},{id2},PAKN.20000101.0001")).await);
+    assert_eq!(both.as_array().unwrap().len(), 2);
+    let empty =
+        json(&app.get("/open311/v2/requests.json?start_date=2020-01-01T00:00:00Z&end_date=2020-01-31T00:00:00Z").await);
+    assert_eq!(empty, serde_json::json!([]));
+    // Empty parameters are absent ones.
+    assert_eq!(json(&app.get("/open311/v2/requests.json?status=&service_code=").await).as_array().unwrap().len(), 2);
+    // Bad filters: 400 with an errors document.
+    assert_error(&app.get("/open311/v2/requests.xml?status=pending").await, StatusCode::BAD_REQUEST, false);
+    assert_error(&app.get("/open311/v2/requests.json?start_date=yesterday").await, StatusCode::BAD_REQUEST, true);
+    assert_error(&app.get("/open311/v2/requests.json?service_code=nope").await, StatusCode::BAD_REQUEST, true);
+    assert_error(
+        &app.get("/open311/v2/requests.xml?start_date=2024-01-01T00:00:00Z&end_date=2024-06-01T00:00:00Z").await,
+        StatusCode::BAD_REQUEST,
+        false,
+    );
+    assert_error(
+        &app.get("/open311/v2/requests.xml?start_date=2024-06-01T00:00:00Z&end_date=2024-01-01T00:00:00Z").await,
+        StatusCode::BAD_REQUEST,
+        false,
+    );
+    // A hidden item leaves the list.
+    ngoso_store::feedback::set_hidden(&app.db, item2.id, boss, Some("riêng tư")).await.unwrap();
+    assert_eq!(json(&app.get("/open311/v2/requests.json").await).as_array().unwrap().len(), 1);
+    // Wrong methods and bodies never give a 5xx.
+    let r = app.send(Request::delete("/open311/v2/requests.xml").body(Body::empty()).unwrap()).await;
+    assert_error(&r, StatusCode::METHOD_NOT_ALLOWED, false);
+    let r = app
+        .send(
+            Request::post("/open311/v2/requests.json")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(vec![0xFFu8, 0xFE, b'=', 0x80]))
+                .unwrap(),
+        )
+        .await;
+    assert!(r.status.is_client_error());
+}
+
+open311_tests!(discovery_services_and_definitions, post_and_read_requests);
+
+/// Throws malformed input at every public feedback endpoint: the answer is always a 4xx or a
+/// success, never a 5xx (the test client fails on any 5xx), and nothing is stored.
+async fn never_a_server_error(app: &mut TestApp) {
+    setup(app).await;
+    let k = key(app).await;
+    let count = |app: &TestApp| {
+        let db = app.db.clone();
+        async move {
+            ngoso_store::on_db!(&db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM feedback").fetch_one(p).await).unwrap()
+        }
+    };
+    let before = count(app).await;
+    let big = vec![b'a'; 6 * 1024 * 1024];
+    let bodies: Vec<(&str, Vec<u8>)> = vec![
+        ("application/x-www-form-urlencoded", b"category=roads&description=%FF%FE&unit=%00".to_vec()),
+        ("application/x-www-form-urlencoded", vec![0xFF, 0xFE, 0x00, b'=', b'&', b'&', b'=']),
+        (
+            "application/x-www-form-urlencoded",
+            b"category[]=1&description[x]=2&lat=1e999&long=-1e999&address=x".to_vec(),
+        ),
+        (
+            "application/x-www-form-urlencoded",
+            b"category=roads&attribute[kind]=<script>&description=<img src=x onerror=alert(1)>&address=a".to_vec(),
+        ),
+        ("application/json", br#"{"category": ["roads"], "description": 5}"#.to_vec()),
+        (
+            "multipart/form-data; boundary=x",
+            b"--x\r\nContent-Disposition: form-data; name=\"photo\"\r\n\r\n\xFF\xD8\xFF\r\n--x--\r\n".to_vec(),
+        ),
+        ("multipart/form-data; boundary=x", b"--x\r\ngarbage without headers".to_vec()),
+        ("multipart/form-data", b"no boundary".to_vec()),
+        ("text/plain", b"hello".to_vec()),
+        ("application/x-www-form-urlencoded", big.clone()),
+        ("multipart/form-data; boundary=x", big),
+    ];
+    let key_path = format!("/open311/v2/requests.xml?api_key={k}");
+    let posts = [
+        "/feedback",
+        "/feedback/PAKN.20240101.0001/rating",
+        "/feedback/PAKN.20240101.0001/info",
+        "/feedback/garbage/rating",
+        "/open311/v2/requests.xml",
+        "/open311/v2/requests.json",
+        key_path.as_str(),
+        "/open311/v2/services.xml",
+    ];
+    for path in posts {
+        for (ct, body) in &bodies {
+            let req = Request::post(path).header(header::CONTENT_TYPE, *ct).body(Body::from(body.clone())).unwrap();
+            let r = app.send(req).await;
+            assert!(
+                r.status.is_client_error(),
+                "{path} {ct}: {} {}",
+                r.status,
+                r.body.chars().take(300).collect::<String>()
+            );
+        }
+    }
+    let gets = [
+        "/feedback?category=%FF",
+        "/feedback?category=%3Cscript%3E",
+        "/feedback/track?code=%00%FF",
+        "/feedback/track?code=PAKN.99999999.9999",
+        "/feedback/answered?page=-1",
+        "/feedback/answered?page=99999999999999",
+        "/feedback/answered?page=4294967295",
+        "/feedback/PAKN.20241301.0001",
+        "/feedback/%3Cscript%3E",
+        "/open311/v2/requests.json?start_date=%FF",
+        "/open311/v2/requests.json?service_request_id=%00,,,",
+        "/open311/v2/requests.xml?end_date=9999-12-31T23:59:59Z",
+        "/open311/v2/requests.xml?start_date=-9999-01-01T00:00:00Z",
+        "/open311/v2/services/%FF.xml",
+        "/open311/v2/services/roads",
+        "/open311/v2/requests/PAKN.20240101.0001",
+        "/open311/discovery.yaml",
+    ];
+    for path in gets {
+        let r = app.get(path).await;
+        assert!(!r.status.is_server_error(), "{path}");
+        if path.contains("script") {
+            assert!(!r.body.contains("<script>"), "{path}: {}", r.body);
+        }
+    }
+    assert_eq!(count(app).await, before);
+}
+
+open311_tests!(never_a_server_error);
