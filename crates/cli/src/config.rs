@@ -149,6 +149,7 @@ impl Config {
             cccd_key: Some(self.cccd_key.trim().to_owned()).filter(|k| !k.is_empty()),
             feedback_photo_max_bytes: self.feedback_photo_max_bytes,
             feedback_per_client_per_hour: self.feedback_per_client_per_hour,
+            citizen_notify_url: Some(self.citizen_notify_url.trim().to_owned()).filter(|u| !u.is_empty()),
         }
     }
 

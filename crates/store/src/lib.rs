@@ -22,6 +22,7 @@ mod error;
 pub mod feedback;
 pub mod feedback_setup;
 pub mod households;
+pub mod outbox;
 pub mod rollups;
 pub mod secrets;
 pub mod sessions;

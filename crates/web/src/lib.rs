@@ -14,6 +14,7 @@ pub mod households;
 pub mod i18n;
 pub mod lang;
 pub mod metrics;
+pub mod notify;
 pub mod open311;
 pub mod pages;
 pub mod teams;
@@ -63,6 +64,8 @@ pub struct WebConfig {
     pub feedback_photo_max_bytes: usize,
     /// Public feedback submissions accepted from one client address per hour (0: no limit).
     pub feedback_per_client_per_hour: u32,
+    /// The SMS/e-mail gateway that receives messages to citizens, if any.
+    pub citizen_notify_url: Option<String>,
 }
 
 impl Default for WebConfig {
@@ -81,6 +84,7 @@ impl Default for WebConfig {
             cccd_key: None,
             feedback_photo_max_bytes: 5 * 1024 * 1024,
             feedback_per_client_per_hour: 10,
+            citizen_notify_url: None,
         }
     }
 }
@@ -238,6 +242,7 @@ pub fn app(state: AppState) -> Router {
         .route("/app/feedback/setup/days/{id}/delete", post(pages::feedback_setup::delete_day))
         .route("/app/feedback/setup/keys", post(pages::feedback_setup::add_key))
         .route("/app/feedback/setup/keys/{id}/revoke", post(pages::feedback_setup::revoke_key))
+        .route("/app/feedback/setup/outbox/{id}/retry", post(pages::feedback_setup::retry_message))
         .route("/feedback/track", get(pages::feedback::track))
         .route("/feedback/answered", get(pages::feedback::answered))
         .route("/feedback/{code}", get(pages::feedback::show))
@@ -286,6 +291,7 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
 /// Hourly: removes expired sessions and old login failures. Several processes may do it at
 /// once; the deletes are idempotent.
 fn spawn_housekeeping(state: AppState) {
+    notify::spawn(state.db.clone(), notify::Notifier::new(state.cfg.citizen_notify_url.clone()));
     let db = state.db.clone();
     tokio::spawn(async move {
         // SQLite's checkpoints run here, every second, not in a request's commit.

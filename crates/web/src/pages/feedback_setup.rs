@@ -34,6 +34,9 @@ struct Page {
     error: Option<String>,
     /// A secret to show once (a new API key or webhook secret).
     secret: Option<(String, String)>,
+    /// Notifications: (waiting, delivered, given up) and the newest undelivered.
+    outbox: (i64, i64, i64),
+    undelivered: Vec<(ngoso_store::outbox::Listed, String)>,
 }
 
 fn ensure_admin(p: &Principal) -> Result<(), AppError> {
@@ -63,6 +66,15 @@ async fn page(
         english: ctx.lang == Lang::En,
         error,
         secret,
+        outbox: ngoso_store::outbox::counts(&st.db).await?,
+        undelivered: ngoso_store::outbox::undelivered(&st.db, 20)
+            .await?
+            .into_iter()
+            .map(|m| {
+                let at = format_datetime(m.created_at);
+                (m, at)
+            })
+            .collect(),
         ctx,
     })
 }
@@ -245,5 +257,12 @@ handler!(
     /// `POST /app/feedback/setup/keys/{id}/revoke`.
     revoke_key, "feedback.api_key.revoke", |st, f, p, id| {
     setup::revoke_key(&st.db, id_of(&id)?).await?;
+    Ok(None)
+});
+
+handler!(
+    /// `POST /app/feedback/setup/outbox/{id}/retry`: send a given-up notification again.
+    retry_message, "feedback.outbox.retry", |st, f, p, id| {
+    ngoso_store::outbox::retry(&st.db, id_of(&id)?).await?;
     Ok(None)
 });

@@ -7,6 +7,7 @@ mod api;
 mod auth;
 mod errors;
 mod feedback;
+mod notify;
 mod open311;
 mod outreach;
 mod scope;
