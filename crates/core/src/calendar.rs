@@ -165,6 +165,31 @@ pub fn parse_day(s: &str, field: &'static str) -> Result<NaiveDate, Invalid> {
         .map_err(|_| Invalid::field("date-invalid", field).with_detail(t.chars().take(30).collect::<String>()))
 }
 
+/// The months (`YYYYMM`, first and last) of a DHIS2-style period: `2024` (a year),
+/// `2024Q3` (a quarter) or `202410` (a month).
+pub fn period_months(s: &str) -> Result<(String, String), Invalid> {
+    let t = s.trim();
+    let bad = || Invalid::field("period-invalid", "period").with_detail(t.chars().take(20).collect::<String>());
+    let year = |y: &str| y.parse::<u32>().ok().filter(|y| (1900..=2999).contains(y) && t.is_ascii()).ok_or_else(bad);
+    match t.len() {
+        4 => {
+            let y = year(t)?;
+            Ok((format!("{y}01"), format!("{y}12")))
+        }
+        6 if t.as_bytes()[4] == b'Q' => {
+            let y = year(&t[..4])?;
+            let q: u32 = t[5..].parse().ok().filter(|q| (1..=4).contains(q)).ok_or_else(bad)?;
+            Ok((format!("{y}{:02}", q * 3 - 2), format!("{y}{:02}", q * 3)))
+        }
+        6 if t.is_ascii() => {
+            let y = year(&t[..4])?;
+            let m: u32 = t[4..].parse().ok().filter(|m| (1..=12).contains(m)).ok_or_else(bad)?;
+            Ok((format!("{y}{m:02}"), format!("{y}{m:02}")))
+        }
+        _ => Err(bad()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,6 +234,16 @@ mod tests {
         assert_eq!(w3c(due), "2024-10-16T23:59:59+07:00");
         let later = Calendar::default().extend(due, 3, DayKind::Working);
         assert_eq!(w3c(later), "2024-10-21T23:59:59+07:00");
+    }
+
+    #[test]
+    fn periods() {
+        assert_eq!(period_months("2024").unwrap(), ("202401".into(), "202412".into()));
+        assert_eq!(period_months("2024Q3").unwrap(), ("202407".into(), "202409".into()));
+        assert_eq!(period_months("202410").unwrap(), ("202410".into(), "202410".into()));
+        for bad in ["", "24", "2024Q5", "202413", "2024-10", "20241", "２０２４", "2024Q０"] {
+            assert!(period_months(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -59,6 +59,7 @@ pub async fn run(db: &Db) -> Result<Vec<String>> {
     }
     out.extend(check_rollups(db).await?);
     out.extend(check_visit_counts(db).await?);
+    out.extend(crate::feedback_figures::check(db).await?);
     Ok(out)
 }
 

@@ -148,6 +148,19 @@ async fn history_in(
     Ok(())
 }
 
+/// Adds to the figures of one leaf (unit, category, agency, month) in the transaction of the
+/// change.
+async fn count(tx: &mut Tx, leaf: (Option<i64>, i64, Option<i64>), at: i64, d: (i64, i64, i64)) -> Result<()> {
+    let month = ngoso_core::outreach::month_of(at);
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO feedback_counts (unit_id, category_id, agency_id, month, received, answered, on_time) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (unit_id, category_id, agency_id, month) DO UPDATE SET \
+         received = feedback_counts.received + $5, answered = feedback_counts.answered + $6, on_time = feedback_counts.on_time + $7")
+        .bind(leaf.0.unwrap_or(0)).bind(leaf.1).bind(leaf.2.unwrap_or(0)).bind(&month).bind(d.0).bind(d.1).bind(d.2)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
 /// Queues a notification in the same transaction as the change it announces.
 pub async fn enqueue(
     tx: &mut Tx,
@@ -247,6 +260,7 @@ pub async fn submit(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewIt
         on_tx!(&mut tx, c => sqlx::query("INSERT INTO feedback_photos (feedback_id, mime, width, height, bytes) VALUES ($1, $2, $3, $4, $5)")
             .bind(id).bind(p.mime).bind(p.width as i64).bind(p.height as i64).bind(&p.bytes).execute(c).await.map(|r| r.rows_affected()))?;
     }
+    count(&mut tx, (n.unit_id, n.category_id, agency), n.received_at, (1, 0, 0)).await?;
     history_in(&mut tx, id, n.submitted_by, "submitted", (None, Some(State::Received)), None, n.channel.as_str())
         .await?;
     if let Some(a) = agency {
@@ -319,15 +333,21 @@ struct Locked {
     drafted_by: Option<i64>,
     has_draft: bool,
     due_at: i64,
+    unit_id: Option<i64>,
+    category_id: i64,
+    received_at: i64,
+    answered_at: Option<i64>,
 }
 
 async fn lock(tx: &mut Tx, id: i64) -> Result<(State, Locked)> {
     let sql = match tx {
         Tx::Sqlite(_) => {
-            "SELECT state, agency_id, drafted_by, answer_draft IS NOT NULL AS has_draft, due_at FROM feedback WHERE id = $1"
+            "SELECT state, agency_id, drafted_by, answer_draft IS NOT NULL AS has_draft, due_at, unit_id, category_id, \
+             received_at, answered_at FROM feedback WHERE id = $1"
         }
         Tx::Pg(_) => {
-            "SELECT state, agency_id, drafted_by, answer_draft IS NOT NULL AS has_draft, due_at FROM feedback WHERE id = $1 FOR UPDATE"
+            "SELECT state, agency_id, drafted_by, answer_draft IS NOT NULL AS has_draft, due_at, unit_id, category_id, \
+             received_at, answered_at FROM feedback WHERE id = $1 FOR UPDATE"
         }
     };
     let row: Locked = on_tx!(tx, c => sqlx::query_as::<_, Locked>(sql).bind(id).fetch_optional(c).await)?
@@ -421,6 +441,20 @@ pub async fn apply(db: &Db, id: i64, actor: i64, mv: Move, input: &MoveInput) ->
         }
     };
     execute(&mut tx, &format!("{head}{tail} WHERE id = $5"), &args).await?;
+    let leaf = |a: Option<i64>| (row.unit_id, row.category_id, a);
+    match mv {
+        Move::Forward if row.agency_id != agency => {
+            count(&mut tx, leaf(row.agency_id), row.received_at, (-1, 0, 0)).await?;
+            count(&mut tx, leaf(agency), row.received_at, (1, 0, 0)).await?;
+        }
+        Move::Answer => count(&mut tx, leaf(agency), t, (0, 1, i64::from(t <= row.due_at))).await?,
+        Move::Reopen => {
+            if let Some(at) = row.answered_at {
+                count(&mut tx, leaf(agency), at, (0, -1, -i64::from(at <= row.due_at))).await?;
+            }
+        }
+        _ => {}
+    }
     let detail = match (mv, &input.reason, input.duplicate_of) {
         (Move::Duplicate, _, Some(code)) => code.to_string(),
         (_, Some(r), _) => r.clone(),

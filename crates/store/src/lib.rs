@@ -20,6 +20,7 @@ pub mod catalog;
 pub mod check;
 mod error;
 pub mod feedback;
+pub mod feedback_figures;
 pub mod feedback_setup;
 pub mod households;
 pub mod outbox;

@@ -156,6 +156,11 @@ async fn routing_codes_and_deadlines(db: Db) {
 /// Every (state, move) pair through the store: allowed moves change the state and write one
 /// history row; refused ones change nothing and write nothing.
 async fn every_transition(db: Db) {
+    every_transition_in(&db).await;
+}
+
+async fn every_transition_in(db: &Db) {
+    let db = db.clone();
     let w = world(&db).await;
     let cal = Calendar::default();
     let t = at("2024-10-15T09:00:00+07:00");
@@ -353,4 +358,31 @@ async fn deadlines_inbox_and_overdue(db: Db) {
     assert_eq!(feedback::get(&db, late.id).await.unwrap().on_time(), Some(false));
 }
 
-both_backends!(routing_codes_and_deadlines, every_transition, rules_of_moves, deadlines_inbox_and_overdue);
+/// After every kind of change, the stored figures equal a recount from the items.
+async fn figures_match_a_recount(db: Db) {
+    every_transition_in(&db).await;
+    assert_eq!(ngoso_store::check::run(&db).await.unwrap(), Vec::<String>::new());
+    let all = ngoso_store::feedback_figures::counts(&db, None, "000000", "999999").await.unwrap();
+    let received: i64 = all.iter().map(|c| c.received).sum();
+    let items: i64 =
+        on_db!(&db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM feedback").fetch_one(p).await).unwrap();
+    assert_eq!(received, items);
+    let answered: i64 = all.iter().map(|c| c.answered).sum();
+    let with_answer: i64 =
+        on_db!(&db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM feedback WHERE answered_at IS NOT NULL").fetch_one(p).await)
+            .unwrap();
+    assert_eq!(answered, with_answer);
+    assert!(answered > 0);
+    // A counter out of step is reported.
+    ngoso_store::on_write!(&db, p => sqlx::query("UPDATE feedback_counts SET received = received + 1 WHERE received > 0")
+        .execute(p).await.map(|r| r.rows_affected())).unwrap();
+    assert!(!ngoso_store::check::run(&db).await.unwrap().is_empty());
+}
+
+both_backends!(
+    routing_codes_and_deadlines,
+    every_transition,
+    rules_of_moves,
+    deadlines_inbox_and_overdue,
+    figures_match_a_recount
+);

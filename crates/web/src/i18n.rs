@@ -125,6 +125,13 @@ impl Tr {
     pub fn num(&self, n: &i64) -> String {
         format_int(*n, self.0)
     }
+    /// A percentage with one decimal, the Vietnamese way: `97,5 %` (English: `97.5%`).
+    pub fn pct(&self, p: f64) -> String {
+        match self.0 {
+            Lang::Vi => format!("{} %", format!("{p:.1}").replace('.', ",")),
+            Lang::En => format!("{p:.1}%"),
+        }
+    }
     /// A Unix time as a date and time in Vietnam (UTC+7): `15/10/2024 08:30`.
     pub fn datetime(&self, t: &i64) -> String {
         format_datetime(*t)

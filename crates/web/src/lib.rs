@@ -220,6 +220,7 @@ pub fn app(state: AppState) -> Router {
         .route("/app/services", get(pages::services::index).post(pages::services::create))
         .route("/app/services/{id}/statuses", post(pages::services::add_status))
         .route("/app/feedback", get(pages::feedback_staff::inbox))
+        .route("/app/feedback/figures", get(pages::feedback_staff::figures))
         .route("/app/feedback/{id}", get(pages::feedback_staff::show))
         .route("/app/feedback/{id}/move", post(pages::feedback_staff::do_move))
         .route("/app/feedback/{id}/draft", post(pages::feedback_staff::draft))

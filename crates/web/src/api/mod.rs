@@ -2,6 +2,7 @@
 //! `/api/v1/openapi.json`.
 
 pub mod auth;
+pub mod feedback;
 pub mod outreach;
 pub mod units;
 pub mod visits;
@@ -83,6 +84,7 @@ impl Modify for BearerAuth {
         outreach::list_teams, outreach::create_team, outreach::get_team, outreach::add_member,
         outreach::list_households, outreach::create_household, outreach::get_household, outreach::add_resident,
         outreach::correct_status, outreach::walklist,
+        feedback::submit, feedback::inbox, feedback::get_one, feedback::do_move, feedback::figures,
     ),
     components(schemas(crate::error::ApiErrorBody, crate::error::ApiErrorDetail)),
     modifiers(&BearerAuth),
@@ -102,4 +104,5 @@ pub fn router() -> Router<AppState> {
         .merge(units::router())
         .merge(outreach::router())
         .merge(visits::router())
+        .merge(feedback::router())
 }

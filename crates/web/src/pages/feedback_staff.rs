@@ -476,3 +476,56 @@ pub async fn create(
     };
     super::feedback::receive(&st, ctx, up, channel, Some(p.id)).await
 }
+
+#[derive(Deserialize)]
+pub struct FiguresQuery {
+    #[serde(default)]
+    unit: Option<i64>,
+    #[serde(default)]
+    period: String,
+}
+
+#[derive(Template)]
+#[template(path = "feedback/figures.html")]
+struct FiguresPage {
+    ctx: PageCtx,
+    unit_name: String,
+    unit_id: Option<i64>,
+    period: String,
+    f: fb::Figures,
+}
+
+impl FiguresPage {
+    fn tables(&self) -> Vec<(String, &Vec<fb::FigureRow>)> {
+        vec![
+            (self.ctx.t("feedback-by-unit"), &self.f.by_unit),
+            (self.ctx.t("feedback-by-category"), &self.f.by_category),
+            (self.ctx.t("feedback-by-agency"), &self.f.by_agency),
+        ]
+    }
+    fn pct(&self, r: &fb::FigureRow) -> String {
+        r.on_time_pct().map(|p| self.ctx.tr.pct(p)).unwrap_or_else(|| "—".into())
+    }
+}
+
+/// `GET /app/feedback/figures`: received, answered, on time and overdue, by category,
+/// agency and child unit, over a period. Anyone signed in may read them for their scope.
+pub async fn figures(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    Query(q): Query<FiguresQuery>,
+) -> Result<Response, AppError> {
+    let setup = st.feedback_setup().await?;
+    let unit = fb::figures_unit(&st.db, &p, q.unit).await?;
+    let months = fb::months_of(&q.period)?;
+    let f = fb::figures(&st.db, &setup, unit.as_ref(), months, ctx.lang == Lang::En).await?;
+    let period = if q.period.trim().is_empty() { f.from[..4].to_owned() } else { q.period.trim().to_owned() };
+    render(&FiguresPage {
+        unit_name: unit.as_ref().map(|u| u.name.clone()).unwrap_or_else(|| ctx.t("feedback-whole-tree")),
+        unit_id: unit.as_ref().map(|u| u.id),
+        period,
+        f,
+        ctx,
+    })
+}

@@ -456,4 +456,111 @@ async fn on_behalf_and_setup_pages(app: &mut TestApp) {
     let _ = s.roads;
 }
 
-feedback_tests!(public_form_and_guards, photo_is_stripped, staff_handle_and_citizen_rates, on_behalf_and_setup_pages);
+/// The JSON API and the figures, page and API: submit for a citizen, inbox, item, moves,
+/// then received/answered/on-time/overdue by category, agency and unit.
+async fn api_and_figures(app: &mut TestApp) {
+    use axum::http::Method;
+    use serde_json::json;
+    let s = setup(app).await;
+    app.user("thanhvien", Role::Member, Some(&s.t.hamlet_b)).await;
+    let member = app.token("thanhvien").await;
+    let body = json!({"category": "roads", "description": "Cống nghẹt 🌧️", "unit": s.t.hamlet_b.code, "attributes": {"kind": ["pothole"]}});
+    let r = app.json(Method::POST, "/api/v1/feedback", Some(body.clone()), Some(&member)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let code = r.json()["code"].as_str().unwrap().to_owned();
+    let r = app
+        .json(
+            Method::POST,
+            "/api/v1/feedback",
+            Some(json!({"category": "roads", "description": "x", "unit": s.t.hamlet_b.code})),
+            Some(&member),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json()["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("attribute-required"))
+    );
+    let r = app.json(Method::POST, "/api/v1/feedback", Some(json!({"category": 5})), Some(&member)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.json(Method::GET, "/api/v1/feedback", None, Some(&member)).await.status, StatusCode::FORBIDDEN);
+    // The agency's staff: inbox, item with history, moves (refused ones say why).
+    let staff = app.token("sogtvt").await;
+    let r = app.json(Method::GET, "/api/v1/feedback?state=forwarded", None, Some(&staff)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let items = r.json()["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1);
+    let id = items[0]["id"].as_i64().unwrap();
+    assert_eq!(items[0]["code"], code.as_str());
+    let r = app.json(Method::GET, &format!("/api/v1/feedback/{id}"), None, Some(&staff)).await;
+    assert_eq!(r.json()["history"].as_array().unwrap().len(), 2);
+    let mv = |m: &str| json!({"move": m});
+    let r = app.json(Method::POST, &format!("/api/v1/feedback/{id}/moves"), Some(mv("close")), Some(&staff)).await;
+    assert_eq!(
+        (r.status, r.json()["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("feedback-move-refused"))
+    );
+    let r = app.json(Method::POST, &format!("/api/v1/feedback/{id}/moves"), Some(mv("start")), Some(&staff)).await;
+    assert_eq!(r.json()["state"], "in_progress");
+    let other = app.token("ubndxa").await;
+    assert_eq!(
+        app.json(Method::GET, &format!("/api/v1/feedback/{id}"), None, Some(&other)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.json(Method::POST, &format!("/api/v1/feedback/{id}/moves"), Some(mv("reject")), Some(&other)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // Answer it (draft by one, publish by another), and leave a second item overdue.
+    let item = ngoso_store::feedback::get(&app.db, id).await.unwrap();
+    ngoso_store::feedback::draft_answer(&app.db, id, item.submitted_by.unwrap(), "Đã nạo vét").await.unwrap();
+    let r = app.json(Method::POST, &format!("/api/v1/feedback/{id}/moves"), Some(mv("answer")), Some(&staff)).await;
+    assert_eq!(r.json()["state"], "answered");
+    let r = app.json(Method::POST, "/api/v1/feedback", Some(body), Some(&member)).await;
+    let late = r.json()["id"].as_i64().unwrap();
+    ngoso_store::on_write!(&app.db, p => sqlx::query("UPDATE feedback SET due_at = 0 WHERE id = $1").bind(late).execute(p).await.map(|r| r.rows_affected())).unwrap();
+    // Figures, whole tree (administrator): 2 received, 1 answered on time, 1 overdue.
+    let admin = app.token("quantri").await;
+    let r = app.json(Method::GET, "/api/v1/feedback/figures", None, Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let f = r.json();
+    assert_eq!(
+        (
+            f["total"]["received"].as_i64(),
+            f["total"]["answered"].as_i64(),
+            f["total"]["on_time"].as_i64(),
+            f["total"]["overdue"].as_i64()
+        ),
+        (Some(2), Some(1), Some(1), Some(1))
+    );
+    assert_eq!(f["by_category"][0]["code"], "roads");
+    assert_eq!(f["by_agency"][0]["code"], "transport");
+    let province = f["by_unit"].as_array().unwrap().iter().find(|u| u["code"] == s.t.province.code.as_str()).unwrap();
+    assert_eq!(province["received"], 2);
+    // The officer of commune B sees the same two in their area; of commune A, none.
+    let canbo = app.token("canbo.b").await;
+    let f = app.json(Method::GET, "/api/v1/feedback/figures?period=2020", None, Some(&canbo)).await.json();
+    assert_eq!(f["total"]["received"], 0);
+    let this_year = ngoso_core::calendar::local_day(ngoso_store::now()).format("%Y").to_string();
+    let f =
+        app.json(Method::GET, &format!("/api/v1/feedback/figures?period={this_year}"), None, Some(&canbo)).await.json();
+    assert_eq!(f["total"]["received"], 2);
+    let r = app.json(Method::GET, "/api/v1/feedback/figures?period=2024Q9", None, Some(&canbo)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r =
+        app.json(Method::GET, &format!("/api/v1/feedback/figures?unit={}", s.t.commune_a.id), None, Some(&canbo)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // The page.
+    app.login("canbo.b").await;
+    let page = app.get("/app/feedback/figures").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("100,0 %") && page.body.contains("Sở Giao thông"), "{}", page.body);
+    assert_eq!(ngoso_store::check::run(&app.db).await.unwrap(), Vec::<String>::new());
+}
+
+feedback_tests!(
+    public_form_and_guards,
+    photo_is_stripped,
+    staff_handle_and_citizen_rates,
+    on_behalf_and_setup_pages,
+    api_and_figures
+);
