@@ -182,13 +182,18 @@ pub fn tree_rows(seed: u64) -> Vec<ImportRow> {
 
 /// The demo accounts: user name, display name, role, unit code of the scope (`None`: the
 /// whole tree; `"commune"`/`"hamlet"`: the demo commune or its first hamlet).
-const ACCOUNTS: [(&str, &str, Role, Option<&str>); 5] = [
+const ACCOUNTS: [(&str, &str, Role, Option<&str>); 7] = [
     ("admin", "Quản trị viên", Role::Admin, None),
     ("canbo.tinh", "Cán bộ Sở (xem)", Role::Viewer, Some("80")),
     ("canbo.xa", "Cán bộ xã", Role::Officer, Some("commune")),
     ("totruong", "Tổ trưởng ấp", Role::TeamLeader, Some("hamlet")),
     ("thanhvien", "Thành viên tổ", Role::Member, Some("hamlet")),
+    ("canbo.gtvt", "Cán bộ Sở Xây dựng", Role::AgencyStaff, None),
+    ("canbo.ubndxa", "Cán bộ UBND xã", Role::AgencyStaff, Some("commune")),
 ];
+
+/// The agency of each agency-staff demo account.
+const AGENCY_OF: [(&str, &str); 2] = [("canbo.gtvt", "so_xd"), ("canbo.ubndxa", "ubnd_xa_demo")];
 
 /// A demo account and its fresh password.
 pub struct DemoAccount {
@@ -256,6 +261,14 @@ pub async fn generate(db: &Db, seed: u64, households: usize, cccd_key: &str) -> 
     }
     if fresh {
         crate::demo_outreach::generate(db, seed, households, cccd_key, &hamlet).await?;
+        crate::demo_feedback::generate(db, seed, (households / 6).clamp(200, 20_000), &commune).await?;
+    }
+    let agencies = ngoso_store::feedback_setup::agencies(db).await?;
+    for (user, agency) in AGENCY_OF {
+        let name = Username::parse(user).map_err(|e| Failure::Other(e.to_string()))?;
+        if let (Some(u), Some(a)) = (users::by_username(db, &name).await?, agencies.iter().find(|a| a.code == agency)) {
+            ngoso_store::feedback_setup::set_user_agency(db, u.id, Some(a.id)).await?;
+        }
     }
     Ok(out)
 }

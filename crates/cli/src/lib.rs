@@ -3,7 +3,8 @@
 pub mod commands;
 pub mod config;
 pub mod demo;
-pub mod demo_outreach;
+mod demo_feedback;
+mod demo_outreach;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

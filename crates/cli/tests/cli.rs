@@ -151,6 +151,15 @@ async fn demo_generates_the_province(t: &TestDb) {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(ngoso_store::households::count(&t.db).await.unwrap(), 300);
     assert!(ngoso_store::visits::count(&t.db).await.unwrap() > 100);
+    // Feedback in every state, and agency accounts attached to their agencies.
+    let states: Vec<String> = ngoso_store::on_db!(&t.db, p => sqlx::query_scalar("SELECT DISTINCT state FROM feedback ORDER BY state").fetch_all(p).await).unwrap();
+    assert_eq!(
+        states,
+        ["answered", "closed", "duplicate", "forwarded", "in_progress", "needs_info", "received", "rejected"]
+    );
+    let name = ngoso_core::user::Username::parse("canbo.gtvt").unwrap();
+    let gtvt = users::by_username(&t.db, &name).await.unwrap().unwrap();
+    assert!(users::principal(&t.db, gtvt.id).await.unwrap().is_some_and(|p| p.agency_id.is_some()));
     let n = units::count(&t.db).await.unwrap();
     assert!((1100..1500).contains(&n), "{n} units");
     let printed = text(&out);

@@ -140,10 +140,24 @@ async fn history_in(
     agency: Option<i64>,
     detail: &str,
 ) -> Result<()> {
+    history_at(tx, now(), id, user, action, states, agency, detail).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn history_at(
+    tx: &mut Tx,
+    at: i64,
+    id: i64,
+    user: Option<i64>,
+    action: &str,
+    states: (Option<State>, Option<State>),
+    agency: Option<i64>,
+    detail: &str,
+) -> Result<()> {
     on_tx!(tx, t => sqlx::query(
         "INSERT INTO feedback_history (feedback_id, at, user_id, action, from_state, to_state, agency_id, detail) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-        .bind(id).bind(now()).bind(user).bind(action).bind(states.0.map(State::as_str)).bind(states.1.map(State::as_str))
+        .bind(id).bind(at).bind(user).bind(action).bind(states.0.map(State::as_str)).bind(states.1.map(State::as_str))
         .bind(agency).bind(detail).execute(t).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
@@ -261,8 +275,17 @@ pub async fn submit(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewIt
             .bind(id).bind(p.mime).bind(p.width as i64).bind(p.height as i64).bind(&p.bytes).execute(c).await.map(|r| r.rows_affected()))?;
     }
     count(&mut tx, (n.unit_id, n.category_id, agency), n.received_at, (1, 0, 0)).await?;
-    history_in(&mut tx, id, n.submitted_by, "submitted", (None, Some(State::Received)), None, n.channel.as_str())
-        .await?;
+    history_at(
+        &mut tx,
+        n.received_at,
+        id,
+        n.submitted_by,
+        "submitted",
+        (None, Some(State::Received)),
+        None,
+        n.channel.as_str(),
+    )
+    .await?;
     if let Some(a) = agency {
         history_in(&mut tx, id, None, "forward", (Some(State::Received), Some(State::Forwarded)), Some(a), "route")
             .await?;
@@ -370,13 +393,17 @@ pub struct MoveInput {
 /// Moves an item to another state, as `actor`; writes the history and the outbox rows.
 /// Refusals change nothing.
 pub async fn apply(db: &Db, id: i64, actor: i64, mv: Move, input: &MoveInput) -> Result<State> {
+    apply_at(db, id, actor, mv, input, now()).await
+}
+
+/// [`apply`] at a given time (the demo replays months of work).
+pub async fn apply_at(db: &Db, id: i64, actor: i64, mv: Move, input: &MoveInput, t: i64) -> Result<State> {
     if mv.needs_reason() && input.reason.is_none() {
         return Err(Invalid::field("required", "reason").into());
     }
     let mut tx = db.begin().await?;
     let (from, row) = lock(&mut tx, id).await?;
     let to = mv.apply(from)?;
-    let t = now();
     let mut agency = row.agency_id;
     let mut duplicate_of: Option<i64> = None;
     match mv {
@@ -460,7 +487,7 @@ pub async fn apply(db: &Db, id: i64, actor: i64, mv: Move, input: &MoveInput) ->
         (_, Some(r), _) => r.clone(),
         _ => String::new(),
     };
-    history_in(&mut tx, id, Some(actor), mv.as_str(), (Some(from), Some(to)), agency, &detail).await?;
+    history_at(&mut tx, t, id, Some(actor), mv.as_str(), (Some(from), Some(to)), agency, &detail).await?;
     let event = match to {
         State::NeedsInfo => "needs_info",
         State::Answered => "answered",
@@ -473,6 +500,11 @@ pub async fn apply(db: &Db, id: i64, actor: i64, mv: Move, input: &MoveInput) ->
 
 /// Writes (or rewrites) the draft of the public answer; it is published by someone else.
 pub async fn draft_answer(db: &Db, id: i64, actor: i64, text: &str) -> Result<()> {
+    draft_answer_at(db, id, actor, text, now()).await
+}
+
+/// [`draft_answer`] at a given time.
+pub async fn draft_answer_at(db: &Db, id: i64, actor: i64, text: &str, t: i64) -> Result<()> {
     let text = ngoso_core::feedback::parse_text(text, "answer", 8000)?;
     let mut tx = db.begin().await?;
     let (from, _) = lock(&mut tx, id).await?;
@@ -480,8 +512,8 @@ pub async fn draft_answer(db: &Db, id: i64, actor: i64, text: &str) -> Result<()
         return Err(Invalid::field("feedback-move-refused", "answer").with_detail(from.as_str()).into());
     }
     on_tx!(&mut tx, c => sqlx::query("UPDATE feedback SET answer_draft = $1, drafted_by = $2, updated_at = $3 WHERE id = $4")
-        .bind(&text).bind(actor).bind(now()).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
-    history_in(&mut tx, id, Some(actor), "draft", (Some(from), Some(from)), None, &text).await?;
+        .bind(&text).bind(actor).bind(t).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+    history_at(&mut tx, t, id, Some(actor), "draft", (Some(from), Some(from)), None, &text).await?;
     tx.commit().await?;
     Ok(())
 }

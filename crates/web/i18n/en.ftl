@@ -564,3 +564,4 @@ feedback-by-category = By category
 feedback-by-agency = By agency
 field-period = Period
 err-period-invalid = Period “{ $detail }” is not valid: use 2024, 2024Q3 or 202410.
+cli-demo-feedback = Generated { $count } feedback items in { $seconds } seconds.
