@@ -565,3 +565,4 @@ feedback-by-agency = By agency
 field-period = Period
 err-period-invalid = Period “{ $detail }” is not valid: use 2024, 2024Q3 or 202410.
 cli-demo-feedback = Generated { $count } feedback items in { $seconds } seconds.
+feedback-routed = by the routing rules

@@ -565,3 +565,4 @@ feedback-by-agency = Theo cơ quan xử lý
 field-period = Kỳ
 err-period-invalid = Kỳ “{ $detail }” không hợp lệ: dùng 2024, 2024Q3 hoặc 202410.
 cli-demo-feedback = Đã tạo { $count } phản ánh, kiến nghị trong { $seconds } giây.
+feedback-routed = theo quy tắc phân công

@@ -221,7 +221,8 @@ pub async fn receive(
                 due: crate::i18n::format_datetime(s.due_at),
                 code: s.code,
                 key: s.citizen_key,
-                contact_given,
+                // Say it was sent only when there is a gateway to send it.
+                contact_given: contact_given && st.cfg.citizen_notify_url.is_some(),
                 ctx,
             };
             render_status(StatusCode::CREATED, &page)

@@ -134,7 +134,11 @@ pub async fn inbox(
                 code: r.code,
                 category: setup.category_name(r.category_id, english),
                 unit: r.unit_name.unwrap_or_default(),
-                agency: r.agency_code.unwrap_or_default(),
+                agency: r
+                    .agency_code
+                    .and_then(|c| setup.agencies.iter().find(|a| a.code == c))
+                    .map(|a| a.name(english).to_owned())
+                    .unwrap_or_default(),
                 state: ctx.t(&format!("feedback-state-{}", r.state)),
                 due: format_datetime(r.due_at),
                 extended: r.extended,
@@ -195,6 +199,7 @@ struct ItemPage {
     drafted_by_me: bool,
     pending: bool,
     channel: String,
+    agency: Option<String>,
     error: Option<String>,
 }
 
@@ -222,8 +227,17 @@ async fn item_page(
                 (None, Some(b)) => ctx.t(&format!("feedback-state-{b}")),
                 _ => String::new(),
             },
-            agency: h.agency_code.unwrap_or_default(),
-            detail: h.detail,
+            agency: h
+                .agency_code
+                .and_then(|c| setup.agencies.iter().find(|a| a.code == c))
+                .map(|a| a.name(english).to_owned())
+                .unwrap_or_default(),
+            detail: match (h.action.as_str(), h.detail.as_str()) {
+                ("submitted", ch) => ctx.t(&format!("feedback-channel-{ch}")),
+                ("forward", "route") => ctx.t("feedback-routed"),
+                ("rate", r) => ctx.t(&format!("feedback-rating-{r}")),
+                _ => h.detail,
+            },
         })
         .collect();
     let cat = setup.category(item.category_id);
@@ -267,6 +281,7 @@ async fn item_page(
         drafted_by_me: item.drafted_by == Some(p.id),
         pending: state.is_pending(),
         channel: ctx.t(&format!("feedback-channel-{}", item.channel)),
+        agency: item.agency_id.and_then(|a| setup.agency(a)).map(|a| a.name(english).to_owned()),
         item,
         error,
         ctx,
