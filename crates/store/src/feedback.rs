@@ -240,10 +240,10 @@ pub async fn submit(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewIt
     let due_at = cal.deadline(n.received_at, days, kind);
     let key = secrets::new_token()[..12].to_owned();
     let mut tx = db.begin().await?;
-    let seq: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
-        "INSERT INTO feedback_days (day, last) VALUES ($1, 1) ON CONFLICT (day) DO UPDATE SET last = feedback_days.last + 1 RETURNING last")
-        .bind(day.format("%Y%m%d").to_string()).fetch_one(c).await)?;
-    let code = TrackingCode { day, seq: seq as u32 }.to_string();
+    // The item goes in under a provisional code; the day's number is taken last (below), so
+    // that on PostgreSQL the one row every submission of the day updates stays locked only
+    // for the end of the transaction.
+    let provisional = format!("new-{key}");
     let path: Option<String> = match n.unit_id {
         Some(u) => Some(
             on_tx!(&mut tx, c => sqlx::query_scalar("SELECT path FROM units WHERE id = $1").bind(u).fetch_optional(c).await)?
@@ -261,7 +261,7 @@ pub async fn submit(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewIt
          contact_phone, contact_email, consent_at, citizen_key_hash, submitted_by, api_key_id, agency_id, state, pending, \
          received_at, due_at, updated_at, has_photo) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, TRUE, $19, $20, $21, $22) RETURNING id")
-        .bind(&code).bind(n.category_id).bind(n.unit_id).bind(&n.address).bind(n.point.map(|p| p.lat)).bind(n.point.map(|p| p.lon))
+        .bind(&provisional).bind(n.category_id).bind(n.unit_id).bind(&n.address).bind(n.point.map(|p| p.lat)).bind(n.point.map(|p| p.lon))
         .bind(&n.description).bind(&extra).bind(n.channel.as_str()).bind(&n.contact_name).bind(&n.contact_phone)
         .bind(&n.contact_email).bind(n.consent.then_some(n.received_at)).bind(secrets::hash_token(&key))
         .bind(n.submitted_by).bind(n.api_key_id).bind(agency).bind(state.as_str()).bind(n.received_at).bind(due_at).bind(t)
@@ -274,7 +274,6 @@ pub async fn submit(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewIt
         on_tx!(&mut tx, c => sqlx::query("INSERT INTO feedback_photos (feedback_id, mime, width, height, bytes) VALUES ($1, $2, $3, $4, $5)")
             .bind(id).bind(p.mime).bind(p.width as i64).bind(p.height as i64).bind(&p.bytes).execute(c).await.map(|r| r.rows_affected()))?;
     }
-    count(&mut tx, (n.unit_id, n.category_id, agency), n.received_at, (1, 0, 0)).await?;
     history_at(
         &mut tx,
         n.received_at,
@@ -287,9 +286,16 @@ pub async fn submit(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewIt
     )
     .await?;
     if let Some(a) = agency {
-        history_in(&mut tx, id, None, "forward", (Some(State::Received), Some(State::Forwarded)), Some(a), "route")
-            .await?;
+        let states = (Some(State::Received), Some(State::Forwarded));
+        history_at(&mut tx, n.received_at, id, None, "forward", states, Some(a), "route").await?;
     }
+    count(&mut tx, (n.unit_id, n.category_id, agency), n.received_at, (1, 0, 0)).await?;
+    let seq: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
+        "INSERT INTO feedback_days (day, last) VALUES ($1, 1) ON CONFLICT (day) DO UPDATE SET last = feedback_days.last + 1 RETURNING last")
+        .bind(day.format("%Y%m%d").to_string()).fetch_one(c).await)?;
+    let code = TrackingCode { day, seq: seq as u32 }.to_string();
+    on_tx!(&mut tx, c => sqlx::query("UPDATE feedback SET code = $1 WHERE id = $2").bind(&code).bind(id)
+        .execute(c).await.map(|r| r.rows_affected()))?;
     announce(&mut tx, id, "submitted").await?;
     tx.commit().await?;
     Ok(Submitted { id, code, citizen_key: key, state: state.as_str().into(), agency_id: agency, due_at })
