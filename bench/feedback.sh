@@ -220,7 +220,7 @@ row_submit() { # backend label
 }
 row_inbox() { # backend label
     set -- ${R[inbox_$1]} "$2"
-    printf '| %s | %s ms | %s ms | %s ms | %s ms | %s ms | %s |' "$8" "$1" "$2" "$3" "$4" "$5" "$6"
+    printf '| %s | %s ms | %s ms | %s ms | %s ms | %s ms | %s |' "$7" "$1" "$2" "$3" "$4" "$5" "$6"
 }
 
 SECTION=$(cat <<MD

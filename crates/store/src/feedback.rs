@@ -564,6 +564,23 @@ pub async fn set_hidden(db: &Db, id: i64, actor: i64, reason: Option<&str>) -> R
     Ok(())
 }
 
+/// Removes the citizen's contact on their request (or when consent is withdrawn); the item,
+/// its text and the figures stay. Recorded in the history without the removed values.
+pub async fn erase_contact(db: &Db, id: i64, actor: i64) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let (from, _) = lock(&mut tx, id).await?;
+    on_tx!(&mut tx, c => sqlx::query(
+        "UPDATE feedback SET contact_name = NULL, contact_phone = NULL, contact_email = NULL, consent_at = NULL, updated_at = $1 \
+         WHERE id = $2").bind(now()).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+    // Messages not yet sent to the citizen go too.
+    on_tx!(&mut tx, c => sqlx::query(
+        "UPDATE outbox SET gave_up_at = $1, last_error = 'contact removed' WHERE feedback_id = $2 AND kind = 'citizen' \
+         AND delivered_at IS NULL AND gave_up_at IS NULL").bind(now()).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+    history_in(&mut tx, id, Some(actor), "erase_contact", (Some(from), Some(from)), None, "").await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// An internal note of staff; changes nothing else.
 pub async fn note(db: &Db, id: i64, actor: i64, text: &str) -> Result<()> {
     let text = ngoso_core::feedback::parse_text(text, "note", 2000)?;
@@ -656,11 +673,36 @@ pub const PAGE: i64 = 50;
 /// An inbox page: pending items by deadline, the others newest first. One more row than
 /// [`PAGE`] tells the caller there is a next page.
 pub async fn inbox(db: &Db, f: &InboxFilter) -> Result<Vec<InboxRow>> {
-    let mut sql = String::from(
+    let (conds, args) = inbox_where(f);
+    let pending_only = f.overdue_at.is_some() || f.state.is_some_and(State::is_pending);
+    let sql = format!(
         "SELECT f.id, f.code, f.category_id, u.name AS unit_name, a.code AS agency_code, f.state, f.received_at, f.due_at, \
          f.extended, SUBSTR(f.description, 1, 140) AS summary FROM feedback f LEFT JOIN units u ON u.id = f.unit_id \
-         LEFT JOIN agencies a ON a.id = f.agency_id WHERE TRUE",
+         LEFT JOIN agencies a ON a.id = f.agency_id WHERE TRUE{conds} {} LIMIT {} OFFSET {}",
+        if pending_only { "ORDER BY f.due_at, f.id" } else { "ORDER BY f.received_at DESC, f.id DESC" },
+        PAGE + 1,
+        i64::from(f.page.min(10_000)) * PAGE
     );
+    let rows = on_db!(db, p => bind_all!(sqlx::query_as::<_, InboxRow>(sqlx::AssertSqlSafe(sql.as_str())), &args).fetch_all(p).await)?;
+    Ok(rows)
+}
+
+/// How many items an inbox filter matches, counting no further than `cap` (a page shows
+/// "1.000+" rather than paying for a count of every overdue item).
+pub async fn inbox_count(db: &Db, f: &InboxFilter, cap: i64) -> Result<i64> {
+    let (conds, args) = inbox_where(f);
+    let sql = format!(
+        "SELECT COUNT(*) FROM (SELECT f.id FROM feedback f LEFT JOIN units u ON u.id = f.unit_id WHERE TRUE{conds} LIMIT {}) x",
+        cap.max(1)
+    );
+    Ok(
+        on_db!(db, p => bind_all!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.as_str())), &args).fetch_one(p).await)?,
+    )
+}
+
+/// The conditions of an inbox filter (to follow `WHERE TRUE`) and their values.
+fn inbox_where(f: &InboxFilter) -> (String, Vec<Arg>) {
+    let mut sql = String::new();
     let mut args = Vec::new();
     let mut push = |sql: &mut String, cond: &str, a: Arg| {
         args.push(a);
@@ -672,7 +714,6 @@ pub async fn inbox(db: &Db, f: &InboxFilter) -> Result<Vec<InboxRow>> {
     if f.unassigned {
         sql.push_str(" AND f.agency_id IS NULL");
     }
-    let pending_only = f.overdue_at.is_some() || f.state.is_some_and(State::is_pending);
     if let Some(at) = f.overdue_at {
         push(&mut sql, " AND f.pending AND f.due_at < ?", Arg::I(at));
     }
@@ -687,10 +728,7 @@ pub async fn inbox(db: &Db, f: &InboxFilter) -> Result<Vec<InboxRow>> {
         push(&mut sql, " AND u.path < ?)", Arg::S(w.upper_bound()));
         sql.push_str(if f.unitless { " OR f.unit_id IS NULL)" } else { ")" });
     }
-    sql.push_str(if pending_only { " ORDER BY f.due_at, f.id" } else { " ORDER BY f.received_at DESC, f.id DESC" });
-    sql.push_str(&format!(" LIMIT {} OFFSET {}", PAGE + 1, i64::from(f.page.min(10_000)) * PAGE));
-    let rows = on_db!(db, p => bind_all!(sqlx::query_as::<_, InboxRow>(sqlx::AssertSqlSafe(sql.as_str())), &args).fetch_all(p).await)?;
-    Ok(rows)
+    (sql, args)
 }
 
 /// An answered item as anyone may see it: no contact, no address, no coordinates.
@@ -718,18 +756,6 @@ pub async fn public_list(db: &Db, page: u32) -> Result<Vec<PublicRow>> {
         i64::from(page.min(10_000)) * PAGE
     );
     Ok(on_db!(db, p => sqlx::query_as::<_, PublicRow>(sqlx::AssertSqlSafe(sql)).fetch_all(p).await)?)
-}
-
-/// How many pending items are past their deadline, for one agency or all.
-pub async fn overdue_count(db: &Db, agency_id: Option<i64>, at: i64) -> Result<i64> {
-    Ok(match agency_id {
-        Some(a) => {
-            on_db!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM feedback WHERE agency_id = $1 AND pending AND due_at < $2")
-            .bind(a).bind(at).fetch_one(p).await)?
-        }
-        None => on_db!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM feedback WHERE pending AND due_at < $1")
-            .bind(at).fetch_one(p).await)?,
-    })
 }
 
 /// Which items an Open311 `GET requests` lists: by codes (which overrides the rest), or by

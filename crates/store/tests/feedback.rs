@@ -338,7 +338,8 @@ async fn deadlines_inbox_and_overdue(db: Db) {
     let f = InboxFilter { agency_id: Some(w.transport), overdue_at: Some(now), ..Default::default() };
     let rows = feedback::inbox(&db, &f).await.unwrap();
     assert_eq!(rows.iter().map(|r| r.id).collect::<Vec<_>>(), [late.id]);
-    assert_eq!(feedback::overdue_count(&db, Some(w.transport), now).await.unwrap(), 1);
+    let of = |agency| InboxFilter { agency_id: Some(agency), overdue_at: Some(now), ..Default::default() };
+    assert_eq!(feedback::inbox_count(&db, &of(w.transport), 1000).await.unwrap(), 1);
     // Scope: commune B's subtree sees only its items.
     let f = InboxFilter { within: Some(w.commune_b.unit_path()), ..Default::default() };
     let ids: Vec<i64> = feedback::inbox(&db, &f).await.unwrap().iter().map(|r| r.id).collect();
@@ -354,7 +355,7 @@ async fn deadlines_inbox_and_overdue(db: Db) {
     // Answered items are no longer overdue.
     feedback::draft_answer(&db, late.id, w.staff, "Xong").await.unwrap();
     feedback::apply(&db, late.id, w.reviewer, Move::Answer, &MoveInput::default()).await.unwrap();
-    assert_eq!(feedback::overdue_count(&db, Some(w.transport), now).await.unwrap(), 0);
+    assert_eq!(feedback::inbox_count(&db, &of(w.transport), 1000).await.unwrap(), 0);
     assert_eq!(feedback::get(&db, late.id).await.unwrap().on_time(), Some(false));
 }
 
@@ -373,6 +374,23 @@ async fn figures_match_a_recount(db: Db) {
             .unwrap();
     assert_eq!(answered, with_answer);
     assert!(answered > 0);
+    // The history cannot be changed or removed, even by hand.
+    let upd = ngoso_store::on_write!(&db, p => sqlx::query("UPDATE feedback_history SET detail = 'x'").execute(p).await.map(|r| r.rows_affected()));
+    assert!(upd.is_err());
+    let del = ngoso_store::on_write!(&db, p => sqlx::query("DELETE FROM feedback_history").execute(p).await.map(|r| r.rows_affected()));
+    assert!(del.is_err());
+    // A contact removed on request: gone from the item, its pending messages given up.
+    let with_contact: i64 =
+        on_db!(&db, p => sqlx::query_scalar::<_, i64>("SELECT MIN(id) FROM feedback").fetch_one(p).await).unwrap();
+    let staff: i64 =
+        on_db!(&db, p => sqlx::query_scalar::<_, i64>("SELECT MIN(id) FROM users").fetch_one(p).await).unwrap();
+    feedback::erase_contact(&db, with_contact, staff).await.unwrap();
+    let it = feedback::get(&db, with_contact).await.unwrap();
+    assert!(it.contact_name.is_none() && it.contact_phone.is_none());
+    let waiting: i64 = on_db!(&db, p => sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM outbox WHERE feedback_id = $1 AND kind = 'citizen' AND gave_up_at IS NULL").bind(with_contact).fetch_one(p).await).unwrap();
+    assert_eq!(waiting, 0);
+    assert_eq!(feedback::history(&db, with_contact).await.unwrap().last().unwrap().action, "erase_contact");
     // A counter out of step is reported.
     ngoso_store::on_write!(&db, p => sqlx::query("UPDATE feedback_counts SET received = received + 1 WHERE received > 0")
         .execute(p).await.map(|r| r.rows_affected())).unwrap();

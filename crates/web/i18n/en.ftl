@@ -566,3 +566,6 @@ field-period = Period
 err-period-invalid = Period “{ $detail }” is not valid: use 2024, 2024Q3 or 202410.
 cli-demo-feedback = Generated { $count } feedback items in { $seconds } seconds.
 feedback-routed = by the routing rules
+feedback-erase-contact = Remove the contact details (at the citizen's request)
+feedback-erase-contact-confirm = Remove the sender's name, phone number and e-mail for good?
+feedback-action-erase_contact = Contact removed on request

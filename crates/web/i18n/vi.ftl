@@ -566,3 +566,6 @@ field-period = Kỳ
 err-period-invalid = Kỳ “{ $detail }” không hợp lệ: dùng 2024, 2024Q3 hoặc 202410.
 cli-demo-feedback = Đã tạo { $count } phản ánh, kiến nghị trong { $seconds } giây.
 feedback-routed = theo quy tắc phân công
+feedback-erase-contact = Xóa thông tin liên hệ (theo yêu cầu của người dân)
+feedback-erase-contact-confirm = Xóa hẳn họ tên, số điện thoại, thư điện tử của người gửi?
+feedback-action-erase_contact = Xóa thông tin liên hệ theo yêu cầu

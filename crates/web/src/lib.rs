@@ -228,6 +228,7 @@ pub fn app(state: AppState) -> Router {
         .route("/app/feedback/{id}/extend", post(pages::feedback_staff::extend))
         .route("/app/feedback/{id}/hide", post(pages::feedback_staff::hide))
         .route("/app/feedback/{id}/note", post(pages::feedback_staff::note))
+        .route("/app/feedback/{id}/erase-contact", post(pages::feedback_staff::erase_contact))
         .route("/app/feedback/{id}/photo", get(pages::feedback_staff::photo))
         .route("/app/feedback/setup", get(pages::feedback_setup::show))
         .route("/app/feedback/setup/categories", post(pages::feedback_setup::add_category))

@@ -21,6 +21,9 @@ use crate::feedback::{self as fb, Setup};
 use crate::i18n::{Lang, format_datetime};
 use crate::pages::{Ctx, PageCtx, render, render_status, urlencode};
 
+/// The overdue count of the inbox stops here ("1.000+").
+const OVERDUE_CAP: i64 = 1000;
+
 fn ensure_staff(p: &Principal) -> Result<(), AppError> {
     if can_anywhere(p, Action::ProcessFeedback) { Ok(()) } else { Err(AppError::forbidden()) }
 }
@@ -65,6 +68,8 @@ struct InboxPage {
     q_agency: String,
     overdue: bool,
     overdue_count: i64,
+    /// The count as shown: `1.000+` when it reached the cap.
+    overdue_label: String,
     next: Option<String>,
     prev: Option<String>,
     agency_name: Option<String>,
@@ -122,8 +127,17 @@ pub async fn inbox(
     let mut rows = store::inbox(&st.db, &f).await?;
     let more = rows.len() as i64 > store::PAGE;
     rows.truncate(store::PAGE as usize);
-    let overdue_count =
-        store::overdue_count(&st.db, if p.role == Role::AgencyStaff { p.agency_id } else { None }, now).await?;
+    // The overdue items the user would see with no other filter: their agency, their area.
+    let overdue_filter = InboxFilter {
+        overdue_at: Some(now),
+        state: None,
+        category_id: None,
+        unassigned: false,
+        page: 0,
+        agency_id: if p.role == Role::AgencyStaff { f.agency_id } else { None },
+        ..f.clone()
+    };
+    let overdue_count = store::inbox_count(&st.db, &overdue_filter, OVERDUE_CAP).await?;
     let rows = rows
         .into_iter()
         .map(|r| {
@@ -160,6 +174,11 @@ pub async fn inbox(
         q_category: q.category.clone(),
         q_agency: q.agency.clone(),
         overdue: !q.overdue.is_empty(),
+        overdue_label: if overdue_count >= OVERDUE_CAP {
+            format!("{}+", ctx.tr.num(&OVERDUE_CAP))
+        } else {
+            ctx.tr.num(&overdue_count)
+        },
         overdue_count,
         next: more.then(|| query_string(&q, q.page + 1)),
         prev: q.page.checked_sub(1).map(|pg| query_string(&q, pg)),
@@ -436,6 +455,21 @@ pub async fn hide(
         Ok(())
     })
     .await
+}
+
+/// `POST /app/feedback/{id}/erase-contact`: the citizen asked for their contact to go.
+pub async fn erase_contact(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    csrf: Csrf,
+    Path(id): Path<i64>,
+    f: Fields,
+) -> Result<Response, AppError> {
+    csrf.verify(f.get("csrf"))?;
+    let db = st.db.clone();
+    let actor = p.id;
+    act(&st, ctx, &p, id, async move |_| Ok(store::erase_contact(&db, id, actor).await?)).await
 }
 
 /// `POST /app/feedback/{id}/note`: an internal note in the history.

@@ -347,10 +347,15 @@ async fn staff_handle_and_citizen_rates(app: &mut TestApp) {
     assert!(!app.get("/feedback/answered").await.body.contains(&code));
     let public = app.get(&format!("/feedback/{code}")).await;
     assert!(!public.body.contains("Ổ gà</p>") && public.body.contains("không được công khai"));
+    // The citizen asks for their contact to be removed.
+    let res = app.post_form(&format!("{url}/erase-contact"), &[("csrf", &csrf)]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert!(!app.get(&url).await.body.contains("Trần Thị Bình"));
     // History: every step, in order.
     let h = ngoso_store::feedback::history(&app.db, id).await.unwrap();
     let actions: Vec<&str> = h.iter().map(|r| r.action.as_str()).collect();
-    assert_eq!(actions, ["submitted", "forward", "start", "extend", "draft", "answer", "hide"]);
+    assert_eq!(actions, ["submitted", "forward", "start", "extend", "draft", "answer", "hide", "erase_contact"]);
+    assert!(app.get("/app/feedback").await.body.contains("Quá hạn: 0"));
 
     // The citizen rates with the key; without it, or with a wrong one, nothing changes.
     app.cookies.clear();
