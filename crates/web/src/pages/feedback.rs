@@ -37,22 +37,6 @@ pub struct FieldView {
     pub value: String,
 }
 
-/// What the form was filled with, to show it again after an error.
-#[derive(Default)]
-pub struct Filled {
-    pub category: String,
-    pub description: String,
-    pub unit: String,
-    pub address: String,
-    pub lat: String,
-    pub lon: String,
-    pub contact_name: String,
-    pub contact_phone: String,
-    pub contact_email: String,
-    pub consent: bool,
-    pub channel: String,
-}
-
 pub fn category_views(setup: &Setup, english: bool, answers: &[(String, String)]) -> Vec<CategoryView> {
     setup
         .categories
@@ -105,7 +89,10 @@ pub struct FormPage {
     pub ctx: PageCtx,
     pub categories: Vec<CategoryView>,
     pub places: Vec<(String, String)>,
-    pub form: Filled,
+    /// What the form was filled with, to show it again after an error.
+    pub form: SubmitFields,
+    /// The channel chosen by staff typing in for a citizen.
+    pub channel: String,
     pub error: Option<String>,
     /// Staff typing in a citizen's feedback: the form posts to the staff route and asks the channel.
     pub on_behalf: bool,
@@ -138,22 +125,6 @@ pub fn submit_fields(f: &Fields) -> SubmitFields {
     }
 }
 
-fn filled(f: &Fields) -> Filled {
-    Filled {
-        category: f.get("category").to_owned(),
-        description: f.get("description").to_owned(),
-        unit: f.get("unit").to_owned(),
-        address: f.get("address").to_owned(),
-        lat: f.get("lat").to_owned(),
-        lon: f.get("long").to_owned(),
-        contact_name: f.get("contact_name").to_owned(),
-        contact_phone: f.get("contact_phone").to_owned(),
-        contact_email: f.get("contact_email").to_owned(),
-        consent: !f.get("consent").is_empty(),
-        channel: f.get("channel").to_owned(),
-    }
-}
-
 pub async fn form_page(
     st: &AppState,
     ctx: PageCtx,
@@ -163,11 +134,12 @@ pub async fn form_page(
 ) -> Result<FormPage, AppError> {
     let setup = st.feedback_setup().await?;
     let english = ctx.lang == Lang::En;
-    let s = submit_fields(f);
+    let form = submit_fields(f);
     Ok(FormPage {
-        categories: category_views(&setup, english, &s.answers),
+        categories: category_views(&setup, english, &form.answers),
         places: place_views(&setup),
-        form: filled(f),
+        channel: f.get("channel").to_owned(),
+        form,
         error,
         on_behalf,
         photo_max_mb: (st.cfg.feedback_photo_max_bytes / 1024 / 1024).max(1),

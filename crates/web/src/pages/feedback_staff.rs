@@ -346,146 +346,88 @@ fn reason(f: &Fields, field: &'static str) -> Result<Option<String>, AppError> {
     }
 }
 
-/// `POST /app/feedback/{id}/move`.
-pub async fn do_move(
-    State(st): State<AppState>,
-    Ctx(ctx): Ctx,
-    PageUser(p): PageUser,
-    csrf: Csrf,
-    Path(id): Path<i64>,
-    f: Fields,
-) -> Result<Response, AppError> {
-    csrf.verify(f.get("csrf"))?;
-    let db = st.db.clone();
-    let actor = p.id;
-    act(&st, ctx, &p, id, async move |_| {
-        let mv = Move::parse(f.get("move"))?;
-        let input = MoveInput {
-            agency_id: match f.get("agency").trim() {
-                "" => None,
-                a => Some(a.parse().map_err(|_| Invalid::field("agency-unknown", "agency").with_detail(a))?),
-            },
-            reason: reason(&f, "reason")?,
-            duplicate_of: match f.get("duplicate_of").trim() {
-                "" => None,
-                c => Some(TrackingCode::parse(c)?),
-            },
-        };
-        store::apply(&db, id, actor, mv, &input).await?;
-        Ok(())
-    })
-    .await
-}
-
-/// `POST /app/feedback/{id}/draft`: write the answer to be reviewed.
-pub async fn draft(
-    State(st): State<AppState>,
-    Ctx(ctx): Ctx,
-    PageUser(p): PageUser,
-    csrf: Csrf,
-    Path(id): Path<i64>,
-    f: Fields,
-) -> Result<Response, AppError> {
-    csrf.verify(f.get("csrf"))?;
-    let db = st.db.clone();
-    let actor = p.id;
-    act(&st, ctx, &p, id, async move |_| Ok(store::draft_answer(&db, id, actor, f.get("answer")).await?)).await
-}
-
-/// `POST /app/feedback/{id}/publish`: a second person publishes the reviewed answer.
-pub async fn publish(
-    State(st): State<AppState>,
-    Ctx(ctx): Ctx,
-    PageUser(p): PageUser,
-    csrf: Csrf,
-    Path(id): Path<i64>,
-    f: Fields,
-) -> Result<Response, AppError> {
-    csrf.verify(f.get("csrf"))?;
-    let db = st.db.clone();
-    let actor = p.id;
-    act(&st, ctx, &p, id, async move |_| {
-        store::apply(&db, id, actor, Move::Answer, &MoveInput::default()).await?;
-        Ok(())
-    })
-    .await
-}
-
-/// `POST /app/feedback/{id}/extend`.
-pub async fn extend(
-    State(st): State<AppState>,
-    Ctx(ctx): Ctx,
-    PageUser(p): PageUser,
-    csrf: Csrf,
-    Path(id): Path<i64>,
-    f: Fields,
-) -> Result<Response, AppError> {
-    csrf.verify(f.get("csrf"))?;
-    let setup = st.feedback_setup().await?;
-    let db = st.db.clone();
-    let actor = p.id;
-    act(&st, ctx, &p, id, async move |item| {
-        let days = ngoso_core::calendar::parse_days(f.get("days"), "days")?;
-        let kind = setup.category(item.category_id).map(|c| c.kind()).unwrap_or(ngoso_core::calendar::DayKind::Working);
-        store::extend(&db, &setup.calendar, id, actor, days, kind, f.get("reason")).await?;
-        Ok(())
-    })
-    .await
-}
-
-/// `POST /app/feedback/{id}/hide`: hide from the public list with a reason; an empty
-/// reason shows it again.
-pub async fn hide(
-    State(st): State<AppState>,
-    Ctx(ctx): Ctx,
-    PageUser(p): PageUser,
-    csrf: Csrf,
-    Path(id): Path<i64>,
-    f: Fields,
-) -> Result<Response, AppError> {
-    csrf.verify(f.get("csrf"))?;
-    let db = st.db.clone();
-    let actor = p.id;
-    act(&st, ctx, &p, id, async move |_| {
-        let hide = f.get("hide") == "1";
-        if hide && f.get("reason").trim().is_empty() {
-            return Err(Invalid::field("required", "reason").into());
+/// A `POST` action on an item: checks the CSRF token and that the user may handle the item,
+/// runs `body` (with the state, the form, the user's id, the item's id and the item), and
+/// shows the item again — with the reason when the action was refused.
+macro_rules! item_action {
+    ($(#[$m:meta])* $name:ident, |$st:ident, $f:ident, $actor:ident, $id:ident, $item:ident| $body:expr) => {
+        $(#[$m])*
+        pub async fn $name(
+            State($st): State<AppState>,
+            Ctx(ctx): Ctx,
+            PageUser(p): PageUser,
+            csrf: Csrf,
+            Path($id): Path<i64>,
+            $f: Fields,
+        ) -> Result<Response, AppError> {
+            csrf.verify($f.get("csrf"))?;
+            let $actor = p.id;
+            let shared = $st.clone();
+            #[allow(unused_variables)]
+            act(&shared, ctx, &p, $id, async move |$item: &Item| -> Result<(), AppError> { $body }).await
         }
-        store::set_hidden(&db, id, actor, hide.then(|| f.get("reason"))).await?;
-        Ok(())
-    })
-    .await
+    };
 }
 
-/// `POST /app/feedback/{id}/erase-contact`: the citizen asked for their contact to go.
-pub async fn erase_contact(
-    State(st): State<AppState>,
-    Ctx(ctx): Ctx,
-    PageUser(p): PageUser,
-    csrf: Csrf,
-    Path(id): Path<i64>,
-    f: Fields,
-) -> Result<Response, AppError> {
-    csrf.verify(f.get("csrf"))?;
-    let db = st.db.clone();
-    let actor = p.id;
-    act(&st, ctx, &p, id, async move |_| Ok(store::erase_contact(&db, id, actor).await?)).await
-}
+item_action!(
+    /// `POST /app/feedback/{id}/move`.
+    do_move, |st, f, actor, id, item| {
+    let mv = Move::parse(f.get("move"))?;
+    let input = MoveInput {
+        agency_id: match f.get("agency").trim() {
+            "" => None,
+            a => Some(a.parse().map_err(|_| Invalid::field("agency-unknown", "agency").with_detail(a))?),
+        },
+        reason: reason(&f, "reason")?,
+        duplicate_of: match f.get("duplicate_of").trim() {
+            "" => None,
+            c => Some(TrackingCode::parse(c)?),
+        },
+    };
+    store::apply(&st.db, id, actor, mv, &input).await?;
+    Ok(())
+});
 
-/// `POST /app/feedback/{id}/note`: an internal note in the history.
-pub async fn note(
-    State(st): State<AppState>,
-    Ctx(ctx): Ctx,
-    PageUser(p): PageUser,
-    csrf: Csrf,
-    Path(id): Path<i64>,
-    f: Fields,
-) -> Result<Response, AppError> {
-    csrf.verify(f.get("csrf"))?;
-    let db = st.db.clone();
-    let actor = p.id;
-    act(&st, ctx, &p, id, async move |_| Ok(store::note(&db, id, actor, f.get("note")).await?)).await
-}
+item_action!(
+    /// `POST /app/feedback/{id}/draft`: write the answer to be reviewed.
+    draft, |st, f, actor, id, item| Ok(store::draft_answer(&st.db, id, actor, f.get("answer")).await?));
+
+item_action!(
+    /// `POST /app/feedback/{id}/publish`: a second person publishes the reviewed answer.
+    publish, |st, f, actor, id, item| {
+    store::apply(&st.db, id, actor, Move::Answer, &MoveInput::default()).await?;
+    Ok(())
+});
+
+item_action!(
+    /// `POST /app/feedback/{id}/extend`: move the deadline on, with a reason.
+    extend, |st, f, actor, id, item| {
+    let setup = st.feedback_setup().await?;
+    let days = ngoso_core::calendar::parse_days(f.get("days"), "days")?;
+    let kind = setup.category(item.category_id).map(|c| c.kind()).unwrap_or(ngoso_core::calendar::DayKind::Working);
+    store::extend(&st.db, &setup.calendar, id, actor, days, kind, f.get("reason")).await?;
+    Ok(())
+});
+
+item_action!(
+    /// `POST /app/feedback/{id}/hide`: hide from the public list with a reason (`hide=1`),
+    /// or show it again.
+    hide, |st, f, actor, id, item| {
+    let hide = f.get("hide") == "1";
+    if hide && f.get("reason").trim().is_empty() {
+        return Err(Invalid::field("required", "reason").into());
+    }
+    store::set_hidden(&st.db, id, actor, hide.then(|| f.get("reason"))).await?;
+    Ok(())
+});
+
+item_action!(
+    /// `POST /app/feedback/{id}/erase-contact`: the citizen asked for their contact to go.
+    erase_contact, |st, f, actor, id, item| Ok(store::erase_contact(&st.db, id, actor).await?));
+
+item_action!(
+    /// `POST /app/feedback/{id}/note`: an internal note in the history.
+    note, |st, f, actor, id, item| Ok(store::note(&st.db, id, actor, f.get("note")).await?));
 
 /// `GET /app/feedback/{id}/photo`.
 pub async fn photo(

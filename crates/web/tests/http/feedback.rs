@@ -10,27 +10,7 @@ use ngoso_store::{Backend, on_db};
 use ngoso_web::WebConfig;
 
 use crate::support::{TestApp, Tree};
-
-macro_rules! feedback_tests {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    let mut app = super::app(ngoso_store::Backend::Sqlite).await.expect("sqlite");
-                    super::$name(&mut app).await;
-                    app.cleanup().await;
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    let Some(mut app) = super::app(ngoso_store::Backend::Postgres).await else { return };
-                    super::$name(&mut app).await;
-                    app.cleanup().await;
-                }
-            }
-        )*
-    };
-}
+use crate::tests_with_app;
 
 pub async fn app(backend: Backend) -> Option<TestApp> {
     TestApp::with_config(backend, WebConfig { feedback_per_client_per_hour: 3, ..WebConfig::default() }).await
@@ -562,7 +542,7 @@ async fn api_and_figures(app: &mut TestApp) {
     assert_eq!(ngoso_store::check::run(&app.db).await.unwrap(), Vec::<String>::new());
 }
 
-feedback_tests!(
+tests_with_app!(
     public_form_and_guards,
     photo_is_stripped,
     staff_handle_and_citizen_rates,

@@ -14,27 +14,7 @@ use ngoso_web::notify::{self, Notifier};
 
 use crate::feedback::{app, code_of, send, setup};
 use crate::support::TestApp;
-
-macro_rules! notify_tests {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    let mut app = super::app(ngoso_store::Backend::Sqlite).await.expect("sqlite");
-                    super::$name(&mut app).await;
-                    app.cleanup().await;
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    let Some(mut app) = super::app(ngoso_store::Backend::Postgres).await else { return };
-                    super::$name(&mut app).await;
-                    app.cleanup().await;
-                }
-            }
-        )*
-    };
-}
+use crate::tests_with_app;
 
 /// What the receiving server saw: (path, signature header, body).
 type Seen = Arc<Mutex<Vec<(String, String, String)>>>;
@@ -178,4 +158,4 @@ async fn leases_survive_a_crash(app: &mut TestApp) {
     assert_eq!((waiting, delivered, given_up), (3, 0, 0));
 }
 
-notify_tests!(webhooks_and_citizen_messages, leases_survive_a_crash);
+tests_with_app!(webhooks_and_citizen_messages, leases_survive_a_crash);

@@ -6,27 +6,7 @@ use axum::http::{Request, StatusCode, header};
 
 use crate::feedback::{app, setup};
 use crate::support::{Res, TestApp, enc};
-
-macro_rules! open311_tests {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    let mut app = super::app(ngoso_store::Backend::Sqlite).await.expect("sqlite");
-                    super::$name(&mut app).await;
-                    app.cleanup().await;
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    let Some(mut app) = super::app(ngoso_store::Backend::Postgres).await else { return };
-                    super::$name(&mut app).await;
-                    app.cleanup().await;
-                }
-            }
-        )*
-    };
-}
+use crate::tests_with_app;
 
 /// The children element names of a node, in order.
 fn names<'a>(n: roxmltree::Node<'a, 'a>) -> Vec<&'a str> {
@@ -369,7 +349,7 @@ async fn post_and_read_requests(app: &mut TestApp) {
     assert!(r.status.is_client_error());
 }
 
-open311_tests!(discovery_services_and_definitions, post_and_read_requests);
+tests_with_app!(discovery_services_and_definitions, post_and_read_requests);
 
 /// Throws malformed input at every public feedback endpoint: the answer is always a 4xx or a
 /// success, never a 5xx (the test client fails on any 5xx), and nothing is stored.
@@ -458,4 +438,4 @@ async fn never_a_server_error(app: &mut TestApp) {
     assert_eq!(count(app).await, before);
 }
 
-open311_tests!(never_a_server_error);
+tests_with_app!(never_a_server_error);

@@ -8,32 +8,12 @@ use ngoso_web::WebConfig;
 use serde_json::json;
 
 use crate::support::{TestApp, Tree};
+use crate::tests_with_app;
 
 const KEY: &str = "test-cccd-key-0123456789abcdef0123456789";
 
 async fn app(backend: Backend) -> Option<TestApp> {
     TestApp::with_config(backend, WebConfig { cccd_key: Some(KEY.into()), ..WebConfig::default() }).await
-}
-
-macro_rules! outreach_tests {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    let mut app = super::app(ngoso_store::Backend::Sqlite).await.expect("sqlite");
-                    super::$name(&mut app).await;
-                    app.cleanup().await;
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    let Some(mut app) = super::app(ngoso_store::Backend::Postgres).await else { return };
-                    super::$name(&mut app).await;
-                    app.cleanup().await;
-                }
-            }
-        )*
-    };
 }
 
 /// A tree, a team in hamlet A with a leader account, an officer of commune A, a member of
@@ -508,7 +488,7 @@ async fn a_member_who_left_cannot_record(app: &mut TestApp) {
     assert_eq!(ngoso_store::visits::count(&app.db).await.unwrap(), 1);
 }
 
-outreach_tests!(
+tests_with_app!(
     a_member_who_left_cannot_record,
     teams_are_managed_and_flagged,
     households_visits_and_figures,

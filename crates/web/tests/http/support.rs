@@ -213,6 +213,30 @@ pub fn enc(s: &str) -> String {
     out
 }
 
+/// Like [`http_tests!`] with an app made by `app(backend)` of the calling module (a
+/// configuration of its own): `tests_with_app!(name, …)`.
+#[macro_export]
+macro_rules! tests_with_app {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let mut app = super::app(ngoso_store::Backend::Sqlite).await.expect("sqlite");
+                    super::$name(&mut app).await;
+                    app.cleanup().await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let Some(mut app) = super::app(ngoso_store::Backend::Postgres).await else { return };
+                    super::$name(&mut app).await;
+                    app.cleanup().await;
+                }
+            }
+        )*
+    };
+}
+
 /// Declares HTTP tests that run on both backends: each `async fn NAME(app: &mut TestApp)`
 /// becomes a module with a `sqlite` and a `postgres` test.
 #[macro_export]
