@@ -225,6 +225,18 @@ pub fn scope_of(p: &Principal) -> (Option<UnitPath>, bool) {
     }
 }
 
+/// The subtree of a unit code given as an inbox filter (inside the user's scope), if any.
+pub async fn unit_filter(db: &Db, p: &Principal, code: &str) -> Result<Option<UnitPath>, AppError> {
+    let code = code.trim();
+    if code.is_empty() {
+        return Ok(None);
+    }
+    let u = crate::units::visible_by_code(db, p, code).await.map_err(|_| {
+        AppError::from(Invalid::field("unit-unknown", "unit").with_detail(code.chars().take(40).collect::<String>()))
+    })?;
+    Ok(Some(u.unit_path()))
+}
+
 /// Writes the audit row of a read of an item's private contact.
 pub async fn audit_contact_read(db: &Db, p: &Principal, item: &Item) {
     if item.contact_name.is_none() && item.contact_phone.is_none() && item.contact_email.is_none() {

@@ -109,6 +109,9 @@ pub struct InboxParams {
     /// Only items past their deadline.
     #[serde(default)]
     pub overdue: Option<bool>,
+    /// A unit code: only items in its subtree.
+    #[serde(default)]
+    pub unit: Option<String>,
     #[serde(default)]
     pub page: Option<u32>,
 }
@@ -165,6 +168,10 @@ pub async fn inbox(
     }
     if q.overdue == Some(true) {
         f.overdue_at = Some(ngoso_store::now());
+    }
+    if let Some(u) = fb::unit_filter(&st.db, &p, q.unit.as_deref().unwrap_or("")).await? {
+        f.within = Some(u);
+        f.unitless = false;
     }
     let mut items = store::inbox(&st.db, &f).await?;
     let more = items.len() as i64 > store::PAGE;

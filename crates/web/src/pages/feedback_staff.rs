@@ -38,6 +38,9 @@ pub struct InboxQuery {
     agency: String,
     #[serde(default)]
     overdue: String,
+    /// A unit code: only items in its subtree.
+    #[serde(default)]
+    unit: String,
     #[serde(default)]
     page: u32,
 }
@@ -66,6 +69,7 @@ struct InboxPage {
     q_state: String,
     q_category: String,
     q_agency: String,
+    q_unit: String,
     overdue: bool,
     overdue_count: i64,
     /// The count as shown: `1.000+` when it reached the cap.
@@ -103,11 +107,12 @@ fn filter(p: &Principal, setup: &Setup, q: &InboxQuery, at: i64) -> Result<Inbox
 
 fn query_string(q: &InboxQuery, page: u32) -> String {
     format!(
-        "/app/feedback?state={}&category={}&agency={}&overdue={}&page={page}",
+        "/app/feedback?state={}&category={}&agency={}&overdue={}&unit={}&page={page}",
         urlencode(&q.state),
         urlencode(&q.category),
         urlencode(&q.agency),
-        urlencode(&q.overdue)
+        urlencode(&q.overdue),
+        urlencode(&q.unit)
     )
 }
 
@@ -123,7 +128,11 @@ pub async fn inbox(
     let setup = st.feedback_setup().await?;
     let english = ctx.lang == Lang::En;
     let now = ngoso_store::now();
-    let f = filter(&p, &setup, &q, now)?;
+    let mut f = filter(&p, &setup, &q, now)?;
+    if let Some(u) = fb::unit_filter(&st.db, &p, &q.unit).await? {
+        f.within = Some(u);
+        f.unitless = false;
+    }
     let mut rows = store::inbox(&st.db, &f).await?;
     let more = rows.len() as i64 > store::PAGE;
     rows.truncate(store::PAGE as usize);
@@ -173,6 +182,7 @@ pub async fn inbox(
         q_state: q.state.clone(),
         q_category: q.category.clone(),
         q_agency: q.agency.clone(),
+        q_unit: q.unit.clone(),
         overdue: !q.overdue.is_empty(),
         overdue_label: if overdue_count >= OVERDUE_CAP {
             format!("{}+", ctx.tr.num(&OVERDUE_CAP))

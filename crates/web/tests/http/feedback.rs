@@ -478,6 +478,14 @@ async fn api_and_figures(app: &mut TestApp) {
     assert_eq!(items[0]["code"], code.as_str());
     let r = app.json(Method::GET, &format!("/api/v1/feedback/{id}"), None, Some(&staff)).await;
     assert_eq!(r.json()["history"].as_array().unwrap().len(), 2);
+    // The unit filter: commune B's subtree has it, commune A's does not; an unknown unit is a 422.
+    let by_unit = |c: &str| format!("/api/v1/feedback?unit={c}");
+    let r = app.json(Method::GET, &by_unit(&s.t.commune_b.code), None, Some(&staff)).await;
+    assert_eq!(r.json()["items"].as_array().unwrap().len(), 1);
+    let r = app.json(Method::GET, &by_unit(&s.t.commune_a.code), None, Some(&staff)).await;
+    assert_eq!(r.json()["items"].as_array().unwrap().len(), 0);
+    let r = app.json(Method::GET, &by_unit("nowhere"), None, Some(&staff)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let mv = |m: &str| json!({"move": m});
     let r = app.json(Method::POST, &format!("/api/v1/feedback/{id}/moves"), Some(mv("close")), Some(&staff)).await;
     assert_eq!(
