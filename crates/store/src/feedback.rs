@@ -366,21 +366,25 @@ struct Locked {
     category_id: i64,
     received_at: i64,
     answered_at: Option<i64>,
+    answer_draft: Option<String>,
+    #[sqlx(skip)]
+    draft_hash: Option<String>,
 }
 
 async fn lock(tx: &mut Tx, id: i64) -> Result<(State, Locked)> {
     let sql = match tx {
         Tx::Sqlite(_) => {
             "SELECT state, agency_id, drafted_by, answer_draft IS NOT NULL AS has_draft, due_at, unit_id, category_id, \
-             received_at, answered_at FROM feedback WHERE id = $1"
+             received_at, answered_at, answer_draft FROM feedback WHERE id = $1"
         }
         Tx::Pg(_) => {
             "SELECT state, agency_id, drafted_by, answer_draft IS NOT NULL AS has_draft, due_at, unit_id, category_id, \
-             received_at, answered_at FROM feedback WHERE id = $1 FOR UPDATE"
+             received_at, answered_at, answer_draft FROM feedback WHERE id = $1 FOR UPDATE"
         }
     };
-    let row: Locked = on_tx!(tx, c => sqlx::query_as::<_, Locked>(sql).bind(id).fetch_optional(c).await)?
+    let mut row: Locked = on_tx!(tx, c => sqlx::query_as::<_, Locked>(sql).bind(id).fetch_optional(c).await)?
         .ok_or(StoreError::NotFound)?;
+    row.draft_hash = row.answer_draft.as_deref().map(draft_hash);
     Ok((State::parse(&row.state).unwrap_or(State::Received), row))
 }
 
@@ -394,6 +398,14 @@ pub struct MoveInput {
     pub reason: Option<String>,
     /// For [`Move::Duplicate`]: the original item.
     pub duplicate_of: Option<TrackingCode>,
+    /// For [`Move::Answer`]: [`draft_hash`] of the draft the reviewer read; a draft changed
+    /// since is refused.
+    pub draft_seen: Option<String>,
+}
+
+/// A short fingerprint of an answer draft, so a reviewer publishes the text they read.
+pub fn draft_hash(text: &str) -> String {
+    secrets::hash_token(text)[..16].to_owned()
 }
 
 /// Moves an item to another state, as `actor`; writes the history and the outbox rows.
@@ -431,11 +443,13 @@ pub async fn apply_at(db: &Db, id: i64, actor: i64, mv: Move, input: &MoveInput,
                 "SELECT id, duplicate_of FROM feedback WHERE code = $1").bind(code.to_string()).fetch_optional(c).await)?;
             let (oid, its_orig) =
                 orig.ok_or_else(|| Invalid::field("feedback-unknown", "duplicate_of").with_detail(code.to_string()))?;
-            if oid == id {
+            // Link to the first item of the chain, so duplicates never point at duplicates;
+            // an item can be the duplicate neither of itself nor of its own duplicates.
+            let first = its_orig.unwrap_or(oid);
+            if oid == id || first == id {
                 return Err(Invalid::field("feedback-duplicate-self", "duplicate_of").into());
             }
-            // Link to the first item of the chain, so duplicates never point at duplicates.
-            duplicate_of = Some(its_orig.unwrap_or(oid));
+            duplicate_of = Some(first);
         }
         Move::Answer => {
             if !row.has_draft {
@@ -443,6 +457,11 @@ pub async fn apply_at(db: &Db, id: i64, actor: i64, mv: Move, input: &MoveInput,
             }
             if row.drafted_by == Some(actor) {
                 return Err(Invalid::field("feedback-review-self", "answer").into());
+            }
+            if let Some(seen) = &input.draft_seen
+                && Some(seen.as_str()) != row.draft_hash.as_deref()
+            {
+                return Err(Invalid::field("feedback-draft-changed", "answer").into());
             }
         }
         _ => {}
@@ -453,7 +472,8 @@ pub async fn apply_at(db: &Db, id: i64, actor: i64, mv: Move, input: &MoveInput,
     let tail = match mv {
         Move::Answer => {
             args.push(I(actor));
-            ", answer = answer_draft, answered_at = $4, answered_by = drafted_by, reviewed_by = $6, reason = NULL"
+            ", answer = answer_draft, answered_at = $4, answered_by = drafted_by, reviewed_by = $6, reason = NULL, \
+             answer_draft = NULL, drafted_by = NULL"
         }
         Move::Close => ", closed_at = $4",
         Move::Duplicate => {
@@ -466,7 +486,13 @@ pub async fn apply_at(db: &Db, id: i64, actor: i64, mv: Move, input: &MoveInput,
         }
         Move::Reopen => {
             args.push(OS(input.reason.clone()));
-            ", reason = $6, answered_at = NULL, answer = NULL, answered_by = NULL, reviewed_by = NULL"
+            ", reason = $6, answered_at = NULL, answer = NULL, answered_by = NULL, reviewed_by = NULL, answer_draft = NULL, \
+             drafted_by = NULL, rating = NULL, rated_at = NULL"
+        }
+        // A draft written for one agency is not another's to publish.
+        Move::Forward => {
+            args.push(OS(input.reason.clone()));
+            ", reason = $6, answer_draft = NULL, drafted_by = NULL"
         }
         _ => {
             args.push(OS(input.reason.clone()));
@@ -477,8 +503,12 @@ pub async fn apply_at(db: &Db, id: i64, actor: i64, mv: Move, input: &MoveInput,
     let leaf = |a: Option<i64>| (row.unit_id, row.category_id, a);
     match mv {
         Move::Forward if row.agency_id != agency => {
-            count(&mut tx, leaf(row.agency_id), row.received_at, (-1, 0, 0)).await?;
-            count(&mut tx, leaf(agency), row.received_at, (1, 0, 0)).await?;
+            // Rows in key order, so two opposite reassignments cannot deadlock.
+            let mut moves = [(row.agency_id, -1), (agency, 1)];
+            moves.sort_by_key(|(a, _)| a.unwrap_or(0));
+            for (a, d) in moves {
+                count(&mut tx, leaf(a), row.received_at, (d, 0, 0)).await?;
+            }
         }
         Move::Answer => count(&mut tx, leaf(agency), t, (0, 1, i64::from(t <= row.due_at))).await?,
         Move::Reopen => {
@@ -574,8 +604,9 @@ pub async fn erase_contact(db: &Db, id: i64, actor: i64) -> Result<()> {
          WHERE id = $2").bind(now()).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
     // Messages not yet sent to the citizen go too.
     on_tx!(&mut tx, c => sqlx::query(
-        "UPDATE outbox SET gave_up_at = $1, last_error = 'contact removed' WHERE feedback_id = $2 AND kind = 'citizen' \
-         AND delivered_at IS NULL AND gave_up_at IS NULL").bind(now()).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+        "UPDATE outbox SET target = 'erased', gave_up_at = COALESCE(gave_up_at, CASE WHEN delivered_at IS NULL THEN $1 END), \
+         last_error = CASE WHEN delivered_at IS NULL THEN 'contact removed' ELSE last_error END \
+         WHERE feedback_id = $2 AND kind = 'citizen'").bind(now()).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
     history_in(&mut tx, id, Some(actor), "erase_contact", (Some(from), Some(from)), None, "").await?;
     tx.commit().await?;
     Ok(())
@@ -592,12 +623,16 @@ pub async fn note(db: &Db, id: i64, actor: i64, text: &str) -> Result<()> {
 }
 
 /// Checks the citizen's key of an item; a wrong key is indistinguishable from no item.
-async fn citizen_item(tx: &mut Tx, code: &TrackingCode, key: &str) -> Result<(i64, State)> {
-    let row: Option<(i64, String, String)> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT id, state, citizen_key_hash FROM feedback WHERE code = $1").bind(code.to_string()).fetch_optional(c).await)?;
+async fn citizen_item(tx: &mut Tx, code: &TrackingCode, key: &str) -> Result<(i64, State, Option<String>)> {
+    let sql = match tx {
+        Tx::Sqlite(_) => "SELECT id, state, citizen_key_hash, rating FROM feedback WHERE code = $1",
+        Tx::Pg(_) => "SELECT id, state, citizen_key_hash, rating FROM feedback WHERE code = $1 FOR UPDATE",
+    };
+    let row: Option<(i64, String, String, Option<String>)> =
+        on_tx!(tx, c => sqlx::query_as(sql).bind(code.to_string()).fetch_optional(c).await)?;
     match row {
-        Some((id, state, hash)) if secrets::hash_token(key.trim()) == hash => {
-            Ok((id, State::parse(&state).unwrap_or(State::Received)))
+        Some((id, state, hash, rating)) if secrets::hash_token(key.trim()) == hash => {
+            Ok((id, State::parse(&state).unwrap_or(State::Received), rating))
         }
         _ => Err(Invalid::field("feedback-key-wrong", "key").into()),
     }
@@ -606,9 +641,13 @@ async fn citizen_item(tx: &mut Tx, code: &TrackingCode, key: &str) -> Result<(i6
 /// The citizen rates the published answer.
 pub async fn rate(db: &Db, code: &TrackingCode, key: &str, rating: Rating) -> Result<()> {
     let mut tx = db.begin().await?;
-    let (id, state) = citizen_item(&mut tx, code, key).await?;
+    let (id, state, rated) = citizen_item(&mut tx, code, key).await?;
     if !matches!(state, State::Answered | State::Closed) {
         return Err(Invalid::field("feedback-not-answered", "rating").into());
+    }
+    // One rating per answer (a reopened and answered again item may be rated again).
+    if rated.is_some() {
+        return Err(Invalid::field("feedback-already-rated", "rating").into());
     }
     on_tx!(&mut tx, c => sqlx::query("UPDATE feedback SET rating = $1, rated_at = $2, updated_at = $2 WHERE id = $3")
         .bind(rating.as_str()).bind(now()).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
@@ -622,7 +661,7 @@ pub async fn rate(db: &Db, code: &TrackingCode, key: &str, rating: Rating) -> Re
 pub async fn add_info(db: &Db, code: &TrackingCode, key: &str, text: &str) -> Result<()> {
     let text = ngoso_core::feedback::parse_text(text, "info", ngoso_core::feedback::DESCRIPTION_MAX)?;
     let mut tx = db.begin().await?;
-    let (id, state) = citizen_item(&mut tx, code, key).await?;
+    let (id, state, _) = citizen_item(&mut tx, code, key).await?;
     let to = Move::InfoReceived.apply(state).map_err(|_| Invalid::field("feedback-no-info-asked", "info"))?;
     on_tx!(&mut tx, c => sqlx::query("UPDATE feedback SET state = $1, pending = TRUE, updated_at = $2 WHERE id = $3")
         .bind(to.as_str()).bind(now()).bind(id).execute(c).await.map(|r| r.rows_affected()))?;

@@ -188,8 +188,12 @@ pub async fn set_webhook(db: &Db, id: i64, webhook_url: &str) -> Result<Option<S
 
 /// Attaches a user (agency staff) to an agency, or detaches them.
 pub async fn set_user_agency(db: &Db, user_id: i64, agency_id: Option<i64>) -> Result<()> {
-    let n = on_write!(db, p => sqlx::query("UPDATE users SET agency_id = $1 WHERE id = $2")
-        .bind(agency_id).bind(user_id).execute(p).await.map(|r| r.rows_affected()))?;
+    let res: std::result::Result<u64, sqlx::Error> = on_write!(db, p => sqlx::query("UPDATE users SET agency_id = $1 WHERE id = $2")
+        .bind(agency_id).bind(user_id).execute(p).await.map(|r| r.rows_affected()));
+    let n = res.map_err(|e| {
+        let e = StoreError::from(e);
+        if e.is_foreign_key_violation() { Invalid::field("agency-unknown", "agency").into() } else { e }
+    })?;
     if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
@@ -297,7 +301,14 @@ pub async fn set_route(db: &Db, category_id: Option<i64>, unit_id: Option<i64>, 
         .bind(category_id).bind(unit_id).bind(agency_id).bind(now()).fetch_one(t).await);
     let id = res.map_err(|e| {
         let e = StoreError::from(e);
-        if e.is_foreign_key_violation() { StoreError::NotFound } else { e }
+        if e.is_foreign_key_violation() {
+            StoreError::NotFound
+        } else if e.is_unique_violation() {
+            // Another administrator set the same rule at the same moment.
+            Invalid::field("catalog-code-exists", "code").with_detail("route").into()
+        } else {
+            e
+        }
     })?;
     tx.commit().await?;
     Ok(id)

@@ -130,7 +130,8 @@ pub async fn undelivered(db: &Db, limit: i64) -> Result<Vec<Listed>> {
 /// Puts a given-up message back in the queue (after a gateway or webhook was fixed).
 pub async fn retry(db: &Db, id: i64) -> Result<()> {
     let n = crate::on_write!(db, p => sqlx::query(
-        "UPDATE outbox SET gave_up_at = NULL, attempts = 0, next_attempt_at = $1 WHERE id = $2 AND delivered_at IS NULL")
+        "UPDATE outbox SET gave_up_at = NULL, attempts = 0, next_attempt_at = $1 WHERE id = $2 AND delivered_at IS NULL \
+         AND target <> 'erased'")
         .bind(now()).bind(id).execute(p).await.map(|r| r.rows_affected()))?;
     if n == 0 { Err(crate::StoreError::NotFound) } else { Ok(()) }
 }

@@ -221,6 +221,7 @@ async fn every_transition_in(db: &Db) {
                 agency_id: Some(w.transport),
                 reason: Some("lý do".into()),
                 duplicate_of: Some(TrackingCode::parse(&orig.code).unwrap()),
+                draft_seen: None,
             };
             if m == Move::Answer && m.apply(from).is_ok() {
                 feedback::draft_answer(&db, id, w.staff, "Trả lời").await.unwrap();
@@ -307,6 +308,33 @@ async fn rules_of_moves(db: Db) {
     assert!(
         err(feedback::apply(&db, d3.id, w.staff, Move::Duplicate, &dup(&d3.code)).await).contains("duplicate-self")
     );
+    // No loops through a chain: e2 duplicates e1, so e1 cannot duplicate e2.
+    let e1 = feedback::submit(&db, &cal, 5, DayKind::Working, &item(w.other, None, t)).await.unwrap();
+    let e2 = feedback::submit(&db, &cal, 5, DayKind::Working, &item(w.other, None, t)).await.unwrap();
+    feedback::apply(&db, e2.id, w.staff, Move::Duplicate, &dup(&e1.code)).await.unwrap();
+    assert!(
+        err(feedback::apply(&db, e1.id, w.staff, Move::Duplicate, &dup(&e2.code)).await).contains("duplicate-self")
+    );
+    // A reopened item starts without the old draft, answer or rating; a draft changed after
+    // the reviewer read it is not published.
+    let reopen = MoveInput { reason: Some("Chưa sửa".into()), ..Default::default() };
+    feedback::apply(&db, s.id, w.staff, Move::Reopen, &reopen).await.unwrap();
+    let it = feedback::get(&db, s.id).await.unwrap();
+    assert!(it.answer_draft.is_none() && it.answer.is_none() && it.rating.is_none());
+    assert!(
+        err(feedback::apply(&db, s.id, w.reviewer, Move::Answer, &MoveInput::default()).await).contains("no-draft")
+    );
+    feedback::draft_answer(&db, s.id, w.staff, "Bản một").await.unwrap();
+    let seen = feedback::draft_hash("Bản một");
+    feedback::draft_answer(&db, s.id, w.staff, "Bản hai").await.unwrap();
+    let stale = MoveInput { draft_seen: Some(seen), ..Default::default() };
+    assert!(err(feedback::apply(&db, s.id, w.reviewer, Move::Answer, &stale).await).contains("draft-changed"));
+    let fresh = MoveInput { draft_seen: Some(feedback::draft_hash("Bản hai")), ..Default::default() };
+    feedback::apply(&db, s.id, w.reviewer, Move::Answer, &fresh).await.unwrap();
+    assert_eq!(feedback::get(&db, s.id).await.unwrap().answer.as_deref(), Some("Bản hai"));
+    // One rating per answer.
+    feedback::rate(&db, &code, &s.citizen_key, Rating::Satisfied).await.unwrap();
+    assert!(feedback::rate(&db, &code, &s.citizen_key, Rating::Acceptable).await.is_err());
     // Needs info: the citizen answers with the key and the item goes back to work.
     feedback::apply(
         &db,

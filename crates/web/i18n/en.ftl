@@ -569,3 +569,6 @@ feedback-routed = by the routing rules
 feedback-erase-contact = Remove the contact details (at the citizen's request)
 feedback-erase-contact-confirm = Remove the sender's name, phone number and e-mail for good?
 feedback-action-erase_contact = Contact removed on request
+feedback-text-not-public = The text of feedback is made public only with its answer (unless staff hid it for personal data).
+err-feedback-draft-changed = The draft was changed after you read it; read it again, then publish.
+err-feedback-already-rated = This answer has been rated already.

@@ -569,3 +569,6 @@ feedback-routed = theo quy tắc phân công
 feedback-erase-contact = Xóa thông tin liên hệ (theo yêu cầu của người dân)
 feedback-erase-contact-confirm = Xóa hẳn họ tên, số điện thoại, thư điện tử của người gửi?
 feedback-action-erase_contact = Xóa thông tin liên hệ theo yêu cầu
+feedback-text-not-public = Nội dung phản ánh chỉ được công khai cùng câu trả lời (trừ khi cơ quan ẩn vì có thông tin cá nhân).
+err-feedback-draft-changed = Bản nháp đã được sửa sau khi bạn đọc; hãy đọc lại rồi công bố.
+err-feedback-already-rated = Câu trả lời này đã được đánh giá.

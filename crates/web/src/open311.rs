@@ -308,7 +308,8 @@ fn request(item: &Item, setup: &Setup, lang: Lang) -> Rec {
         ("status_notes", s(status_notes(item, lang))),
         ("service_name", opt(cat.map(|c| c.name(en).to_owned()))),
         ("service_code", s(&item.category_code)),
-        ("description", opt(item.hidden_reason.is_none().then(|| item.description.clone()))),
+        // Public only with the published answer, as on the public pages.
+        ("description", opt((item.answer.is_some() && item.hidden_reason.is_none()).then(|| item.description.clone()))),
         ("agency_responsible", opt(agency)),
         ("service_notice", V::S(None)),
         ("requested_datetime", s(w3c(item.received_at))),
@@ -391,6 +392,7 @@ async fn get_requests(st: &AppState, fmt: Format, lang: Lang, q: &[(String, Stri
         if let Some(codes) = param(q, "service_code") {
             for c in codes.split(',').map(str::trim).filter(|c| !c.is_empty()) {
                 match setup.category_by_code(c) {
+                    Some(cat) if search.category_ids.contains(&cat.id) => {}
                     Some(cat) => search.category_ids.push(cat.id),
                     None => return Err(bad("category-unknown", "service_code").detail(c)),
                 }
@@ -408,7 +410,13 @@ async fn get_requests(st: &AppState, fmt: Format, lang: Lang, q: &[(String, Stri
             search.pending = if open == closed { None } else { Some(open) };
         }
         let now = ngoso_store::now();
-        let end = param(q, "end_date").map(|d| parse_when(d, "end_date")).transpose()?;
+        // A date alone: the end date takes in its whole day.
+        let end = param(q, "end_date")
+            .map(|d| {
+                let t = parse_when(d, "end_date")?;
+                Ok::<_, Fail>(if d.len() == 10 { t + 86_399 } else { t })
+            })
+            .transpose()?;
         let start = param(q, "start_date").map(|d| parse_when(d, "start_date")).transpose()?;
         let (from, to) = match (start, end) {
             (Some(a), Some(b)) => (a, b),

@@ -184,6 +184,8 @@ pub async fn inbox(
 pub struct ItemDetail {
     pub item: Item,
     pub history: Vec<HistoryRow>,
+    /// Fingerprint of the answer draft, to send back as `draft_seen` when publishing it.
+    pub draft_hash: Option<String>,
 }
 
 /// `GET /api/v1/feedback/{id}`: an item the caller may handle; reading its contact is logged.
@@ -197,7 +199,8 @@ pub async fn get_one(
     let item = fb::open(&st.db, &p, id).await?;
     fb::audit_contact_read(&st.db, &p, &item).await;
     let history = store::history(&st.db, id).await?;
-    Ok(Json(ItemDetail { item, history }))
+    let draft_hash = item.answer_draft.as_deref().map(store::draft_hash);
+    Ok(Json(ItemDetail { item, history, draft_hash }))
 }
 
 /// A move of an item.
@@ -215,6 +218,9 @@ pub struct MoveBody {
     /// For `duplicate`: the tracking code of the original.
     #[serde(default)]
     pub duplicate_of: Option<String>,
+    /// For `answer`: the `draft_hash` of the item as read; refused if the draft changed since.
+    #[serde(default)]
+    pub draft_seen: Option<String>,
 }
 
 /// The state after a move.
@@ -242,7 +248,14 @@ pub async fn do_move(
         .transpose()?;
     let duplicate_of =
         b.duplicate_of.as_deref().filter(|c| !c.trim().is_empty()).map(TrackingCode::parse).transpose()?;
-    let to = store::apply(&st.db, id, p.id, mv, &MoveInput { agency_id: b.agency_id, reason, duplicate_of }).await?;
+    let to = store::apply(
+        &st.db,
+        id,
+        p.id,
+        mv,
+        &MoveInput { agency_id: b.agency_id, reason, duplicate_of, draft_seen: b.draft_seen },
+    )
+    .await?;
     Ok(Json(Moved { state: to.as_str().to_owned() }))
 }
 

@@ -261,7 +261,9 @@ fn view(ctx: &PageCtx, setup: &Setup, it: &Item) -> PublicView {
         code: it.code.clone(),
         category: setup.category_name(it.category_id, english),
         unit: it.unit_name.clone().unwrap_or_default(),
-        description: it.hidden_reason.is_none().then(|| it.description.clone()),
+        // Citizens' text goes public only with its published answer (and unless staff hid
+        // it): before anyone has read it, it may hold names or numbers.
+        description: (it.answer.is_some() && it.hidden_reason.is_none()).then(|| it.description.clone()),
         state: state_name(ctx, &it.state),
         state_code: it.state.clone(),
         received: crate::i18n::format_datetime(it.received_at),

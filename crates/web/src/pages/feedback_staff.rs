@@ -226,6 +226,8 @@ struct ItemPage {
     can_draft: bool,
     can_publish: bool,
     drafted_by_me: bool,
+    /// Fingerprint of the draft shown, sent back when publishing it.
+    draft_hash: String,
     pending: bool,
     channel: String,
     agency: Option<String>,
@@ -308,6 +310,7 @@ async fn item_page(
         can_draft: matches!(state, FbState::Forwarded | FbState::InProgress),
         can_publish: Move::Answer.apply(state).is_ok() && item.answer_draft.is_some(),
         drafted_by_me: item.drafted_by == Some(p.id),
+        draft_hash: item.answer_draft.as_deref().map(store::draft_hash).unwrap_or_default(),
         pending: state.is_pending(),
         channel: ctx.t(&format!("feedback-channel-{}", item.channel)),
         agency: item.agency_id.and_then(|a| setup.agency(a)).map(|a| a.name(english).to_owned()),
@@ -393,6 +396,7 @@ item_action!(
             "" => None,
             c => Some(TrackingCode::parse(c)?),
         },
+        draft_seen: None,
     };
     store::apply(&st.db, id, actor, mv, &input).await?;
     Ok(())
@@ -405,7 +409,9 @@ item_action!(
 item_action!(
     /// `POST /app/feedback/{id}/publish`: a second person publishes the reviewed answer.
     publish, |st, f, actor, id, item| {
-    store::apply(&st.db, id, actor, Move::Answer, &MoveInput::default()).await?;
+    // The draft the reviewer read: a draft changed since is not published unread.
+    let input = MoveInput { draft_seen: Some(f.get("draft").to_owned()), ..Default::default() };
+    store::apply(&st.db, id, actor, Move::Answer, &input).await?;
     Ok(())
 });
 

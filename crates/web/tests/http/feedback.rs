@@ -105,19 +105,25 @@ async fn public_form_and_guards(app: &mut TestApp) {
     let (code, key) = code_of(&res);
     assert!(code.starts_with("PAKN.") && code.len() == 18, "{code}");
     assert_eq!(key.len(), 12);
-    // The public page shows the text escaped, never the contact.
+    // The public page shows the state, not the text (public only with its answer), never
+    // the contact; staff see the text, escaped.
     let page = app.get(&format!("/feedback/{code}")).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(
-        page.body.contains("&#60;script&#62;alert(1)&#60;/script&#62;") && !page.body.contains("<script>alert"),
-        "{}",
-        page.body
-    );
+    assert!(!page.body.contains("Ổ gà lớn") && page.body.contains("chỉ được công khai"), "{}", page.body);
     assert!(!page.body.contains("0912345678") && !page.body.contains("912 345"));
     assert!(page.body.contains("Đã chuyển cơ quan xử lý"));
     let stored = ngoso_store::feedback::by_code(&app.db, &ngoso_core::feedback::TrackingCode::parse(&code).unwrap())
         .await
         .unwrap();
+    app.login("sogtvt").await;
+    let staff_page = app.get(&format!("/app/feedback/{}", stored.id)).await;
+    assert!(
+        staff_page.body.contains("&#60;script&#62;alert(1)&#60;/script&#62;")
+            && !staff_page.body.contains("<script>alert"),
+        "{}",
+        staff_page.body
+    );
+    app.cookies.clear();
     assert_eq!(stored.contact_phone.as_deref(), Some("0912345678"));
     assert_eq!(stored.agency_id, Some(s.transport));
     assert_eq!(stored.answers().get("kind").unwrap(), &vec!["pothole".to_owned()]);
@@ -312,10 +318,13 @@ async fn staff_handle_and_citizen_rates(app: &mut TestApp) {
     let res = app.post_form(&format!("{url}/publish"), &[("csrf", &csrf)]).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(!app.get("/feedback/answered").await.body.contains(&code));
-    // A colleague reviews and publishes.
+    // A colleague reviews and publishes the draft they read; one changed since is refused.
     app.login("sogtvt2").await;
     let csrf = app.csrf(&url).await;
-    let res = app.post_form(&format!("{url}/publish"), &[("csrf", &csrf)]).await;
+    let read = between(&app.get(&url).await.body, "name=\"draft\" value=\"", "\"").to_owned();
+    let res = app.post_form(&format!("{url}/publish"), &[("csrf", &csrf), ("draft", "0123456789abcdef")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app.post_form(&format!("{url}/publish"), &[("csrf", &csrf), ("draft", &read)]).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
     let list = app.get("/feedback/answered").await;
     assert!(list.body.contains(&code) && list.body.contains("Đã vá ổ gà"));
@@ -326,7 +335,7 @@ async fn staff_handle_and_citizen_rates(app: &mut TestApp) {
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     assert!(!app.get("/feedback/answered").await.body.contains(&code));
     let public = app.get(&format!("/feedback/{code}")).await;
-    assert!(!public.body.contains("Ổ gà</p>") && public.body.contains("không được công khai"));
+    assert!(!public.body.contains("Ổ gà</p>") && public.body.contains("chỉ được công khai"));
     // The citizen asks for their contact to be removed.
     let res = app.post_form(&format!("{url}/erase-contact"), &[("csrf", &csrf)]).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
@@ -347,6 +356,9 @@ async fn staff_handle_and_citizen_rates(app: &mut TestApp) {
     let res = app.post_form(&rate, &[("rating", "not_satisfied"), ("key", &key)]).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     assert!(app.get(&res.location()).await.body.contains("Không hài lòng"));
+    // One rating per answer.
+    let res = app.post_form(&rate, &[("rating", "satisfied"), ("key", &key)]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     // Staff pages need an account.
     assert_eq!(app.get("/app/feedback").await.status, StatusCode::SEE_OTHER);
 }

@@ -126,6 +126,20 @@ async fn webhooks_and_citizen_messages(app: &mut TestApp) {
     let id = listed.iter().find(|m| m.gave_up_at.is_some()).unwrap().id;
     outbox::retry(&app.db, id).await.unwrap();
     assert_eq!(outbox::claim(&app.db, 10).await.unwrap().len(), 1);
+    // Once the citizen's contact is removed, no message of theirs keeps it or can be re-sent.
+    let item = ngoso_store::feedback::by_code(&app.db, &ngoso_core::feedback::TrackingCode::parse(&code).unwrap())
+        .await
+        .unwrap();
+    ngoso_store::feedback::erase_contact(&app.db, item.id, 1).await.unwrap();
+    let kept: i64 = on_db!(&app.db, p => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE feedback_id = $1 AND kind = 'citizen' AND target <> 'erased'")
+        .bind(item.id).fetch_one(p).await)
+    .unwrap();
+    assert_eq!(kept, 0);
+    let erased: i64 = on_db!(&app.db, p => sqlx::query_scalar(
+        "SELECT id FROM outbox WHERE feedback_id = $1 AND kind = 'citizen'").bind(item.id).fetch_one(p).await)
+    .unwrap();
+    assert!(outbox::retry(&app.db, erased).await.is_err());
 }
 
 /// A worker that dies after taking messages loses none: they come due when its lease ends.
