@@ -326,7 +326,11 @@ pub async fn generate(db: &Db, seed: u64, n: usize, demo_commune: &str) -> Resul
                 } else {
                     i64::from(days) + rng.range(3, 20) as i64
                 };
-                let at = step(took.min(age_days));
+                if took >= age_days {
+                    // Not answered yet: still with the agency (an answer dated now would be odd).
+                    continue;
+                }
+                let at = step(took);
                 let answer: &&str = rng.pick(&ANSWERS);
                 store::draft_answer_at(db, id, drafter, answer, at).await?;
                 store::apply_at(db, id, reviewer, Move::Answer, &MoveInput::default(), at).await?;
