@@ -274,38 +274,7 @@ impl fmt::Display for TrackingCode {
     }
 }
 
-/// Multi-line text a person typed (a description, an answer, a note): NFC, line ends made
-/// `\n`, trimmed, at most `max` characters. Emoji and symbols stay; control characters other
-/// than tab and line breaks are refused (PostgreSQL cannot store NUL, and none is typed).
-pub fn parse_text(s: &str, field: &'static str, max: usize) -> Result<String, Invalid> {
-    let t = s.replace("\r\n", "\n").replace('\r', "\n");
-    let t = t.trim();
-    if t.is_empty() {
-        return Err(Invalid::field("required", field));
-    }
-    if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(Invalid::field("text-control-chars", field));
-    }
-    let t = text::nfc(t);
-    let n = t.chars().count();
-    if n > max {
-        return Err(Invalid::field("too-long", field).with_detail(max.to_string()));
-    }
-    Ok(t)
-}
-
-/// A one-line optional field (a name, an address): NFC, trimmed, at most `max` characters;
-/// `None` when empty.
-pub fn parse_line(s: &str, field: &'static str, max: usize) -> Result<Option<String>, Invalid> {
-    if s.chars().any(|c| c.is_control() && c != '\t') {
-        return Err(Invalid::field("text-control-chars", field));
-    }
-    let Some(t) = text::clean_line(s) else { return Ok(None) };
-    if t.chars().count() > max {
-        return Err(Invalid::field("too-long", field).with_detail(max.to_string()));
-    }
-    Ok(Some(t))
-}
+use crate::text::{parse_line, parse_text};
 
 /// A coordinate pair in WGS 84 degrees; both or neither.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -12,6 +12,8 @@ use icu_collator::{Collator, CollatorBorrowed, CollatorPreferences};
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
+use crate::error::Invalid;
+
 /// Returns `s` in Unicode Normalisation Form C. Nothing else changes: emoji, stray symbols
 /// and private-use characters are data and stay exactly as given.
 pub fn nfc(s: &str) -> String {
@@ -73,6 +75,39 @@ pub fn compare(a: &str, b: &str) -> std::cmp::Ordering {
 pub fn clean_line(s: &str) -> Option<String> {
     let t = s.trim();
     if t.is_empty() { None } else { Some(nfc(t)) }
+}
+
+/// Multi-line text a person typed (a description, an answer, a note): NFC, line ends made
+/// `\n`, trimmed, at most `max` characters. Emoji and symbols stay; control characters other
+/// than tab and line breaks are refused (PostgreSQL cannot store NUL, and none is typed).
+pub fn parse_text(s: &str, field: &'static str, max: usize) -> Result<String, Invalid> {
+    let t = s.replace("\r\n", "\n").replace('\r', "\n");
+    let t = t.trim();
+    if t.is_empty() {
+        return Err(Invalid::field("required", field));
+    }
+    if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(Invalid::field("text-control-chars", field));
+    }
+    let t = nfc(t);
+    let n = t.chars().count();
+    if n > max {
+        return Err(Invalid::field("too-long", field).with_detail(max.to_string()));
+    }
+    Ok(t)
+}
+
+/// A one-line optional field (a name, an address): NFC, trimmed, at most `max` characters;
+/// `None` when empty.
+pub fn parse_line(s: &str, field: &'static str, max: usize) -> Result<Option<String>, Invalid> {
+    if s.chars().any(|c| c.is_control() && c != '\t') {
+        return Err(Invalid::field("text-control-chars", field));
+    }
+    let Some(t) = clean_line(s) else { return Ok(None) };
+    if t.chars().count() > max {
+        return Err(Invalid::field("too-long", field).with_detail(max.to_string()));
+    }
+    Ok(Some(t))
 }
 
 #[cfg(test)]

@@ -120,12 +120,9 @@ pub fn parse_code(s: &str) -> Result<String, Invalid> {
     if ok { Ok(t.to_owned()) } else { Err(Invalid::field("catalog-code-invalid", "code").with_detail(t)) }
 }
 
-fn parse_name(s: &str, field: &'static str) -> Result<String, Invalid> {
-    let n = text::clean_line(s).ok_or(Invalid::field("required", field))?;
-    if n.chars().count() > 200 {
-        return Err(Invalid::field("too-long", field).with_detail("200"));
-    }
-    Ok(n)
+/// A required one-line name: NFC, at most 200 characters, no control characters.
+pub(crate) fn parse_name(s: &str, field: &'static str) -> Result<String, Invalid> {
+    text::parse_line(s, field, 200)?.ok_or(Invalid::field("required", field))
 }
 
 /// Adds a service at the end of the catalogue.

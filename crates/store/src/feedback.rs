@@ -541,7 +541,7 @@ pub async fn draft_answer(db: &Db, id: i64, actor: i64, text: &str) -> Result<()
 
 /// [`draft_answer`] at a given time.
 pub async fn draft_answer_at(db: &Db, id: i64, actor: i64, text: &str, t: i64) -> Result<()> {
-    let text = ngoso_core::feedback::parse_text(text, "answer", 8000)?;
+    let text = ngoso_core::text::parse_text(text, "answer", 8000)?;
     let mut tx = db.begin().await?;
     let (from, _) = lock(&mut tx, id).await?;
     if !matches!(from, State::Forwarded | State::InProgress) {
@@ -564,7 +564,7 @@ pub async fn extend(
     kind: DayKind,
     reason: &str,
 ) -> Result<i64> {
-    let reason = ngoso_core::feedback::parse_text(reason, "reason", 1000)?;
+    let reason = ngoso_core::text::parse_text(reason, "reason", 1000)?;
     let mut tx = db.begin().await?;
     let (from, row) = lock(&mut tx, id).await?;
     if !from.is_pending() {
@@ -582,7 +582,7 @@ pub async fn extend(
 
 /// Hides an item from the public list (with a reason) or shows it again (`reason` None).
 pub async fn set_hidden(db: &Db, id: i64, actor: i64, reason: Option<&str>) -> Result<()> {
-    let reason = reason.map(|r| ngoso_core::feedback::parse_text(r, "reason", 1000)).transpose()?;
+    let reason = reason.map(|r| ngoso_core::text::parse_text(r, "reason", 1000)).transpose()?;
     let mut tx = db.begin().await?;
     let (from, _) = lock(&mut tx, id).await?;
     on_tx!(&mut tx, c => sqlx::query("UPDATE feedback SET hidden_reason = $1, updated_at = $2 WHERE id = $3")
@@ -614,7 +614,7 @@ pub async fn erase_contact(db: &Db, id: i64, actor: i64) -> Result<()> {
 
 /// An internal note of staff; changes nothing else.
 pub async fn note(db: &Db, id: i64, actor: i64, text: &str) -> Result<()> {
-    let text = ngoso_core::feedback::parse_text(text, "note", 2000)?;
+    let text = ngoso_core::text::parse_text(text, "note", 2000)?;
     let mut tx = db.begin().await?;
     let (from, _) = lock(&mut tx, id).await?;
     history_in(&mut tx, id, Some(actor), "note", (Some(from), Some(from)), None, &text).await?;
@@ -659,7 +659,7 @@ pub async fn rate(db: &Db, code: &TrackingCode, key: &str, rating: Rating) -> Re
 
 /// The citizen sends the information asked for; the item goes back to the agency.
 pub async fn add_info(db: &Db, code: &TrackingCode, key: &str, text: &str) -> Result<()> {
-    let text = ngoso_core::feedback::parse_text(text, "info", ngoso_core::feedback::DESCRIPTION_MAX)?;
+    let text = ngoso_core::text::parse_text(text, "info", ngoso_core::feedback::DESCRIPTION_MAX)?;
     let mut tx = db.begin().await?;
     let (id, state, _) = citizen_item(&mut tx, code, key).await?;
     let to = Move::InfoReceived.apply(state).map_err(|_| Invalid::field("feedback-no-info-asked", "info"))?;

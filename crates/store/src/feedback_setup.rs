@@ -8,7 +8,7 @@ use ngoso_core::feedback::ExtraField;
 use ngoso_core::unit::UnitPath;
 use serde::Serialize;
 
-use crate::catalog::parse_code;
+use crate::catalog::{parse_code, parse_name};
 use crate::{Db, Result, StoreError, Tx, now, on_db, on_tx, on_write, secrets};
 
 /// An agency that answers feedback.
@@ -122,10 +122,6 @@ pub struct CalendarDay {
 const CATEGORY_SELECT: &str = "SELECT id, code, name_vi, name_en, description_vi, description_en, deadline_days, \
                                day_kind, fields, position, active FROM feedback_categories";
 
-fn name(s: &str, field: &'static str) -> Result<String, Invalid> {
-    ngoso_core::feedback::parse_line(s, field, 200)?.ok_or(Invalid::field("required", field))
-}
-
 fn unique_to(e: sqlx::Error, code: &'static str, detail: &str) -> StoreError {
     let e = StoreError::from(e);
     if e.is_unique_violation() { Invalid::field(code, "code").with_detail(detail).into() } else { e }
@@ -166,7 +162,7 @@ pub async fn create_agency(
     webhook_url: &str,
 ) -> Result<(i64, Option<String>)> {
     let code = parse_code(code)?;
-    let (vi, en) = (name(name_vi, "name_vi")?, name(name_en, "name_en")?);
+    let (vi, en) = (parse_name(name_vi, "name_vi")?, parse_name(name_en, "name_en")?);
     let url = parse_url(webhook_url)?;
     let secret = url.as_ref().map(|_| secrets::new_token());
     let res: std::result::Result<i64, sqlx::Error> = on_write!(db, p => sqlx::query_scalar(
@@ -229,9 +225,9 @@ pub struct NewCategory<'a> {
 
 pub async fn create_category(db: &Db, c: &NewCategory<'_>) -> Result<i64> {
     let code = parse_code(c.code)?;
-    let (vi, en) = (name(c.name_vi, "name_vi")?, name(c.name_en, "name_en")?);
-    let dvi = ngoso_core::feedback::parse_line(c.description_vi, "description_vi", 500)?.unwrap_or_default();
-    let den = ngoso_core::feedback::parse_line(c.description_en, "description_en", 500)?.unwrap_or_default();
+    let (vi, en) = (parse_name(c.name_vi, "name_vi")?, parse_name(c.name_en, "name_en")?);
+    let dvi = ngoso_core::text::parse_line(c.description_vi, "description_vi", 500)?.unwrap_or_default();
+    let den = ngoso_core::text::parse_line(c.description_en, "description_en", 500)?.unwrap_or_default();
     let days = ngoso_core::calendar::parse_days(c.deadline_days, "deadline_days")?;
     let kind = DayKind::parse(c.day_kind)?;
     let mut tx = db.begin().await?;
@@ -359,7 +355,7 @@ pub async fn calendar(db: &Db) -> Result<Calendar> {
 
 /// Marks a day a holiday or a working day (replacing what was there).
 pub async fn set_day(db: &Db, day: NaiveDate, kind: DayOff, label: &str) -> Result<()> {
-    let label = ngoso_core::feedback::parse_line(label, "name", 200)?.unwrap_or_default();
+    let label = ngoso_core::text::parse_line(label, "name", 200)?.unwrap_or_default();
     on_write!(db, p => sqlx::query(
         "INSERT INTO calendar_days (day, kind, name) VALUES ($1, $2, $3) ON CONFLICT (day) DO UPDATE SET kind = $2, name = $3")
         .bind(day.format("%Y-%m-%d").to_string()).bind(kind.as_str()).bind(&label).execute(p).await.map(|r| r.rows_affected()))?;
@@ -387,7 +383,7 @@ pub struct ApiKey {
 
 /// Makes a key; returns its id and the key, which is not kept.
 pub async fn create_key(db: &Db, label: &str, created_by: i64) -> Result<(i64, String)> {
-    let label = name(label, "name")?;
+    let label = parse_name(label, "name")?;
     let key = secrets::new_token();
     let id: i64 = on_write!(db, p => sqlx::query_scalar(
         "INSERT INTO api_keys (name, key_hash, prefix, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")

@@ -9,6 +9,7 @@ use ngoso_core::Invalid;
 use ngoso_core::auth::{Action, Role, Scope};
 use ngoso_core::feedback::{self as fb, Channel, DESCRIPTION_MAX, Point};
 use ngoso_core::photo::Photo;
+use ngoso_core::text;
 use ngoso_core::unit::UnitPath;
 use ngoso_store::feedback::{Item, NewItem, Submitted};
 use ngoso_store::feedback_setup::{Agency, Category};
@@ -86,7 +87,7 @@ pub async fn parse_submission(
         Invalid::field("category-unknown", "category")
             .with_detail(f.category.trim().chars().take(40).collect::<String>())
     })?;
-    let description = fb::parse_text(&f.description, "description", DESCRIPTION_MAX)?;
+    let description = text::parse_text(&f.description, "description", DESCRIPTION_MAX)?;
     let links = description.matches("http://").count() + description.matches("https://").count();
     if links > MAX_LINKS {
         return Err(Invalid::field("feedback-spam-links", "description").with_detail(MAX_LINKS.to_string()).into());
@@ -102,12 +103,12 @@ pub async fn parse_submission(
                 .id,
         ),
     };
-    let address = fb::parse_line(&f.address, "address", 300)?;
+    let address = text::parse_line(&f.address, "address", 300)?;
     let point = Point::parse(&f.lat, &f.lon)?;
     if unit_id.is_none() && address.is_none() && point.is_none() {
         return Err(Invalid::field("feedback-place-required", "unit").into());
     }
-    let contact_name = fb::parse_line(&f.contact_name, "contact_name", 200)?;
+    let contact_name = text::parse_line(&f.contact_name, "contact_name", 200)?;
     let contact_phone = match f.contact_phone.trim() {
         "" => None,
         p => Some(ngoso_core::person::PhoneNumber::parse(p)?.as_str().to_owned()),

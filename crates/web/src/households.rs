@@ -38,12 +38,7 @@ pub fn cccd_hash(key: &str, id: &CitizenId) -> String {
 }
 
 fn optional_line(s: Option<&str>, field: &'static str, max: usize) -> Result<Option<String>, Invalid> {
-    match s.and_then(text::clean_line) {
-        None => Ok(None),
-        Some(v) if v.chars().count() > max => Err(Invalid::field("too-long", field).with_detail(max.to_string())),
-        Some(v) if v.chars().any(char::is_control) => Err(Invalid::field("control-characters", field)),
-        Some(v) => Ok(Some(v)),
-    }
+    text::parse_line(s.unwrap_or(""), field, max)
 }
 
 fn count(s: &str, field: &'static str, min: i32) -> Result<i32, Invalid> {
@@ -242,7 +237,7 @@ pub async fn correct(
     let h = households::get(&st.db, household_id).await?;
     ensure_visible(p, &h.path())?;
     ensure(p, Action::CorrectRecords, &h.path())?;
-    let reason = text::clean_line(reason).ok_or(Invalid::field("required", "reason"))?;
+    let reason = text::parse_line(reason, "reason", 1000)?.ok_or(Invalid::field("required", "reason"))?;
     let cat = st.catalog().await?;
     let s = cat
         .service_by_code(service.trim())

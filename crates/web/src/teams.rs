@@ -22,11 +22,7 @@ pub async fn visible(db: &Db, p: &Principal, id: i64) -> Result<Team, AppError> 
 
 /// A team's name: NFC, 1–120 characters.
 pub fn parse_name(s: &str) -> Result<String, Invalid> {
-    let n = text::clean_line(s).ok_or(Invalid::field("required", "name"))?;
-    if n.chars().count() > 120 {
-        return Err(Invalid::field("too-long", "name").with_detail("120"));
-    }
-    Ok(n)
+    text::parse_line(s, "name", 120)?.ok_or(Invalid::field("required", "name"))
 }
 
 /// Creates a team attached to a unit.

@@ -96,10 +96,7 @@ pub fn parse(v: &VisitJson, cat: &Catalog, default_team: Option<i64>) -> Result<
     for b in &v.barriers {
         barriers = Barriers(barriers.0 | Barriers::parse_list(b)?.0);
     }
-    let note = text::nfc(v.note.trim());
-    if note.chars().count() > 2000 {
-        return Err(Invalid::field("too-long", "note").with_detail("2000"));
-    }
+    let note = if v.note.trim().is_empty() { String::new() } else { text::parse_text(&v.note, "note", 2000)? };
     let mut outcomes = Vec::with_capacity(v.outcomes.len());
     for o in &v.outcomes {
         let s = cat

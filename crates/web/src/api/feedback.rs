@@ -244,7 +244,7 @@ pub async fn do_move(
         .reason
         .as_deref()
         .filter(|r| !r.trim().is_empty())
-        .map(|r| ngoso_core::feedback::parse_text(r, "reason", 2000))
+        .map(|r| ngoso_core::text::parse_text(r, "reason", 2000))
         .transpose()?;
     let duplicate_of =
         b.duplicate_of.as_deref().filter(|c| !c.trim().is_empty()).map(TrackingCode::parse).transpose()?;

@@ -355,7 +355,7 @@ async fn act(
 fn reason(f: &Fields, field: &'static str) -> Result<Option<String>, AppError> {
     match f.get(field).trim() {
         "" => Ok(None),
-        r => Ok(Some(ngoso_core::feedback::parse_text(r, field, 2000)?)),
+        r => Ok(Some(ngoso_core::text::parse_text(r, field, 2000)?)),
     }
 }
 

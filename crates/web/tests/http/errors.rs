@@ -106,7 +106,29 @@ async fn pages_render_errors_as_pages(app: &mut TestApp) {
     assert!(!res.body.contains("<script>alert(1)</script>") && res.body.contains("&#60;script&#62;"), "{}", res.body);
 }
 
+/// Control characters (NUL above all: PostgreSQL cannot store it) are refused with a 4xx in
+/// every form and JSON body, and nothing is stored.
+async fn control_characters_are_refused_everywhere(app: &mut TestApp) {
+    app.user("admin", Role::Admin, None).await;
+    let tok = app.token("admin").await;
+    let body = serde_json::json!({"code": "80", "name": "Long\u{0}An", "kind": "tỉnh"});
+    let res = app.json(Method::POST, "/api/v1/units", Some(body), Some(&tok)).await;
+    assert!(res.status.is_client_error(), "{}", res.body);
+    app.login("admin").await;
+    let csrf = app.csrf("/app/units/new").await;
+    let res = app
+        .post_form("/app/units/new", &[("csrf", &csrf), ("code", "80"), ("name", "Long\u{0}An"), ("kind", "tỉnh")])
+        .await;
+    assert!(res.status.is_client_error(), "{}", res.body);
+    let res = app
+        .post_form("/app/units/new", &[("csrf", &csrf), ("code", "80"), ("name", "Long An"), ("kind", "t\u{1}nh")])
+        .await;
+    assert!(res.status.is_client_error(), "{}", res.body);
+    assert_eq!(ngoso_store::units::count(&app.db).await.unwrap(), 0);
+}
+
 http_tests!(
+    control_characters_are_refused_everywhere,
     api_errors_have_a_code_and_a_message_in_the_requested_language,
     too_large_bodies_get_413,
     pages_render_errors_as_pages

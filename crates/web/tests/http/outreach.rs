@@ -488,7 +488,45 @@ async fn a_member_who_left_cannot_record(app: &mut TestApp) {
     assert_eq!(ngoso_store::visits::count(&app.db).await.unwrap(), 1);
 }
 
+/// A control character (NUL above all: PostgreSQL cannot store it) in a visit note, a team
+/// name, a service name or a correction reason is a clear 4xx, and nothing is stored; the
+/// other visits of the same upload are.
+async fn control_characters_are_refused(app: &mut TestApp) {
+    let s = setup(app).await;
+    let hid = create_household(app, s.t.hamlet_a.id, "H-NUL").await;
+    let tok = app.token("totruong").await;
+    let v = json!([
+        {"id": "88888888-8888-4888-8888-888888888888", "household_id": hid, "team_id": s.team_a,
+         "visited_at": "2025-01-10T09:00:00+07:00", "result": "met", "note": "nhà\u{0}vắng"},
+        {"id": "99999999-9999-4999-8999-999999999999", "household_id": hid, "team_id": s.team_a,
+         "visited_at": "2025-01-11T09:00:00+07:00", "result": "met", "note": "đã gặp\nchủ hộ 👍"}
+    ]);
+    let res = app.json(Method::POST, "/api/v1/visits", Some(v), Some(&tok)).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let body = res.json();
+    assert_eq!((body["accepted"].as_i64(), body["refused"].as_i64()), (Some(1), Some(1)));
+    assert_eq!(body["results"][0]["error"]["code"], "text-control-chars");
+    assert_eq!(ngoso_store::visits::count(&app.db).await.unwrap(), 1);
+    let otok = app.token("canbo.xa").await;
+    let teams_before = ngoso_store::teams::list(&app.db, None).await.unwrap().len();
+    let r = app
+        .json(Method::POST, "/api/v1/teams", Some(json!({"unit_id": s.t.hamlet_a.id, "name": "Tổ\u{0}A"})), Some(&otok))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(ngoso_store::teams::list(&app.db, None).await.unwrap().len(), teams_before);
+    let c = json!({"household_id": hid, "service": "citizen_app", "status": null, "reason": "nhầm\u{7}"});
+    let r = app.json(Method::POST, "/api/v1/statuses/corrections", Some(c), Some(&otok)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    app.user("quantri", Role::Admin, None).await;
+    let atok = app.token("quantri").await;
+    let svc = json!({"code": "nul_test", "name_vi": "Dịch\u{0}vụ", "name_en": "Service", "subject": "person"});
+    let r = app.json(Method::POST, "/api/v1/services", Some(svc), Some(&atok)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(ngoso_store::catalog::load(&app.db).await.unwrap().service_by_code("nul_test").is_none());
+}
+
 tests_with_app!(
+    control_characters_are_refused,
     a_member_who_left_cannot_record,
     teams_are_managed_and_flagged,
     households_visits_and_figures,
