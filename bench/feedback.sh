@@ -29,26 +29,11 @@ cleanup() {
 }
 trap 'cleanup; pg_throwaway_stop' EXIT
 . scripts/pg-throwaway.sh
+. bench/lib.sh
 pg_throwaway_start >/dev/null
 PG_ADMIN=$NGOSO_TEST_DATABASE_URL
 unset NGOSO_TEST_DATABASE_URL
 export NGOSO_LOG=warn NGOSO_LANG=en
-
-now() { date +%s.%N; }
-calc() { awk "BEGIN { print $1 }"; }
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
-ms() { # wrk latency (850.00us, 12.3ms, 1.2s) -> ms
-    python3 -c "
-import sys
-v = sys.argv[1]
-for unit, f in (('us', 0.001), ('ms', 1.0), ('s', 1000.0)):
-    if v.endswith(unit):
-        print(round(float(v[:-len(unit)]) * f, 2)); break
-" "$1"
-}
-sql() { # backend URL query -> rows (tab-separated)
-    if [ "$1" = sqlite ]; then sqlite3 -separator $'\t' "${2#sqlite://}" "$3"; else psql -At -F $'\t' "$2" -c "$3"; fi
-}
 
 # A database with the demo's tree, agencies, categories and routing; an agency account of
 # the provincial transport department scoped to the province.
@@ -82,8 +67,6 @@ serve() { # URL -> sets SERVER, BASE, TOKEN, COOKIE
         --data-urlencode "password=bench-password-123" --data-urlencode "next=/app/feedback" "$BASE/login"
     COOKIE=$(awk -F'\t' 'NF >= 7 {printf "%s%s=%s", (n++ ? "; " : ""), $6, $7}' "$jar")
 }
-
-stop() { kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true; SERVER=""; }
 
 count() { sql "$1" "$2" "SELECT COUNT(*) FROM feedback"; }
 

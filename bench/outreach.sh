@@ -28,14 +28,11 @@ cleanup() {
 }
 trap 'cleanup; pg_throwaway_stop' EXIT
 . scripts/pg-throwaway.sh
+. bench/lib.sh
 pg_throwaway_start >/dev/null
 PG_ADMIN=$NGOSO_TEST_DATABASE_URL
 unset NGOSO_TEST_DATABASE_URL
 export NGOSO_LOG=warn NGOSO_LANG=en
-
-now() { date +%s.%N; }
-calc() { awk "BEGIN { print $1 }"; }
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
 
 # A database with the demo's tree, teams and accounts, no households.
 make_db() { # backend name -> URL
@@ -51,10 +48,6 @@ make_db() { # backend name -> URL
     echo "$url"
 }
 
-sql() { # backend URL query -> rows (tab-separated)
-    if [ "$1" = sqlite ]; then sqlite3 -separator $'\t' "${2#sqlite://}" "$3"; else psql -At -F $'\t' "$2" -c "$3"; fi
-}
-
 serve() { # URL -> sets SERVER, BASE, TOKEN
     local p
     p=$(port)
@@ -66,8 +59,6 @@ serve() { # URL -> sets SERVER, BASE, TOKEN
         "$BASE/api/v1/auth/token" | python3 -c 'import sys, json; print(json.load(sys.stdin)["token"])')
 }
 
-stop() { kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true; SERVER=""; }
-
 # wrk over a file of bodies; prints "requests/s p50 p99" (ms).
 load() { # bodies threads connections seconds
     local out
@@ -78,16 +69,6 @@ load() { # bodies threads connections seconds
     p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
     p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
     echo "$rps $(ms "$p50") $(ms "$p99")"
-}
-
-ms() { # wrk latency (850.00us, 12.3ms, 1.2s) -> ms
-    python3 -c "
-import sys
-v = sys.argv[1]
-for unit, f in (('us', 0.001), ('ms', 1.0), ('s', 1000.0)):
-    if v.endswith(unit):
-        print(round(float(v[:-len(unit)]) * f, 2)); break
-" "$1"
 }
 
 count_visits() { sql "$1" "$2" "SELECT COUNT(*) FROM visits"; }
