@@ -26,6 +26,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/feedback/figures", get(figures))
         .route("/api/v1/feedback/{id}", get(get_one))
         .route("/api/v1/feedback/{id}/moves", post(do_move))
+        .route("/api/v1/feedback/{id}/draft", post(draft))
+        .route("/api/v1/feedback/{id}/extension", post(extend))
 }
 
 /// Feedback typed in for a citizen.
@@ -257,6 +259,58 @@ pub async fn do_move(
     )
     .await?;
     Ok(Json(Moved { state: to.as_str().to_owned() }))
+}
+
+/// The public answer to be reviewed and published by someone else.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DraftBody {
+    pub answer: String,
+}
+
+/// `POST /api/v1/feedback/{id}/draft`: write (or rewrite) the answer's draft.
+#[utoipa::path(post, path = "/api/v1/feedback/{id}/draft", tag = "feedback", request_body = DraftBody,
+    responses((status = 204), (status = 422, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
+pub async fn draft(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<DraftBody>,
+) -> Result<StatusCode, AppError> {
+    fb::open(&st.db, &p, id).await?;
+    store::draft_answer(&st.db, id, p.id, &b.answer).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// More days for an item, and why.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ExtensionBody {
+    /// 1 to 365, counted as the category counts its deadline.
+    pub days: u32,
+    pub reason: String,
+}
+
+/// The new deadline.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Extended {
+    /// RFC 3339, Vietnam time.
+    pub due: String,
+}
+
+/// `POST /api/v1/feedback/{id}/extension`: move the deadline on.
+#[utoipa::path(post, path = "/api/v1/feedback/{id}/extension", tag = "feedback", request_body = ExtensionBody,
+    responses((status = 200, body = Extended), (status = 422, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
+pub async fn extend(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<ExtensionBody>,
+) -> Result<Json<Extended>, AppError> {
+    let item = fb::open(&st.db, &p, id).await?;
+    let days = ngoso_core::calendar::parse_days(&b.days.to_string(), "days")?;
+    let setup = st.feedback_setup().await?;
+    let kind = setup.category(item.category_id).map(|c| c.kind()).unwrap_or(ngoso_core::calendar::DayKind::Working);
+    let due = store::extend(&st.db, &setup.calendar, id, p.id, days, kind, &b.reason).await?;
+    Ok(Json(Extended { due: ngoso_core::calendar::w3c(due) }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -516,8 +516,45 @@ async fn api_and_figures(app: &mut TestApp) {
         StatusCode::NOT_FOUND
     );
     // Answer it (draft by one, publish by another), and leave a second item overdue.
-    let item = ngoso_store::feedback::get(&app.db, id).await.unwrap();
-    ngoso_store::feedback::draft_answer(&app.db, id, item.submitted_by.unwrap(), "Đã nạo vét").await.unwrap();
+    let staff2 = app.token("sogtvt2").await;
+    let r = app
+        .json(Method::POST, &format!("/api/v1/feedback/{id}/draft"), Some(json!({"answer": " "})), Some(&staff2))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/feedback/{id}/draft"),
+            Some(json!({"answer": "Đã nạo vét"})),
+            Some(&staff2),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let r = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/feedback/{id}/extension"),
+            Some(json!({"days": 0, "reason": "x"})),
+            Some(&staff2),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/feedback/{id}/extension"),
+            Some(json!({"days": 2, "reason": "Chờ máy bơm"})),
+            Some(&staff2),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.json()["due"].as_str().unwrap().ends_with("23:59:59+07:00"));
+    assert_eq!(
+        app.json(Method::POST, &format!("/api/v1/feedback/{id}/draft"), Some(json!({"answer": "x"})), Some(&other))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
     let r = app.json(Method::POST, &format!("/api/v1/feedback/{id}/moves"), Some(mv("answer")), Some(&staff)).await;
     assert_eq!(r.json()["state"], "answered");
     let r = app.json(Method::POST, "/api/v1/feedback", Some(body), Some(&member)).await;
