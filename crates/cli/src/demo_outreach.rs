@@ -187,7 +187,13 @@ pub async fn generate(
             consent: Some((head, "outreach,statistics".into())),
         });
     }
-    households::import(db, &plan, None, &|_| {}).await?;
+    households::import(
+        db,
+        [households::ImportPart::Rows(plan.iter().cloned().map(Into::into).collect()), households::ImportPart::Done],
+        None,
+        &|_| {},
+    )
+    .await?;
     let codes = households::codes(db).await?;
 
     // Residents: most of each household, a few with phones and citizen IDs.

@@ -214,6 +214,20 @@ async fn households_and_residents_import(t: &TestDb) {
         assert!(msg.lines().any(|l| l.starts_with(&format!("row {row}:"))), "row {row} in:\n{msg}");
     }
     assert_eq!(ngoso_store::households::count(&t.db).await.unwrap(), 2);
+    // Rows are written while the rest of the file is still being checked: a bad row after
+    // thousands of good ones still leaves nothing written.
+    let mut late = b"code,unit_code,size,smartphones\n".to_vec();
+    for i in 0..5000 {
+        late.extend_from_slice(format!("L{i},28414-01,3,1\n").as_bytes());
+    }
+    late.extend_from_slice(b"L-bad,28414-01,three,1\n");
+    let late_file = write_file("late-bad-households.csv", &late);
+    let out = ngoso(&t.url, &["import", "households", late_file.to_str().unwrap()], None);
+    let msg = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{msg}");
+    assert!(msg.lines().any(|l| l.starts_with("row 5002:")), "{msg}");
+    assert_eq!(ngoso_store::households::count(&t.db).await.unwrap(), 2);
+    let _ = std::fs::remove_file(late_file);
 
     let residents = write_file(
         "residents.csv",

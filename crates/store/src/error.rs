@@ -14,6 +14,9 @@ pub enum StoreError {
     Connect(String),
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    /// An error of SQLite's C API, in the bulk paths that call it directly.
+    #[error("database error: {0}")]
+    Sqlite(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }

@@ -10,6 +10,8 @@ use ngoso_core::outreach::Barriers;
 use ngoso_core::rollup::{Deltas, figure};
 use ngoso_core::text;
 use ngoso_core::unit::UnitPath;
+use std::collections::HashMap;
+
 use serde::Serialize;
 use sqlx::QueryBuilder;
 
@@ -408,58 +410,181 @@ async fn insert_consents(tx: &mut Tx, rows: &[ConsentRow<'_>], t: i64, actor: Op
     Ok(())
 }
 
-/// Rows per INSERT of a bulk import.
+/// Rows per INSERT of a bulk import on PostgreSQL.
 const IMPORT_CHUNK: usize = 1000;
 
-/// Writes checked households in one transaction, all or nothing, with their consents and
-/// their part of the roll-ups. `progress` gets the number written so far.
-pub async fn import(
-    db: &Db,
-    rows: &[NewHousehold],
-    actor: Option<i64>,
-    progress: &(dyn Fn(u64) + Sync),
-) -> Result<u64> {
-    let mut tx = db.begin().await?;
-    let ids = backend::reserve_ids(&mut tx, "households", rows.len()).await?;
-    let t = now();
-    let mut per_unit: std::collections::HashMap<(i64, i32), i64> = std::collections::HashMap::new();
-    let mut written = 0u64;
-    for (chunk_no, chunk) in rows.chunks(IMPORT_CHUNK).enumerate() {
-        let base = chunk_no * IMPORT_CHUNK;
-        let res = on_tx!(&mut tx, c => {
-            let mut qb = QueryBuilder::new(
-                "INSERT INTO households (id, unit_id, code, address, head_name, search_key, size, smartphones, barriers, created_at, updated_at) ");
-            qb.push_values(chunk.iter().enumerate(), |mut b, (k, h)| {
-                b.push_bind(ids[base + k]).push_bind(h.unit_id).push_bind(h.code.as_str()).push_bind(h.address.as_deref())
-                    .push_bind(h.head_name.as_deref())
-                    .push_bind(household_key(h.address.as_deref(), h.head_name.as_deref(), &h.code))
-                    .push_bind(h.size).push_bind(h.smartphones).push_bind(h.barriers.0).push_bind(t).push_bind(t);
-            });
-            qb.build().execute(c).await.map(|r| r.rows_affected())
-        });
-        if let Err(e) = res {
-            let e = StoreError::from(e);
-            return Err(if e.is_unique_violation() { Invalid::new("household-code-exists").into() } else { e });
-        }
-        let consents: Vec<ConsentRow<'_>> = chunk
-            .iter()
-            .enumerate()
-            .filter_map(|(k, h)| h.consent.as_ref().map(|(by, p)| (ids[base + k], None, by.as_str(), p.as_str())))
-            .collect();
-        insert_consents(&mut tx, &consents, t, actor).await?;
-        for h in chunk {
-            *per_unit.entry((h.unit_id, h.barriers.0)).or_insert(0) += 1;
-        }
-        written += chunk.len() as u64;
-        progress(written);
+/// A household of a bulk import, with its search key already computed (by whichever
+/// thread checks the rows, so that the writer only writes).
+#[derive(Debug, Clone)]
+pub struct ImportRow {
+    household: NewHousehold,
+    key: String,
+}
+
+impl From<NewHousehold> for ImportRow {
+    fn from(household: NewHousehold) -> Self {
+        let h = &household;
+        let key = household_key(h.address.as_deref(), h.head_name.as_deref(), &h.code);
+        ImportRow { household, key }
     }
+}
+
+/// A part of a bulk import of households, in the file's order.
+#[derive(Debug)]
+pub enum ImportPart {
+    /// Checked households to write.
+    Rows(Vec<ImportRow>),
+    /// The whole file was read and every row passed its checks: the import may commit.
+    Done,
+}
+
+/// Writes checked households in one transaction, all or nothing, with their consents and
+/// their part of the roll-ups, as the parts arrive: the caller can check the next rows while
+/// these are written. Commits only when the parts end with [`ImportPart::Done`]; a source
+/// that ends without it (a bad row was found) leaves nothing written and gives `None`.
+/// `progress` gets the number written so far.
+pub async fn import<I>(db: &Db, parts: I, actor: Option<i64>, progress: &(dyn Fn(u64) + Sync)) -> Result<Option<u64>>
+where
+    I: IntoIterator<Item = ImportPart>,
+{
+    let mut tx = db.begin().await?;
+    let t = now();
+    let mut per_unit: HashMap<(i64, i32), i64> = HashMap::new();
+    let written = match &mut tx {
+        Tx::Sqlite(c) => {
+            // BEGIN IMMEDIATE holds the write lock: the ids after the largest are free.
+            let max: i64 =
+                sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM households").fetch_one(&mut **c).await?;
+            let mut handle = c.lock_handle().await?;
+            write_sqlite(&mut handle, parts, max, t, actor, progress, &mut per_unit)?
+        }
+        Tx::Pg(_) => write_pg(&mut tx, parts, t, actor, progress, &mut per_unit).await?,
+    };
+    let Some(written) = written else { return Ok(None) };
     let mut deltas = Deltas::default();
     for ((unit, barriers), n) in per_unit {
         deltas.household(unit, Barriers::from_bits(barriers), n);
     }
     rollups::apply(&mut tx, deltas.into_vec()).await?;
     tx.commit().await?;
-    Ok(written)
+    Ok(Some(written))
+}
+
+fn code_exists(e: crate::sqlite_bulk::SqliteError) -> StoreError {
+    if e.is_unique_violation() {
+        Invalid::new("household-code-exists").into()
+    } else {
+        StoreError::Sqlite(e.to_string())
+    }
+}
+
+/// SQLite: one prepared row statement per table, on the locked connection.
+fn write_sqlite(
+    handle: &mut sqlx::sqlite::LockedSqliteHandle<'_>,
+    parts: impl IntoIterator<Item = ImportPart>,
+    max_id: i64,
+    t: i64,
+    actor: Option<i64>,
+    progress: &(dyn Fn(u64) + Sync),
+    per_unit: &mut HashMap<(i64, i32), i64>,
+) -> Result<Option<u64>> {
+    use crate::sqlite_bulk::{Locked, Value};
+    let conn = Locked::new(handle);
+    let mut household = conn
+        .prepare(
+            "INSERT INTO households (id, unit_id, code, address, head_name, search_key, size, smartphones, barriers, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .map_err(code_exists)?;
+    let mut consent = conn
+        .prepare(
+            "INSERT INTO consents (household_id, resident_id, given_by, purposes, given_at, recorded_by) VALUES (?, NULL, ?, ?, ?, ?)",
+        )
+        .map_err(code_exists)?;
+    let actor = actor.map_or(Value::Null, Value::Int);
+    let mut id = max_id;
+    let mut written = 0u64;
+    for part in parts {
+        let rows = match part {
+            ImportPart::Rows(rows) => rows,
+            ImportPart::Done => return Ok(Some(written)),
+        };
+        for ImportRow { household: h, key } in &rows {
+            id += 1;
+            household
+                .run(&[
+                    Value::Int(id),
+                    Value::Int(h.unit_id),
+                    Value::Text(&h.code),
+                    h.address.as_deref().into(),
+                    h.head_name.as_deref().into(),
+                    Value::Text(key),
+                    Value::Int(h.size.into()),
+                    Value::Int(h.smartphones.into()),
+                    Value::Int(h.barriers.0.into()),
+                    Value::Int(t),
+                    Value::Int(t),
+                ])
+                .map_err(code_exists)?;
+            if let Some((by, purposes)) = &h.consent {
+                consent
+                    .run(&[Value::Int(id), Value::Text(by), Value::Text(purposes), Value::Int(t), actor])
+                    .map_err(code_exists)?;
+            }
+            *per_unit.entry((h.unit_id, h.barriers.0)).or_insert(0) += 1;
+        }
+        written += rows.len() as u64;
+        progress(written);
+    }
+    Ok(None)
+}
+
+/// PostgreSQL: multi-row INSERTs of up to [`IMPORT_CHUNK`] rows.
+async fn write_pg(
+    tx: &mut Tx,
+    parts: impl IntoIterator<Item = ImportPart>,
+    t: i64,
+    actor: Option<i64>,
+    progress: &(dyn Fn(u64) + Sync),
+    per_unit: &mut HashMap<(i64, i32), i64>,
+) -> Result<Option<u64>> {
+    let mut written = 0u64;
+    for part in parts {
+        let rows = match part {
+            ImportPart::Rows(rows) => rows,
+            ImportPart::Done => return Ok(Some(written)),
+        };
+        for chunk in rows.chunks(IMPORT_CHUNK) {
+            let ids = backend::reserve_ids(tx, "households", chunk.len()).await?;
+            let res = on_tx!(&mut *tx, c => {
+                let mut qb = QueryBuilder::new(
+                    "INSERT INTO households (id, unit_id, code, address, head_name, search_key, size, smartphones, barriers, created_at, updated_at) ");
+                qb.push_values(chunk.iter().zip(&ids), |mut b, (ImportRow { household: h, key }, id)| {
+                    b.push_bind(*id).push_bind(h.unit_id).push_bind(h.code.as_str()).push_bind(h.address.as_deref())
+                        .push_bind(h.head_name.as_deref())
+                        .push_bind(key.as_str())
+                        .push_bind(h.size).push_bind(h.smartphones).push_bind(h.barriers.0).push_bind(t).push_bind(t);
+                });
+                qb.build().execute(c).await.map(|r| r.rows_affected())
+            });
+            if let Err(e) = res {
+                let e = StoreError::from(e);
+                return Err(if e.is_unique_violation() { Invalid::new("household-code-exists").into() } else { e });
+            }
+            let consents: Vec<ConsentRow<'_>> = chunk
+                .iter()
+                .zip(&ids)
+                .filter_map(|(r, id)| r.household.consent.as_ref().map(|(by, p)| (*id, None, by.as_str(), p.as_str())))
+                .collect();
+            insert_consents(tx, &consents, t, actor).await?;
+            for ImportRow { household: h, .. } in chunk {
+                *per_unit.entry((h.unit_id, h.barriers.0)).or_insert(0) += 1;
+            }
+            written += chunk.len() as u64;
+            progress(written);
+        }
+    }
+    Ok(None)
 }
 
 /// A resident of an import, attached to a household id.

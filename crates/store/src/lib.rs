@@ -28,6 +28,7 @@ pub mod rollups;
 pub mod secrets;
 pub mod sessions;
 pub mod settings;
+mod sqlite_bulk;
 pub mod teams;
 pub mod testing;
 pub mod tokens;

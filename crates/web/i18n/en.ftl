@@ -121,6 +121,7 @@ cli-check-ok = Check done: no differences.
 cli-check-differences = { $count } differences found.
 cli-reading = Reading
 cli-writing = Writing
+cli-importing = Importing
 cli-row-error = row { $row }: { $reason }
 cli-import-refused = File refused: { $count } bad rows, nothing was written to the database.
 cli-imported-units = Imported { $count } units in { $seconds } seconds.

@@ -121,6 +121,7 @@ cli-check-ok = Kiểm tra xong: không có sai lệch.
 cli-check-differences = Có { $count } sai lệch.
 cli-reading = Đang đọc
 cli-writing = Đang ghi
+cli-importing = Đang nhập
 cli-row-error = dòng { $row }: { $reason }
 cli-import-refused = Tệp bị từ chối: { $count } dòng lỗi, không ghi gì vào cơ sở dữ liệu.
 cli-imported-units = Đã nhập { $count } đơn vị trong { $seconds } giây.

@@ -10,7 +10,7 @@ use ngoso_core::Invalid;
 use ngoso_core::import::{ImportRow, RowError, plan_units};
 use std::collections::HashMap;
 
-use ngoso_store::households::{self, ImportedResident, NewHousehold};
+use ngoso_store::households::{self, ImportPart, ImportedResident, NewHousehold};
 use ngoso_store::units;
 use ngoso_web::households::{HouseholdInput, ResidentInput, parse_household, parse_resident};
 
@@ -73,6 +73,26 @@ pub struct CsvRow {
 /// fields of `required` then `optional`, in that order; a row's own problems are marked on
 /// it, not returned as an error.
 pub fn read_table(bytes: &[u8], required: &[&str], optional: &[&str]) -> Result<Vec<CsvRow>, Failure> {
+    let pb = bar(bytes.len() as u64, &t("cli-reading", &[]));
+    let mut rows = Vec::new();
+    scan_table(bytes, required, optional, |r, at| {
+        rows.push(r);
+        if rows.len() % 4096 == 0 {
+            pb.set_position(at);
+        }
+    })?;
+    pb.finish_and_clear();
+    Ok(rows)
+}
+
+/// Like [`read_table`], handing each row to `each` as it is read, with the byte offset
+/// reached, instead of keeping them all.
+pub fn scan_table(
+    bytes: &[u8],
+    required: &[&str],
+    optional: &[&str],
+    mut each: impl FnMut(CsvRow, u64),
+) -> Result<(), Failure> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut rdr = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(bytes);
     let header = rdr.byte_headers().map_err(|e| Failure::Input(format!("CSV: {e}")))?.clone();
@@ -83,8 +103,6 @@ pub fn read_table(bytes: &[u8], required: &[&str], optional: &[&str]) -> Result<
     }
     let columns: Vec<(Option<usize>, bool)> =
         required.iter().map(|c| (col(c), true)).chain(optional.iter().map(|c| (col(c), false))).collect();
-    let pb = bar(bytes.len() as u64, &t("cli-reading", &[]));
-    let mut rows = Vec::new();
     let mut rec = csv::ByteRecord::new();
     // The reader's own line numbers count from before skipped blank lines; count ourselves.
     let mut lines = LineCounter::default();
@@ -98,7 +116,10 @@ pub fn read_table(bytes: &[u8], required: &[&str], optional: &[&str]) -> Result<
                 // nothing after it can be trusted.
                 let line = e.position().map(|p| lines.line_at(bytes, p.byte() as usize)).unwrap_or(line);
                 let utf8_error = matches!(e.kind(), csv::ErrorKind::Utf8 { .. });
-                rows.push(CsvRow { row: line, utf8_error, missing_fields: !utf8_error, ..Default::default() });
+                each(
+                    CsvRow { row: line, utf8_error, missing_fields: !utf8_error, ..Default::default() },
+                    bytes.len() as u64,
+                );
                 break;
             }
         }
@@ -123,13 +144,9 @@ pub fn read_table(bytes: &[u8], required: &[&str], optional: &[&str]) -> Result<
             };
             r.fields.push(value);
         }
-        rows.push(r);
-        if rows.len() % 4096 == 0 {
-            pb.set_position(rec.position().map(|p| p.byte()).unwrap_or(0));
-        }
+        each(r, rdr.position().byte());
     }
-    pb.finish_and_clear();
-    Ok(rows)
+    Ok(())
 }
 
 /// Reads the rows of a units CSV.
@@ -242,72 +259,130 @@ fn read_file(file: &std::path::Path) -> Result<Vec<u8>, Failure> {
     std::fs::read(file).map_err(|e| Failure::Input(format!("{}: {e}", file.display())))
 }
 
-/// Checks every household row against the tree and the households already recorded.
-pub async fn plan_households(
-    db: &ngoso_store::Db,
-    rows: &[CsvRow],
-) -> Result<Result<Vec<NewHousehold>, Vec<RowError>>, Failure> {
-    let units = units::existing_for_import(db).await?;
-    let existing = households::codes(db).await?;
-    let mut seen: HashMap<String, u64> = HashMap::new();
-    let mut errors = Vec::new();
-    let mut plan = Vec::with_capacity(rows.len());
-    for r in rows {
+/// Checks household rows against the tree, the households already recorded and the rows
+/// before them in the file.
+pub struct HouseholdChecker {
+    units: HashMap<String, ngoso_core::import::ExistingUnit>,
+    existing: HashMap<String, (i64, i64)>,
+    /// Codes met so far and their rows (a million of them in a big file: a fast hash,
+    /// sized up front).
+    seen: HashMap<String, u64, foldhash::fast::RandomState>,
+}
+
+/// The columns of a households file: required, then optional.
+const HOUSEHOLD_COLUMNS: (&[&str], &[&str]) = (
+    &["code", "unit_code", "size", "smartphones"],
+    &["address", "head_name", "barriers", "consent_by", "consent_purposes"],
+);
+
+impl HouseholdChecker {
+    /// `rows_hint`: about how many rows the file has.
+    pub async fn new(db: &ngoso_store::Db, rows_hint: usize) -> Result<Self, Failure> {
+        Ok(Self {
+            units: units::existing_for_import(db).await?,
+            existing: households::codes(db).await?,
+            seen: HashMap::with_capacity_and_hasher(rows_hint, Default::default()),
+        })
+    }
+
+    /// The household of a row, or why the row is refused.
+    pub fn check(&mut self, r: CsvRow) -> Result<NewHousehold, RowError> {
         let err = |e: Invalid| RowError { row: r.row, error: e };
-        if let Some(e) = row_error(r) {
-            errors.push(err(e));
-            continue;
+        if let Some(e) = row_error(&r) {
+            return Err(err(e));
         }
-        let f = &r.fields;
-        let Some(unit) = units.get(f[1].trim()) else {
-            errors.push(err(Invalid::field("unit-unknown", "unit_code").with_detail(f[1].trim())));
-            continue;
+        let Some(unit) = self.units.get(r.fields[1].trim()) else {
+            return Err(err(Invalid::field("unit-unknown", "unit_code").with_detail(r.fields[1].trim())));
         };
+        let unit_id = unit.id;
+        let row = r.row;
+        let mut f = r.fields.into_iter();
+        let mut next = || f.next().unwrap_or_default();
+        let (code, _unit, size, smartphones) = (next(), next(), next(), next());
+        let (address, head_name, barriers, consent_by, purposes) = (next(), next(), next(), next(), next());
         let input = HouseholdInput {
-            code: f[0].clone(),
-            size: f[2].clone(),
-            smartphones: f[3].clone(),
-            address: Some(f[4].clone()),
-            head_name: Some(f[5].clone()),
-            barriers: f[6].clone(),
-            consent_by: Some(f[7].clone()),
-            consent_purposes: Some(f[8].replace(';', ",")),
+            code,
+            size,
+            smartphones,
+            address: Some(address),
+            head_name: Some(head_name),
+            barriers,
+            consent_by: Some(consent_by),
+            consent_purposes: Some(purposes.replace(';', ",")),
         };
-        match parse_household(unit.id, &input) {
-            Err(e) => errors.push(err(e)),
-            Ok(h) => {
-                if existing.contains_key(&h.code) {
-                    errors.push(err(Invalid::field("household-code-exists", "code").with_detail(&h.code)));
-                } else if let Some(first) = seen.get(&h.code) {
-                    errors
-                        .push(err(Invalid::field("unit-code-duplicate", "code")
-                            .with_detail(format!("{} (row {first})", h.code))));
-                } else {
-                    seen.insert(h.code.clone(), r.row);
-                    plan.push(h);
-                }
+        let h = parse_household(unit_id, &input).map_err(err)?;
+        if self.existing.contains_key(&h.code) {
+            return Err(err(Invalid::field("household-code-exists", "code").with_detail(&h.code)));
+        }
+        if let Some(first) = self.seen.get(&h.code) {
+            return Err(err(
+                Invalid::field("unit-code-duplicate", "code").with_detail(format!("{} (row {first})", h.code))
+            ));
+        }
+        self.seen.insert(h.code.clone(), row);
+        Ok(h)
+    }
+}
+
+/// Households handed to the writer at a time.
+const HOUSEHOLD_PART: usize = 2048;
+
+/// Reads and checks a households file, handing checked rows to `out` as it goes; sends
+/// [`ImportPart::Done`] only when every row passed. Returns the refused rows.
+fn check_households(
+    bytes: &[u8],
+    mut checker: HouseholdChecker,
+    out: std::sync::mpsc::SyncSender<ImportPart>,
+    pb: &ProgressBar,
+) -> Result<Vec<RowError>, Failure> {
+    let mut errors = Vec::new();
+    let mut part = Vec::with_capacity(HOUSEHOLD_PART);
+    let mut writer_gone = false;
+    let (required, optional) = HOUSEHOLD_COLUMNS;
+    scan_table(bytes, required, optional, |r, at| match checker.check(r) {
+        Ok(h) if errors.is_empty() && !writer_gone => {
+            part.push(h.into());
+            if part.len() == HOUSEHOLD_PART {
+                let full = std::mem::replace(&mut part, Vec::with_capacity(HOUSEHOLD_PART));
+                writer_gone = out.send(ImportPart::Rows(full)).is_err();
+                pb.set_position(at);
             }
         }
+        // After a bad row nothing more is written; the rest is only checked.
+        Ok(_) => {}
+        Err(e) => errors.push(e),
+    })?;
+    if errors.is_empty() && !writer_gone {
+        let _ = out.send(ImportPart::Rows(part));
+        let _ = out.send(ImportPart::Done);
     }
-    Ok(if errors.is_empty() { Ok(plan) } else { Err(errors) })
+    Ok(errors)
 }
 
 async fn import_households(file: &std::path::Path, cfg: &Config) -> Result<(), Failure> {
     let started = Instant::now();
     let bytes = read_file(file)?;
-    let rows = read_table(
-        &bytes,
-        &["code", "unit_code", "size", "smartphones"],
-        &["address", "head_name", "barriers", "consent_by", "consent_purposes"],
-    )?;
-    let read = started.elapsed();
     let db = open_migrated(cfg).await?;
-    let plan = plan_households(&db, &rows).await?.map_err(refuse)?;
-    let checked = started.elapsed();
-    let pb = bar(plan.len() as u64, &t("cli-writing", &[]));
-    let n = households::import(&db, &plan, None, &|k| pb.set_position(k)).await?;
+    // Rows of the generated files take about 100 bytes.
+    let checker = HouseholdChecker::new(&db, bytes.len() / 100).await?;
+    // One thread reads and checks the file while this one writes what has been checked; a
+    // bad row stops the writing, the rest of the file is still checked so that every bad row
+    // is listed, and nothing is committed.
+    let pb = bar(bytes.len() as u64, &t("cli-importing", &[]));
+    let (tx, rx) = std::sync::mpsc::sync_channel(4);
+    let reader = {
+        let pb = pb.clone();
+        std::thread::spawn(move || check_households(&bytes, checker, tx, &pb))
+    };
+    let written = households::import(&db, rx, None, &|_| {}).await;
+    let checked = reader.join().map_err(|_| Failure::Input("the file reader stopped".into()))?;
     pb.finish_and_clear();
-    tracing::info!(?read, ?checked, written = ?started.elapsed(), "households import");
+    let errors = checked?;
+    if !errors.is_empty() {
+        return Err(refuse(errors));
+    }
+    let n = written?.ok_or_else(|| Failure::Input("the file reader stopped".into()))?;
+    tracing::info!(elapsed = ?started.elapsed(), "households import");
     let secs = format!("{:.2}", started.elapsed().as_secs_f64());
     println!("{}", t("cli-imported-households", &[("count", &n.to_string()), ("seconds", &secs)]));
     Ok(())

@@ -1,0 +1,192 @@
+//! Bulk inserts on SQLite through the connection's own handle: one prepared single-row
+//! statement, bound and stepped once per row, as `sqlite3 .import` does.
+//!
+//! sqlx hands every statement to a worker thread and copies each bound value on the way;
+//! for a million-row import that traffic cost more than SQLite's own work. Here the
+//! connection is locked away from its worker (`lock_handle`) for the duration, and rows go
+//! straight from the caller's thread into SQLite. This is the only place the store calls
+//! SQLite's C API; every call is checked, and a statement never outlives the lock.
+
+use std::ffi::{CStr, c_int};
+use std::marker::PhantomData;
+use std::ptr::{self, NonNull};
+
+use libsqlite3_sys as ffi;
+use sqlx::sqlite::LockedSqliteHandle;
+
+/// A value to bind.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Value<'a> {
+    Int(i64),
+    Text(&'a str),
+    Null,
+}
+
+impl<'a> From<Option<&'a str>> for Value<'a> {
+    fn from(v: Option<&'a str>) -> Self {
+        v.map_or(Value::Null, Value::Text)
+    }
+}
+
+/// An error of SQLite's C API: its extended result code and message.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SqliteError {
+    pub code: c_int,
+    pub message: String,
+}
+
+impl SqliteError {
+    /// A UNIQUE or PRIMARY KEY constraint failed.
+    pub fn is_unique_violation(&self) -> bool {
+        self.code == ffi::SQLITE_CONSTRAINT_UNIQUE || self.code == ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+    }
+}
+
+impl std::fmt::Display for SqliteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SQLite error {}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for SqliteError {}
+
+/// A connection locked away from sqlx's worker thread, for the statements below.
+pub(crate) struct Locked<'h> {
+    db: NonNull<ffi::sqlite3>,
+    _lock: PhantomData<&'h mut ()>,
+}
+
+impl<'h> Locked<'h> {
+    pub fn new(handle: &'h mut LockedSqliteHandle<'_>) -> Self {
+        Locked { db: handle.as_raw_handle(), _lock: PhantomData }
+    }
+
+    /// Prepares `sql` (one statement, `?` or `$n` parameters).
+    pub fn prepare(&self, sql: &str) -> Result<Insert<'_>, SqliteError> {
+        Insert::prepare(self.db, sql)
+    }
+}
+
+/// A prepared statement on a locked connection; it cannot outlive the lock.
+pub(crate) struct Insert<'c> {
+    db: NonNull<ffi::sqlite3>,
+    stmt: NonNull<ffi::sqlite3_stmt>,
+    params: usize,
+    _conn: PhantomData<&'c ()>,
+}
+
+fn error(db: NonNull<ffi::sqlite3>, rc: c_int) -> SqliteError {
+    // SAFETY: `db` is a live connection handle held under the caller's lock; sqlite3_errmsg
+    // returns a NUL-terminated string owned by SQLite, copied before any other call.
+    let message = unsafe {
+        let m = ffi::sqlite3_errmsg(db.as_ptr());
+        if m.is_null() { String::new() } else { CStr::from_ptr(m).to_string_lossy().into_owned() }
+    };
+    // SAFETY: as above.
+    let code = unsafe { ffi::sqlite3_extended_errcode(db.as_ptr()) };
+    SqliteError { code: if code == 0 { rc } else { code }, message }
+}
+
+impl Insert<'_> {
+    fn prepare(db: NonNull<ffi::sqlite3>, sql: &str) -> Result<Self, SqliteError> {
+        let mut stmt: *mut ffi::sqlite3_stmt = ptr::null_mut();
+        let len = c_int::try_from(sql.len())
+            .map_err(|_| SqliteError { code: ffi::SQLITE_TOOBIG, message: "statement too long".into() })?;
+        // SAFETY: `db` is live and not used by sqlx's worker while the handle is locked; the
+        // SQL pointer and length describe a valid UTF-8 buffer that outlives the call.
+        let rc = unsafe { ffi::sqlite3_prepare_v2(db.as_ptr(), sql.as_ptr().cast(), len, &mut stmt, ptr::null_mut()) };
+        if rc != ffi::SQLITE_OK {
+            return Err(error(db, rc));
+        }
+        let stmt = NonNull::new(stmt)
+            .ok_or_else(|| SqliteError { code: ffi::SQLITE_MISUSE, message: "empty statement".into() })?;
+        // SAFETY: `stmt` was just prepared on this connection.
+        let params = unsafe { ffi::sqlite3_bind_parameter_count(stmt.as_ptr()) } as usize;
+        Ok(Insert { db, stmt, params, _conn: PhantomData })
+    }
+
+    /// Binds `values` (exactly one per parameter) and runs the statement once.
+    pub fn run(&mut self, values: &[Value<'_>]) -> Result<(), SqliteError> {
+        assert_eq!(values.len(), self.params, "one value per parameter");
+        let s = self.stmt.as_ptr();
+        let mut rc = ffi::SQLITE_OK;
+        for (i, v) in values.iter().enumerate() {
+            let at = (i + 1) as c_int;
+            // SAFETY: `s` is a live statement of this connection; text is bound with
+            // SQLITE_STATIC, which is sound because the borrowed `values` outlive this call
+            // and the bindings are cleared below before it returns.
+            rc = unsafe {
+                match *v {
+                    Value::Int(n) => ffi::sqlite3_bind_int64(s, at, n),
+                    Value::Null => ffi::sqlite3_bind_null(s, at),
+                    Value::Text(t) => ffi::sqlite3_bind_text64(
+                        s,
+                        at,
+                        t.as_ptr().cast(),
+                        t.len() as u64,
+                        ffi::SQLITE_STATIC(),
+                        ffi::SQLITE_UTF8 as u8,
+                    ),
+                }
+            };
+            if rc != ffi::SQLITE_OK {
+                break;
+            }
+        }
+        if rc == ffi::SQLITE_OK {
+            // SAFETY: as above; every parameter is bound.
+            rc = unsafe { ffi::sqlite3_step(s) };
+        }
+        let result = if rc == ffi::SQLITE_DONE || rc == ffi::SQLITE_ROW { Ok(()) } else { Err(error(self.db, rc)) };
+        // SAFETY: resetting and clearing a live statement; after this SQLite holds no pointer
+        // into `values`.
+        unsafe {
+            ffi::sqlite3_reset(s);
+            ffi::sqlite3_clear_bindings(s);
+        }
+        result
+    }
+}
+
+impl Drop for Insert<'_> {
+    fn drop(&mut self) {
+        // SAFETY: the statement is live and finalised exactly once, under the same lock.
+        unsafe {
+            ffi::sqlite3_finalize(self.stmt.as_ptr());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::Connection;
+
+    #[tokio::test]
+    async fn inserts_rows_and_reports_constraint_errors() {
+        let mut c = sqlx::SqliteConnection::connect("sqlite::memory:").await.unwrap();
+        sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE, note TEXT)")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        {
+            let mut h = c.lock_handle().await.unwrap();
+            let conn = Locked::new(&mut h);
+            let mut ins = conn.prepare("INSERT INTO t (id, name, note) VALUES (?, ?, ?)").unwrap();
+            let name = String::from("Nguyễn Văn A 🙂");
+            ins.run(&[Value::Int(1), Value::Text(&name), Value::Null]).unwrap();
+            ins.run(&[Value::Int(2), Value::Text("b"), Value::Text("")]).unwrap();
+            let e = ins.run(&[Value::Int(3), Value::Text("b"), Value::Null]).unwrap_err();
+            assert!(e.is_unique_violation(), "{e}");
+            // The statement is usable after an error.
+            ins.run(&[Value::Int(4), Value::Text("c"), Value::Null]).unwrap();
+            assert!(conn.prepare("INSERT INTO nowhere VALUES (1)").is_err());
+        }
+        let rows: Vec<(i64, String, Option<String>)> =
+            sqlx::query_as("SELECT id, name, note FROM t ORDER BY id").fetch_all(&mut c).await.unwrap();
+        assert_eq!(
+            rows,
+            vec![(1, "Nguyễn Văn A 🙂".into(), None), (2, "b".into(), Some(String::new())), (4, "c".into(), None)]
+        );
+    }
+}
