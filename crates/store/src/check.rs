@@ -58,7 +58,6 @@ pub async fn run(db: &Db) -> Result<Vec<String>> {
         }
     }
     out.extend(check_rollups(db).await?);
-    out.extend(check_visit_counts(db).await?);
     out.extend(crate::feedback_figures::check(db).await?);
     Ok(out)
 }
@@ -128,24 +127,4 @@ async fn check_rollups(db: &Db) -> Result<Vec<String>> {
         }
     }
     Ok(out)
-}
-
-/// Household id and code, stored visit count and last visit, counted visits and last visit.
-type VisitCountRow = (i64, String, i32, Option<i64>, Option<i64>, Option<i64>);
-
-async fn check_visit_counts(db: &Db) -> Result<Vec<String>> {
-    let rows: Vec<VisitCountRow> = on_db!(db, p => sqlx::query_as(
-        "SELECT h.id, h.code, h.visit_count, h.last_visit_at, v.n, v.last FROM households h \
-         LEFT JOIN (SELECT household_id, COUNT(*) AS n, MAX(visited_at) AS last FROM visits GROUP BY household_id) v \
-         ON v.household_id = h.id WHERE h.visit_count <> COALESCE(v.n, 0) OR COALESCE(h.last_visit_at, -1) <> COALESCE(v.last, -1)")
-        .fetch_all(p).await)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, code, n, last, vn, vlast)| {
-            format!(
-                "household {id} ({code}): {n} visits, last {last:?}; the visits say {} and {vlast:?}",
-                vn.unwrap_or(0)
-            )
-        })
-        .collect())
 }

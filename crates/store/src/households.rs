@@ -128,7 +128,9 @@ fn household_key(address: Option<&str>, head: Option<&str>, code: &str) -> Strin
 }
 
 const HOUSEHOLD_SELECT: &str = "SELECT h.id, h.unit_id, u.name AS unit_name, u.path AS unit_path, h.code, h.address, h.head_name, \
-     h.size, h.smartphones, h.barriers, h.visit_count, h.last_visit_at, h.anonymized_at, \
+     h.size, h.smartphones, h.barriers, \
+     (SELECT CAST(COUNT(*) AS INTEGER) FROM visits v WHERE v.household_id = h.id) AS visit_count, \
+     (SELECT MAX(v.visited_at) FROM visits v WHERE v.household_id = h.id) AS last_visit_at, h.anonymized_at, \
      EXISTS (SELECT 1 FROM consents c WHERE c.household_id = h.id AND c.resident_id IS NULL AND c.withdrawn_at IS NULL) AS consent, \
      h.created_at FROM households h JOIN units u ON u.id = h.unit_id";
 

@@ -57,8 +57,6 @@ pub type MayRecord<'a> = &'a (dyn Fn(i64, &UnitPath) -> bool + Sync);
 struct HouseholdRow {
     unit_id: i64,
     path: UnitPath,
-    visit_count: i32,
-    last_visit_at: Option<i64>,
 }
 
 /// Keys per `IN (…)` list.
@@ -131,6 +129,8 @@ async fn ingest_once(db: &Db, items: &[Item<'_>]) -> Result<Vec<Stored>> {
 
     let existing = existing_ids(&mut tx, &visits).await?;
     let households = load_households(&mut tx, &household_ids).await?;
+    // Households visited before: a first visit counts the household as reached.
+    let mut visited = visited_households(&mut tx, &household_ids).await?;
     let mut team_ids: Vec<i64> = visits.iter().map(|v| v.team_id).collect();
     team_ids.sort_unstable();
     team_ids.dedup();
@@ -155,8 +155,6 @@ async fn ingest_once(db: &Db, items: &[Item<'_>]) -> Result<Vec<Stored>> {
     };
 
     let mut seen: HashSet<&str> = HashSet::new();
-    let mut counts: HashMap<i64, (i32, Option<i64>)> =
-        households.iter().map(|(id, h)| (*id, (h.visit_count, h.last_visit_at))).collect();
     let mut deltas = Deltas::default();
     let mut changed: StatusMap = HashMap::new();
     let mut to_insert: Vec<(&VisitInput, Option<i64>)> = Vec::new();
@@ -173,10 +171,7 @@ async fn ingest_once(db: &Db, items: &[Item<'_>]) -> Result<Vec<Stored>> {
             continue;
         }
         let h = &households[&v.household_id];
-        let c = counts.get_mut(&v.household_id).expect("loaded");
-        let first = c.0 == 0;
-        c.0 += 1;
-        c.1 = Some(c.1.map_or(v.visited_at, |l| l.max(v.visited_at)));
+        let first = visited.insert(v.household_id);
         deltas.visit(h.unit_id, &month_of(v.visited_at), v.result, v.barriers, first);
         for o in &v.outcomes {
             let key = (o.service_id, v.household_id, o.resident_id);
@@ -193,7 +188,6 @@ async fn ingest_once(db: &Db, items: &[Item<'_>]) -> Result<Vec<Stored>> {
 
     insert_visits(&mut tx, &to_insert, t).await?;
     upsert_statuses(&mut tx, &changed, t).await?;
-    update_households(&mut tx, &counts, &households).await?;
     rollups::apply(&mut tx, deltas.into_vec()).await?;
     tx.commit().await?;
     Ok(out.into_iter().map(|o| o.expect("every visit has an answer")).collect())
@@ -273,16 +267,32 @@ async fn existing_ids(tx: &mut Tx, visits: &[&VisitInput]) -> Result<HashSet<Str
 async fn load_households(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, HouseholdRow>> {
     let mut out = HashMap::with_capacity(ids.len());
     for chunk in crate::batch::padded(ids, CHUNK) {
-        let rows: Vec<(i64, i64, String, i32, Option<i64>)> = on_tx!(tx, c => {
+        let rows: Vec<(i64, i64, String)> = on_tx!(tx, c => {
             let mut qb = QueryBuilder::new(
-                "SELECT h.id, h.unit_id, u.path, h.visit_count, h.last_visit_at FROM households h JOIN units u ON u.id = h.unit_id WHERE h.id IN (");
+                "SELECT h.id, h.unit_id, u.path FROM households h JOIN units u ON u.id = h.unit_id WHERE h.id IN (");
             in_list(&mut qb, &chunk);
             qb.push(")");
-            qb.build_query_as::<(i64, i64, String, i32, Option<i64>)>().fetch_all(c).await
+            qb.build_query_as::<(i64, i64, String)>().fetch_all(c).await
         })?;
-        for (id, unit_id, path, visit_count, last_visit_at) in rows {
-            out.insert(id, HouseholdRow { unit_id, path: UnitPath::from_stored(path), visit_count, last_visit_at });
+        for (id, unit_id, path) in rows {
+            out.insert(id, HouseholdRow { unit_id, path: UnitPath::from_stored(path) });
         }
+    }
+    Ok(out)
+}
+
+/// Which of these households have any visit (read from the index by household, whose
+/// pages the new visits are about to change anyway).
+async fn visited_households(tx: &mut Tx, ids: &[i64]) -> Result<HashSet<i64>> {
+    let mut out = HashSet::new();
+    for chunk in crate::batch::padded(ids, CHUNK) {
+        let rows: Vec<i64> = on_tx!(tx, c => {
+            let mut qb = QueryBuilder::new("SELECT DISTINCT household_id FROM visits WHERE household_id IN (");
+            in_list(&mut qb, &chunk);
+            qb.push(")");
+            qb.build_query_scalar::<i64>().fetch_all(c).await
+        })?;
+        out.extend(rows);
     }
     Ok(out)
 }
@@ -396,45 +406,9 @@ async fn upsert_statuses(tx: &mut Tx, changed: &StatusMap, t: i64) -> Result<()>
                 b.push_bind(*s).push_bind(*h).push_bind(*r).push_bind(*st).push_bind(*rank).push_bind(t);
             });
             qb.push(
-                " ON CONFLICT (service_id, household_id, resident_id) DO UPDATE SET status_id = excluded.status_id, \
+                " ON CONFLICT (household_id, service_id, resident_id) DO UPDATE SET status_id = excluded.status_id, \
                  rank = excluded.rank, updated_at = excluded.updated_at",
             );
-            qb.build().execute(c).await.map(|r| r.rows_affected())
-        })?;
-    }
-    Ok(())
-}
-
-async fn update_households(
-    tx: &mut Tx,
-    counts: &HashMap<i64, (i32, Option<i64>)>,
-    before: &HashMap<i64, HouseholdRow>,
-) -> Result<()> {
-    let mut rows: Vec<(i64, i32, Option<i64>)> = counts
-        .iter()
-        .filter(|(id, c)| before.get(id).is_some_and(|h| h.visit_count != c.0))
-        .map(|(id, c)| (*id, c.0, c.1))
-        .collect();
-    rows.sort_unstable();
-    for chunk in crate::batch::chunks(&rows, 128) {
-        // Households are locked (or the database is), so absolute values are safe.
-        on_tx!(tx, c => {
-            let mut qb = QueryBuilder::new("UPDATE households SET visit_count = v.column2, last_visit_at = v.column3 FROM (VALUES ");
-            let mut first = true;
-            for (id, n, last) in chunk {
-                if !first {
-                    qb.push(", ");
-                }
-                first = false;
-                qb.push("(");
-                qb.push_bind(*id);
-                qb.push(", ");
-                qb.push_bind(*n);
-                qb.push(", ");
-                qb.push_bind(*last);
-                qb.push(")");
-            }
-            qb.push(") AS v WHERE households.id = v.column1");
             qb.build().execute(c).await.map(|r| r.rows_affected())
         })?;
     }
@@ -505,7 +479,7 @@ pub async fn correct_status(
         Some((status_id, rank)) => {
             on_tx!(&mut tx, c => sqlx::query(
                 "INSERT INTO subject_statuses (service_id, household_id, resident_id, status_id, rank, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (service_id, household_id, resident_id) DO UPDATE SET status_id = excluded.status_id, rank = excluded.rank, updated_at = excluded.updated_at")
+                 ON CONFLICT (household_id, service_id, resident_id) DO UPDATE SET status_id = excluded.status_id, rank = excluded.rank, updated_at = excluded.updated_at")
                 .bind(service_id).bind(household_id).bind(resident_id).bind(status_id).bind(rank).bind(t)
                 .execute(c).await.map(|r| r.rows_affected()))?;
         }

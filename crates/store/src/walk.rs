@@ -30,7 +30,9 @@ pub struct WalkItem {
 pub async fn list(db: &Db, within: &UnitPath, service_ids: &[i64], limit: i64) -> Result<Vec<WalkItem>> {
     let rows = on_db!(db, p => {
         let mut qb = QueryBuilder::new(
-            "SELECT h.id, h.code, u.name AS unit_name, h.address, h.head_name, h.size, h.smartphones, h.barriers, h.visit_count, h.last_visit_at \
+            "SELECT * FROM (SELECT h.id, h.code, u.name AS unit_name, u.name_sort, h.address, h.head_name, h.size, h.smartphones, h.barriers, \
+             (SELECT CAST(COUNT(*) AS INTEGER) FROM visits v WHERE v.household_id = h.id) AS visit_count, \
+             (SELECT MAX(v.visited_at) FROM visits v WHERE v.household_id = h.id) AS last_visit_at \
              FROM households h JOIN units u ON u.id = h.unit_id WHERE u.path >= ");
         qb.push_bind(within.as_str());
         qb.push(" AND u.path < ");
@@ -48,8 +50,8 @@ pub async fn list(db: &Db, within: &UnitPath, service_ids: &[i64], limit: i64) -
             qb.push(")");
         }
         qb.push(
-            " ORDER BY CASE WHEN h.visit_count = 0 THEN 0 ELSE 1 END, CASE WHEN h.barriers <> 0 THEN 0 ELSE 1 END, \
-             COALESCE(h.last_visit_at, 0), u.name_sort, h.code LIMIT ",
+            ") w ORDER BY CASE WHEN w.visit_count = 0 THEN 0 ELSE 1 END, CASE WHEN w.barriers <> 0 THEN 0 ELSE 1 END, \
+             COALESCE(w.last_visit_at, 0), w.name_sort, w.code LIMIT ",
         );
         qb.push_bind(limit);
         qb.build_query_as::<WalkItem>().fetch_all(p).await
