@@ -412,7 +412,7 @@ async fn insert_consents(tx: &mut Tx, rows: &[ConsentRow<'_>], t: i64, actor: Op
     Ok(())
 }
 
-/// Rows per INSERT of a bulk import on PostgreSQL.
+/// Rows per INSERT of a bulk import of residents.
 const IMPORT_CHUNK: usize = 1000;
 
 /// A household of a bulk import, with its search key already computed (by whichever
@@ -541,7 +541,7 @@ fn write_sqlite(
     Ok(None)
 }
 
-/// PostgreSQL: multi-row INSERTs of up to [`IMPORT_CHUNK`] rows.
+/// PostgreSQL: `COPY … FROM STDIN` of each part, households then their consents.
 async fn write_pg(
     tx: &mut Tx,
     parts: impl IntoIterator<Item = ImportPart>,
@@ -550,43 +550,101 @@ async fn write_pg(
     progress: &(dyn Fn(u64) + Sync),
     per_unit: &mut HashMap<(i64, i32), i64>,
 ) -> Result<Option<u64>> {
+    let Tx::Pg(c) = tx else { unreachable!("write_pg on SQLite") };
+    let actor = actor.map(|a| a.to_string());
     let mut written = 0u64;
+    let (mut households, mut consents) = (Vec::new(), Vec::new());
     for part in parts {
         let rows = match part {
             ImportPart::Rows(rows) => rows,
             ImportPart::Done => return Ok(Some(written)),
         };
-        for chunk in rows.chunks(IMPORT_CHUNK) {
-            let ids = backend::reserve_ids(tx, "households", chunk.len()).await?;
-            let res = on_tx!(&mut *tx, c => {
-                let mut qb = QueryBuilder::new(
-                    "INSERT INTO households (id, unit_id, code, address, head_name, search_key, size, smartphones, barriers, created_at, updated_at) ");
-                qb.push_values(chunk.iter().zip(&ids), |mut b, (ImportRow { household: h, key }, id)| {
-                    b.push_bind(*id).push_bind(h.unit_id).push_bind(h.code.as_str()).push_bind(h.address.as_deref())
-                        .push_bind(h.head_name.as_deref())
-                        .push_bind(key.as_str())
-                        .push_bind(h.size).push_bind(h.smartphones).push_bind(h.barriers.0).push_bind(t).push_bind(t);
-                });
-                qb.build().execute(c).await.map(|r| r.rows_affected())
-            });
-            if let Err(e) = res {
-                let e = StoreError::from(e);
-                return Err(if e.is_unique_violation() { Invalid::new("household-code-exists").into() } else { e });
-            }
-            let consents: Vec<ConsentRow<'_>> = chunk
-                .iter()
-                .zip(&ids)
-                .filter_map(|(r, id)| r.household.consent.as_ref().map(|(by, p)| (*id, None, by.as_str(), p.as_str())))
-                .collect();
-            insert_consents(tx, &consents, t, actor).await?;
-            for ImportRow { household: h, .. } in chunk {
-                *per_unit.entry((h.unit_id, h.barriers.0)).or_insert(0) += 1;
-            }
-            written += chunk.len() as u64;
-            progress(written);
+        if rows.is_empty() {
+            continue;
         }
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT nextval('households_id_seq') FROM generate_series(1, $1)")
+            .bind(rows.len() as i32)
+            .fetch_all(&mut **c)
+            .await?;
+        households.clear();
+        consents.clear();
+        let (ts, none) = (t.to_string(), None);
+        for (ImportRow { household: h, key }, id) in rows.iter().zip(&ids) {
+            let (id, unit) = (id.to_string(), h.unit_id.to_string());
+            let (size, phones, barriers) = (h.size.to_string(), h.smartphones.to_string(), h.barriers.0.to_string());
+            copy_row(
+                &mut households,
+                &[
+                    Some(&id),
+                    Some(&unit),
+                    Some(&h.code),
+                    h.address.as_ref(),
+                    h.head_name.as_ref(),
+                    Some(key),
+                    Some(&size),
+                    Some(&phones),
+                    Some(&barriers),
+                    Some(&ts),
+                    Some(&ts),
+                ],
+            );
+            if let Some((by, purposes)) = &h.consent {
+                copy_row(&mut consents, &[Some(&id), none, Some(by), Some(purposes), Some(&ts), actor.as_ref()]);
+            }
+            *per_unit.entry((h.unit_id, h.barriers.0)).or_insert(0) += 1;
+        }
+        let copy = async {
+            let mut copy = c
+                .copy_in_raw(
+                    "COPY households (id, unit_id, code, address, head_name, search_key, size, smartphones, barriers, \
+                     created_at, updated_at) FROM STDIN",
+                )
+                .await?;
+            copy.send(households.as_slice()).await?;
+            copy.finish().await
+        };
+        if let Err(e) = copy.await {
+            let e = StoreError::from(e);
+            return Err(if e.is_unique_violation() { Invalid::new("household-code-exists").into() } else { e });
+        }
+        if !consents.is_empty() {
+            let mut copy = c
+                .copy_in_raw(
+                    "COPY consents (household_id, resident_id, given_by, purposes, given_at, recorded_by) FROM STDIN",
+                )
+                .await?;
+            copy.send(consents.as_slice()).await?;
+            copy.finish().await?;
+        }
+        written += rows.len() as u64;
+        progress(written);
     }
     Ok(None)
+}
+
+/// Appends a row in COPY's text format: tab-separated, `\N` for NULL, with backslash, tab,
+/// newline and carriage return escaped.
+fn copy_row(out: &mut Vec<u8>, fields: &[Option<&String>]) {
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(b'\t');
+        }
+        match f {
+            None => out.extend_from_slice(b"\\N"),
+            Some(v) => {
+                for &b in v.as_bytes() {
+                    match b {
+                        b'\\' => out.extend_from_slice(b"\\\\"),
+                        b'\t' => out.extend_from_slice(b"\\t"),
+                        b'\n' => out.extend_from_slice(b"\\n"),
+                        b'\r' => out.extend_from_slice(b"\\r"),
+                        _ => out.push(b),
+                    }
+                }
+            }
+        }
+    }
+    out.push(b'\n');
 }
 
 /// A resident of an import, attached to a household id.

@@ -236,23 +236,33 @@ async fn bulk_import_is_all_or_nothing(db: Db) {
     let rows = |prefix: &str, n: usize| -> Vec<households::ImportRow> {
         (0..n).map(|i| household(w.hamlets[i % 4], &format!("{prefix}{i}"), Barriers::default()).into()).collect()
     };
-    let n = households::import(&db, [Rows(rows("A", 3000)), Rows(rows("B", 10)), Done], Some(w.officer), &|_| {})
-        .await
-        .unwrap();
+    let mut odd = household(w.hamlets[0], "ODD", Barriers::default());
+    odd.address = Some("Hẻm 5\\7\tlô \\N 🏠".into());
+    odd.head_name = None;
+    let n = households::import(
+        &db,
+        [Rows(rows("A", 3000)), Rows(rows("B", 9)), Rows(vec![odd.into()]), Done],
+        Some(w.officer),
+        &|_| {},
+    )
+    .await
+    .unwrap();
     assert_eq!(n, Some(3010));
     let figures = rollups::all(&db).await.unwrap();
     assert_eq!(figures[&(w.province, "households".to_string(), String::new())], 3010);
-    let h = households::by_code(&db, "B9").await.unwrap();
+    let h = households::by_code(&db, "B8").await.unwrap();
     assert_eq!(h.head_name.as_deref(), Some("Nguyễn Văn A"));
     assert!(h.consent);
+    let odd = households::by_code(&db, "ODD").await.unwrap();
+    assert_eq!((odd.address.as_deref(), odd.head_name.as_deref()), (Some("Hẻm 5\\7\tlô \\N 🏠"), None));
     assert_eq!(
-        households::search(&db, &units::get(&db, w.province).await.unwrap().unit_path(), "nguyen van a so b9", 10, 0)
+        households::search(&db, &units::get(&db, w.province).await.unwrap().unit_path(), "nguyen van a so b8", 10, 0)
             .await
             .unwrap()
             .iter()
             .map(|h| h.code.as_str())
             .collect::<Vec<_>>(),
-        vec!["B9"]
+        vec!["B8"]
     );
 
     // The source ends without `Done` (the reader found a bad row after these).
