@@ -58,6 +58,12 @@ pub async fn apply(tx: &mut Tx, deltas: Vec<Delta>) -> Result<()> {
     units.sort_unstable();
     units.dedup();
     let ancestry = ancestry(tx, &units).await?;
+    apply_known(tx, deltas, ancestry).await
+}
+
+/// Like [`apply`], with the ancestry of every unit of the deltas already known (unit → the
+/// ids from the root to it).
+pub async fn apply_known(tx: &mut Tx, deltas: Vec<Delta>, ancestry: HashMap<i64, Vec<i64>>) -> Result<()> {
     let mut folded: BTreeMap<(i64, String, String), i64> = BTreeMap::new();
     for d in deltas {
         let chain = ancestry.get(&d.unit_id).map(Vec::as_slice).unwrap_or(&[]);

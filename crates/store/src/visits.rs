@@ -125,10 +125,9 @@ async fn ingest_once(db: &Db, items: &[Item<'_>]) -> Result<Vec<Stored>> {
     let mut household_ids: Vec<i64> = visits.iter().map(|v| v.household_id).collect();
     household_ids.sort_unstable();
     household_ids.dedup();
-    backend::lock_households(&mut tx, &household_ids).await?;
-
-    let existing = existing_ids(&mut tx, &visits).await?;
+    // Loading the households also locks them on PostgreSQL (SQLite's writer is alone).
     let households = load_households(&mut tx, &household_ids).await?;
+    let existing = existing_ids(&mut tx, &visits).await?;
     // Households visited before: a first visit counts the household as reached.
     let mut visited = visited_households(&mut tx, &household_ids).await?;
     let mut team_ids: Vec<i64> = visits.iter().map(|v| v.team_id).collect();
@@ -188,7 +187,9 @@ async fn ingest_once(db: &Db, items: &[Item<'_>]) -> Result<Vec<Stored>> {
 
     insert_visits(&mut tx, &to_insert, t).await?;
     upsert_statuses(&mut tx, &changed, t).await?;
-    rollups::apply(&mut tx, deltas.into_vec()).await?;
+    // The households' paths give their units' ancestry: no need to read it again.
+    let ancestry = households.values().map(|h| (h.unit_id, h.path.ids())).collect();
+    rollups::apply_known(&mut tx, deltas.into_vec(), ancestry).await?;
     tx.commit().await?;
     Ok(out.into_iter().map(|o| o.expect("every visit has an answer")).collect())
 }
@@ -267,11 +268,12 @@ async fn existing_ids(tx: &mut Tx, visits: &[&VisitInput]) -> Result<HashSet<Str
 async fn load_households(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, HouseholdRow>> {
     let mut out = HashMap::with_capacity(ids.len());
     for chunk in crate::batch::padded(ids, CHUNK) {
+        let lock = if matches!(tx, Tx::Pg(_)) { ") ORDER BY h.id FOR UPDATE OF h" } else { ")" };
         let rows: Vec<(i64, i64, String)> = on_tx!(tx, c => {
             let mut qb = QueryBuilder::new(
                 "SELECT h.id, h.unit_id, u.path FROM households h JOIN units u ON u.id = h.unit_id WHERE h.id IN (");
             in_list(&mut qb, &chunk);
-            qb.push(")");
+            qb.push(lock);
             qb.build_query_as::<(i64, i64, String)>().fetch_all(c).await
         })?;
         for (id, unit_id, path) in rows {
