@@ -190,6 +190,7 @@ pub async fn set_user_agency(db: &Db, user_id: i64, agency_id: Option<i64>) -> R
         let e = StoreError::from(e);
         if e.is_foreign_key_violation() { Invalid::field("agency-unknown", "agency").into() } else { e }
     })?;
+    crate::tokens::changed();
     if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 

@@ -1,5 +1,7 @@
 //! API tokens: issued for a user name and password, stored hashed, expiring, revocable.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use serde::Serialize;
 
 use crate::secrets::{hash_token, new_token};
@@ -43,14 +45,35 @@ struct TokenRow {
     #[sqlx(flatten)]
     user: PrincipalRow,
     last_used_at: Option<i64>,
+    expires_at: i64,
+}
+
+/// Counts changes that can alter what a token grants: a token revoked, an account disabled
+/// or given another agency, a unit moved in the tree. A cache of [`lookup`]'s answers keeps
+/// an answer only while this has not moved since before the lookup began.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// The current generation (see [`GENERATION`]): read it *before* a lookup.
+pub fn generation() -> u64 {
+    GENERATION.load(Ordering::SeqCst)
+}
+
+/// Marks that what some token grants may have changed; called after the change commits.
+pub fn changed() {
+    GENERATION.fetch_add(1, Ordering::SeqCst);
 }
 
 /// The principal of a live, unrevoked token of an enabled user.
 pub async fn principal(db: &Db, token: &str) -> Result<Option<Principal>> {
+    Ok(lookup(db, token).await?.map(|(p, _)| p))
+}
+
+/// Like [`principal`], with the token's expiry time.
+pub async fn lookup(db: &Db, token: &str) -> Result<Option<(Principal, i64)>> {
     let t = now();
     let hash = hash_token(token.trim());
     let sql = "SELECT us.id, us.username, us.display_name, us.role, us.unit_id, un.path, us.disabled, us.password_hash, us.agency_id, \
-               tk.last_used_at FROM api_tokens tk JOIN users us ON us.id = tk.user_id LEFT JOIN units un ON un.id = us.unit_id \
+               tk.last_used_at, tk.expires_at FROM api_tokens tk JOIN users us ON us.id = tk.user_id LEFT JOIN units un ON un.id = us.unit_id \
                WHERE tk.token_hash = $1 AND tk.expires_at > $2 AND tk.revoked_at IS NULL";
     let row: Option<TokenRow> = on_db!(db, p => sqlx::query_as(sql).bind(&hash).bind(t).fetch_optional(p).await)?;
     let Some(row) = row else { return Ok(None) };
@@ -63,7 +86,7 @@ pub async fn principal(db: &Db, token: &str) -> Result<Option<Principal>> {
     if row.user.disabled {
         return Ok(None);
     }
-    Ok(row.user.into_principal())
+    Ok(row.user.into_principal().map(|p| (p, row.expires_at)))
 }
 
 /// A user's tokens, newest first.
@@ -76,6 +99,7 @@ pub async fn list(db: &Db, user_id: i64) -> Result<Vec<ApiToken>> {
 pub async fn revoke(db: &Db, user_id: i64, token_id: i64) -> Result<()> {
     let sql = "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL";
     let done = on_write!(db, p => sqlx::query(sql).bind(now()).bind(token_id).bind(user_id).execute(p).await.map(|r| r.rows_affected()))?;
+    changed();
     if done == 0 {
         return Err(StoreError::NotFound);
     }
@@ -86,5 +110,6 @@ pub async fn revoke(db: &Db, user_id: i64, token_id: i64) -> Result<()> {
 pub async fn revoke_by_secret(db: &Db, token: &str) -> Result<()> {
     let sql = "UPDATE api_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL";
     on_write!(db, p => sqlx::query(sql).bind(now()).bind(hash_token(token.trim())).execute(p).await.map(|r| r.rows_affected()))?;
+    changed();
     Ok(())
 }

@@ -250,6 +250,8 @@ pub async fn move_to(db: &Db, id: i64, new_parent: Option<i64>) -> Result<Unit> 
     crate::rollups::move_subtree(&mut tx, id, &above(&old), &above(&new_path)).await?;
     let unit = get_in(&mut tx, id).await?;
     tx.commit().await?;
+    // Accounts of the subtree now have another path: cached answers for their tokens go.
+    crate::tokens::changed();
     Ok(unit)
 }
 

@@ -182,7 +182,9 @@ pub async fn set_disabled(db: &Db, username: &Username, disabled: bool) -> Resul
     if disabled {
         end_sessions_and_tokens(&mut tx, id, t).await?;
     }
-    tx.commit().await
+    tx.commit().await?;
+    crate::tokens::changed();
+    Ok(())
 }
 
 /// Sets a new password hash. Every session of the account ends; API tokens stay.

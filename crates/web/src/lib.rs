@@ -104,6 +104,8 @@ pub struct Inner {
     feedback_setup: feedback::SetupCache,
     /// Public feedback submissions per client.
     pub feedback_limiter: feedback::RateLimiter,
+    /// Recent answers for API tokens.
+    pub tokens: auth::TokenCache,
 }
 
 /// The shared state, cheap to clone.
@@ -130,6 +132,7 @@ impl AppState {
             catalog: Default::default(),
             feedback_setup: Default::default(),
             feedback_limiter: Default::default(),
+            tokens: Default::default(),
         })))
     }
 

@@ -35,7 +35,7 @@ async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<Principal
         return Ok(p.clone());
     }
     let p = if let Some(token) = bearer(parts) {
-        tokens::principal(&state.db, &token).await?
+        state.tokens.principal(&state.db, &token).await?
     } else if let Some(token) = cookie(&parts.headers, SESSION_COOKIE) {
         sessions::principal(&state.db, &token).await?
     } else {
@@ -124,5 +124,65 @@ pub fn scope_path(p: &Principal) -> Option<&UnitPath> {
     match &p.scope {
         Scope::All => None,
         Scope::Subtree(path) => Some(path),
+    }
+}
+
+/// Recent answers for API tokens, so that a phone sending its queue of visits one request
+/// at a time is looked up once every few seconds, not at every request. An answer is kept
+/// for at most [`TokenCache::FRESH`], never past the token's expiry, and is dropped as soon
+/// as anything that changes what a token grants happens in this process (a revocation, an
+/// account disabled or moved to another agency, a unit moved: [`tokens::changed`]). A change
+/// made by another process (the command line) is seen within `FRESH`. Only accepted tokens
+/// are kept; the key is the token's hash.
+#[derive(Default)]
+pub struct TokenCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, CachedToken>>,
+}
+
+struct CachedToken {
+    principal: Principal,
+    /// The token's expiry (Unix seconds).
+    expires_at: i64,
+    /// [`tokens::generation`] read before the lookup.
+    generation: u64,
+    at: std::time::Instant,
+}
+
+impl TokenCache {
+    pub const FRESH: std::time::Duration = std::time::Duration::from_secs(5);
+    /// Most tokens kept; when full, the cache starts over.
+    const MAX: usize = 10_000;
+
+    /// The principal of a live token, from the cache or the database.
+    pub async fn principal(&self, db: &ngoso_store::Db, token: &str) -> Result<Option<Principal>, AppError> {
+        let key = ngoso_store::secrets::hash_token(token.trim());
+        let generation = tokens::generation();
+        let now = ngoso_store::now();
+        {
+            let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(c) = entries.get(&key)
+                && c.generation == generation
+                && c.at.elapsed() < Self::FRESH
+                && c.expires_at > now
+            {
+                return Ok(Some(c.principal.clone()));
+            }
+        }
+        let found = tokens::lookup(db, token).await?;
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        match &found {
+            Some((principal, expires_at)) => {
+                if entries.len() >= Self::MAX {
+                    entries.clear();
+                }
+                let at = std::time::Instant::now();
+                let entry = CachedToken { principal: principal.clone(), expires_at: *expires_at, generation, at };
+                entries.insert(key, entry);
+            }
+            None => {
+                entries.remove(&key);
+            }
+        }
+        Ok(found.map(|(p, _)| p))
     }
 }

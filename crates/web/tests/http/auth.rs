@@ -142,6 +142,19 @@ async fn api_tokens_are_issued_used_and_revoked(app: &mut TestApp) {
     assert_eq!(res.header("www-authenticate").as_deref(), Some("Bearer"));
     let res = app.json(Method::GET, "/api/v1/me", None, Some("ngoso_forged")).await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+
+    // Answers for tokens are cached for a few seconds, but a change made through the store
+    // (here: the account disabled) takes effect at the next request.
+    let res = app
+        .json(Method::POST, "/api/v1/auth/token", Some(json!({"username": "canbo", "password": PASSWORD})), None)
+        .await;
+    let token = res.json()["token"].as_str().unwrap().to_owned();
+    for _ in 0..3 {
+        assert_eq!(app.json(Method::GET, "/api/v1/me", None, Some(&token)).await.status, StatusCode::OK);
+    }
+    let name = ngoso_core::user::Username::parse("canbo").unwrap();
+    ngoso_store::users::set_disabled(&app.db, &name, true).await.unwrap();
+    assert_eq!(app.json(Method::GET, "/api/v1/me", None, Some(&token)).await.status, StatusCode::UNAUTHORIZED);
 }
 
 async fn account_page_changes_password_and_revokes_tokens(app: &mut TestApp) {
