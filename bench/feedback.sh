@@ -21,30 +21,14 @@ cargo build --release -q -p ngoso
 cargo build --release -q -p ngoso-store --example insert_loop
 BIN=$ROOT/${CARGO_TARGET_DIR:-target}/release/ngoso
 LOOP=$ROOT/${CARGO_TARGET_DIR:-target}/release/examples/insert_loop
-WORK=$(mktemp -d /tmp/ngoso-feedback.XXXXXX)
-SERVER=""
-cleanup() {
-    [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap 'cleanup; pg_throwaway_stop' EXIT
-. scripts/pg-throwaway.sh
 . bench/lib.sh
-pg_throwaway_start >/dev/null
-PG_ADMIN=$NGOSO_TEST_DATABASE_URL
-unset NGOSO_TEST_DATABASE_URL
-export NGOSO_LOG=warn NGOSO_LANG=en
+bench_init feedback
 
 # A database with the demo's tree, agencies, categories and routing; an agency account of
 # the provincial transport department scoped to the province.
 make_db() { # backend name -> URL
     local backend=$1 name=$2 url
-    if [ "$backend" = sqlite ]; then
-        url="sqlite://$WORK/$name.db"
-    else
-        psql -q "$PG_ADMIN" -c "CREATE DATABASE $name" >/dev/null
-        url="${PG_ADMIN%/*}/$name"
-    fi
+    url=$(new_db "$backend" "$name")
     "$BIN" --database "$url" demo --no-serve --households 0 --dir "$WORK/demo-$name" >/dev/null
     echo "bench-password-123" | "$BIN" --database "$url" user add --username bench --role agency_staff --unit 80 --password-stdin >/dev/null
     sql "$backend" "$url" "UPDATE users SET agency_id = (SELECT id FROM agencies WHERE code = 'so_xd') WHERE username = 'bench'" >/dev/null

@@ -15,4 +15,31 @@ for unit, f in (('us', 0.001), ('ms', 1.0), ('s', 1000.0)):
 sql() { # backend URL query -> rows (tab-separated)
     if [ "$1" = sqlite ]; then sqlite3 -separator $'\t' "${2#sqlite://}" "$3"; else psql -At -F $'\t' "$2" -c "$3"; fi
 }
-stop() { kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true; SERVER=""; }
+stop() { # the server started last, if any
+    if [ -n "${SERVER:-}" ]; then kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi
+    SERVER=""
+}
+
+# Starts a benchmark run: a work directory (WORK), a throwaway PostgreSQL cluster (its admin
+# URL in PG_ADMIN), and one exit trap that stops the server and the cluster and removes the
+# work directory, pass or fail. The trap is set after the cluster starts, since starting it
+# sets a trap of its own.
+bench_init() { # name
+    WORK=$(mktemp -d "/tmp/ngoso-$1.XXXXXX")
+    SERVER=""
+    . scripts/pg-throwaway.sh
+    pg_throwaway_start >/dev/null
+    trap 'stop; rm -rf "$WORK"; pg_throwaway_stop' EXIT
+    PG_ADMIN=$NGOSO_TEST_DATABASE_URL
+    unset NGOSO_TEST_DATABASE_URL
+    export NGOSO_LOG=warn NGOSO_LANG=en
+}
+
+new_db() { # backend name -> URL of a new, empty database
+    if [ "$1" = sqlite ]; then
+        echo "sqlite://$WORK/$2.db"
+    else
+        psql -q "$PG_ADMIN" -c "CREATE DATABASE $2" >/dev/null
+        echo "${PG_ADMIN%/*}/$2"
+    fi
+}

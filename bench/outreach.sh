@@ -20,29 +20,13 @@ for tool in sqlite3 psql wrk python3; do
 done
 cargo build --release -q -p ngoso
 BIN=$ROOT/${CARGO_TARGET_DIR:-target}/release/ngoso
-WORK=$(mktemp -d /tmp/ngoso-outreach.XXXXXX)
-SERVER=""
-cleanup() {
-    [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap 'cleanup; pg_throwaway_stop' EXIT
-. scripts/pg-throwaway.sh
 . bench/lib.sh
-pg_throwaway_start >/dev/null
-PG_ADMIN=$NGOSO_TEST_DATABASE_URL
-unset NGOSO_TEST_DATABASE_URL
-export NGOSO_LOG=warn NGOSO_LANG=en
+bench_init outreach
 
 # A database with the demo's tree, teams and accounts, no households.
 make_db() { # backend name -> URL
     local backend=$1 name=$2 url
-    if [ "$backend" = sqlite ]; then
-        url="sqlite://$WORK/$name.db"
-    else
-        psql -q "$PG_ADMIN" -c "CREATE DATABASE $name" >/dev/null
-        url="${PG_ADMIN%/*}/$name"
-    fi
+    url=$(new_db "$backend" "$name")
     "$BIN" --database "$url" demo --no-serve --households 0 --dir "$WORK/demo-$name" >/dev/null
     echo "bench-password-123" | "$BIN" --database "$url" user add --username bench --role officer --unit 80 --password-stdin >/dev/null
     echo "$url"

@@ -49,6 +49,8 @@ printf 'SQLite:     ngoso import %.2f s, sqlite3 .import %.2f s, ratio %.1f× (%
 
 PG_LINE=""
 if . scripts/pg-throwaway.sh && pg_throwaway_start >/dev/null 2>&1; then
+    # Starting the cluster set its own exit trap: keep removing the work directory too.
+    trap 'rm -rf "$WORK"; pg_throwaway_stop' EXIT
     ng_pg=(); base_pg=()
     for i in $(seq "$RUNS"); do
         db="bench_$i"

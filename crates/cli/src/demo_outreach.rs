@@ -191,7 +191,6 @@ pub async fn generate(
         db,
         [households::ImportPart::Rows(plan.iter().cloned().map(Into::into).collect()), households::ImportPart::Done],
         None,
-        &|_| {},
     )
     .await?;
     let codes = households::codes(db).await?;

@@ -444,8 +444,9 @@ pub enum ImportPart {
 /// their part of the roll-ups, as the parts arrive: the caller can check the next rows while
 /// these are written. Commits only when the parts end with [`ImportPart::Done`]; a source
 /// that ends without it (a bad row was found) leaves nothing written and gives `None`.
-/// `progress` gets the number written so far.
-pub async fn import<I>(db: &Db, parts: I, actor: Option<i64>, progress: &(dyn Fn(u64) + Sync)) -> Result<Option<u64>>
+/// Waiting for the next part blocks the thread (the source is typically a channel from the
+/// checking thread), so call this from a command, not from a request handler.
+pub async fn import<I>(db: &Db, parts: I, actor: Option<i64>) -> Result<Option<u64>>
 where
     I: IntoIterator<Item = ImportPart>,
 {
@@ -458,9 +459,9 @@ where
             let max: i64 =
                 sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM households").fetch_one(&mut **c).await?;
             let mut handle = c.lock_handle().await?;
-            write_sqlite(&mut handle, parts, max, t, actor, progress, &mut per_unit)?
+            write_sqlite(&mut handle, parts, max, t, actor, &mut per_unit)?
         }
-        Tx::Pg(_) => write_pg(&mut tx, parts, t, actor, progress, &mut per_unit).await?,
+        Tx::Pg(_) => write_pg(&mut tx, parts, t, actor, &mut per_unit).await?,
     };
     let Some(written) = written else { return Ok(None) };
     let mut deltas = Deltas::default();
@@ -487,7 +488,6 @@ fn write_sqlite(
     max_id: i64,
     t: i64,
     actor: Option<i64>,
-    progress: &(dyn Fn(u64) + Sync),
     per_unit: &mut HashMap<(i64, i32), i64>,
 ) -> Result<Option<u64>> {
     use crate::sqlite_bulk::{Locked, Value};
@@ -536,7 +536,6 @@ fn write_sqlite(
             *per_unit.entry((h.unit_id, h.barriers.0)).or_insert(0) += 1;
         }
         written += rows.len() as u64;
-        progress(written);
     }
     Ok(None)
 }
@@ -547,7 +546,6 @@ async fn write_pg(
     parts: impl IntoIterator<Item = ImportPart>,
     t: i64,
     actor: Option<i64>,
-    progress: &(dyn Fn(u64) + Sync),
     per_unit: &mut HashMap<(i64, i32), i64>,
 ) -> Result<Option<u64>> {
     let Tx::Pg(c) = tx else { unreachable!("write_pg on SQLite") };
@@ -568,7 +566,7 @@ async fn write_pg(
             .await?;
         households.clear();
         consents.clear();
-        let (ts, none) = (t.to_string(), None);
+        let ts = t.to_string();
         for (ImportRow { household: h, key }, id) in rows.iter().zip(&ids) {
             let (id, unit) = (id.to_string(), h.unit_id.to_string());
             let (size, phones, barriers) = (h.size.to_string(), h.smartphones.to_string(), h.barriers.0.to_string());
@@ -589,7 +587,7 @@ async fn write_pg(
                 ],
             );
             if let Some((by, purposes)) = &h.consent {
-                copy_row(&mut consents, &[Some(&id), none, Some(by), Some(purposes), Some(&ts), actor.as_ref()]);
+                copy_row(&mut consents, &[Some(&id), None, Some(by), Some(purposes), Some(&ts), actor.as_ref()]);
             }
             *per_unit.entry((h.unit_id, h.barriers.0)).or_insert(0) += 1;
         }
@@ -617,7 +615,6 @@ async fn write_pg(
             copy.finish().await?;
         }
         written += rows.len() as u64;
-        progress(written);
     }
     Ok(None)
 }

@@ -30,7 +30,7 @@ fn shard_for(tx: &Tx) -> i32 {
 }
 
 /// The ids from the root to each unit, for the units named.
-async fn ancestry(tx: &mut Tx, unit_ids: &[i64]) -> Result<HashMap<i64, Vec<i64>>> {
+async fn read_ancestry(tx: &mut Tx, unit_ids: &[i64]) -> Result<HashMap<i64, Vec<i64>>> {
     let mut out = HashMap::with_capacity(unit_ids.len());
     for chunk in crate::batch::padded(unit_ids, 256) {
         let rows: Vec<(i64, String)> = on_tx!(tx, c => {
@@ -51,19 +51,21 @@ async fn ancestry(tx: &mut Tx, unit_ids: &[i64]) -> Result<HashMap<i64, Vec<i64>
 
 /// Adds the deltas to their units and every ancestor.
 pub async fn apply(tx: &mut Tx, deltas: Vec<Delta>) -> Result<()> {
+    apply_known(tx, deltas, HashMap::new()).await
+}
+
+/// Like [`apply`], with the ancestry of some units already known to the caller (unit → the
+/// ids from the root to it); the others are read.
+pub async fn apply_known(tx: &mut Tx, deltas: Vec<Delta>, mut ancestry: HashMap<i64, Vec<i64>>) -> Result<()> {
     if deltas.is_empty() {
         return Ok(());
     }
-    let mut units: Vec<i64> = deltas.iter().map(|d| d.unit_id).collect();
-    units.sort_unstable();
-    units.dedup();
-    let ancestry = ancestry(tx, &units).await?;
-    apply_known(tx, deltas, ancestry).await
-}
-
-/// Like [`apply`], with the ancestry of every unit of the deltas already known (unit → the
-/// ids from the root to it).
-pub async fn apply_known(tx: &mut Tx, deltas: Vec<Delta>, ancestry: HashMap<i64, Vec<i64>>) -> Result<()> {
+    let mut missing: Vec<i64> = deltas.iter().map(|d| d.unit_id).filter(|u| !ancestry.contains_key(u)).collect();
+    missing.sort_unstable();
+    missing.dedup();
+    if !missing.is_empty() {
+        ancestry.extend(read_ancestry(tx, &missing).await?);
+    }
     let mut folded: BTreeMap<(i64, String, String), i64> = BTreeMap::new();
     for d in deltas {
         let chain = ancestry.get(&d.unit_id).map(Vec::as_slice).unwrap_or(&[]);

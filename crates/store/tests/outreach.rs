@@ -243,7 +243,6 @@ async fn bulk_import_is_all_or_nothing(db: Db) {
         &db,
         [Rows(rows("A", 3000)), Rows(rows("B", 9)), Rows(vec![odd.into()]), Done],
         Some(w.officer),
-        &|_| {},
     )
     .await
     .unwrap();
@@ -266,10 +265,10 @@ async fn bulk_import_is_all_or_nothing(db: Db) {
     );
 
     // The source ends without `Done` (the reader found a bad row after these).
-    let n = households::import(&db, [Rows(rows("C", 3000))], None, &|_| {}).await.unwrap();
+    let n = households::import(&db, [Rows(rows("C", 3000))], None).await.unwrap();
     assert_eq!(n, None);
     // A code that is already there.
-    let e = households::import(&db, [Rows(rows("D", 100)), Rows(rows("B", 1)), Done], None, &|_| {}).await.unwrap_err();
+    let e = households::import(&db, [Rows(rows("D", 100)), Rows(rows("B", 1)), Done], None).await.unwrap_err();
     assert!(matches!(&e, ngoso_store::StoreError::Invalid(i) if i.code == "household-code-exists"), "{e:?}");
     assert_eq!(households::count(&db).await.unwrap(), 3010);
     assert!(households::by_code(&db, "C0").await.is_err());

@@ -374,14 +374,15 @@ async fn import_households(file: &std::path::Path, cfg: &Config) -> Result<(), F
         let pb = pb.clone();
         std::thread::spawn(move || check_households(&bytes, checker, tx, &pb))
     };
-    let written = households::import(&db, rx, None, &|_| {}).await;
-    let checked = reader.join().map_err(|_| Failure::Input("the file reader stopped".into()))?;
+    let written = households::import(&db, rx, None).await;
+    let checked = reader.join().map_err(|_| Failure::other("the thread reading the file stopped"))?;
     pb.finish_and_clear();
     let errors = checked?;
     if !errors.is_empty() {
         return Err(refuse(errors));
     }
-    let n = written?.ok_or_else(|| Failure::Input("the file reader stopped".into()))?;
+    // No bad row, yet nothing committed: the reader ended without finishing the file.
+    let n = written?.ok_or_else(|| Failure::other("the thread reading the file stopped"))?;
     tracing::info!(elapsed = ?started.elapsed(), "households import");
     let secs = format!("{:.2}", started.elapsed().as_secs_f64());
     println!("{}", t("cli-imported-households", &[("count", &n.to_string()), ("seconds", &secs)]));

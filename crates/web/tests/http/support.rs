@@ -133,6 +133,12 @@ impl TestApp {
         let bytes = res.into_body().collect().await.expect("a body").to_bytes();
         let body = String::from_utf8_lossy(&bytes).into_owned();
         assert!(!status.is_server_error(), "a 5xx is a bug: {status} {body}");
+        // Every page's title is plain text (a template that leaves markup in its title
+        // block shows it in the browser's tab).
+        if let Some((_, rest)) = body.split_once("<title>") {
+            let title = rest.split_once("</title>").map_or(rest, |(t, _)| t);
+            assert!(!title.contains('<'), "markup in the page title: {title}");
+        }
         Res { status, headers, body }
     }
 
