@@ -3,7 +3,8 @@
 
     gen_households.py UNIT_CODES.txt N [PREFIX] > households.csv
 
-Households are spread over the unit codes given (one a line, e.g. the demo's hamlets), with
+Households are spread at random over the unit codes given (one a line, e.g. the demo's
+hamlets) and listed hamlet by hamlet, as a commune's register lists them, with
 Vietnamese-looking names and addresses (a few with emoji), sizes, smartphones, barriers and
 consent — deterministic for a given N and prefix.
 """
@@ -24,8 +25,9 @@ def main():
     rng = random.Random(f"{n}-{prefix}")
     out = sys.stdout
     out.write("code,unit_code,size,smartphones,address,head_name,barriers,consent_by,consent_purposes\n")
+    units = sorted(rng.randrange(len(codes)) for _ in range(n))
     for i in range(n):
-        unit = codes[rng.randrange(len(codes))]
+        unit = codes[units[i]]
         head = f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
         if rng.randrange(50) == 0:
             head += " 🌾"

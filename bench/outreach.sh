@@ -145,8 +145,8 @@ for backend in sqlite postgres; do
     echo "import: ${R[import_$backend]}"
     sql "$backend" "$url" "SELECT h.id, t.id FROM households h JOIN teams t ON t.unit_id = h.unit_id" >"$WORK/pairs.tsv"
     serve "$url"
-    R[batch4_$backend]=$(ingest "$backend" "$url" 100 v4 8 8); echo "batches v4: ${R[batch4_$backend]}"
-    R[batch7_$backend]=$(ingest "$backend" "$url" 100 v7 8 8); echo "batches v7: ${R[batch7_$backend]}"
+    R[batch4_$backend]=$(ingest "$backend" "$url" 100 v4 16 8); echo "batches v4: ${R[batch4_$backend]}"
+    R[batch7_$backend]=$(ingest "$backend" "$url" 100 v7 16 8); echo "batches v7: ${R[batch7_$backend]}"
     R[single_$backend]=$(ingest "$backend" "$url" 1 v4 32 8); echo "single: ${R[single_$backend]}"
     R[read_big_$backend]=$(read_figures "$backend" "$url"); echo "read at $N: ${R[read_big_$backend]}"
     R[visits_big_$backend]=$(count_visits "$backend" "$url")
@@ -183,7 +183,8 @@ SECTION=$(cat <<MD
 $(date -u +%Y-%m-%d), $(nproc) cores, release build; PostgreSQL $("$PG_BINDIR/postgres" --version | awk '{print $3}') is a throwaway
 cluster on the same machine (fsync off). The load tool (wrk, 2 threads) runs on the same two
 cores as the server. Data: the demo's tree (1,257 units, 1,241 teams) and households from
-\`bench/gen_households.py\`.
+\`bench/gen_households.py\`, listed hamlet by hamlet as a commune register lists them (so a
+hamlet's households have neighbouring ids).
 
 ### Import of $N households
 
@@ -200,11 +201,11 @@ stored during the run; latencies are wrk's.
 
 | database | request | visits/s | p50 | p99 |
 |---|---|---|---|---|
-| SQLite | 100 visits, random v4 UUIDs, 8 connections $(row_ingest batch4_sqlite) |
-| SQLite | 100 visits, time-ordered v7 UUIDs, 8 connections $(row_ingest batch7_sqlite) |
+| SQLite | 100 visits, random v4 UUIDs, 16 connections $(row_ingest batch4_sqlite) |
+| SQLite | 100 visits, time-ordered v7 UUIDs, 16 connections $(row_ingest batch7_sqlite) |
 | SQLite | 1 visit, 32 connections $(row_ingest single_sqlite) |
-| PostgreSQL | 100 visits, random v4 UUIDs, 8 connections $(row_ingest batch4_postgres) |
-| PostgreSQL | 100 visits, time-ordered v7 UUIDs, 8 connections $(row_ingest batch7_postgres) |
+| PostgreSQL | 100 visits, random v4 UUIDs, 16 connections $(row_ingest batch4_postgres) |
+| PostgreSQL | 100 visits, time-ordered v7 UUIDs, 16 connections $(row_ingest batch7_postgres) |
 | PostgreSQL | 1 visit, 32 connections $(row_ingest single_postgres) |
 
 ### Roll-up read of the province (every figure of the unit page)

@@ -195,7 +195,10 @@ pub fn parse_visit_id(s: &str) -> Result<String, Invalid> {
 pub fn month_of(t: i64) -> String {
     let tz = chrono::FixedOffset::east_opt(7 * 3600).expect("UTC+7 is valid");
     chrono::DateTime::from_timestamp(t, 0)
-        .map(|d| d.with_timezone(&tz).format("%Y%m").to_string())
+        .map(|d| {
+            let d = d.with_timezone(&tz);
+            format!("{:04}{:02}", chrono::Datelike::year(&d), chrono::Datelike::month(&d))
+        })
         .unwrap_or_else(|| "197001".into())
 }
 

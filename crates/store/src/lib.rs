@@ -180,7 +180,13 @@ impl Db {
                     .acquire_timeout(cfg.acquire_timeout)
                     .connect_with(opts.clone())
             };
-            let write = open(1)
+            // The writer keeps more pages: a page it wrote stays in its cache, valid across
+            // transactions (no other connection writes), instead of being looked up in the
+            // write-ahead log and read back from it at the next batch that touches it.
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(cfg.acquire_timeout)
+                .connect_with(opts.clone().pragma("cache_size", "-65536"))
                 .await
                 .map_err(|e| StoreError::Connect(format!("cannot open the SQLite database {path:?}: {e}")))?;
             let read = open(cfg.max_connections)

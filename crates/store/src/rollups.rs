@@ -66,18 +66,43 @@ pub async fn apply_known(tx: &mut Tx, deltas: Vec<Delta>, mut ancestry: HashMap<
     if !missing.is_empty() {
         ancestry.extend(read_ancestry(tx, &missing).await?);
     }
-    let mut folded: BTreeMap<(i64, String, String), i64> = BTreeMap::new();
+    write(tx, fold(deltas, &ancestry)).await
+}
+
+/// A figure's key: (unit, figure, period).
+pub(crate) type Key = (i64, String, String);
+
+/// Sums the deltas into rows for their units and every ancestor (`ancestry`: unit → the ids
+/// from the root to it; a unit missing from it counts nowhere, so callers pass them all).
+pub(crate) fn fold(deltas: Vec<Delta>, ancestry: &HashMap<i64, Vec<i64>>) -> BTreeMap<Key, i64> {
+    let mut folded: BTreeMap<Key, i64> = BTreeMap::new();
     for d in deltas {
         let chain = ancestry.get(&d.unit_id).map(Vec::as_slice).unwrap_or(&[]);
         for a in chain {
             *folded.entry((*a, d.figure.clone(), d.period.clone())).or_insert(0) += d.value;
         }
     }
-    write(tx, folded).await
+    folded
+}
+
+/// Writes folded rows on a SQLite connection locked for bulk work (shard 0, SQLite's only).
+pub(crate) fn write_locked(
+    conn: &crate::sqlite_bulk::Locked<'_>,
+    folded: BTreeMap<Key, i64>,
+) -> std::result::Result<(), crate::sqlite_bulk::SqliteError> {
+    use crate::sqlite_bulk::Value;
+    let mut upsert = conn.prepare(
+        "INSERT INTO rollups (unit_id, figure, period, shard, value) VALUES (?, ?, ?, 0, ?) \
+         ON CONFLICT (unit_id, figure, period, shard) DO UPDATE SET value = rollups.value + excluded.value",
+    )?;
+    for ((u, f, p), v) in folded.iter().filter(|r| *r.1 != 0) {
+        upsert.run(&[Value::Int(*u), Value::Text(f), Value::Text(p), Value::Int(*v)])?;
+    }
+    Ok(())
 }
 
 /// Writes folded rows, in key order (so concurrent writers lock rows in the same order).
-async fn write(tx: &mut Tx, folded: BTreeMap<(i64, String, String), i64>) -> Result<()> {
+async fn write(tx: &mut Tx, folded: BTreeMap<Key, i64>) -> Result<()> {
     let shard = shard_for(tx);
     let rows: Vec<(i64, String, String, i64)> =
         folded.into_iter().filter(|(_, v)| *v != 0).map(|((u, f, p), v)| (u, f, p, v)).collect();

@@ -1,8 +1,9 @@
-//! Bulk inserts on SQLite through the connection's own handle: one prepared single-row
-//! statement, bound and stepped once per row, as `sqlite3 .import` does.
+//! Bulk work on SQLite through the connection's own handle: prepared single-row statements,
+//! bound and stepped once per row, as `sqlite3 .import` does; and single-key reads.
 //!
 //! sqlx hands every statement to a worker thread and copies each bound value on the way;
-//! for a million-row import that traffic cost more than SQLite's own work. Here the
+//! for a million-row import, or a visit batch's thousands of lookups and writes, that
+//! traffic cost more than SQLite's own work. Here the
 //! connection is locked away from its worker (`lock_handle`) for the duration, and rows go
 //! straight from the caller's thread into SQLite. This is the only place the store calls
 //! SQLite's C API; every call is checked, and a statement never outlives the lock.
@@ -62,13 +63,13 @@ impl<'h> Locked<'h> {
     }
 
     /// Prepares `sql` (one statement, `?` or `$n` parameters).
-    pub fn prepare(&self, sql: &str) -> Result<Insert<'_>, SqliteError> {
-        Insert::prepare(self.db, sql)
+    pub fn prepare(&self, sql: &str) -> Result<Stmt<'_>, SqliteError> {
+        Stmt::prepare(self.db, sql)
     }
 }
 
 /// A prepared statement on a locked connection; it cannot outlive the lock.
-pub(crate) struct Insert<'c> {
+pub(crate) struct Stmt<'c> {
     db: NonNull<ffi::sqlite3>,
     stmt: NonNull<ffi::sqlite3_stmt>,
     params: usize,
@@ -87,7 +88,37 @@ fn error(db: NonNull<ffi::sqlite3>, rc: c_int) -> SqliteError {
     SqliteError { code: if code == 0 { rc } else { code }, message }
 }
 
-impl Insert<'_> {
+/// The current row of a statement being stepped.
+pub(crate) struct Row<'s> {
+    stmt: NonNull<ffi::sqlite3_stmt>,
+    _stmt: PhantomData<&'s ()>,
+}
+
+impl Row<'_> {
+    /// Column `i` as an integer (0 for NULL).
+    pub fn int(&self, i: usize) -> i64 {
+        // SAFETY: the statement is live and positioned on a row (only built after
+        // sqlite3_step returned SQLITE_ROW, and borrowed no longer than that step).
+        unsafe { ffi::sqlite3_column_int64(self.stmt.as_ptr(), i as c_int) }
+    }
+
+    /// Column `i` as text (empty for NULL).
+    pub fn text(&self, i: usize) -> String {
+        // SAFETY: as above; the pointer and length returned for the same column describe
+        // SQLite's copy of the value, valid until the next step, and are copied at once.
+        unsafe {
+            let s = self.stmt.as_ptr();
+            let p = ffi::sqlite3_column_text(s, i as c_int);
+            let n = ffi::sqlite3_column_bytes(s, i as c_int);
+            if p.is_null() || n <= 0 {
+                return String::new();
+            }
+            String::from_utf8_lossy(std::slice::from_raw_parts(p, n as usize)).into_owned()
+        }
+    }
+}
+
+impl Stmt<'_> {
     fn prepare(db: NonNull<ffi::sqlite3>, sql: &str) -> Result<Self, SqliteError> {
         let mut stmt: *mut ffi::sqlite3_stmt = ptr::null_mut();
         let len = c_int::try_from(sql.len())
@@ -102,11 +133,23 @@ impl Insert<'_> {
             .ok_or_else(|| SqliteError { code: ffi::SQLITE_MISUSE, message: "empty statement".into() })?;
         // SAFETY: `stmt` was just prepared on this connection.
         let params = unsafe { ffi::sqlite3_bind_parameter_count(stmt.as_ptr()) } as usize;
-        Ok(Insert { db, stmt, params, _conn: PhantomData })
+        Ok(Stmt { db, stmt, params, _conn: PhantomData })
     }
 
     /// Binds `values` (exactly one per parameter) and runs the statement once.
     pub fn run(&mut self, values: &[Value<'_>]) -> Result<(), SqliteError> {
+        self.each(values, |_| {})
+    }
+
+    /// Binds `values` and collects what `f` makes of each row of the result.
+    pub fn rows<T>(&mut self, values: &[Value<'_>], mut f: impl FnMut(&Row<'_>) -> T) -> Result<Vec<T>, SqliteError> {
+        let mut out = Vec::new();
+        self.each(values, |r| out.push(f(r)))?;
+        Ok(out)
+    }
+
+    /// Binds `values`, steps the statement to its end and hands each row to `f`.
+    fn each(&mut self, values: &[Value<'_>], mut f: impl FnMut(&Row<'_>)) -> Result<(), SqliteError> {
         assert_eq!(values.len(), self.params, "one value per parameter");
         let s = self.stmt.as_ptr();
         let mut rc = ffi::SQLITE_OK;
@@ -134,10 +177,16 @@ impl Insert<'_> {
             }
         }
         if rc == ffi::SQLITE_OK {
-            // SAFETY: as above; every parameter is bound.
-            rc = unsafe { ffi::sqlite3_step(s) };
+            loop {
+                // SAFETY: as above; every parameter is bound.
+                rc = unsafe { ffi::sqlite3_step(s) };
+                if rc != ffi::SQLITE_ROW {
+                    break;
+                }
+                f(&Row { stmt: self.stmt, _stmt: PhantomData });
+            }
         }
-        let result = if rc == ffi::SQLITE_DONE || rc == ffi::SQLITE_ROW { Ok(()) } else { Err(error(self.db, rc)) };
+        let result = if rc == ffi::SQLITE_DONE { Ok(()) } else { Err(error(self.db, rc)) };
         // SAFETY: resetting and clearing a live statement; after this SQLite holds no pointer
         // into `values`.
         unsafe {
@@ -148,7 +197,7 @@ impl Insert<'_> {
     }
 }
 
-impl Drop for Insert<'_> {
+impl Drop for Stmt<'_> {
     fn drop(&mut self) {
         // SAFETY: the statement is live and finalised exactly once, under the same lock.
         unsafe {
@@ -181,6 +230,11 @@ mod tests {
             // The statement is usable after an error.
             ins.run(&[Value::Int(4), Value::Text("c"), Value::Null]).unwrap();
             assert!(conn.prepare("INSERT INTO nowhere VALUES (1)").is_err());
+            let mut read = conn.prepare("SELECT id, name, note FROM t WHERE id >= ? ORDER BY id").unwrap();
+            let rows = read.rows(&[Value::Int(2)], |r| (r.int(0), r.text(1), r.text(2))).unwrap();
+            assert_eq!(rows, vec![(2, "b".into(), String::new()), (4, "c".into(), String::new())]);
+            let all = read.rows(&[Value::Int(0)], |r| r.text(1)).unwrap();
+            assert_eq!(all, vec!["Nguyễn Văn A 🙂", "b", "c"]);
         }
         let rows: Vec<(i64, String, Option<String>)> =
             sqlx::query_as("SELECT id, name, note FROM t ORDER BY id").fetch_all(&mut c).await.unwrap();

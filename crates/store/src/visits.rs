@@ -117,42 +117,109 @@ async fn ingest_retrying(db: &Db, items: &[Item<'_>]) -> Result<Vec<Stored>> {
 }
 
 async fn ingest_once(db: &Db, items: &[Item<'_>]) -> Result<Vec<Stored>> {
-    let visits: Vec<&VisitInput> = items.iter().map(|i| i.0).collect();
     let t = now();
-    let mut out: Vec<Option<Stored>> = vec![None; visits.len()];
+    let keys = Keys::of(items);
     let mut tx = db.begin().await?;
-
-    let mut household_ids: Vec<i64> = visits.iter().map(|v| v.household_id).collect();
-    household_ids.sort_unstable();
-    household_ids.dedup();
-    // Loading the households also locks them on PostgreSQL (SQLite's writer is alone).
-    let households = load_households(&mut tx, &household_ids).await?;
-    let existing = existing_ids(&mut tx, &visits).await?;
-    // Households visited before: a first visit counts the household as reached.
-    let mut visited = visited_households(&mut tx, &household_ids).await?;
-    let mut team_ids: Vec<i64> = visits.iter().map(|v| v.team_id).collect();
-    team_ids.sort_unstable();
-    team_ids.dedup();
-    let teams = load_team_paths(&mut tx, &team_ids).await?;
-    let mut members: Vec<i64> = items.iter().filter_map(|i| i.3).collect();
-    members.sort_unstable();
-    members.dedup();
-    let memberships = load_memberships(&mut tx, &members).await?;
-    // Only what the batch's outcomes can touch: its residents, its services.
-    let mut resident_ids: Vec<i64> =
-        visits.iter().flat_map(|v| v.outcomes.iter().filter(|o| o.person).map(|o| o.resident_id)).collect();
-    resident_ids.sort_unstable();
-    resident_ids.dedup();
-    let residents = load_residents(&mut tx, &resident_ids).await?;
-    let mut service_ids: Vec<i64> = visits.iter().flat_map(|v| v.outcomes.iter().map(|o| o.service_id)).collect();
-    service_ids.sort_unstable();
-    service_ids.dedup();
-    let mut statuses = if service_ids.is_empty() {
-        HashMap::new()
-    } else {
-        load_statuses(&mut tx, &household_ids, &service_ids).await?
+    let out = match &mut tx {
+        Tx::Sqlite(c) => {
+            // BEGIN IMMEDIATE holds the write lock; the whole batch then runs on SQLite's own
+            // handle, without a round trip to sqlx's worker thread per statement.
+            let mut handle = c.lock_handle().await?;
+            blocking(|| sqlite::ingest(&mut handle, items, &keys, t))?
+        }
+        Tx::Pg(_) => {
+            let loaded = Loaded {
+                // Loading the households also locks them.
+                households: load_households(&mut tx, &keys.households).await?,
+                existing: existing_ids(&mut tx, items).await?,
+                visited: visited_households(&mut tx, &keys.households).await?,
+                teams: load_team_paths(&mut tx, &keys.teams).await?,
+                memberships: load_memberships(&mut tx, &keys.members).await?,
+                residents: load_residents(&mut tx, &keys.residents).await?,
+                statuses: if keys.services.is_empty() {
+                    HashMap::new()
+                } else {
+                    load_statuses(&mut tx, &keys.households, &keys.services).await?
+                },
+            };
+            let plan = plan(items, t, loaded);
+            insert_visits(&mut tx, &plan.to_insert, t).await?;
+            upsert_statuses(&mut tx, &plan.changed, t).await?;
+            rollups::apply_known(&mut tx, plan.deltas.into_vec(), plan.ancestry).await?;
+            plan.out
+        }
     };
+    tx.commit().await?;
+    Ok(out)
+}
 
+/// Runs `f`, which blocks on SQLite, telling a multi-threaded runtime to move its other
+/// tasks to another worker meanwhile.
+fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
+/// The distinct keys a batch reads, each sorted.
+struct Keys {
+    households: Vec<i64>,
+    teams: Vec<i64>,
+    /// Users whose team memberships are checked.
+    members: Vec<i64>,
+    /// Residents named by the outcomes of services about persons.
+    residents: Vec<i64>,
+    services: Vec<i64>,
+}
+
+impl Keys {
+    fn of(items: &[Item<'_>]) -> Keys {
+        fn sorted(mut v: Vec<i64>) -> Vec<i64> {
+            v.sort_unstable();
+            v.dedup();
+            v
+        }
+        let visits = || items.iter().map(|i| i.0);
+        Keys {
+            households: sorted(visits().map(|v| v.household_id).collect()),
+            teams: sorted(visits().map(|v| v.team_id).collect()),
+            members: sorted(items.iter().filter_map(|i| i.3).collect()),
+            residents: sorted(
+                visits().flat_map(|v| v.outcomes.iter().filter(|o| o.person).map(|o| o.resident_id)).collect(),
+            ),
+            services: sorted(visits().flat_map(|v| v.outcomes.iter().map(|o| o.service_id)).collect()),
+        }
+    }
+}
+
+/// What a batch needs to know from the database before deciding on each visit.
+struct Loaded {
+    households: HashMap<i64, HouseholdRow>,
+    /// Ids of the batch's visits stored before.
+    existing: HashSet<String>,
+    /// Households visited before: a first visit counts the household as reached.
+    visited: HashSet<i64>,
+    teams: HashMap<i64, UnitPath>,
+    memberships: HashSet<(i64, i64)>,
+    residents: HashMap<i64, i64>,
+    statuses: StatusMap,
+}
+
+/// What to write for a batch, and the answer to each visit.
+struct Plan<'a> {
+    out: Vec<Stored>,
+    deltas: Deltas,
+    /// Ancestry of every unit the deltas name (from the households' paths).
+    ancestry: HashMap<i64, Vec<i64>>,
+    changed: StatusMap,
+    to_insert: Vec<(&'a VisitInput, Option<i64>)>,
+}
+
+fn plan<'a>(items: &[Item<'a>], t: i64, loaded: Loaded) -> Plan<'a> {
+    let Loaded { households, existing, mut visited, teams, memberships, residents, mut statuses } = loaded;
+    let mut out: Vec<Option<Stored>> = vec![None; items.len()];
     let mut seen: HashSet<&str> = HashSet::new();
     let mut deltas = Deltas::default();
     let mut changed: StatusMap = HashMap::new();
@@ -184,14 +251,171 @@ async fn ingest_once(db: &Db, items: &[Item<'_>]) -> Result<Vec<Stored>> {
         to_insert.push((v, user_id));
         out[i] = Some(Stored::New);
     }
-
-    insert_visits(&mut tx, &to_insert, t).await?;
-    upsert_statuses(&mut tx, &changed, t).await?;
     // The households' paths give their units' ancestry: no need to read it again.
     let ancestry = households.values().map(|h| (h.unit_id, h.path.ids())).collect();
-    rollups::apply_known(&mut tx, deltas.into_vec(), ancestry).await?;
-    tx.commit().await?;
-    Ok(out.into_iter().map(|o| o.expect("every visit has an answer")).collect())
+    Plan {
+        out: out.into_iter().map(|o| o.expect("every visit has an answer")).collect(),
+        deltas,
+        ancestry,
+        changed,
+        to_insert,
+    }
+}
+
+/// The batch on SQLite's own handle: single-key reads and single-row writes through
+/// prepared statements, all on the calling thread.
+mod sqlite {
+    use super::*;
+    use crate::sqlite_bulk::{Locked, SqliteError, Value};
+    use sqlx::sqlite::LockedSqliteHandle;
+
+    pub(super) fn ingest(
+        handle: &mut LockedSqliteHandle<'_>,
+        items: &[Item<'_>],
+        keys: &Keys,
+        t: i64,
+    ) -> Result<Vec<Stored>> {
+        let conn = Locked::new(handle);
+        let loaded = load(&conn, items, keys).map_err(db_error)?;
+        let plan = plan(items, t, loaded);
+        write(&conn, &plan, t).map_err(db_error)?;
+        let folded = rollups::fold(plan.deltas.into_vec(), &plan.ancestry);
+        rollups::write_locked(&conn, folded).map_err(db_error)?;
+        Ok(plan.out)
+    }
+
+    fn db_error(e: SqliteError) -> StoreError {
+        StoreError::Sqlite(e.to_string())
+    }
+
+    fn load(conn: &Locked<'_>, items: &[Item<'_>], keys: &Keys) -> std::result::Result<Loaded, SqliteError> {
+        let mut households = HashMap::with_capacity(keys.households.len());
+        let mut visited = HashSet::new();
+        let mut statuses = HashMap::new();
+        {
+            let mut household = conn.prepare(
+                "SELECT h.unit_id, u.path FROM households h JOIN units u ON u.id = h.unit_id WHERE h.id = ?",
+            )?;
+            let mut any_visit = conn.prepare("SELECT 1 FROM visits WHERE household_id = ? LIMIT 1")?;
+            let mut status = conn.prepare(
+                "SELECT service_id, resident_id, status_id, rank FROM subject_statuses WHERE household_id = ?",
+            )?;
+            for &id in &keys.households {
+                let key = [Value::Int(id)];
+                for (unit_id, path) in household.rows(&key, |r| (r.int(0), r.text(1)))? {
+                    households.insert(id, HouseholdRow { unit_id, path: UnitPath::from_stored(path) });
+                }
+                if !any_visit.rows(&key, |_| ())?.is_empty() {
+                    visited.insert(id);
+                }
+                if !keys.services.is_empty() {
+                    for (s, r, st, rank) in status.rows(&key, |r| (r.int(0), r.int(1), r.int(2), r.int(3)))? {
+                        if keys.services.binary_search(&s).is_ok() {
+                            statuses.insert((s, id, r), (st, rank as i32));
+                        }
+                    }
+                }
+            }
+        }
+        let mut existing = HashSet::new();
+        let mut visit = conn.prepare("SELECT 1 FROM visits WHERE id = ?")?;
+        for (v, ..) in items {
+            if !visit.rows(&[Value::Text(&v.id)], |_| ())?.is_empty() {
+                existing.insert(v.id.clone());
+            }
+        }
+        let mut teams = HashMap::new();
+        let mut team = conn.prepare("SELECT u.path FROM teams t JOIN units u ON u.id = t.unit_id WHERE t.id = ?")?;
+        for &id in &keys.teams {
+            for path in team.rows(&[Value::Int(id)], |r| r.text(0))? {
+                teams.insert(id, UnitPath::from_stored(path));
+            }
+        }
+        let mut memberships = HashSet::new();
+        if !keys.members.is_empty() {
+            // Dates are stored as sqlx writes them: `YYYY-MM-DD` text.
+            let today = crate::teams::today().format("%Y-%m-%d").to_string();
+            let mut member = conn.prepare(
+                "SELECT team_id FROM team_members WHERE user_id = ? AND joined_on <= ? AND (left_on IS NULL OR left_on > ?)",
+            )?;
+            for &u in &keys.members {
+                for team_id in member.rows(&[Value::Int(u), Value::Text(&today), Value::Text(&today)], |r| r.int(0))? {
+                    memberships.insert((u, team_id));
+                }
+            }
+        }
+        let mut residents = HashMap::new();
+        if !keys.residents.is_empty() {
+            let mut resident = conn.prepare("SELECT household_id FROM residents WHERE id = ?")?;
+            for &id in &keys.residents {
+                for h in resident.rows(&[Value::Int(id)], |r| r.int(0))? {
+                    residents.insert(id, h);
+                }
+            }
+        }
+        Ok(Loaded { households, existing, visited, teams, memberships, residents, statuses })
+    }
+
+    fn write(conn: &Locked<'_>, plan: &Plan<'_>, t: i64) -> std::result::Result<(), SqliteError> {
+        if plan.to_insert.is_empty() {
+            return Ok(());
+        }
+        // The write lock is held: the numbers after the largest are free.
+        let max = conn.prepare("SELECT COALESCE(MAX(seq), 0) FROM visits")?.rows(&[], |r| r.int(0))?;
+        let mut seq = max.first().copied().unwrap_or(0);
+        let mut visit = conn.prepare(
+            "INSERT INTO visits (seq, id, household_id, team_id, member_id, user_id, visited_at, month, result, barriers, note, received_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )?;
+        let mut outcome = conn.prepare(
+            "INSERT INTO visit_outcomes (visit_seq, service_id, resident_id, status_id) VALUES (?, ?, ?, ?)",
+        )?;
+        let opt = |v: Option<i64>| v.map_or(Value::Null, Value::Int);
+        for (v, user_id) in &plan.to_insert {
+            seq += 1;
+            let month = month_of(v.visited_at);
+            visit.run(&[
+                Value::Int(seq),
+                Value::Text(&v.id),
+                Value::Int(v.household_id),
+                Value::Int(v.team_id),
+                opt(v.member_id),
+                opt(*user_id),
+                Value::Int(v.visited_at),
+                Value::Text(&month),
+                Value::Text(v.result.as_str()),
+                Value::Int(v.barriers.0 as i64),
+                Value::Text(&v.note),
+                Value::Int(t),
+            ])?;
+            for o in &v.outcomes {
+                outcome.run(&[
+                    Value::Int(seq),
+                    Value::Int(o.service_id),
+                    Value::Int(o.resident_id),
+                    Value::Int(o.status_id),
+                ])?;
+            }
+        }
+        let mut status = conn.prepare(
+            "INSERT INTO subject_statuses (service_id, household_id, resident_id, status_id, rank, updated_at) VALUES (?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (household_id, service_id, resident_id) DO UPDATE SET status_id = excluded.status_id, \
+             rank = excluded.rank, updated_at = excluded.updated_at",
+        )?;
+        let mut rows: Vec<_> = plan.changed.iter().collect();
+        rows.sort_by_key(|r| (r.0.1, r.0.0, r.0.2));
+        for ((s, h, r), (st, rank)) in rows {
+            status.run(&[
+                Value::Int(*s),
+                Value::Int(*h),
+                Value::Int(*r),
+                Value::Int(*st),
+                Value::Int(*rank as i64),
+                Value::Int(t),
+            ])?;
+        }
+        Ok(())
+    }
 }
 
 fn check(
@@ -247,8 +471,8 @@ where
     }
 }
 
-async fn existing_ids(tx: &mut Tx, visits: &[&VisitInput]) -> Result<HashSet<String>> {
-    let ids: Vec<&str> = visits.iter().map(|v| v.id.as_str()).collect();
+async fn existing_ids(tx: &mut Tx, items: &[Item<'_>]) -> Result<HashSet<String>> {
+    let ids: Vec<&str> = items.iter().map(|i| i.0.id.as_str()).collect();
     let mut out = HashSet::new();
     for chunk in crate::batch::padded(&ids, CHUNK) {
         let rows: Vec<String> = on_tx!(tx, c => {

@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use utoipa::ToSchema;
 
 use super::ApiJson;
@@ -19,12 +20,58 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/visits", post(post_visits))
 }
 
-/// A batch: `{"visits": [...]}` (a bare array is accepted too).
-#[derive(Debug, serde::Deserialize, ToSchema)]
-#[serde(untagged)]
-pub enum VisitBatch {
-    Wrapped { visits: Vec<serde_json::Value> },
-    Bare(Vec<serde_json::Value>),
+/// A batch: `{"visits": [...]}` (a bare array is accepted too). Each visit is kept as its
+/// raw text and read on its own, so that one malformed visit is refused alone — and the
+/// batch is read in one pass, without first building a tree of every value.
+#[derive(Debug)]
+pub struct VisitBatch(pub Vec<Box<RawValue>>);
+
+impl<'de> serde::Deserialize<'de> for VisitBatch {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = VisitBatch;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object {\"visits\": [...]} or an array of visits")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<VisitBatch, A::Error> {
+                let mut out = Vec::new();
+                while let Some(v) = seq.next_element::<Box<RawValue>>()? {
+                    out.push(v);
+                }
+                Ok(VisitBatch(out))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<VisitBatch, A::Error> {
+                let mut visits = None;
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    if key == "visits" {
+                        if visits.is_some() {
+                            return Err(serde::de::Error::duplicate_field("visits"));
+                        }
+                        visits = Some(map.next_value::<Vec<Box<RawValue>>>()?);
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                visits.map(VisitBatch).ok_or_else(|| serde::de::Error::missing_field("visits"))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The id of a visit that could not be read, when it has one.
+fn id_of(raw: &RawValue) -> String {
+    #[derive(serde::Deserialize)]
+    struct IdOnly {
+        #[serde(default)]
+        id: Option<serde_json::Value>,
+    }
+    serde_json::from_str::<IdOnly>(raw.get())
+        .ok()
+        .and_then(|v| v.id)
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// What became of each visit.
@@ -66,19 +113,15 @@ pub async fn post_visits(
     ApiJson(batch): ApiJson<VisitBatch>,
 ) -> Result<Response, AppError> {
     let lang = crate::lang::api_lang(&headers, &uri);
-    let items = match batch {
-        VisitBatch::Wrapped { visits } | VisitBatch::Bare(visits) => visits,
-    };
+    let items = batch.0;
     if items.len() > MAX_BATCH {
         return Err(AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "batch-too-large").with_detail(MAX_BATCH.to_string()));
     }
     let parsed = items
         .into_iter()
-        .map(|v| {
-            let id = v.get("id").and_then(|x| x.as_str()).unwrap_or_default().to_owned();
-            let r = serde_json::from_value::<VisitJson>(v)
-                .map_err(|e| ngoso_core::Invalid::new("invalid-json-data").with_detail(e.to_string()));
-            (id, r)
+        .map(|raw| match serde_json::from_str::<VisitJson>(raw.get()) {
+            Ok(v) => (v.id.clone(), Ok(v)),
+            Err(e) => (id_of(&raw), Err(ngoso_core::Invalid::new("invalid-json-data").with_detail(e.to_string()))),
         })
         .collect();
     let rec = std::sync::Arc::new(Recorder::new(p));

@@ -576,7 +576,9 @@ async fn visit_page(
         }
     }
     Ok(VisitPage {
-        visit_id: uuid::Uuid::new_v4().to_string(),
+        // Time-ordered (version 7): new visits then land at the end of the index of visit
+        // ids instead of on a random page of it.
+        visit_id: uuid::Uuid::now_v7().to_string(),
         teams,
         results: VisitResult::ALL.iter().map(|r| (r.as_str(), ctx.t(&format!("result-{}", r.as_str())))).collect(),
         outcome_rows,

@@ -243,6 +243,17 @@ async fn households_visits_and_figures(app: &mut TestApp) {
     let figures_after =
         app.json(Method::GET, &format!("/api/v1/units/{}/figures", s.t.hamlet_a.id), None, Some(&tok)).await.json();
     assert_eq!(figures_before, figures_after);
+    // A bare array is a batch too; a body that is neither is refused whole.
+    let bare = json!([{"id": "11111111-1111-4111-8111-111111111111", "household_id": h.id, "team_id": s.team_a,
+        "visited_at": "2024-10-15T08:30:00+07:00", "result": "met"}]);
+    let res = app.json(Method::POST, "/api/v1/visits", Some(bare), Some(&tok)).await;
+    assert_eq!((res.status, res.json()["accepted"].clone()), (StatusCode::OK, json!(1)), "{}", res.body);
+    for body in [json!({"visitz": []}), json!({"visits": 5}), json!("visits")] {
+        let res = app.json(Method::POST, "/api/v1/visits", Some(body.clone()), Some(&tok)).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", res.body);
+        assert_eq!(res.json()["error"]["code"], "invalid-json-data");
+    }
+    assert_eq!(ngoso_store::visits::count(&app.db).await.unwrap(), 2);
 
     // The figures roll up to the province at once, for an officer of the whole tree.
     app.user("so.tinh", Role::Viewer, Some(&s.t.province)).await;
