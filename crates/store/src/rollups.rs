@@ -22,10 +22,15 @@ pub const PG_SHARDS: u32 = 16;
 /// Rows per upsert statement (a power of two: see `batch`).
 const CHUNK: usize = 128;
 
+/// A shard picked at random, for a PostgreSQL writer.
+pub(crate) fn pg_shard() -> i32 {
+    (OsRng.next_u32() % PG_SHARDS) as i32
+}
+
 fn shard_for(tx: &Tx) -> i32 {
     match tx {
         Tx::Sqlite(_) => 0,
-        Tx::Pg(_) => (OsRng.next_u32() % PG_SHARDS) as i32,
+        Tx::Pg(_) => pg_shard(),
     }
 }
 

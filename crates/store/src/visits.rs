@@ -8,7 +8,6 @@ use ngoso_core::outreach::{Barriers, VisitResult, advances, month_of};
 use ngoso_core::rollup::Deltas;
 use ngoso_core::unit::UnitPath;
 use serde::Serialize;
-use sqlx::QueryBuilder;
 
 use crate::{Db, Result, StoreError, Tx, backend, now, on_db, on_tx, rollups};
 
@@ -59,9 +58,6 @@ struct HouseholdRow {
     path: UnitPath,
 }
 
-/// Keys per `IN (…)` list.
-const CHUNK: usize = 256;
-
 /// A batch of visits from one caller: who records them and what they may record.
 pub struct Job<'a> {
     pub user_id: Option<i64>,
@@ -105,9 +101,11 @@ async fn ingest_retrying(db: &Db, items: &[Item<'_>]) -> Result<Vec<Stored>> {
     loop {
         match ingest_once(db, items).await {
             Err(StoreError::Db(sqlx::Error::Database(e)))
-                if attempt < 5 && matches!(e.code().as_deref(), Some("40P01") | Some("40001")) =>
+                if attempt < 5 && matches!(e.code().as_deref(), Some("40P01") | Some("40001") | Some("23505")) =>
             {
-                // A deadlock or serialisation failure on PostgreSQL: the whole batch is retried.
+                // A deadlock or serialisation failure on PostgreSQL, or the same visit sent
+                // again while its first copy was being stored by another writer (a unique
+                // violation on its id): the whole batch is retried, and then finds it stored.
                 attempt += 1;
                 tokio::time::sleep(std::time::Duration::from_millis(5 << attempt)).await;
             }
@@ -127,27 +125,7 @@ async fn ingest_once(db: &Db, items: &[Item<'_>]) -> Result<Vec<Stored>> {
             let mut handle = c.lock_handle().await?;
             blocking(|| sqlite::ingest(&mut handle, items, &keys, t))?
         }
-        Tx::Pg(_) => {
-            let loaded = Loaded {
-                // Loading the households also locks them.
-                households: load_households(&mut tx, &keys.households).await?,
-                existing: existing_ids(&mut tx, items).await?,
-                visited: visited_households(&mut tx, &keys.households).await?,
-                teams: load_team_paths(&mut tx, &keys.teams).await?,
-                memberships: load_memberships(&mut tx, &keys.members).await?,
-                residents: load_residents(&mut tx, &keys.residents).await?,
-                statuses: if keys.services.is_empty() {
-                    HashMap::new()
-                } else {
-                    load_statuses(&mut tx, &keys.households, &keys.services).await?
-                },
-            };
-            let plan = plan(items, t, loaded);
-            insert_visits(&mut tx, &plan.to_insert, t).await?;
-            upsert_statuses(&mut tx, &plan.changed, t).await?;
-            rollups::apply_known(&mut tx, plan.deltas.into_vec(), plan.ancestry).await?;
-            plan.out
-        }
+        Tx::Pg(c) => pg::ingest(c, items, &keys, t).await?,
     };
     tx.commit().await?;
     Ok(out)
@@ -418,6 +396,164 @@ mod sqlite {
     }
 }
 
+/// The batch on PostgreSQL in four round trips, whatever its size: the transaction begun;
+/// every read (the households locked) in one statement; every write in one statement; the
+/// commit. Every lookup is an index probe per key (no joins to plan).
+mod pg {
+    use super::*;
+    use sqlx::PgConnection;
+
+    pub(super) async fn ingest(c: &mut PgConnection, items: &[Item<'_>], keys: &Keys, t: i64) -> Result<Vec<Stored>> {
+        let loaded = load(c, items, keys).await?;
+        let mut plan = plan(items, t, loaded);
+        if !plan.to_insert.is_empty() {
+            write(c, &mut plan, t).await?;
+        }
+        Ok(plan.out)
+    }
+
+    async fn load(c: &mut PgConnection, items: &[Item<'_>], keys: &Keys) -> Result<Loaded> {
+        let ids: Vec<&str> = items.iter().map(|i| i.0.id.as_str()).collect();
+        // One row shape for every read: (kind, five numbers, one text). The households come
+        // first, locked in id order so that concurrent writers lock them in the same order.
+        let sql = "\
+            WITH hh AS MATERIALIZED ( \
+              SELECT id, unit_id FROM households WHERE id = ANY($1) ORDER BY id FOR UPDATE) \
+            SELECT 0 AS kind, id AS a, unit_id AS b, 0::bigint AS c, 0::bigint AS d, 0::bigint AS e, \
+              (SELECT path FROM units WHERE units.id = hh.unit_id) AS s FROM hh \
+            UNION ALL SELECT 1, 0, 0, 0, 0, 0, id FROM visits WHERE id = ANY($2) \
+            UNION ALL SELECT 2, h, 0, 0, 0, 0, '' FROM UNNEST($1::bigint[]) AS h \
+              WHERE EXISTS (SELECT 1 FROM visits WHERE household_id = h) \
+            UNION ALL SELECT 3, id, 0, 0, 0, 0, (SELECT path FROM units WHERE units.id = teams.unit_id) FROM teams \
+              WHERE id = ANY($3) \
+            UNION ALL SELECT 4, user_id, team_id, 0, 0, 0, '' FROM team_members \
+              WHERE user_id = ANY($4) AND joined_on <= $5 AND (left_on IS NULL OR left_on > $5) \
+            UNION ALL SELECT 5, id, household_id, 0, 0, 0, '' FROM residents WHERE id = ANY($6) \
+            UNION ALL SELECT 6, service_id, household_id, resident_id, status_id, rank::bigint, '' FROM subject_statuses \
+              WHERE household_id = ANY($1) AND service_id = ANY($7)";
+        type Row = (i32, i64, i64, i64, i64, i64, String);
+        let rows: Vec<Row> = sqlx::query_as(sql)
+            .bind(&keys.households)
+            .bind(&ids)
+            .bind(&keys.teams)
+            .bind(&keys.members)
+            .bind(crate::teams::today())
+            .bind(&keys.residents)
+            .bind(&keys.services)
+            .fetch_all(&mut *c)
+            .await?;
+        let mut l = Loaded {
+            households: HashMap::with_capacity(keys.households.len()),
+            existing: HashSet::new(),
+            visited: HashSet::new(),
+            teams: HashMap::new(),
+            memberships: HashSet::new(),
+            residents: HashMap::new(),
+            statuses: HashMap::new(),
+        };
+        for (kind, a, b, c, d, e, s) in rows {
+            match kind {
+                0 => {
+                    l.households.insert(a, HouseholdRow { unit_id: b, path: UnitPath::from_stored(s) });
+                }
+                1 => {
+                    l.existing.insert(s);
+                }
+                2 => {
+                    l.visited.insert(a);
+                }
+                3 => {
+                    l.teams.insert(a, UnitPath::from_stored(s));
+                }
+                4 => {
+                    l.memberships.insert((a, b));
+                }
+                5 => {
+                    l.residents.insert(a, b);
+                }
+                _ => {
+                    l.statuses.insert((a, b, c), (d, e as i32));
+                }
+            }
+        }
+        Ok(l)
+    }
+
+    /// The visits, their outcomes, the statuses that moved and the roll-ups, in one
+    /// statement (the outcomes take their visits' numbers from the insert before them).
+    async fn write(c: &mut PgConnection, plan: &mut Plan<'_>, t: i64) -> Result<()> {
+        let v = &plan.to_insert;
+        let col = |f: fn(&VisitInput) -> i64| v.iter().map(|(x, _)| f(x)).collect::<Vec<i64>>();
+        let ids: Vec<&str> = v.iter().map(|(x, _)| x.id.as_str()).collect();
+        let members: Vec<Option<i64>> = v.iter().map(|(x, _)| x.member_id).collect();
+        let users: Vec<Option<i64>> = v.iter().map(|(_, u)| *u).collect();
+        let months: Vec<String> = v.iter().map(|(x, _)| month_of(x.visited_at)).collect();
+        let results: Vec<&str> = v.iter().map(|(x, _)| x.result.as_str()).collect();
+        let barriers: Vec<i32> = v.iter().map(|(x, _)| x.barriers.0).collect();
+        let notes: Vec<&str> = v.iter().map(|(x, _)| x.note.as_str()).collect();
+        let outcomes: Vec<(&str, &OutcomeInput)> =
+            v.iter().flat_map(|(x, _)| x.outcomes.iter().map(move |o| (x.id.as_str(), o))).collect();
+        let mut statuses: Vec<_> = plan.changed.iter().collect();
+        statuses.sort_by_key(|r| (r.0.1, r.0.0, r.0.2));
+        let folded = rollups::fold(std::mem::take(&mut plan.deltas).into_vec(), &plan.ancestry);
+        let figures: Vec<_> = folded.iter().filter(|r| *r.1 != 0).collect();
+        let sql = "\
+            WITH v AS ( \
+              INSERT INTO visits (id, household_id, team_id, member_id, user_id, visited_at, month, result, barriers, note, received_at) \
+              SELECT id, h, team, member, usr, at, month, result, barriers, note, $11 \
+                FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::int[], $10::text[]) \
+                  AS x(id, h, team, member, usr, at, month, result, barriers, note) \
+              RETURNING seq, id), \
+            o AS ( \
+              INSERT INTO visit_outcomes (visit_seq, service_id, resident_id, status_id) \
+              SELECT v.seq, x.service, x.resident, x.status \
+                FROM UNNEST($12::text[], $13::bigint[], $14::bigint[], $15::bigint[]) AS x(visit, service, resident, status) \
+                JOIN v ON v.id = x.visit), \
+            s AS ( \
+              INSERT INTO subject_statuses (service_id, household_id, resident_id, status_id, rank, updated_at) \
+              SELECT service, h, resident, status, rank, $11 \
+                FROM UNNEST($16::bigint[], $17::bigint[], $18::bigint[], $19::bigint[], $20::int[]) AS x(service, h, resident, status, rank) \
+              ON CONFLICT (household_id, service_id, resident_id) DO UPDATE SET status_id = excluded.status_id, \
+                rank = excluded.rank, updated_at = excluded.updated_at), \
+            r AS ( \
+              INSERT INTO rollups (unit_id, figure, period, shard, value) \
+              SELECT unit, figure, period, $21, value \
+                FROM UNNEST($22::bigint[], $23::text[], $24::text[], $25::bigint[]) AS x(unit, figure, period, value) \
+              ON CONFLICT (unit_id, figure, period, shard) DO UPDATE SET value = rollups.value + excluded.value) \
+            SELECT COUNT(*) FROM v";
+        let stored: i64 = sqlx::query_scalar(sql)
+            .bind(&ids)
+            .bind(col(|x| x.household_id))
+            .bind(col(|x| x.team_id))
+            .bind(&members)
+            .bind(&users)
+            .bind(col(|x| x.visited_at))
+            .bind(&months)
+            .bind(&results)
+            .bind(&barriers)
+            .bind(&notes)
+            .bind(t)
+            .bind(outcomes.iter().map(|o| o.0).collect::<Vec<_>>())
+            .bind(outcomes.iter().map(|o| o.1.service_id).collect::<Vec<_>>())
+            .bind(outcomes.iter().map(|o| o.1.resident_id).collect::<Vec<_>>())
+            .bind(outcomes.iter().map(|o| o.1.status_id).collect::<Vec<_>>())
+            .bind(statuses.iter().map(|r| r.0.0).collect::<Vec<_>>())
+            .bind(statuses.iter().map(|r| r.0.1).collect::<Vec<_>>())
+            .bind(statuses.iter().map(|r| r.0.2).collect::<Vec<_>>())
+            .bind(statuses.iter().map(|r| r.1.0).collect::<Vec<_>>())
+            .bind(statuses.iter().map(|r| r.1.1).collect::<Vec<_>>())
+            .bind(rollups::pg_shard())
+            .bind(figures.iter().map(|r| r.0.0).collect::<Vec<_>>())
+            .bind(figures.iter().map(|r| r.0.1.as_str()).collect::<Vec<_>>())
+            .bind(figures.iter().map(|r| r.0.2.as_str()).collect::<Vec<_>>())
+            .bind(figures.iter().map(|r| *r.1).collect::<Vec<_>>())
+            .fetch_one(&mut *c)
+            .await?;
+        debug_assert_eq!(stored as usize, v.len());
+        Ok(())
+    }
+}
+
 fn check(
     v: &VisitInput,
     now: i64,
@@ -461,185 +597,7 @@ fn check(
     Ok(())
 }
 
-fn in_list<DB: sqlx::Database>(qb: &mut QueryBuilder<DB>, ids: &[i64])
-where
-    for<'e> i64: sqlx::Encode<'e, DB> + sqlx::Type<DB>,
-{
-    let mut sep = qb.separated(", ");
-    for id in ids {
-        sep.push_bind(*id);
-    }
-}
-
-async fn existing_ids(tx: &mut Tx, items: &[Item<'_>]) -> Result<HashSet<String>> {
-    let ids: Vec<&str> = items.iter().map(|i| i.0.id.as_str()).collect();
-    let mut out = HashSet::new();
-    for chunk in crate::batch::padded(&ids, CHUNK) {
-        let rows: Vec<String> = on_tx!(tx, c => {
-            let mut qb = QueryBuilder::new("SELECT id FROM visits WHERE id IN (");
-            let mut sep = qb.separated(", ");
-            for id in &chunk {
-                sep.push_bind(*id);
-            }
-            qb.push(")");
-            qb.build_query_scalar::<String>().fetch_all(c).await
-        })?;
-        out.extend(rows);
-    }
-    Ok(out)
-}
-
-async fn load_households(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, HouseholdRow>> {
-    let mut out = HashMap::with_capacity(ids.len());
-    for chunk in crate::batch::padded(ids, CHUNK) {
-        let lock = if matches!(tx, Tx::Pg(_)) { ") ORDER BY h.id FOR UPDATE OF h" } else { ")" };
-        let rows: Vec<(i64, i64, String)> = on_tx!(tx, c => {
-            let mut qb = QueryBuilder::new(
-                "SELECT h.id, h.unit_id, u.path FROM households h JOIN units u ON u.id = h.unit_id WHERE h.id IN (");
-            in_list(&mut qb, &chunk);
-            qb.push(lock);
-            qb.build_query_as::<(i64, i64, String)>().fetch_all(c).await
-        })?;
-        for (id, unit_id, path) in rows {
-            out.insert(id, HouseholdRow { unit_id, path: UnitPath::from_stored(path) });
-        }
-    }
-    Ok(out)
-}
-
-/// Which of these households have any visit (read from the index by household, whose
-/// pages the new visits are about to change anyway).
-async fn visited_households(tx: &mut Tx, ids: &[i64]) -> Result<HashSet<i64>> {
-    let mut out = HashSet::new();
-    for chunk in crate::batch::padded(ids, CHUNK) {
-        let rows: Vec<i64> = on_tx!(tx, c => {
-            let mut qb = QueryBuilder::new("SELECT DISTINCT household_id FROM visits WHERE household_id IN (");
-            in_list(&mut qb, &chunk);
-            qb.push(")");
-            qb.build_query_scalar::<i64>().fetch_all(c).await
-        })?;
-        out.extend(rows);
-    }
-    Ok(out)
-}
-
-async fn load_team_paths(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, UnitPath>> {
-    let mut out = HashMap::new();
-    for chunk in crate::batch::padded(ids, CHUNK) {
-        let rows: Vec<(i64, String)> = on_tx!(tx, c => {
-            let mut qb = QueryBuilder::new("SELECT t.id, u.path FROM teams t JOIN units u ON u.id = t.unit_id WHERE t.id IN (");
-            in_list(&mut qb, &chunk);
-            qb.push(")");
-            qb.build_query_as::<(i64, String)>().fetch_all(c).await
-        })?;
-        out.extend(rows.into_iter().map(|(id, p)| (id, UnitPath::from_stored(p))));
-    }
-    Ok(out)
-}
-
-/// (user, team) pairs of the active memberships of these users.
-async fn load_memberships(tx: &mut Tx, user_ids: &[i64]) -> Result<HashSet<(i64, i64)>> {
-    let mut out = HashSet::new();
-    let today = crate::teams::today();
-    for chunk in crate::batch::padded(user_ids, CHUNK) {
-        let rows: Vec<(i64, i64)> = on_tx!(tx, c => {
-            let mut qb = QueryBuilder::new("SELECT user_id, team_id FROM team_members WHERE joined_on <= ");
-            qb.push_bind(today);
-            qb.push(" AND (left_on IS NULL OR left_on > ");
-            qb.push_bind(today);
-            qb.push(") AND user_id IN (");
-            in_list(&mut qb, &chunk);
-            qb.push(")");
-            qb.build_query_as::<(i64, i64)>().fetch_all(c).await
-        })?;
-        out.extend(rows);
-    }
-    Ok(out)
-}
-
-/// Resident id → household id, for these residents.
-async fn load_residents(tx: &mut Tx, resident_ids: &[i64]) -> Result<HashMap<i64, i64>> {
-    let mut out = HashMap::new();
-    for chunk in crate::batch::padded(resident_ids, CHUNK) {
-        let rows: Vec<(i64, i64)> = on_tx!(tx, c => {
-            let mut qb = QueryBuilder::new("SELECT id, household_id FROM residents WHERE id IN (");
-            in_list(&mut qb, &chunk);
-            qb.push(")");
-            qb.build_query_as::<(i64, i64)>().fetch_all(c).await
-        })?;
-        out.extend(rows);
-    }
-    Ok(out)
-}
-
 type StatusMap = HashMap<(i64, i64, i64), (i64, i32)>;
-
-async fn load_statuses(tx: &mut Tx, household_ids: &[i64], service_ids: &[i64]) -> Result<StatusMap> {
-    let mut out = HashMap::new();
-    let services = crate::batch::padded(service_ids, 16).concat();
-    for chunk in crate::batch::padded(household_ids, CHUNK) {
-        let rows: Vec<(i64, i64, i64, i64, i32)> = on_tx!(tx, c => {
-            let mut qb = QueryBuilder::new(
-                "SELECT service_id, household_id, resident_id, status_id, rank FROM subject_statuses WHERE household_id IN (");
-            in_list(&mut qb, &chunk);
-            qb.push(") AND service_id IN (");
-            in_list(&mut qb, &services);
-            qb.push(")");
-            qb.build_query_as::<(i64, i64, i64, i64, i32)>().fetch_all(c).await
-        })?;
-        out.extend(rows.into_iter().map(|(s, h, r, st, rank)| ((s, h, r), (st, rank))));
-    }
-    Ok(out)
-}
-
-async fn insert_visits(tx: &mut Tx, visits: &[(&VisitInput, Option<i64>)], t: i64) -> Result<()> {
-    let seqs = backend::reserve_ids(tx, "visits", visits.len()).await?;
-    let numbered: Vec<(i64, &VisitInput, Option<i64>)> =
-        seqs.iter().copied().zip(visits.iter().copied()).map(|(s, (v, u))| (s, v, u)).collect();
-    for chunk in crate::batch::chunks(&numbered, 64) {
-        on_tx!(tx, c => {
-            let mut qb = QueryBuilder::new(
-                "INSERT INTO visits (seq, id, household_id, team_id, member_id, user_id, visited_at, month, result, barriers, note, received_at) ");
-            qb.push_values(chunk, |mut b, (seq, v, user_id)| {
-                b.push_bind(*seq).push_bind(v.id.as_str()).push_bind(v.household_id).push_bind(v.team_id).push_bind(v.member_id).push_bind(*user_id)
-                    .push_bind(v.visited_at).push_bind(month_of(v.visited_at)).push_bind(v.result.as_str()).push_bind(v.barriers.0)
-                    .push_bind(v.note.as_str()).push_bind(t);
-            });
-            qb.build().execute(c).await.map(|r| r.rows_affected())
-        })?;
-    }
-    let outcomes: Vec<(i64, &OutcomeInput)> =
-        numbered.iter().flat_map(|(seq, v, _)| v.outcomes.iter().map(move |o| (*seq, o))).collect();
-    for chunk in crate::batch::chunks(&outcomes, 128) {
-        on_tx!(tx, c => {
-            let mut qb = QueryBuilder::new("INSERT INTO visit_outcomes (visit_seq, service_id, resident_id, status_id) ");
-            qb.push_values(chunk, |mut b, (seq, o)| {
-                b.push_bind(*seq).push_bind(o.service_id).push_bind(o.resident_id).push_bind(o.status_id);
-            });
-            qb.build().execute(c).await.map(|r| r.rows_affected())
-        })?;
-    }
-    Ok(())
-}
-
-async fn upsert_statuses(tx: &mut Tx, changed: &StatusMap, t: i64) -> Result<()> {
-    let mut rows: Vec<_> = changed.iter().collect();
-    rows.sort_by_key(|r| *r.0);
-    for chunk in crate::batch::chunks(&rows, 128) {
-        on_tx!(tx, c => {
-            let mut qb = QueryBuilder::new("INSERT INTO subject_statuses (service_id, household_id, resident_id, status_id, rank, updated_at) ");
-            qb.push_values(chunk, |mut b, ((s, h, r), (st, rank))| {
-                b.push_bind(*s).push_bind(*h).push_bind(*r).push_bind(*st).push_bind(*rank).push_bind(t);
-            });
-            qb.push(
-                " ON CONFLICT (household_id, service_id, resident_id) DO UPDATE SET status_id = excluded.status_id, \
-                 rank = excluded.rank, updated_at = excluded.updated_at",
-            );
-            qb.build().execute(c).await.map(|r| r.rows_affected())
-        })?;
-    }
-    Ok(())
-}
 
 /// A visit as listed on a household's page.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]

@@ -162,6 +162,25 @@ async fn visits_are_idempotent_and_statuses_only_move_forward(db: Db) {
     let vneid = st.iter().find(|s| s.resident_id == r1).unwrap();
     assert_eq!(vneid.status_id, activated.status_id);
 
+    // A phone that sends the same visit again while the first copy is still being stored:
+    // concurrent batches, each with its own visit and the shared one; nothing fails, the
+    // shared visit is stored once.
+    let before = visits::count(&db).await.unwrap();
+    let mut set = tokio::task::JoinSet::new();
+    for k in 0..8u64 {
+        let db = db.clone();
+        let batch = vec![visit(21_000 + k, hs[k as usize], team, T0, vec![]), visit(21_100, hs[50], team, T0, vec![])];
+        set.spawn(async move { visits::ingest(&db, None, &batch, &anyone).await.unwrap() });
+    }
+    let mut shared = Vec::new();
+    while let Some(r) = set.join_next().await {
+        let r = r.unwrap();
+        assert_eq!(r[0], Stored::New);
+        shared.push(r[1].clone());
+    }
+    assert_eq!(shared.iter().filter(|s| **s == Stored::New).count(), 1, "{shared:?}");
+    assert_eq!(visits::count(&db).await.unwrap(), before + 9);
+
     // Refusals, one per visit, with the good ones of the batch stored.
     let other_team = w.teams[1].0;
     let mixed = vec![
