@@ -396,9 +396,9 @@ mod sqlite {
     }
 }
 
-/// The batch on PostgreSQL in four round trips, whatever its size: the transaction begun;
-/// every read (the households locked) in one statement; every write in one statement; the
-/// commit. Every lookup is an index probe per key (no joins to plan).
+/// The batch on PostgreSQL in five round trips, whatever its size: the transaction begun;
+/// the households read and locked; every other read in one statement; every write in one
+/// statement; the commit. Every lookup is an index probe per key (no joins to plan).
 mod pg {
     use super::*;
     use sqlx::PgConnection;
@@ -413,15 +413,22 @@ mod pg {
     }
 
     async fn load(c: &mut PgConnection, items: &[Item<'_>], keys: &Keys) -> Result<Loaded> {
+        // The households first, locked in id order so that concurrent writers lock them in
+        // the same order. In a statement of their own: each statement reads the database as
+        // it was when the statement began, so the reads below, made once the locks are held,
+        // see whatever a writer that held them before has stored.
+        let households: Vec<(i64, i64, String)> = sqlx::query_as(
+            "SELECT id, unit_id, (SELECT path FROM units WHERE units.id = households.unit_id) FROM households \
+             WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+        )
+        .bind(&keys.households)
+        .fetch_all(&mut *c)
+        .await?;
         let ids: Vec<&str> = items.iter().map(|i| i.0.id.as_str()).collect();
-        // One row shape for every read: (kind, five numbers, one text). The households come
-        // first, locked in id order so that concurrent writers lock them in the same order.
+        // One row shape for every other read: (kind, five numbers, one text).
         let sql = "\
-            WITH hh AS MATERIALIZED ( \
-              SELECT id, unit_id FROM households WHERE id = ANY($1) ORDER BY id FOR UPDATE) \
-            SELECT 0 AS kind, id AS a, unit_id AS b, 0::bigint AS c, 0::bigint AS d, 0::bigint AS e, \
-              (SELECT path FROM units WHERE units.id = hh.unit_id) AS s FROM hh \
-            UNION ALL SELECT 1, 0, 0, 0, 0, 0, id FROM visits WHERE id = ANY($2) \
+            SELECT 1 AS kind, 0::bigint AS a, 0::bigint AS b, 0::bigint AS c, 0::bigint AS d, 0::bigint AS e, id AS s \
+              FROM visits WHERE id = ANY($2) \
             UNION ALL SELECT 2, h, 0, 0, 0, 0, '' FROM UNNEST($1::bigint[]) AS h \
               WHERE EXISTS (SELECT 1 FROM visits WHERE household_id = h) \
             UNION ALL SELECT 3, id, 0, 0, 0, 0, (SELECT path FROM units WHERE units.id = teams.unit_id) FROM teams \
@@ -443,7 +450,10 @@ mod pg {
             .fetch_all(&mut *c)
             .await?;
         let mut l = Loaded {
-            households: HashMap::with_capacity(keys.households.len()),
+            households: households
+                .into_iter()
+                .map(|(id, unit_id, path)| (id, HouseholdRow { unit_id, path: UnitPath::from_stored(path) }))
+                .collect(),
             existing: HashSet::new(),
             visited: HashSet::new(),
             teams: HashMap::new(),
@@ -453,9 +463,6 @@ mod pg {
         };
         for (kind, a, b, c, d, e, s) in rows {
             match kind {
-                0 => {
-                    l.households.insert(a, HouseholdRow { unit_id: b, path: UnitPath::from_stored(s) });
-                }
                 1 => {
                     l.existing.insert(s);
                 }

@@ -162,6 +162,14 @@ async fn visits_are_idempotent_and_statuses_only_move_forward(db: Db) {
     let vneid = st.iter().find(|s| s.resident_id == r1).unwrap();
     assert_eq!(vneid.status_id, activated.status_id);
 
+    // Every pooled connection open, so that the batches below do run at the same time.
+    let mut warm = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let db = db.clone();
+        warm.spawn(async move { db.ping().await.unwrap() });
+    }
+    warm.join_all().await;
+
     // A phone that sends the same visit again while the first copy is still being stored:
     // concurrent batches, each with its own visit and the shared one; nothing fails, the
     // shared visit is stored once.
@@ -180,6 +188,37 @@ async fn visits_are_idempotent_and_statuses_only_move_forward(db: Db) {
     }
     assert_eq!(shared.iter().filter(|s| **s == Stored::New).count(), 1, "{shared:?}");
     assert_eq!(visits::count(&db).await.unwrap(), before + 9);
+
+    // Concurrent batches visiting the same new households: each batch reads what those
+    // before it stored, so the households are reached once and their status moves once.
+    // The first batch is long, so that the others start while it holds the households.
+    let mut fresh = Vec::new();
+    for i in 0..40 {
+        let h = household(w.hamlets[0], &format!("F{i}"), Barriers::default());
+        fresh.push(households::create(&db, &h, None).await.unwrap());
+    }
+    let mut set = tokio::task::JoinSet::new();
+    for k in 0..8u64 {
+        let (db, cat, fresh, hs) = (db.clone(), cat.clone(), fresh.clone(), hs.clone());
+        set.spawn(async move {
+            let installed = || vec![outcome(&cat, "citizen_app", "installed", 0)];
+            let mut batch: Vec<VisitInput> = fresh
+                .iter()
+                .enumerate()
+                .map(|(i, h)| visit(22_000 + k * 100 + i as u64, *h, team, T0, installed()))
+                .collect();
+            if k == 0 {
+                batch.extend((0..3000).map(|i| visit(30_000_000 + i, hs[(i % 100) as usize], team, T0, vec![])));
+            } else {
+                tokio::time::sleep(std::time::Duration::from_millis(2 * k)).await;
+            }
+            visits::ingest(&db, None, &batch, &anyone).await.unwrap()
+        });
+    }
+    for r in set.join_all().await {
+        assert!(r.iter().all(|s| *s == Stored::New));
+    }
+    assert!(check::run(&db).await.unwrap().is_empty(), "{:?}", check::run(&db).await.unwrap());
 
     // Refusals, one per visit, with the good ones of the batch stored.
     let other_team = w.teams[1].0;
