@@ -323,3 +323,35 @@ cli_tests!(import_refuses_bad_files_whole, user_commands, demo_generates_the_pro
 async fn bad_databases() {
     bad_databases_are_one_clear_line().await;
 }
+
+/// A command that has written to a SQLite database leaves it whole in its one file: the
+/// write-ahead log is folded back when the command ends, so copying the file is a backup.
+#[test]
+fn sqlite_commands_leave_no_write_ahead_log() {
+    let db = write_file("wal.db", b"");
+    std::fs::remove_file(&db).unwrap();
+    let url = format!("sqlite://{}", db.display());
+    let wal = std::path::PathBuf::from(format!("{}-wal", db.display()));
+    let tree = write_file(
+        "wal-tree.csv",
+        "code,name,kind,parent_code\n80,Long An,tỉnh,\n28414,Xã Phước Lý,xã,80\n28414-01,Ấp 1,ấp,28414\n".as_bytes(),
+    );
+    let households = write_file("wal-households.csv", "code,unit_code,size,smartphones\nH1,28414-01,2,1\n".as_bytes());
+    let runs: [&[&str]; 4] = [
+        &["migrate"],
+        &["import", "units", tree.to_str().unwrap()],
+        &["import", "households", households.to_str().unwrap()],
+        &["user", "add", "--username", "an.vien", "--role", "viewer", "--unit", "80"],
+    ];
+    for args in runs {
+        let out = ngoso(&url, args, None);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out));
+        assert!(!wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0, "{args:?} left {}", wal.display());
+    }
+    for p in [db.clone(), tree, households] {
+        let _ = std::fs::remove_file(p);
+    }
+    for ext in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
+    }
+}

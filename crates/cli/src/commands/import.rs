@@ -226,6 +226,7 @@ async fn import_units(file: &std::path::Path, cfg: &Config) -> Result<(), Failur
     let pb = bar(plan.len() as u64, &t("cli-writing", &[]));
     let n = units::import(&db, &plan, &|k| pb.set_position(k)).await?;
     pb.finish_and_clear();
+    db.close().await;
     println!(
         "{}",
         t(
@@ -383,6 +384,7 @@ async fn import_households(file: &std::path::Path, cfg: &Config) -> Result<(), F
     }
     // No bad row, yet nothing committed: the reader ended without finishing the file.
     let n = written?.ok_or_else(|| Failure::other("the thread reading the file stopped"))?;
+    db.close().await;
     tracing::info!(elapsed = ?started.elapsed(), "households import");
     let secs = format!("{:.2}", started.elapsed().as_secs_f64());
     println!("{}", t("cli-imported-households", &[("count", &n.to_string()), ("seconds", &secs)]));
@@ -451,6 +453,7 @@ async fn import_residents(file: &std::path::Path, cfg: &Config) -> Result<(), Fa
     let pb = bar(plan.len() as u64, &t("cli-writing", &[]));
     let n = households::import_residents(&db, &plan, None, &|k| pb.set_position(k)).await?;
     pb.finish_and_clear();
+    db.close().await;
     let secs = format!("{:.2}", started.elapsed().as_secs_f64());
     println!("{}", t("cli-imported-residents", &[("count", &n.to_string()), ("seconds", &secs)]));
     Ok(())

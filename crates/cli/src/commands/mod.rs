@@ -18,7 +18,7 @@ pub async fn dispatch(command: Command, mut cfg: Config) -> Result<(), Failure> 
         }
         Command::Demo(args) => crate::demo::run(args, cfg).await,
         Command::Migrate => {
-            open_migrated(&cfg).await?;
+            open_migrated(&cfg).await?.close().await;
             println!("{}", crate::t("cli-migrated", &[]));
             Ok(())
         }

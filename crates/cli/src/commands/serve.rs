@@ -20,5 +20,10 @@ pub async fn serve_db(db: ngoso_store::Db, cfg: &Config) -> Result<(), Failure> 
     let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| cfg.listen.clone());
     println!("{}", crate::t("cli-serving", &[("url", &format!("http://{addr}/"))]));
     tracing::info!(%addr, backend = state.db.backend().as_str(), "serving");
-    ngoso_web::serve(listener, state).await.map_err(Failure::other)
+    let db = state.db.clone();
+    let served = ngoso_web::serve(listener, state).await.map_err(Failure::other);
+    // Closing the pool lets SQLite fold its write-ahead log back into the database file,
+    // so that the file alone holds everything once the server has stopped.
+    db.close().await;
+    served
 }

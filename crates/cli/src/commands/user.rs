@@ -67,13 +67,19 @@ fn password(from_stdin: bool) -> Result<(String, bool), Failure> {
 
 pub async fn run(cmd: UserCommand, cfg: &Config) -> Result<(), Failure> {
     let db = open_migrated(cfg).await?;
+    let result = run_on(&db, cmd).await;
+    db.close().await;
+    result
+}
+
+async fn run_on(db: &ngoso_store::Db, cmd: UserCommand) -> Result<(), Failure> {
     match cmd {
         UserCommand::Add { username, role, unit, display_name, password_stdin } => {
             let name = Username::parse(&username).map_err(input)?;
             let role = Role::parse(&role).map_err(input)?;
             let display = parse_display_name(display_name.as_deref().unwrap_or(name.as_str())).map_err(input)?;
             let unit_id = match unit.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-                Some(code) => match units::by_code(&db, code).await {
+                Some(code) => match units::by_code(db, code).await {
                     Ok(u) => Some(u.id),
                     Err(StoreError::NotFound) => {
                         return Err(input(Invalid::field("unit-unknown", "unit").with_detail(code)));
@@ -86,7 +92,7 @@ pub async fn run(cmd: UserCommand, cfg: &Config) -> Result<(), Failure> {
             let (pw, generated) = password(password_stdin)?;
             let hash = secrets::hash_password(&pw);
             users::create(
-                &db,
+                db,
                 &users::NewUser { username: &name, display_name: &display, password_hash: &hash, role, unit_id },
             )
             .await?;
@@ -97,7 +103,7 @@ pub async fn run(cmd: UserCommand, cfg: &Config) -> Result<(), Failure> {
             Ok(())
         }
         UserCommand::List => {
-            for u in users::list(&db, None).await? {
+            for u in users::list(db, None).await? {
                 println!(
                     "{}\t{}\t{}\t{}\t{}",
                     u.username,
@@ -109,12 +115,12 @@ pub async fn run(cmd: UserCommand, cfg: &Config) -> Result<(), Failure> {
             }
             Ok(())
         }
-        UserCommand::Disable { username } => set_disabled(&db, &username, true).await,
-        UserCommand::Enable { username } => set_disabled(&db, &username, false).await,
+        UserCommand::Disable { username } => set_disabled(db, &username, true).await,
+        UserCommand::Enable { username } => set_disabled(db, &username, false).await,
         UserCommand::ResetPassword { username, password_stdin } => {
             let name = Username::parse(&username).map_err(input)?;
             let (pw, generated) = password(password_stdin)?;
-            match users::set_password_hash(&db, &name, &secrets::hash_password(&pw)).await {
+            match users::set_password_hash(db, &name, &secrets::hash_password(&pw)).await {
                 Err(StoreError::NotFound) => return Err(not_found(&name)),
                 other => other?,
             }
