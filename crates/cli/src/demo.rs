@@ -309,10 +309,10 @@ pub async fn run(args: DemoArgs, mut cfg: Config) -> Result<(), Failure> {
         );
     }
     println!();
+    db.close().await;
     if args.no_serve {
         return Ok(());
     }
-    db.close().await;
     let db = crate::open_serving(&cfg).await?;
     crate::commands::serve::serve_db(db, &cfg).await
 }

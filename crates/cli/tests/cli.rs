@@ -348,7 +348,12 @@ fn sqlite_commands_leave_no_write_ahead_log() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out));
         assert!(!wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0, "{args:?} left {}", wal.display());
     }
-    for p in [db.clone(), tree, households] {
+    // A refused file too (nothing written, yet migrations may have been).
+    let bad = write_file("wal-bad.csv", "code,unit_code,size,smartphones\nH2,NOPE,2,1\n".as_bytes());
+    let out = ngoso(&url, &["import", "households", bad.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(!wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0);
+    for p in [db.clone(), tree, households, bad] {
         let _ = std::fs::remove_file(p);
     }
     for ext in ["-wal", "-shm"] {

@@ -147,6 +147,8 @@ struct Keys {
     teams: Vec<i64>,
     /// Users whose team memberships are checked.
     members: Vec<i64>,
+    /// Team members named as the visitors.
+    visitors: Vec<i64>,
     /// Residents named by the outcomes of services about persons.
     residents: Vec<i64>,
     services: Vec<i64>,
@@ -164,6 +166,7 @@ impl Keys {
             households: sorted(visits().map(|v| v.household_id).collect()),
             teams: sorted(visits().map(|v| v.team_id).collect()),
             members: sorted(items.iter().filter_map(|i| i.3).collect()),
+            visitors: sorted(visits().filter_map(|v| v.member_id).collect()),
             residents: sorted(
                 visits().flat_map(|v| v.outcomes.iter().filter(|o| o.person).map(|o| o.resident_id)).collect(),
             ),
@@ -181,6 +184,8 @@ struct Loaded {
     visited: HashSet<i64>,
     teams: HashMap<i64, UnitPath>,
     memberships: HashSet<(i64, i64)>,
+    /// Team member → their team, for the visitors named.
+    visitors: HashMap<i64, i64>,
     residents: HashMap<i64, i64>,
     statuses: StatusMap,
 }
@@ -196,7 +201,7 @@ struct Plan<'a> {
 }
 
 fn plan<'a>(items: &[Item<'a>], t: i64, loaded: Loaded) -> Plan<'a> {
-    let Loaded { households, existing, mut visited, teams, memberships, residents, mut statuses } = loaded;
+    let mut l = loaded;
     let mut out: Vec<Option<Stored>> = vec![None; items.len()];
     let mut seen: HashSet<&str> = HashSet::new();
     let mut deltas = Deltas::default();
@@ -204,25 +209,25 @@ fn plan<'a>(items: &[Item<'a>], t: i64, loaded: Loaded) -> Plan<'a> {
     let mut to_insert: Vec<(&VisitInput, Option<i64>)> = Vec::new();
 
     for (i, &(v, user_id, may_record, member)) in items.iter().enumerate() {
-        if existing.contains(v.id.as_str()) || !seen.insert(v.id.as_str()) {
+        if l.existing.contains(v.id.as_str()) || !seen.insert(v.id.as_str()) {
             out[i] = Some(Stored::Duplicate);
             continue;
         }
-        let in_team = member.is_none_or(|u| memberships.contains(&(u, v.team_id)));
-        if let Err(e) = check(v, t, &households, &teams, &residents, may_record, in_team) {
+        let in_team = member.is_none_or(|u| l.memberships.contains(&(u, v.team_id)));
+        if let Err(e) = check(v, t, &l, may_record, in_team) {
             out[i] = Some(Stored::Refused(e));
             seen.remove(v.id.as_str());
             continue;
         }
-        let h = &households[&v.household_id];
-        let first = visited.insert(v.household_id);
+        let h = &l.households[&v.household_id];
+        let first = l.visited.insert(v.household_id);
         deltas.visit(h.unit_id, &month_of(v.visited_at), v.result, v.barriers, first);
         for o in &v.outcomes {
             let key = (o.service_id, v.household_id, o.resident_id);
-            let current = statuses.get(&key).copied();
+            let current = l.statuses.get(&key).copied();
             if advances(current.map_or(0, |c| c.1), o.rank) {
                 deltas.status(h.unit_id, o.service_id, current.map(|c| c.0), Some(o.status_id));
-                statuses.insert(key, (o.status_id, o.rank));
+                l.statuses.insert(key, (o.status_id, o.rank));
                 changed.insert(key, (o.status_id, o.rank));
             }
         }
@@ -230,7 +235,7 @@ fn plan<'a>(items: &[Item<'a>], t: i64, loaded: Loaded) -> Plan<'a> {
         out[i] = Some(Stored::New);
     }
     // The households' paths give their units' ancestry: no need to read it again.
-    let ancestry = households.values().map(|h| (h.unit_id, h.path.ids())).collect();
+    let ancestry = l.households.values().map(|h| (h.unit_id, h.path.ids())).collect();
     Plan {
         out: out.into_iter().map(|o| o.expect("every visit has an answer")).collect(),
         deltas,
@@ -322,6 +327,15 @@ mod sqlite {
                 }
             }
         }
+        let mut visitors = HashMap::new();
+        if !keys.visitors.is_empty() {
+            let mut visitor = conn.prepare("SELECT team_id FROM team_members WHERE id = ?")?;
+            for &id in &keys.visitors {
+                for team_id in visitor.rows(&[Value::Int(id)], |r| r.int(0))? {
+                    visitors.insert(id, team_id);
+                }
+            }
+        }
         let mut residents = HashMap::new();
         if !keys.residents.is_empty() {
             let mut resident = conn.prepare("SELECT household_id FROM residents WHERE id = ?")?;
@@ -331,7 +345,7 @@ mod sqlite {
                 }
             }
         }
-        Ok(Loaded { households, existing, visited, teams, memberships, residents, statuses })
+        Ok(Loaded { households, existing, visited, teams, memberships, visitors, residents, statuses })
     }
 
     fn write(conn: &Locked<'_>, plan: &Plan<'_>, t: i64) -> std::result::Result<(), SqliteError> {
@@ -436,6 +450,7 @@ mod pg {
             UNION ALL SELECT 4, user_id, team_id, 0, 0, 0, '' FROM team_members \
               WHERE user_id = ANY($4) AND joined_on <= $5 AND (left_on IS NULL OR left_on > $5) \
             UNION ALL SELECT 5, id, household_id, 0, 0, 0, '' FROM residents WHERE id = ANY($6) \
+            UNION ALL SELECT 7, id, team_id, 0, 0, 0, '' FROM team_members WHERE id = ANY($8) \
             UNION ALL SELECT 6, service_id, household_id, resident_id, status_id, rank::bigint, '' FROM subject_statuses \
               WHERE household_id = ANY($1) AND service_id = ANY($7)";
         type Row = (i32, i64, i64, i64, i64, i64, String);
@@ -447,6 +462,7 @@ mod pg {
             .bind(crate::teams::today())
             .bind(&keys.residents)
             .bind(&keys.services)
+            .bind(&keys.visitors)
             .fetch_all(&mut *c)
             .await?;
         let mut l = Loaded {
@@ -458,6 +474,7 @@ mod pg {
             visited: HashSet::new(),
             teams: HashMap::new(),
             memberships: HashSet::new(),
+            visitors: HashMap::new(),
             residents: HashMap::new(),
             statuses: HashMap::new(),
         };
@@ -478,9 +495,13 @@ mod pg {
                 5 => {
                     l.residents.insert(a, b);
                 }
-                _ => {
+                7 => {
+                    l.visitors.insert(a, b);
+                }
+                6 => {
                     l.statuses.insert((a, b, c), (d, e as i32));
                 }
+                _ => {}
             }
         }
         Ok(l)
@@ -564,12 +585,11 @@ mod pg {
 fn check(
     v: &VisitInput,
     now: i64,
-    households: &HashMap<i64, HouseholdRow>,
-    teams: &HashMap<i64, UnitPath>,
-    residents: &HashMap<i64, i64>,
+    l: &Loaded,
     may_record: MayRecord<'_>,
     in_team: bool,
 ) -> std::result::Result<(), Invalid> {
+    let Loaded { households, teams, visitors, residents, .. } = l;
     if v.visited_at > now + 300 {
         return Err(Invalid::field("visit-time-future", "visited_at"));
     }
@@ -587,6 +607,11 @@ fn check(
     }
     if !team.contains(&h.path) {
         return Err(Invalid::field("visit-outside-team-area", "household_id").with_detail(v.household_id.to_string()));
+    }
+    if let Some(m) = v.member_id
+        && visitors.get(&m) != Some(&v.team_id)
+    {
+        return Err(Invalid::field("visit-member-not-in-team", "member_id").with_detail(m.to_string()));
     }
     let mut subjects = HashSet::new();
     for o in &v.outcomes {

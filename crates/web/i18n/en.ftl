@@ -320,6 +320,7 @@ err-household-anonymized = This household's personal data was removed.
 err-team-unknown = Team { $detail } not found.
 err-visit-team-not-yours = You are not in team { $detail }, so you cannot record for it.
 err-visit-outside-team-area = Household { $detail } is outside the team's area.
+err-visit-member-not-in-team = Team member { $detail } is not in this visit's team.
 err-resident-unknown = Resident { $detail } is not in this household.
 err-outcome-subject-invalid = Service { $detail } counts households, not persons.
 err-outcome-duplicate = Service { $detail } is recorded twice for the same subject.

@@ -320,6 +320,7 @@ err-household-anonymized = Hộ này đã bị xóa thông tin cá nhân.
 err-team-unknown = Không tìm thấy tổ { $detail }.
 err-visit-team-not-yours = Bạn không thuộc tổ { $detail } nên không ghi nhận thay tổ này được.
 err-visit-outside-team-area = Hộ { $detail } không thuộc địa bàn của tổ.
+err-visit-member-not-in-team = Thành viên { $detail } không thuộc tổ của lần đến nhà này.
 err-resident-unknown = Nhân khẩu { $detail } không thuộc hộ này.
 err-outcome-subject-invalid = Dịch vụ { $detail } tính theo hộ, không theo cá nhân.
 err-outcome-duplicate = Dịch vụ { $detail } được ghi hai lần cho cùng một người.

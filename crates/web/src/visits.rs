@@ -33,6 +33,7 @@ pub struct VisitJson {
     /// The team; may be left out by a member of exactly one team.
     #[serde(default)]
     pub team_id: Option<i64>,
+    /// The team member who knocked, one of the team's members (past or present).
     #[serde(default)]
     pub member_id: Option<i64>,
     /// RFC 3339, e.g. `2024-10-15T08:30:00+07:00`; not in the future.

@@ -11,7 +11,7 @@ use ngoso_core::import::{ImportRow, RowError, plan_units};
 use std::collections::HashMap;
 
 use ngoso_store::households::{self, ImportPart, ImportedResident, NewHousehold};
-use ngoso_store::units;
+use ngoso_store::{Db, units};
 use ngoso_web::households::{HouseholdInput, ResidentInput, parse_household, parse_resident};
 
 use crate::config::Config;
@@ -37,11 +37,16 @@ pub enum ImportCommand {
 }
 
 pub async fn run(cmd: ImportCommand, cfg: &Config) -> Result<(), Failure> {
-    match cmd {
-        ImportCommand::Units { file } => import_units(&file, cfg).await,
-        ImportCommand::Households { file } => import_households(&file, cfg).await,
-        ImportCommand::Residents { file } => import_residents(&file, cfg).await,
-    }
+    let db = open_migrated(cfg).await?;
+    let result = match cmd {
+        ImportCommand::Units { file } => import_units(&file, &db).await,
+        ImportCommand::Households { file } => import_households(&file, &db).await,
+        ImportCommand::Residents { file } => import_residents(&file, &db, cfg).await,
+    };
+    // Closed on every path, so that SQLite folds its write-ahead log back into the file
+    // before the process ends.
+    db.close().await;
+    result
 }
 
 fn bar(len: u64, label: &str) -> ProgressBar {
@@ -208,12 +213,11 @@ pub fn describe_errors(errors: &[RowError]) -> Vec<String> {
         .collect()
 }
 
-async fn import_units(file: &std::path::Path, cfg: &Config) -> Result<(), Failure> {
+async fn import_units(file: &std::path::Path, db: &Db) -> Result<(), Failure> {
     let started = Instant::now();
     let bytes = std::fs::read(file).map_err(|e| Failure::Input(format!("{}: {e}", file.display())))?;
     let rows = read_unit_rows(&bytes)?;
-    let db = open_migrated(cfg).await?;
-    let existing = units::existing_for_import(&db).await?;
+    let existing = units::existing_for_import(db).await?;
     let plan = match plan_units(&rows, &existing) {
         Ok(p) => p,
         Err(errors) => {
@@ -224,9 +228,8 @@ async fn import_units(file: &std::path::Path, cfg: &Config) -> Result<(), Failur
         }
     };
     let pb = bar(plan.len() as u64, &t("cli-writing", &[]));
-    let n = units::import(&db, &plan, &|k| pb.set_position(k)).await?;
+    let n = units::import(db, &plan, &|k| pb.set_position(k)).await?;
     pb.finish_and_clear();
-    db.close().await;
     println!(
         "{}",
         t(
@@ -360,12 +363,11 @@ fn check_households(
     Ok(errors)
 }
 
-async fn import_households(file: &std::path::Path, cfg: &Config) -> Result<(), Failure> {
+async fn import_households(file: &std::path::Path, db: &Db) -> Result<(), Failure> {
     let started = Instant::now();
     let bytes = read_file(file)?;
-    let db = open_migrated(cfg).await?;
     // Rows of the generated files take about 100 bytes.
-    let checker = HouseholdChecker::new(&db, bytes.len() / 100).await?;
+    let checker = HouseholdChecker::new(db, bytes.len() / 100).await?;
     // One thread reads and checks the file while this one writes what has been checked; a
     // bad row stops the writing, the rest of the file is still checked so that every bad row
     // is listed, and nothing is committed.
@@ -375,7 +377,7 @@ async fn import_households(file: &std::path::Path, cfg: &Config) -> Result<(), F
         let pb = pb.clone();
         std::thread::spawn(move || check_households(&bytes, checker, tx, &pb))
     };
-    let written = households::import(&db, rx, None).await;
+    let written = households::import(db, rx, None).await;
     let checked = reader.join().map_err(|_| Failure::other("the thread reading the file stopped"))?;
     pb.finish_and_clear();
     let errors = checked?;
@@ -384,14 +386,13 @@ async fn import_households(file: &std::path::Path, cfg: &Config) -> Result<(), F
     }
     // No bad row, yet nothing committed: the reader ended without finishing the file.
     let n = written?.ok_or_else(|| Failure::other("the thread reading the file stopped"))?;
-    db.close().await;
     tracing::info!(elapsed = ?started.elapsed(), "households import");
     let secs = format!("{:.2}", started.elapsed().as_secs_f64());
     println!("{}", t("cli-imported-households", &[("count", &n.to_string()), ("seconds", &secs)]));
     Ok(())
 }
 
-async fn import_residents(file: &std::path::Path, cfg: &Config) -> Result<(), Failure> {
+async fn import_residents(file: &std::path::Path, db: &Db, cfg: &Config) -> Result<(), Failure> {
     let started = Instant::now();
     let bytes = read_file(file)?;
     let rows = read_table(
@@ -399,8 +400,7 @@ async fn import_residents(file: &std::path::Path, cfg: &Config) -> Result<(), Fa
         &["household_code"],
         &["full_name", "birth_year", "sex", "youth_union", "cccd", "phone", "consent_by", "consent_purposes"],
     )?;
-    let db = open_migrated(cfg).await?;
-    let codes = households::codes(&db).await?;
+    let codes = households::codes(db).await?;
     let key = Some(cfg.cccd_key.trim()).filter(|k| !k.is_empty());
     let mut errors = Vec::new();
     let mut plan: Vec<(u64, ImportedResident)> = Vec::with_capacity(rows.len());
@@ -442,7 +442,7 @@ async fn import_residents(file: &std::path::Path, cfg: &Config) -> Result<(), Fa
         }
     }
     let all: Vec<String> = hashes.keys().cloned().collect();
-    let taken = households::existing_cccd(&db, &all).await?;
+    let taken = households::existing_cccd(db, &all).await?;
     for h in taken {
         errors.push(RowError { row: hashes[&h], error: Invalid::field("cccd-duplicate", "cccd") });
     }
@@ -451,9 +451,8 @@ async fn import_residents(file: &std::path::Path, cfg: &Config) -> Result<(), Fa
     }
     let plan: Vec<ImportedResident> = plan.into_iter().map(|(_, r)| r).collect();
     let pb = bar(plan.len() as u64, &t("cli-writing", &[]));
-    let n = households::import_residents(&db, &plan, None, &|k| pb.set_position(k)).await?;
+    let n = households::import_residents(db, &plan, None, &|k| pb.set_position(k)).await?;
     pb.finish_and_clear();
-    db.close().await;
     let secs = format!("{:.2}", started.elapsed().as_secs_f64());
     println!("{}", t("cli-imported-residents", &[("count", &n.to_string()), ("seconds", &secs)]));
     Ok(())

@@ -11,8 +11,15 @@ pub async fn run(cfg: &Config) -> Result<(), Failure> {
     serve_db(db, cfg).await
 }
 
-/// Serves an open, migrated database.
+/// Serves an open, migrated database, and closes it once the server has stopped (or could
+/// not start), so that SQLite folds its write-ahead log back into the file.
 pub async fn serve_db(db: ngoso_store::Db, cfg: &Config) -> Result<(), Failure> {
+    let result = serve_on(db.clone(), cfg).await;
+    db.close().await;
+    result
+}
+
+async fn serve_on(db: ngoso_store::Db, cfg: &Config) -> Result<(), Failure> {
     let state = AppState::new(db, cfg.web()).await?;
     let listener = tokio::net::TcpListener::bind(&cfg.listen)
         .await
@@ -20,10 +27,5 @@ pub async fn serve_db(db: ngoso_store::Db, cfg: &Config) -> Result<(), Failure> 
     let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| cfg.listen.clone());
     println!("{}", crate::t("cli-serving", &[("url", &format!("http://{addr}/"))]));
     tracing::info!(%addr, backend = state.db.backend().as_str(), "serving");
-    let db = state.db.clone();
-    let served = ngoso_web::serve(listener, state).await.map_err(Failure::other);
-    // Closing the pool lets SQLite fold its write-ahead log back into the database file,
-    // so that the file alone holds everything once the server has stopped.
-    db.close().await;
-    served
+    ngoso_web::serve(listener, state).await.map_err(Failure::other)
 }

@@ -60,17 +60,11 @@ impl<'de> serde::Deserialize<'de> for VisitBatch {
     }
 }
 
-/// The id of a visit that could not be read, when it has one.
+/// The id of a visit that could not be read, when it is an object with a text id.
 fn id_of(raw: &RawValue) -> String {
-    #[derive(serde::Deserialize)]
-    struct IdOnly {
-        #[serde(default)]
-        id: Option<serde_json::Value>,
-    }
-    serde_json::from_str::<IdOnly>(raw.get())
+    serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(raw.get())
         .ok()
-        .and_then(|v| v.id)
-        .and_then(|v| v.as_str().map(str::to_owned))
+        .and_then(|m| m.get("id").and_then(|v| v.as_str()).map(str::to_owned))
         .unwrap_or_default()
 }
 

@@ -210,13 +210,15 @@ async fn households_visits_and_figures(app: &mut TestApp) {
          "outcomes": [{"service": "citizen_app", "status": "uninstalled"}]},
         {"id": "55555555-5555-4555-8555-555555555555", "household_id": h.id, "team_id": s.team_b, "visited_at": "2024-10-15T08:30:00+07:00", "result": "met"},
         {"id": "not-a-uuid", "household_id": h.id, "visited_at": "2024-10-15T08:30:00+07:00", "result": "met"},
-        {"id": "66666666-6666-4666-8666-666666666666", "household_id": "seven", "visited_at": 5}
+        {"id": "66666666-6666-4666-8666-666666666666", "household_id": "seven", "visited_at": 5},
+        {"id": "77777777-7777-4777-8777-777777777777", "household_id": h.id, "team_id": s.team_a, "member_id": 999999,
+         "visited_at": "2024-10-15T08:30:00+07:00", "result": "met"}
     ]});
     let first = app.json(Method::POST, "/api/v1/visits", Some(batch.clone()), Some(&tok)).await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.body);
     let body = first.json();
     assert_eq!(body["accepted"], 1);
-    assert_eq!(body["refused"], 6);
+    assert_eq!(body["refused"], 7);
     let codes: Vec<&str> =
         body["results"].as_array().unwrap().iter().map(|r| r["error"]["code"].as_str().unwrap_or("ok")).collect();
     assert_eq!(
@@ -228,7 +230,8 @@ async fn households_visits_and_figures(app: &mut TestApp) {
             "status-unknown",
             "visit-team-not-yours",
             "visit-id-invalid",
-            "invalid-json-data"
+            "invalid-json-data",
+            "visit-member-not-in-team"
         ]
     );
     assert!(body["results"][1]["error"]["message"].as_str().unwrap().contains("999999"));
