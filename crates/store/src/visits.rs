@@ -196,12 +196,13 @@ struct Plan<'a> {
     deltas: Deltas,
     /// Ancestry of every unit the deltas name (from the households' paths).
     ancestry: HashMap<i64, Vec<i64>>,
-    changed: StatusMap,
+    /// Statuses that moved, in the tables' key order (household, service, resident), so
+    /// that concurrent writers lock them in the same order.
+    changed: Vec<(StatusKey, (i64, i32))>,
     to_insert: Vec<(&'a VisitInput, Option<i64>)>,
 }
 
-fn plan<'a>(items: &[Item<'a>], t: i64, loaded: Loaded) -> Plan<'a> {
-    let mut l = loaded;
+fn plan<'a>(items: &[Item<'a>], t: i64, mut l: Loaded) -> Plan<'a> {
     let mut out: Vec<Option<Stored>> = vec![None; items.len()];
     let mut seen: HashSet<&str> = HashSet::new();
     let mut deltas = Deltas::default();
@@ -236,6 +237,8 @@ fn plan<'a>(items: &[Item<'a>], t: i64, loaded: Loaded) -> Plan<'a> {
     }
     // The households' paths give their units' ancestry: no need to read it again.
     let ancestry = l.households.values().map(|h| (h.unit_id, h.path.ids())).collect();
+    let mut changed: Vec<_> = changed.into_iter().collect();
+    changed.sort_unstable_by_key(|((s, h, r), _)| (*h, *s, *r));
     Plan {
         out: out.into_iter().map(|o| o.expect("every visit has an answer")).collect(),
         deltas,
@@ -249,7 +252,7 @@ fn plan<'a>(items: &[Item<'a>], t: i64, loaded: Loaded) -> Plan<'a> {
 /// prepared statements, all on the calling thread.
 mod sqlite {
     use super::*;
-    use crate::sqlite_bulk::{Locked, SqliteError, Value};
+    use crate::sqlite_bulk::{Locked, Row, SqliteError, Value};
     use sqlx::sqlite::LockedSqliteHandle;
 
     pub(super) fn ingest(
@@ -307,13 +310,12 @@ mod sqlite {
                 existing.insert(v.id.clone());
             }
         }
-        let mut teams = HashMap::new();
-        let mut team = conn.prepare("SELECT u.path FROM teams t JOIN units u ON u.id = t.unit_id WHERE t.id = ?")?;
-        for &id in &keys.teams {
-            for path in team.rows(&[Value::Int(id)], |r| r.text(0))? {
-                teams.insert(id, UnitPath::from_stored(path));
-            }
-        }
+        let teams = by_id(
+            conn,
+            "SELECT u.path FROM teams t JOIN units u ON u.id = t.unit_id WHERE t.id = ?",
+            &keys.teams,
+            |r| UnitPath::from_stored(r.text(0)),
+        )?;
         let mut memberships = HashSet::new();
         if !keys.members.is_empty() {
             // Dates are stored as sqlx writes them: `YYYY-MM-DD` text.
@@ -327,25 +329,29 @@ mod sqlite {
                 }
             }
         }
-        let mut visitors = HashMap::new();
-        if !keys.visitors.is_empty() {
-            let mut visitor = conn.prepare("SELECT team_id FROM team_members WHERE id = ?")?;
-            for &id in &keys.visitors {
-                for team_id in visitor.rows(&[Value::Int(id)], |r| r.int(0))? {
-                    visitors.insert(id, team_id);
-                }
-            }
-        }
-        let mut residents = HashMap::new();
-        if !keys.residents.is_empty() {
-            let mut resident = conn.prepare("SELECT household_id FROM residents WHERE id = ?")?;
-            for &id in &keys.residents {
-                for h in resident.rows(&[Value::Int(id)], |r| r.int(0))? {
-                    residents.insert(id, h);
-                }
-            }
-        }
+        let visitors = by_id(conn, "SELECT team_id FROM team_members WHERE id = ?", &keys.visitors, |r| r.int(0))?;
+        let residents = by_id(conn, "SELECT household_id FROM residents WHERE id = ?", &keys.residents, |r| r.int(0))?;
         Ok(Loaded { households, existing, visited, teams, memberships, visitors, residents, statuses })
+    }
+
+    /// One row per id, by a statement with a single `?`; ids with no row are left out.
+    fn by_id<T>(
+        conn: &Locked<'_>,
+        sql: &str,
+        ids: &[i64],
+        f: impl Fn(&Row<'_>) -> T,
+    ) -> std::result::Result<HashMap<i64, T>, SqliteError> {
+        let mut out = HashMap::with_capacity(ids.len());
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let mut stmt = conn.prepare(sql)?;
+        for &id in ids {
+            for v in stmt.rows(&[Value::Int(id)], &f)? {
+                out.insert(id, v);
+            }
+        }
+        Ok(out)
     }
 
     fn write(conn: &Locked<'_>, plan: &Plan<'_>, t: i64) -> std::result::Result<(), SqliteError> {
@@ -394,9 +400,7 @@ mod sqlite {
              ON CONFLICT (household_id, service_id, resident_id) DO UPDATE SET status_id = excluded.status_id, \
              rank = excluded.rank, updated_at = excluded.updated_at",
         )?;
-        let mut rows: Vec<_> = plan.changed.iter().collect();
-        rows.sort_by_key(|r| (r.0.1, r.0.0, r.0.2));
-        for ((s, h, r), (st, rank)) in rows {
+        for ((s, h, r), (st, rank)) in &plan.changed {
             status.run(&[
                 Value::Int(*s),
                 Value::Int(*h),
@@ -450,8 +454,8 @@ mod pg {
             UNION ALL SELECT 4, user_id, team_id, 0, 0, 0, '' FROM team_members \
               WHERE user_id = ANY($4) AND joined_on <= $5 AND (left_on IS NULL OR left_on > $5) \
             UNION ALL SELECT 5, id, household_id, 0, 0, 0, '' FROM residents WHERE id = ANY($6) \
-            UNION ALL SELECT 7, id, team_id, 0, 0, 0, '' FROM team_members WHERE id = ANY($8) \
-            UNION ALL SELECT 6, service_id, household_id, resident_id, status_id, rank::bigint, '' FROM subject_statuses \
+            UNION ALL SELECT 6, id, team_id, 0, 0, 0, '' FROM team_members WHERE id = ANY($8) \
+            UNION ALL SELECT 7, service_id, household_id, resident_id, status_id, rank::bigint, '' FROM subject_statuses \
               WHERE household_id = ANY($1) AND service_id = ANY($7)";
         type Row = (i32, i64, i64, i64, i64, i64, String);
         let rows: Vec<Row> = sqlx::query_as(sql)
@@ -495,10 +499,10 @@ mod pg {
                 5 => {
                     l.residents.insert(a, b);
                 }
-                7 => {
+                6 => {
                     l.visitors.insert(a, b);
                 }
-                6 => {
+                7 => {
                     l.statuses.insert((a, b, c), (d, e as i32));
                 }
                 _ => {}
@@ -521,8 +525,7 @@ mod pg {
         let notes: Vec<&str> = v.iter().map(|(x, _)| x.note.as_str()).collect();
         let outcomes: Vec<(&str, &OutcomeInput)> =
             v.iter().flat_map(|(x, _)| x.outcomes.iter().map(move |o| (x.id.as_str(), o))).collect();
-        let mut statuses: Vec<_> = plan.changed.iter().collect();
-        statuses.sort_by_key(|r| (r.0.1, r.0.0, r.0.2));
+        let statuses = &plan.changed;
         let folded = rollups::fold(std::mem::take(&mut plan.deltas).into_vec(), &plan.ancestry);
         let figures: Vec<_> = folded.iter().filter(|r| *r.1 != 0).collect();
         let sql = "\
@@ -629,7 +632,9 @@ fn check(
     Ok(())
 }
 
-type StatusMap = HashMap<(i64, i64, i64), (i64, i32)>;
+/// A subject's status key: (service, household, resident).
+type StatusKey = (i64, i64, i64);
+type StatusMap = HashMap<StatusKey, (i64, i32)>;
 
 /// A visit as listed on a household's page.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
