@@ -3,7 +3,8 @@
 //! For the tree: each unit's materialised path and depth follow from its parent's, and its
 //! search key and collation key follow from its name. For the roll-ups: every figure of every
 //! unit is counted again from households, residents, visits and statuses and compared with the
-//! stored one. The list must always come back empty.
+//! stored one. For the references the visit ingest checks itself: every visit, outcome and
+//! status names rows that exist. The list must always come back empty.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -57,6 +58,7 @@ pub async fn run(db: &Db) -> Result<Vec<String>> {
             out.push(format!("unit {} ({}): collation key is stale", r.id, r.code));
         }
     }
+    out.extend(check_references(db).await?);
     out.extend(check_rollups(db).await?);
     out.extend(crate::feedback_figures::check(db).await?);
     Ok(out)
@@ -109,6 +111,39 @@ pub async fn recount(db: &Db) -> Result<BTreeMap<(i64, String, String), i64>> {
     }
     all.retain(|_, v| *v != 0);
     Ok(all)
+}
+
+/// References the visit ingest checks itself (PostgreSQL has no foreign keys for them):
+/// (table, its key, column, table named, key named).
+const REFERENCES: [(&str, &str, &str, &str, &str); 10] = [
+    ("visits", "id", "household_id", "households", "id"),
+    ("visits", "id", "team_id", "teams", "id"),
+    ("visits", "id", "member_id", "team_members", "id"),
+    ("visits", "id", "user_id", "users", "id"),
+    ("visit_outcomes", "visit_seq", "visit_seq", "visits", "seq"),
+    ("visit_outcomes", "visit_seq", "service_id", "services", "id"),
+    ("visit_outcomes", "visit_seq", "status_id", "service_statuses", "id"),
+    ("subject_statuses", "household_id", "household_id", "households", "id"),
+    ("subject_statuses", "household_id", "service_id", "services", "id"),
+    ("subject_statuses", "household_id", "status_id", "service_statuses", "id"),
+];
+
+/// Rows that name a household, team, member, account, service, status or visit that does not
+/// exist (at most a few of each kind, and how many in all).
+async fn check_references(db: &Db) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for (table, key, column, parent, parent_key) in REFERENCES {
+        let sql = format!(
+            "SELECT CAST(c.{key} AS TEXT), c.{column}, COUNT(*) OVER () FROM {table} c WHERE c.{column} IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.{parent_key} = c.{column}) ORDER BY c.{key} LIMIT 5"
+        );
+        let rows: Vec<(String, i64, i64)> =
+            on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await)?;
+        for (row, named, all) in &rows {
+            out.push(format!("{table} {row}: {column} {named} does not exist in {parent} ({all} such rows)"));
+        }
+    }
+    Ok(out)
 }
 
 async fn check_rollups(db: &Db) -> Result<Vec<String>> {

@@ -286,6 +286,55 @@ async fn visits_are_idempotent_and_statuses_only_move_forward(db: Db) {
 
 both_backends!(visits_are_idempotent_and_statuses_only_move_forward);
 
+/// The rows a visit names cannot be deleted while it names them (foreign keys on SQLite,
+/// triggers on PostgreSQL, where the ingest checks the references itself), and `ngoso check`
+/// reports a row that names a missing one.
+async fn visit_references_hold(db: Db) {
+    let w = world(&db).await;
+    let cat = catalog::load(&db).await.unwrap();
+    let (team, _) = w.teams[0];
+    let h = households::create(&db, &household(w.hamlets[0], "TC-1", Barriers::default()), None).await.unwrap();
+    let app = cat.service_by_code("citizen_app").unwrap();
+    let v = visit(40_001, h, team, T0, vec![outcome(&cat, "citizen_app", &app.statuses[0].code, 0)]);
+    let res = visits::ingest(&db, Some(w.officer), &[v], &anyone).await.unwrap();
+    assert!(matches!(res[0], Stored::New));
+    let seq: i64 =
+        ngoso_store::on_db!(&db, p => sqlx::query_scalar("SELECT MAX(seq) FROM visits").fetch_one(p).await).unwrap();
+    for (sql, id) in [
+        ("DELETE FROM households WHERE id = $1", h),
+        ("DELETE FROM teams WHERE id = $1", team),
+        ("DELETE FROM users WHERE id = $1", w.officer),
+        ("DELETE FROM services WHERE id = $1", app.id),
+        ("DELETE FROM service_statuses WHERE id = $1", app.statuses[0].id),
+        ("DELETE FROM visits WHERE seq = $1", seq),
+    ] {
+        let del =
+            ngoso_store::on_write!(&db, p => sqlx::query(sql).bind(id).execute(p).await.map(|r| r.rows_affected()));
+        assert!(del.is_err(), "{sql} with {id} should be refused");
+    }
+    assert!(check::run(&db).await.unwrap().is_empty(), "{:?}", check::run(&db).await.unwrap());
+
+    // A visit naming a team that does not exist, written by hand past the checks.
+    let orphan = "INSERT INTO visits (id, household_id, team_id, visited_at, month, result, barriers, note, received_at) \
+                  VALUES ('orphan', $1, 999999, $2, '202601', 'met', 0, '', $2)";
+    ngoso_store::on_write!(&db, p => async {
+        if matches!(db.backend(), Backend::Sqlite) {
+            sqlx::query("PRAGMA foreign_keys = OFF").execute(p).await?;
+        }
+        let r = sqlx::query(orphan).bind(h).bind(T0).execute(p).await.map(|r| r.rows_affected());
+        if matches!(db.backend(), Backend::Sqlite) {
+            sqlx::query("PRAGMA foreign_keys = ON").execute(p).await?;
+        }
+        r
+    }
+    .await)
+    .unwrap();
+    let found = check::run(&db).await.unwrap();
+    assert!(found.iter().any(|l| l.contains("visits orphan: team_id 999999 does not exist in teams")), "{found:?}");
+}
+
+both_backends!(visit_references_hold);
+
 /// A bulk import commits only when its source says every row passed; a source that ends
 /// early, or a code already taken, leaves nothing behind (rows, consents, figures).
 async fn bulk_import_is_all_or_nothing(db: Db) {
