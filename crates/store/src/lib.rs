@@ -244,18 +244,6 @@ impl Db {
         })
     }
 
-    /// Opens a write transaction for a statement run over and over with parameters of any
-    /// size, such as a batch of visits. On PostgreSQL it also makes the transaction use the
-    /// prepared statements' generic plans (sent with BEGIN, in the same round trip): planned
-    /// anew for each call, as PostgreSQL chose to for the visit batch's reads, planning cost
-    /// more than running them. On SQLite it is [`Db::begin`].
-    pub async fn begin_batch(&self) -> Result<Tx> {
-        Ok(match self {
-            Db::Sqlite(_) => self.begin().await?,
-            Db::Pg(p) => Tx::Pg(p.begin_with("BEGIN; SET LOCAL plan_cache_mode = force_generic_plan").await?),
-        })
-    }
-
     /// Copies the SQLite write-ahead log back into the database file without blocking
     /// writers (a no-op on PostgreSQL). Returns the number of WAL frames still to copy.
     pub async fn checkpoint(&self) -> Result<i64> {
