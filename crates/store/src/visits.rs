@@ -117,7 +117,7 @@ async fn ingest_retrying(db: &Db, items: &[Item<'_>]) -> Result<Vec<Stored>> {
 async fn ingest_once(db: &Db, items: &[Item<'_>]) -> Result<Vec<Stored>> {
     let t = now();
     let keys = Keys::of(items);
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_batch().await?;
     let out = match &mut tx {
         Tx::Sqlite(c) => {
             // BEGIN IMMEDIATE holds the write lock; the whole batch then runs on SQLite's own
