@@ -194,7 +194,7 @@ SECTION=$(cat <<MD
 ## Citizen feedback (\`bench/feedback.sh $N\`)
 
 $(date -u +%Y-%m-%d), $(nproc) cores, release build; PostgreSQL $("$PG_BINDIR/postgres" --version | awk '{print $3}') is a throwaway
-cluster on the same machine (fsync off). wrk runs on the same two cores as the server.
+cluster on the same machine (fsync off, shared_buffers 2 GB). wrk runs on the same two cores as the server.
 Data: the demo's tree, agencies, categories and routing.
 
 ### Public submissions over HTTP (\`POST /feedback\`)

@@ -181,7 +181,7 @@ SECTION=$(cat <<MD
 ## Outreach (\`bench/outreach.sh $N\`)
 
 $(date -u +%Y-%m-%d), $(nproc) cores, release build; PostgreSQL $("$PG_BINDIR/postgres" --version | awk '{print $3}') is a throwaway
-cluster on the same machine (fsync off). The load tool (wrk, 2 threads) runs on the same two
+cluster on the same machine (fsync off, shared_buffers 2 GB). The load tool (wrk, 2 threads) runs on the same two
 cores as the server. Data: the demo's tree (1,257 units, 1,241 teams) and households from
 \`bench/gen_households.py\`, listed hamlet by hamlet as a commune register lists them (so a
 hamlet's households have neighbouring ids).

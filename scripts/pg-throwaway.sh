@@ -1,6 +1,7 @@
 # Sourced by scripts/test and .ci/run: starts a throwaway PostgreSQL cluster in a temporary
 # directory on a free local port, exports NGOSO_TEST_DATABASE_URL, and stops and removes the
-# cluster when the calling shell exits, pass or fail.
+# cluster when the calling shell exits, pass or fail. PG_THROWAWAY_OPTS adds server options
+# (the benchmarks give the server memory as a database server would have).
 
 pg_bindir() {
     local d
@@ -35,7 +36,7 @@ pg_throwaway_start() {
     "${PG_AS[@]}" "$bindir/initdb" -D "$PG_TMP/data" -U postgres --auth=trust -E UTF8 --no-locale >"$PG_TMP/initdb.log" 2>&1 \
         || { cat "$PG_TMP/initdb.log" >&2; return 1; }
     "${PG_AS[@]}" "$bindir/pg_ctl" -D "$PG_TMP/data" -l "$PG_TMP/server.log" -w -t 60 \
-        -o "-p $PG_PORT -k $PG_TMP -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+        -o "-p $PG_PORT -k $PG_TMP -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 ${PG_THROWAWAY_OPTS:-}" \
         start >/dev/null || { cat "$PG_TMP/server.log" >&2; return 1; }
     PG_BINDIR=$bindir
     trap pg_throwaway_stop EXIT
