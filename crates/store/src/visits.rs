@@ -188,6 +188,8 @@ struct Loaded {
     visitors: HashMap<i64, i64>,
     residents: HashMap<i64, i64>,
     statuses: StatusMap,
+    /// The statuses of the batch's services: status → (its service, rank, about a person).
+    steps: HashMap<i64, (i64, i32, bool)>,
 }
 
 /// What to write for a batch, and the answer to each visit.
@@ -331,7 +333,19 @@ mod sqlite {
         }
         let visitors = by_id(conn, "SELECT team_id FROM team_members WHERE id = ?", &keys.visitors, |r| r.int(0))?;
         let residents = by_id(conn, "SELECT household_id FROM residents WHERE id = ?", &keys.residents, |r| r.int(0))?;
-        Ok(Loaded { households, existing, visited, teams, memberships, visitors, residents, statuses })
+        let mut steps = HashMap::new();
+        if !keys.services.is_empty() {
+            let mut step = conn.prepare(
+                "SELECT s.id, s.rank, v.subject = 'person' FROM service_statuses s JOIN services v ON v.id = s.service_id \
+                 WHERE s.service_id = ?",
+            )?;
+            for &service in &keys.services {
+                for (id, rank, person) in step.rows(&[Value::Int(service)], |r| (r.int(0), r.int(1), r.int(2) != 0))? {
+                    steps.insert(id, (service, rank as i32, person));
+                }
+            }
+        }
+        Ok(Loaded { households, existing, visited, teams, memberships, visitors, residents, statuses, steps })
     }
 
     /// One row per id, by a statement with a single `?`; ids with no row are left out.
@@ -448,7 +462,7 @@ mod pg {
             SELECT 1 AS kind, 0::bigint AS a, 0::bigint AS b, 0::bigint AS c, 0::bigint AS d, 0::bigint AS e, id AS s \
               FROM visits WHERE id = ANY($2) \
             UNION ALL SELECT 2, h, 0, 0, 0, 0, '' FROM UNNEST($1::bigint[]) AS h \
-              WHERE EXISTS (SELECT 1 FROM visits WHERE household_id = h) \
+              CROSS JOIN LATERAL (SELECT 1 FROM visits WHERE household_id = h LIMIT 1) AS seen \
             UNION ALL SELECT 3, id, 0, 0, 0, 0, (SELECT path FROM units WHERE units.id = teams.unit_id) FROM teams \
               WHERE id = ANY($3) \
             UNION ALL SELECT 4, user_id, team_id, 0, 0, 0, '' FROM team_members \
@@ -456,7 +470,9 @@ mod pg {
             UNION ALL SELECT 5, id, household_id, 0, 0, 0, '' FROM residents WHERE id = ANY($6) \
             UNION ALL SELECT 6, id, team_id, 0, 0, 0, '' FROM team_members WHERE id = ANY($8) \
             UNION ALL SELECT 7, service_id, household_id, resident_id, status_id, rank::bigint, '' FROM subject_statuses \
-              WHERE household_id = ANY($1) AND service_id = ANY($7)";
+              WHERE household_id = ANY($1) AND service_id = ANY($7) \
+            UNION ALL SELECT 8, s.id, s.service_id, s.rank::bigint, CASE WHEN v.subject = 'person' THEN 1 ELSE 0 END, 0, '' \
+              FROM service_statuses s JOIN services v ON v.id = s.service_id WHERE s.service_id = ANY($7)";
         type Row = (i32, i64, i64, i64, i64, i64, String);
         let rows: Vec<Row> = sqlx::query_as(sql)
             .bind(&keys.households)
@@ -481,6 +497,7 @@ mod pg {
             visitors: HashMap::new(),
             residents: HashMap::new(),
             statuses: HashMap::new(),
+            steps: HashMap::new(),
         };
         for (kind, a, b, c, d, e, s) in rows {
             match kind {
@@ -504,6 +521,9 @@ mod pg {
                 }
                 7 => {
                     l.statuses.insert((a, b, c), (d, e as i32));
+                }
+                8 => {
+                    l.steps.insert(a, (b, c as i32, d != 0));
                 }
                 _ => {}
             }
@@ -618,6 +638,11 @@ fn check(
     }
     let mut subjects = HashSet::new();
     for o in &v.outcomes {
+        // The caller names the status from the catalogue; the database confirms it (and
+        // PostgreSQL has no foreign key that would).
+        if l.steps.get(&o.status_id) != Some(&(o.service_id, o.rank, o.person)) {
+            return Err(Invalid::field("status-unknown", "status").with_detail(o.status_id.to_string()));
+        }
         if o.person {
             if residents.get(&o.resident_id) != Some(&v.household_id) {
                 return Err(Invalid::field("resident-unknown", "resident_id").with_detail(o.resident_id.to_string()));

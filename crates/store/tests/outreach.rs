@@ -295,14 +295,36 @@ async fn visit_references_hold(db: Db) {
     let (team, _) = w.teams[0];
     let h = households::create(&db, &household(w.hamlets[0], "TC-1", Barriers::default()), None).await.unwrap();
     let app = cat.service_by_code("citizen_app").unwrap();
-    let v = visit(40_001, h, team, T0, vec![outcome(&cat, "citizen_app", &app.statuses[0].code, 0)]);
-    let res = visits::ingest(&db, Some(w.officer), &[v], &anyone).await.unwrap();
+    let member = teams::add_member(
+        &db,
+        team,
+        &teams::NewMember {
+            full_name: "Trần Thị B",
+            role: "member",
+            affiliation: "volunteer",
+            phone: None,
+            joined_on: chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
+            user_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    let mut v = visit(40_001, h, team, T0, vec![outcome(&cat, "citizen_app", &app.statuses[0].code, 0)]);
+    v.member_id = Some(member);
+    // A status of another service is refused, and nothing of that visit is stored.
+    let other = cat.services.iter().find(|s| s.id != app.id).unwrap();
+    let mut wrong = visit(40_002, h, team, T0, vec![outcome(&cat, "citizen_app", &app.statuses[0].code, 0)]);
+    wrong.outcomes[0].status_id = other.statuses[0].id;
+    let res = visits::ingest(&db, Some(w.officer), &[v, wrong], &anyone).await.unwrap();
     assert!(matches!(res[0], Stored::New));
+    assert!(matches!(&res[1], Stored::Refused(i) if i.code == "status-unknown"), "{:?}", res[1]);
+    assert_eq!(visits::count(&db).await.unwrap(), 1);
     let seq: i64 =
         ngoso_store::on_db!(&db, p => sqlx::query_scalar("SELECT MAX(seq) FROM visits").fetch_one(p).await).unwrap();
     for (sql, id) in [
         ("DELETE FROM households WHERE id = $1", h),
         ("DELETE FROM teams WHERE id = $1", team),
+        ("DELETE FROM team_members WHERE id = $1", member),
         ("DELETE FROM users WHERE id = $1", w.officer),
         ("DELETE FROM services WHERE id = $1", app.id),
         ("DELETE FROM service_statuses WHERE id = $1", app.statuses[0].id),
@@ -310,7 +332,15 @@ async fn visit_references_hold(db: Db) {
     ] {
         let del =
             ngoso_store::on_write!(&db, p => sqlx::query(sql).bind(id).execute(p).await.map(|r| r.rows_affected()));
-        assert!(del.is_err(), "{sql} with {id} should be refused");
+        let err = del.expect_err(&format!("{sql} with {id} should be refused")).to_string();
+        // SQLite's foreign keys, or PostgreSQL's triggers (not merely another table's key).
+        let why =
+            if matches!(db.backend(), Backend::Sqlite) { "FOREIGN KEY constraint failed" } else { "still named by" };
+        assert!(err.contains(why), "{sql}: {err}");
+    }
+    if matches!(db.backend(), Backend::Postgres) {
+        let t = ngoso_store::on_write!(&db, p => sqlx::query("TRUNCATE team_members CASCADE").execute(p).await.map(|r| r.rows_affected()));
+        assert!(t.expect_err("TRUNCATE should be refused").to_string().contains("cannot truncate"));
     }
     assert!(check::run(&db).await.unwrap().is_empty(), "{:?}", check::run(&db).await.unwrap());
 

@@ -11,8 +11,10 @@
 -- PostgreSQL's work. (resident_id has never had a foreign key: 0 stands for the household.)
 --
 -- In their place: a trigger on each parent table refuses to delete a row that is still named
--- (what the foreign keys' NO ACTION did), and `ngoso check` lists any row that names a
--- missing one. SQLite keeps its foreign keys: there each check is a direct lookup in the
+-- (what the foreign keys' NO ACTION did) and to truncate the table, and `ngoso check` lists
+-- any row that names a missing one. Unlike a foreign key, the delete trigger takes no lock on
+-- the rows it finds: a delete made by hand while a visit naming the same row is being stored
+-- could pass it. ngoso makes no such delete; `ngoso check` would report the result. SQLite keeps its foreign keys: there each check is a direct lookup in the
 -- parent's B-tree, with no lock to take.
 ALTER TABLE visits
     DROP CONSTRAINT visits_household_id_fkey,
@@ -61,3 +63,26 @@ CREATE TRIGGER service_statuses_still_named BEFORE DELETE ON service_statuses FO
     EXECUTE FUNCTION refuse_delete_while_named('id', 'visit_outcomes', 'status_id', 'subject_statuses', 'status_id');
 CREATE TRIGGER visits_still_named BEFORE DELETE ON visits FOR EACH ROW
     EXECUTE FUNCTION refuse_delete_while_named('seq', 'visit_outcomes', 'visit_seq');
+
+-- TRUNCATE fires no row trigger; the foreign keys refused it too.
+CREATE FUNCTION refuse_truncate_while_named() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'cannot truncate %: its rows may be named by visits, outcomes or statuses', TG_TABLE_NAME
+        USING ERRCODE = 'foreign_key_violation';
+END;
+$$;
+
+CREATE TRIGGER households_not_truncated BEFORE TRUNCATE ON households
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_truncate_while_named();
+CREATE TRIGGER teams_not_truncated BEFORE TRUNCATE ON teams
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_truncate_while_named();
+CREATE TRIGGER team_members_not_truncated BEFORE TRUNCATE ON team_members
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_truncate_while_named();
+CREATE TRIGGER users_not_truncated BEFORE TRUNCATE ON users
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_truncate_while_named();
+CREATE TRIGGER services_not_truncated BEFORE TRUNCATE ON services
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_truncate_while_named();
+CREATE TRIGGER service_statuses_not_truncated BEFORE TRUNCATE ON service_statuses
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_truncate_while_named();
+CREATE TRIGGER visits_not_truncated BEFORE TRUNCATE ON visits
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_truncate_while_named();
