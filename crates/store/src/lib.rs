@@ -245,14 +245,15 @@ impl Db {
     }
 
     /// Opens a write transaction for the visit ingest, whose statements run over and over
-    /// with arrays of keys of any size. On PostgreSQL the transaction also uses the prepared
-    /// statements' generic plans, with sequential scans ruled out; both settings go with
-    /// BEGIN, in the same round trip. Planned anew for each call (PostgreSQL's choice for
-    /// these statements), planning cost more than running them. A generic plan is made once
-    /// per connection, and may be made while the tables are nearly empty: with sequential
-    /// scans allowed, such a plan scanned the visits, and stayed in use at a million rows
-    /// (batches fell from 22,000 visits/s to 4,500). Every read of the ingest is a lookup by
-    /// key through an index. On SQLite it is [`Db::begin`].
+    /// with arrays of keys of any size. On SQLite it is [`Db::begin`]. On PostgreSQL the
+    /// transaction also uses generic plans, with sequential scans ruled out (both set with
+    /// BEGIN, in the same round trip):
+    /// - PostgreSQL chose custom plans for these statements, and planning them anew at every
+    ///   group commit cost more than running them;
+    /// - a connection makes its generic plan once, perhaps while the tables are nearly
+    ///   empty. With sequential scans allowed, such a plan scanned the visits and stayed in
+    ///   use at a million rows (batches fell from 22,000 visits/s to 4,500). Every read of
+    ///   the ingest is a lookup by key through an index, which is right at any size.
     pub async fn begin_batch(&self) -> Result<Tx> {
         Ok(match self {
             Db::Sqlite(_) => self.begin().await?,

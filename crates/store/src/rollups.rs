@@ -54,23 +54,15 @@ async fn read_ancestry(tx: &mut Tx, unit_ids: &[i64]) -> Result<HashMap<i64, Vec
     Ok(out)
 }
 
-/// Adds the deltas to their units and every ancestor.
+/// Adds the deltas to their units and every ancestor (read from the units' paths).
 pub async fn apply(tx: &mut Tx, deltas: Vec<Delta>) -> Result<()> {
-    apply_known(tx, deltas, HashMap::new()).await
-}
-
-/// Like [`apply`], with the ancestry of some units already known to the caller (unit → the
-/// ids from the root to it); the others are read.
-pub async fn apply_known(tx: &mut Tx, deltas: Vec<Delta>, mut ancestry: HashMap<i64, Vec<i64>>) -> Result<()> {
     if deltas.is_empty() {
         return Ok(());
     }
-    let mut missing: Vec<i64> = deltas.iter().map(|d| d.unit_id).filter(|u| !ancestry.contains_key(u)).collect();
-    missing.sort_unstable();
-    missing.dedup();
-    if !missing.is_empty() {
-        ancestry.extend(read_ancestry(tx, &missing).await?);
-    }
+    let mut units: Vec<i64> = deltas.iter().map(|d| d.unit_id).collect();
+    units.sort_unstable();
+    units.dedup();
+    let ancestry = read_ancestry(tx, &units).await?;
     write(tx, fold(deltas, &ancestry)).await
 }
 

@@ -430,7 +430,8 @@ mod sqlite {
 
 /// The batch on PostgreSQL in five round trips, whatever its size: the transaction begun;
 /// the households read and locked; every other read in one statement; every write in one
-/// statement; the commit. Every lookup is an index probe per key (no joins to plan).
+/// statement; the commit. Every read is a lookup by key through an index (see
+/// [`Db::begin_batch`](crate::Db::begin_batch) for why that matters to the plans).
 mod pg {
     use super::*;
     use sqlx::PgConnection;
@@ -612,7 +613,7 @@ fn check(
     may_record: MayRecord<'_>,
     in_team: bool,
 ) -> std::result::Result<(), Invalid> {
-    let Loaded { households, teams, visitors, residents, .. } = l;
+    let Loaded { households, teams, visitors, residents, steps, .. } = l;
     if v.visited_at > now + 300 {
         return Err(Invalid::field("visit-time-future", "visited_at"));
     }
@@ -640,7 +641,7 @@ fn check(
     for o in &v.outcomes {
         // The caller names the status from the catalogue; the database confirms it (and
         // PostgreSQL has no foreign key that would).
-        if l.steps.get(&o.status_id) != Some(&(o.service_id, o.rank, o.person)) {
+        if steps.get(&o.status_id) != Some(&(o.service_id, o.rank, o.person)) {
             return Err(Invalid::field("status-unknown", "status").with_detail(o.status_id.to_string()));
         }
         if o.person {
