@@ -113,7 +113,8 @@ pub async fn recount(db: &Db) -> Result<BTreeMap<(i64, String, String), i64>> {
     Ok(all)
 }
 
-/// References the visit ingest checks itself (PostgreSQL has no foreign keys for them):
+/// References the visit ingest checks itself (no foreign key checks them, since migration 0008
+/// on SQLite and 0007 on PostgreSQL):
 /// (table, its key, column, table named, key named).
 const REFERENCES: [(&str, &str, &str, &str, &str); 10] = [
     ("visits", "id", "household_id", "households", "id"),

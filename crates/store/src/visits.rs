@@ -178,8 +178,9 @@ impl Keys {
 /// What a batch needs to know from the database before deciding on each visit.
 struct Loaded {
     households: HashMap<i64, HouseholdRow>,
-    /// Ids of the batch's visits stored before.
-    existing: HashSet<String>,
+    /// The batch's visits stored before: (household, id); a visit's id is unique within its
+    /// household.
+    existing: HashSet<(i64, String)>,
     /// Households visited before: a first visit counts the household as reached.
     visited: HashSet<i64>,
     teams: HashMap<i64, UnitPath>,
@@ -206,20 +207,21 @@ struct Plan<'a> {
 
 fn plan<'a>(items: &[Item<'a>], t: i64, mut l: Loaded) -> Plan<'a> {
     let mut out: Vec<Option<Stored>> = vec![None; items.len()];
-    let mut seen: HashSet<&str> = HashSet::new();
+    let mut seen: HashSet<(i64, &str)> = HashSet::new();
     let mut deltas = Deltas::default();
     let mut changed: StatusMap = HashMap::new();
     let mut to_insert: Vec<(&VisitInput, Option<i64>)> = Vec::new();
 
     for (i, &(v, user_id, may_record, member)) in items.iter().enumerate() {
-        if l.existing.contains(v.id.as_str()) || !seen.insert(v.id.as_str()) {
+        let key = (v.household_id, v.id.as_str());
+        if l.existing.contains(&(v.household_id, v.id.clone())) || !seen.insert(key) {
             out[i] = Some(Stored::Duplicate);
             continue;
         }
         let in_team = member.is_none_or(|u| l.memberships.contains(&(u, v.team_id)));
         if let Err(e) = check(v, t, &l, may_record, in_team) {
             out[i] = Some(Stored::Refused(e));
-            seen.remove(v.id.as_str());
+            seen.remove(&key);
             continue;
         }
         let h = &l.households[&v.household_id];
@@ -306,10 +308,10 @@ mod sqlite {
             }
         }
         let mut existing = HashSet::new();
-        let mut visit = conn.prepare("SELECT 1 FROM visits WHERE id = ?")?;
+        let mut visit = conn.prepare("SELECT 1 FROM visits WHERE household_id = ? AND id = ?")?;
         for (v, ..) in items {
-            if !visit.rows(&[Value::Text(&v.id)], |_| ())?.is_empty() {
-                existing.insert(v.id.clone());
+            if !visit.rows(&[Value::Int(v.household_id), Value::Text(&v.id)], |_| ())?.is_empty() {
+                existing.insert((v.household_id, v.id.clone()));
             }
         }
         let teams = by_id(
@@ -458,10 +460,12 @@ mod pg {
         .fetch_all(&mut *c)
         .await?;
         let ids: Vec<&str> = items.iter().map(|i| i.0.id.as_str()).collect();
+        let of: Vec<i64> = items.iter().map(|i| i.0.household_id).collect();
         // One row shape for every other read: (kind, five numbers, one text).
         let sql = "\
-            SELECT 1 AS kind, 0::bigint AS a, 0::bigint AS b, 0::bigint AS c, 0::bigint AS d, 0::bigint AS e, id AS s \
-              FROM visits WHERE id = ANY($2) \
+            SELECT 1 AS kind, k.h AS a, 0::bigint AS b, 0::bigint AS c, 0::bigint AS d, 0::bigint AS e, k.id AS s \
+              FROM UNNEST($9::bigint[], $2::text[]) AS k(h, id) \
+              CROSS JOIN LATERAL (SELECT 1 FROM visits WHERE household_id = k.h AND visits.id = k.id) AS stored \
             UNION ALL SELECT 2, h, 0, 0, 0, 0, '' FROM UNNEST($1::bigint[]) AS h \
               CROSS JOIN LATERAL (SELECT 1 FROM visits WHERE household_id = h LIMIT 1) AS seen \
             UNION ALL SELECT 3, id, 0, 0, 0, 0, (SELECT path FROM units WHERE units.id = teams.unit_id) FROM teams \
@@ -484,6 +488,7 @@ mod pg {
             .bind(&keys.residents)
             .bind(&keys.services)
             .bind(&keys.visitors)
+            .bind(&of)
             .fetch_all(&mut *c)
             .await?;
         let mut l = Loaded {
@@ -503,7 +508,7 @@ mod pg {
         for (kind, a, b, c, d, e, s) in rows {
             match kind {
                 1 => {
-                    l.existing.insert(s);
+                    l.existing.insert((a, s));
                 }
                 2 => {
                     l.visited.insert(a);
@@ -544,8 +549,8 @@ mod pg {
         let results: Vec<&str> = v.iter().map(|(x, _)| x.result.as_str()).collect();
         let barriers: Vec<i32> = v.iter().map(|(x, _)| x.barriers.0).collect();
         let notes: Vec<&str> = v.iter().map(|(x, _)| x.note.as_str()).collect();
-        let outcomes: Vec<(&str, &OutcomeInput)> =
-            v.iter().flat_map(|(x, _)| x.outcomes.iter().map(move |o| (x.id.as_str(), o))).collect();
+        let outcomes: Vec<(&VisitInput, &OutcomeInput)> =
+            v.iter().flat_map(|(x, _)| x.outcomes.iter().map(move |o| (*x, o))).collect();
         let statuses = &plan.changed;
         let folded = rollups::fold(std::mem::take(&mut plan.deltas).into_vec(), &plan.ancestry);
         let figures: Vec<_> = folded.iter().filter(|r| *r.1 != 0).collect();
@@ -555,12 +560,13 @@ mod pg {
               SELECT id, h, team, member, usr, at, month, result, barriers, note, $11 \
                 FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::int[], $10::text[]) \
                   AS x(id, h, team, member, usr, at, month, result, barriers, note) \
-              RETURNING seq, id), \
+              RETURNING seq, id, household_id), \
             o AS ( \
               INSERT INTO visit_outcomes (visit_seq, service_id, resident_id, status_id) \
               SELECT v.seq, x.service, x.resident, x.status \
-                FROM UNNEST($12::text[], $13::bigint[], $14::bigint[], $15::bigint[]) AS x(visit, service, resident, status) \
-                JOIN v ON v.id = x.visit), \
+                FROM UNNEST($12::text[], $13::bigint[], $14::bigint[], $15::bigint[], $26::bigint[]) \
+                  AS x(visit, service, resident, status, h) \
+                JOIN v ON v.id = x.visit AND v.household_id = x.h), \
             s AS ( \
               INSERT INTO subject_statuses (service_id, household_id, resident_id, status_id, rank, updated_at) \
               SELECT service, h, resident, status, rank, $11 \
@@ -585,7 +591,7 @@ mod pg {
             .bind(&barriers)
             .bind(&notes)
             .bind(t)
-            .bind(outcomes.iter().map(|o| o.0).collect::<Vec<_>>())
+            .bind(outcomes.iter().map(|o| o.0.id.as_str()).collect::<Vec<_>>())
             .bind(outcomes.iter().map(|o| o.1.service_id).collect::<Vec<_>>())
             .bind(outcomes.iter().map(|o| o.1.resident_id).collect::<Vec<_>>())
             .bind(outcomes.iter().map(|o| o.1.status_id).collect::<Vec<_>>())
@@ -599,6 +605,7 @@ mod pg {
             .bind(figures.iter().map(|r| r.0.1.as_str()).collect::<Vec<_>>())
             .bind(figures.iter().map(|r| r.0.2.as_str()).collect::<Vec<_>>())
             .bind(figures.iter().map(|r| *r.1).collect::<Vec<_>>())
+            .bind(outcomes.iter().map(|o| o.0.household_id).collect::<Vec<_>>())
             .fetch_one(&mut *c)
             .await?;
         debug_assert_eq!(stored as usize, v.len());
@@ -639,8 +646,8 @@ fn check(
     }
     let mut subjects = HashSet::new();
     for o in &v.outcomes {
-        // The caller names the status from the catalogue; the database confirms it (and
-        // PostgreSQL has no foreign key that would).
+        // The caller names the status from the catalogue; the database confirms it (no
+        // foreign key would).
         if steps.get(&o.status_id) != Some(&(o.service_id, o.rank, o.person)) {
             return Err(Invalid::field("status-unknown", "status").with_detail(o.status_id.to_string()));
         }

@@ -26,8 +26,8 @@ pub const MAX_BATCH: usize = 1000;
 /// A visit as a client sends it.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct VisitJson {
-    /// A UUID made by the client; sending the same visit again changes nothing. Time-ordered
-    /// UUIDs (version 7) are stored fastest.
+    /// A UUID made by the client, unique within the household: sending the same visit again
+    /// changes nothing.
     pub id: String,
     pub household_id: i64,
     /// The team; may be left out by a member of exactly one team.
