@@ -461,11 +461,13 @@ mod pg {
         .await?;
         let ids: Vec<&str> = items.iter().map(|i| i.0.id.as_str()).collect();
         let of: Vec<i64> = items.iter().map(|i| i.0.household_id).collect();
-        // One row shape for every other read: (kind, five numbers, one text).
+        // One row shape for every other read: (kind, five numbers, one text). The lookups in
+        // visits are LATERAL with LIMIT 1, which the planner cannot flatten into a join: a
+        // generic plan made while visits is nearly empty would otherwise be free to scan it.
         let sql = "\
             SELECT 1 AS kind, k.h AS a, 0::bigint AS b, 0::bigint AS c, 0::bigint AS d, 0::bigint AS e, k.id AS s \
               FROM UNNEST($9::bigint[], $2::text[]) AS k(h, id) \
-              CROSS JOIN LATERAL (SELECT 1 FROM visits WHERE household_id = k.h AND visits.id = k.id) AS stored \
+              CROSS JOIN LATERAL (SELECT 1 FROM visits WHERE household_id = k.h AND visits.id = k.id LIMIT 1) AS stored \
             UNION ALL SELECT 2, h, 0, 0, 0, 0, '' FROM UNNEST($1::bigint[]) AS h \
               CROSS JOIN LATERAL (SELECT 1 FROM visits WHERE household_id = h LIMIT 1) AS seen \
             UNION ALL SELECT 3, id, 0, 0, 0, 0, (SELECT path FROM units WHERE units.id = teams.unit_id) FROM teams \
