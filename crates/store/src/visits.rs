@@ -1,7 +1,12 @@
 //! Visits: a batch of door knocks stored at once, idempotently, with the subjects' statuses
 //! moving forward and the roll-ups updated in the same transaction.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap as StdHashMap;
+
+// The ingest's maps and sets are keyed by ids and hashed thousands of times per group commit,
+// under SQLite's write lock: a fast hash, not SipHash (a batch holds at most a few thousand
+// keys, so a crafted collision costs little).
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use ngoso_core::Invalid;
 use ngoso_core::outreach::{Barriers, VisitResult, advances, month_of};
@@ -198,7 +203,7 @@ struct Plan<'a> {
     out: Vec<Stored>,
     deltas: Deltas,
     /// Ancestry of every unit the deltas name (from the households' paths).
-    ancestry: HashMap<i64, Vec<i64>>,
+    ancestry: StdHashMap<i64, Vec<i64>>,
     /// Statuses that moved, in the tables' key order (household, service, resident), so
     /// that concurrent writers lock them in the same order.
     changed: Vec<(StatusKey, (i64, i32))>,
@@ -207,9 +212,9 @@ struct Plan<'a> {
 
 fn plan<'a>(items: &[Item<'a>], t: i64, mut l: Loaded) -> Plan<'a> {
     let mut out: Vec<Option<Stored>> = vec![None; items.len()];
-    let mut seen: HashSet<(i64, &str)> = HashSet::new();
+    let mut seen: HashSet<(i64, &str)> = HashSet::default();
     let mut deltas = Deltas::default();
-    let mut changed: StatusMap = HashMap::new();
+    let mut changed: StatusMap = HashMap::default();
     let mut to_insert: Vec<(&VisitInput, Option<i64>)> = Vec::new();
 
     for (i, &(v, user_id, may_record, member)) in items.iter().enumerate() {
@@ -279,9 +284,9 @@ mod sqlite {
     }
 
     fn load(conn: &Locked<'_>, items: &[Item<'_>], keys: &Keys) -> std::result::Result<Loaded, SqliteError> {
-        let mut households = HashMap::with_capacity(keys.households.len());
-        let mut visited = HashSet::new();
-        let mut statuses = HashMap::new();
+        let mut households = HashMap::with_capacity_and_hasher(keys.households.len(), Default::default());
+        let mut visited = HashSet::default();
+        let mut statuses = HashMap::default();
         {
             let mut household = conn.prepare(
                 "SELECT h.unit_id, u.path FROM households h JOIN units u ON u.id = h.unit_id WHERE h.id = ?",
@@ -307,7 +312,7 @@ mod sqlite {
                 }
             }
         }
-        let mut existing = HashSet::new();
+        let mut existing = HashSet::default();
         let mut visit = conn.prepare("SELECT 1 FROM visits WHERE household_id = ? AND id = ?")?;
         for (v, ..) in items {
             if !visit.rows(&[Value::Int(v.household_id), Value::Text(&v.id)], |_| ())?.is_empty() {
@@ -320,7 +325,7 @@ mod sqlite {
             &keys.teams,
             |r| UnitPath::from_stored(r.text(0)),
         )?;
-        let mut memberships = HashSet::new();
+        let mut memberships = HashSet::default();
         if !keys.members.is_empty() {
             // Dates are stored as sqlx writes them: `YYYY-MM-DD` text.
             let today = crate::teams::today().format("%Y-%m-%d").to_string();
@@ -335,7 +340,7 @@ mod sqlite {
         }
         let visitors = by_id(conn, "SELECT team_id FROM team_members WHERE id = ?", &keys.visitors, |r| r.int(0))?;
         let residents = by_id(conn, "SELECT household_id FROM residents WHERE id = ?", &keys.residents, |r| r.int(0))?;
-        let mut steps = HashMap::new();
+        let mut steps = HashMap::default();
         if !keys.services.is_empty() {
             let mut step = conn.prepare(
                 "SELECT s.id, s.rank, v.subject = 'person' FROM service_statuses s JOIN services v ON v.id = s.service_id \
@@ -357,7 +362,7 @@ mod sqlite {
         ids: &[i64],
         f: impl Fn(&Row<'_>) -> T,
     ) -> std::result::Result<HashMap<i64, T>, SqliteError> {
-        let mut out = HashMap::with_capacity(ids.len());
+        let mut out = HashMap::with_capacity_and_hasher(ids.len(), Default::default());
         if ids.is_empty() {
             return Ok(out);
         }
@@ -498,14 +503,14 @@ mod pg {
                 .into_iter()
                 .map(|(id, unit_id, path)| (id, HouseholdRow { unit_id, path: UnitPath::from_stored(path) }))
                 .collect(),
-            existing: HashSet::new(),
-            visited: HashSet::new(),
-            teams: HashMap::new(),
-            memberships: HashSet::new(),
-            visitors: HashMap::new(),
-            residents: HashMap::new(),
-            statuses: HashMap::new(),
-            steps: HashMap::new(),
+            existing: HashSet::default(),
+            visited: HashSet::default(),
+            teams: HashMap::default(),
+            memberships: HashSet::default(),
+            visitors: HashMap::default(),
+            residents: HashMap::default(),
+            statuses: HashMap::default(),
+            steps: HashMap::default(),
         };
         for (kind, a, b, c, d, e, s) in rows {
             match kind {
@@ -646,7 +651,7 @@ fn check(
     {
         return Err(Invalid::field("visit-member-not-in-team", "member_id").with_detail(m.to_string()));
     }
-    let mut subjects = HashSet::new();
+    let mut subjects = HashSet::default();
     for o in &v.outcomes {
         // The caller names the status from the catalogue; the database confirms it (no
         // foreign key would).
