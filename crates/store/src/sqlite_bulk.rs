@@ -66,6 +66,37 @@ impl<'h> Locked<'h> {
     pub fn prepare(&self, sql: &str) -> Result<Stmt<'_>, SqliteError> {
         Stmt::prepare(self.db, sql)
     }
+
+    /// Runs `f` in a write transaction (BEGIN IMMEDIATE), committed when `f` succeeds and
+    /// rolled back when it fails or panics: the connection goes back to its pool with no
+    /// transaction open either way. `f`'s own errors come back as they are.
+    pub fn transaction<R, E: From<SqliteError>>(&self, f: impl FnOnce(&Self) -> Result<R, E>) -> Result<R, E> {
+        struct Open<'a, 'h>(&'a Locked<'h>);
+        impl Drop for Open<'_, '_> {
+            fn drop(&mut self) {
+                // SAFETY: the handle is live under the lock this value borrows.
+                if unsafe { ffi::sqlite3_get_autocommit(self.0.db.as_ptr()) } == 0 {
+                    // Nothing to do with a failed rollback: SQLite has then ended the
+                    // transaction itself.
+                    let _ = self.0.exec(c"ROLLBACK");
+                }
+            }
+        }
+        self.exec(c"BEGIN IMMEDIATE")?;
+        let open = Open(self);
+        let out = f(self)?;
+        self.exec(c"COMMIT")?;
+        drop(open);
+        Ok(out)
+    }
+
+    /// Runs statements that take no parameters and return no rows.
+    fn exec(&self, sql: &CStr) -> Result<(), SqliteError> {
+        // SAFETY: the handle is live under the caller's lock; `sql` is NUL-terminated and no
+        // callback is passed.
+        let rc = unsafe { ffi::sqlite3_exec(self.db.as_ptr(), sql.as_ptr(), None, ptr::null_mut(), ptr::null_mut()) };
+        if rc == ffi::SQLITE_OK { Ok(()) } else { Err(error(self.db, rc)) }
+    }
 }
 
 /// A prepared statement on a locked connection; it cannot outlive the lock.
@@ -242,5 +273,39 @@ mod tests {
             rows,
             vec![(1, "Nguyễn Văn A 🙂".into(), None), (2, "b".into(), Some(String::new())), (4, "c".into(), None)]
         );
+    }
+
+    /// A transaction commits what `f` wrote when it succeeds, and leaves nothing of it, and
+    /// no transaction open, when it fails or panics.
+    #[tokio::test]
+    async fn transactions_commit_or_leave_nothing() {
+        let mut c = sqlx::SqliteConnection::connect("sqlite::memory:").await.unwrap();
+        sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY)").execute(&mut c).await.unwrap();
+        {
+            let mut h = c.lock_handle().await.unwrap();
+            let conn = Locked::new(&mut h);
+            let insert =
+                |conn: &Locked<'_>, id: i64| conn.prepare("INSERT INTO t (id) VALUES (?)")?.run(&[Value::Int(id)]);
+            // SAFETY: the handle is live under the lock held by `h`.
+            let open = |conn: &Locked<'_>| unsafe { ffi::sqlite3_get_autocommit(conn.db.as_ptr()) } == 0;
+            conn.transaction(|conn| insert(conn, 1)).unwrap();
+            let failed = conn.transaction(|conn| {
+                insert(conn, 2)?;
+                insert(conn, 1)
+            });
+            assert!(failed.unwrap_err().is_unique_violation());
+            assert!(!open(&conn));
+            let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                conn.transaction(|conn| -> Result<(), SqliteError> {
+                    insert(conn, 3)?;
+                    panic!("a bug in the batch");
+                })
+            }));
+            assert!(panicked.is_err());
+            assert!(!open(&conn));
+            conn.transaction(|conn| insert(conn, 4)).unwrap();
+        }
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM t ORDER BY id").fetch_all(&mut c).await.unwrap();
+        assert_eq!(ids, vec![1, 4]);
     }
 }

@@ -122,16 +122,18 @@ async fn ingest_retrying(db: &Db, items: &[Item<'_>]) -> Result<Vec<Stored>> {
 async fn ingest_once(db: &Db, items: &[Item<'_>]) -> Result<Vec<Stored>> {
     let t = now();
     let keys = Keys::of(items);
+    if let Db::Sqlite(p) = db {
+        // The whole transaction runs on SQLite's own handle, on this thread: BEGIN IMMEDIATE,
+        // the batch and COMMIT, with one hand-over to sqlx's worker thread (for the handle)
+        // instead of one per statement. The writer is SQLite's only one, so every hand-over
+        // was time no other batch could use.
+        let mut conn = p.write.acquire().await?;
+        let mut handle = conn.lock_handle().await?;
+        return blocking(|| sqlite::ingest(&mut handle, items, &keys, t));
+    }
     let mut tx = db.begin_batch().await?;
-    let out = match &mut tx {
-        Tx::Sqlite(c) => {
-            // BEGIN IMMEDIATE holds the write lock; the whole batch then runs on SQLite's own
-            // handle, without a round trip to sqlx's worker thread per statement.
-            let mut handle = c.lock_handle().await?;
-            blocking(|| sqlite::ingest(&mut handle, items, &keys, t))?
-        }
-        Tx::Pg(c) => pg::ingest(c, items, &keys, t).await?,
-    };
+    let Tx::Pg(c) = &mut tx else { unreachable!("SQLite's batches are stored above") };
+    let out = pg::ingest(c, items, &keys, t).await?;
     tx.commit().await?;
     Ok(out)
 }
@@ -270,13 +272,16 @@ mod sqlite {
         keys: &Keys,
         t: i64,
     ) -> Result<Vec<Stored>> {
-        let conn = Locked::new(handle);
-        let loaded = load(&conn, items, keys).map_err(db_error)?;
-        let plan = plan(items, t, loaded);
-        write(&conn, &plan, t).map_err(db_error)?;
-        let folded = rollups::fold(plan.deltas.into_vec(), &plan.ancestry);
-        rollups::write_locked(&conn, folded).map_err(db_error)?;
-        Ok(plan.out)
+        Locked::new(handle)
+            .transaction(|conn| {
+                let loaded = load(conn, items, keys)?;
+                let plan = plan(items, t, loaded);
+                write(conn, &plan, t)?;
+                let folded = rollups::fold(plan.deltas.into_vec(), &plan.ancestry);
+                rollups::write_locked(conn, folded)?;
+                Ok(plan.out)
+            })
+            .map_err(db_error)
     }
 
     fn db_error(e: SqliteError) -> StoreError {
