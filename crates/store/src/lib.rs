@@ -244,24 +244,19 @@ impl Db {
         })
     }
 
-    /// Opens a write transaction for the visit ingest, whose statements run over and over
-    /// with arrays of keys of any size. On SQLite it is [`Db::begin`]. On PostgreSQL the
-    /// transaction also uses generic plans, with sequential scans ruled out (both set with
-    /// BEGIN, in the same round trip):
+    /// Opens a PostgreSQL write transaction for the visit ingest, whose statements run over
+    /// and over with arrays of keys of any size. (SQLite's ingest opens its transaction on
+    /// the connection's own handle.) The transaction uses generic plans, with sequential scans
+    /// ruled out (both set with BEGIN, in the same round trip):
     /// - PostgreSQL chose custom plans for these statements, and planning them anew at every
     ///   group commit cost more than running them;
     /// - a connection makes its generic plan once, perhaps while the tables are nearly
     ///   empty. With sequential scans allowed, such a plan scanned the visits and stayed in
     ///   use at a million rows (batches fell from 22,000 visits/s to 4,500). Every read of
     ///   the ingest is a lookup by key through an index, which is right at any size.
-    pub async fn begin_batch(&self) -> Result<Tx> {
-        Ok(match self {
-            Db::Sqlite(_) => self.begin().await?,
-            Db::Pg(p) => Tx::Pg(
-                p.begin_with("BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL enable_seqscan = off")
-                    .await?,
-            ),
-        })
+    pub(crate) async fn begin_pg_batch(pool: &PgPool) -> Result<Transaction<'static, Postgres>> {
+        let begin = "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL enable_seqscan = off";
+        Ok(pool.begin_with(begin).await?)
     }
 
     /// Copies the SQLite write-ahead log back into the database file without blocking

@@ -14,7 +14,7 @@ use ngoso_core::rollup::Deltas;
 use ngoso_core::unit::UnitPath;
 use serde::Serialize;
 
-use crate::{Db, Result, StoreError, Tx, backend, now, on_db, on_tx, rollups};
+use crate::{Db, Result, StoreError, backend, now, on_db, on_tx, rollups};
 
 /// One outcome of a visit: a subject's new status for a service.
 #[derive(Debug, Clone, PartialEq)]
@@ -122,20 +122,23 @@ async fn ingest_retrying(db: &Db, items: &[Item<'_>]) -> Result<Vec<Stored>> {
 async fn ingest_once(db: &Db, items: &[Item<'_>]) -> Result<Vec<Stored>> {
     let t = now();
     let keys = Keys::of(items);
-    if let Db::Sqlite(p) = db {
-        // The whole transaction runs on SQLite's own handle, on this thread: BEGIN IMMEDIATE,
-        // the batch and COMMIT, with one hand-over to sqlx's worker thread (for the handle)
-        // instead of one per statement. The writer is SQLite's only one, so every hand-over
-        // was time no other batch could use.
-        let mut conn = p.write.acquire().await?;
-        let mut handle = conn.lock_handle().await?;
-        return blocking(|| sqlite::ingest(&mut handle, items, &keys, t));
+    match db {
+        Db::Sqlite(p) => {
+            // The whole transaction runs on SQLite's own handle, on this thread: BEGIN
+            // IMMEDIATE, the batch and COMMIT, with one hand-over to sqlx's worker thread (for
+            // the handle) instead of one per statement. The writer is SQLite's only one, so
+            // every hand-over was time no other batch could use.
+            let mut conn = p.write.acquire().await?;
+            let mut handle = conn.lock_handle().await?;
+            blocking(|| sqlite::ingest(&mut handle, items, &keys, t))
+        }
+        Db::Pg(p) => {
+            let mut tx = Db::begin_pg_batch(p).await?;
+            let out = pg::ingest(&mut tx, items, &keys, t).await?;
+            tx.commit().await?;
+            Ok(out)
+        }
     }
-    let mut tx = db.begin_batch().await?;
-    let Tx::Pg(c) = &mut tx else { unreachable!("SQLite's batches are stored above") };
-    let out = pg::ingest(c, items, &keys, t).await?;
-    tx.commit().await?;
-    Ok(out)
 }
 
 /// Runs `f`, which blocks on SQLite, telling a multi-threaded runtime to move its other
@@ -214,14 +217,16 @@ struct Plan<'a> {
 
 fn plan<'a>(items: &[Item<'a>], t: i64, mut l: Loaded) -> Plan<'a> {
     let mut out: Vec<Option<Stored>> = vec![None; items.len()];
-    let mut seen: HashSet<(i64, &str)> = HashSet::default();
+    // The visits stored before and those met earlier in the batch: either way, a duplicate.
+    let existing = std::mem::take(&mut l.existing);
+    let mut seen: HashSet<(i64, &str)> = existing.iter().map(|(h, id)| (*h, id.as_str())).collect();
     let mut deltas = Deltas::default();
     let mut changed: StatusMap = HashMap::default();
     let mut to_insert: Vec<(&VisitInput, Option<i64>)> = Vec::new();
 
     for (i, &(v, user_id, may_record, member)) in items.iter().enumerate() {
         let key = (v.household_id, v.id.as_str());
-        if l.existing.contains(&(v.household_id, v.id.clone())) || !seen.insert(key) {
+        if !seen.insert(key) {
             out[i] = Some(Stored::Duplicate);
             continue;
         }
@@ -443,7 +448,7 @@ mod sqlite {
 /// The batch on PostgreSQL in five round trips, whatever its size: the transaction begun;
 /// the households read and locked; every other read in one statement; every write in one
 /// statement; the commit. Every read is a lookup by key through an index (see
-/// [`Db::begin_batch`](crate::Db::begin_batch) for why that matters to the plans).
+/// [`Db::begin_pg_batch`](crate::Db::begin_pg_batch) for why that matters to the plans).
 mod pg {
     use super::*;
     use sqlx::PgConnection;
