@@ -244,21 +244,6 @@ impl Db {
         })
     }
 
-    /// Opens a PostgreSQL write transaction for the visit ingest, whose statements run over
-    /// and over with arrays of keys of any size. (SQLite's ingest opens its transaction on
-    /// the connection's own handle.) The transaction uses generic plans, with sequential scans
-    /// ruled out (both set with BEGIN, in the same round trip):
-    /// - PostgreSQL chose custom plans for these statements, and planning them anew at every
-    ///   group commit cost more than running them;
-    /// - a connection makes its generic plan once, perhaps while the tables are nearly
-    ///   empty. With sequential scans allowed, such a plan scanned the visits and stayed in
-    ///   use at a million rows (batches fell from 22,000 visits/s to 4,500). Every read of
-    ///   the ingest is a lookup by key through an index, which is right at any size.
-    pub(crate) async fn begin_pg_batch(pool: &PgPool) -> Result<Transaction<'static, Postgres>> {
-        let begin = "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL enable_seqscan = off";
-        Ok(pool.begin_with(begin).await?)
-    }
-
     /// Copies the SQLite write-ahead log back into the database file without blocking
     /// writers (a no-op on PostgreSQL). Returns the number of WAL frames still to copy.
     pub async fn checkpoint(&self) -> Result<i64> {
@@ -298,6 +283,19 @@ impl Tx {
         Ok(())
     }
 }
+
+/// How the visit ingest begins its PostgreSQL transactions, whose statements run over and
+/// over with arrays of keys of any size. (SQLite's ingest opens its transaction on the
+/// connection's own handle.) The transaction uses generic plans, with sequential scans ruled
+/// out (both set with BEGIN, in the same round trip):
+/// - PostgreSQL chose custom plans for these statements, and planning them anew at every
+///   group commit cost more than running them;
+/// - a connection makes its generic plan once, perhaps while the tables are nearly empty.
+///   With sequential scans allowed, such a plan scanned the visits and stayed in use at a
+///   million rows (batches fell from 22,000 visits/s to 4,500). Every read of the ingest is a
+///   lookup by key through an index, which is right at any size.
+pub(crate) const PG_BATCH_BEGIN: &str =
+    "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL enable_seqscan = off";
 
 /// The current time in Unix seconds.
 pub fn now() -> i64 {

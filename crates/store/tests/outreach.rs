@@ -302,6 +302,38 @@ async fn visits_are_idempotent_and_statuses_only_move_forward(db: Db) {
 
 both_backends!(visits_are_idempotent_and_statuses_only_move_forward);
 
+/// A server's writer stores batch after batch on a connection of its own (PostgreSQL). When
+/// that connection breaks, the batch in hand is retried on a new one: nothing is lost, and
+/// a visit stored before is still a duplicate.
+async fn a_writer_outlives_its_connection(db: Db) {
+    let w = world(&db).await;
+    let h = households::create(&db, &household(w.hamlets[0], "W-1", Barriers::default()), None).await.unwrap();
+    let team = w.teams[0].0;
+    let job = |v| visits::Job { user_id: None, visits: v, may_record: &anyone, members_only: false };
+    let mut writer = visits::Writer::new(db.clone());
+    let a = [visit(1, h, team, T0, vec![])];
+    assert_eq!(writer.ingest_jobs(&[job(&a)]).await.unwrap(), vec![vec![Stored::New]]);
+    if let Db::Pg(pool) = &db {
+        // Every other session of this database ends, the writer's among them.
+        let ended: Vec<bool> = sqlx::query_scalar(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        assert!(ended.iter().filter(|e| **e).count() >= 1);
+    }
+    let b = [visit(2, h, team, T0 + 60, vec![])];
+    let answers = writer.ingest_jobs(&[job(&b), job(&a)]).await.unwrap();
+    assert_eq!(answers, vec![vec![Stored::New], vec![Stored::Duplicate]]);
+    assert_eq!(visits::count(&db).await.unwrap(), 2);
+    assert_eq!(rollups::of_unit(&db, w.province).await.unwrap()[&("households_visited".into(), String::new())], 1);
+    assert!(check::run(&db).await.unwrap().is_empty());
+}
+
+both_backends!(a_writer_outlives_its_connection);
+
 /// The rows a visit names cannot be deleted while it names them (triggers stand for the
 /// foreign keys: the ingest checks the references itself), and `ngoso check` reports a row
 /// that names a missing one.

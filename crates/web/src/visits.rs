@@ -162,7 +162,8 @@ pub struct Ingestor {
 }
 
 impl Ingestor {
-    /// Starts the writers: one on SQLite (one writer is all it has), four on PostgreSQL.
+    /// Starts the writers: one on SQLite (one writer is all it has), four on PostgreSQL, each
+    /// on a connection of its own, opened at its first batch (see `visits::Writer`).
     pub fn start(db: Db) -> Self {
         let (tx, rx) = mpsc::channel::<Job>(4096);
         let rx = Arc::new(Mutex::new(rx));
@@ -186,6 +187,7 @@ impl Ingestor {
 }
 
 async fn writer(db: Db, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
+    let mut store = visits::Writer::new(db);
     loop {
         let jobs = {
             let mut rx = rx.lock().await;
@@ -220,7 +222,7 @@ async fn writer(db: Db, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
                 members_only: j.recorder.members_only(),
             })
             .collect();
-        let result = visits::ingest_jobs(&db, &store_jobs).await;
+        let result = store.ingest_jobs(&store_jobs).await;
         drop(store_jobs);
         match result {
             Ok(answers) => {
