@@ -114,29 +114,32 @@ pub async fn recount(db: &Db) -> Result<BTreeMap<(i64, String, String), i64>> {
 }
 
 /// References the visit ingest checks itself (no foreign key checks them, since migration 0008
-/// on SQLite and 0007 on PostgreSQL):
-/// (table, its key, column, table named, key named).
+/// on SQLite and 0007 on PostgreSQL): (table, how a row is named, column, table named, key
+/// named). A visit is named by its household and its id, which is unique only within the
+/// household.
 const REFERENCES: [(&str, &str, &str, &str, &str); 10] = [
-    ("visits", "id", "household_id", "households", "id"),
-    ("visits", "id", "team_id", "teams", "id"),
-    ("visits", "id", "member_id", "team_members", "id"),
-    ("visits", "id", "user_id", "users", "id"),
-    ("visit_outcomes", "visit_seq", "visit_seq", "visits", "seq"),
-    ("visit_outcomes", "visit_seq", "service_id", "services", "id"),
-    ("visit_outcomes", "visit_seq", "status_id", "service_statuses", "id"),
-    ("subject_statuses", "household_id", "household_id", "households", "id"),
-    ("subject_statuses", "household_id", "service_id", "services", "id"),
-    ("subject_statuses", "household_id", "status_id", "service_statuses", "id"),
+    ("visits", VISIT, "household_id", "households", "id"),
+    ("visits", VISIT, "team_id", "teams", "id"),
+    ("visits", VISIT, "member_id", "team_members", "id"),
+    ("visits", VISIT, "user_id", "users", "id"),
+    ("visit_outcomes", "'of visit ' || CAST(c.visit_seq AS TEXT)", "visit_seq", "visits", "seq"),
+    ("visit_outcomes", "'of visit ' || CAST(c.visit_seq AS TEXT)", "service_id", "services", "id"),
+    ("visit_outcomes", "'of visit ' || CAST(c.visit_seq AS TEXT)", "status_id", "service_statuses", "id"),
+    ("subject_statuses", "'of household ' || CAST(c.household_id AS TEXT)", "household_id", "households", "id"),
+    ("subject_statuses", "'of household ' || CAST(c.household_id AS TEXT)", "service_id", "services", "id"),
+    ("subject_statuses", "'of household ' || CAST(c.household_id AS TEXT)", "status_id", "service_statuses", "id"),
 ];
+
+const VISIT: &str = "c.id || ' of household ' || CAST(c.household_id AS TEXT)";
 
 /// Rows that name a household, team, member, account, service, status or visit that does not
 /// exist (at most a few of each kind, and how many in all).
 async fn check_references(db: &Db) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    for (table, key, column, parent, parent_key) in REFERENCES {
+    for (table, name, column, parent, parent_key) in REFERENCES {
         let sql = format!(
-            "SELECT CAST(c.{key} AS TEXT), c.{column}, COUNT(*) OVER () FROM {table} c WHERE c.{column} IS NOT NULL \
-             AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.{parent_key} = c.{column}) ORDER BY c.{key} LIMIT 5"
+            "SELECT {name}, c.{column}, COUNT(*) OVER () FROM {table} c WHERE c.{column} IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.{parent_key} = c.{column}) ORDER BY 1 LIMIT 5"
         );
         let rows: Vec<(String, i64, i64)> =
             on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await)?;

@@ -397,7 +397,8 @@ async fn visit_references_hold(db: Db) {
     ngoso_store::on_write!(&db, p => sqlx::query(orphan).bind(h).bind(T0).execute(p).await.map(|r| r.rows_affected()))
         .unwrap();
     let found = check::run(&db).await.unwrap();
-    assert!(found.iter().any(|l| l.contains("visits orphan: team_id 999999 does not exist in teams")), "{found:?}");
+    let want = format!("visits orphan of household {h}: team_id 999999 does not exist in teams (1 such rows)");
+    assert!(found.contains(&want), "{found:?}");
 }
 
 both_backends!(visit_references_hold);
