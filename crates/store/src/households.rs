@@ -176,6 +176,11 @@ async fn insert_consent(
 pub async fn create(db: &Db, h: &NewHousehold, actor: Option<i64>) -> Result<i64> {
     let mut tx = db.begin().await?;
     let t = now();
+    // No foreign key checks the unit on PostgreSQL (migration 0009).
+    let unit: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar("SELECT id FROM units WHERE id = $1").bind(h.unit_id).fetch_optional(c).await)?;
+    if unit.is_none() {
+        return Err(Invalid::field("unit-unknown", "unit_id").with_detail(h.unit_id.to_string()).into());
+    }
     let sql = "INSERT INTO households (unit_id, code, address, head_name, search_key, size, smartphones, barriers, created_at, updated_at) \
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id";
     let res: std::result::Result<i64, sqlx::Error> = on_tx!(&mut tx, c => sqlx::query_scalar(sql)
@@ -302,6 +307,10 @@ pub async fn record_consent(
     actor: Option<i64>,
 ) -> Result<()> {
     let mut tx = db.begin().await?;
+    // No foreign key checks the household on PostgreSQL (migration 0009).
+    let found: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar("SELECT id FROM households WHERE id = $1")
+        .bind(household_id).fetch_optional(c).await)?;
+    found.ok_or(StoreError::NotFound)?;
     insert_consent(&mut tx, household_id, resident_id, by, purposes, actor).await?;
     tx.commit().await
 }

@@ -403,6 +403,57 @@ async fn visit_references_hold(db: Db) {
 
 both_backends!(visit_references_hold);
 
+/// A household's unit and a consent's household hold as the foreign keys held them (on
+/// PostgreSQL, triggers and the store's own checks stand for the keys since migration 0009):
+/// a household for a missing unit is refused with a clear error, a unit or household still
+/// named cannot be deleted, and `ngoso check` reports a row that names a missing one.
+async fn household_references_hold(db: Db) {
+    let w = world(&db).await;
+    let missing = household(999_999, "NO-UNIT", Barriers::default());
+    let e = households::create(&db, &missing, None).await.expect_err("a missing unit is refused");
+    assert!(matches!(&e, ngoso_store::StoreError::Invalid(i) if i.code == "unit-unknown"), "{e:?}");
+    let h = households::create(&db, &household(w.hamlets[1], "HR-1", Barriers::default()), None).await.unwrap();
+    let count = || async {
+        ngoso_store::on_db!(&db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM households").fetch_one(p).await)
+            .unwrap()
+    };
+    assert_eq!(count().await, 1);
+    let e = households::record_consent(&db, 777_777, None, "X", "outreach", None).await.expect_err("no such household");
+    assert!(matches!(e, ngoso_store::StoreError::NotFound), "{e:?}");
+    for (sql, id, named_by) in [
+        ("DELETE FROM households WHERE id = $1", h, "consents.household_id"),
+        ("DELETE FROM units WHERE id = $1", w.hamlets[1], "households.unit_id"),
+    ] {
+        let del =
+            ngoso_store::on_write!(&db, p => sqlx::query(sql).bind(id).execute(p).await.map(|r| r.rows_affected()));
+        let err = del.expect_err(&format!("{sql} with {id} should be refused")).to_string();
+        if matches!(db.backend(), Backend::Postgres) {
+            assert!(err.contains(&format!("still named by {named_by}")), "{sql}: {err}");
+        }
+    }
+    assert_eq!(count().await, 1);
+    assert!(check::run(&db).await.unwrap().is_empty(), "{:?}", check::run(&db).await.unwrap());
+
+    if matches!(db.backend(), Backend::Postgres) {
+        // Rows naming what is not there, written by hand past the checks.
+        let orphan = "INSERT INTO households (unit_id, code, size, smartphones, created_at, updated_at) \
+                      VALUES (999999, 'ORPHAN', 1, 0, 0, 0) RETURNING id";
+        let o: i64 = ngoso_store::on_db!(&db, p => sqlx::query_scalar(orphan).fetch_one(p).await).unwrap();
+        let consent = "INSERT INTO consents (household_id, given_by, purposes, given_at) VALUES (888888, 'X', 'outreach', 0) \
+                       RETURNING id";
+        let c: i64 = ngoso_store::on_db!(&db, p => sqlx::query_scalar(consent).fetch_one(p).await).unwrap();
+        let found = check::run(&db).await.unwrap();
+        for want in [
+            format!("households {o}: unit_id 999999 does not exist in units (1 such rows)"),
+            format!("consents {c}: household_id 888888 does not exist in households (1 such rows)"),
+        ] {
+            assert!(found.contains(&want), "{want} not in {found:?}");
+        }
+    }
+}
+
+both_backends!(household_references_hold);
+
 /// A bulk import commits only when its source says every row passed; a source that ends
 /// early, or a code already taken, leaves nothing behind (rows, consents, figures).
 async fn bulk_import_is_all_or_nothing(db: Db) {
