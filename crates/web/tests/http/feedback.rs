@@ -196,7 +196,8 @@ async fn public_form_and_guards(app: &mut TestApp) {
     assert!(res.header("retry-after").is_some());
 }
 
-/// A multipart form with a JPEG carrying a GPS position: stored without it.
+/// A multipart form with a JPEG carrying a GPS position and a phone's orientation: stored
+/// without the position, with the orientation (written back alone, so it shows upright).
 async fn photo_is_stripped(app: &mut TestApp) {
     let s = setup(app).await;
     let mut jpeg = vec![0xFF, 0xD8];
@@ -206,7 +207,11 @@ async fn photo_is_stripped(app: &mut TestApp) {
         v.extend_from_slice(body);
         v
     };
-    jpeg.extend(seg(0xE1, b"Exif\0\0GPSLatitude=10.53"));
+    // EXIF, little-endian: one directory holding the orientation (6, a quarter turn), then
+    // the GPS position after it.
+    let mut exif = b"Exif\0\0II*\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0\x06\0\0\0\0\0\0\0".to_vec();
+    exif.extend_from_slice(b"GPSLatitude=10.53");
+    jpeg.extend(seg(0xE1, &exif));
     jpeg.extend(seg(0xDB, &[0u8; 65]));
     jpeg.extend(seg(0xC0, &[8, 0, 4, 0, 4, 1, 1, 0x11, 0]));
     jpeg.extend(seg(0xDA, &[1, 1, 0, 0, 63, 0]));
@@ -240,6 +245,8 @@ async fn photo_is_stripped(app: &mut TestApp) {
     let (mime, bytes) = ngoso_store::feedback::photo(&app.db, it.id).await.unwrap();
     assert_eq!(mime, "image/jpeg");
     assert!(!bytes.windows(3).any(|w| w == b"GPS"));
+    let upright = b"\xFF\xE1\0\x22Exif\0\0MM\0*\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x06\0\0\0\0\0\0";
+    assert_eq!(&bytes[2..2 + upright.len()], upright);
     // Staff of the agency see it (and the read is logged); the public has no photo URL.
     app.login("sogtvt").await;
     let res = app.get(&format!("/app/feedback/{}/photo", it.id)).await;
