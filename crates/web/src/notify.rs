@@ -32,10 +32,15 @@ impl Notifier {
     }
 }
 
-/// The signature header of a webhook body: `sha256=` and the hex HMAC-SHA256 of the body
-/// under the agency's secret.
-pub fn signature(secret: &str, body: &[u8]) -> String {
+/// The signature header of a webhook: `sha256=` and the hex HMAC-SHA256, under the agency's
+/// secret, of the time it was sent (Unix seconds, also sent as `X-Ngoso-Timestamp`), a dot and
+/// the body. With the time signed, a receiver can refuse a delivery captured and replayed
+/// later: it checks the signature, then that the time is recent (within five minutes, say).
+/// A retry is signed anew; `X-Ngoso-Delivery` tells it from a new delivery.
+pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
     mac.update(body);
     format!("sha256={}", ngoso_store::secrets::hex(&mac.finalize().into_bytes()))
 }
@@ -79,8 +84,10 @@ async fn deliver(db: &Db, n: &Notifier, m: &Message) -> Result<Attempt, StoreErr
             match outbox::webhook(db, agency).await? {
                 None => nothing_to_do("the agency has no webhook"),
                 Some((url, secret)) => {
+                    let sent_at = ngoso_store::now();
                     let headers = [
-                        ("x-ngoso-signature", signature(&secret, m.payload.as_bytes())),
+                        ("x-ngoso-timestamp", sent_at.to_string()),
+                        ("x-ngoso-signature", signature(&secret, sent_at, m.payload.as_bytes())),
                         ("x-ngoso-event", event["event"].as_str().unwrap_or("").to_owned()),
                         ("x-ngoso-delivery", m.id.to_string()),
                     ];

@@ -16,16 +16,17 @@ use crate::feedback::{app, code_of, send, setup};
 use crate::support::TestApp;
 use crate::tests_with_app;
 
-/// What the receiving server saw: (path, signature header, body).
-type Seen = Arc<Mutex<Vec<(String, String, String)>>>;
+/// What the receiving server saw: (path, signature header, body, timestamp header).
+type Seen = Arc<Mutex<Vec<(String, String, String, String)>>>;
 
 /// A server that records requests; the first `fail_first` webhook calls answer 500.
 async fn receiver(fail_first: usize) -> (String, Seen) {
     let seen: Seen = Default::default();
     let fails = Arc::new(Mutex::new(fail_first));
     async fn hook(State((seen, fails)): State<(Seen, Arc<Mutex<usize>>)>, h: HeaderMap, body: Bytes) -> StatusCode {
-        let sig = h.get("x-ngoso-signature").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-        seen.lock().unwrap().push(("/hook".into(), sig, String::from_utf8_lossy(&body).into_owned()));
+        let header = |k: &str| h.get(k).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let (sig, ts) = (header("x-ngoso-signature"), header("x-ngoso-timestamp"));
+        seen.lock().unwrap().push(("/hook".into(), sig, String::from_utf8_lossy(&body).into_owned(), ts));
         let mut f = fails.lock().unwrap();
         if *f > 0 {
             *f -= 1;
@@ -35,7 +36,12 @@ async fn receiver(fail_first: usize) -> (String, Seen) {
         }
     }
     async fn sms(State((seen, _)): State<(Seen, Arc<Mutex<usize>>)>, body: Bytes) -> StatusCode {
-        seen.lock().unwrap().push(("/sms".into(), String::new(), String::from_utf8_lossy(&body).into_owned()));
+        seen.lock().unwrap().push((
+            "/sms".into(),
+            String::new(),
+            String::from_utf8_lossy(&body).into_owned(),
+            String::new(),
+        ));
         StatusCode::OK
     }
     let router = Router::new().route("/hook", post(hook)).route("/sms", post(sms)).with_state((seen.clone(), fails));
@@ -91,8 +97,13 @@ async fn webhooks_and_citizen_messages(app: &mut TestApp) {
     let seen = seen.lock().unwrap().clone();
     let hooks: Vec<_> = seen.iter().filter(|s| s.0 == "/hook").collect();
     assert_eq!(hooks.len(), 2);
-    let (_, sig, body) = hooks[1];
-    assert_eq!(sig, &notify::signature(&secret, body.as_bytes()));
+    let (_, sig, body, ts) = hooks[1];
+    // The time of sending is signed with the body: the same body at another time (a replay
+    // with the time changed) has another signature.
+    let ts: i64 = ts.parse().unwrap();
+    assert!((ngoso_store::now() - ts).abs() < 60, "{ts}");
+    assert_eq!(sig, &notify::signature(&secret, ts, body.as_bytes()));
+    assert_ne!(sig, &notify::signature(&secret, ts + 1, body.as_bytes()));
     let v: serde_json::Value = serde_json::from_str(body).unwrap();
     assert_eq!(
         (v["event"].as_str(), v["code"].as_str(), v["state"].as_str()),
