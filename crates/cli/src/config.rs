@@ -53,6 +53,10 @@ pub struct Config {
     /// Where messages to citizens (tracking code, answer) are posted as JSON, for an SMS or
     /// e-mail gateway to send; empty: messages are not sent (they stay listed as undelivered).
     pub citizen_notify_url: String,
+    /// The address ngoso is reached at, e.g. `https://ngoso.example.vn`, for the links it
+    /// gives out of band (the Open311 discovery document); empty: taken from each request's
+    /// `Host` header. Set it when ngoso is behind a proxy.
+    pub public_url: String,
 }
 
 impl Default for Config {
@@ -79,6 +83,7 @@ impl Default for Config {
             feedback_photo_max_bytes: web.feedback_photo_max_bytes,
             feedback_per_client_per_hour: web.feedback_per_client_per_hour,
             citizen_notify_url: String::new(),
+            public_url: String::new(),
         }
     }
 }
@@ -121,7 +126,13 @@ impl Config {
             };
             table.insert(key, parsed);
         }
-        value.try_into().map_err(|e: toml::de::Error| e.to_string())
+        let cfg: Config = value.try_into().map_err(|e: toml::de::Error| e.to_string())?;
+        let public = cfg.public_url.trim();
+        let web_address = public.starts_with("https://") || public.starts_with("http://");
+        if !public.is_empty() && !web_address {
+            return Err(format!("public_url: expected an address starting with https:// or http://, got {public:?}"));
+        }
+        Ok(cfg)
     }
 
     /// The database URL in effect.
@@ -150,6 +161,7 @@ impl Config {
             feedback_photo_max_bytes: self.feedback_photo_max_bytes,
             feedback_per_client_per_hour: self.feedback_per_client_per_hour,
             citizen_notify_url: Some(self.citizen_notify_url.trim().to_owned()).filter(|u| !u.is_empty()),
+            public_url: Some(self.public_url.trim().trim_end_matches('/').to_owned()).filter(|u| !u.is_empty()),
         }
     }
 
@@ -222,6 +234,15 @@ mod tests {
         assert!(Config::load(Some(&file), &[]).unwrap_err().contains("unknown setting"));
         assert!(Config::load(None, &env(&[("NGOSO_TOKEN_TTL_DAYS", "many")])).unwrap_err().contains("whole number"));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_public_url_is_an_http_address() {
+        let c = Config::load(None, &env(&[("NGOSO_PUBLIC_URL", " https://ngoso.tinh.gov.vn/ ")])).unwrap();
+        assert_eq!(c.web().public_url.as_deref(), Some("https://ngoso.tinh.gov.vn"));
+        assert_eq!(Config::load(None, &[]).unwrap().web().public_url, None);
+        let e = Config::load(None, &env(&[("NGOSO_PUBLIC_URL", "ngoso.tinh.gov.vn")])).unwrap_err();
+        assert!(e.contains("public_url") && e.contains("https://"), "{e}");
     }
 
     #[test]

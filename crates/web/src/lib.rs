@@ -66,6 +66,10 @@ pub struct WebConfig {
     pub feedback_per_client_per_hour: u32,
     /// The SMS/e-mail gateway that receives messages to citizens, if any.
     pub citizen_notify_url: Option<String>,
+    /// The address ngoso is reached at (`https://host[/prefix]`, no trailing slash), for the
+    /// links it gives out of band: the Open311 discovery document's endpoint. None: taken
+    /// from the request's `Host` header, when that is a plain host name.
+    pub public_url: Option<String>,
 }
 
 impl Default for WebConfig {
@@ -85,6 +89,7 @@ impl Default for WebConfig {
             feedback_photo_max_bytes: 5 * 1024 * 1024,
             feedback_per_client_per_hour: 10,
             citizen_notify_url: None,
+            public_url: None,
         }
     }
 }

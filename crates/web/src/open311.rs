@@ -540,9 +540,7 @@ async fn post_request(
 }
 
 fn discovery_doc(st: &AppState, fmt: Format, headers: &HeaderMap) -> Response {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    let scheme = if st.cfg.cookie_secure { "https" } else { "http" };
-    let url = format!("{scheme}://{host}/open311/v2");
+    let url = format!("{}/open311/v2", base_url(st, headers));
     let changeset = env!("CARGO_PKG_VERSION").to_owned();
     let endpoint: Rec = vec![
         ("specification", s("http://wiki.open311.org/GeoReport_v2")),
@@ -558,6 +556,21 @@ fn discovery_doc(st: &AppState, fmt: Format, headers: &HeaderMap) -> Response {
         ("endpoints", V::L("endpoints", "endpoint", vec![endpoint])),
     ];
     object(fmt, "discovery", &rec)
+}
+
+/// Where clients reach ngoso: the configured public address, or else the request's `Host`
+/// header when it is a plain host name and port (a client sets it: anything else, such as a
+/// path or markup, would be echoed into the document), or else `localhost`.
+fn base_url(st: &AppState, headers: &HeaderMap) -> String {
+    if let Some(u) = &st.cfg.public_url {
+        return u.clone();
+    }
+    let plain = |h: &&str| {
+        !h.is_empty() && h.len() <= 255 && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).filter(plain).unwrap_or("localhost");
+    let scheme = if st.cfg.cookie_secure { "https" } else { "http" };
+    format!("{scheme}://{host}")
 }
 
 async fn discovery(State(st): State<AppState>, Path(name): Path<String>, headers: HeaderMap) -> Result<Response, Fail> {

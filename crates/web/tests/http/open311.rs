@@ -87,6 +87,17 @@ async fn discovery_services_and_definitions(app: &mut TestApp) {
     assert_eq!(names(child(ep, "formats")), ["format", "format"]);
     let j = json(&app.get("/open311/discovery.json").await);
     assert!(j["endpoints"].is_array() && j["endpoints"][0]["formats"][1] == "application/json");
+    // The endpoint's address comes from the Host header only when that is a plain host (no
+    // public_url is configured here): anything else would be echoed to the client.
+    for (host, url) in [
+        ("ngoso.tinh.vn:8080", "http://ngoso.tinh.vn:8080/open311/v2"),
+        ("evil.example/phish?", "http://localhost/open311/v2"),
+        ("a\"><script>", "http://localhost/open311/v2"),
+    ] {
+        let req = Request::get("/open311/v2/discovery.json").header(header::HOST, host).body(Body::empty()).unwrap();
+        let j = json(&app.send(req).await);
+        assert_eq!(j["endpoints"][0]["url"], url, "Host: {host}");
+    }
 
     // Service list.
     let doc_res = app.get("/open311/v2/services.xml").await;
@@ -352,6 +363,28 @@ async fn post_and_read_requests(app: &mut TestApp) {
 }
 
 tests_with_app!(discovery_services_and_definitions, post_and_read_requests);
+
+/// With `public_url` configured, the discovery document gives it, whatever the Host header.
+async fn discovery_gives_the_public_url(backend: ngoso_store::Backend) {
+    let cfg = ngoso_web::WebConfig { public_url: Some("https://ngoso.tinh.gov.vn/pakn".into()), ..Default::default() };
+    let Some(mut app) = TestApp::with_config(backend, cfg).await else { return };
+    let req =
+        Request::get("/open311/v2/discovery.json").header(header::HOST, "10.0.0.7:8080").body(Body::empty()).unwrap();
+    let j = json(&app.send(req).await);
+    assert_eq!(j["endpoints"][0]["url"], "https://ngoso.tinh.gov.vn/pakn/open311/v2");
+    app.cleanup().await;
+}
+
+mod discovery_gives_the_public_url {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::discovery_gives_the_public_url(ngoso_store::Backend::Sqlite).await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::discovery_gives_the_public_url(ngoso_store::Backend::Postgres).await;
+    }
+}
 
 /// Throws malformed input at every public feedback endpoint: the answer is always a 4xx or a
 /// success, never a 5xx (the test client fails on any 5xx), and nothing is stored.
