@@ -371,6 +371,26 @@ struct Locked {
     draft_hash: Option<String>,
 }
 
+/// An item's place as a caller checked it before acting: its agency and unit then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checked {
+    pub agency_id: Option<i64>,
+    pub unit_id: Option<i64>,
+}
+
+tokio::task_local! {
+    static CHECKED: Checked;
+}
+
+/// Runs `action` (a staff action on one item: [`apply`], [`draft_answer`], [`extend`],
+/// [`set_hidden`], [`erase_contact`], [`note`]) as one whose access was checked on the item
+/// at `checked`. The action locks the item in its transaction; if the item's agency or unit
+/// has changed since the check (it was reassigned meanwhile), the action changes nothing and
+/// answers not found, as the caller's check would now.
+pub async fn as_checked<F: std::future::Future>(checked: Checked, action: F) -> F::Output {
+    CHECKED.scope(checked, action).await
+}
+
 async fn lock(tx: &mut Tx, id: i64) -> Result<(State, Locked)> {
     let sql = match tx {
         Tx::Sqlite(_) => {
@@ -384,6 +404,9 @@ async fn lock(tx: &mut Tx, id: i64) -> Result<(State, Locked)> {
     };
     let mut row: Locked = on_tx!(tx, c => sqlx::query_as::<_, Locked>(sql).bind(id).fetch_optional(c).await)?
         .ok_or(StoreError::NotFound)?;
+    if CHECKED.try_with(|c| c.agency_id != row.agency_id || c.unit_id != row.unit_id).unwrap_or(false) {
+        return Err(StoreError::NotFound);
+    }
     row.draft_hash = row.answer_draft.as_deref().map(draft_hash);
     Ok((State::parse(&row.state).unwrap_or(State::Received), row))
 }

@@ -425,7 +425,41 @@ async fn figures_match_a_recount(db: Db) {
     assert!(!ngoso_store::check::run(&db).await.unwrap().is_empty());
 }
 
+/// A staff action runs only if the item is still where the caller's access check saw it:
+/// one reassigned in between (to another agency, by someone else) is "not found" to it, and
+/// nothing of the action is stored.
+async fn actions_hold_to_the_access_checked(db: Db) {
+    let w = world(&db).await;
+    let cal = Calendar::default();
+    let s = feedback::submit(&db, &cal, 5, DayKind::Working, &item(w.other, Some(w.commune_b.id), ngoso_store::now()))
+        .await
+        .unwrap();
+    let seen = feedback::get(&db, s.id).await.unwrap();
+    let checked = feedback::Checked { agency_id: seen.agency_id, unit_id: seen.unit_id };
+    feedback::as_checked(checked, feedback::note(&db, s.id, w.staff, "Đã tiếp nhận ✅")).await.unwrap();
+    let to =
+        MoveInput { agency_id: Some(w.transport), reason: Some("Đúng thẩm quyền".into()), ..Default::default() };
+    feedback::apply(&db, s.id, w.reviewer, Move::Forward, &to).await.unwrap();
+    let history = || count(&db, "SELECT COUNT(*) FROM feedback_history WHERE feedback_id = $1", s.id);
+    let before = history().await;
+    let reject = MoveInput { reason: Some("Không thuộc thẩm quyền".into()), ..Default::default() };
+    let not_found = |e: ngoso_store::StoreError| assert!(matches!(e, ngoso_store::StoreError::NotFound), "{e:?}");
+    not_found(feedback::as_checked(checked, feedback::note(&db, s.id, w.staff, "Muộn")).await.unwrap_err());
+    not_found(
+        feedback::as_checked(checked, feedback::apply(&db, s.id, w.staff, Move::Reject, &reject)).await.unwrap_err(),
+    );
+    not_found(feedback::as_checked(checked, feedback::draft_answer(&db, s.id, w.staff, "Trả lời")).await.unwrap_err());
+    let after = feedback::get(&db, s.id).await.unwrap();
+    assert_eq!((after.agency_id, after.state.as_str(), after.answer_draft), (Some(w.transport), "forwarded", None));
+    assert_eq!(history().await, before);
+    // Checked where it is now, the same action goes through.
+    let now_checked = feedback::Checked { agency_id: after.agency_id, unit_id: after.unit_id };
+    feedback::as_checked(now_checked, feedback::note(&db, s.id, w.staff, "Đã chuyển")).await.unwrap();
+    assert_eq!(history().await, before + 1);
+}
+
 both_backends!(
+    actions_hold_to_the_access_checked,
     routing_codes_and_deadlines,
     every_transition,
     rules_of_moves,

@@ -213,6 +213,13 @@ pub async fn open(db: &Db, p: &Principal, id: i64) -> Result<Item, AppError> {
     if can_handle(p, &item) { Ok(item) } else { Err(AppError::not_found()) }
 }
 
+/// Runs a staff action on an item that [`open`] gave: its transaction refuses the item (not
+/// found) if it was reassigned to another agency or unit since the check.
+pub async fn act_on<F: std::future::Future>(item: &Item, action: F) -> F::Output {
+    let checked = ngoso_store::feedback::Checked { agency_id: item.agency_id, unit_id: item.unit_id };
+    ngoso_store::feedback::as_checked(checked, action).await
+}
+
 /// Whether a user may submit on a citizen's behalf (team members, officers, staff).
 pub fn can_submit_for_citizen(p: &Principal) -> bool {
     crate::auth::can_anywhere(p, Action::RecordVisit) || crate::auth::can_anywhere(p, Action::ProcessFeedback)

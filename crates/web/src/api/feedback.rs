@@ -240,7 +240,7 @@ pub async fn do_move(
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<MoveBody>,
 ) -> Result<Json<Moved>, AppError> {
-    fb::open(&st.db, &p, id).await?;
+    let item = fb::open(&st.db, &p, id).await?;
     let mv = Move::parse(&b.mv)?;
     let reason = b
         .reason
@@ -250,14 +250,8 @@ pub async fn do_move(
         .transpose()?;
     let duplicate_of =
         b.duplicate_of.as_deref().filter(|c| !c.trim().is_empty()).map(TrackingCode::parse).transpose()?;
-    let to = store::apply(
-        &st.db,
-        id,
-        p.id,
-        mv,
-        &MoveInput { agency_id: b.agency_id, reason, duplicate_of, draft_seen: b.draft_seen },
-    )
-    .await?;
+    let input = MoveInput { agency_id: b.agency_id, reason, duplicate_of, draft_seen: b.draft_seen };
+    let to = fb::act_on(&item, store::apply(&st.db, id, p.id, mv, &input)).await?;
     Ok(Json(Moved { state: to.as_str().to_owned() }))
 }
 
@@ -276,8 +270,8 @@ pub async fn draft(
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<DraftBody>,
 ) -> Result<StatusCode, AppError> {
-    fb::open(&st.db, &p, id).await?;
-    store::draft_answer(&st.db, id, p.id, &b.answer).await?;
+    let item = fb::open(&st.db, &p, id).await?;
+    fb::act_on(&item, store::draft_answer(&st.db, id, p.id, &b.answer)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -309,7 +303,7 @@ pub async fn extend(
     let days = ngoso_core::calendar::parse_days(&b.days.to_string(), "days")?;
     let setup = st.feedback_setup().await?;
     let kind = setup.category(item.category_id).map(|c| c.kind()).unwrap_or(ngoso_core::calendar::DayKind::Working);
-    let due = store::extend(&st.db, &setup.calendar, id, p.id, days, kind, &b.reason).await?;
+    let due = fb::act_on(&item, store::extend(&st.db, &setup.calendar, id, p.id, days, kind, &b.reason)).await?;
     Ok(Json(Extended { due: ngoso_core::calendar::w3c(due) }))
 }
 

@@ -341,7 +341,7 @@ async fn act(
     run: impl AsyncFnOnce(&Item) -> Result<(), AppError>,
 ) -> Result<Response, AppError> {
     let item = fb::open(&st.db, p, id).await?;
-    match run(&item).await {
+    match fb::act_on(&item, run(&item)).await {
         Ok(()) => Ok(Redirect::to(&format!("/app/feedback/{id}")).into_response()),
         Err(e) if e.info().status.is_client_error() && e.info().status != axum::http::StatusCode::NOT_FOUND => {
             let msg = message(ctx.lang, e.info());
