@@ -57,6 +57,11 @@ pub struct Config {
     /// gives out of band (the Open311 discovery document); empty: taken from each request's
     /// `Host` header. Set it when ngoso is behind a proxy.
     pub public_url: String,
+    /// Let agencies' webhooks (set by administrators on a page) go to loopback, private and
+    /// other non-public addresses, for agency systems inside the province's own network.
+    /// Off, such webhooks are not sent, so that a page setting cannot make ngoso post to
+    /// the services around it.
+    pub webhook_private_addresses: bool,
 }
 
 impl Default for Config {
@@ -84,6 +89,7 @@ impl Default for Config {
             feedback_per_client_per_hour: web.feedback_per_client_per_hour,
             citizen_notify_url: String::new(),
             public_url: String::new(),
+            webhook_private_addresses: false,
         }
     }
 }
@@ -162,6 +168,7 @@ impl Config {
             feedback_per_client_per_hour: self.feedback_per_client_per_hour,
             citizen_notify_url: Some(self.citizen_notify_url.trim().to_owned()).filter(|u| !u.is_empty()),
             public_url: Some(self.public_url.trim().trim_end_matches('/').to_owned()).filter(|u| !u.is_empty()),
+            webhook_private_addresses: self.webhook_private_addresses,
         }
     }
 

@@ -70,6 +70,9 @@ pub struct WebConfig {
     /// links it gives out of band: the Open311 discovery document's endpoint. None: taken
     /// from the request's `Host` header, when that is a plain host name.
     pub public_url: Option<String>,
+    /// Let agencies' webhooks go to loopback, private and other non-public addresses (an
+    /// agency system inside the province's own network). Off: such webhooks are not sent.
+    pub webhook_private_addresses: bool,
 }
 
 impl Default for WebConfig {
@@ -90,6 +93,7 @@ impl Default for WebConfig {
             feedback_per_client_per_hour: 10,
             citizen_notify_url: None,
             public_url: None,
+            webhook_private_addresses: false,
         }
     }
 }
@@ -301,7 +305,10 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
 /// Hourly: removes expired sessions and old login failures. Several processes may do it at
 /// once; the deletes are idempotent.
 fn spawn_housekeeping(state: AppState) {
-    notify::spawn(state.db.clone(), notify::Notifier::new(state.cfg.citizen_notify_url.clone()));
+    notify::spawn(
+        state.db.clone(),
+        notify::Notifier::new(state.cfg.citizen_notify_url.clone(), state.cfg.webhook_private_addresses),
+    );
     let db = state.db.clone();
     tokio::spawn(async move {
         // SQLite's checkpoints run here, every second, not in a request's commit.

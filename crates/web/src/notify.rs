@@ -2,6 +2,8 @@
 //! messages to citizens through an SMS/e-mail gateway. Every attempt is recorded; failures
 //! are retried with backoff; a restart loses nothing (see [`ngoso_store::outbox`]).
 
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hmac::{Hmac, Mac};
@@ -14,22 +16,101 @@ use crate::i18n::{Lang, msg};
 /// What delivers messages.
 #[derive(Clone, Debug)]
 pub struct Notifier {
+    /// For the citizen gateway, which the operator configures.
     client: reqwest::Client,
+    /// For agencies' webhooks, which administrators set on a page: unless private addresses
+    /// are allowed, it connects only to public ones.
+    webhooks: reqwest::Client,
+    private_webhooks: bool,
     /// The gateway that sends messages to citizens; none: they are given up at once.
     citizen_url: Option<String>,
 }
 
 impl Notifier {
-    pub fn new(citizen_url: Option<String>) -> Self {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .connect_timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("ngoso/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default();
-        Self { client, citizen_url: citizen_url.filter(|u| !u.trim().is_empty()) }
+    /// `private_webhooks`: whether webhooks may go to loopback, private, link-local and other
+    /// non-public addresses (`webhook_private_addresses`). Off, a webhook set to such an
+    /// address, or to a name that resolves only to such addresses, is not sent: a page
+    /// setting would otherwise let ngoso post to the services of its own network.
+    pub fn new(citizen_url: Option<String>, private_webhooks: bool) -> Self {
+        let builder = || {
+            reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .connect_timeout(Duration::from_secs(5))
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("ngoso/", env!("CARGO_PKG_VERSION")))
+        };
+        let client = builder().build().unwrap_or_default();
+        let webhooks = if private_webhooks {
+            client.clone()
+        } else {
+            builder().dns_resolver(Arc::new(PublicOnly)).build().unwrap_or_default()
+        };
+        Self { client, webhooks, private_webhooks, citizen_url: citizen_url.filter(|u| !u.trim().is_empty()) }
     }
+}
+
+/// Whether an address is on the public Internet: not loopback, private, shared (carrier
+/// NAT), link-local, unspecified, broadcast, multicast or set aside for documentation.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0)
+                || a >= 240)
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_public(IpAddr::V4(v4)),
+            None => {
+                let first = v6.segments()[0];
+                !(v6.is_loopback()
+                    || v6.is_unspecified()
+                    || v6.is_multicast()
+                    || (first & 0xfe00) == 0xfc00
+                    || (first & 0xffc0) == 0xfe80
+                    || first == 0x2001 && v6.segments()[1] == 0x0db8)
+            }
+        },
+    }
+}
+
+/// Resolves names to their public addresses only: the webhook client connects to what it
+/// resolves, so a name cannot be checked once and then point elsewhere when connected.
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let public: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.filter(|a| is_public(a.ip())).collect();
+            if public.is_empty() {
+                return Err(format!("{host} has no public address (webhook_private_addresses is off)").into());
+            }
+            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Why a webhook URL may not be posted to when private addresses are not allowed: its host
+/// is an address that is not public, or `localhost` (which no resolver is asked about).
+fn refused_webhook_host(url: &str) -> Option<String> {
+    let parsed = reqwest::Url::parse(url).ok()?;
+    // The parser writes an address in its usual form (0x7f.1 is 127.0.0.1), IPv6 bracketed.
+    let host = parsed.host_str()?.to_ascii_lowercase();
+    let private = match host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+        Ok(ip) => !is_public(ip),
+        Err(_) => host == "localhost" || host.ends_with(".localhost"),
+    };
+    private.then(|| format!("the webhook address {host} is not public (webhook_private_addresses is off)"))
 }
 
 /// The signature header of a webhook: `sha256=` and the hex HMAC-SHA256, under the agency's
@@ -45,9 +126,9 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     format!("sha256={}", ngoso_store::secrets::hex(&mac.finalize().into_bytes()))
 }
 
-async fn post(n: &Notifier, url: &str, body: String, headers: &[(&str, String)]) -> Attempt {
+async fn post(client: &reqwest::Client, url: &str, body: String, headers: &[(&str, String)]) -> Attempt {
     let started = Instant::now();
-    let mut req = n.client.post(url).header("content-type", "application/json").body(body);
+    let mut req = client.post(url).header("content-type", "application/json").body(body);
     for (k, v) in headers {
         req = req.header(*k, v);
     }
@@ -83,6 +164,9 @@ async fn deliver(db: &Db, n: &Notifier, m: &Message) -> Result<Attempt, StoreErr
             let Ok(agency) = m.target.parse::<i64>() else { return Ok(nothing_to_do("bad target")) };
             match outbox::webhook(db, agency).await? {
                 None => nothing_to_do("the agency has no webhook"),
+                Some((url, _)) if !n.private_webhooks && refused_webhook_host(&url).is_some() => {
+                    nothing_to_do(&refused_webhook_host(&url).unwrap_or_default())
+                }
                 Some((url, secret)) => {
                     let sent_at = ngoso_store::now();
                     let headers = [
@@ -91,7 +175,7 @@ async fn deliver(db: &Db, n: &Notifier, m: &Message) -> Result<Attempt, StoreErr
                         ("x-ngoso-event", event["event"].as_str().unwrap_or("").to_owned()),
                         ("x-ngoso-delivery", m.id.to_string()),
                     ];
-                    post(n, &url, m.payload.clone(), &headers).await
+                    post(&n.webhooks, &url, m.payload.clone(), &headers).await
                 }
             }
         }
@@ -107,7 +191,7 @@ async fn deliver(db: &Db, n: &Notifier, m: &Message) -> Result<Attempt, StoreErr
                 );
                 let body =
                     serde_json::json!({ "channel": channel, "to": to, "code": code, "text": text, "event": event });
-                post(n, url, body.to_string(), &[("x-ngoso-delivery", m.id.to_string())]).await
+                post(&n.client, url, body.to_string(), &[("x-ngoso-delivery", m.id.to_string())]).await
             }
         },
         other => nothing_to_do(&format!("unknown kind {other}")),
@@ -141,4 +225,63 @@ pub fn spawn(db: Db, n: Notifier) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::dns::Resolve;
+
+    #[test]
+    fn only_public_addresses_are_public() {
+        for ip in ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111", "::ffff:93.184.216.34"] {
+            assert!(is_public(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "224.0.0.1",
+            "192.0.2.1",
+            "::1",
+            "::",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+            "2001:db8::1",
+        ] {
+            assert!(!is_public(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn webhooks_to_local_or_private_hosts_are_refused() {
+        for url in [
+            "http://127.0.0.1:8080/hook",
+            "http://0x7f.1/hook",
+            "http://[::1]/hook",
+            "http://[::ffff:10.0.0.1]/hook",
+            "http://LOCALHOST:9000/",
+            "http://api.localhost/",
+            "http://169.254.169.254/latest/meta-data/",
+            "https://10.1.2.3/",
+        ] {
+            assert!(refused_webhook_host(url).is_some_and(|w| w.contains("not public")), "{url}");
+        }
+        for url in ["https://93.184.216.34/hook", "https://hooks.so-gtvt.example.vn/ngoso"] {
+            assert_eq!(refused_webhook_host(url), None, "{url}");
+        }
+    }
+
+    #[tokio::test]
+    async fn names_resolve_to_public_addresses_only() {
+        // localhost resolves (from the hosts file) only to loopback addresses.
+        let err = PublicOnly.resolve("localhost".parse().unwrap()).await.err().expect("no public address");
+        assert!(err.to_string().contains("no public address"), "{err}");
+    }
 }

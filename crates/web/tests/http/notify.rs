@@ -82,7 +82,8 @@ async fn webhooks_and_citizen_messages(app: &mut TestApp) {
     let (code, _) = code_of(&res);
     // The submission wrote both rows in its transaction.
     assert_eq!(states(&app.db).await, [("webhook".into(), 0, false, false), ("citizen".into(), 0, false, false)]);
-    let n = Notifier::new(Some(format!("{base}/sms")));
+    // The receiver is on this machine: private addresses allowed.
+    let n = Notifier::new(Some(format!("{base}/sms")), true);
     assert_eq!(notify::deliver_due(&app.db, &n).await.unwrap(), 2);
     // The webhook failed once (500) and waits for its retry; the message went out.
     assert_eq!(states(&app.db).await, [("webhook".into(), 1, false, false), ("citizen".into(), 1, true, false)]);
@@ -128,7 +129,7 @@ async fn webhooks_and_citizen_messages(app: &mut TestApp) {
     )
     .await;
     assert_eq!(res.status, StatusCode::CREATED);
-    notify::deliver_due(&app.db, &Notifier::new(None)).await.unwrap();
+    notify::deliver_due(&app.db, &Notifier::new(None, true)).await.unwrap();
     let listed = outbox::undelivered(&app.db, 10).await.unwrap();
     assert!(listed.iter().any(|m| m.kind == "citizen"
         && m.gave_up_at.is_some()
@@ -183,4 +184,23 @@ async fn leases_survive_a_crash(app: &mut TestApp) {
     assert_eq!((waiting, delivered, given_up), (3, 0, 0));
 }
 
-tests_with_app!(webhooks_and_citizen_messages, leases_survive_a_crash);
+/// Unless private addresses are allowed, a webhook set to a loopback address (here, the
+/// receiver on this machine) is not sent: it is given up at once, with the reason kept.
+async fn webhooks_to_private_addresses_are_not_sent(app: &mut TestApp) {
+    let s = setup(app).await;
+    let (base, seen) = receiver(0).await;
+    ngoso_store::feedback_setup::set_webhook(&app.db, s.transport, &format!("{base}/hook")).await.unwrap();
+    let hb = s.t.hamlet_b.code.clone();
+    let res =
+        send(app, &[("category", "roads"), ("attribute[kind]", "pothole"), ("description", "Ổ gà"), ("unit", &hb)])
+            .await;
+    assert_eq!(res.status, StatusCode::CREATED);
+    assert_eq!(notify::deliver_due(&app.db, &Notifier::new(None, false)).await.unwrap(), 1);
+    assert!(seen.lock().unwrap().is_empty());
+    assert_eq!(states(&app.db).await, [("webhook".into(), 1, false, true)]);
+    let listed = outbox::undelivered(&app.db, 10).await.unwrap();
+    let why = listed[0].last_error.clone().unwrap_or_default();
+    assert!(why.contains("127.0.0.1") && why.contains("not public"), "{why}");
+}
+
+tests_with_app!(webhooks_and_citizen_messages, leases_survive_a_crash, webhooks_to_private_addresses_are_not_sent);
