@@ -39,22 +39,29 @@ impl Notifier {
                 .redirect(reqwest::redirect::Policy::none())
                 .user_agent(concat!("ngoso/", env!("CARGO_PKG_VERSION")))
         };
-        let client = builder().build().unwrap_or_default();
+        // A client that cannot be built (no TLS roots) stops the server at start: a default
+        // one would follow redirects, wait without end and, for webhooks, reach any address.
+        let client = builder().build().expect("the HTTP client of notifications builds");
         let webhooks = if private_webhooks {
             client.clone()
         } else {
-            builder().dns_resolver(Arc::new(PublicOnly)).build().unwrap_or_default()
+            // No proxy from the environment (HTTP_PROXY and the like): a proxy would resolve the
+            // webhook's host itself, past the resolver below.
+            builder().no_proxy().dns_resolver(Arc::new(PublicOnly)).build().expect("the HTTP client of webhooks builds")
         };
         Self { client, webhooks, private_webhooks, citizen_url: citizen_url.filter(|u| !u.trim().is_empty()) }
     }
 }
 
 /// Whether an address is on the public Internet: not loopback, private, shared (carrier
-/// NAT), link-local, unspecified, broadcast, multicast or set aside for documentation.
+/// NAT), link-local, unspecified, broadcast, multicast, reserved, or set aside for
+/// documentation or benchmarks. An IPv6 address that carries an IPv4 one (mapped, or NAT64's
+/// well-known prefix) is judged by the IPv4 one; IPv4-compatible and site-local IPv6
+/// addresses, both deprecated, are not public.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
+            let [a, b, c, _] = v4.octets();
             !(v4.is_loopback()
                 || v4.is_private()
                 || v4.is_link_local()
@@ -64,21 +71,28 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || v4.is_documentation()
                 || a == 0
                 || (a == 100 && (64..128).contains(&b))
-                || (a == 192 && b == 0)
+                || (a == 192 && b == 0 && c == 0)
+                || (a == 198 && (18..20).contains(&b))
                 || a >= 240)
         }
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_public(IpAddr::V4(v4)),
-            None => {
-                let first = v6.segments()[0];
-                !(v6.is_loopback()
-                    || v6.is_unspecified()
-                    || v6.is_multicast()
-                    || (first & 0xfe00) == 0xfc00
-                    || (first & 0xffc0) == 0xfe80
-                    || first == 0x2001 && v6.segments()[1] == 0x0db8)
+        IpAddr::V6(v6) => {
+            let seg = v6.segments();
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
             }
-        },
+            if seg[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+                let [.., a, b, c, d] = v6.octets();
+                return is_public(IpAddr::V4(std::net::Ipv4Addr::new(a, b, c, d)));
+            }
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || seg[..6] == [0; 6]
+                || (seg[0] & 0xfe00) == 0xfc00
+                || (seg[0] & 0xffc0) == 0xfe80
+                || (seg[0] & 0xffc0) == 0xfec0
+                || (seg[0] == 0x2001 && seg[1] == 0x0db8))
+        }
     }
 }
 
@@ -101,7 +115,8 @@ impl reqwest::dns::Resolve for PublicOnly {
 }
 
 /// Why a webhook URL may not be posted to when private addresses are not allowed: its host
-/// is an address that is not public, or `localhost` (which no resolver is asked about).
+/// is an address that is not public (the client connects to an address as written, without
+/// asking the resolver), or `localhost` (refused by name, whatever it resolves to).
 fn refused_webhook_host(url: &str) -> Option<String> {
     let parsed = reqwest::Url::parse(url).ok()?;
     // The parser writes an address in its usual form (0x7f.1 is 127.0.0.1), IPv6 bracketed.
@@ -234,7 +249,14 @@ mod tests {
 
     #[test]
     fn only_public_addresses_are_public() {
-        for ip in ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111", "::ffff:93.184.216.34"] {
+        for ip in [
+            "93.184.216.34",
+            "8.8.8.8",
+            "192.0.32.10",
+            "2606:4700:4700::1111",
+            "::ffff:93.184.216.34",
+            "64:ff9b::5db8:d822",
+        ] {
             assert!(is_public(ip.parse().unwrap()), "{ip}");
         }
         for ip in [
@@ -254,6 +276,11 @@ mod tests {
             "fe80::1",
             "::ffff:10.0.0.1",
             "2001:db8::1",
+            "198.18.0.1",
+            "192.0.0.8",
+            "64:ff9b::a00:1",
+            "::10.0.0.1",
+            "fec0::1",
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
