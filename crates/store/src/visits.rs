@@ -95,14 +95,36 @@ pub async fn ingest_jobs(db: &Db, jobs: &[Job<'_>]) -> Result<Vec<Vec<Stored>>> 
 /// One of the server's group-commit writers, storing batch after batch.
 ///
 /// On PostgreSQL it keeps a connection of its own, opened at its first batch (and again after
-/// a broken one): its statements then run on one backend, whose plans and caches stay warm,
-/// instead of on whichever of the pool's connections comes next. With four writers over a
-/// pool of sixteen, one visit per request ran on all sixteen backends; on four, it stores
-/// 15–20 % more visits per second (bench/RESULTS.md). The connection is not the pool's, so
-/// the pages never wait for it.
+/// a broken one, or one idle for five minutes): its statements then run on one backend, whose
+/// plans and caches stay warm, instead of on whichever of the pool's connections comes next.
+/// With four writers over a pool of sixteen, one visit per request ran on all sixteen
+/// backends; on four, it stores 15–20 % more visits per second (bench/RESULTS.md). The
+/// connection is not the pool's, so the pages never wait for it.
 pub struct Writer {
     db: Db,
-    own: Option<PgConnection>,
+    own: Option<OwnConnection>,
+}
+
+/// A writer's own PostgreSQL connection, and when it last stored a batch.
+struct OwnConnection {
+    conn: PgConnection,
+    used: std::time::Instant,
+}
+
+/// A connection idle for longer is opened anew rather than trusted: a firewall or a fail-over
+/// may have dropped it on the way without the socket knowing, and the next batch would wait
+/// for the kernel to give up on it.
+const MAX_IDLE: std::time::Duration = std::time::Duration::from_secs(300);
+
+impl OwnConnection {
+    /// Opens one, named in `pg_stat_activity`, within the pool's time to acquire a connection.
+    async fn open(pool: &sqlx::PgPool) -> Result<OwnConnection> {
+        let opts = (*pool.connect_options()).clone().application_name("ngoso visit writer");
+        let conn = tokio::time::timeout(pool.options().get_acquire_timeout(), PgConnection::connect_with(&opts))
+            .await
+            .map_err(|_| StoreError::Db(sqlx::Error::PoolTimedOut))??;
+        Ok(OwnConnection { conn, used: std::time::Instant::now() })
+    }
 }
 
 impl Writer {
@@ -136,7 +158,7 @@ type Item<'a> = (&'a VisitInput, Option<i64>, MayRecord<'a>, Option<i64>);
 /// `own`: a writer's connection slot (PostgreSQL), or none to take a connection from the pool.
 async fn ingest_retrying(
     db: &Db,
-    mut own: Option<&mut Option<PgConnection>>,
+    mut own: Option<&mut Option<OwnConnection>>,
     items: &[Item<'_>],
 ) -> Result<Vec<Stored>> {
     let mut attempt = 0;
@@ -172,7 +194,7 @@ fn connection_lost(e: &StoreError) -> bool {
     }
 }
 
-async fn ingest_once(db: &Db, own: Option<&mut Option<PgConnection>>, items: &[Item<'_>]) -> Result<Vec<Stored>> {
+async fn ingest_once(db: &Db, own: Option<&mut Option<OwnConnection>>, items: &[Item<'_>]) -> Result<Vec<Stored>> {
     let t = now();
     let keys = Keys::of(items);
     match db {
@@ -188,14 +210,21 @@ async fn ingest_once(db: &Db, own: Option<&mut Option<PgConnection>>, items: &[I
         Db::Pg(p) => match own {
             None => pg_batch(&mut *p.acquire().await?, items, &keys, t).await,
             Some(slot) => {
-                let conn = match slot {
+                if slot.as_ref().is_some_and(|c| c.used.elapsed() > MAX_IDLE) {
+                    *slot = None;
+                }
+                let own = match slot {
                     Some(c) => c,
-                    None => slot.insert(PgConnection::connect_with(&p.connect_options()).await?),
+                    None => slot.insert(OwnConnection::open(p).await?),
                 };
-                let out = pg_batch(conn, items, &keys, t).await;
-                // After an error, the next batch opens a new connection: errors are rare, and
-                // this one may have broken the connection.
-                if out.is_err() {
+                let out = pg_batch(&mut own.conn, items, &keys, t).await;
+                own.used = std::time::Instant::now();
+                // The connection stays after an error the server answered (a deadlock, say:
+                // the transaction was rolled back as it was dropped). After any other, the
+                // next batch opens a new one.
+                if let Err(e) = &out
+                    && (connection_lost(e) || !matches!(e, StoreError::Db(sqlx::Error::Database(_))))
+                {
                     *slot = None;
                 }
                 out
