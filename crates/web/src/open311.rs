@@ -555,7 +555,13 @@ fn discovery_doc(st: &AppState, fmt: Format, headers: &HeaderMap) -> Response {
         ("key_service", s(crate::i18n::msg(Lang::Vi, "open311-key-service", &[]))),
         ("endpoints", V::L("endpoints", "endpoint", vec![endpoint])),
     ];
-    object(fmt, "discovery", &rec)
+    let mut res = object(fmt, "discovery", &rec);
+    if st.cfg.public_url.is_none() {
+        // The document depends on the Host header: a cache in front must not serve one
+        // client's copy to another.
+        res.headers_mut().append(header::VARY, axum::http::HeaderValue::from_static("host"));
+    }
+    res
 }
 
 /// Where clients reach ngoso: the configured public address, or else the request's `Host`

@@ -95,7 +95,9 @@ async fn discovery_services_and_definitions(app: &mut TestApp) {
         ("a\"><script>", "http://localhost/open311/v2"),
     ] {
         let req = Request::get("/open311/v2/discovery.json").header(header::HOST, host).body(Body::empty()).unwrap();
-        let j = json(&app.send(req).await);
+        let res = app.send(req).await;
+        assert!(varies_by_host(&res));
+        let j = json(&res);
         assert_eq!(j["endpoints"][0]["url"], url, "Host: {host}");
     }
 
@@ -364,13 +366,19 @@ async fn post_and_read_requests(app: &mut TestApp) {
 
 tests_with_app!(discovery_services_and_definitions, post_and_read_requests);
 
+fn varies_by_host(res: &Res) -> bool {
+    res.headers.get_all("vary").iter().any(|v| v.to_str().unwrap_or("").to_ascii_lowercase().contains("host"))
+}
+
 /// With `public_url` configured, the discovery document gives it, whatever the Host header.
 async fn discovery_gives_the_public_url(backend: ngoso_store::Backend) {
     let cfg = ngoso_web::WebConfig { public_url: Some("https://ngoso.tinh.gov.vn/pakn".into()), ..Default::default() };
     let Some(mut app) = TestApp::with_config(backend, cfg).await else { return };
     let req =
         Request::get("/open311/v2/discovery.json").header(header::HOST, "10.0.0.7:8080").body(Body::empty()).unwrap();
-    let j = json(&app.send(req).await);
+    let res = app.send(req).await;
+    assert!(!varies_by_host(&res));
+    let j = json(&res);
     assert_eq!(j["endpoints"][0]["url"], "https://ngoso.tinh.gov.vn/pakn/open311/v2");
     app.cleanup().await;
 }
