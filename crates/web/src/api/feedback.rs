@@ -1,6 +1,7 @@
 //! The feedback API for staff and for team members' apps: submit on a citizen's behalf, the
-//! inbox, an item with its history, moves, and the figures. Citizens without an account use
-//! the public form or Open311.
+//! inbox, an item with its history, moves, drafts, extensions, notes, hiding, removal of the
+//! citizen's contact, and the figures. Citizens without an account use the public form or
+//! Open311.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -28,6 +29,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/feedback/{id}/moves", post(do_move))
         .route("/api/v1/feedback/{id}/draft", post(draft))
         .route("/api/v1/feedback/{id}/extension", post(extend))
+        .route("/api/v1/feedback/{id}/notes", post(note))
+        .route("/api/v1/feedback/{id}/visibility", post(visibility))
+        .route("/api/v1/feedback/{id}/contact-removal", post(erase_contact))
 }
 
 /// Feedback typed in for a citizen.
@@ -272,6 +276,69 @@ pub async fn draft(
 ) -> Result<StatusCode, AppError> {
     let item = fb::open(&st.db, &p, id).await?;
     fb::act_on(&item, store::draft_answer(&st.db, id, p.id, &b.answer)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An internal note of staff, kept in the item's history.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NoteBody {
+    pub note: String,
+}
+
+/// `POST /api/v1/feedback/{id}/notes`: add an internal note (never shown to the public).
+#[utoipa::path(post, path = "/api/v1/feedback/{id}/notes", tag = "feedback", request_body = NoteBody,
+    responses((status = 204), (status = 422, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
+pub async fn note(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<NoteBody>,
+) -> Result<StatusCode, AppError> {
+    let item = fb::open(&st.db, &p, id).await?;
+    fb::act_on(&item, store::note(&st.db, id, p.id, &b.note)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Whether an item shows in the public list of answered items.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct VisibilityBody {
+    /// `true` hides the item from the public (a reason is then required); `false` shows it
+    /// again.
+    pub hidden: bool,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// `POST /api/v1/feedback/{id}/visibility`: hide an item from the public list, with a reason,
+/// or show it again.
+#[utoipa::path(post, path = "/api/v1/feedback/{id}/visibility", tag = "feedback", request_body = VisibilityBody,
+    responses((status = 204), (status = 422, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
+pub async fn visibility(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<VisibilityBody>,
+) -> Result<StatusCode, AppError> {
+    let item = fb::open(&st.db, &p, id).await?;
+    if b.hidden && b.reason.trim().is_empty() {
+        return Err(Invalid::field("required", "reason").into());
+    }
+    fb::act_on(&item, store::set_hidden(&st.db, id, p.id, b.hidden.then_some(b.reason.as_str()))).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/v1/feedback/{id}/contact-removal`: remove the citizen's contact on their
+/// request (or when they withdraw consent). The item, its text and the figures stay; messages
+/// not yet sent to the citizen are given up.
+#[utoipa::path(post, path = "/api/v1/feedback/{id}/contact-removal", tag = "feedback",
+    responses((status = 204), (status = 404, body = ApiErrorBody)))]
+pub async fn erase_contact(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, AppError> {
+    let item = fb::open(&st.db, &p, id).await?;
+    fb::act_on(&item, store::erase_contact(&st.db, id, p.id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

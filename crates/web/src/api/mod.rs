@@ -85,7 +85,7 @@ impl Modify for BearerAuth {
         outreach::list_households, outreach::create_household, outreach::get_household, outreach::add_resident,
         outreach::correct_status, outreach::walklist,
         feedback::submit, feedback::inbox, feedback::get_one, feedback::do_move, feedback::draft, feedback::extend,
-        feedback::figures,
+        feedback::note, feedback::visibility, feedback::erase_contact, feedback::figures,
     ),
     components(schemas(crate::error::ApiErrorBody, crate::error::ApiErrorDetail)),
     modifiers(&BearerAuth),

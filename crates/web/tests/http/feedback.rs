@@ -606,7 +606,69 @@ async fn api_and_figures(app: &mut TestApp) {
     assert_eq!(ngoso_store::check::run(&app.db).await.unwrap(), Vec::<String>::new());
 }
 
+/// The API's notes, hiding and removal of the citizen's contact: the agency's staff may, others
+/// get "not found", bad input is a 422 that changes nothing.
+async fn api_notes_hiding_and_contact_removal(app: &mut TestApp) {
+    use axum::http::Method;
+    use serde_json::json;
+    let s = setup(app).await;
+    app.user("thanhvien", Role::Member, Some(&s.t.hamlet_b)).await;
+    let member = app.token("thanhvien").await;
+    let body = json!({"category": "roads", "description": "Đèn đường tắt 💡", "unit": s.t.hamlet_b.code,
+        "attributes": {"kind": ["light"]}, "contact_phone": "0912345678", "consent": true});
+    let r = app.json(Method::POST, "/api/v1/feedback", Some(body), Some(&member)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.json()["id"].as_i64().unwrap();
+    let staff = app.token("sogtvt").await;
+    let other = app.token("ubndxa").await;
+    let url = |what: &str| format!("/api/v1/feedback/{id}/{what}");
+    let history = |app: &TestApp| {
+        let db = app.db.clone();
+        async move { ngoso_store::feedback::history(&db, id).await.unwrap().len() }
+    };
+    let before = history(app).await;
+    // Refused: someone else's item, an empty note, hiding without a reason.
+    for (what, b) in [
+        ("notes", json!({"note": "Đã gọi điện"})),
+        ("visibility", json!({"hidden": true, "reason": "Trùng"})),
+        ("contact-removal", json!({})),
+    ] {
+        assert_eq!(app.json(Method::POST, &url(what), Some(b), Some(&other)).await.status, StatusCode::NOT_FOUND);
+    }
+    let r = app.json(Method::POST, &url("notes"), Some(json!({"note": "  "})), Some(&staff)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app.json(Method::POST, &url("visibility"), Some(json!({"hidden": true})), Some(&staff)).await;
+    assert_eq!((r.status, r.json()["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason")));
+    assert_eq!(history(app).await, before);
+    // Done by the agency's staff, each in the history.
+    let r = app
+        .json(Method::POST, &url("notes"), Some(json!({"note": "Đã gọi điện cho người dân ☎️"})), Some(&staff))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let hide = json!({"hidden": true, "reason": "Có số điện thoại trong nội dung"});
+    assert_eq!(
+        app.json(Method::POST, &url("visibility"), Some(hide), Some(&staff)).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let it = ngoso_store::feedback::get(&app.db, id).await.unwrap();
+    assert_eq!(it.hidden_reason.as_deref(), Some("Có số điện thoại trong nội dung"));
+    let show = json!({"hidden": false});
+    assert_eq!(
+        app.json(Method::POST, &url("visibility"), Some(show), Some(&staff)).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(ngoso_store::feedback::get(&app.db, id).await.unwrap().hidden_reason, None);
+    let r = app.json(Method::POST, &url("contact-removal"), None, Some(&staff)).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let it = ngoso_store::feedback::get(&app.db, id).await.unwrap();
+    assert_eq!((it.contact_phone, it.contact_name, it.contact_email), (None, None, None));
+    let actions: Vec<String> =
+        ngoso_store::feedback::history(&app.db, id).await.unwrap().into_iter().map(|h| h.action).collect();
+    assert_eq!(actions[actions.len() - 4..], ["note", "hide", "unhide", "erase_contact"]);
+}
+
 tests_with_app!(
+    api_notes_hiding_and_contact_removal,
     public_form_and_guards,
     photo_is_stripped,
     staff_handle_and_citizen_rates,
