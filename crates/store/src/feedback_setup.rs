@@ -173,6 +173,14 @@ pub async fn create_agency(
     Ok((id, secret))
 }
 
+/// Renames an agency (its code stays: routes, staff and Open311 clients know it by it).
+pub async fn rename_agency(db: &Db, id: i64, name_vi: &str, name_en: &str) -> Result<()> {
+    let (vi, en) = (parse_name(name_vi, "name_vi")?, parse_name(name_en, "name_en")?);
+    let n = on_write!(db, p => sqlx::query("UPDATE agencies SET name_vi = $1, name_en = $2 WHERE id = $3")
+        .bind(&vi).bind(&en).bind(id).execute(p).await.map(|r| r.rows_affected()))?;
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
 /// Changes an agency's webhook; a new secret is made when the URL is set.
 pub async fn set_webhook(db: &Db, id: i64, webhook_url: &str) -> Result<Option<String>> {
     let url = parse_url(webhook_url)?;
@@ -241,6 +249,25 @@ pub async fn create_category(db: &Db, c: &NewCategory<'_>) -> Result<i64> {
     let id = res.map_err(|e| unique_to(e, "catalog-code-exists", &code))?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Renames a category and rewrites its descriptions (its code stays: it is the Open311
+/// service code, and routes name it).
+pub async fn rename_category(
+    db: &Db,
+    id: i64,
+    name_vi: &str,
+    name_en: &str,
+    description_vi: &str,
+    description_en: &str,
+) -> Result<()> {
+    let (vi, en) = (parse_name(name_vi, "name_vi")?, parse_name(name_en, "name_en")?);
+    let dvi = ngoso_core::text::parse_line(description_vi, "description_vi", 500)?.unwrap_or_default();
+    let den = ngoso_core::text::parse_line(description_en, "description_en", 500)?.unwrap_or_default();
+    let n = on_write!(db, p => sqlx::query(
+        "UPDATE feedback_categories SET name_vi = $1, name_en = $2, description_vi = $3, description_en = $4 WHERE id = $5")
+        .bind(&vi).bind(&en).bind(&dvi).bind(&den).bind(id).execute(p).await.map(|r| r.rows_affected()))?;
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
 /// Changes a category's deadline.

@@ -172,6 +172,14 @@ handler!(
 });
 
 handler!(
+    /// `POST /app/feedback/setup/categories/{id}/names`: rename, rewrite the descriptions.
+    rename_category, "feedback.category.rename", |st, f, p, id| {
+    setup::rename_category(&st.db, id_of(&id)?, f.get("name_vi"), f.get("name_en"), f.get("description_vi"),
+        f.get("description_en")).await?;
+    Ok(None)
+});
+
+handler!(
     /// `POST /app/feedback/setup/categories/{id}/deadline`.
     set_deadline, "feedback.category.deadline", |st, f, p, id| {
     setup::set_deadline(&st.db, id_of(&id)?, f.get("deadline_days"), f.get("day_kind")).await?;
@@ -190,6 +198,13 @@ handler!(
     add_agency, "feedback.agency.create", |st, f, p| {
     let (_, secret) = setup::create_agency(&st.db, f.get("code"), f.get("name_vi"), f.get("name_en"), f.get("webhook_url")).await?;
     Ok(secret.map(|s| ("webhook".to_owned(), s)))
+});
+
+handler!(
+    /// `POST /app/feedback/setup/agencies/{id}/names`.
+    rename_agency, "feedback.agency.rename", |st, f, p, id| {
+    setup::rename_agency(&st.db, id_of(&id)?, f.get("name_vi"), f.get("name_en")).await?;
+    Ok(None)
 });
 
 handler!(

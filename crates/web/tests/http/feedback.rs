@@ -457,7 +457,37 @@ async fn on_behalf_and_setup_pages(app: &mut TestApp) {
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     let page = app.get("/app/feedback/setup").await;
     assert!(page.body.contains("Tết Ất Tỵ") && page.body.contains("Môi trường") && page.body.contains("FixMyStreet"));
-    let _ = s.roads;
+    // Renaming a category and an agency keeps their codes; an empty name changes nothing.
+    let names = |vi: &'static str, en: &'static str| [("name_vi", vi), ("name_en", en)];
+    let url = format!("/app/feedback/setup/categories/{}/names", s.roads);
+    let mut form = vec![("csrf", csrf.as_str()), ("description_vi", "Ổ gà, đèn đường 🚧"), ("description_en", "")];
+    form.extend(names("Giao thông, cầu đường", "Roads and bridges"));
+    assert_eq!(app.post_form(&url, &form).await.status, StatusCode::SEE_OTHER);
+    let c = setup::category(&app.db, s.roads).await.unwrap();
+    assert_eq!(
+        (c.code.as_str(), c.name_vi.as_str(), c.description_vi.as_str()),
+        ("roads", "Giao thông, cầu đường", "Ổ gà, đèn đường 🚧")
+    );
+    let url = format!("/app/feedback/setup/agencies/{}/names", s.transport);
+    let res = app.post_form(&url, &[("csrf", csrf.as_str()), ("name_vi", " "), ("name_en", "Transport")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let before = setup::agency(&app.db, s.transport).await.unwrap();
+    let mut form = vec![("csrf", csrf.as_str())];
+    form.extend(names("Sở Xây dựng", "Department of Construction"));
+    assert_eq!(app.post_form(&url, &form).await.status, StatusCode::SEE_OTHER);
+    let a = setup::agency(&app.db, s.transport).await.unwrap();
+    assert_eq!(
+        (a.code, a.name_vi.as_str(), a.name_en.as_str()),
+        (before.code, "Sở Xây dựng", "Department of Construction")
+    );
+    assert!(app.get("/app/feedback/setup").await.body.contains("Sở Xây dựng"));
+    // Only an administrator may.
+    app.login("sogtvt").await;
+    let csrf = app.csrf("/app/feedback").await;
+    let mut form = vec![("csrf", csrf.as_str())];
+    form.extend(names("Đổi tên", "Renamed"));
+    assert_eq!(app.post_form(&url, &form).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(setup::agency(&app.db, s.transport).await.unwrap().name_vi, "Sở Xây dựng");
 }
 
 /// The JSON API and the figures, page and API: submit for a citizen, inbox, item, moves,
