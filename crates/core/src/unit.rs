@@ -56,7 +56,7 @@ impl UnitName {
             return Err(Invalid::field("too-long", "name").with_detail(NAME_MAX.to_string()));
         }
         if name.chars().any(char::is_control) {
-            return Err(Invalid::field("control-characters", "name"));
+            return Err(Invalid::field("text-control-chars", "name"));
         }
         Ok(Self(name))
     }
@@ -81,7 +81,7 @@ impl UnitKind {
             return Err(Invalid::field("too-long", "kind").with_detail(KIND_MAX.to_string()));
         }
         if kind.chars().any(char::is_control) {
-            return Err(Invalid::field("control-characters", "kind"));
+            return Err(Invalid::field("text-control-chars", "kind"));
         }
         Ok(Self(kind))
     }
@@ -193,7 +193,7 @@ mod tests {
         let n = UnitName::parse("  Ấp Bi\u{300}nh 🌊 ").unwrap();
         assert_eq!(n.as_str(), "Ấp Bình 🌊");
         assert_eq!(UnitName::parse("  ").unwrap_err().code, "required");
-        assert_eq!(UnitName::parse("a\u{7}b").unwrap_err().code, "control-characters");
+        assert_eq!(UnitName::parse("a\u{7}b").unwrap_err().code, "text-control-chars");
         assert_eq!(UnitName::parse(&"x".repeat(201)).unwrap_err().code, "too-long");
     }
 

@@ -52,7 +52,7 @@ pub fn parse_display_name(s: &str) -> Result<String, Invalid> {
         return Err(Invalid::field("too-long", "display_name").with_detail("100"));
     }
     if n.chars().any(char::is_control) {
-        return Err(Invalid::field("control-characters", "display_name"));
+        return Err(Invalid::field("text-control-chars", "display_name"));
     }
     Ok(n)
 }

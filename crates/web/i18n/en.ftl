@@ -81,7 +81,6 @@ field-ttl_days = Days of validity
 err-generic = The request could not be carried out (error code: { $code }).
 err-required = { $field } is required.
 err-too-long = Too long: at most { $detail } characters.
-err-control-characters = { $field } contains control characters.
 err-unit-code-invalid = Unit code “{ $detail }” is not valid: use letters, digits and - _ . (at most 32 characters).
 err-date-invalid = Date “{ $detail }” is not valid: use YEAR-MONTH-DAY, for example 2025-07-01.
 err-validity-reversed = The end of validity must come after its start.

@@ -81,7 +81,6 @@ field-ttl_days = Số ngày hiệu lực
 err-generic = Yêu cầu không thực hiện được (mã lỗi: { $code }).
 err-required = Cần nhập { $field }.
 err-too-long = Quá dài: tối đa { $detail } ký tự.
-err-control-characters = { $field } chứa ký tự điều khiển không hợp lệ.
 err-unit-code-invalid = Mã đơn vị “{ $detail }” không hợp lệ: chỉ dùng chữ, số và dấu - _ . (tối đa 32 ký tự).
 err-date-invalid = Ngày “{ $detail }” không hợp lệ: dùng dạng NĂM-THÁNG-NGÀY, ví dụ 2025-07-01.
 err-validity-reversed = Ngày hết hiệu lực phải sau ngày bắt đầu hiệu lực.
