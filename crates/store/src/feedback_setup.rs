@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use ngoso_core::Invalid;
 use ngoso_core::calendar::{Calendar, DayKind, DayOff};
-use ngoso_core::feedback::ExtraField;
+use ngoso_core::feedback::{Channel, ExtraField};
 use ngoso_core::unit::UnitPath;
 use serde::Serialize;
 
@@ -48,6 +48,21 @@ pub struct Category {
     pub fields: Vec<ExtraField>,
     pub position: i32,
     pub active: bool,
+    /// Deadlines for some channels that differ from the category's own.
+    pub channel_deadlines: Vec<ChannelDeadline>,
+}
+
+/// A category's deadline for items that come in by one channel.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChannelDeadline {
+    #[serde(skip)]
+    pub category_id: i64,
+    /// `web`, `open311`, `team` or `hotline`.
+    pub channel: String,
+    pub deadline_days: i32,
+    /// `working` or `calendar`.
+    pub day_kind: String,
 }
 
 impl Category {
@@ -59,6 +74,17 @@ impl Category {
     }
     pub fn kind(&self) -> DayKind {
         DayKind::parse(&self.day_kind).unwrap_or(DayKind::Working)
+    }
+
+    /// The deadline of an item that came in by `channel`: the channel's own, or else the
+    /// category's. Days, and how they are counted.
+    pub fn deadline_for(&self, channel: Channel) -> (u32, DayKind) {
+        match self.channel_deadlines.iter().find(|d| d.channel == channel.as_str()) {
+            Some(d) => {
+                (u32::try_from(d.deadline_days).unwrap_or(1), DayKind::parse(&d.day_kind).unwrap_or(DayKind::Working))
+            }
+            None => (u32::try_from(self.deadline_days).unwrap_or(1), self.kind()),
+        }
     }
 }
 
@@ -91,6 +117,7 @@ impl From<CategoryRow> for Category {
             day_kind: r.day_kind,
             position: r.position,
             active: r.active,
+            channel_deadlines: Vec::new(),
         }
     }
 }
@@ -213,12 +240,25 @@ pub async fn user_agency(db: &Db, user_id: i64) -> Result<Option<i64>> {
 
 pub async fn categories(db: &Db) -> Result<Vec<Category>> {
     let rows: Vec<CategoryRow> = on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(format!("{CATEGORY_SELECT} ORDER BY position, id"))).fetch_all(p).await)?;
-    Ok(rows.into_iter().map(Category::from).collect())
+    let mut out: Vec<Category> = rows.into_iter().map(Category::from).collect();
+    let deadlines: Vec<ChannelDeadline> = on_db!(db, p => sqlx::query_as(
+        "SELECT category_id, channel, deadline_days, day_kind FROM feedback_channel_deadlines ORDER BY category_id, channel")
+        .fetch_all(p).await)?;
+    for d in deadlines {
+        if let Some(c) = out.iter_mut().find(|c| c.id == d.category_id) {
+            c.channel_deadlines.push(d);
+        }
+    }
+    Ok(out)
 }
 
 pub async fn category(db: &Db, id: i64) -> Result<Category> {
     let row: Option<CategoryRow> = on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(format!("{CATEGORY_SELECT} WHERE id = $1"))).bind(id).fetch_optional(p).await)?;
-    row.map(Category::from).ok_or(StoreError::NotFound)
+    let mut c = row.map(Category::from).ok_or(StoreError::NotFound)?;
+    c.channel_deadlines = on_db!(db, p => sqlx::query_as(
+        "SELECT category_id, channel, deadline_days, day_kind FROM feedback_channel_deadlines WHERE category_id = $1 ORDER BY channel")
+        .bind(id).fetch_all(p).await)?;
+    Ok(c)
 }
 
 /// What an administrator gives for a new category.
@@ -276,6 +316,31 @@ pub async fn set_deadline(db: &Db, id: i64, days: &str, kind: &str) -> Result<()
     let kind = DayKind::parse(kind)?;
     let n = on_write!(db, p => sqlx::query("UPDATE feedback_categories SET deadline_days = $1, day_kind = $2 WHERE id = $3")
         .bind(days as i32).bind(kind.as_str()).bind(id).execute(p).await.map(|r| r.rows_affected()))?;
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+/// Sets a category's deadline for items that come in by one channel.
+pub async fn set_channel_deadline(db: &Db, category_id: i64, channel: &str, days: &str, kind: &str) -> Result<()> {
+    let channel = Channel::parse(channel)?;
+    let days = ngoso_core::calendar::parse_days(days, "deadline_days")?;
+    let kind = DayKind::parse(kind)?;
+    let mut tx = db.begin().await?;
+    let found: Option<i64> = on_tx!(&mut tx, t => sqlx::query_scalar("SELECT id FROM feedback_categories WHERE id = $1")
+        .bind(category_id).fetch_optional(t).await)?;
+    found.ok_or(StoreError::NotFound)?;
+    on_tx!(&mut tx, t => sqlx::query(
+        "INSERT INTO feedback_channel_deadlines (category_id, channel, deadline_days, day_kind) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (category_id, channel) DO UPDATE SET deadline_days = excluded.deadline_days, day_kind = excluded.day_kind")
+        .bind(category_id).bind(channel.as_str()).bind(days as i32).bind(kind.as_str()).execute(t).await.map(|r| r.rows_affected()))?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Removes a category's deadline for one channel: the category's own applies again.
+pub async fn remove_channel_deadline(db: &Db, category_id: i64, channel: &str) -> Result<()> {
+    let channel = Channel::parse(channel)?;
+    let n = on_write!(db, p => sqlx::query("DELETE FROM feedback_channel_deadlines WHERE category_id = $1 AND channel = $2")
+        .bind(category_id).bind(channel.as_str()).execute(p).await.map(|r| r.rows_affected()))?;
     if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 

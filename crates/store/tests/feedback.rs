@@ -458,7 +458,45 @@ async fn actions_hold_to_the_access_checked(db: Db) {
     assert_eq!(history().await, before + 1);
 }
 
+/// A category's deadline can differ by channel (VIETNAM.md); without its own, a channel takes
+/// the category's.
+async fn deadlines_per_channel(db: Db) {
+    let w = world(&db).await;
+    let roads = setup::category(&db, w.roads).await.unwrap();
+    let own = roads.deadline_for(Channel::Web);
+    assert_eq!(roads.deadline_for(Channel::Hotline), own);
+    setup::set_channel_deadline(&db, w.roads, "hotline", "3", "calendar").await.unwrap();
+    setup::set_channel_deadline(&db, w.roads, "hotline", "2", "calendar").await.unwrap();
+    let code = |r: ngoso_store::Result<()>| match r.unwrap_err() {
+        ngoso_store::StoreError::Invalid(i) => i.code.to_owned(),
+        e => format!("{e:?}"),
+    };
+    assert_eq!(
+        code(setup::set_channel_deadline(&db, w.roads, "fax", "3", "calendar").await),
+        "feedback-channel-invalid"
+    );
+    assert_eq!(code(setup::set_channel_deadline(&db, w.roads, "web", "0", "calendar").await), "days-invalid");
+    assert!(matches!(
+        setup::set_channel_deadline(&db, 9999, "web", "3", "calendar").await,
+        Err(ngoso_store::StoreError::NotFound)
+    ));
+    for c in [
+        setup::category(&db, w.roads).await.unwrap(),
+        setup::categories(&db).await.unwrap().into_iter().find(|c| c.id == w.roads).unwrap(),
+    ] {
+        assert_eq!(c.deadline_for(Channel::Hotline), (2, DayKind::Calendar));
+        assert_eq!(c.deadline_for(Channel::Web), own);
+    }
+    setup::remove_channel_deadline(&db, w.roads, "hotline").await.unwrap();
+    assert_eq!(setup::category(&db, w.roads).await.unwrap().deadline_for(Channel::Hotline), own);
+    assert!(matches!(
+        setup::remove_channel_deadline(&db, w.roads, "hotline").await,
+        Err(ngoso_store::StoreError::NotFound)
+    ));
+}
+
 both_backends!(
+    deadlines_per_channel,
     actions_hold_to_the_access_checked,
     routing_codes_and_deadlines,
     every_transition,

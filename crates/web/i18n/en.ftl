@@ -455,6 +455,7 @@ feedback-calendar-hint = Saturdays and Sundays are days off. Enter public holida
 feedback-keys = Open311 API keys
 feedback-add-category = Add a category
 feedback-add-field = Add a field
+feedback-channel-deadlines = Deadline by channel
 feedback-agency-names = Agency's names
 feedback-add-agency = Add an agency
 feedback-add-key = Make a key

@@ -455,6 +455,7 @@ feedback-calendar-hint = Thứ Bảy, Chủ nhật là ngày nghỉ. Ghi ngày l
 feedback-keys = Khóa API Open311
 feedback-add-category = Thêm lĩnh vực
 feedback-add-field = Thêm trường thông tin
+feedback-channel-deadlines = Thời hạn riêng theo kênh tiếp nhận
 feedback-agency-names = Tên cơ quan
 feedback-add-agency = Thêm cơ quan
 feedback-add-key = Tạo khóa

@@ -49,6 +49,14 @@ impl Setup {
     pub fn agency(&self, id: i64) -> Option<&Agency> {
         self.agencies.iter().find(|a| a.id == id)
     }
+    /// How an item's days are counted: as its category counts them for its channel.
+    pub fn day_kind_of(&self, item: &Item) -> ngoso_core::calendar::DayKind {
+        match (self.category(item.category_id), Channel::parse(&item.channel)) {
+            (Some(c), Ok(channel)) => c.deadline_for(channel).1,
+            (Some(c), Err(_)) => c.kind(),
+            (None, _) => ngoso_core::calendar::DayKind::Working,
+        }
+    }
     pub fn category_name(&self, id: i64, english: bool) -> String {
         self.category(id).map(|c| c.name(english).to_owned()).unwrap_or_default()
     }
@@ -140,11 +148,11 @@ pub async fn parse_submission(
     })
 }
 
-/// Stores a checked submission with its category's deadline.
+/// Stores a checked submission with its category's deadline for its channel.
 pub async fn submit(st: &AppState, setup: &Setup, item: &NewItem) -> Result<Submitted, AppError> {
     let cat = setup.category(item.category_id).ok_or_else(|| Invalid::field("category-unknown", "category"))?;
-    let days = u32::try_from(cat.deadline_days).unwrap_or(1);
-    let s = ngoso_store::feedback::submit(&st.db, &setup.calendar, days, cat.kind(), item).await?;
+    let (days, kind) = cat.deadline_for(item.channel);
+    let s = ngoso_store::feedback::submit(&st.db, &setup.calendar, days, kind, item).await?;
     Ok(s)
 }
 

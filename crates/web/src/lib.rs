@@ -247,6 +247,14 @@ pub fn app(state: AppState) -> Router {
         .route("/app/feedback/setup/categories/{id}/fields", post(pages::feedback_setup::add_field))
         .route("/app/feedback/setup/categories/{id}/names", post(pages::feedback_setup::rename_category))
         .route("/app/feedback/setup/categories/{id}/deadline", post(pages::feedback_setup::set_deadline))
+        .route(
+            "/app/feedback/setup/categories/{id}/channel-deadlines",
+            post(pages::feedback_setup::set_channel_deadline),
+        )
+        .route(
+            "/app/feedback/setup/categories/{id}/channel-deadlines/delete",
+            post(pages::feedback_setup::remove_channel_deadline),
+        )
         .route("/app/feedback/setup/categories/{id}/active", post(pages::feedback_setup::set_active))
         .route("/app/feedback/setup/agencies", post(pages::feedback_setup::add_agency))
         .route("/app/feedback/setup/agencies/{id}/names", post(pages::feedback_setup::rename_agency))

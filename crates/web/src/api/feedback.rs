@@ -369,7 +369,7 @@ pub async fn extend(
     let item = fb::open(&st.db, &p, id).await?;
     let days = ngoso_core::calendar::parse_days(&b.days.to_string(), "days")?;
     let setup = st.feedback_setup().await?;
-    let kind = setup.category(item.category_id).map(|c| c.kind()).unwrap_or(ngoso_core::calendar::DayKind::Working);
+    let kind = setup.day_kind_of(&item);
     let due = fb::act_on(&item, store::extend(&st.db, &setup.calendar, id, p.id, days, kind, &b.reason)).await?;
     Ok(Json(Extended { due: ngoso_core::calendar::w3c(due) }))
 }

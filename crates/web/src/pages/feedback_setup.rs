@@ -30,6 +30,7 @@ struct Page {
     days: Vec<CalendarDay>,
     keys: Vec<(ApiKey, String)>,
     datatypes: Vec<&'static str>,
+    channels: Vec<&'static str>,
     english: bool,
     error: Option<String>,
     /// A secret to show once (a new API key or webhook secret).
@@ -63,6 +64,7 @@ async fn page(
             })
             .collect(),
         datatypes: ngoso_core::feedback::Datatype::ALL.iter().map(|d| d.as_str()).collect(),
+        channels: ngoso_core::feedback::Channel::ALL.iter().map(|c| c.as_str()).collect(),
         english: ctx.lang == Lang::En,
         error,
         secret,
@@ -183,6 +185,21 @@ handler!(
     /// `POST /app/feedback/setup/categories/{id}/deadline`.
     set_deadline, "feedback.category.deadline", |st, f, p, id| {
     setup::set_deadline(&st.db, id_of(&id)?, f.get("deadline_days"), f.get("day_kind")).await?;
+    Ok(None)
+});
+
+handler!(
+    /// `POST /app/feedback/setup/categories/{id}/channel-deadlines`: a deadline for one channel.
+    set_channel_deadline, "feedback.category.channel_deadline", |st, f, p, id| {
+    setup::set_channel_deadline(&st.db, id_of(&id)?, f.get("channel"), f.get("deadline_days"), f.get("day_kind")).await?;
+    Ok(None)
+});
+
+handler!(
+    /// `POST /app/feedback/setup/categories/{id}/channel-deadlines/delete`: the category's own
+    /// deadline applies to the channel again.
+    remove_channel_deadline, "feedback.category.channel_deadline_removed", |st, f, p, id| {
+    setup::remove_channel_deadline(&st.db, id_of(&id)?, f.get("channel")).await?;
     Ok(None)
 });
 

@@ -420,7 +420,7 @@ item_action!(
     extend, |st, f, actor, id, item| {
     let setup = st.feedback_setup().await?;
     let days = ngoso_core::calendar::parse_days(f.get("days"), "days")?;
-    let kind = setup.category(item.category_id).map(|c| c.kind()).unwrap_or(ngoso_core::calendar::DayKind::Working);
+    let kind = setup.day_kind_of(item);
     store::extend(&st.db, &setup.calendar, id, actor, days, kind, f.get("reason")).await?;
     Ok(())
 });

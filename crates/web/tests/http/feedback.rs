@@ -697,7 +697,55 @@ async fn api_notes_hiding_and_contact_removal(app: &mut TestApp) {
     assert_eq!(actions[actions.len() - 4..], ["note", "hide", "unhide", "erase_contact"]);
 }
 
+/// A deadline set for the hotline on the set-up page applies to items that come in by the
+/// hotline; items of other channels keep the category's.
+async fn deadlines_per_channel(app: &mut TestApp) {
+    use axum::http::Method;
+    use serde_json::json;
+    let s = setup(app).await;
+    app.login("quantri").await;
+    let csrf = app.csrf("/app/feedback/setup").await;
+    let url = format!("/app/feedback/setup/categories/{}/channel-deadlines", s.roads);
+    let form = |ch: &'static str, days: &'static str| {
+        [
+            ("csrf", csrf.clone()),
+            ("channel", ch.into()),
+            ("deadline_days", days.into()),
+            ("day_kind", "calendar".into()),
+        ]
+    };
+    let post = async |app: &mut TestApp, f: [(&'static str, String); 4]| {
+        let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        app.post_form(&url, &f).await.status
+    };
+    assert_eq!(post(app, form("fax", "1")).await, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(post(app, form("hotline", "1")).await, StatusCode::SEE_OTHER);
+    let page = app.get("/app/feedback/setup").await;
+    assert!(page.body.contains("Đường dây nóng: 1"), "the override is listed");
+    app.user("thanhvien", Role::Member, Some(&s.t.hamlet_b)).await;
+    let member = app.token("thanhvien").await;
+    let mut due = Vec::new();
+    for channel in ["hotline", "team"] {
+        let body = json!({"category": "roads", "description": "Cây đổ chắn đường 🌳", "unit": s.t.hamlet_b.code,
+            "attributes": {"kind": ["pothole"]}, "channel": channel});
+        let r = app.json(Method::POST, "/api/v1/feedback", Some(body), Some(&member)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let it = ngoso_store::feedback::get(&app.db, r.json()["id"].as_i64().unwrap()).await.unwrap();
+        due.push(it.due_at - it.received_at);
+    }
+    // One calendar day (to the end of tomorrow, Vietnam time) against the category's working days.
+    assert!(due[0] <= 2 * 86_400, "{due:?}");
+    assert!(due[1] > due[0] + 86_400, "{due:?}");
+    // Removed, the hotline takes the category's deadline again.
+    let del = format!("{url}/delete");
+    let res = app.post_form(&del, &[("csrf", csrf.as_str()), ("channel", "hotline")]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let c = setup::category(&app.db, s.roads).await.unwrap();
+    assert!(c.channel_deadlines.is_empty());
+}
+
 tests_with_app!(
+    deadlines_per_channel,
     api_notes_hiding_and_contact_removal,
     public_form_and_guards,
     photo_is_stripped,
