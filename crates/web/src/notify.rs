@@ -218,8 +218,16 @@ pub async fn deliver_due(db: &Db, n: &Notifier) -> Result<usize, StoreError> {
     let batch = outbox::claim(db, 20).await?;
     for m in &batch {
         let a = deliver(db, n, m).await?;
-        if !a.delivered {
-            tracing::warn!(id = m.id, kind = %m.kind, error = a.error.as_deref().unwrap_or(""), "notification not delivered");
+        let error = a.error.as_deref().unwrap_or("");
+        if !a.delivered && a.give_up && a.status.is_none() {
+            // Given up without being sent, for a reason of set-up (no citizen gateway, no
+            // webhook, a private address): said once per process, not for every message (the
+            // demo's thousands buried its list of accounts). The outbox list keeps each reason.
+            static SAID: std::sync::Once = std::sync::Once::new();
+            SAID.call_once(|| tracing::warn!(kind = %m.kind, error, "notifications given up without being sent (the set-up page's outbox lists them)"));
+            tracing::debug!(id = m.id, kind = %m.kind, error, "notification given up");
+        } else if !a.delivered {
+            tracing::warn!(id = m.id, kind = %m.kind, error, "notification not delivered");
         }
         outbox::record(db, m, &a).await?;
     }
