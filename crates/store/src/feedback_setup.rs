@@ -361,6 +361,23 @@ pub async fn add_field(db: &Db, category_id: i64, field: ExtraField) -> Result<(
     Ok(())
 }
 
+/// Renames a category's extra field (its code, which the stored answers are keyed by,
+/// stays; so do its type and choices).
+pub async fn rename_field(db: &Db, category_id: i64, code: &str, name_vi: &str, name_en: &str) -> Result<()> {
+    let (vi, en) = (parse_name(name_vi, "name_vi")?, parse_name(name_en, "name_en")?);
+    let mut tx = db.begin().await?;
+    let raw: Option<String> = on_tx!(&mut tx, t => sqlx::query_scalar("SELECT fields FROM feedback_categories WHERE id = $1")
+        .bind(category_id).fetch_optional(t).await)?;
+    let mut fields: Vec<ExtraField> = serde_json::from_str(&raw.ok_or(StoreError::NotFound)?).unwrap_or_default();
+    let field = fields.iter_mut().find(|f| f.code == code.trim()).ok_or(StoreError::NotFound)?;
+    (field.name_vi, field.name_en) = (vi, en);
+    let json = serde_json::to_string(&fields).map_err(|e| StoreError::Connect(e.to_string()))?;
+    on_tx!(&mut tx, t => sqlx::query("UPDATE feedback_categories SET fields = $1 WHERE id = $2")
+        .bind(&json).bind(category_id).execute(t).await.map(|r| r.rows_affected()))?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Offers a category or withdraws it (withdrawn ones keep their items).
 pub async fn set_category_active(db: &Db, id: i64, active: bool) -> Result<()> {
     let n = on_write!(db, p => sqlx::query("UPDATE feedback_categories SET active = $1 WHERE id = $2")

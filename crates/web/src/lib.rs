@@ -246,6 +246,7 @@ pub fn app(state: AppState) -> Router {
         .route("/app/feedback/setup/categories", post(pages::feedback_setup::add_category))
         .route("/app/feedback/setup/categories/{id}/fields", post(pages::feedback_setup::add_field))
         .route("/app/feedback/setup/categories/{id}/names", post(pages::feedback_setup::rename_category))
+        .route("/app/feedback/setup/categories/{id}/fields/names", post(pages::feedback_setup::rename_field))
         .route("/app/feedback/setup/categories/{id}/deadline", post(pages::feedback_setup::set_deadline))
         .route(
             "/app/feedback/setup/categories/{id}/channel-deadlines",

@@ -182,6 +182,13 @@ handler!(
 });
 
 handler!(
+    /// `POST /app/feedback/setup/categories/{id}/fields/names`: rename an extra field.
+    rename_field, "feedback.category.field_rename", |st, f, p, id| {
+    setup::rename_field(&st.db, id_of(&id)?, f.get("code"), f.get("name_vi"), f.get("name_en")).await?;
+    Ok(None)
+});
+
+handler!(
     /// `POST /app/feedback/setup/categories/{id}/deadline`.
     set_deadline, "feedback.category.deadline", |st, f, p, id| {
     setup::set_deadline(&st.db, id_of(&id)?, f.get("deadline_days"), f.get("day_kind")).await?;

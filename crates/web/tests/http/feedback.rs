@@ -481,6 +481,21 @@ async fn on_behalf_and_setup_pages(app: &mut TestApp) {
         (before.code, "Sở Xây dựng", "Department of Construction")
     );
     assert!(app.get("/app/feedback/setup").await.body.contains("Sở Xây dựng"));
+    // A field of a category: renamed by its code; an unknown code is not found.
+    let url_f = format!("/app/feedback/setup/categories/{}/fields/names", s.roads);
+    let res = app
+        .post_form(
+            &url_f,
+            &[("csrf", csrf.as_str()), ("code", "kind"), ("name_vi", "Loại hư hỏng"), ("name_en", "Damage")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let c = setup::category(&app.db, s.roads).await.unwrap();
+    let kind = c.fields.iter().find(|f| f.code == "kind").unwrap();
+    assert_eq!((kind.name_vi.as_str(), kind.name_en.as_str()), ("Loại hư hỏng", "Damage"));
+    let res =
+        app.post_form(&url_f, &[("csrf", csrf.as_str()), ("code", "nope"), ("name_vi", "x"), ("name_en", "x")]).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
     // Only an administrator may.
     app.login("sogtvt").await;
     let csrf = app.csrf("/app/feedback").await;
