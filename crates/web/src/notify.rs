@@ -168,19 +168,42 @@ async fn post(client: &reqwest::Client, url: &str, body: String, headers: &[(&st
     }
 }
 
-fn nothing_to_do(why: &str) -> Attempt {
+/// What became of a message, and whether it was given up for a reason of set-up (which is
+/// logged once per reason, not for every message).
+struct Outcome {
+    attempt: Attempt,
+    set_up: bool,
+}
+
+impl From<Attempt> for Outcome {
+    fn from(attempt: Attempt) -> Self {
+        Outcome { attempt, set_up: false }
+    }
+}
+
+fn given_up(why: &str) -> Attempt {
     Attempt { status: None, error: Some(why.to_owned()), duration_ms: 0, delivered: false, give_up: true }
 }
 
-async fn deliver(db: &Db, n: &Notifier, m: &Message) -> Result<Attempt, StoreError> {
+/// Given up because of a broken message (a bug, logged every time).
+fn nothing_to_do(why: &str) -> Outcome {
+    given_up(why).into()
+}
+
+/// Given up because of the set-up: no gateway, no webhook, a private address.
+fn not_set_up(why: &str) -> Outcome {
+    Outcome { attempt: given_up(why), set_up: true }
+}
+
+async fn deliver(db: &Db, n: &Notifier, m: &Message) -> Result<Outcome, StoreError> {
     let event: serde_json::Value = serde_json::from_str(&m.payload).unwrap_or_default();
     Ok(match m.kind.as_str() {
         "webhook" => {
             let Ok(agency) = m.target.parse::<i64>() else { return Ok(nothing_to_do("bad target")) };
             match outbox::webhook(db, agency).await? {
-                None => nothing_to_do("the agency has no webhook"),
+                None => not_set_up("the agency has no webhook"),
                 Some((url, _)) if !n.private_webhooks && refused_webhook_host(&url).is_some() => {
-                    nothing_to_do(&refused_webhook_host(&url).unwrap_or_default())
+                    not_set_up(&refused_webhook_host(&url).unwrap_or_default())
                 }
                 Some((url, secret)) => {
                     let sent_at = ngoso_store::now();
@@ -190,12 +213,12 @@ async fn deliver(db: &Db, n: &Notifier, m: &Message) -> Result<Attempt, StoreErr
                         ("x-ngoso-event", event["event"].as_str().unwrap_or("").to_owned()),
                         ("x-ngoso-delivery", m.id.to_string()),
                     ];
-                    post(&n.webhooks, &url, m.payload.clone(), &headers).await
+                    post(&n.webhooks, &url, m.payload.clone(), &headers).await.into()
                 }
             }
         }
         "citizen" => match &n.citizen_url {
-            None => nothing_to_do("no citizen message gateway is configured"),
+            None => not_set_up("no citizen message gateway is configured"),
             Some(url) => {
                 let (channel, to) = m.target.split_once(':').unwrap_or(("", &m.target));
                 let code = event["code"].as_str().unwrap_or("");
@@ -206,7 +229,7 @@ async fn deliver(db: &Db, n: &Notifier, m: &Message) -> Result<Attempt, StoreErr
                 );
                 let body =
                     serde_json::json!({ "channel": channel, "to": to, "code": code, "text": text, "event": event });
-                post(&n.client, url, body.to_string(), &[("x-ngoso-delivery", m.id.to_string())]).await
+                post(&n.client, url, body.to_string(), &[("x-ngoso-delivery", m.id.to_string())]).await.into()
             }
         },
         other => nothing_to_do(&format!("unknown kind {other}")),
@@ -217,14 +240,26 @@ async fn deliver(db: &Db, n: &Notifier, m: &Message) -> Result<Attempt, StoreErr
 pub async fn deliver_due(db: &Db, n: &Notifier) -> Result<usize, StoreError> {
     let batch = outbox::claim(db, 20).await?;
     for m in &batch {
-        let a = deliver(db, n, m).await?;
+        let Outcome { attempt: a, set_up } = deliver(db, n, m).await?;
         let error = a.error.as_deref().unwrap_or("");
-        if !a.delivered && a.give_up && a.status.is_none() {
+        if set_up {
             // Given up without being sent, for a reason of set-up (no citizen gateway, no
-            // webhook, a private address): said once per process, not for every message (the
-            // demo's thousands buried its list of accounts). The outbox list keeps each reason.
-            static SAID: std::sync::Once = std::sync::Once::new();
-            SAID.call_once(|| tracing::warn!(kind = %m.kind, error, "notifications given up without being sent (the set-up page's outbox lists them)"));
+            // webhook, a private address): each reason is warned once per process, not for
+            // every message (the demo's thousands buried its list of accounts). The outbox
+            // list keeps every message's reason.
+            static SAID: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+            let key = format!("{} {error}", m.kind);
+            let first = match SAID.lock() {
+                Ok(mut said) if !said.contains(&key) => {
+                    said.push(key);
+                    true
+                }
+                Ok(_) => false,
+                Err(_) => true,
+            };
+            if first {
+                tracing::warn!(kind = %m.kind, error, "notifications given up without being sent (the set-up page's outbox lists them)");
+            }
             tracing::debug!(id = m.id, kind = %m.kind, error, "notification given up");
         } else if !a.delivered {
             tracing::warn!(id = m.id, kind = %m.kind, error, "notification not delivered");
