@@ -469,9 +469,10 @@ async fn on_behalf_and_setup_pages(app: &mut TestApp) {
         ("roads", "Giao thông, cầu đường", "Ổ gà, đèn đường 🚧")
     );
     let url = format!("/app/feedback/setup/agencies/{}/names", s.transport);
+    let before = setup::agency(&app.db, s.transport).await.unwrap();
     let res = app.post_form(&url, &[("csrf", csrf.as_str()), ("name_vi", " "), ("name_en", "Transport")]).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let before = setup::agency(&app.db, s.transport).await.unwrap();
+    assert_eq!(setup::agency(&app.db, s.transport).await.unwrap(), before, "a refused rename changes nothing");
     let mut form = vec![("csrf", csrf.as_str())];
     form.extend(names("Sở Xây dựng", "Department of Construction"));
     assert_eq!(app.post_form(&url, &form).await.status, StatusCode::SEE_OTHER);
@@ -739,7 +740,7 @@ async fn deadlines_per_channel(app: &mut TestApp) {
     assert!(page.body.contains("Đường dây nóng: 1"), "the override is listed");
     app.user("thanhvien", Role::Member, Some(&s.t.hamlet_b)).await;
     let member = app.token("thanhvien").await;
-    let mut due = Vec::new();
+    let (mut due, mut ids) = (Vec::new(), Vec::new());
     for channel in ["hotline", "team"] {
         let body = json!({"category": "roads", "description": "Cây đổ chắn đường 🌳", "unit": s.t.hamlet_b.code,
             "attributes": {"kind": ["pothole"]}, "channel": channel});
@@ -747,10 +748,26 @@ async fn deadlines_per_channel(app: &mut TestApp) {
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         let it = ngoso_store::feedback::get(&app.db, r.json()["id"].as_i64().unwrap()).await.unwrap();
         due.push(it.due_at - it.received_at);
+        ids.push(it.id);
     }
     // One calendar day (to the end of tomorrow, Vietnam time) against the category's working days.
     assert!(due[0] <= 2 * 86_400, "{due:?}");
     assert!(due[1] > due[0] + 86_400, "{due:?}");
+    // An extension counts days as the item's channel does: seven calendar days for the
+    // hotline item (seven working days would span a weekend, nine days or more).
+    let staff = app.token("sogtvt").await;
+    let hotline = ids[0];
+    let before = ngoso_store::feedback::get(&app.db, hotline).await.unwrap().due_at;
+    let r = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/feedback/{hotline}/extension"),
+            Some(json!({"days": 7, "reason": "Chờ vật tư"})),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(ngoso_store::feedback::get(&app.db, hotline).await.unwrap().due_at - before, 7 * 86_400);
     // Removed, the hotline takes the category's deadline again.
     let del = format!("{url}/delete");
     let res = app.post_form(&del, &[("csrf", csrf.as_str()), ("channel", "hotline")]).await;
