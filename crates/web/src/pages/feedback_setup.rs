@@ -95,7 +95,7 @@ async fn change(
     p: &Principal,
     csrf: &Csrf,
     f: &Fields,
-    what: &str,
+    audit: Audited<'_>,
     run: impl AsyncFnOnce() -> Result<Option<(String, String)>, AppError>,
 ) -> Result<Response, AppError> {
     csrf.verify(f.get("csrf"))?;
@@ -103,7 +103,8 @@ async fn change(
     match run().await {
         Ok(secret) => {
             st.feedback_setup_changed().await;
-            crate::teams::log(&st.db, p, what, "feedback_setup", 0, "").await;
+            crate::teams::log(&st.db, p, audit.action, "feedback_setup", audit.object, &audit_detail(audit.key, f))
+                .await;
             match secret {
                 Some(s) => render(&page(st, ctx, None, Some(s)).await?),
                 None => Ok(Redirect::to("/app/feedback/setup").into_response()),
@@ -115,6 +116,30 @@ async fn change(
         }
         Err(e) => Err(e),
     }
+}
+
+/// How a change of the set-up is audit-logged: its action, and the object changed (the id in
+/// the path, 0 for additions to a list; `key`, the path's own text, an id or a day).
+struct Audited<'a> {
+    action: &'a str,
+    object: i64,
+    key: &'a str,
+}
+
+/// What an administrator sent, for the audit log: the object's key from the path (an id or a
+/// day), then every field but the CSRF token, cut short.
+fn audit_detail(key: &str, f: &Fields) -> String {
+    let path = (!key.is_empty()).then(|| format!("path={key}"));
+    let fields = f.0.iter().filter(|(k, _)| k != "csrf").map(|(k, v)| match k.as_str() {
+        // A webhook's path or query may carry a token of the receiver's: only its host is kept.
+        "webhook_url" => format!(
+            "{k}={}",
+            reqwest::Url::parse(v.trim()).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default()
+        ),
+        _ => format!("{k}={}", v.trim()),
+    });
+    let all: Vec<String> = path.into_iter().chain(fields).collect();
+    all.join("; ").chars().take(500).collect()
 }
 
 macro_rules! handler {
@@ -129,7 +154,11 @@ macro_rules! handler {
             $f: Fields,
         ) -> Result<Response, AppError> {
             let (st2, f2, p2) = ($st.clone(), $f.clone(), $p.clone());
-            change(&st2, ctx, &p2, &csrf, &f2, $what, async move || {
+            // The object changed: the id in the path (0 for additions to a list).
+            let object: i64 = 0 $(+ $id.parse::<i64>().unwrap_or(0))?;
+            let key: String = String::new() $(+ $id.as_str())?;
+            let audit = Audited { action: $what, object, key: &key };
+            change(&st2, ctx, &p2, &csrf, &f2, audit, async move || {
                 let _ = &$p;
                 $body
             })

@@ -482,6 +482,21 @@ async fn on_behalf_and_setup_pages(app: &mut TestApp) {
         (before.code, "Sở Xây dựng", "Department of Construction")
     );
     assert!(app.get("/app/feedback/setup").await.body.contains("Sở Xây dựng"));
+    // The audit log names the agency and what was sent (never the CSRF token).
+    let log = ngoso_store::audit::list(&app.db, Some(("feedback_setup", &s.transport.to_string())), 10).await.unwrap();
+    let rename = log.iter().find(|e| e.action == "feedback.agency.rename").expect("the rename is in the audit log");
+    assert!(rename.detail.contains("name_vi=Sở Xây dựng") && !rename.detail.contains("csrf"), "{}", rename.detail);
+    let url_w = format!("/app/feedback/setup/agencies/{}/webhook", s.transport);
+    let hook = "https://hooks.so-xd.example.vn/ngoso?token=bi-mat";
+    assert_eq!(app.post_form(&url_w, &[("csrf", csrf.as_str()), ("webhook_url", hook)]).await.status, StatusCode::OK);
+    let log = ngoso_store::audit::list(&app.db, Some(("feedback_setup", &s.transport.to_string())), 10).await.unwrap();
+    let set =
+        log.iter().find(|e| e.action == "feedback.agency.webhook").expect("the webhook change is in the audit log");
+    assert!(
+        set.detail.contains("webhook_url=hooks.so-xd.example.vn") && !set.detail.contains("bi-mat"),
+        "{}",
+        set.detail
+    );
     // A field of a category: renamed by its code; an unknown code is not found.
     let url_f = format!("/app/feedback/setup/categories/{}/fields/names", s.roads);
     let res = app
