@@ -603,7 +603,8 @@ pub async fn extend(
     Ok(due)
 }
 
-/// Hides an item from the public list (with a reason) or shows it again (`reason` None).
+/// Hides an item from the public list (with a reason, required) or shows it again (`reason`
+/// None).
 pub async fn set_hidden(db: &Db, id: i64, actor: i64, reason: Option<&str>) -> Result<()> {
     let reason = reason.map(|r| ngoso_core::text::parse_text(r, "reason", 1000)).transpose()?;
     let mut tx = db.begin().await?;

@@ -149,6 +149,9 @@ pub struct CalendarDay {
 const CATEGORY_SELECT: &str = "SELECT id, code, name_vi, name_en, description_vi, description_en, deadline_days, \
                                day_kind, fields, position, active FROM feedback_categories";
 
+const CHANNEL_DEADLINE_SELECT: &str =
+    "SELECT category_id, channel, deadline_days, day_kind FROM feedback_channel_deadlines";
+
 fn unique_to(e: sqlx::Error, code: &'static str, detail: &str) -> StoreError {
     let e = StoreError::from(e);
     if e.is_unique_violation() { Invalid::field(code, "code").with_detail(detail).into() } else { e }
@@ -241,9 +244,8 @@ pub async fn user_agency(db: &Db, user_id: i64) -> Result<Option<i64>> {
 pub async fn categories(db: &Db) -> Result<Vec<Category>> {
     let rows: Vec<CategoryRow> = on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(format!("{CATEGORY_SELECT} ORDER BY position, id"))).fetch_all(p).await)?;
     let mut out: Vec<Category> = rows.into_iter().map(Category::from).collect();
-    let deadlines: Vec<ChannelDeadline> = on_db!(db, p => sqlx::query_as(
-        "SELECT category_id, channel, deadline_days, day_kind FROM feedback_channel_deadlines ORDER BY category_id, channel")
-        .fetch_all(p).await)?;
+    let deadlines: Vec<ChannelDeadline> = on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(
+        format!("{CHANNEL_DEADLINE_SELECT} ORDER BY category_id, channel"))).fetch_all(p).await)?;
     for d in deadlines {
         if let Some(c) = out.iter_mut().find(|c| c.id == d.category_id) {
             c.channel_deadlines.push(d);
@@ -255,9 +257,8 @@ pub async fn categories(db: &Db) -> Result<Vec<Category>> {
 pub async fn category(db: &Db, id: i64) -> Result<Category> {
     let row: Option<CategoryRow> = on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(format!("{CATEGORY_SELECT} WHERE id = $1"))).bind(id).fetch_optional(p).await)?;
     let mut c = row.map(Category::from).ok_or(StoreError::NotFound)?;
-    c.channel_deadlines = on_db!(db, p => sqlx::query_as(
-        "SELECT category_id, channel, deadline_days, day_kind FROM feedback_channel_deadlines WHERE category_id = $1 ORDER BY channel")
-        .bind(id).fetch_all(p).await)?;
+    c.channel_deadlines = on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(
+        format!("{CHANNEL_DEADLINE_SELECT} WHERE category_id = $1 ORDER BY channel"))).bind(id).fetch_all(p).await)?;
     Ok(c)
 }
 
@@ -272,11 +273,23 @@ pub struct NewCategory<'a> {
     pub day_kind: &'a str,
 }
 
+/// A category's names and descriptions, checked: (name_vi, name_en, description_vi,
+/// description_en).
+fn category_texts(
+    name_vi: &str,
+    name_en: &str,
+    description_vi: &str,
+    description_en: &str,
+) -> Result<(String, String, String, String)> {
+    let (vi, en) = (parse_name(name_vi, "name_vi")?, parse_name(name_en, "name_en")?);
+    let dvi = ngoso_core::text::parse_line(description_vi, "description_vi", 500)?.unwrap_or_default();
+    let den = ngoso_core::text::parse_line(description_en, "description_en", 500)?.unwrap_or_default();
+    Ok((vi, en, dvi, den))
+}
+
 pub async fn create_category(db: &Db, c: &NewCategory<'_>) -> Result<i64> {
     let code = parse_code(c.code)?;
-    let (vi, en) = (parse_name(c.name_vi, "name_vi")?, parse_name(c.name_en, "name_en")?);
-    let dvi = ngoso_core::text::parse_line(c.description_vi, "description_vi", 500)?.unwrap_or_default();
-    let den = ngoso_core::text::parse_line(c.description_en, "description_en", 500)?.unwrap_or_default();
+    let (vi, en, dvi, den) = category_texts(c.name_vi, c.name_en, c.description_vi, c.description_en)?;
     let days = ngoso_core::calendar::parse_days(c.deadline_days, "deadline_days")?;
     let kind = DayKind::parse(c.day_kind)?;
     let mut tx = db.begin().await?;
@@ -301,9 +314,7 @@ pub async fn rename_category(
     description_vi: &str,
     description_en: &str,
 ) -> Result<()> {
-    let (vi, en) = (parse_name(name_vi, "name_vi")?, parse_name(name_en, "name_en")?);
-    let dvi = ngoso_core::text::parse_line(description_vi, "description_vi", 500)?.unwrap_or_default();
-    let den = ngoso_core::text::parse_line(description_en, "description_en", 500)?.unwrap_or_default();
+    let (vi, en, dvi, den) = category_texts(name_vi, name_en, description_vi, description_en)?;
     let n = on_write!(db, p => sqlx::query(
         "UPDATE feedback_categories SET name_vi = $1, name_en = $2, description_vi = $3, description_en = $4 WHERE id = $5")
         .bind(&vi).bind(&en).bind(&dvi).bind(&den).bind(id).execute(p).await.map(|r| r.rows_affected()))?;
@@ -346,14 +357,28 @@ pub async fn remove_channel_deadline(db: &Db, category_id: i64, channel: &str) -
 
 /// Adds an extra field at the end of a category's fields.
 pub async fn add_field(db: &Db, category_id: i64, field: ExtraField) -> Result<()> {
+    update_fields(db, category_id, |fields| {
+        if fields.iter().any(|f| f.code == field.code) {
+            return Err(Invalid::field("catalog-code-exists", "code").with_detail(field.code).into());
+        }
+        fields.push(field);
+        Ok(())
+    })
+    .await
+}
+
+/// Reads a category's extra fields, changes them with `change` and writes them back, in one
+/// transaction; nothing is written when `change` refuses.
+async fn update_fields(
+    db: &Db,
+    category_id: i64,
+    change: impl FnOnce(&mut Vec<ExtraField>) -> Result<()>,
+) -> Result<()> {
     let mut tx = db.begin().await?;
     let raw: Option<String> = on_tx!(&mut tx, t => sqlx::query_scalar("SELECT fields FROM feedback_categories WHERE id = $1")
         .bind(category_id).fetch_optional(t).await)?;
     let mut fields: Vec<ExtraField> = serde_json::from_str(&raw.ok_or(StoreError::NotFound)?).unwrap_or_default();
-    if fields.iter().any(|f| f.code == field.code) {
-        return Err(Invalid::field("catalog-code-exists", "code").with_detail(field.code).into());
-    }
-    fields.push(field);
+    change(&mut fields)?;
     let json = serde_json::to_string(&fields).map_err(|e| StoreError::Connect(e.to_string()))?;
     on_tx!(&mut tx, t => sqlx::query("UPDATE feedback_categories SET fields = $1 WHERE id = $2")
         .bind(&json).bind(category_id).execute(t).await.map(|r| r.rows_affected()))?;
@@ -365,17 +390,12 @@ pub async fn add_field(db: &Db, category_id: i64, field: ExtraField) -> Result<(
 /// stays; so do its type and choices).
 pub async fn rename_field(db: &Db, category_id: i64, code: &str, name_vi: &str, name_en: &str) -> Result<()> {
     let (vi, en) = (parse_name(name_vi, "name_vi")?, parse_name(name_en, "name_en")?);
-    let mut tx = db.begin().await?;
-    let raw: Option<String> = on_tx!(&mut tx, t => sqlx::query_scalar("SELECT fields FROM feedback_categories WHERE id = $1")
-        .bind(category_id).fetch_optional(t).await)?;
-    let mut fields: Vec<ExtraField> = serde_json::from_str(&raw.ok_or(StoreError::NotFound)?).unwrap_or_default();
-    let field = fields.iter_mut().find(|f| f.code == code.trim()).ok_or(StoreError::NotFound)?;
-    (field.name_vi, field.name_en) = (vi, en);
-    let json = serde_json::to_string(&fields).map_err(|e| StoreError::Connect(e.to_string()))?;
-    on_tx!(&mut tx, t => sqlx::query("UPDATE feedback_categories SET fields = $1 WHERE id = $2")
-        .bind(&json).bind(category_id).execute(t).await.map(|r| r.rows_affected()))?;
-    tx.commit().await?;
-    Ok(())
+    update_fields(db, category_id, |fields| {
+        let field = fields.iter_mut().find(|f| f.code == code.trim()).ok_or(StoreError::NotFound)?;
+        (field.name_vi, field.name_en) = (vi, en);
+        Ok(())
+    })
+    .await
 }
 
 /// Offers a category or withdraws it (withdrawn ones keep their items).

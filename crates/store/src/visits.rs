@@ -89,7 +89,7 @@ pub async fn ingest(
 /// Stores the batches of several callers in one transaction (group commit): each visit is
 /// checked with its own caller's rights; the answers come back per batch, in order.
 pub async fn ingest_jobs(db: &Db, jobs: &[Job<'_>]) -> Result<Vec<Vec<Stored>>> {
-    answers_per_job(jobs, ingest_retrying(db, None, &items_of(jobs)).await?)
+    Ok(answers_per_job(jobs, ingest_retrying(db, None, &items_of(jobs)).await?))
 }
 
 /// One of the server's group-commit writers, storing batch after batch.
@@ -134,7 +134,7 @@ impl Writer {
 
     /// As [`ingest_jobs`], on this writer's connection.
     pub async fn ingest_jobs(&mut self, jobs: &[Job<'_>]) -> Result<Vec<Vec<Stored>>> {
-        answers_per_job(jobs, ingest_retrying(&self.db, Some(&mut self.own), &items_of(jobs)).await?)
+        Ok(answers_per_job(jobs, ingest_retrying(&self.db, Some(&mut self.own), &items_of(jobs)).await?))
     }
 }
 
@@ -147,9 +147,10 @@ fn items_of<'a>(jobs: &[Job<'a>]) -> Vec<Item<'a>> {
     all
 }
 
-fn answers_per_job(jobs: &[Job<'_>], flat: Vec<Stored>) -> Result<Vec<Vec<Stored>>> {
+/// The flat answers cut back into one list per job, in order.
+fn answers_per_job(jobs: &[Job<'_>], flat: Vec<Stored>) -> Vec<Vec<Stored>> {
     let mut it = flat.into_iter();
-    Ok(jobs.iter().map(|j| it.by_ref().take(j.visits.len()).collect()).collect())
+    jobs.iter().map(|j| it.by_ref().take(j.visits.len()).collect()).collect()
 }
 
 /// A visit with its caller, their rights, and the user whose team membership it needs.

@@ -320,9 +320,7 @@ pub async fn visibility(
     ApiJson(b): ApiJson<VisibilityBody>,
 ) -> Result<StatusCode, AppError> {
     let item = fb::open(&st.db, &p, id).await?;
-    if b.hidden && b.reason.trim().is_empty() {
-        return Err(Invalid::field("required", "reason").into());
-    }
+    // To hide, a reason is required: the store refuses a blank one.
     fb::act_on(&item, store::set_hidden(&st.db, id, p.id, b.hidden.then_some(b.reason.as_str()))).await?;
     Ok(StatusCode::NO_CONTENT)
 }

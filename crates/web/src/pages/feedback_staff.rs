@@ -429,10 +429,8 @@ item_action!(
     /// `POST /app/feedback/{id}/hide`: hide from the public list with a reason (`hide=1`),
     /// or show it again.
     hide, |st, f, actor, id, item| {
+    // To hide, a reason is required: the store refuses a blank one.
     let hide = f.get("hide") == "1";
-    if hide && f.get("reason").trim().is_empty() {
-        return Err(Invalid::field("required", "reason").into());
-    }
     store::set_hidden(&st.db, id, actor, hide.then(|| f.get("reason"))).await?;
     Ok(())
 });
