@@ -534,6 +534,7 @@ err-photo-invalid = The photo file is damaged or unreadable ({ $detail }).
 err-photo-too-large = The photo is too large: at most { $detail } MB.
 err-photo-type = Only JPEG or PNG photos are accepted.
 err-text-control-chars = { $field } contains control characters that are not allowed.
+err-webhook-address-private = Address “{ $detail }” is private or local: webhooks go to public addresses only (unless webhook_private_addresses allows them).
 err-url-invalid = Address “{ $detail }” is not valid: it must start with http:// or https://.
 open311-notice = Received. Answer due: { $due }.
 open311-contact = Contact the province's system administrators for help.

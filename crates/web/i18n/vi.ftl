@@ -534,6 +534,7 @@ err-photo-invalid = Tệp ảnh hỏng hoặc không đọc được ({ $detail 
 err-photo-too-large = Ảnh quá lớn: tối đa { $detail } MB.
 err-photo-type = Chỉ nhận ảnh JPEG hoặc PNG.
 err-text-control-chars = { $field } chứa ký tự điều khiển không hợp lệ.
+err-webhook-address-private = Địa chỉ “{ $detail }” là địa chỉ nội bộ: webhook chỉ được gửi tới địa chỉ công khai (trừ khi cấu hình webhook_private_addresses cho phép).
 err-url-invalid = Địa chỉ “{ $detail }” không hợp lệ: cần bắt đầu bằng http:// hoặc https://.
 open311-notice = Đã tiếp nhận. Hạn trả lời: { $due }.
 open311-contact = Liên hệ cơ quan quản lý hệ thống của tỉnh để được hỗ trợ.

@@ -118,14 +118,19 @@ impl reqwest::dns::Resolve for PublicOnly {
 /// is an address that is not public (the client connects to an address as written, without
 /// asking the resolver), or `localhost` (refused by name, whatever it resolves to).
 fn refused_webhook_host(url: &str) -> Option<String> {
-    let parsed = reqwest::Url::parse(url).ok()?;
+    private_host(url).map(|host| format!("the webhook address {host} is not public (webhook_private_addresses is off)"))
+}
+
+/// The host of `url` when it is a non-public address or `localhost`.
+pub(crate) fn private_host(url: &str) -> Option<String> {
+    let parsed = reqwest::Url::parse(url.trim()).ok()?;
     // The parser writes an address in its usual form (0x7f.1 is 127.0.0.1), IPv6 bracketed.
     let host = parsed.host_str()?.to_ascii_lowercase();
     let private = match host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
         Ok(ip) => !is_public(ip),
         Err(_) => host == "localhost" || host.ends_with(".localhost"),
     };
-    private.then(|| format!("the webhook address {host} is not public (webhook_private_addresses is off)"))
+    private.then_some(host)
 }
 
 /// The signature header of a webhook: `sha256=` and the hex HMAC-SHA256, under the agency's
@@ -202,10 +207,12 @@ async fn deliver(db: &Db, n: &Notifier, m: &Message) -> Result<Outcome, StoreErr
             let Ok(agency) = m.target.parse::<i64>() else { return Ok(nothing_to_do("bad target")) };
             match outbox::webhook(db, agency).await? {
                 None => not_set_up("the agency has no webhook"),
-                Some((url, _)) if !n.private_webhooks && refused_webhook_host(&url).is_some() => {
-                    not_set_up(&refused_webhook_host(&url).unwrap_or_default())
-                }
                 Some((url, secret)) => {
+                    // Set before private addresses were turned off, or with a name that was
+                    // public when it was saved.
+                    if let Some(why) = refused_webhook_host(&url).filter(|_| !n.private_webhooks) {
+                        return Ok(not_set_up(&why));
+                    }
                     let sent_at = ngoso_store::now();
                     let headers = [
                         ("x-ngoso-timestamp", sent_at.to_string()),

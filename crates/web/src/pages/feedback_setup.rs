@@ -103,8 +103,9 @@ async fn change(
     match run().await {
         Ok(secret) => {
             st.feedback_setup_changed().await;
-            crate::teams::log(&st.db, p, audit.action, "feedback_setup", audit.object, &audit_detail(audit.key, f))
-                .await;
+            // The object is the id in the path (0 for additions to a list, or a day).
+            let object = audit.key.parse().unwrap_or(0);
+            crate::teams::log(&st.db, p, audit.action, "feedback_setup", object, &audit_detail(audit.key, f)).await;
             match secret {
                 Some(s) => render(&page(st, ctx, None, Some(s)).await?),
                 None => Ok(Redirect::to("/app/feedback/setup").into_response()),
@@ -118,11 +119,10 @@ async fn change(
     }
 }
 
-/// How a change of the set-up is audit-logged: its action, and the object changed (the id in
-/// the path, 0 for additions to a list; `key`, the path's own text, an id or a day).
+/// How a change of the set-up is audit-logged: its action, and the path's key of the object
+/// changed (an id or a day; empty for additions to a list).
 struct Audited<'a> {
     action: &'a str,
-    object: i64,
     key: &'a str,
 }
 
@@ -154,10 +154,8 @@ macro_rules! handler {
             $f: Fields,
         ) -> Result<Response, AppError> {
             let (st2, f2, p2) = ($st.clone(), $f.clone(), $p.clone());
-            // The object changed: the id in the path (0 for additions to a list).
-            let object: i64 = 0 $(+ $id.parse::<i64>().unwrap_or(0))?;
             let key: String = String::new() $(+ $id.as_str())?;
-            let audit = Audited { action: $what, object, key: &key };
+            let audit = Audited { action: $what, key: &key };
             change(&st2, ctx, &p2, &csrf, &f2, audit, async move || {
                 let _ = &$p;
                 $body
@@ -165,6 +163,15 @@ macro_rules! handler {
             .await
         }
     };
+}
+
+/// A webhook at a private or local address is refused when it is saved, unless such addresses
+/// are allowed (`webhook_private_addresses`): it would never be sent.
+fn webhook_allowed(st: &AppState, url: &str) -> Result<(), AppError> {
+    match crate::notify::private_host(url).filter(|_| !st.cfg.webhook_private_addresses) {
+        Some(host) => Err(Invalid::field("webhook-address-private", "webhook_url").with_detail(host).into()),
+        None => Ok(()),
+    }
 }
 
 fn id_of(s: &str) -> Result<i64, AppError> {
@@ -249,6 +256,7 @@ handler!(
 handler!(
     /// `POST /app/feedback/setup/agencies`.
     add_agency, "feedback.agency.create", |st, f, p| {
+    webhook_allowed(&st, f.get("webhook_url"))?;
     let (_, secret) = setup::create_agency(&st.db, f.get("code"), f.get("name_vi"), f.get("name_en"), f.get("webhook_url")).await?;
     Ok(secret.map(|s| ("webhook".to_owned(), s)))
 });
@@ -263,6 +271,7 @@ handler!(
 handler!(
     /// `POST /app/feedback/setup/agencies/{id}/webhook`.
     set_webhook, "feedback.agency.webhook", |st, f, p, id| {
+    webhook_allowed(&st, f.get("webhook_url"))?;
     let secret = setup::set_webhook(&st.db, id_of(&id)?, f.get("webhook_url")).await?;
     Ok(secret.map(|s| ("webhook".to_owned(), s)))
 });

@@ -497,6 +497,11 @@ async fn on_behalf_and_setup_pages(app: &mut TestApp) {
         "{}",
         set.detail
     );
+    // A private address is refused when saved (it would never be sent), and the webhook stays.
+    let res = app.post_form(&url_w, &[("csrf", csrf.as_str()), ("webhook_url", "http://10.0.0.7/hook")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("10.0.0.7"), "the page says which address");
+    assert_eq!(setup::agency(&app.db, s.transport).await.unwrap().webhook_url.as_deref(), Some(hook));
     // A field of a category: renamed by its code; an unknown code is not found.
     let url_f = format!("/app/feedback/setup/categories/{}/fields/names", s.roads);
     let res = app
