@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use ngoso_store::{Db, PoolConfig};
-use ngoso_web::i18n::{Lang, msg};
+use ngoso_web::http::i18n::{Lang, msg};
 
 use crate::config::Config;
 
@@ -90,13 +90,13 @@ pub fn cli_lang() -> Lang {
 /// The message of a refused input, in the command line's language.
 pub fn invalid_message(i: &ngoso_core::Invalid) -> String {
     let lang = cli_lang();
-    let info = ngoso_web::error::ErrorInfo {
-        status: ngoso_web::error::AppError::from(i.clone()).info().status,
+    let info = ngoso_web::http::error::ErrorInfo {
+        status: ngoso_web::http::error::AppError::from(i.clone()).info().status,
         code: i.code,
         field: i.field,
         detail: i.detail.clone(),
     };
-    ngoso_web::error::message(lang, &info)
+    ngoso_web::http::error::message(lang, &info)
 }
 
 /// A message of the catalogue in the command line's language.

@@ -112,6 +112,8 @@ err-login-failed = Wrong user name or password.
 err-login-throttled = Too many failed logins. Try again in { $minutes } minutes.
 err-invalid-json = The JSON is not well-formed: { $detail }
 err-invalid-json-data = The JSON does not have the expected shape: { $detail }
+err-form-not-utf8 = The field “{ $detail }” holds bytes that are not UTF-8 text. Type it again and send it again.
+err-invalid-form-data = The form does not have the expected shape: { $detail }
 err-token-ttl-invalid = Days of validity must be between 1 and { $detail }.
 
 cli-migrated = The database schema is up to date.

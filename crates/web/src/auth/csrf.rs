@@ -12,8 +12,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::AppState;
-use crate::cookies::{cookie, set_cookie};
-use crate::error::AppError;
+use crate::http::cookies::{cookie, set_cookie};
+use crate::http::error::AppError;
 
 pub const COOKIE: &str = "ngoso_csrf";
 

@@ -1,11 +1,7 @@
 //! The login and logout pages.
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::Form;
-use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
-use axum::http::request::Parts;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use ngoso_store::{sessions, users};
@@ -13,14 +9,14 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::SESSION_COOKIE;
-use crate::auth::csrf::Csrf;
-use crate::cookies::{cookie, set_cookie};
-use crate::error::AppError;
-use crate::lang::safe_next;
-use crate::pages::{Ctx, PageCtx, render, render_status};
+use crate::http::cookies::{cookie, set_cookie};
+use crate::http::error::AppError;
+use crate::http::extract::{Client, CsrfForm};
+use crate::http::lang::safe_next;
+use crate::http::render::{Ctx, PageCtx, render, render_status};
 
 #[derive(Template)]
-#[template(path = "login.html")]
+#[template(path = "auth/login.html")]
 struct LoginPage {
     ctx: PageCtx,
     next: String,
@@ -34,7 +30,7 @@ pub struct LoginQuery {
 }
 
 /// `GET /login`.
-pub async fn form(Ctx(ctx): Ctx, Query(q): Query<LoginQuery>) -> Result<Response, AppError> {
+pub(super) async fn form(Ctx(ctx): Ctx, Query(q): Query<LoginQuery>) -> Result<Response, AppError> {
     let next = safe_next(q.next.as_deref(), "/app/units");
     render(&LoginPage { ctx, next, username: String::new(), error: None })
 }
@@ -42,36 +38,11 @@ pub async fn form(Ctx(ctx): Ctx, Query(q): Query<LoginQuery>) -> Result<Response
 #[derive(Deserialize, Default)]
 pub struct LoginForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     username: String,
     #[serde(default)]
     password: String,
     #[serde(default)]
     next: String,
-}
-
-/// The address a request comes from.
-pub struct Client(pub String);
-
-impl FromRequestParts<AppState> for Client {
-    type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-        Ok(Client(client_addr(state, &parts.headers, peer)))
-    }
-}
-
-/// The address a request comes from: the peer, or the first `X-Forwarded-For` hop when the
-/// configuration says a trusted proxy sets it.
-pub fn client_addr(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
-    if state.cfg.trust_forwarded_for
-        && let Some(first) =
-            headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).and_then(|v| v.split(',').next())
-    {
-        return first.trim().to_owned();
-    }
-    peer.map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
 }
 
 /// Whether this user name or client has failed too often lately; if so, how long to wait.
@@ -87,14 +58,12 @@ pub async fn throttled(state: &AppState, username_key: &str, client: &str) -> Re
 }
 
 /// `POST /login`.
-pub async fn submit(
+pub(super) async fn submit(
     State(st): State<AppState>,
     Ctx(ctx): Ctx,
-    csrf: Csrf,
     Client(client): Client,
-    Form(f): Form<LoginForm>,
+    CsrfForm(f): CsrfForm<LoginForm>,
 ) -> Result<Response, AppError> {
-    csrf.verify(&f.csrf)?;
     let next = safe_next(Some(&f.next), "/app/units");
     let key = f.username.trim().to_lowercase();
     if let Some(wait) = throttled(&st, &key, &client).await? {
@@ -121,20 +90,12 @@ pub async fn submit(
     }
 }
 
-#[derive(Deserialize, Default)]
-pub struct LogoutForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// `POST /logout`.
-pub async fn logout(
+pub(super) async fn logout(
     State(st): State<AppState>,
-    csrf: Csrf,
     headers: HeaderMap,
-    Form(f): Form<LogoutForm>,
+    _: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<Response, AppError> {
-    csrf.verify(&f.csrf)?;
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
         sessions::delete(&st.db, &token).await?;
     }

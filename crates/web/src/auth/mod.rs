@@ -1,5 +1,6 @@
 //! Who is asking: sessions, bearer tokens, CSRF tokens and the checks built on them.
 
+pub mod audit;
 pub mod csrf;
 pub mod login;
 
@@ -12,9 +13,17 @@ use ngoso_core::unit::UnitPath;
 use ngoso_store::users::Principal;
 use ngoso_store::{sessions, tokens};
 
+use axum::routing::{get, post};
+use utoipa_axum::router::OpenApiRouter;
+
 use crate::AppState;
-use crate::cookies::cookie;
-use crate::error::AppError;
+use crate::http::cookies::cookie;
+use crate::http::error::AppError;
+
+/// The login and logout pages.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().route("/login", get(login::form).post(login::submit)).route("/logout", post(login::logout))
+}
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "ngoso_session";
@@ -69,7 +78,7 @@ impl FromRequestParts<AppState> for PageUser {
                     .get::<OriginalUri>()
                     .map(|u| u.0.to_string())
                     .unwrap_or_else(|| parts.uri.to_string());
-                let next = crate::pages::urlencode(&here);
+                let next = crate::http::render::urlencode(&here);
                 Err(Redirect::to(&format!("/login?next={next}")).into_response())
             }
             Err(e) => Err(e.into_response()),

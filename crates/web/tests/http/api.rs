@@ -55,6 +55,11 @@ async fn language_switch(app: &mut TestApp) {
     assert!(page.body.contains("Log in") && page.body.contains("Tiếng Việt"));
     let res = app.get("/lang/vi?next=//evil.example").await;
     assert_eq!(res.location(), "/");
+    // A browser drops the tab and goes to //evil.example: not followed.
+    for next in ["/%09/evil.example", "/%0A/evil.example", "/%5C%5Cevil.example", "%2F%2Fevil.example"] {
+        let res = app.get(&format!("/lang/vi?next={next}")).await;
+        assert_eq!((res.status, res.location()), (StatusCode::SEE_OTHER, "/".to_owned()), "{next}");
+    }
     let page = app.get("/login").await;
     assert!(page.body.contains("Đăng nhập"));
 }

@@ -25,10 +25,13 @@ async fn login_session_and_logout(app: &mut TestApp) {
     assert!(res.body.contains("Sai tên đăng nhập hoặc mật khẩu"));
     assert!(!app.cookies.contains_key("ngoso_session"));
 
+    // The login page keeps only a local path to return to.
+    let page = app.get("/login?next=/%09/evil.example").await;
+    assert!(page.body.contains("name=\"next\" value=\"/app/units\""), "{}", page.body);
     let res = app
         .post_form(
             "/login",
-            &[("csrf", &csrf), ("username", "ADMIN"), ("password", PASSWORD), ("next", "https://evil.example/")],
+            &[("csrf", &csrf), ("username", "ADMIN"), ("password", PASSWORD), ("next", "/\t/evil.example")],
         )
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);

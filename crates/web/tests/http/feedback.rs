@@ -9,7 +9,7 @@ use ngoso_store::feedback_setup::{self as setup, NewCategory};
 use ngoso_store::{Backend, on_db};
 use ngoso_web::WebConfig;
 
-use crate::support::{TestApp, Tree};
+use crate::support::{TestApp, Tree, enc};
 use crate::tests_with_app;
 
 pub async fn app(backend: Backend) -> Option<TestApp> {
@@ -68,9 +68,12 @@ pub async fn setup(app: &mut TestApp) -> Setup {
     Setup { t, roads, transport, commune_office }
 }
 
-/// Sends the public form; returns the response.
+/// Sends the public form, with the CSRF token of the form's page; returns the response.
 pub async fn send(app: &mut TestApp, fields: &[(&str, &str)]) -> crate::support::Res {
-    app.post_form("/feedback", fields).await
+    let csrf = app.csrf("/feedback").await;
+    let mut all = vec![("csrf", csrf.as_str())];
+    all.extend_from_slice(fields);
+    app.post_form("/feedback", &all).await
 }
 
 /// The text between two markers of a page.
@@ -217,8 +220,10 @@ async fn photo_is_stripped(app: &mut TestApp) {
     jpeg.extend(seg(0xDA, &[1, 1, 0, 0, 63, 0]));
     jpeg.extend_from_slice(&[1, 2, 3, 0xFF, 0xD9]);
     let boundary = "XyZ";
+    let csrf = app.csrf("/feedback").await;
     let mut body = Vec::new();
     for (k, v) in [
+        ("csrf", csrf.as_str()),
         ("category", "roads"),
         ("attribute[kind]", "light"),
         ("description", "Đèn hỏng"),
@@ -257,7 +262,7 @@ async fn photo_is_stripped(app: &mut TestApp) {
     assert!(log.iter().any(|e| e.action == "feedback.read_photo"));
     // A file that is not a JPEG or PNG is refused.
     let bad = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"category\"\r\n\r\nroads\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"x.svg\"\r\n\r\n<svg onload=alert(1)>\r\n--{boundary}--\r\n"
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"category\"\r\n\r\nroads\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"x.svg\"\r\n\r\n<svg onload=alert(1)>\r\n--{boundary}--\r\n"
     );
     let req = Request::post("/feedback")
         .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
@@ -356,15 +361,19 @@ async fn staff_handle_and_citizen_rates(app: &mut TestApp) {
     // The citizen rates with the key; without it, or with a wrong one, nothing changes.
     app.cookies.clear();
     let rate = format!("/feedback/{code}/rating");
-    let res = app.post_form(&rate, &[("rating", "satisfied"), ("key", "sai")]).await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let res = app.post_form(&rate, &[("rating", "excellent"), ("key", &key)]).await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let csrf = app.csrf(&format!("/feedback/{code}")).await;
+    // Without the page's token (a form posted from another site), nothing changes.
     let res = app.post_form(&rate, &[("rating", "not_satisfied"), ("key", &key)]).await;
+    assert_eq!((res.status, res.body.contains("csrf")), (StatusCode::FORBIDDEN, false));
+    let res = app.post_form(&rate, &[("csrf", &csrf), ("rating", "satisfied"), ("key", "sai")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app.post_form(&rate, &[("csrf", &csrf), ("rating", "excellent"), ("key", &key)]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app.post_form(&rate, &[("csrf", &csrf), ("rating", "not_satisfied"), ("key", &key)]).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     assert!(app.get(&res.location()).await.body.contains("Không hài lòng"));
     // One rating per answer.
-    let res = app.post_form(&rate, &[("rating", "satisfied"), ("key", &key)]).await;
+    let res = app.post_form(&rate, &[("csrf", &csrf), ("rating", "satisfied"), ("key", &key)]).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     // Staff pages need an account.
     assert_eq!(app.get("/app/feedback").await.status, StatusCode::SEE_OTHER);
@@ -796,7 +805,86 @@ async fn deadlines_per_channel(app: &mut TestApp) {
     assert!(c.channel_deadlines.is_empty());
 }
 
+/// Bytes that are not UTF-8 in a form are refused with 400 and the field's name, and
+/// nothing is stored: on the public form (urlencoded and multipart), through Open311 and on a
+/// staff page. A U+FFFD typed by a person is data, kept as typed.
+async fn bytes_that_are_not_utf8_are_refused(app: &mut TestApp) {
+    let s = setup(app).await;
+    let hb = s.t.hamlet_b.code.clone();
+    let stored = |app: &TestApp| {
+        let db = app.db.clone();
+        async move {
+            let n: i64 =
+                on_db!(&db, p => sqlx::query_scalar("SELECT COUNT(*) FROM feedback").fetch_one(p).await).unwrap();
+            n
+        }
+    };
+    let before = stored(app).await;
+    let csrf = app.csrf("/feedback").await;
+    let raw = format!("csrf={csrf}&category=roads&attribute%5Bkind%5D=pothole&unit={hb}&description=abc%FF%FEdef");
+    let req = Request::post("/feedback")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(raw))
+        .unwrap();
+    let res = app.send(req).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", res.body);
+    assert!(res.body.contains("“description”") && res.body.contains("UTF-8"), "{}", res.body);
+    let mut multipart = Vec::new();
+    for (k, v) in [("csrf", csrf.as_bytes()), ("category", b"roads"), ("unit", hb.as_bytes())] {
+        multipart.extend(format!("--b\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n").into_bytes());
+        multipart.extend(v);
+        multipart.extend(b"\r\n");
+    }
+    multipart.extend(b"--b\r\nContent-Disposition: form-data; name=\"description\"\r\n\r\nabc\xFF\xFEdef\r\n--b--\r\n");
+    let req = Request::post("/feedback")
+        .header(header::CONTENT_TYPE, "multipart/form-data; boundary=b")
+        .body(Body::from(multipart))
+        .unwrap();
+    let res = app.send(req).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", res.body);
+    assert!(res.body.contains("“description”"), "{}", res.body);
+    let key = ngoso_store::feedback_setup::create_key(&app.db, "client", 1).await.unwrap().1;
+    let raw = format!(
+        "api_key={}&service_code=roads&attribute%5Bkind%5D=pothole&address_id={hb}&description=x%C3",
+        enc(&key)
+    );
+    let req = Request::post("/open311/v2/requests.json")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(raw))
+        .unwrap();
+    let res = app.send(req).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", res.body);
+    assert!(res.json()[0]["description"].as_str().unwrap().contains("description"), "{}", res.body);
+    assert_eq!(stored(app).await, before, "nothing was stored");
+    // A staff form: the team's name.
+    app.user("canbo.a", Role::Officer, Some(&s.t.commune_a)).await;
+    app.login("canbo.a").await;
+    let page = format!("/app/teams/new?unit={}", s.t.commune_a.id);
+    let csrf = app.csrf(&page).await;
+    let req = Request::post(page.as_str())
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("csrf={csrf}&name=T%E1%BB%95%FF")))
+        .unwrap();
+    let res = app.send(req).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", res.body);
+    assert!(ngoso_store::teams::list(&app.db, None).await.unwrap().is_empty());
+    // U+FFFD typed by a person is kept.
+    app.cookies.clear();
+    let res = send(
+        app,
+        &[("category", "roads"), ("attribute[kind]", "pothole"), ("unit", &hb), ("description", "Ổ gà \u{FFFD} ở đây")],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let (code, _) = code_of(&res);
+    let it = ngoso_store::feedback::by_code(&app.db, &ngoso_core::feedback::TrackingCode::parse(&code).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(it.description, "Ổ gà \u{FFFD} ở đây");
+}
+
 tests_with_app!(
+    bytes_that_are_not_utf8_are_refused,
     deadlines_per_channel,
     api_notes_hiding_and_contact_removal,
     public_form_and_guards,

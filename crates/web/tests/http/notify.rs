@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use ngoso_store::{Db, on_db, on_write, outbox};
-use ngoso_web::notify::{self, Notifier};
+use ngoso_web::jobs::outbox::{self as notify, Notifier};
 
 use crate::feedback::{app, code_of, send, setup};
 use crate::support::TestApp;

@@ -1,0 +1,101 @@
+//! The whole application: every feature's router merged, and the layers around them.
+
+use std::time::Duration;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router, middleware};
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::http::{self, error, metrics, openapi};
+use crate::{AppState, accounts, auth, feedback, home, households, services, teams, units, visits};
+
+async fn not_found() -> error::AppError {
+    error::AppError::not_found()
+}
+
+/// What every feature's router holds: pages and API routes (the API documented).
+fn features() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::frame())
+        .merge(home::router())
+        .merge(auth::router())
+        .merge(accounts::router())
+        .merge(units::router())
+        .merge(teams::router())
+        .merge(households::router())
+        .merge(visits::router())
+        .merge(services::router())
+        .merge(feedback::router())
+}
+
+/// The OpenAPI document of the API, as `/api/v1/openapi.json` serves it.
+pub fn openapi_doc() -> utoipa::openapi::OpenApi {
+    let (_, doc) = features().merge(feedback::uploads()).split_for_parts();
+    openapi::finish(doc)
+}
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    let limit = state.cfg.body_limit_bytes;
+    let timeout = Duration::from_secs(state.cfg.request_timeout_secs);
+    let (small, doc) = features().split_for_parts();
+    // Forms that may carry a photo get room for it (and a little for the other fields).
+    let upload_limit = state.cfg.feedback_photo_max_bytes + 256 * 1024;
+    let (uploads, upload_doc) = feedback::uploads().split_for_parts();
+    let mut doc = doc;
+    doc.merge(upload_doc);
+    let doc = Arc::new(openapi::finish(doc));
+    let small = small
+        .merge(http::router())
+        .route("/api/v1/openapi.json", get(move || async move { Json(doc.as_ref().clone()).into_response() }))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(RequestBodyLimitLayer::new(limit));
+    let uploads = uploads.layer(DefaultBodyLimit::max(upload_limit)).layer(RequestBodyLimitLayer::new(upload_limit));
+    Router::new()
+        .merge(small)
+        .merge(uploads)
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(middleware::from_fn_with_state(state.clone(), auth::csrf::ensure_cookie))
+        .layer(middleware::from_fn_with_state(
+            error::Renderers::default().with("/open311/", feedback::open311::render_error),
+            error::render_errors,
+        ))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(CompressionLayer::new())
+        .with_state(state)
+}
+
+/// Serves the application on a bound listener until Ctrl-C or SIGTERM.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    crate::jobs::spawn(&state);
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,209 @@
+//! `/api/v1/households`: households and residents, status corrections and walk lists. Every
+//! read of personal data is audit-logged.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use ngoso_core::auth::{Action, Scope};
+use ngoso_store::households::{self as hstore, Consent, Resident};
+use ngoso_store::visits::{self as vstore, SubjectStatus, VisitRow};
+use ngoso_store::walk;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::auth::{ApiUser, can_anywhere, ensure};
+use crate::households::{self as hops, HouseholdInput, ResidentInput};
+use crate::http::error::{ApiErrorBody, AppError};
+use crate::http::extract::ApiJson;
+use crate::http::openapi::{Created, created};
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct HouseholdQuery {
+    /// Households inside this unit (default: the caller's scope).
+    pub unit: Option<i64>,
+    /// Name, address or code; accents optional.
+    pub q: Option<String>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// A household as listed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HouseholdItem {
+    pub id: i64,
+    pub code: String,
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub address: Option<String>,
+    pub head_name: Option<String>,
+    pub size: i32,
+    pub barriers: Vec<String>,
+    pub visit_count: i32,
+    pub consent: bool,
+    pub anonymized: bool,
+}
+
+fn barrier_codes(bits: i32) -> Vec<String> {
+    ngoso_core::outreach::Barriers::from_bits(bits).iter().map(|b| b.as_str().to_owned()).collect()
+}
+
+fn household_item(h: hstore::Household) -> HouseholdItem {
+    HouseholdItem {
+        barriers: barrier_codes(h.barriers),
+        anonymized: h.anonymized_at.is_some(),
+        id: h.id,
+        code: h.code,
+        unit_id: h.unit_id,
+        unit_name: h.unit_name,
+        address: h.address,
+        head_name: h.head_name,
+        size: h.size,
+        visit_count: h.visit_count,
+        consent: h.consent,
+    }
+}
+
+/// Households in an area; the read is logged.
+#[utoipa::path(get, path = "/api/v1/households", tag = "households", params(HouseholdQuery),
+    responses((status = 200, body = Vec<HouseholdItem>), (status = 403, body = ApiErrorBody)))]
+pub async fn list(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Query(q): Query<HouseholdQuery>,
+) -> Result<Json<Vec<HouseholdItem>>, AppError> {
+    let within = match q.unit {
+        Some(id) => crate::units::visible(&st.db, &p, id).await?.unit_path(),
+        None => match &p.scope {
+            Scope::All => ngoso_core::unit::UnitPath::from_stored("/".into()),
+            Scope::Subtree(path) => path.clone(),
+        },
+    };
+    if within.as_str() != "/" {
+        ensure(&p, Action::ViewPersonalData, &within)?;
+    } else if !can_anywhere(&p, Action::ViewPersonalData) {
+        return Err(AppError::forbidden());
+    }
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let list =
+        hstore::search(&st.db, &within, q.q.as_deref().unwrap_or(""), limit, q.offset.unwrap_or(0).max(0)).await?;
+    crate::auth::audit::log(&st.db, &p, "household.list", "unit", q.unit.unwrap_or(0), &format!("{} rows", list.len()))
+        .await;
+    Ok(Json(list.into_iter().map(household_item).collect()))
+}
+
+/// A household to register.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewHousehold {
+    pub unit_id: Option<i64>,
+    pub unit_code: Option<String>,
+    #[serde(flatten)]
+    pub household: HouseholdInput,
+}
+
+/// Register a household.
+#[utoipa::path(post, path = "/api/v1/households", tag = "households", request_body = NewHousehold,
+    responses((status = 201, body = Created), (status = 403, body = ApiErrorBody), (status = 409, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn create(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    ApiJson(h): ApiJson<NewHousehold>,
+) -> Result<Response, AppError> {
+    let unit = crate::units::id_or_code(&st.db, &p, h.unit_id, h.unit_code.as_deref()).await?;
+    let id = hops::create(&st.db, &p, unit, &h.household).await?;
+    Ok(created(id, &format!("/api/v1/households/{id}")))
+}
+
+/// A household with its residents, statuses, visits and consents.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HouseholdDetail {
+    pub household: HouseholdItem,
+    pub smartphones: i32,
+    pub residents: Vec<Resident>,
+    pub statuses: Vec<SubjectStatus>,
+    pub visits: Vec<VisitRow>,
+    pub consents: Vec<Consent>,
+}
+
+/// A household's record with personal data; the read is logged.
+#[utoipa::path(get, path = "/api/v1/households/{id}", tag = "households", params(("id" = i64, Path)),
+    responses((status = 200, body = HouseholdDetail), (status = 404, body = ApiErrorBody)))]
+pub async fn get_one(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<HouseholdDetail>, AppError> {
+    let h = hops::open(&st.db, &p, id).await?;
+    Ok(Json(HouseholdDetail {
+        residents: hstore::residents(&st.db, id).await?,
+        statuses: vstore::statuses_of_household(&st.db, id).await?,
+        visits: vstore::of_household(&st.db, id, 100).await?,
+        consents: hstore::consents(&st.db, id).await?,
+        smartphones: h.smartphones,
+        household: household_item(h),
+    }))
+}
+
+/// Add a resident to a household.
+#[utoipa::path(post, path = "/api/v1/households/{id}/residents", tag = "households", params(("id" = i64, Path)), request_body = ResidentInput,
+    responses((status = 201, body = Created), (status = 404, body = ApiErrorBody), (status = 409, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn add_resident(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(r): ApiJson<ResidentInput>,
+) -> Result<Response, AppError> {
+    let rid = hops::add_resident(&st.db, &p, id, &r, st.cfg.cccd_key.as_deref()).await?;
+    Ok(created(rid, &format!("/api/v1/households/{id}")))
+}
+
+/// An officer's correction of a subject's status.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Correction {
+    pub household_id: i64,
+    /// Service code.
+    pub service: String,
+    /// The resident, for a person's service.
+    pub resident_id: Option<i64>,
+    /// The status code to set; `null` resets to "not started".
+    pub status: Option<String>,
+    pub reason: String,
+}
+
+/// Correct a subject's status (officers): the one way a status moves back. Logged.
+#[utoipa::path(post, path = "/api/v1/statuses/corrections", tag = "households", request_body = Correction,
+    responses((status = 204), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn correct_status(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    ApiJson(c): ApiJson<Correction>,
+) -> Result<Response, AppError> {
+    crate::households::correct(&st, &p, c.household_id, &c.service, c.resident_id, c.status.as_deref(), &c.reason)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct WalkQuery {
+    /// The area.
+    pub unit: i64,
+    /// Service codes, comma-separated: households not yet reached for any of them.
+    pub services: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// A walk list: households of an area not yet reached, never visited first, then those with
+/// barriers, then the longest without a visit. The read is logged.
+#[utoipa::path(get, path = "/api/v1/walklist", tag = "households", params(WalkQuery),
+    responses((status = 200, body = Vec<walk::WalkItem>), (status = 404, body = ApiErrorBody)))]
+pub async fn walklist(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Query(q): Query<WalkQuery>,
+) -> Result<Json<Vec<walk::WalkItem>>, AppError> {
+    let items =
+        crate::households::walk_list(&st, &p, q.unit, q.services.as_deref().unwrap_or(""), q.limit.unwrap_or(500))
+            .await?;
+    Ok(Json(items))
+}

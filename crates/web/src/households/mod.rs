@@ -1,0 +1,366 @@
+//! Households, their residents and consents, status corrections and walk lists: pages under
+//! `/app/households` and `/app/walk`, the API under `/api/v1/households`, and the
+//! operations both go through. Every read of a record with personal data is written to the
+//! audit log.
+
+pub mod api;
+mod pages;
+mod walk;
+
+use chrono::Datelike;
+use hmac::{Hmac, Mac};
+use ngoso_core::auth::Action;
+use ngoso_core::outreach::Barriers;
+use ngoso_core::person::{CitizenId, PhoneNumber, parse_birth_year, parse_sex};
+use ngoso_core::{Invalid, text};
+use ngoso_store::Db;
+use ngoso_store::households::{self, Household, HouseholdUpdate, NewHousehold, NewResident, parse_purposes};
+use ngoso_store::users::Principal;
+use sha2::Sha256;
+
+use axum::routing::{get, post};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::auth::audit::log;
+use crate::auth::{can, ensure, ensure_visible};
+use crate::http::error::AppError;
+
+/// The pages and API of households.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .route("/app/households", get(pages::index))
+        .route("/app/households/new", get(pages::new_form).post(pages::create))
+        .route("/app/households/{id}", get(pages::show))
+        .route("/app/households/{id}/edit", get(pages::edit_form).post(pages::edit))
+        .route("/app/households/{id}/residents", post(pages::add_resident))
+        .route("/app/households/{id}/correct", post(pages::correct))
+        .route("/app/households/{id}/anonymize", post(pages::anonymize))
+        .route("/app/consents/{id}/withdraw", post(pages::withdraw_consent))
+        .route("/app/walk", get(walk::page))
+        .routes(routes!(api::list, api::create))
+        .routes(routes!(api::get_one))
+        .routes(routes!(api::add_resident))
+        .routes(routes!(api::correct_status))
+        .routes(routes!(api::walklist))
+}
+
+/// A household whose personal data the principal may see; the read is logged.
+pub async fn open(db: &Db, p: &Principal, id: i64) -> Result<Household, AppError> {
+    let h = households::get(db, id).await?;
+    ensure_visible(p, &h.path())?;
+    ensure(p, Action::ViewPersonalData, &h.path())?;
+    log(db, p, "household.read", "household", id, "").await;
+    Ok(h)
+}
+
+/// The year now, in Vietnam.
+pub fn this_year() -> i32 {
+    ngoso_store::teams::today().year()
+}
+
+/// The keyed hash that stands for a citizen ID.
+pub fn cccd_hash(key: &str, id: &CitizenId) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
+    mac.update(id.expose().as_bytes());
+    ngoso_store::secrets::hex(&mac.finalize().into_bytes())
+}
+
+fn optional_line(s: Option<&str>, field: &'static str, max: usize) -> Result<Option<String>, Invalid> {
+    text::parse_line(s.unwrap_or(""), field, max)
+}
+
+fn count(s: &str, field: &'static str, min: i32) -> Result<i32, Invalid> {
+    let t = s.trim();
+    match t.parse::<i32>() {
+        Ok(n) if (min..=100).contains(&n) => Ok(n),
+        _ => Err(Invalid::field("count-invalid", field).with_detail(t)),
+    }
+}
+
+/// A household as typed (a form or a JSON body).
+#[derive(Debug, Default, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct HouseholdInput {
+    /// The household's code (unique).
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub head_name: Option<String>,
+    /// People in the household (1–100).
+    #[serde(default)]
+    pub size: String,
+    /// Smartphones in the home (0–100).
+    #[serde(default)]
+    pub smartphones: String,
+    /// Barrier codes, separated by commas: no_smartphone, elderly_alone, no_id_card, no_internet, disability, language.
+    #[serde(default)]
+    pub barriers: String,
+    /// Who gave consent to record the household's data.
+    #[serde(default)]
+    pub consent_by: Option<String>,
+    /// For which purposes: outreach, contact, statistics (comma-separated).
+    #[serde(default)]
+    pub consent_purposes: Option<String>,
+}
+
+/// Parses a consent pair: both or neither.
+pub fn parse_consent(by: Option<&str>, purposes: Option<&str>) -> Result<Option<(String, String)>, Invalid> {
+    let by = optional_line(by, "consent_by", 120)?;
+    let purposes = purposes.map(str::trim).filter(|s| !s.is_empty());
+    match (by, purposes) {
+        (None, None) => Ok(None),
+        (Some(b), Some(p)) => Ok(Some((b, parse_purposes(p)?))),
+        (Some(_), None) => Err(Invalid::field("required", "consent_purposes")),
+        (None, Some(_)) => Err(Invalid::field("required", "consent_by")),
+    }
+}
+
+/// Checks a household's fields.
+pub fn parse_household(unit_id: i64, i: &HouseholdInput) -> Result<NewHousehold, Invalid> {
+    let code = text::clean_line(&i.code).ok_or(Invalid::field("required", "code"))?;
+    if code.chars().count() > 40 || code.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(Invalid::field("household-code-invalid", "code").with_detail(code));
+    }
+    Ok(NewHousehold {
+        unit_id,
+        code,
+        address: optional_line(i.address.as_deref(), "address", 300)?,
+        head_name: optional_line(i.head_name.as_deref(), "head_name", 120)?,
+        size: count(&i.size, "size", 1)?,
+        smartphones: count(&i.smartphones, "smartphones", 0)?,
+        barriers: Barriers::parse_list(&i.barriers)?,
+        consent: parse_consent(i.consent_by.as_deref(), i.consent_purposes.as_deref())?,
+    })
+}
+
+/// Registers a household in a unit.
+pub async fn create(db: &Db, p: &Principal, unit_id: i64, i: &HouseholdInput) -> Result<i64, AppError> {
+    let unit = crate::units::visible(db, p, unit_id).await?;
+    ensure(p, Action::EditHouseholds, &unit.unit_path())?;
+    let h = parse_household(unit_id, i)?;
+    let id = households::create(db, &h, Some(p.id)).await?;
+    log(db, p, "household.create", "household", id, "").await;
+    Ok(id)
+}
+
+/// Updates a household's fields (its code and unit stay).
+pub async fn update(db: &Db, p: &Principal, id: i64, i: &HouseholdInput) -> Result<(), AppError> {
+    let h = households::get(db, id).await?;
+    ensure_visible(p, &h.path())?;
+    ensure(p, Action::EditHouseholds, &h.path())?;
+    if h.anonymized_at.is_some() {
+        // Its personal data was removed on request: nothing comes back through an edit.
+        return Err(Invalid::new("household-anonymized").into());
+    }
+    let parsed = parse_household(h.unit_id, &HouseholdInput { code: h.code.clone(), ..i.clone() })?;
+    let u = HouseholdUpdate {
+        address: parsed.address,
+        head_name: parsed.head_name,
+        size: parsed.size,
+        smartphones: parsed.smartphones,
+        barriers: parsed.barriers,
+    };
+    households::update(db, id, &u).await?;
+    if let Some((by, purposes)) = parsed.consent {
+        households::record_consent(db, id, None, &by, &purposes, Some(p.id)).await?;
+    }
+    log(db, p, "household.update", "household", id, "").await;
+    Ok(())
+}
+
+/// A resident as typed.
+#[derive(Debug, Default, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct ResidentInput {
+    #[serde(default)]
+    pub full_name: Option<String>,
+    #[serde(default)]
+    pub birth_year: Option<String>,
+    /// m or f.
+    #[serde(default)]
+    pub sex: Option<String>,
+    #[serde(default)]
+    pub youth_union: Option<String>,
+    /// Citizen ID (12 digits): only its keyed hash and last four digits are kept.
+    #[serde(default)]
+    pub cccd: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub consent_by: Option<String>,
+    #[serde(default)]
+    pub consent_purposes: Option<String>,
+}
+
+fn truthy(s: Option<&str>) -> bool {
+    matches!(s.map(|v| v.trim().to_ascii_lowercase()).as_deref(), Some("1" | "true" | "yes" | "on" | "có" | "co"))
+}
+
+/// Checks a resident's fields; the citizen ID needs the configured key.
+pub fn parse_resident(i: &ResidentInput, cccd_key: Option<&str>) -> Result<NewResident, Invalid> {
+    let cccd = match i.cccd.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(raw) => {
+            let id = CitizenId::parse(raw, this_year())?;
+            let key = cccd_key.ok_or(Invalid::field("cccd-not-configured", "cccd"))?;
+            Some((cccd_hash(key, &id), id.last4().to_owned()))
+        }
+    };
+    let phone = match i.phone.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => Some(PhoneNumber::parse(s)?.as_str().to_owned()),
+        None => None,
+    };
+    Ok(NewResident {
+        full_name: optional_line(i.full_name.as_deref(), "full_name", 120)?,
+        birth_year: parse_birth_year(i.birth_year.as_deref().unwrap_or(""), this_year())?,
+        sex: parse_sex(i.sex.as_deref().unwrap_or(""))?,
+        youth_union: truthy(i.youth_union.as_deref()),
+        cccd,
+        phone,
+        consent: parse_consent(i.consent_by.as_deref(), i.consent_purposes.as_deref())?,
+    })
+}
+
+/// Adds a resident to a household.
+pub async fn add_resident(
+    db: &Db,
+    p: &Principal,
+    household_id: i64,
+    i: &ResidentInput,
+    cccd_key: Option<&str>,
+) -> Result<i64, AppError> {
+    let h = households::get(db, household_id).await?;
+    ensure_visible(p, &h.path())?;
+    ensure(p, Action::EditHouseholds, &h.path())?;
+    if h.anonymized_at.is_some() {
+        return Err(Invalid::new("household-anonymized").into());
+    }
+    let r = parse_resident(i, cccd_key)?;
+    let id = households::add_resident(db, household_id, &r, Some(p.id)).await?;
+    log(db, p, "resident.create", "household", household_id, &id.to_string()).await;
+    Ok(id)
+}
+
+/// Whether the principal may register and edit households at `h`.
+pub fn can_edit(p: &Principal, h: &Household) -> bool {
+    can(p, Action::EditHouseholds, &h.path())
+}
+
+/// Whether the principal handles consent withdrawals, deletions and corrections at `h`.
+pub fn can_correct(p: &Principal, h: &Household) -> bool {
+    can(p, Action::CorrectRecords, &h.path())
+}
+
+/// Corrects a subject's status (officers and administrators): to a status code of the
+/// service, or back to "not started" (`status` `None`).
+pub async fn correct(
+    st: &AppState,
+    p: &Principal,
+    household_id: i64,
+    service: &str,
+    resident_id: Option<i64>,
+    status: Option<&str>,
+    reason: &str,
+) -> Result<(), AppError> {
+    let h = households::get(&st.db, household_id).await?;
+    ensure_visible(p, &h.path())?;
+    ensure(p, Action::CorrectRecords, &h.path())?;
+    let reason = text::parse_line(reason, "reason", 1000)?.ok_or(Invalid::field("required", "reason"))?;
+    let cat = st.catalog().await?;
+    let s = cat
+        .service_by_code(service.trim())
+        .ok_or_else(|| Invalid::field("service-unknown", "service").with_detail(service.trim()))?;
+    let resident = if s.is_household() {
+        0
+    } else {
+        let r = resident_id.ok_or(Invalid::field("required", "resident_id"))?;
+        let res = households::resident(&st.db, r)
+            .await
+            .map_err(|_| Invalid::field("resident-unknown", "resident_id").with_detail(r.to_string()))?;
+        if res.household_id != household_id {
+            return Err(Invalid::field("resident-unknown", "resident_id").with_detail(r.to_string()).into());
+        }
+        r
+    };
+    let to = match status.map(str::trim).filter(|x| !x.is_empty()) {
+        Some(code) => {
+            let st_ =
+                cat.status(s, code).ok_or_else(|| Invalid::field("status-unknown", "status").with_detail(code))?;
+            Some((st_.id, st_.rank))
+        }
+        None => None,
+    };
+    ngoso_store::visits::correct_status(&st.db, p.id, s.id, household_id, resident, to, &reason).await?;
+    Ok(())
+}
+
+/// A walk list for an area; the read is logged.
+pub async fn walk_list(
+    st: &AppState,
+    p: &Principal,
+    unit_id: i64,
+    services: &str,
+    limit: i64,
+) -> Result<Vec<ngoso_store::walk::WalkItem>, AppError> {
+    let unit = crate::units::visible(&st.db, p, unit_id).await?;
+    ensure(p, Action::ViewPersonalData, &unit.unit_path())?;
+    let cat = st.catalog().await?;
+    let mut ids = Vec::new();
+    for code in services.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+        let s =
+            cat.service_by_code(code).ok_or_else(|| Invalid::field("service-unknown", "services").with_detail(code))?;
+        ids.push(s.id);
+    }
+    let items = ngoso_store::walk::list(&st.db, &unit.unit_path(), &ids, limit.clamp(1, 100_000)).await?;
+    log(&st.db, p, "walklist.read", "unit", unit_id, &format!("{} rows", items.len())).await;
+    Ok(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn households_parse() {
+        let i = HouseholdInput {
+            code: "H-001".into(),
+            address: Some(" Số 12, ấp Bình Hòa ".into()),
+            head_name: Some("Nguyễn Văn A".into()),
+            size: "4".into(),
+            smartphones: "0".into(),
+            barriers: "no_smartphone,elderly_alone".into(),
+            consent_by: Some("Nguyễn Văn A".into()),
+            consent_purposes: Some("outreach, statistics".into()),
+        };
+        let h = parse_household(1, &i).unwrap();
+        assert_eq!(h.address.as_deref(), Some("Số 12, ấp Bình Hòa"));
+        assert_eq!(h.barriers.count(), 2);
+        assert_eq!(h.consent.unwrap().1, "outreach,statistics");
+        let bad = HouseholdInput { size: "0".into(), ..i.clone() };
+        assert_eq!(parse_household(1, &bad).unwrap_err().code, "count-invalid");
+        let bad = HouseholdInput { consent_purposes: None, ..i.clone() };
+        assert_eq!(parse_household(1, &bad).unwrap_err().field, Some("consent_purposes"));
+        let bad = HouseholdInput { barriers: "no_wifi".into(), ..i };
+        assert_eq!(parse_household(1, &bad).unwrap_err().code, "barrier-invalid");
+    }
+
+    #[test]
+    fn residents_parse_and_hash_ids() {
+        let i = ResidentInput {
+            cccd: Some("080195123456".into()),
+            phone: Some("+84 912 345 678".into()),
+            ..Default::default()
+        };
+        assert_eq!(parse_resident(&i, None).unwrap_err().code, "cccd-not-configured");
+        let r = parse_resident(&i, Some("k".repeat(32).as_str())).unwrap();
+        let (hash, last4) = r.cccd.unwrap();
+        assert_eq!(last4, "3456");
+        assert_eq!(hash.len(), 64);
+        assert!(!hash.contains("080195"));
+        assert_eq!(r.phone.as_deref(), Some("0912345678"));
+        let other = parse_resident(&i, Some("j".repeat(32).as_str())).unwrap();
+        assert_ne!(other.cccd.unwrap().0, hash, "the hash depends on the key");
+    }
+}

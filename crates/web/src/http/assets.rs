@@ -1,0 +1,59 @@
+//! Our CSS and JavaScript, embedded in the binary and served under content-hashed names, so
+//! a phone keeps them cached until they change.
+
+use std::sync::OnceLock;
+
+use axum::extract::Path;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+
+use crate::http::error::AppError;
+
+struct Asset {
+    url: String,
+    body: &'static [u8],
+    content_type: &'static str,
+}
+
+struct Assets {
+    css: Asset,
+    js: Asset,
+}
+
+fn make(stem: &str, ext: &str, body: &'static [u8], content_type: &'static str) -> Asset {
+    let hash = ngoso_store::secrets::hex(&Sha256::digest(body)[..6]);
+    Asset { url: format!("/assets/{stem}.{hash}.{ext}"), body, content_type }
+}
+
+fn assets() -> &'static Assets {
+    static ASSETS: OnceLock<Assets> = OnceLock::new();
+    ASSETS.get_or_init(|| Assets {
+        css: make("app", "css", include_bytes!("../../assets/app.css"), "text/css; charset=utf-8"),
+        js: make("app", "js", include_bytes!("../../assets/app.js"), "text/javascript; charset=utf-8"),
+    })
+}
+
+/// The URL of the stylesheet.
+pub fn css_url() -> &'static str {
+    &assets().css.url
+}
+
+/// The URL of the script.
+pub fn js_url() -> &'static str {
+    &assets().js.url
+}
+
+/// `GET /assets/{name}`.
+pub async fn serve(Path(name): Path<String>) -> Result<Response, AppError> {
+    let a = assets();
+    let asset = [&a.css, &a.js]
+        .into_iter()
+        .find(|x| x.url.rsplit('/').next() == Some(name.as_str()))
+        .ok_or_else(AppError::not_found)?;
+    let mut res = asset.body.into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+    Ok(res)
+}

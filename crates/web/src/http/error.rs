@@ -1,0 +1,240 @@
+//! One error type for the web layer, and the middleware that renders every error response
+//! in the request's language and format.
+//!
+//! Handlers return [`AppError`]; it becomes a response carrying an [`ErrorInfo`] and no
+//! body. [`render_errors`] then writes the body: a JSON object with a stable `code` under
+//! `/api/`, an HTML page elsewhere. Error responses made outside our handlers (an extractor
+//! refusing a body, a request too large, an unknown route) are rendered the same way.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use ngoso_core::Invalid;
+use ngoso_store::StoreError;
+use serde::Serialize;
+
+use crate::http::i18n::{Lang, msg};
+
+/// What went wrong, without words: the words are chosen when the response is rendered.
+#[derive(Debug, Clone)]
+pub struct ErrorInfo {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub field: Option<&'static str>,
+    pub detail: Option<String>,
+}
+
+/// An error a handler returns.
+#[derive(Debug, Clone)]
+pub struct AppError(pub Box<ErrorInfo>);
+
+impl AppError {
+    pub fn new(status: StatusCode, code: &'static str) -> Self {
+        Self(Box::new(ErrorInfo { status, code, field: None, detail: None }))
+    }
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not-found")
+    }
+    pub fn forbidden() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden")
+    }
+    pub fn unauthorized() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized")
+    }
+    pub fn bad_request(code: &'static str) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code)
+    }
+    pub fn too_many(retry_after_secs: u64) -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, "too-many-requests").with_detail(retry_after_secs.to_string())
+    }
+    /// Logs the cause; the client sees only that something failed on our side.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal-error")
+    }
+    pub fn with_field(mut self, f: &'static str) -> Self {
+        self.0.field = Some(f);
+        self
+    }
+    pub fn with_detail(mut self, d: impl Into<String>) -> Self {
+        self.0.detail = Some(d.into());
+        self
+    }
+    pub fn info(&self) -> &ErrorInfo {
+        &self.0
+    }
+}
+
+/// Status of a refused input: 409 for a clash with what exists, 422 otherwise.
+fn invalid_status(code: &str) -> StatusCode {
+    if code.ends_with("-exists") || code.ends_with("-taken") || code.ends_with("-duplicate") {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
+}
+
+impl From<Invalid> for AppError {
+    fn from(i: Invalid) -> Self {
+        Self(Box::new(ErrorInfo { status: invalid_status(i.code), code: i.code, field: i.field, detail: i.detail }))
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::not_found(),
+            StoreError::Invalid(i) => i.into(),
+            other => AppError::internal(other),
+        }
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        AppError::internal(e)
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let mut res = Response::new(Body::empty());
+        *res.status_mut() = self.0.status;
+        if self.0.status == StatusCode::TOO_MANY_REQUESTS
+            && let Some(v) = self.0.detail.as_deref().and_then(|d| HeaderValue::from_str(d).ok())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        res.extensions_mut().insert(*self.0);
+        res
+    }
+}
+
+/// The message a person reads for an error, in `lang`.
+pub fn message(lang: Lang, info: &ErrorInfo) -> String {
+    let field = info.field.map(|f| msg(lang, &format!("field-{f}"), &[])).unwrap_or_default();
+    let detail = info.detail.clone().unwrap_or_default();
+    let id = format!("err-{}", info.code);
+    if crate::http::i18n::has(lang, &id) {
+        msg(lang, &id, &[("field", &field), ("detail", &detail)])
+    } else {
+        msg(lang, "err-generic", &[("code", info.code)])
+    }
+}
+
+/// The JSON body of an API error.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ApiErrorBody {
+    pub error: ApiErrorDetail,
+}
+
+/// An API error: a stable `code` to act on and a `message` in the request's language.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ApiErrorDetail {
+    /// Stable machine-readable code, e.g. `unit-code-exists`.
+    pub code: String,
+    /// What went wrong, in the request's language (Vietnamese unless the request asks for English).
+    pub message: String,
+    /// The input field concerned, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The offending value or the limit, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// A status with no error info of ours: map it to a code.
+fn info_for_bare_status(status: StatusCode) -> ErrorInfo {
+    let code = match status {
+        StatusCode::NOT_FOUND => "not-found",
+        StatusCode::METHOD_NOT_ALLOWED => "method-not-allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "body-too-large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported-media-type",
+        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => "bad-request",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::TOO_MANY_REQUESTS => "too-many-requests",
+        StatusCode::REQUEST_TIMEOUT => "timeout",
+        s if s.is_server_error() => "internal-error",
+        _ => "bad-request",
+    };
+    ErrorInfo { status, code, field: None, detail: None }
+}
+
+/// Whether a response already carries a body we rendered ourselves.
+fn is_rendered(res: &Response) -> bool {
+    res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
+        ct.starts_with("text/html")
+            || ct.starts_with("application/json")
+            || ct.starts_with("application/xml")
+            || ct.starts_with("text/xml")
+    })
+}
+
+/// How the errors under one path prefix are written, when not as our JSON (under `/api/`)
+/// or an HTML page: the status, content type and body for an error.
+pub type Renderer = fn(&str, Lang, &ErrorInfo) -> (StatusCode, HeaderValue, String);
+
+/// The renderers of the path prefixes that have their own error format (Open311's XML and
+/// JSON), given by the application.
+#[derive(Clone, Default)]
+pub struct Renderers(Vec<(&'static str, Renderer)>);
+
+impl Renderers {
+    /// Errors under `prefix` are written by `r`.
+    pub fn with(mut self, prefix: &'static str, r: Renderer) -> Self {
+        self.0.push((prefix, r));
+        self
+    }
+}
+
+/// Middleware: writes the body of every error response.
+pub async fn render_errors(State(renderers): State<Renderers>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let page_lang = crate::http::lang::page_lang(req.headers(), req.uri());
+    let api_lang = crate::http::lang::api_lang(req.headers(), req.uri());
+    let res = next.run(req).await;
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let info = match res.extensions().get::<ErrorInfo>() {
+        Some(i) => i.clone(),
+        None if is_rendered(&res) => return res,
+        None => {
+            if status.is_server_error() {
+                tracing::error!(%status, %path, "server error without details");
+            }
+            info_for_bare_status(status)
+        }
+    };
+    let (mut parts, _) = res.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    if path.starts_with("/api/") {
+        let body = ApiErrorBody {
+            error: ApiErrorDetail {
+                code: info.code.to_owned(),
+                message: message(api_lang, &info),
+                field: info.field.map(str::to_owned),
+                detail: info.detail.clone(),
+            },
+        };
+        parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let json = serde_json::to_vec(&body).unwrap_or_default();
+        Response::from_parts(parts, Body::from(json))
+    } else if let Some((_, render)) = renderers.0.iter().find(|(prefix, _)| path.starts_with(prefix)) {
+        let (status, ct, body) = render(&path, api_lang, &info);
+        parts.status = status;
+        parts.headers.insert(header::CONTENT_TYPE, ct);
+        Response::from_parts(parts, Body::from(body))
+    } else if path == "/metrics" || path == "/healthz" {
+        parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        Response::from_parts(parts, Body::from(message(api_lang, &info)))
+    } else {
+        let html = crate::http::render::error_page(page_lang, &info);
+        parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+        Response::from_parts(parts, Body::from(html))
+    }
+}

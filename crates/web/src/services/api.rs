@@ -1,0 +1,47 @@
+//! `/api/v1/services`: the catalogue.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use ngoso_store::catalog;
+
+use super::{NewService, NewStatus};
+use crate::AppState;
+use crate::auth::ApiUser;
+use crate::http::error::{ApiErrorBody, AppError};
+use crate::http::extract::ApiJson;
+use crate::http::openapi::{Created, created};
+
+/// The service catalogue.
+#[utoipa::path(get, path = "/api/v1/services", tag = "services", responses((status = 200, body = Vec<catalog::Service>)))]
+pub async fn list(
+    State(st): State<AppState>,
+    ApiUser(_user): ApiUser,
+) -> Result<Json<Vec<catalog::Service>>, AppError> {
+    Ok(Json(st.catalog().await?.services.clone()))
+}
+
+/// Add a service to the catalogue (administrators of the whole tree).
+#[utoipa::path(post, path = "/api/v1/services", tag = "services", request_body = NewService,
+    responses((status = 201, body = Created), (status = 403, body = ApiErrorBody), (status = 409, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn create(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    ApiJson(s): ApiJson<NewService>,
+) -> Result<Response, AppError> {
+    let id = super::create_service(&st, &p, &s).await?;
+    Ok(created(id, "/api/v1/services"))
+}
+
+/// Add a status at the end of a service's statuses.
+#[utoipa::path(post, path = "/api/v1/services/{id}/statuses", tag = "services", params(("id" = i64, Path)), request_body = NewStatus,
+    responses((status = 201, body = Created), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody), (status = 409, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn add_status(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(s): ApiJson<NewStatus>,
+) -> Result<Response, AppError> {
+    let sid = super::add_status(&st, &p, id, &s).await?;
+    Ok(created(sid, "/api/v1/services"))
+}

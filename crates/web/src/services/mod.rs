@@ -1,0 +1,74 @@
+//! The service catalogue: everyone signed in reads it; administrators of the whole tree add
+//! services and statuses. Its page is `/app/services`, its API `/api/v1/services`.
+
+pub mod api;
+mod pages;
+
+use axum::routing::{get, post};
+use ngoso_core::auth::Action;
+use ngoso_store::catalog;
+use ngoso_store::users::Principal;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::auth::{audit, can_anywhere};
+use crate::http::error::AppError;
+
+/// The pages and API of the catalogue.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .route("/app/services", get(pages::index).post(pages::create))
+        .route("/app/services/{id}/statuses", post(pages::add_status))
+        .routes(routes!(api::list, api::create))
+        .routes(routes!(api::add_status))
+}
+
+/// A new service, as typed on the page or sent to the API.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct NewService {
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub name_vi: String,
+    #[serde(default)]
+    pub name_en: String,
+    /// `household` or `person`.
+    #[serde(default)]
+    pub subject: String,
+}
+
+/// A new status, added after the service's last one.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct NewStatus {
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub name_vi: String,
+    #[serde(default)]
+    pub name_en: String,
+}
+
+fn ensure_manager(p: &Principal) -> Result<(), AppError> {
+    if can_anywhere(p, Action::ManageSystem) { Ok(()) } else { Err(AppError::forbidden()) }
+}
+
+/// Adds a service to the catalogue; returns its id.
+pub async fn create_service(st: &AppState, p: &Principal, s: &NewService) -> Result<i64, AppError> {
+    ensure_manager(p)?;
+    let id = catalog::create_service(&st.db, &s.code, &s.name_vi, &s.name_en, s.subject.trim()).await?;
+    st.catalog_changed().await;
+    audit::log(&st.db, p, "service.create", "service", id, s.code.trim()).await;
+    Ok(id)
+}
+
+/// Adds a status at the end of a service's statuses; returns its id.
+pub async fn add_status(st: &AppState, p: &Principal, service_id: i64, s: &NewStatus) -> Result<i64, AppError> {
+    ensure_manager(p)?;
+    let id = catalog::add_status(&st.db, service_id, &s.code, &s.name_vi, &s.name_en).await?;
+    st.catalog_changed().await;
+    audit::log(&st.db, p, "status.create", "service", service_id, s.code.trim()).await;
+    Ok(id)
+}

@@ -1,0 +1,149 @@
+//! `/api/v1/teams`: teams and their members.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use ngoso_core::person::mask_phone;
+use ngoso_store::teams::{self as tstore, Team};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::auth::ApiUser;
+use crate::http::error::{ApiErrorBody, AppError};
+use crate::http::extract::ApiJson;
+use crate::http::openapi::{Created, created};
+use crate::teams::{self as tops, MemberInput};
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct TeamQuery {
+    /// Teams inside this unit (default: the caller's whole scope).
+    pub unit: Option<i64>,
+    /// Only teams whose size is outside the configured bounds.
+    pub attention: Option<bool>,
+}
+
+/// A team as listed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TeamDto {
+    pub id: i64,
+    pub name: String,
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub active_members: i64,
+    /// `team-too-small` or `team-too-large` when the size is outside the bounds.
+    pub flag: Option<&'static str>,
+}
+
+fn team_dto(st: &AppState, t: Team) -> TeamDto {
+    TeamDto {
+        flag: st.cfg.team_bounds.flag(t.active_members),
+        id: t.id,
+        name: t.name,
+        unit_id: t.unit_id,
+        unit_name: t.unit_name,
+        active_members: t.active_members,
+    }
+}
+
+/// Teams in the caller's scope (or inside one unit).
+#[utoipa::path(get, path = "/api/v1/teams", tag = "teams", params(TeamQuery), responses((status = 200, body = Vec<TeamDto>)))]
+pub async fn list(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Query(q): Query<TeamQuery>,
+) -> Result<Json<Vec<TeamDto>>, AppError> {
+    let within = match q.unit {
+        Some(id) => Some(crate::units::visible(&st.db, &p, id).await?.unit_path()),
+        None => crate::auth::scope_path(&p).cloned(),
+    };
+    let teams = tstore::list(&st.db, within.as_ref()).await?;
+    let mut out: Vec<TeamDto> = teams.into_iter().map(|t| team_dto(&st, t)).collect();
+    if q.attention.unwrap_or(false) {
+        out.retain(|t| t.flag.is_some());
+    }
+    Ok(Json(out))
+}
+
+/// A team to create.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewTeam {
+    pub unit_id: Option<i64>,
+    pub unit_code: Option<String>,
+    pub name: String,
+}
+
+/// Create a team attached to a unit.
+#[utoipa::path(post, path = "/api/v1/teams", tag = "teams", request_body = NewTeam,
+    responses((status = 201, body = Created), (status = 403, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn create(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    ApiJson(t): ApiJson<NewTeam>,
+) -> Result<Response, AppError> {
+    let unit = crate::units::id_or_code(&st.db, &p, t.unit_id, t.unit_code.as_deref()).await?;
+    let id = tops::create(&st.db, &p, unit, &t.name).await?;
+    Ok(created(id, &format!("/api/v1/teams/{id}")))
+}
+
+/// A member as listed: the phone is masked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberDto {
+    pub id: i64,
+    pub full_name: String,
+    pub role: String,
+    pub affiliation: String,
+    pub phone_masked: Option<String>,
+    pub joined_on: String,
+    pub left_on: Option<String>,
+    pub username: Option<String>,
+}
+
+/// A team with its members.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TeamDetail {
+    pub team: TeamDto,
+    pub members: Vec<MemberDto>,
+}
+
+/// A team and its members (phones masked).
+#[utoipa::path(get, path = "/api/v1/teams/{id}", tag = "teams", params(("id" = i64, Path)),
+    responses((status = 200, body = TeamDetail), (status = 404, body = ApiErrorBody)))]
+pub async fn get_one(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<TeamDetail>, AppError> {
+    let team = tops::visible(&st.db, &p, id).await?;
+    let members = tstore::members(&st.db, id).await?;
+    Ok(Json(TeamDetail {
+        team: team_dto(&st, team),
+        members: members
+            .into_iter()
+            .map(|m| MemberDto {
+                id: m.id,
+                full_name: m.full_name,
+                role: m.role,
+                affiliation: m.affiliation,
+                phone_masked: m.phone.as_deref().map(mask_phone),
+                joined_on: m.joined_on.to_string(),
+                left_on: m.left_on.map(|d| d.to_string()),
+                username: m.username,
+            })
+            .collect(),
+    }))
+}
+
+/// Add a member to a team.
+#[utoipa::path(post, path = "/api/v1/teams/{id}/members", tag = "teams", params(("id" = i64, Path)), request_body = MemberInput,
+    responses((status = 201, body = Created), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn add_member(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(m): ApiJson<MemberInput>,
+) -> Result<Response, AppError> {
+    let team = tops::visible(&st.db, &p, id).await?;
+    let mid = tops::add_member(&st.db, &p, &team, &m).await?;
+    Ok(created(mid, &format!("/api/v1/teams/{id}")))
+}

@@ -1,0 +1,271 @@
+//! Pages of teams and their members.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use ngoso_core::auth::Action;
+use ngoso_core::outreach::{AFFILIATIONS, MemberRole};
+use ngoso_core::person::mask_phone;
+use ngoso_store::teams::{self as store, Team};
+use ngoso_store::units::Unit;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::{PageUser, can, scope_path};
+use crate::http::error::{AppError, message};
+use crate::http::extract::CsrfForm;
+use crate::http::i18n::format_date;
+use crate::http::render::{Ctx, PageCtx, render, render_status};
+use crate::teams::{self as ops, MemberInput};
+
+/// A team in a list.
+struct TeamRow {
+    id: i64,
+    name: String,
+    unit_name: String,
+    active: i64,
+    flag: Option<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "teams/index.html")]
+struct Index {
+    ctx: PageCtx,
+    unit: Option<Unit>,
+    teams: Vec<TeamRow>,
+    attention: bool,
+    can_create: bool,
+    unit_query: String,
+    unit_amp: String,
+}
+
+#[derive(Deserialize)]
+pub struct IndexQuery {
+    unit: Option<i64>,
+    attention: Option<String>,
+}
+
+/// `GET /app/teams?unit=&attention=1`: the teams of an area, or those needing attention.
+pub(crate) async fn index(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    Query(q): Query<IndexQuery>,
+) -> Result<Response, AppError> {
+    let unit = match q.unit {
+        Some(id) => Some(crate::units::visible(&st.db, &p, id).await?),
+        None => None,
+    };
+    let within = match &unit {
+        Some(u) => Some(u.unit_path()),
+        None => scope_path(&p).cloned(),
+    };
+    let attention = q.attention.is_some();
+    let mut teams: Vec<TeamRow> = store::list(&st.db, within.as_ref())
+        .await?
+        .into_iter()
+        .map(|t| TeamRow {
+            flag: st.cfg.team_bounds.flag(t.active_members),
+            id: t.id,
+            name: t.name,
+            unit_name: t.unit_name,
+            active: t.active_members,
+        })
+        .collect();
+    if attention {
+        teams.retain(|t| t.flag.is_some());
+    }
+    let can_create = unit.as_ref().is_some_and(|u| can(&p, Action::ManageTeams, &u.unit_path()));
+    let (unit_query, unit_amp) = match &unit {
+        Some(u) => (format!("?unit={}", u.id), format!("&unit={}", u.id)),
+        None => (String::new(), String::new()),
+    };
+    render(&Index { ctx, unit, teams, attention, can_create, unit_query, unit_amp })
+}
+
+#[derive(Template)]
+#[template(path = "teams/new.html")]
+struct NewPage {
+    ctx: PageCtx,
+    unit: Unit,
+    name: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct UnitQuery {
+    unit: i64,
+}
+
+/// `GET /app/teams/new?unit=ID`.
+pub(crate) async fn new_form(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    Query(q): Query<UnitQuery>,
+) -> Result<Response, AppError> {
+    let unit = crate::units::visible(&st.db, &p, q.unit).await?;
+    crate::auth::ensure(&p, Action::ManageTeams, &unit.unit_path())?;
+    let name = format!("Tổ CNSCĐ {}", unit.name);
+    render(&NewPage { ctx, unit, name, error: None })
+}
+
+#[derive(Deserialize)]
+pub(crate) struct NameForm {
+    #[serde(default)]
+    name: String,
+}
+
+/// `POST /app/teams/new?unit=ID`.
+pub(crate) async fn create(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    Query(q): Query<UnitQuery>,
+    CsrfForm(f): CsrfForm<NameForm>,
+) -> Result<Response, AppError> {
+    let unit = crate::units::visible(&st.db, &p, q.unit).await?;
+    match ops::create(&st.db, &p, unit.id, &f.name).await {
+        Ok(id) => Ok(Redirect::to(&format!("/app/teams/{id}?saved=1")).into_response()),
+        Err(e) if e.info().status == StatusCode::UNPROCESSABLE_ENTITY => {
+            let msg = message(ctx.lang, e.info());
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &NewPage { ctx, unit, name: f.name, error: Some(msg) })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A member as shown in the team's list: the phone is masked.
+struct MemberRow {
+    id: i64,
+    full_name: String,
+    username: Option<String>,
+    role_key: String,
+    affiliation_key: String,
+    phone: String,
+    joined: String,
+    left: Option<String>,
+}
+
+#[derive(Default)]
+struct MemberForm {
+    full_name: String,
+    role: String,
+    affiliation: String,
+    phone: String,
+    joined_on: String,
+    username: String,
+}
+
+#[derive(Template)]
+#[template(path = "teams/show.html")]
+struct Show {
+    ctx: PageCtx,
+    team: Team,
+    flag: Option<&'static str>,
+    members: Vec<MemberRow>,
+    can_manage: bool,
+    roles: Vec<(&'static str, String)>,
+    affiliations: Vec<(&'static str, String)>,
+    form: MemberForm,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+async fn show_page(
+    st: &AppState,
+    ctx: PageCtx,
+    p: &ngoso_store::users::Principal,
+    id: i64,
+    form: MemberForm,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<Show, AppError> {
+    let team = ops::visible(&st.db, p, id).await?;
+    let members = store::members(&st.db, id)
+        .await?
+        .into_iter()
+        .map(|m| MemberRow {
+            id: m.id,
+            full_name: m.full_name,
+            username: m.username,
+            role_key: format!("member-role-{}", m.role),
+            affiliation_key: format!("affiliation-{}", m.affiliation),
+            phone: m.phone.as_deref().map(mask_phone).unwrap_or_default(),
+            joined: format_date(&m.joined_on),
+            left: m.left_on.as_ref().map(format_date),
+        })
+        .collect();
+    let roles = MemberRole::ALL.iter().map(|r| (r.as_str(), ctx.t(&format!("member-role-{}", r.as_str())))).collect();
+    let affiliations = AFFILIATIONS.iter().map(|a| (*a, ctx.t(&format!("affiliation-{a}")))).collect();
+    Ok(Show {
+        flag: st.cfg.team_bounds.flag(team.active_members),
+        can_manage: can(p, Action::ManageTeams, &team.path()),
+        team,
+        members,
+        roles,
+        affiliations,
+        form,
+        error,
+        notice,
+        ctx,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct Saved {
+    saved: Option<String>,
+}
+
+/// `GET /app/teams/{id}`.
+pub(crate) async fn show(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    Path(id): Path<i64>,
+    Query(q): Query<Saved>,
+) -> Result<Response, AppError> {
+    let notice = q.saved.map(|_| ctx.t("saved"));
+    let form = MemberForm { role: "member".into(), affiliation: "volunteer".into(), ..Default::default() };
+    render(&show_page(&st, ctx, &p, id, form, None, notice).await?)
+}
+
+/// `POST /app/teams/{id}/members`.
+pub(crate) async fn add_member(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(input): CsrfForm<MemberInput>,
+) -> Result<Response, AppError> {
+    let team = ops::visible(&st.db, &p, id).await?;
+    match ops::add_member(&st.db, &p, &team, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/app/teams/{id}?saved=1")).into_response()),
+        Err(e) if e.info().status == StatusCode::UNPROCESSABLE_ENTITY => {
+            let msg = message(ctx.lang, e.info());
+            let form = MemberForm {
+                full_name: input.full_name,
+                role: input.role,
+                affiliation: input.affiliation,
+                phone: input.phone.unwrap_or_default(),
+                joined_on: input.joined_on.unwrap_or_default(),
+                username: input.username.unwrap_or_default(),
+            };
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &show_page(&st, ctx, &p, id, form, Some(msg), None).await?)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// `POST /app/members/{id}/left`: the member leaves today.
+pub(crate) async fn member_left(
+    State(st): State<AppState>,
+    PageUser(p): PageUser,
+    Path(id): Path<i64>,
+    _: CsrfForm<serde::de::IgnoredAny>,
+) -> Result<Response, AppError> {
+    let m = store::member(&st.db, id).await?;
+    ops::member_left(&st.db, &p, &m, store::today()).await?;
+    Ok(Redirect::to(&format!("/app/teams/{}?saved=1", m.team_id)).into_response())
+}

@@ -1,0 +1,162 @@
+//! The figures of a unit, read from the roll-ups and arranged for a page or the API.
+
+use std::collections::HashMap;
+
+use ngoso_core::outreach::Barrier;
+use ngoso_core::rollup::figure;
+use ngoso_store::catalog::Catalog;
+use ngoso_store::rollups;
+use ngoso_store::units::UnitListItem;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::http::error::AppError;
+
+/// A unit's figures (its whole subtree).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OutreachFigures {
+    pub households: i64,
+    pub households_visited: i64,
+    pub residents: i64,
+    pub youth_union: i64,
+    /// Households with each barrier.
+    pub barriers: Vec<BarrierCount>,
+    pub services: Vec<ServiceFigures>,
+    /// Visits per month (`YYYYMM`), oldest first.
+    pub months: Vec<MonthFigures>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BarrierCount {
+    pub code: String,
+    pub count: i64,
+}
+
+/// Subjects of a service by status.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ServiceFigures {
+    pub code: String,
+    pub name: String,
+    /// `household` or `person`.
+    pub subject: String,
+    pub statuses: Vec<StatusFigures>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StatusFigures {
+    pub code: String,
+    pub name: String,
+    /// Subjects whose current status is this one.
+    pub current: i64,
+    /// Subjects at this status or further along.
+    pub reached: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MonthFigures {
+    pub period: String,
+    pub visits: i64,
+    pub met: i64,
+}
+
+/// Arranges raw (figure, period) → value pairs.
+pub fn arrange(map: &HashMap<(String, String), i64>, cat: &Catalog, english: bool) -> OutreachFigures {
+    let get = |f: &str| map.get(&(f.to_owned(), String::new())).copied().unwrap_or(0);
+    let services = cat
+        .services
+        .iter()
+        .map(|s| {
+            let currents: Vec<i64> = s.statuses.iter().map(|st| get(&figure::status(s.id, st.id))).collect();
+            let statuses = s
+                .statuses
+                .iter()
+                .enumerate()
+                .map(|(i, st)| StatusFigures {
+                    code: st.code.clone(),
+                    name: st.name(english).to_owned(),
+                    current: currents[i],
+                    reached: currents[i..].iter().sum(),
+                })
+                .collect();
+            ServiceFigures {
+                code: s.code.clone(),
+                name: s.name(english).to_owned(),
+                subject: s.subject.clone(),
+                statuses,
+            }
+        })
+        .collect();
+    let mut months: HashMap<&str, (i64, i64)> = HashMap::new();
+    for ((f, p), v) in map {
+        if p.is_empty() {
+            continue;
+        }
+        if f == figure::VISITS {
+            months.entry(p.as_str()).or_default().0 += v;
+        } else if f == figure::VISITS_MET {
+            months.entry(p.as_str()).or_default().1 += v;
+        }
+    }
+    let mut months: Vec<MonthFigures> =
+        months.into_iter().map(|(p, (visits, met))| MonthFigures { period: p.to_owned(), visits, met }).collect();
+    months.sort_by(|a, b| a.period.cmp(&b.period));
+    OutreachFigures {
+        households: get(figure::HOUSEHOLDS),
+        households_visited: get(figure::HOUSEHOLDS_VISITED),
+        residents: get(figure::RESIDENTS),
+        youth_union: get(figure::YOUTH_UNION),
+        barriers: Barrier::ALL
+            .iter()
+            .map(|b| BarrierCount { code: b.as_str().to_owned(), count: get(&figure::barrier(b.as_str())) })
+            .collect(),
+        services,
+        months,
+    }
+}
+
+/// The figures of one unit.
+pub async fn of_unit(st: &AppState, unit_id: i64, english: bool) -> Result<OutreachFigures, AppError> {
+    let cat = st.catalog().await?;
+    let map = rollups::of_unit(&st.db, unit_id).await?;
+    Ok(arrange(&map, &cat, english))
+}
+
+/// A child unit's headline figures, for the side-by-side table.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ChildFigures {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub households: i64,
+    pub households_visited: i64,
+    /// For each service of the catalogue, in order: subjects that reached its first status.
+    pub reached: Vec<i64>,
+}
+
+/// Headline figures of several units.
+pub async fn of_children(st: &AppState, children: &[UnitListItem]) -> Result<Vec<ChildFigures>, AppError> {
+    let cat = st.catalog().await?;
+    let ids: Vec<i64> = children.iter().map(|c| c.id).collect();
+    let map = rollups::current_of_units(&st.db, &ids).await?;
+    let empty = HashMap::new();
+    Ok(children
+        .iter()
+        .map(|c| {
+            let m = map.get(&c.id).unwrap_or(&empty);
+            let get = |f: &str| m.get(f).copied().unwrap_or(0);
+            ChildFigures {
+                id: c.id,
+                code: c.code.clone(),
+                name: c.name.clone(),
+                households: get(figure::HOUSEHOLDS),
+                households_visited: get(figure::HOUSEHOLDS_VISITED),
+                reached: cat
+                    .services
+                    .iter()
+                    .map(|s| s.statuses.iter().map(|st| get(&figure::status(s.id, st.id))).sum())
+                    .collect(),
+            }
+        })
+        .collect())
+}

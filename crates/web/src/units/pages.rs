@@ -1,0 +1,344 @@
+//! Pages of the administrative tree under `/app/units`.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use ngoso_core::auth::{Action, Scope};
+use ngoso_store::units::{self, Unit};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::{PageUser, can};
+use crate::http::error::{AppError, message};
+use crate::http::extract::CsrfForm;
+use crate::http::i18n::format_date;
+use crate::http::render::{Ctx, PageCtx, render, render_status};
+use crate::units::{self as ops, UnitInput, UnitItem, can_create_under};
+
+#[derive(Template)]
+#[template(path = "units/index.html")]
+struct Index {
+    ctx: PageCtx,
+    q: String,
+    units: Vec<UnitItem>,
+    can_create_root: bool,
+}
+
+#[derive(Deserialize)]
+pub struct IndexQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// `GET /app/units`: the top of the user's tree, or search results.
+pub(crate) async fn index(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    Query(q): Query<IndexQuery>,
+) -> Result<Response, AppError> {
+    let q = q.q.trim().to_owned();
+    let list = if q.is_empty() { ops::top(&st.db, &p).await? } else { ops::search(&st.db, &p, &q, 200).await? };
+    let can_create_root = p.scope == Scope::All && can_create_under(&p, None);
+    render(&Index { ctx, q, units: list.into_iter().map(UnitItem::from).collect(), can_create_root })
+}
+
+#[derive(Template)]
+#[template(path = "units/show.html")]
+struct Show {
+    ctx: PageCtx,
+    unit: Unit,
+    ancestors: Vec<Unit>,
+    units: Vec<UnitItem>,
+    subtree_size: i64,
+    valid_from: Option<String>,
+    valid_to: Option<String>,
+    can_manage: bool,
+    can_add: bool,
+    can_people: bool,
+    notice: Option<String>,
+    figures: crate::units::figures::OutreachFigures,
+    recent_months: Vec<MonthRow>,
+    children_figures: Vec<crate::units::figures::ChildFigures>,
+    service_names: Vec<String>,
+}
+
+/// A month of the visits table, with the width of its bar.
+struct MonthRow {
+    label: String,
+    visits: i64,
+    met: i64,
+    width: i64,
+}
+
+fn recent_months(f: &crate::units::figures::OutreachFigures) -> Vec<MonthRow> {
+    let recent: Vec<&crate::units::figures::MonthFigures> = f.months.iter().rev().take(12).collect();
+    let max = recent.iter().map(|m| m.visits).max().unwrap_or(1).max(1);
+    recent
+        .into_iter()
+        .map(|m| MonthRow {
+            label: format!("{}/{}", m.period.get(4..6).unwrap_or(""), m.period.get(0..4).unwrap_or("")),
+            visits: m.visits,
+            met: m.met,
+            width: m.visits * 120 / max,
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+pub struct ShowQuery {
+    saved: Option<String>,
+}
+
+/// `GET /app/units/{id}`: a unit, its breadcrumbs and its children.
+pub(crate) async fn show(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    Path(id): Path<i64>,
+    Query(q): Query<ShowQuery>,
+) -> Result<Response, AppError> {
+    let unit = ops::visible(&st.db, &p, id).await?;
+    let path = unit.unit_path();
+    let ancestors = ops::visible_ancestors(&st.db, &p, &unit).await?;
+    let children = units::children(&st.db, Some(id)).await?;
+    let subtree_size = units::subtree_size(&st.db, &path).await?;
+    let notice = q.saved.map(|_| ctx.t("saved"));
+    let english = ctx.lang == crate::http::i18n::Lang::En;
+    let figures = crate::units::figures::of_unit(&st, id, english).await?;
+    let children_figures = crate::units::figures::of_children(&st, &children).await?;
+    let service_names = st.catalog().await?.services.iter().map(|s| s.name(english).to_owned()).collect();
+    render(&Show {
+        can_people: can(&p, Action::ViewPersonalData, &path),
+        recent_months: recent_months(&figures),
+        figures,
+        children_figures,
+        service_names,
+        valid_from: unit.valid_from.as_ref().map(format_date),
+        valid_to: unit.valid_to.as_ref().map(format_date),
+        can_manage: can(&p, Action::ManageUnit, &path),
+        can_add: can_create_under(&p, Some(&path)),
+        ctx,
+        unit,
+        ancestors,
+        units: children.into_iter().map(UnitItem::from).collect(),
+        subtree_size,
+        notice,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "units/form.html")]
+struct FormPage {
+    ctx: PageCtx,
+    heading: String,
+    action: String,
+    creating: bool,
+    parent: Option<Unit>,
+    form: FormValues,
+    error: Option<String>,
+}
+
+/// What the form shows: the values typed, never lost on an error.
+#[derive(Default)]
+struct FormValues {
+    code: String,
+    name: String,
+    kind: String,
+    valid_from: String,
+    valid_to: String,
+}
+
+#[derive(Deserialize)]
+pub struct NewQuery {
+    parent: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct UnitForm {
+    #[serde(flatten)]
+    input: UnitInput,
+}
+
+fn new_page(ctx: PageCtx, parent: Option<Unit>, form: FormValues, error: Option<String>) -> FormPage {
+    let action = match &parent {
+        Some(p) => format!("/app/units/new?parent={}", p.id),
+        None => "/app/units/new".to_owned(),
+    };
+    let heading = match &parent {
+        Some(p) => ctx.tr.t1("unit-new-under", "name", &p.name),
+        None => ctx.t("unit-add-root"),
+    };
+    FormPage { ctx, heading, action, creating: true, parent, form, error }
+}
+
+/// `GET /app/units/new?parent=ID`.
+pub(crate) async fn new_form(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    Query(q): Query<NewQuery>,
+) -> Result<Response, AppError> {
+    let parent = match q.parent {
+        Some(id) => Some(ops::visible(&st.db, &p, id).await?),
+        None => None,
+    };
+    if !can_create_under(&p, parent.as_ref().map(|u| u.unit_path()).as_ref()) {
+        return Err(AppError::forbidden());
+    }
+    let kind = parent.as_ref().map(|u| suggested_child_kind(&u.kind)).unwrap_or_default();
+    render(&new_page(ctx, parent, FormValues { kind, ..Default::default() }, None))
+}
+
+/// The usual level below a level, to prefill the form.
+fn suggested_child_kind(kind: &str) -> String {
+    match kind {
+        "tỉnh" | "thành phố" => "huyện",
+        "huyện" | "quận" | "thị xã" => "xã",
+        "xã" => "ấp",
+        "phường" | "thị trấn" => "khu phố",
+        _ => "",
+    }
+    .to_owned()
+}
+
+/// `POST /app/units/new?parent=ID`.
+pub(crate) async fn create(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    Query(q): Query<NewQuery>,
+    CsrfForm(f): CsrfForm<UnitForm>,
+) -> Result<Response, AppError> {
+    if let Some(id) = q.parent {
+        // A parent out of sight is a page that does not exist.
+        ops::visible(&st.db, &p, id).await?;
+    }
+    match ops::create(&st.db, &p, q.parent, &f.input).await {
+        Ok(u) => Ok(Redirect::to(&format!("/app/units/{}?saved=1", u.id)).into_response()),
+        Err(e) if is_input_error(&e) => {
+            let parent = match q.parent {
+                Some(id) => ops::visible(&st.db, &p, id).await.ok(),
+                None => None,
+            };
+            let msg = message(ctx.lang, e.info());
+            let i = &f.input;
+            let values = FormValues {
+                code: i.code.clone(),
+                name: i.name.clone(),
+                kind: i.kind.clone(),
+                valid_from: i.valid_from.clone().unwrap_or_default(),
+                valid_to: i.valid_to.clone().unwrap_or_default(),
+            };
+            render_status(e.info().status, &new_page(ctx, parent, values, Some(msg)))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Errors that send the form back with a message, rather than an error page.
+fn is_input_error(e: &AppError) -> bool {
+    matches!(e.info().status, StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT)
+}
+
+fn edit_page(ctx: PageCtx, unit: &Unit, name: String, kind: String, error: Option<String>) -> FormPage {
+    FormPage {
+        heading: ctx.tr.t1("unit-rename-heading", "name", &unit.name),
+        action: format!("/app/units/{}/edit", unit.id),
+        creating: false,
+        parent: Some(unit.clone()),
+        form: FormValues { name, kind, ..Default::default() },
+        error,
+        ctx,
+    }
+}
+
+/// `GET /app/units/{id}/edit`.
+pub(crate) async fn edit_form(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let unit = ops::visible(&st.db, &p, id).await?;
+    crate::auth::ensure(&p, Action::ManageUnit, &unit.unit_path())?;
+    render(&edit_page(ctx, &unit, unit.name.clone(), unit.kind.clone(), None))
+}
+
+#[derive(Deserialize, Default)]
+pub struct EditForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: String,
+}
+
+/// `POST /app/units/{id}/edit`.
+pub(crate) async fn edit(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<EditForm>,
+) -> Result<Response, AppError> {
+    match ops::rename(&st.db, &p, id, &f.name, &f.kind).await {
+        Ok(u) => Ok(Redirect::to(&format!("/app/units/{}?saved=1", u.id)).into_response()),
+        Err(e) if is_input_error(&e) => {
+            let unit = ops::visible(&st.db, &p, id).await?;
+            let msg = message(ctx.lang, e.info());
+            render_status(e.info().status, &edit_page(ctx, &unit, f.name, f.kind, Some(msg)))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "units/move.html")]
+struct MovePage {
+    ctx: PageCtx,
+    unit: Unit,
+    parent_code: String,
+    error: Option<String>,
+}
+
+/// `GET /app/units/{id}/move`.
+pub(crate) async fn move_form(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let unit = ops::visible(&st.db, &p, id).await?;
+    crate::auth::ensure(&p, Action::ManageUnit, &unit.unit_path())?;
+    let parent_code = match unit.parent_id {
+        Some(pid) => units::get(&st.db, pid).await?.code,
+        None => String::new(),
+    };
+    render(&MovePage { ctx, unit, parent_code, error: None })
+}
+
+#[derive(Deserialize, Default)]
+pub struct MoveForm {
+    #[serde(default)]
+    parent_code: String,
+}
+
+/// `POST /app/units/{id}/move`.
+pub(crate) async fn move_unit(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<MoveForm>,
+) -> Result<Response, AppError> {
+    match ops::move_to(&st.db, &p, id, &f.parent_code).await {
+        Ok(u) => Ok(Redirect::to(&format!("/app/units/{}?saved=1", u.id)).into_response()),
+        Err(e) if is_input_error(&e) => {
+            let unit = ops::visible(&st.db, &p, id).await?;
+            let msg = message(ctx.lang, e.info());
+            render_status(e.info().status, &MovePage { ctx, unit, parent_code: f.parent_code, error: Some(msg) })
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,149 @@
+//! The visit form of a household: a door knock recorded from a page.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use ngoso_core::auth::{Action, Role};
+use ngoso_core::outreach::{Barrier, VisitResult};
+use ngoso_store::households::{self as store, Household};
+use ngoso_store::users::Principal;
+
+use super::{OutcomeJson, Recorder, VisitJson};
+use crate::AppState;
+use crate::auth::{PageUser, ensure};
+use crate::households as ops;
+use crate::http::error::{AppError, message};
+use crate::http::extract::CsrfFields;
+use crate::http::render::{Ctx, PageCtx, render, render_status};
+
+struct OutcomeRow {
+    label: String,
+    field: String,
+    options: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "visits/visit.html")]
+struct VisitPage {
+    ctx: PageCtx,
+    h: Household,
+    visit_id: String,
+    teams: Vec<(i64, String)>,
+    results: Vec<(&'static str, String)>,
+    outcome_rows: Vec<OutcomeRow>,
+    barriers: Vec<(&'static str, String)>,
+    error: Option<String>,
+}
+
+/// The teams the principal may record for at this household.
+async fn recording_teams(st: &AppState, p: &Principal, h: &Household) -> Result<Vec<(i64, String)>, AppError> {
+    let teams = if p.role == Role::Officer {
+        ngoso_store::teams::list(&st.db, crate::auth::scope_path(p)).await?
+    } else {
+        ngoso_store::teams::of_user(&st.db, p.id).await?
+    };
+    Ok(teams.into_iter().filter(|t| t.path().contains(&h.path())).map(|t| (t.id, t.name)).collect())
+}
+
+async fn visit_page(
+    st: &AppState,
+    ctx: PageCtx,
+    p: &Principal,
+    id: i64,
+    error: Option<String>,
+) -> Result<VisitPage, AppError> {
+    let h = ops::open(&st.db, p, id).await?;
+    ensure(p, Action::RecordVisit, &h.path())?;
+    let teams = recording_teams(st, p, &h).await?;
+    if teams.is_empty() {
+        return Err(AppError::forbidden());
+    }
+    let english = ctx.lang == crate::http::i18n::Lang::En;
+    let cat = st.catalog().await?;
+    let residents = store::residents(&st.db, id).await?;
+    let mut outcome_rows = Vec::new();
+    for s in cat.services.iter().filter(|s| s.active) {
+        let options: Vec<(String, String)> =
+            s.statuses.iter().map(|x| (x.code.clone(), x.name(english).to_owned())).collect();
+        if s.is_household() {
+            outcome_rows.push(OutcomeRow {
+                label: s.name(english).to_owned(),
+                field: format!("o:{}:0", s.code),
+                options,
+            });
+        } else {
+            for r in &residents {
+                let who = r.full_name.clone().unwrap_or_else(|| format!("#{}", r.id));
+                outcome_rows.push(OutcomeRow {
+                    label: format!("{} — {who}", s.name(english)),
+                    field: format!("o:{}:{}", s.code, r.id),
+                    options: options.clone(),
+                });
+            }
+        }
+    }
+    Ok(VisitPage {
+        // Time-ordered (version 7): new visits then land at the end of the index of visit
+        // ids instead of on a random page of it.
+        visit_id: uuid::Uuid::now_v7().to_string(),
+        teams,
+        results: VisitResult::ALL.iter().map(|r| (r.as_str(), ctx.t(&format!("result-{}", r.as_str())))).collect(),
+        outcome_rows,
+        barriers: Barrier::ALL.iter().map(|b| (b.as_str(), ctx.t(&format!("barrier-{}", b.as_str())))).collect(),
+        h,
+        error,
+        ctx,
+    })
+}
+
+/// `GET /app/households/{id}/visit`: the visit form (a fresh visit id makes a double submit harmless).
+pub(crate) async fn visit_form(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    render(&visit_page(&st, ctx, &p, id, None).await?)
+}
+
+/// `POST /app/households/{id}/visit`.
+pub(crate) async fn visit(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    Path(id): Path<i64>,
+    CsrfFields(f): CsrfFields,
+) -> Result<Response, AppError> {
+    let outcomes =
+        f.0.iter()
+            .filter(|(k, v)| k.starts_with("o:") && !v.is_empty())
+            .filter_map(|(k, v)| {
+                let mut parts = k.splitn(3, ':').skip(1);
+                let service = parts.next()?.to_owned();
+                let resident = parts.next()?.parse::<i64>().ok()?;
+                Some(OutcomeJson { service, status: v.clone(), resident_id: Some(resident).filter(|r| *r != 0) })
+            })
+            .collect();
+    let now = chrono::Utc::now().to_rfc3339();
+    let v = VisitJson {
+        id: f.get("id").to_owned(),
+        household_id: id,
+        team_id: f.get("team_id").parse().ok(),
+        member_id: None,
+        visited_at: now,
+        result: f.get("result").to_owned(),
+        barriers: f.all("barrier").into_iter().map(str::to_owned).collect(),
+        note: f.get("note").to_owned(),
+        outcomes,
+    };
+    let rec = std::sync::Arc::new(Recorder::new(p.clone()));
+    let answer = crate::visits::record(&st, &rec, vec![(v.id.clone(), Ok(v))]).await?.remove(0);
+    match answer.result {
+        Ok(()) => Ok(Redirect::to(&format!("/app/households/{id}?saved=visit")).into_response()),
+        Err(e) => {
+            let e = AppError::from(e);
+            let msg = message(ctx.lang, e.info());
+            render_status(e.info().status, &visit_page(&st, ctx, &p, id, Some(msg)).await?)
+        }
+    }
+}
