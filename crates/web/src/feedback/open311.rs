@@ -456,6 +456,10 @@ async fn get_one(
         "requests" => {
             let code = TrackingCode::parse(id).map_err(|_| not_found())?;
             let item = store::by_code(&st.db, &code).await?;
+            // Hidden by staff: not public, as in the list.
+            if item.hidden_reason.is_some() {
+                return Err(not_found());
+            }
             Ok(list(fmt, "service_requests", "request", &[request(&item, &setup, lang)]))
         }
         // Every request gets its id at once (type `realtime`); no token is ever given out.

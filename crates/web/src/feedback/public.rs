@@ -236,6 +236,8 @@ pub(crate) async fn create(
 
 /// An item as the public sees it.
 pub struct PublicView {
+    /// Staff hid the item from the public.
+    pub hidden: bool,
     pub code: String,
     pub category: String,
     pub unit: String,
@@ -260,7 +262,12 @@ fn state_name(ctx: &PageCtx, s: &str) -> String {
 fn view(ctx: &PageCtx, setup: &Setup, it: &Item) -> PublicView {
     let english = ctx.lang == Lang::En;
     let state = it.state();
+    // Hidden by staff (it holds a name, a number…): what the public lists leave out, its page
+    // leaves out too: the text, the reasons and the answer. The state and dates stay, for the
+    // citizen following it.
+    let hidden = it.hidden_reason.is_some();
     PublicView {
+        hidden,
         code: it.code.clone(),
         category: setup.category_name(it.category_id, english),
         unit: it.unit_name.clone().unwrap_or_default(),
@@ -272,12 +279,15 @@ fn view(ctx: &PageCtx, setup: &Setup, it: &Item) -> PublicView {
         received: crate::http::i18n::format_datetime(it.received_at),
         due: crate::http::i18n::format_datetime(it.due_at),
         answered: it.answered_at.map(crate::http::i18n::format_datetime),
-        answer: it.answer.clone(),
+        answer: it.answer.clone().filter(|_| !hidden),
         rating: it.rating.as_deref().map(|r| ctx.t(&format!("feedback-rating-{r}"))),
         can_rate: matches!(state, FbState::Answered | FbState::Closed),
         needs_info: state == FbState::NeedsInfo,
         // Only the reasons the citizen must read: what is asked of them, why it was refused.
-        reason: matches!(state, FbState::NeedsInfo | FbState::Rejected).then(|| it.reason.clone()).flatten(),
+        reason: matches!(state, FbState::NeedsInfo | FbState::Rejected)
+            .then(|| it.reason.clone())
+            .flatten()
+            .filter(|_| !hidden),
     }
 }
 
@@ -438,6 +448,7 @@ pub struct PageQuery {
 fn public_view(ctx: &PageCtx, setup: &Setup, r: &PublicRow) -> PublicView {
     let english = ctx.lang == Lang::En;
     PublicView {
+        hidden: false,
         code: r.code.clone(),
         category: setup.category_name(r.category_id, english),
         unit: r.unit_name.clone().unwrap_or_default(),

@@ -347,7 +347,10 @@ async fn staff_handle_and_citizen_rates(app: &mut TestApp) {
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     assert!(!app.get("/feedback/answered").await.body.contains(&code));
     let public = app.get(&format!("/feedback/{code}")).await;
-    assert!(!public.body.contains("Ổ gà</p>") && public.body.contains("chỉ được công khai"));
+    assert!(!public.body.contains("Ổ gà</p>") && public.body.contains("không được công khai"), "{}", public.body);
+    // Nor its answer, nor through Open311.
+    assert!(!public.body.contains("Đã vá ổ gà"), "{}", public.body);
+    assert_eq!(app.get(&format!("/open311/v2/requests/{code}.json")).await.status, StatusCode::NOT_FOUND);
     // The citizen asks for their contact to be removed.
     let res = app.post_form(&format!("{url}/erase-contact"), &[("csrf", &csrf)]).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
