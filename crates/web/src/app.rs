@@ -69,6 +69,7 @@ pub fn app(state: AppState) -> Router {
             error::Renderers::default().with("/open311/", feedback::open311::render_error),
             error::render_errors,
         ))
+        .layer(middleware::from_fn(http::headers::security))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(CompressionLayer::new())
         .with_state(state)

@@ -17,7 +17,7 @@ pub struct WebConfig {
     pub session_ttl_secs: i64,
     /// Longest lifetime of an API token, in days (also the default).
     pub token_ttl_days: i64,
-    /// Mark cookies `Secure` (set when served over HTTPS).
+    /// Mark cookies `Secure` (set when served over HTTPS; implied by an `https://` public URL).
     pub cookie_secure: bool,
     /// Largest request body accepted, in bytes.
     pub body_limit_bytes: usize,
@@ -49,6 +49,14 @@ pub struct WebConfig {
     /// Let agencies' webhooks go to loopback, private and other non-public addresses (an
     /// agency system inside the province's own network). Off: such webhooks are not sent.
     pub webhook_private_addresses: bool,
+}
+
+impl WebConfig {
+    /// Whether cookies carry `Secure`: asked for, or implied by an `https://` public URL (a
+    /// browser then never sends them over plain HTTP).
+    pub fn secure_cookies(&self) -> bool {
+        self.cookie_secure || self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
 }
 
 impl Default for WebConfig {

@@ -102,7 +102,7 @@ pub(crate) async fn change_password(
     users::set_password_hash(&st.db, &name, &hash).await?;
     let token = sessions::create(&st.db, p.id, st.cfg.session_ttl_secs).await?;
     let mut res = Redirect::to("/app/account?done=password").into_response();
-    set_cookie(&mut res, SESSION_COOKIE, &token, Some(st.cfg.session_ttl_secs), true, st.cfg.cookie_secure);
+    set_cookie(&mut res, SESSION_COOKIE, &token, Some(st.cfg.session_ttl_secs), true, st.cfg.secure_cookies());
     Ok(res)
 }
 

@@ -34,7 +34,7 @@ pub async fn ensure_cookie(State(state): State<AppState>, mut req: Request, next
     req.extensions_mut().insert(CsrfCookie(value.clone()));
     let mut res = next.run(req).await;
     if fresh {
-        set_cookie(&mut res, COOKIE, &value, None, true, state.cfg.cookie_secure);
+        set_cookie(&mut res, COOKIE, &value, None, true, state.cfg.secure_cookies());
     }
     res
 }

@@ -79,7 +79,7 @@ pub(super) async fn submit(
             sessions::clear_login_failures(&st.db, &key).await?;
             let token = sessions::create(&st.db, p.id, st.cfg.session_ttl_secs).await?;
             let mut res = Redirect::to(&next).into_response();
-            set_cookie(&mut res, SESSION_COOKIE, &token, Some(st.cfg.session_ttl_secs), true, st.cfg.cookie_secure);
+            set_cookie(&mut res, SESSION_COOKIE, &token, Some(st.cfg.session_ttl_secs), true, st.cfg.secure_cookies());
             Ok(res)
         }
         None => {
@@ -100,6 +100,6 @@ pub(super) async fn logout(
         sessions::delete(&st.db, &token).await?;
     }
     let mut res = Redirect::to("/").into_response();
-    set_cookie(&mut res, SESSION_COOKIE, "", Some(0), true, st.cfg.cookie_secure);
+    set_cookie(&mut res, SESSION_COOKIE, "", Some(0), true, st.cfg.secure_cookies());
     Ok(res)
 }

@@ -580,7 +580,7 @@ fn base_url(st: &AppState, headers: &HeaderMap) -> String {
         !h.is_empty() && h.len() <= 255 && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
     };
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).filter(plain).unwrap_or("localhost");
-    let scheme = if st.cfg.cookie_secure { "https" } else { "http" };
+    let scheme = if st.cfg.secure_cookies() { "https" } else { "http" };
     format!("{scheme}://{host}")
 }
 

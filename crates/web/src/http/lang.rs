@@ -1,10 +1,11 @@
 //! Choosing the language of a request, and the switch between Vietnamese and English.
 
-use axum::extract::{Path, Query};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use crate::AppState;
 use crate::http::cookies::{cookie, set_cookie};
 use crate::http::i18n::Lang;
 
@@ -50,10 +51,10 @@ pub fn safe_next(next: Option<&str>, fallback: &str) -> String {
 }
 
 /// `GET /lang/{code}?next=/path`: remembers the language and goes back.
-pub async fn switch(Path(code): Path<String>, Query(q): Query<Next>) -> Response {
+pub async fn switch(State(st): State<AppState>, Path(code): Path<String>, Query(q): Query<Next>) -> Response {
     let lang = Lang::parse(&code).unwrap_or_default();
     let mut res = Redirect::to(&safe_next(q.next.as_deref(), "/")).into_response();
-    set_cookie(&mut res, COOKIE, lang.code(), Some(365 * 86_400), false, false);
+    set_cookie(&mut res, COOKIE, lang.code(), Some(365 * 86_400), false, st.cfg.secure_cookies());
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
 }

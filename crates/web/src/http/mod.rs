@@ -6,6 +6,7 @@ pub mod assets;
 pub mod cookies;
 pub mod error;
 pub mod extract;
+pub mod headers;
 pub mod i18n;
 pub mod lang;
 pub mod metrics;

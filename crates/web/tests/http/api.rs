@@ -64,4 +64,46 @@ async fn language_switch(app: &mut TestApp) {
     assert!(page.body.contains("Đăng nhập"));
 }
 
-http_tests!(openapi_health_and_metrics, assets_are_hashed_and_cached, language_switch);
+/// Every answer says what the browser may run and frame, and how much of our addresses it
+/// passes on.
+async fn security_headers(app: &mut TestApp) {
+    for path in ["/", "/login", "/feedback", "/api/v1/me", "/nope", "/open311/v2/services.xml"] {
+        let res = app.get(path).await;
+        let csp = res.header("content-security-policy").unwrap_or_else(|| panic!("no CSP on {path}"));
+        assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert_eq!(res.header("x-frame-options").as_deref(), Some("DENY"), "{path}");
+        assert_eq!(res.header("referrer-policy").as_deref(), Some("same-origin"), "{path}");
+        assert_eq!(res.header("x-content-type-options").as_deref(), Some("nosniff"), "{path}");
+    }
+}
+
+/// Cookies are `Secure` when ngoso's public address is `https://`, even without
+/// `cookie_secure`; not otherwise.
+async fn cookies_are_secure_behind_https(backend: ngoso_store::Backend) {
+    for (public_url, secure) in
+        [(Some("https://ngoso.tinh.gov.vn"), true), (Some("http://10.0.0.5:8080"), false), (None, false)]
+    {
+        let cfg = ngoso_web::WebConfig { public_url: public_url.map(str::to_owned), ..Default::default() };
+        let Some(mut app) = TestApp::with_config(backend, cfg).await else { return };
+        let res = app.get("/login").await;
+        let cookie = res.header("set-cookie").expect("a CSRF cookie");
+        assert_eq!(cookie.contains("; Secure"), secure, "{public_url:?}: {cookie}");
+        let res = app.get("/lang/en?next=/").await;
+        assert_eq!(res.header("set-cookie").unwrap().contains("; Secure"), secure);
+        app.cleanup().await;
+    }
+}
+
+mod cookies_are_secure_behind_https {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::cookies_are_secure_behind_https(ngoso_store::Backend::Sqlite).await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::cookies_are_secure_behind_https(ngoso_store::Backend::Postgres).await;
+    }
+}
+
+http_tests!(openapi_health_and_metrics, assets_are_hashed_and_cached, language_switch, security_headers);

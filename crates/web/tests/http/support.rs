@@ -133,6 +133,16 @@ impl TestApp {
         let bytes = res.into_body().collect().await.expect("a body").to_bytes();
         let body = String::from_utf8_lossy(&bytes).into_owned();
         assert!(!status.is_server_error(), "a 5xx is a bug: {status} {body}");
+        // Pages hold no inline script or style: the Content-Security-Policy would block them.
+        let html =
+            headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|c| c.starts_with("text/html"));
+        if html {
+            assert!(
+                !body.contains(" style=") && !body.contains("<style") && !body.contains("<script>"),
+                "inline style or script: {body}"
+            );
+            assert!(!body.contains(" onclick=") && !body.contains(" onsubmit="), "an inline handler: {body}");
+        }
         // Every page's title is plain text (a template that leaves markup in its title
         // block shows it in the browser's tab).
         if let Some((_, rest)) = body.split_once("<title>") {
