@@ -30,6 +30,11 @@ pub struct Config {
     pub body_limit_bytes: usize,
     /// Seconds a request may take before it is cut off.
     pub request_timeout_secs: u64,
+    /// Seconds a client may take to send a request's headers, and may stay idle between
+    /// requests, before its connection is closed.
+    pub client_timeout_secs: u64,
+    /// Connections `serve` keeps open at once; more wait until one closes.
+    pub max_connections: usize,
     /// Failed logins of one user name within the window before logins are refused.
     pub login_max_failures_per_user: i64,
     /// Failed logins from one client address within the window before logins are refused.
@@ -78,6 +83,8 @@ impl Default for Config {
             cookie_secure: web.cookie_secure,
             body_limit_bytes: web.body_limit_bytes,
             request_timeout_secs: web.request_timeout_secs,
+            client_timeout_secs: web.client_timeout_secs,
+            max_connections: web.max_connections,
             login_max_failures_per_user: web.login_max_failures_per_user,
             login_max_failures_per_client: web.login_max_failures_per_client,
             login_window_secs: web.login_window_secs,
@@ -158,6 +165,8 @@ impl Config {
             cookie_secure: self.cookie_secure,
             body_limit_bytes: self.body_limit_bytes,
             request_timeout_secs: self.request_timeout_secs,
+            client_timeout_secs: self.client_timeout_secs,
+            max_connections: self.max_connections,
             login_max_failures_per_user: self.login_max_failures_per_user,
             login_max_failures_per_client: self.login_max_failures_per_client,
             login_window_secs: self.login_window_secs,

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
@@ -9,6 +10,9 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router, middleware};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tower::Service;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -76,10 +80,55 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Serves the application on a bound listener until Ctrl-C or SIGTERM.
+///
+/// A client must send a request's headers within `client_timeout_secs`, and a connection
+/// idle for as long between requests is closed: a client trickling its headers (or a crowd
+/// of them) would otherwise hold connections for ever. At most `max_connections` are open
+/// at once; past that, new ones wait in the kernel's queue until one closes.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     crate::jobs::spawn(&state);
-    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
+    let client_timeout = Duration::from_secs(state.cfg.client_timeout_secs.max(1));
+    let slots = Arc::new(tokio::sync::Semaphore::new(state.cfg.max_connections.max(1)));
+    let mut make = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(client_timeout);
+    builder.http2().timer(TokioTimer::new()).keep_alive_interval(client_timeout).keep_alive_timeout(client_timeout);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let stop = shutdown_signal();
+    tokio::pin!(stop);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+            _ = &mut stop => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors, say: wait a little rather than spin.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = &mut stop => break,
+        };
+        let Ok(svc) = make.call(peer).await;
+        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(svc));
+        let conn = graceful.watch(conn.into_owned());
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended");
+            }
+            drop(slot);
+        });
+    }
+    // Requests under way finish (within the request timeout); idle connections close.
+    drop(listener);
+    if tokio::time::timeout(Duration::from_secs(30), graceful.shutdown()).await.is_err() {
+        tracing::warn!("connections still open at shutdown were closed");
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() {

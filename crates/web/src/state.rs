@@ -23,6 +23,11 @@ pub struct WebConfig {
     pub body_limit_bytes: usize,
     /// Seconds a request may take before it is cut off.
     pub request_timeout_secs: u64,
+    /// Seconds a client may take to send a request's headers, and may stay idle between
+    /// requests, before its connection is closed.
+    pub client_timeout_secs: u64,
+    /// Connections open at once; more wait until one closes.
+    pub max_connections: usize,
     /// Failed logins of one user name within the window before logins are refused.
     pub login_max_failures_per_user: i64,
     /// Failed logins from one client address within the window before logins are refused.
@@ -67,6 +72,8 @@ impl Default for WebConfig {
             cookie_secure: false,
             body_limit_bytes: 1024 * 1024,
             request_timeout_secs: 30,
+            client_timeout_secs: 15,
+            max_connections: 1024,
             login_max_failures_per_user: 5,
             login_max_failures_per_client: 30,
             login_window_secs: 15 * 60,

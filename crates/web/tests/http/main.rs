@@ -11,5 +11,6 @@ mod notify;
 mod open311;
 mod outreach;
 mod scope;
+mod server;
 mod units;
 mod users;
