@@ -284,19 +284,19 @@ async fn first_commune_of(db: &Db, district_code: &str) -> Result<String, Failur
 }
 
 pub async fn run(args: DemoArgs, mut cfg: Config) -> Result<(), Failure> {
-    if cfg.database_url.trim().is_empty() {
+    if !cfg.database_url.is_set() {
         std::fs::create_dir_all(&args.dir).map_err(|e| Failure::Other(format!("{}: {e}", args.dir.display())))?;
         cfg.data_dir = args.dir.clone();
     }
     if let Some(l) = args.listen {
         cfg.listen = l;
     }
-    if cfg.cccd_key.trim().is_empty() {
+    if !cfg.web.cccd_key.is_set() {
         // The demo keeps its own citizen-ID key beside its data, so its pages accept IDs.
-        cfg.cccd_key = demo_key(&args.dir)?;
+        cfg.web.cccd_key = ngoso_core::secret::Secret::new(demo_key(&args.dir)?);
     }
     let db = open_migrated(&cfg).await?;
-    let accounts = generate(&db, args.seed, args.households, &cfg.cccd_key).await?;
+    let accounts = generate(&db, args.seed, args.households, cfg.web.cccd_key.expose()).await?;
     println!();
     println!("{}", t("cli-demo-accounts", &[]));
     for a in &accounts {

@@ -160,7 +160,7 @@ pub fn run() -> ExitCode {
         }
     };
     if let Some(url) = &cli.database {
-        cfg.database_url = url.clone();
+        cfg.database_url = ngoso_core::secret::Secret::new(url.clone());
     }
     init_logging(&cfg.log);
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

@@ -102,7 +102,10 @@ async fn user_commands(t: &TestDb) {
         Some("mật khẩu đủ dài\n"),
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let p = users::authenticate(&t.db, "canbo", "mật khẩu đủ dài").await.unwrap().expect("the password works");
+    let p = users::authenticate(&t.db, &ngoso_store::secrets::PasswordPool::new(1, 8), "canbo", "mật khẩu đủ dài")
+        .await
+        .unwrap()
+        .expect("the password works");
     assert_eq!(p.role.as_str(), "officer");
 
     // Bad input: exit code 2 and a clear line.
@@ -134,16 +137,31 @@ async fn user_commands(t: &TestDb) {
     assert_eq!(out.status.code(), Some(0));
     let printed = text(&out);
     let pw = printed.lines().find_map(|l| l.strip_prefix("Password: ")).expect("a printed password").trim().to_owned();
-    assert!(users::authenticate(&t.db, "admin", &pw).await.unwrap().is_some());
+    assert!(
+        users::authenticate(&t.db, &ngoso_store::secrets::PasswordPool::new(1, 8), "admin", &pw)
+            .await
+            .unwrap()
+            .is_some()
+    );
 
     let out = ngoso(&t.url, &["user", "list"], None);
     assert!(text(&out).contains("canbo\tofficer\t28414\tactive"), "{}", text(&out));
     assert_eq!(ngoso(&t.url, &["user", "disable", "canbo"], None).status.code(), Some(0));
-    assert!(users::authenticate(&t.db, "canbo", "mật khẩu đủ dài").await.unwrap().is_none());
+    assert!(
+        users::authenticate(&t.db, &ngoso_store::secrets::PasswordPool::new(1, 8), "canbo", "mật khẩu đủ dài")
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(ngoso(&t.url, &["user", "enable", "canbo"], None).status.code(), Some(0));
     let out = ngoso(&t.url, &["user", "reset-password", "canbo", "--password-stdin"], Some("một mật khẩu mới\n"));
     assert_eq!(out.status.code(), Some(0));
-    assert!(users::authenticate(&t.db, "canbo", "một mật khẩu mới").await.unwrap().is_some());
+    assert!(
+        users::authenticate(&t.db, &ngoso_store::secrets::PasswordPool::new(1, 8), "canbo", "một mật khẩu mới")
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 async fn demo_generates_the_province(t: &TestDb) {
@@ -165,12 +183,22 @@ async fn demo_generates_the_province(t: &TestDb) {
     let printed = text(&out);
     let line = printed.lines().find(|l| l.trim_start().starts_with("admin ")).expect("the admin account is printed");
     let pw = line.split_whitespace().nth(1).unwrap();
-    assert!(users::authenticate(&t.db, "admin", pw).await.unwrap().is_some());
+    assert!(
+        users::authenticate(&t.db, &ngoso_store::secrets::PasswordPool::new(1, 8), "admin", pw)
+            .await
+            .unwrap()
+            .is_some()
+    );
     // Running it again keeps the data and gives fresh passwords.
     let out = ngoso(&t.url, &["demo", "--no-serve", "--households", "300", "--dir", &demo_dir()], None);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(units::count(&t.db).await.unwrap(), n);
-    assert!(users::authenticate(&t.db, "admin", pw).await.unwrap().is_none());
+    assert!(
+        users::authenticate(&t.db, &ngoso_store::secrets::PasswordPool::new(1, 8), "admin", pw)
+            .await
+            .unwrap()
+            .is_none()
+    );
     let out = ngoso(&t.url, &["check"], None);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }

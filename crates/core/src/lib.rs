@@ -9,6 +9,7 @@ pub mod outreach;
 pub mod person;
 pub mod photo;
 pub mod rollup;
+pub mod secret;
 pub mod text;
 pub mod unit;
 pub mod user;

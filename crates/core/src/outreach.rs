@@ -193,7 +193,7 @@ pub fn parse_visit_id(s: &str) -> Result<String, Invalid> {
 
 /// The month of a Unix time in Vietnam (UTC+7), as a DHIS2 period id: `202410`.
 pub fn month_of(t: i64) -> String {
-    let tz = chrono::FixedOffset::east_opt(7 * 3600).expect("UTC+7 is valid");
+    let tz = crate::calendar::tz();
     chrono::DateTime::from_timestamp(t, 0)
         .map(|d| {
             let d = d.with_timezone(&tz);

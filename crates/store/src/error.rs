@@ -17,6 +17,9 @@ pub enum StoreError {
     /// An error of SQLite's C API, in the bulk paths that call it directly.
     #[error("database error: {0}")]
     Sqlite(String),
+    /// Too much work waiting already (the password pool is full): try again shortly.
+    #[error("busy")]
+    Busy,
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }

@@ -6,6 +6,10 @@
 
 use std::sync::OnceLock;
 
+use tokio::sync::Semaphore;
+
+use crate::StoreError;
+
 use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -31,6 +35,67 @@ pub fn burn_verification(password: &str) {
     static DUMMY: OnceLock<String> = OnceLock::new();
     let hash = DUMMY.get_or_init(|| hash_password("ngoso-dummy-password"));
     let _ = verify_password(password, hash);
+}
+
+/// The pool every password check and hash of a serving process runs on. argon2 takes a core
+/// and about 19 MiB for a while; run on the async workers it stalls every other request, and
+/// run without bound a flood of logins takes all the memory. At most `workers` computations
+/// run at once and at most `queue` more wait; a caller past that is told
+/// [`StoreError::Busy`] at once (the web answers 429).
+#[derive(Clone)]
+pub struct PasswordPool(std::sync::Arc<Slots>);
+
+struct Slots {
+    /// Computations running or waiting.
+    admitted: Semaphore,
+    /// Computations running.
+    running: Semaphore,
+}
+
+impl PasswordPool {
+    /// A pool of `workers` computations at once (at least one) and `queue` waiting.
+    pub fn new(workers: usize, queue: usize) -> Self {
+        let workers = workers.max(1);
+        PasswordPool(std::sync::Arc::new(Slots {
+            admitted: Semaphore::new(workers + queue),
+            running: Semaphore::new(workers),
+        }))
+    }
+
+    /// One worker per core, and 64 waiting.
+    pub fn per_core() -> Self {
+        Self::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2), 64)
+    }
+
+    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, StoreError> {
+        let _admitted = self.0.admitted.try_acquire().map_err(|_| StoreError::Busy)?;
+        let _running = self.0.running.acquire().await.map_err(|_| StoreError::Busy)?;
+        tokio::task::spawn_blocking(f).await.map_err(|_| StoreError::Busy)
+    }
+
+    /// [`verify_password`] on the pool.
+    pub async fn verify(&self, password: &str, hash: &str) -> Result<bool, StoreError> {
+        let (password, hash) = (password.to_owned(), hash.to_owned());
+        self.run(move || verify_password(&password, &hash)).await
+    }
+
+    /// [`burn_verification`] on the pool.
+    pub async fn burn(&self, password: &str) -> Result<(), StoreError> {
+        let password = password.to_owned();
+        self.run(move || burn_verification(&password)).await
+    }
+
+    /// [`hash_password`] on the pool.
+    pub async fn hash(&self, password: &str) -> Result<String, StoreError> {
+        let password = password.to_owned();
+        self.run(move || hash_password(&password)).await
+    }
+}
+
+impl std::fmt::Debug for PasswordPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordPool").field("running", &self.0.running.available_permits()).finish()
+    }
 }
 
 /// A new random token: 32 bytes, lower-case hex.

@@ -4,7 +4,7 @@
 
 use crate::secrets::{hash_token, new_token};
 use crate::users::{Principal, PrincipalRow};
-use crate::{Db, Result, now, on_db, on_write};
+use crate::{Db, Result, now, on_db, on_tx, on_write};
 
 /// Seconds between two updates of a session's last-seen time.
 const TOUCH_EVERY: i64 = 300;
@@ -59,6 +59,48 @@ pub async fn purge_expired(db: &Db) -> Result<u64> {
     let a = on_write!(db, p => sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(t).execute(p).await.map(|r| r.rows_affected()))?;
     let b = on_write!(db, p => sqlx::query("DELETE FROM login_failures WHERE at < $1").bind(t - 86_400).execute(p).await.map(|r| r.rows_affected()))?;
     Ok(a + b)
+}
+
+/// The limits of login attempts: failures within the window, per user name and per client.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginLimits {
+    pub per_user: i64,
+    pub per_client: i64,
+    pub window_secs: i64,
+}
+
+/// Counts a login attempt of a user name from a client, before its password is checked:
+/// the attempt is recorded as a failure (cleared by [`clear_login_failures`] if the password
+/// turns out right). Returns `false`, recording nothing, when the user name or the client
+/// has failed too often within the window. Attempts of one user name or one client are
+/// counted one after another (PostgreSQL: advisory locks on both keys; SQLite: its one
+/// writer), so that many guesses sent at once cannot all pass the count before any is
+/// recorded.
+pub async fn begin_login(db: &Db, username_key: &str, client: &str, limits: LoginLimits) -> Result<bool> {
+    let t = now();
+    let since = t - limits.window_secs;
+    let mut tx = db.begin().await?;
+    if let crate::Tx::Pg(c) = &mut tx {
+        // Both keys, in a fixed order, so that two attempts never wait for each other crosswise.
+        let mut keys = [format!("login user {username_key}"), format!("login client {client}")];
+        keys.sort();
+        for k in &keys {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))").bind(k).execute(&mut **c).await?;
+        }
+    }
+    let by_user: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM login_failures WHERE username_key = $1 AND at >= $2")
+        .bind(username_key).bind(since).fetch_one(c).await)?;
+    let by_client: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM login_failures WHERE client = $1 AND at >= $2")
+        .bind(client).bind(since).fetch_one(c).await)?;
+    if by_user >= limits.per_user || by_client >= limits.per_client {
+        return Ok(false);
+    }
+    let sql = "INSERT INTO login_failures (username_key, client, at) VALUES ($1, $2, $3)";
+    on_tx!(&mut tx, c => sqlx::query(sql).bind(username_key).bind(client).bind(t).execute(c).await.map(|r| r.rows_affected()))?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Records a failed login for a user name and a client address.

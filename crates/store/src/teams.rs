@@ -64,8 +64,7 @@ const TEAM_SELECT: &str = "SELECT t.id, t.unit_id, u.name AS unit_name, u.code A
 
 /// Today in Vietnam.
 pub fn today() -> NaiveDate {
-    let tz = chrono::FixedOffset::east_opt(7 * 3600).expect("UTC+7 is valid");
-    chrono::Utc::now().with_timezone(&tz).date_naive()
+    chrono::Utc::now().with_timezone(&ngoso_core::calendar::tz()).date_naive()
 }
 
 pub async fn create(db: &Db, unit_id: i64, name: &str) -> Result<i64> {

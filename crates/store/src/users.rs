@@ -6,6 +6,7 @@ use ngoso_core::unit::UnitPath;
 use ngoso_core::user::Username;
 use serde::Serialize;
 
+use crate::secrets::PasswordPool;
 use crate::{Db, Result, StoreError, now, on_db, on_write};
 
 /// An account as listed.
@@ -103,23 +104,23 @@ pub async fn create(db: &Db, u: &NewUser<'_>) -> Result<i64> {
 
 /// Checks a user name and password. Returns the principal of an enabled account whose
 /// password matches; `None` otherwise (unknown user, wrong password or disabled account
-/// all look the same, and take the same time).
-pub async fn authenticate(db: &Db, username: &str, password: &str) -> Result<Option<Principal>> {
+/// all look the same, and take the same time). The check runs on the [`PasswordPool`]
+/// (`Busy` when it is full).
+///
+/// [`PasswordPool`]: crate::secrets::PasswordPool
+pub async fn authenticate(db: &Db, pool: &PasswordPool, username: &str, password: &str) -> Result<Option<Principal>> {
     let Ok(name) = Username::parse(username) else {
-        crate::secrets::burn_verification(password);
+        pool.burn(password).await?;
         return Ok(None);
     };
     let sql = "SELECT us.id, us.username, us.display_name, us.role, us.unit_id, un.path, us.disabled, us.password_hash, us.agency_id \
                FROM users us LEFT JOIN units un ON un.id = us.unit_id WHERE us.username = $1";
     let row: Option<PrincipalRow> = on_db!(db, p => sqlx::query_as(sql).bind(name.as_str()).fetch_optional(p).await)?;
     let Some(row) = row else {
-        crate::secrets::burn_verification(password);
+        pool.burn(password).await?;
         return Ok(None);
     };
-    let password = password.to_owned();
-    let hash = row.password_hash.clone();
-    let ok =
-        tokio::task::spawn_blocking(move || crate::secrets::verify_password(&password, &hash)).await.unwrap_or(false);
+    let ok = pool.verify(password, &row.password_hash).await?;
     if !ok || row.disabled {
         return Ok(None);
     }
@@ -187,7 +188,8 @@ pub async fn set_disabled(db: &Db, username: &Username, disabled: bool) -> Resul
     Ok(())
 }
 
-/// Sets a new password hash. Every session of the account ends; API tokens stay.
+/// Sets a new password hash. Every session of the account ends and every API token is
+/// revoked: whoever held the old password may have opened them.
 pub async fn set_password_hash(db: &Db, username: &Username, hash: &str) -> Result<()> {
     let mut tx = db.begin().await?;
     let t = now();
@@ -195,8 +197,10 @@ pub async fn set_password_hash(db: &Db, username: &Username, hash: &str) -> Resu
         "UPDATE users SET password_hash = $1, updated_at = $2 WHERE username = $3 RETURNING id")
         .bind(hash).bind(t).bind(username.as_str()).fetch_optional(c).await)?;
     let id = id.ok_or(StoreError::NotFound)?;
-    crate::on_tx!(&mut tx, c => sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(c).await.map(|r| r.rows_affected()))?;
-    tx.commit().await
+    end_sessions_and_tokens(&mut tx, id, t).await?;
+    tx.commit().await?;
+    crate::tokens::changed();
+    Ok(())
 }
 
 async fn end_sessions_and_tokens(tx: &mut crate::Tx, user_id: i64, t: i64) -> Result<()> {

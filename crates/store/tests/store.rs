@@ -162,9 +162,22 @@ async fn users_sessions_and_tokens(db: Db) {
     .unwrap_err();
     assert!(matches!(dup, StoreError::Invalid(ref i) if i.code == "username-taken"));
 
-    assert!(users::authenticate(&db, "can.bo", "sai mật khẩu").await.unwrap().is_none());
-    assert!(users::authenticate(&db, "nobody", "mật khẩu dài 123").await.unwrap().is_none());
-    let me = users::authenticate(&db, "CAN.BO", "mật khẩu dài 123").await.unwrap().unwrap();
+    assert!(
+        users::authenticate(&db, &ngoso_store::secrets::PasswordPool::new(1, 8), "can.bo", "sai mật khẩu")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        users::authenticate(&db, &ngoso_store::secrets::PasswordPool::new(1, 8), "nobody", "mật khẩu dài 123")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let me = users::authenticate(&db, &ngoso_store::secrets::PasswordPool::new(1, 8), "CAN.BO", "mật khẩu dài 123")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(me.id, id);
     assert_eq!(me.role, Role::Officer);
     assert_eq!(me.scope, Scope::Subtree(c.unit_path()));
@@ -188,7 +201,12 @@ async fn users_sessions_and_tokens(db: Db) {
     users::set_disabled(&db, &name, true).await.unwrap();
     assert!(sessions::principal(&db, &token).await.unwrap().is_none());
     assert!(tokens::principal(&db, &api.token).await.unwrap().is_none());
-    assert!(users::authenticate(&db, "can.bo", "mật khẩu dài 123").await.unwrap().is_none());
+    assert!(
+        users::authenticate(&db, &ngoso_store::secrets::PasswordPool::new(1, 8), "can.bo", "mật khẩu dài 123")
+            .await
+            .unwrap()
+            .is_none()
+    );
     users::set_disabled(&db, &name, false).await.unwrap();
     assert!(tokens::principal(&db, &api.token).await.unwrap().is_none());
 
@@ -196,8 +214,18 @@ async fn users_sessions_and_tokens(db: Db) {
     let token = sessions::create(&db, id, 3600).await.unwrap();
     users::set_password_hash(&db, &name, &secrets::hash_password("mật khẩu mới 456")).await.unwrap();
     assert!(sessions::principal(&db, &token).await.unwrap().is_none());
-    assert!(users::authenticate(&db, "can.bo", "mật khẩu dài 123").await.unwrap().is_none());
-    assert!(users::authenticate(&db, "can.bo", "mật khẩu mới 456").await.unwrap().is_some());
+    assert!(
+        users::authenticate(&db, &ngoso_store::secrets::PasswordPool::new(1, 8), "can.bo", "mật khẩu dài 123")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        users::authenticate(&db, &ngoso_store::secrets::PasswordPool::new(1, 8), "can.bo", "mật khẩu mới 456")
+            .await
+            .unwrap()
+            .is_some()
+    );
 
     // Revocation.
     let api = tokens::issue(&db, id, "laptop", 3600).await.unwrap();

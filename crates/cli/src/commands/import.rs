@@ -401,7 +401,7 @@ async fn import_residents(file: &std::path::Path, db: &Db, cfg: &Config) -> Resu
         &["full_name", "birth_year", "sex", "youth_union", "cccd", "phone", "consent_by", "consent_purposes"],
     )?;
     let codes = households::codes(db).await?;
-    let key = Some(cfg.cccd_key.trim()).filter(|k| !k.is_empty());
+    let key = cfg.web.cccd_key();
     let mut errors = Vec::new();
     let mut plan: Vec<(u64, ImportedResident)> = Vec::with_capacity(rows.len());
     let mut hashes: HashMap<String, u64> = HashMap::new();

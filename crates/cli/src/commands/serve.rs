@@ -20,7 +20,7 @@ pub async fn serve_db(db: ngoso_store::Db, cfg: &Config) -> Result<(), Failure> 
 }
 
 async fn serve_on(db: ngoso_store::Db, cfg: &Config) -> Result<(), Failure> {
-    let state = AppState::new(db, cfg.web()).await?;
+    let state = AppState::new(db, cfg.web.clone()).await?;
     let listener = tokio::net::TcpListener::bind(&cfg.listen)
         .await
         .map_err(|e| Failure::Other(format!("cannot listen on {}: {e}", cfg.listen)))?;

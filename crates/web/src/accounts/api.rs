@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::ApiUser;
-use crate::auth::login::throttled;
+use crate::auth::login::attempt;
 use crate::http::error::{ApiErrorBody, AppError};
 use crate::http::extract::{ApiJson, Client};
 use crate::http::openapi::json_status;
@@ -49,7 +49,7 @@ fn rfc3339(t: i64) -> String {
     responses(
         (status = 201, body = TokenResponse),
         (status = 401, description = "wrong user name or password", body = ApiErrorBody),
-        (status = 429, description = "too many failed attempts", body = ApiErrorBody),
+        (status = 429, description = "too many failed attempts, or too many logins being checked at once", body = ApiErrorBody),
     ))]
 pub async fn issue_token(
     State(st): State<AppState>,
@@ -57,11 +57,10 @@ pub async fn issue_token(
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> Result<Response, AppError> {
     let key = req.username.trim().to_lowercase();
-    if let Some(wait) = throttled(&st, &key, &client).await? {
+    if let Some(wait) = attempt(&st, &key, &client).await? {
         return Err(AppError::too_many(wait));
     }
-    let Some(p) = users::authenticate(&st.db, &req.username, &req.password).await? else {
-        sessions::record_login_failure(&st.db, &key, &client).await?;
+    let Some(p) = users::authenticate(&st.db, &st.passwords, &req.username, &req.password).await? else {
         return Err(AppError::new(StatusCode::UNAUTHORIZED, "login-failed"));
     };
     sessions::clear_login_failures(&st.db, &key).await?;

@@ -8,14 +8,14 @@ use ngoso_core::user::{Username, check_new_password};
 use ngoso_store::tokens::{self, ApiToken};
 use ngoso_store::units::{self, Unit};
 use ngoso_store::users::Principal;
-use ngoso_store::{secrets, sessions, users};
+use ngoso_store::{sessions, users};
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::{PageUser, SESSION_COOKIE};
 use crate::http::cookies::set_cookie;
 use crate::http::error::{AppError, message};
-use crate::http::extract::CsrfForm;
+use crate::http::extract::{Client, CsrfForm};
 use crate::http::render::{Ctx, PageCtx, render, render_status};
 
 #[derive(Template)]
@@ -77,14 +77,20 @@ pub struct PasswordForm {
 }
 
 /// `POST /app/account/password`: checks the current password, sets the new one, ends every
-/// other session and opens a fresh one here.
+/// other session, revokes every API token, and opens a fresh session here.
 pub(crate) async fn change_password(
     State(st): State<AppState>,
     Ctx(ctx): Ctx,
     PageUser(p): PageUser,
+    Client(client): Client,
     CsrfForm(f): CsrfForm<PasswordForm>,
 ) -> Result<Response, AppError> {
-    let refusal = if users::authenticate(&st.db, &p.username, &f.current).await?.is_none() {
+    // The current password is checked like a login: a stolen session cannot guess it freely.
+    let key = p.username.to_lowercase();
+    if let Some(wait) = crate::auth::login::attempt(&st, &key, &client).await? {
+        return Err(AppError::too_many(wait));
+    }
+    let refusal = if users::authenticate(&st.db, &st.passwords, &p.username, &f.current).await?.is_none() {
         Some(ctx.t("err-password-wrong"))
     } else if let Err(e) = check_new_password(&f.new) {
         Some(message(ctx.lang, AppError::from(e).info()))
@@ -97,8 +103,10 @@ pub(crate) async fn change_password(
         let pg = page(&st, ctx, p, None, Some(msg)).await?;
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &pg);
     }
+    sessions::clear_login_failures(&st.db, &key).await?;
     let name = Username::parse(&p.username)?;
-    let hash = secrets::hash_password(&f.new);
+    let hash = st.passwords.hash(&f.new).await?;
+    // Every session and API token of the account ends; a fresh session opens here.
     users::set_password_hash(&st.db, &name, &hash).await?;
     let token = sessions::create(&st.db, p.id, st.cfg.session_ttl_secs).await?;
     let mut res = Redirect::to("/app/account?done=password").into_response();

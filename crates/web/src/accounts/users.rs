@@ -183,7 +183,7 @@ async fn create_user(st: &AppState, p: &Principal, f: &NewUserForm) -> Result<(S
         check_new_password(&f.password)?;
         (f.password.clone(), None)
     };
-    let hash = secrets::hash_password(&password);
+    let hash = st.passwords.hash(&password).await?;
     let id = users::create(
         &st.db,
         &users::NewUser {
@@ -263,7 +263,7 @@ pub(crate) async fn reset_password(
 ) -> Result<Response, AppError> {
     let u = managed(&st, &p, id).await?;
     let pw = secrets::generate_password();
-    users::set_password_hash(&st.db, &Username::parse(&u.username)?, &secrets::hash_password(&pw)).await?;
+    users::set_password_hash(&st.db, &Username::parse(&u.username)?, &st.passwords.hash(&pw).await?).await?;
     log(&st, &p, "user.reset_password", u.id, "").await;
     let users = users::list(&st.db, scope_path(&p)).await?;
     let rows = rows(users, p.id);

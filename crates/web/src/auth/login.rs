@@ -45,16 +45,18 @@ pub struct LoginForm {
     next: String,
 }
 
-/// Whether this user name or client has failed too often lately; if so, how long to wait.
-pub async fn throttled(state: &AppState, username_key: &str, client: &str) -> Result<Option<u64>, AppError> {
-    let window = state.cfg.login_window_secs;
-    let (by_user, by_client) =
-        sessions::recent_login_failures(&state.db, username_key, client, ngoso_store::now() - window).await?;
-    if by_user >= state.cfg.login_max_failures_per_user || by_client >= state.cfg.login_max_failures_per_client {
-        Ok(Some(window as u64))
-    } else {
-        Ok(None)
-    }
+/// Counts a login attempt before its password is checked (so that guesses sent at once are
+/// counted one by one); `Some(seconds to wait)` when this user name or client has failed too
+/// often lately, and the attempt is refused unchecked. A right password clears the user
+/// name's failures ([`sessions::clear_login_failures`]).
+pub async fn attempt(state: &AppState, username_key: &str, client: &str) -> Result<Option<u64>, AppError> {
+    let limits = sessions::LoginLimits {
+        per_user: state.cfg.login_max_failures_per_user,
+        per_client: state.cfg.login_max_failures_per_client,
+        window_secs: state.cfg.login_window_secs,
+    };
+    let allowed = sessions::begin_login(&state.db, username_key, client, limits).await?;
+    Ok((!allowed).then_some(state.cfg.login_window_secs as u64))
 }
 
 /// `POST /login`.
@@ -66,7 +68,7 @@ pub(super) async fn submit(
 ) -> Result<Response, AppError> {
     let next = safe_next(Some(&f.next), "/app/units");
     let key = f.username.trim().to_lowercase();
-    if let Some(wait) = throttled(&st, &key, &client).await? {
+    if let Some(wait) = attempt(&st, &key, &client).await? {
         let minutes = wait.div_ceil(60);
         let error = Some(ctx.tr.t1("err-login-throttled", "minutes", minutes));
         let mut res =
@@ -74,7 +76,7 @@ pub(super) async fn submit(
         res.headers_mut().insert(axum::http::header::RETRY_AFTER, wait.into());
         return Ok(res);
     }
-    match users::authenticate(&st.db, &f.username, &f.password).await? {
+    match users::authenticate(&st.db, &st.passwords, &f.username, &f.password).await? {
         Some(p) => {
             sessions::clear_login_failures(&st.db, &key).await?;
             let token = sessions::create(&st.db, p.id, st.cfg.session_ttl_secs).await?;
@@ -83,7 +85,6 @@ pub(super) async fn submit(
             Ok(res)
         }
         None => {
-            sessions::record_login_failure(&st.db, &key, &client).await?;
             let error = Some(ctx.t("err-login-failed"));
             render_status(StatusCode::UNAUTHORIZED, &LoginPage { ctx, next, username: f.username, error })
         }

@@ -561,7 +561,7 @@ fn discovery_doc(st: &AppState, fmt: Format, headers: &HeaderMap) -> Response {
         ("endpoints", V::L("endpoints", "endpoint", vec![endpoint])),
     ];
     let mut res = object(fmt, "discovery", &rec);
-    if st.cfg.public_url.is_none() {
+    if st.cfg.public_url().is_none() {
         // The document depends on the Host header: a cache in front must not serve one
         // client's copy to another.
         res.headers_mut().append(header::VARY, axum::http::HeaderValue::from_static("host"));
@@ -573,8 +573,8 @@ fn discovery_doc(st: &AppState, fmt: Format, headers: &HeaderMap) -> Response {
 /// header when it is a plain host name and port (a client sets it: anything else, such as a
 /// path or markup, would be echoed into the document), or else `localhost`.
 fn base_url(st: &AppState, headers: &HeaderMap) -> String {
-    if let Some(u) = &st.cfg.public_url {
-        return u.clone();
+    if let Some(u) = st.cfg.public_url() {
+        return u.to_owned();
     }
     let plain = |h: &&str| {
         !h.is_empty() && h.len() <= 255 && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))

@@ -197,7 +197,7 @@ pub(crate) async fn receive(
                 code: s.code,
                 key: s.citizen_key,
                 // Say it was sent only when there is a gateway to send it.
-                contact_given: contact_given && st.cfg.citizen_notify_url.is_some(),
+                contact_given: contact_given && st.cfg.citizen_notify_url().is_some(),
                 ctx,
             };
             render_status(StatusCode::CREATED, &page)

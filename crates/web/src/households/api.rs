@@ -154,7 +154,7 @@ pub async fn add_resident(
     Path(id): Path<i64>,
     ApiJson(r): ApiJson<ResidentInput>,
 ) -> Result<Response, AppError> {
-    let rid = hops::add_resident(&st.db, &p, id, &r, st.cfg.cccd_key.as_deref()).await?;
+    let rid = hops::add_resident(&st.db, &p, id, &r, st.cfg.cccd_key()).await?;
     Ok(created(rid, &format!("/api/v1/households/{id}")))
 }
 

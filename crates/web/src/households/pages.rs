@@ -497,7 +497,7 @@ pub(crate) async fn add_resident(
         consent_by: opt(&f.consent_by),
         consent_purposes: opt(&f.purpose.join(",")),
     };
-    match ops::add_resident(&st.db, &p, id, &input, st.cfg.cccd_key.as_deref()).await {
+    match ops::add_resident(&st.db, &p, id, &input, st.cfg.cccd_key()).await {
         Ok(_) => Ok(Redirect::to(&format!("/app/households/{id}?saved=1")).into_response()),
         Err(e) => refuse(&st, ctx, &p, id, e).await,
     }

@@ -86,6 +86,8 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => AppError::not_found(),
+            // Too many password checks waiting: the client may try again in a moment.
+            StoreError::Busy => AppError::too_many(2),
             StoreError::Invalid(i) => i.into(),
             other => AppError::internal(other),
         }

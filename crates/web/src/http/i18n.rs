@@ -160,7 +160,7 @@ pub fn format_int(n: i64, lang: Lang) -> String {
 
 /// A Unix time shown in Vietnam's time zone (UTC+7, no daylight saving).
 pub fn format_datetime(t: i64) -> String {
-    let tz = chrono::FixedOffset::east_opt(7 * 3600).expect("UTC+7 is a valid offset");
+    let tz = ngoso_core::calendar::tz();
     chrono::DateTime::from_timestamp(t, 0)
         .map(|d| d.with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string())
         .unwrap_or_default()

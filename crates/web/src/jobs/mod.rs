@@ -12,7 +12,7 @@ use crate::AppState;
 pub fn spawn(state: &AppState) {
     outbox::spawn(
         state.db.clone(),
-        outbox::Notifier::new(state.cfg.citizen_notify_url.clone(), state.cfg.webhook_private_addresses),
+        outbox::Notifier::new(state.cfg.citizen_notify_url().map(str::to_owned), state.cfg.webhook_private_addresses),
     );
     let state = state.clone();
     let db = state.db.clone();

@@ -169,7 +169,29 @@ async fn post(client: &reqwest::Client, url: &str, body: String, headers: &[(&st
             delivered: false,
             give_up: false,
         },
-        Err(e) => Attempt { status: None, error: Some(e.to_string()), duration_ms, delivered: false, give_up: false },
+        // reqwest names the URL in its errors, with its user name, password and query (a
+        // gateway's credentials, a receiver's token): the error goes to the logs and to
+        // `outbox.last_error`, so it carries the scheme, host and port only.
+        Err(e) => Attempt {
+            status: None,
+            error: Some(format!("{} ({})", e.without_url(), origin(url))),
+            duration_ms,
+            delivered: false,
+            give_up: false,
+        },
+    }
+}
+
+/// The scheme, host and port of a URL, to name it in a log without what may be secret in
+/// it (user name, password, path, query).
+pub fn origin(url: &str) -> String {
+    match reqwest::Url::parse(url.trim()) {
+        Ok(u) => match (u.host_str(), u.port()) {
+            (Some(h), Some(p)) => format!("{}://{h}:{p}", u.scheme()),
+            (Some(h), None) => format!("{}://{h}", u.scheme()),
+            _ => u.scheme().to_owned(),
+        },
+        Err(_) => "an address that does not parse".to_owned(),
     }
 }
 
@@ -296,6 +318,13 @@ pub fn spawn(db: Db, n: Notifier) {
 mod tests {
     use super::*;
     use reqwest::dns::Resolve;
+
+    #[test]
+    fn urls_are_named_by_their_origin_only() {
+        assert_eq!(origin("https://user:s3cret@sms.example.vn:8443/send?token=abc"), "https://sms.example.vn:8443");
+        assert_eq!(origin("http://10.0.0.5/hook?key=x"), "http://10.0.0.5");
+        assert!(!origin("not a url with a s3cret").contains("s3cret"));
+    }
 
     #[test]
     fn only_public_addresses_are_public() {

@@ -37,7 +37,7 @@ pub struct TeamDto {
 
 fn team_dto(st: &AppState, t: Team) -> TeamDto {
     TeamDto {
-        flag: st.cfg.team_bounds.flag(t.active_members),
+        flag: st.cfg.team_bounds().flag(t.active_members),
         id: t.id,
         name: t.name,
         unit_id: t.unit_id,

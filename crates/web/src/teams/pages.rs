@@ -66,7 +66,7 @@ pub(crate) async fn index(
         .await?
         .into_iter()
         .map(|t| TeamRow {
-            flag: st.cfg.team_bounds.flag(t.active_members),
+            flag: st.cfg.team_bounds().flag(t.active_members),
             id: t.id,
             name: t.name,
             unit_name: t.unit_name,
@@ -200,7 +200,7 @@ async fn show_page(
     let roles = MemberRole::ALL.iter().map(|r| (r.as_str(), ctx.t(&format!("member-role-{}", r.as_str())))).collect();
     let affiliations = AFFILIATIONS.iter().map(|a| (*a, ctx.t(&format!("affiliation-{a}")))).collect();
     Ok(Show {
-        flag: st.cfg.team_bounds.flag(team.active_members),
+        flag: st.cfg.team_bounds().flag(team.active_members),
         can_manage: can(p, Action::ManageTeams, &team.path()),
         team,
         members,

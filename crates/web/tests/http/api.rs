@@ -84,7 +84,7 @@ async fn cookies_are_secure_behind_https(backend: ngoso_store::Backend) {
     for (public_url, secure) in
         [(Some("https://ngoso.tinh.gov.vn"), true), (Some("http://10.0.0.5:8080"), false), (None, false)]
     {
-        let cfg = ngoso_web::WebConfig { public_url: public_url.map(str::to_owned), ..Default::default() };
+        let cfg = ngoso_web::WebConfig { public_url: public_url.unwrap_or_default().to_owned(), ..Default::default() };
         let Some(mut app) = TestApp::with_config(backend, cfg).await else { return };
         let res = app.get("/login").await;
         let cookie = res.header("set-cookie").expect("a CSRF cookie");

@@ -193,7 +193,10 @@ async fn account_page_changes_password_and_revokes_tokens(app: &mut TestApp) {
         .await;
     assert!(res.body.contains("ít nhất 10"));
     assert!(
-        ngoso_store::users::authenticate(&app.db, "canbo", PASSWORD).await.unwrap().is_some(),
+        ngoso_store::users::authenticate(&app.db, &ngoso_store::secrets::PasswordPool::new(1, 8), "canbo", PASSWORD)
+            .await
+            .unwrap()
+            .is_some(),
         "nothing changed yet"
     );
 
@@ -207,20 +210,36 @@ async fn account_page_changes_password_and_revokes_tokens(app: &mut TestApp) {
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     assert_ne!(app.cookies["ngoso_session"], old_session, "a fresh session here");
     assert!(app.get("/app/account?done=password").await.body.contains("Đã đổi mật khẩu"));
-    assert!(ngoso_store::users::authenticate(&app.db, "canbo", "mật khẩu mới 456").await.unwrap().is_some());
+    assert!(
+        ngoso_store::users::authenticate(
+            &app.db,
+            &ngoso_store::secrets::PasswordPool::new(1, 8),
+            "canbo",
+            "mật khẩu mới 456"
+        )
+        .await
+        .unwrap()
+        .is_some()
+    );
     // The old session is over.
     let mine = app.cookies.insert("ngoso_session".into(), old_session).unwrap();
     assert_eq!(app.get("/app/account").await.status, StatusCode::SEE_OTHER);
     app.cookies.insert("ngoso_session".into(), mine);
 
-    // Revoke the API token from the page.
-    let id = ngoso_store::tokens::list(
-        &app.db,
-        ngoso_store::users::authenticate(&app.db, "canbo", "mật khẩu mới 456").await.unwrap().unwrap().id,
-    )
-    .await
-    .unwrap()[0]
-        .id;
+    // The API token made before is revoked: whoever knew the old password may have made it.
+    assert_eq!(app.json(Method::GET, "/api/v1/me", None, Some(&token)).await.status, StatusCode::UNAUTHORIZED);
+    // A new one, revoked from the page.
+    let res = app
+        .json(
+            Method::POST,
+            "/api/v1/auth/token",
+            Some(json!({"username": "canbo", "password": "mật khẩu mới 456"})),
+            None,
+        )
+        .await;
+    let token = res.json()["token"].as_str().unwrap().to_owned();
+    let id = res.json()["id"].as_i64().unwrap();
+    assert_eq!(app.json(Method::GET, "/api/v1/me", None, Some(&token)).await.status, StatusCode::OK);
     let res = app.post_form(&format!("/app/account/tokens/{id}/revoke"), &[("csrf", &csrf)]).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     assert_eq!(app.json(Method::GET, "/api/v1/me", None, Some(&token)).await.status, StatusCode::UNAUTHORIZED);
@@ -229,7 +248,93 @@ async fn account_page_changes_password_and_revokes_tokens(app: &mut TestApp) {
     assert_eq!(res.status, StatusCode::NOT_FOUND);
 }
 
+/// An administrator's reset of a password ends the account's sessions and revokes its
+/// tokens, as a change does.
+async fn a_reset_password_revokes_tokens_and_sessions(app: &mut TestApp) {
+    let t = app.tree().await;
+    app.user("canbo", Role::Officer, Some(&t.commune_a)).await;
+    let id = app.user("quantri", Role::Admin, None).await;
+    let _ = id;
+    let token = app.token("canbo").await;
+    app.login("canbo").await;
+    let session = app.cookies["ngoso_session"].clone();
+    app.cookies.clear();
+    app.login("quantri").await;
+    let user = ngoso_store::users::by_username(&app.db, &ngoso_core::user::Username::parse("canbo").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let csrf = app.csrf("/app/users").await;
+    let res = app.post_form(&format!("/app/users/{}/reset-password", user.id), &[("csrf", &csrf)]).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(app.json(Method::GET, "/api/v1/me", None, Some(&token)).await.status, StatusCode::UNAUTHORIZED);
+    app.cookies.insert("ngoso_session".into(), session);
+    assert_eq!(app.get("/app/account").await.status, StatusCode::SEE_OTHER, "the old session is over");
+}
+
+/// Guesses sent all at once are counted one by one: no more than the limit are checked.
+async fn parallel_guesses_are_counted_before_they_are_checked(app: &mut TestApp) {
+    let t = app.tree().await;
+    app.user("canbo", Role::Officer, Some(&t.commune_a)).await;
+    let reqs: Vec<_> = (0..20)
+        .map(|i| {
+            axum::http::Request::post("/api/v1/auth/token")
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(
+                    json!({"username": "canbo", "password": format!("đoán sai {i}")}).to_string(),
+                ))
+                .unwrap()
+        })
+        .collect();
+    let answers = app.send_all(reqs).await;
+    let wrong = answers.iter().filter(|r| r.status == StatusCode::UNAUTHORIZED).count();
+    let refused = answers.iter().filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS).count();
+    // The default limit: 5 failures per user name.
+    assert_eq!((wrong, refused), (5, 15), "{:?}", answers.iter().map(|r| r.status).collect::<Vec<_>>());
+}
+
+/// With every password worker busy and the queue full, a login is answered 429 at once
+/// instead of waiting (or taking memory) without bound.
+async fn a_full_password_pool_answers_429(backend: ngoso_store::Backend) {
+    let cfg = ngoso_web::WebConfig {
+        password_workers: 1,
+        password_queue: 0,
+        login_max_failures_per_client: 1000,
+        ..Default::default()
+    };
+    let Some(mut app) = TestApp::with_config(backend, cfg).await else { return };
+    let reqs: Vec<_> = (0..12)
+        .map(|i| {
+            axum::http::Request::post("/api/v1/auth/token")
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(
+                    json!({"username": format!("ai.do.{i}"), "password": "một mật khẩu"}).to_string(),
+                ))
+                .unwrap()
+        })
+        .collect();
+    let answers = app.send_all(reqs).await;
+    let busy: Vec<_> = answers.iter().filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS).collect();
+    assert!(!busy.is_empty(), "{:?}", answers.iter().map(|r| r.status).collect::<Vec<_>>());
+    assert!(busy.iter().all(|r| r.header("retry-after").as_deref() == Some("2")));
+    assert!(answers.iter().all(|r| matches!(r.status, StatusCode::UNAUTHORIZED | StatusCode::TOO_MANY_REQUESTS)));
+    app.cleanup().await;
+}
+
+mod a_full_password_pool_answers_429 {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::a_full_password_pool_answers_429(ngoso_store::Backend::Sqlite).await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::a_full_password_pool_answers_429(ngoso_store::Backend::Postgres).await;
+    }
+}
+
 http_tests!(
+    a_reset_password_revokes_tokens_and_sessions,
+    parallel_guesses_are_counted_before_they_are_checked,
     account_page_changes_password_and_revokes_tokens,
     login_session_and_logout,
     forms_without_a_valid_csrf_token_change_nothing,

@@ -134,6 +134,32 @@ async fn webhooks_and_citizen_messages(app: &mut TestApp) {
     assert!(listed.iter().any(|m| m.kind == "citizen"
         && m.gave_up_at.is_some()
         && m.last_error.as_deref().unwrap().contains("gateway")));
+    // A gateway that cannot be reached: the error kept (and logged) names its host, not its
+    // password or token.
+    let res = send(
+        app,
+        &[
+            ("category", "roads"),
+            ("attribute[kind]", "light"),
+            ("description", "Đèn"),
+            ("unit", &hb),
+            ("contact_phone", "0912345678"),
+            ("consent", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::CREATED);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let secret_url = format!("http://ngoso:s3cret-pass@127.0.0.1:{closed}/send?token=t0ken-value");
+    notify::deliver_due(&app.db, &Notifier::new(Some(secret_url), true)).await.unwrap();
+    let listed = outbox::undelivered(&app.db, 10).await.unwrap();
+    let failed = listed
+        .iter()
+        .find(|m| m.kind == "citizen" && m.gave_up_at.is_none() && m.attempts == 1)
+        .expect("a failed attempt");
+    let why = failed.last_error.clone().unwrap();
+    assert!(why.contains(&format!("127.0.0.1:{closed}")), "{why}");
+    assert!(!why.contains("s3cret") && !why.contains("t0ken") && !why.contains("ngoso:"), "{why}");
     // A given-up message can be put back in the queue.
     let id = listed.iter().find(|m| m.gave_up_at.is_some()).unwrap().id;
     outbox::retry(&app.db, id).await.unwrap();

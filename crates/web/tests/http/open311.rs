@@ -372,7 +372,7 @@ fn varies_by_host(res: &Res) -> bool {
 
 /// With `public_url` configured, the discovery document gives it, whatever the Host header.
 async fn discovery_gives_the_public_url(backend: ngoso_store::Backend) {
-    let cfg = ngoso_web::WebConfig { public_url: Some("https://ngoso.tinh.gov.vn/pakn".into()), ..Default::default() };
+    let cfg = ngoso_web::WebConfig { public_url: "https://ngoso.tinh.gov.vn/pakn".into(), ..Default::default() };
     let Some(mut app) = TestApp::with_config(backend, cfg).await else { return };
     let req =
         Request::get("/open311/v2/discovery.json").header(header::HOST, "10.0.0.7:8080").body(Body::empty()).unwrap();

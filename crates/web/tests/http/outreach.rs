@@ -13,7 +13,8 @@ use crate::tests_with_app;
 const KEY: &str = "test-cccd-key-0123456789abcdef0123456789";
 
 async fn app(backend: Backend) -> Option<TestApp> {
-    TestApp::with_config(backend, WebConfig { cccd_key: Some(KEY.into()), ..WebConfig::default() }).await
+    TestApp::with_config(backend, WebConfig { cccd_key: ngoso_core::secret::Secret::new(KEY), ..WebConfig::default() })
+        .await
 }
 
 /// A tree, a team in hamlet A with a leader account, an officer of commune A, a member of

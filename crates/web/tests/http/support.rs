@@ -152,6 +152,29 @@ impl TestApp {
         Res { status, headers, body }
     }
 
+    /// Sends requests all at once (without the jar's cookies); the answers in order.
+    pub async fn send_all(&self, reqs: Vec<Request<Body>>) -> Vec<Res> {
+        let tasks: Vec<_> = reqs
+            .into_iter()
+            .map(|req| {
+                let router = self.router.clone();
+                tokio::spawn(async move {
+                    let res = router.oneshot(req).await.expect("the router answers");
+                    let (status, headers) = (res.status(), res.headers().clone());
+                    let bytes = res.into_body().collect().await.expect("a body").to_bytes();
+                    Res { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for t in tasks {
+            let res = t.await.expect("a request task");
+            assert!(!res.status.is_server_error(), "a 5xx is a bug: {} {}", res.status, res.body);
+            out.push(res);
+        }
+        out
+    }
+
     pub async fn get(&mut self, path: &str) -> Res {
         self.send(Request::get(path).body(Body::empty()).unwrap()).await
     }

@@ -30,7 +30,10 @@ async fn scoped_admin_manages_accounts_inside_the_scope(app: &mut TestApp) {
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let start = res.body.find("<code>").unwrap() + 6;
     let pw = &res.body[start..start + 16];
-    let p = ngoso_store::users::authenticate(&app.db, "canbo.xa", pw).await.unwrap().expect("the shown password works");
+    let p = ngoso_store::users::authenticate(&app.db, &ngoso_store::secrets::PasswordPool::new(1, 8), "canbo.xa", pw)
+        .await
+        .unwrap()
+        .expect("the shown password works");
     assert_eq!(p.unit_id, Some(t.commune_a.id));
     assert_eq!(p.display_name, "Cán bộ xã 👩");
 
@@ -92,7 +95,12 @@ async fn scoped_admin_manages_accounts_inside_the_scope(app: &mut TestApp) {
         )
         .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(ngoso_store::users::authenticate(&app.db, "ngoai.pham.vi", "x").await.unwrap().is_none());
+    assert!(
+        ngoso_store::users::authenticate(&app.db, &ngoso_store::secrets::PasswordPool::new(1, 8), "ngoai.pham.vi", "x")
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(ngoso_store::users::count(&app.db).await.unwrap(), 3);
 
     // The list shows only their scope.
@@ -108,13 +116,23 @@ async fn scoped_admin_manages_accounts_inside_the_scope(app: &mut TestApp) {
     // Disable, enable, reset the password of the new officer.
     let res = app.post_form(&format!("/app/users/{}/disable", p.id), &[("csrf", &csrf)]).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
-    assert!(ngoso_store::users::authenticate(&app.db, "canbo.xa", pw).await.unwrap().is_none());
+    assert!(
+        ngoso_store::users::authenticate(&app.db, &ngoso_store::secrets::PasswordPool::new(1, 8), "canbo.xa", pw)
+            .await
+            .unwrap()
+            .is_none()
+    );
     app.post_form(&format!("/app/users/{}/enable", p.id), &[("csrf", &csrf)]).await;
     let res = app.post_form(&format!("/app/users/{}/reset-password", p.id), &[("csrf", &csrf)]).await;
     assert_eq!(res.status, StatusCode::OK);
     let start = res.body.find("<code>").unwrap() + 6;
     let pw2 = &res.body[start..start + 16];
-    assert!(ngoso_store::users::authenticate(&app.db, "canbo.xa", pw2).await.unwrap().is_some());
+    assert!(
+        ngoso_store::users::authenticate(&app.db, &ngoso_store::secrets::PasswordPool::new(1, 8), "canbo.xa", pw2)
+            .await
+            .unwrap()
+            .is_some()
+    );
     let log = ngoso_store::audit::list(&app.db, Some(("user", &p.id.to_string())), 10).await.unwrap();
     assert_eq!(log.len(), 4);
 }
