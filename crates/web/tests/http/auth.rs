@@ -253,8 +253,7 @@ async fn account_page_changes_password_and_revokes_tokens(app: &mut TestApp) {
 async fn a_reset_password_revokes_tokens_and_sessions(app: &mut TestApp) {
     let t = app.tree().await;
     app.user("canbo", Role::Officer, Some(&t.commune_a)).await;
-    let id = app.user("quantri", Role::Admin, None).await;
-    let _ = id;
+    app.user("quantri", Role::Admin, None).await;
     let token = app.token("canbo").await;
     app.login("canbo").await;
     let session = app.cookies["ngoso_session"].clone();
@@ -302,7 +301,7 @@ async fn a_full_password_pool_answers_429(backend: ngoso_store::Backend) {
         login_max_failures_per_client: 1000,
         ..Default::default()
     };
-    let Some(mut app) = TestApp::with_config(backend, cfg).await else { return };
+    let Some(app) = TestApp::with_config(backend, cfg).await else { return };
     let reqs: Vec<_> = (0..12)
         .map(|i| {
             axum::http::Request::post("/api/v1/auth/token")
