@@ -114,6 +114,7 @@ err-invalid-json = The JSON is not well-formed: { $detail }
 err-invalid-json-data = The JSON does not have the expected shape: { $detail }
 err-form-not-utf8 = The field “{ $detail }” holds bytes that are not UTF-8 text. Type it again and send it again.
 err-invalid-form-data = The form does not have the expected shape: { $detail }
+err-walk-too-many-services = A walk list filters by at most { $detail } services.
 err-token-ttl-invalid = Days of validity must be between 1 and { $detail }.
 
 cli-migrated = The database schema is up to date.

@@ -114,6 +114,7 @@ err-invalid-json = Dữ liệu JSON không đúng cú pháp: { $detail }
 err-invalid-json-data = Dữ liệu JSON không đúng cấu trúc: { $detail }
 err-form-not-utf8 = Trường “{ $detail }” chứa byte không phải văn bản UTF-8. Hãy gõ lại nội dung rồi gửi lại.
 err-invalid-form-data = Biểu mẫu không đúng cấu trúc: { $detail }
+err-walk-too-many-services = Danh sách đi thăm chỉ lọc được tối đa { $detail } dịch vụ.
 err-token-ttl-invalid = Số ngày hiệu lực phải từ 1 đến { $detail }.
 
 cli-migrated = Cơ sở dữ liệu đã được cập nhật cấu trúc.

@@ -296,6 +296,27 @@ pub async fn correct(
     Ok(())
 }
 
+/// Most services a walk list may name: more than any catalogue holds, few enough that the
+/// query stays small (each one is a condition of it).
+pub const WALK_MAX_SERVICES: usize = 50;
+
+/// The services of a walk list: their codes (separated by commas, repeats ignored) as ids
+/// of the catalogue.
+pub fn walk_services(cat: &ngoso_store::catalog::Catalog, codes: &str) -> Result<Vec<i64>, Invalid> {
+    let mut ids = Vec::new();
+    for code in codes.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+        let s =
+            cat.service_by_code(code).ok_or_else(|| Invalid::field("service-unknown", "services").with_detail(code))?;
+        if !ids.contains(&s.id) {
+            ids.push(s.id);
+        }
+        if ids.len() > WALK_MAX_SERVICES {
+            return Err(Invalid::field("walk-too-many-services", "services").with_detail(WALK_MAX_SERVICES.to_string()));
+        }
+    }
+    Ok(ids)
+}
+
 /// A walk list for an area; the read is logged.
 pub async fn walk_list(
     st: &AppState,
@@ -307,12 +328,7 @@ pub async fn walk_list(
     let unit = crate::units::visible(&st.db, p, unit_id).await?;
     ensure(p, Action::ViewPersonalData, &unit.unit_path())?;
     let cat = st.catalog().await?;
-    let mut ids = Vec::new();
-    for code in services.split(',').map(str::trim).filter(|c| !c.is_empty()) {
-        let s =
-            cat.service_by_code(code).ok_or_else(|| Invalid::field("service-unknown", "services").with_detail(code))?;
-        ids.push(s.id);
-    }
+    let ids = walk_services(&cat, services)?;
     let items = ngoso_store::walk::list(&st.db, &unit.unit_path(), &ids, limit.clamp(1, 100_000)).await?;
     log(&st.db, p, "walklist.read", "unit", unit_id, &format!("{} rows", items.len())).await;
     Ok(items)

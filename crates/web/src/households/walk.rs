@@ -56,7 +56,12 @@ pub(crate) async fn page(
         .and_then(|u| u.parse::<i64>().ok())
         .or(p.unit_id)
         .ok_or_else(|| AppError::bad_request("bad-request"))?;
-    let chosen: Vec<String> = pairs.iter().filter(|(k, _)| k == "service").map(|(_, v)| v.clone()).collect();
+    let mut chosen: Vec<String> = Vec::new();
+    for (_, code) in pairs.iter().filter(|(k, _)| k == "service") {
+        if !chosen.contains(code) {
+            chosen.push(code.clone());
+        }
+    }
     let format = get("format").unwrap_or_default();
     let unit = crate::units::visible(&st.db, &p, unit_id).await?;
     let limit = if format.is_empty() { 500 } else { 100_000 };

@@ -414,8 +414,19 @@ async fn walk_lists(app: &mut TestApp) {
         .json(Method::GET, &format!("/api/v1/walklist?unit={}&services=nope", s.t.hamlet_a.id), None, Some(&tok))
         .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.json()["error"]["code"], "service-unknown");
+    // A code repeated 4,000 times is one service (it was 4,000 conditions of the query).
+    let many = vec!["citizen_app"; 4_000].join(",");
+    let res = app
+        .json(Method::GET, &format!("/api/v1/walklist?unit={}&services={many}", s.t.hamlet_a.id), None, Some(&tok))
+        .await;
+    assert_eq!(res.json().as_array().unwrap().len(), 3);
+    let page_many = vec!["service=citizen_app"; 3_000].join("&");
 
     app.login("totruong").await;
+    let page = app.get(&format!("/app/walk?unit={}&{page_many}", s.t.hamlet_a.id)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.body.matches("service=citizen_app").count(), 2, "the print and CSV links name it once each");
     let page = app.get(&format!("/app/walk?unit={}&service=citizen_app", s.t.hamlet_a.id)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("3 hộ") && page.body.contains("Chưa đến lần nào"));
@@ -427,6 +438,26 @@ async fn walk_lists(app: &mut TestApp) {
     assert!(csv.body.contains("\"Bà Năm, \"\"Út\"\"\"") && csv.body.contains("'=HYPERLINK"));
     // Another hamlet's walk list is out of sight.
     assert_eq!(app.get(&format!("/app/walk?unit={}", s.t.hamlet_b.id)).await.status, StatusCode::NOT_FOUND);
+}
+
+/// A walk list names at most 50 distinct services.
+async fn walk_lists_name_few_services(app: &mut TestApp) {
+    let s = setup(app).await;
+    let mut codes = Vec::new();
+    for i in 0..51 {
+        let code = format!("dich_vu_{i}");
+        ngoso_store::catalog::create_service(&app.db, &code, "Dịch vụ", "Service", "household").await.unwrap();
+        codes.push(code);
+    }
+    let tok = app.token("totruong").await;
+    let url = |n: usize| format!("/api/v1/walklist?unit={}&services={}", s.t.hamlet_a.id, codes[..n].join(","));
+    assert_eq!(app.json(Method::GET, &url(50), None, Some(&tok)).await.status, StatusCode::OK);
+    let res = app.json(Method::GET, &url(51), None, Some(&tok)).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        (res.json()["error"]["code"].as_str(), res.json()["error"]["detail"].as_str()),
+        (Some("walk-too-many-services"), Some("50"))
+    );
 }
 
 async fn the_catalogue_is_configurable(app: &mut TestApp) {
@@ -541,6 +572,7 @@ async fn control_characters_are_refused(app: &mut TestApp) {
 }
 
 tests_with_app!(
+    walk_lists_name_few_services,
     control_characters_are_refused,
     a_member_who_left_cannot_record,
     teams_are_managed_and_flagged,
