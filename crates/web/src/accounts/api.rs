@@ -49,6 +49,7 @@ fn rfc3339(t: i64) -> String {
     responses(
         (status = 201, body = TokenResponse),
         (status = 401, description = "wrong user name or password", body = ApiErrorBody),
+        (status = 422, description = "a lifetime or name out of bounds", body = ApiErrorBody),
         (status = 429, description = "too many failed attempts, or too many logins being checked at once", body = ApiErrorBody),
     ))]
 pub async fn issue_token(

@@ -1,8 +1,9 @@
 //! CSRF tokens for every form.
 //!
-//! Each browser gets a random `ngoso_csrf` cookie; forms carry an HMAC of it under the
-//! instance secret (stored in the database, so every `serve` process agrees). A cross-site
-//! page can neither read the cookie nor compute the HMAC.
+//! Each browser gets a random `ngoso_csrf` cookie; forms carry an HMAC of it, and of the
+//! session cookie when there is one, under the instance secret (stored in the database, so
+//! every `serve` process agrees). A cross-site page can neither read the cookies nor compute
+//! the HMAC; and a token seen before a login (or in another session) is no good after it.
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -46,11 +47,22 @@ pub struct Csrf {
 }
 
 impl Csrf {
-    fn for_cookie(key: &[u8], cookie: &str) -> Self {
+    fn for_cookies(key: &[u8], cookie: &str, session: Option<&str>) -> Self {
         let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
         mac.update(cookie.as_bytes());
+        if let Some(s) = session {
+            mac.update(b"|session|");
+            mac.update(s.as_bytes());
+        }
         let token = ngoso_store::secrets::hex(&mac.finalize().into_bytes());
         Self { token }
+    }
+
+    /// The token of a request: of its CSRF cookie and its session cookie, if any.
+    pub fn of(parts: &Parts, state: &AppState) -> Option<Self> {
+        let c = parts.extensions.get::<CsrfCookie>()?;
+        let session = cookie(&parts.headers, crate::auth::SESSION_COOKIE);
+        Some(Csrf::for_cookies(&state.csrf_key, &c.0, session.as_deref()))
     }
 
     /// The value to put in the form's hidden `csrf` field.
@@ -70,12 +82,7 @@ impl Csrf {
 impl FromRequestParts<AppState> for Csrf {
     type Rejection = AppError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let c = parts
-            .extensions
-            .get::<CsrfCookie>()
-            .map(|c| c.0.clone())
-            .ok_or_else(|| AppError::internal("CSRF middleware is not installed"))?;
-        Ok(Csrf::for_cookie(&state.csrf_key, &c))
+        Csrf::of(parts, state).ok_or_else(|| AppError::internal("CSRF middleware is not installed"))
     }
 }
 
@@ -84,12 +91,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tokens_bind_to_cookie_and_key() {
+    fn tokens_bind_to_cookie_session_and_key() {
         let c = "a".repeat(64);
-        let t = Csrf::for_cookie(b"key", &c);
+        let t = Csrf::for_cookies(b"key", &c, None);
         assert!(t.verify(t.token()).is_ok());
         assert!(t.verify("").is_err());
-        assert!(t.verify(Csrf::for_cookie(b"other", &c).token()).is_err());
-        assert!(t.verify(Csrf::for_cookie(b"key", &"b".repeat(64)).token()).is_err());
+        assert!(t.verify(Csrf::for_cookies(b"other", &c, None).token()).is_err());
+        assert!(t.verify(Csrf::for_cookies(b"key", &"b".repeat(64), None).token()).is_err());
+        let signed_in = Csrf::for_cookies(b"key", &c, Some("session-1"));
+        assert!(signed_in.verify(t.token()).is_err(), "a token from before the login");
+        assert!(signed_in.verify(Csrf::for_cookies(b"key", &c, Some("session-2")).token()).is_err());
+        assert!(signed_in.verify(signed_in.token()).is_ok());
     }
 }

@@ -87,13 +87,40 @@ impl FromRequestParts<AppState> for PageUser {
 }
 
 /// A signed-in user of the API (session cookie or `Authorization: Bearer`); anyone else
-/// gets 401.
+/// gets 401. A request that changes something, signed in with the session cookie, must also
+/// prove it comes from our own pages: a JSON body (`Content-Type: application/json`, which
+/// a page of another site cannot send without the browser asking first) or the page's CSRF
+/// token in `X-CSRF-Token`; otherwise 403. The cookie's `SameSite=Lax` alone lets older
+/// browsers, and sites on the same domain, post with it.
 pub struct ApiUser(pub Principal);
+
+/// Whether a cookie-signed request that changes something proves it comes from us.
+fn same_origin_proof(parts: &mut Parts, state: &AppState) -> bool {
+    if parts.method.is_safe() || bearer(parts).is_some() {
+        return true;
+    }
+    let json = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("application/json"));
+    if json {
+        return true;
+    }
+    let token = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    match (token, csrf::Csrf::of(parts, state)) {
+        (Some(t), Some(c)) => c.verify(&t).is_ok(),
+        _ => false,
+    }
+}
 
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = Response;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         match resolve(parts, state).await {
+            Ok(Some(_)) if !same_origin_proof(parts, state) => {
+                Err(AppError::new(axum::http::StatusCode::FORBIDDEN, "csrf-invalid").into_response())
+            }
             Ok(Some(p)) => Ok(ApiUser(p)),
             Ok(None) => {
                 let mut res = AppError::unauthorized().into_response();

@@ -56,7 +56,7 @@ pub struct NewFeedback {
 
 /// `POST /api/v1/feedback`: a team member or staff submits for a citizen.
 #[utoipa::path(post, path = "/api/v1/feedback", tag = "feedback", request_body = NewFeedback,
-    responses((status = 201, body = Submitted), (status = 422, body = ApiErrorBody), (status = 403, body = ApiErrorBody)))]
+    responses((status = 201, body = Submitted), (status = 403, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
 pub async fn submit(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,
@@ -120,7 +120,8 @@ pub struct InboxPage {
 
 /// `GET /api/v1/feedback`: the inbox of the caller (their agency, their area).
 #[utoipa::path(get, path = "/api/v1/feedback", tag = "feedback", params(InboxParams),
-    responses((status = 200, body = InboxPage), (status = 403, body = ApiErrorBody)))]
+    responses((status = 200, body = InboxPage), (status = 403, body = ApiErrorBody),
+        (status = 422, description = "an unknown state, category, agency or unit", body = ApiErrorBody)))]
 pub async fn inbox(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,
@@ -183,7 +184,7 @@ pub struct ItemDetail {
 }
 
 /// `GET /api/v1/feedback/{id}`: an item the caller may handle; reading its contact is logged.
-#[utoipa::path(get, path = "/api/v1/feedback/{id}", tag = "feedback",
+#[utoipa::path(get, path = "/api/v1/feedback/{id}", tag = "feedback", params(("id" = i64, Path)),
     responses((status = 200, body = ItemDetail), (status = 404, body = ApiErrorBody)))]
 pub async fn get_one(
     State(st): State<AppState>,
@@ -224,7 +225,7 @@ pub struct Moved {
 }
 
 /// `POST /api/v1/feedback/{id}/moves`.
-#[utoipa::path(post, path = "/api/v1/feedback/{id}/moves", tag = "feedback", request_body = MoveBody,
+#[utoipa::path(post, path = "/api/v1/feedback/{id}/moves", tag = "feedback", params(("id" = i64, Path)), request_body = MoveBody,
     responses((status = 200, body = Moved), (status = 422, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
 pub async fn do_move(
     State(st): State<AppState>,
@@ -254,7 +255,7 @@ pub struct DraftBody {
 }
 
 /// `POST /api/v1/feedback/{id}/draft`: write (or rewrite) the answer's draft.
-#[utoipa::path(post, path = "/api/v1/feedback/{id}/draft", tag = "feedback", request_body = DraftBody,
+#[utoipa::path(post, path = "/api/v1/feedback/{id}/draft", tag = "feedback", params(("id" = i64, Path)), request_body = DraftBody,
     responses((status = 204), (status = 422, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
 pub async fn draft(
     State(st): State<AppState>,
@@ -274,7 +275,7 @@ pub struct NoteBody {
 }
 
 /// `POST /api/v1/feedback/{id}/notes`: add an internal note (never shown to the public).
-#[utoipa::path(post, path = "/api/v1/feedback/{id}/notes", tag = "feedback", request_body = NoteBody,
+#[utoipa::path(post, path = "/api/v1/feedback/{id}/notes", tag = "feedback", params(("id" = i64, Path)), request_body = NoteBody,
     responses((status = 204), (status = 422, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
 pub async fn note(
     State(st): State<AppState>,
@@ -299,7 +300,7 @@ pub struct VisibilityBody {
 
 /// `POST /api/v1/feedback/{id}/visibility`: hide an item from the public list, with a reason,
 /// or show it again.
-#[utoipa::path(post, path = "/api/v1/feedback/{id}/visibility", tag = "feedback", request_body = VisibilityBody,
+#[utoipa::path(post, path = "/api/v1/feedback/{id}/visibility", tag = "feedback", params(("id" = i64, Path)), request_body = VisibilityBody,
     responses((status = 204), (status = 422, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
 pub async fn visibility(
     State(st): State<AppState>,
@@ -316,7 +317,7 @@ pub async fn visibility(
 /// `POST /api/v1/feedback/{id}/contact-removal`: remove the citizen's contact on their
 /// request (or when they withdraw consent). The item, its text and the figures stay; messages
 /// not yet sent to the citizen are given up.
-#[utoipa::path(post, path = "/api/v1/feedback/{id}/contact-removal", tag = "feedback",
+#[utoipa::path(post, path = "/api/v1/feedback/{id}/contact-removal", tag = "feedback", params(("id" = i64, Path)),
     responses((status = 204), (status = 404, body = ApiErrorBody)))]
 pub async fn erase_contact(
     State(st): State<AppState>,
@@ -344,7 +345,7 @@ pub struct Extended {
 }
 
 /// `POST /api/v1/feedback/{id}/extension`: move the deadline on.
-#[utoipa::path(post, path = "/api/v1/feedback/{id}/extension", tag = "feedback", request_body = ExtensionBody,
+#[utoipa::path(post, path = "/api/v1/feedback/{id}/extension", tag = "feedback", params(("id" = i64, Path)), request_body = ExtensionBody,
     responses((status = 200, body = Extended), (status = 422, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
 pub async fn extend(
     State(st): State<AppState>,
@@ -373,7 +374,8 @@ pub struct FiguresParams {
 /// `GET /api/v1/feedback/figures`: received, answered, on time and overdue, by category,
 /// agency and child unit.
 #[utoipa::path(get, path = "/api/v1/feedback/figures", tag = "feedback", params(FiguresParams),
-    responses((status = 200, body = FeedbackFigures), (status = 422, body = ApiErrorBody)))]
+    responses((status = 200, body = FeedbackFigures), (status = 404, description = "the unit is not in sight", body = ApiErrorBody),
+        (status = 422, description = "a period that does not parse", body = ApiErrorBody)))]
 pub async fn figures(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,

@@ -67,7 +67,8 @@ fn household_item(h: hstore::Household) -> HouseholdItem {
 
 /// Households in an area; the read is logged.
 #[utoipa::path(get, path = "/api/v1/households", tag = "households", params(HouseholdQuery),
-    responses((status = 200, body = Vec<HouseholdItem>), (status = 403, body = ApiErrorBody)))]
+    responses((status = 200, body = Vec<HouseholdItem>), (status = 403, description = "no access to personal data", body = ApiErrorBody),
+        (status = 404, description = "the unit is not in sight", body = ApiErrorBody)))]
 pub async fn list(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,
@@ -128,7 +129,8 @@ pub struct HouseholdDetail {
 
 /// A household's record with personal data; the read is logged.
 #[utoipa::path(get, path = "/api/v1/households/{id}", tag = "households", params(("id" = i64, Path)),
-    responses((status = 200, body = HouseholdDetail), (status = 404, body = ApiErrorBody)))]
+    responses((status = 200, body = HouseholdDetail), (status = 403, description = "no access to personal data", body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody)))]
 pub async fn get_one(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,
@@ -147,7 +149,8 @@ pub async fn get_one(
 
 /// Add a resident to a household.
 #[utoipa::path(post, path = "/api/v1/households/{id}/residents", tag = "households", params(("id" = i64, Path)), request_body = ResidentInput,
-    responses((status = 201, body = Created), (status = 404, body = ApiErrorBody), (status = 409, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+    responses((status = 201, body = Created), (status = 403, description = "may not edit households here", body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody), (status = 409, description = "the citizen ID is already recorded", body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
 pub async fn add_resident(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,
@@ -196,7 +199,8 @@ pub struct WalkQuery {
 /// A walk list: households of an area not yet reached, never visited first, then those with
 /// barriers, then the longest without a visit. The read is logged.
 #[utoipa::path(get, path = "/api/v1/walklist", tag = "households", params(WalkQuery),
-    responses((status = 200, body = Vec<walk::WalkItem>), (status = 404, body = ApiErrorBody)))]
+    responses((status = 200, body = Vec<walk::WalkItem>), (status = 403, description = "no access to personal data", body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody), (status = 422, description = "an unknown service, or too many", body = ApiErrorBody)))]
 pub async fn walklist(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,

@@ -47,7 +47,8 @@ fn team_dto(st: &AppState, t: Team) -> TeamDto {
 }
 
 /// Teams in the caller's scope (or inside one unit).
-#[utoipa::path(get, path = "/api/v1/teams", tag = "teams", params(TeamQuery), responses((status = 200, body = Vec<TeamDto>)))]
+#[utoipa::path(get, path = "/api/v1/teams", tag = "teams", params(TeamQuery),
+    responses((status = 200, body = Vec<TeamDto>), (status = 404, description = "the unit is not in sight", body = ApiErrorBody)))]
 pub async fn list(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,

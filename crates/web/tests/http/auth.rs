@@ -240,6 +240,10 @@ async fn account_page_changes_password_and_revokes_tokens(app: &mut TestApp) {
     let token = res.json()["token"].as_str().unwrap().to_owned();
     let id = res.json()["id"].as_i64().unwrap();
     assert_eq!(app.json(Method::GET, "/api/v1/me", None, Some(&token)).await.status, StatusCode::OK);
+    // The page's token is bound to the session: the one from before the change is no good.
+    let res = app.post_form(&format!("/app/account/tokens/{id}/revoke"), &[("csrf", &csrf)]).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    let csrf = app.csrf("/app/account").await;
     let res = app.post_form(&format!("/app/account/tokens/{id}/revoke"), &[("csrf", &csrf)]).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     assert_eq!(app.json(Method::GET, "/api/v1/me", None, Some(&token)).await.status, StatusCode::UNAUTHORIZED);

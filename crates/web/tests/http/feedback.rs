@@ -260,7 +260,9 @@ async fn photo_is_stripped(app: &mut TestApp) {
     assert_eq!(res.header("x-content-type-options").as_deref(), Some("nosniff"));
     let log = ngoso_store::audit::list(&app.db, Some(("feedback", &it.id.to_string())), 10).await.unwrap();
     assert!(log.iter().any(|e| e.action == "feedback.read_photo"));
-    // A file that is not a JPEG or PNG is refused.
+    // A file that is not a JPEG or PNG is refused (the form's token, now that a session is
+    // open, is the one its page gives in this session).
+    let csrf = app.csrf("/feedback").await;
     let bad = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"category\"\r\n\r\nroads\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"x.svg\"\r\n\r\n<svg onload=alert(1)>\r\n--{boundary}--\r\n"
     );
@@ -736,8 +738,30 @@ async fn api_notes_hiding_and_contact_removal(app: &mut TestApp) {
         StatusCode::NO_CONTENT
     );
     assert_eq!(ngoso_store::feedback::get(&app.db, id).await.unwrap().hidden_reason, None);
-    let r = app.json(Method::POST, &url("contact-removal"), None, Some(&staff)).await;
+    // Signed in with the session cookie, a request without a JSON body or the page's token
+    // (a form another site could post) is refused and changes nothing.
+    app.login("sogtvt").await;
+    let r = app.send(axum::http::Request::post(url("contact-removal")).body(axum::body::Body::empty()).unwrap()).await;
+    assert_eq!((r.status, r.json()["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("csrf-invalid")));
+    let forged = axum::http::Request::post(url("contact-removal"))
+        .header("content-type", "text/plain")
+        .header("x-csrf-token", "0".repeat(64))
+        .body(axum::body::Body::from("{}"))
+        .unwrap();
+    assert_eq!(app.send(forged).await.status, StatusCode::FORBIDDEN);
+    assert!(ngoso_store::feedback::get(&app.db, id).await.unwrap().contact_phone.is_some(), "nothing changed");
+    // With the page's token, it is done.
+    let csrf = app.csrf("/app/feedback").await;
+    let r = app
+        .send(
+            axum::http::Request::post(url("contact-removal"))
+                .header("x-csrf-token", csrf)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    app.cookies.clear();
     let it = ngoso_store::feedback::get(&app.db, id).await.unwrap();
     assert_eq!((it.contact_phone, it.contact_name, it.contact_email), (None, None, None));
     let actions: Vec<String> =

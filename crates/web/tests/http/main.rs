@@ -1,9 +1,11 @@
 //! HTTP tests: the real router, in process, on a fresh database per test, on SQLite and on
 //! PostgreSQL.
 
+mod contract;
 mod support;
 
 mod api;
+mod architecture;
 mod auth;
 mod errors;
 mod feedback;
