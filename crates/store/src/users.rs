@@ -38,6 +38,26 @@ pub struct Principal {
     pub agency_id: Option<i64>,
 }
 
+impl Principal {
+    /// The root of the account's scope: `None` for the whole tree.
+    pub fn scope_root(&self) -> Option<&UnitPath> {
+        match &self.scope {
+            Scope::All => None,
+            Scope::Subtree(p) => Some(p),
+        }
+    }
+
+    /// The account as the access checks see it.
+    pub fn actor(&self) -> ngoso_core::auth::Actor {
+        ngoso_core::auth::Actor {
+            user_id: self.id,
+            role: self.role,
+            scope: self.scope.clone(),
+            agency_id: self.agency_id,
+        }
+    }
+}
+
 #[derive(sqlx::FromRow)]
 pub(crate) struct PrincipalRow {
     pub(crate) id: i64,

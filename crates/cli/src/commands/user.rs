@@ -86,7 +86,7 @@ async fn run_on(db: &ngoso_store::Db, cmd: UserCommand) -> Result<(), Failure> {
                     }
                     Err(e) => return Err(e.into()),
                 },
-                None if role == Role::Admin => None,
+                None if !ngoso_core::auth::account_needs_unit(role) => None,
                 None => return Err(input(Invalid::field("required", "unit"))),
             };
             let (pw, generated) = password(password_stdin)?;

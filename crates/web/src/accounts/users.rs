@@ -5,7 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use ngoso_core::Invalid;
-use ngoso_core::auth::{Action, Role, Scope};
+use ngoso_core::auth::{self as access, Role, Scope};
 use ngoso_core::unit::UnitPath;
 use ngoso_core::user::{Username, check_new_password, parse_display_name};
 use ngoso_store::audit::{self, Event};
@@ -14,7 +14,7 @@ use ngoso_store::{StoreError, secrets};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::auth::{PageUser, can, can_anywhere, scope_path};
+use crate::auth::{PageUser, scope_path};
 use crate::http::error::{AppError, message};
 use crate::http::extract::CsrfForm;
 use crate::http::render::{Ctx, PageCtx, render, render_status};
@@ -54,16 +54,14 @@ fn rows(users: Vec<User>, me: i64) -> Vec<Row> {
         .collect()
 }
 
-/// Whether the principal may manage an account whose scope is `unit_path` (`None`: the whole tree).
-fn may_manage(p: &Principal, unit_path: Option<&UnitPath>) -> bool {
-    match unit_path {
-        Some(path) => can(p, Action::ManageUsers, path),
-        None => p.scope == Scope::All && can_anywhere(p, Action::ManageUsers),
-    }
+fn ensure_admin(p: &Principal) -> Result<(), AppError> {
+    access::anywhere::<access::may::ManageUsers>(&p.actor())?;
+    Ok(())
 }
 
-fn ensure_admin(p: &Principal) -> Result<(), AppError> {
-    if can_anywhere(p, Action::ManageUsers) { Ok(()) } else { Err(AppError::forbidden()) }
+/// An account's reach, from its role and the path of its unit (`None`: the whole tree).
+fn reach(role: Role, unit_path: Option<UnitPath>) -> access::AccountReach {
+    access::AccountReach { role, scope: unit_path.map_or(Scope::All, Scope::Subtree) }
 }
 
 #[derive(Deserialize)]
@@ -163,7 +161,7 @@ async fn create_user(st: &AppState, p: &Principal, f: &NewUserForm) -> Result<(S
     let display = parse_display_name(if f.display_name.trim().is_empty() { &f.username } else { &f.display_name })?;
     let role = Role::parse(&f.role)?;
     let unit = match f.unit.trim() {
-        "" if role == Role::Admin => None,
+        "" if !access::account_needs_unit(role) => None,
         "" => return Err(Invalid::field("required", "unit").into()),
         code => Some(match ngoso_store::units::by_code(&st.db, code).await {
             Ok(u) if crate::auth::ensure_visible(p, &u.unit_path()).is_ok() => u,
@@ -173,9 +171,10 @@ async fn create_user(st: &AppState, p: &Principal, f: &NewUserForm) -> Result<(S
             Err(e) => return Err(e.into()),
         }),
     };
-    if !may_manage(p, unit.as_ref().map(|u| u.unit_path()).as_ref()) {
-        return Err(AppError::forbidden());
-    }
+    // A unit out of sight was refused above, as unknown: what is left is whether this reach
+    // lies within the administrator's.
+    access::manage_account(&p.actor(), None, &reach(role, unit.as_ref().map(|u| u.unit_path())))
+        .map_err(|_| AppError::forbidden())?;
     let (password, generated) = if f.password.is_empty() {
         let pw = secrets::generate_password();
         (pw.clone(), Some(pw))
@@ -211,17 +210,8 @@ async fn log(st: &AppState, p: &Principal, action: &str, user_id: i64, detail: &
 async fn managed(st: &AppState, p: &Principal, id: i64) -> Result<User, AppError> {
     ensure_admin(p)?;
     let u = users::get(&st.db, id).await?;
-    let path = u.unit_path.clone().map(UnitPath::from_stored);
-    let visible = match &path {
-        Some(path) => crate::auth::ensure_visible(p, path).is_ok(),
-        None => p.scope == Scope::All,
-    };
-    if !visible {
-        return Err(AppError::not_found());
-    }
-    if !may_manage(p, path.as_ref()) || u.id == p.id {
-        return Err(AppError::forbidden());
-    }
+    let role = Role::parse(&u.role)?;
+    access::manage_account(&p.actor(), Some(u.id), &reach(role, u.unit_path.clone().map(UnitPath::from_stored)))?;
     Ok(u)
 }
 

@@ -8,7 +8,7 @@ use axum::extract::{FromRequestParts, OriginalUri};
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
-use ngoso_core::auth::{Action, Scope, Target, authorize};
+use ngoso_core::auth::Action;
 use ngoso_core::unit::UnitPath;
 use ngoso_store::users::Principal;
 use ngoso_store::{sessions, tokens};
@@ -132,14 +132,14 @@ impl FromRequestParts<AppState> for ApiUser {
     }
 }
 
-/// Whether the principal may do `action` on the unit at `path`.
+/// Whether the principal may do `action` on the unit at `path` (decided by core).
 pub fn can(p: &Principal, action: Action, path: &UnitPath) -> bool {
-    authorize(p.role, &p.scope, action, Target::Unit(path))
+    p.actor().can(action, path)
 }
 
-/// Whether the principal may do `action` somewhere in their scope.
+/// Whether the principal may do `action` somewhere in their scope (decided by core).
 pub fn can_anywhere(p: &Principal, action: Action) -> bool {
-    authorize(p.role, &p.scope, action, Target::Anywhere)
+    p.actor().can_anywhere(action)
 }
 
 /// Checks that the principal may see the unit at `path`: a unit outside the scope is
@@ -157,10 +157,7 @@ pub fn ensure(p: &Principal, action: Action, path: &UnitPath) -> Result<(), AppE
 
 /// The root of what the principal sees: `None` for the whole tree.
 pub fn scope_path(p: &Principal) -> Option<&UnitPath> {
-    match &p.scope {
-        Scope::All => None,
-        Scope::Subtree(path) => Some(path),
-    }
+    p.scope_root()
 }
 
 /// Recent answers for API tokens, so that a phone sending its queue of visits one request

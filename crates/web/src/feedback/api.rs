@@ -8,9 +8,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use ngoso_core::Invalid;
-use ngoso_core::auth::Role;
-use ngoso_core::feedback::{Channel, Move, State as FbState, TrackingCode};
-use ngoso_store::feedback::{self as store, HistoryRow, InboxFilter, InboxRow, Item, MoveInput, Submitted};
+use ngoso_core::feedback::{Channel, Move, TrackingCode};
+use ngoso_store::feedback::{self as store, HistoryRow, InboxRow, Item, MoveInput, Submitted};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -62,9 +61,7 @@ pub async fn submit(
     ApiUser(p): ApiUser,
     ApiJson(n): ApiJson<NewFeedback>,
 ) -> Result<Response, AppError> {
-    if !fb::can_submit_for_citizen(&p) {
-        return Err(AppError::forbidden());
-    }
+    ngoso_core::auth::submit_for_citizen(&p.actor())?;
     let channel = match n.channel.trim() {
         "" | "team" => Channel::Team,
         "hotline" => Channel::Hotline,
@@ -127,47 +124,17 @@ pub async fn inbox(
     ApiUser(p): ApiUser,
     Query(q): Query<InboxParams>,
 ) -> Result<Json<InboxPage>, AppError> {
-    if !crate::auth::can_anywhere(&p, ngoso_core::auth::Action::ProcessFeedback) {
-        return Err(AppError::forbidden());
-    }
     let setup = st.feedback_setup().await?;
-    let (within, unitless) = fb::scope_of(&p);
-    let page = q.page.unwrap_or(0).min(crate::feedback::public::MAX_PAGE);
-    let mut f = InboxFilter { within, unitless, page, ..Default::default() };
-    if p.role == Role::AgencyStaff {
-        f.agency_id = Some(p.agency_id.ok_or_else(|| AppError::from(Invalid::new("feedback-no-agency")))?);
-    } else {
-        match q.agency.as_deref().map(str::trim) {
-            None | Some("") => {}
-            Some("none") => f.unassigned = true,
-            Some(code) => {
-                f.agency_id =
-                    Some(
-                        setup.agencies.iter().find(|a| a.code == code).map(|a| a.id).ok_or_else(|| {
-                            AppError::from(Invalid::field("agency-unknown", "agency").with_detail(code))
-                        })?,
-                    )
-            }
-        }
-    }
-    if let Some(s) = q.state.as_deref().filter(|s| !s.trim().is_empty()) {
-        f.state = Some(FbState::parse(s)?);
-    }
-    if let Some(c) = q.category.as_deref().filter(|s| !s.trim().is_empty()) {
-        f.category_id = Some(
-            setup
-                .category_by_code(c)
-                .map(|c| c.id)
-                .ok_or_else(|| Invalid::field("category-unknown", "category").with_detail(c))?,
-        );
-    }
-    if q.overdue == Some(true) {
-        f.overdue_at = Some(ngoso_store::now());
-    }
-    if let Some(u) = fb::unit_filter(&st.db, &p, q.unit.as_deref().unwrap_or("")).await? {
-        f.within = Some(u);
-        f.unitless = false;
-    }
+    let ask = fb::InboxAsk {
+        state: q.state.as_deref().unwrap_or(""),
+        category: q.category.as_deref().unwrap_or(""),
+        agency: q.agency.as_deref().unwrap_or(""),
+        overdue: q.overdue == Some(true),
+        unit: q.unit.as_deref().unwrap_or(""),
+        page: q.page.unwrap_or(0),
+    };
+    let (f, _) = fb::inbox_filter(&st.db, &setup, &p, &ask, ngoso_store::now()).await?;
+    let page = f.page;
     let mut items = store::inbox(&st.db, &f).await?;
     let more = items.len() as i64 > store::PAGE;
     items.truncate(store::PAGE as usize);

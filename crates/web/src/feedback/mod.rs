@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ngoso_core::Invalid;
-use ngoso_core::auth::{Action, Role, Scope};
+use ngoso_core::auth;
 use ngoso_core::feedback::{self as fb, Channel, DESCRIPTION_MAX, Point};
 use ngoso_core::photo::Photo;
 use ngoso_core::text;
@@ -30,7 +30,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::auth::can;
 use crate::http::error::AppError;
 
 /// The pages and API of feedback, but for the forms that may carry a photo.
@@ -273,24 +272,17 @@ impl RateLimiter {
     }
 }
 
-/// Whether a user may see and handle an item: agency staff the items of their agency (in
-/// their scope, or with no unit), officers and administrators the items in their scope.
-pub fn can_handle(p: &Principal, item: &Item) -> bool {
-    let in_scope = match item.path() {
-        Some(path) => can(p, Action::ProcessFeedback, &path),
-        None => matches!(p.scope, Scope::All) || p.role == Role::AgencyStaff,
-    };
-    match p.role {
-        Role::AgencyStaff => in_scope && p.agency_id.is_some() && item.agency_id == p.agency_id,
-        Role::Admin | Role::Officer => in_scope,
-        _ => false,
-    }
+/// What the access checks see of an item: where it is and who answers it.
+pub fn place_of(item: &Item) -> auth::FeedbackPlace {
+    auth::FeedbackPlace { id: item.id, unit_id: item.unit_id, path: item.path(), agency_id: item.agency_id }
 }
 
-/// Loads an item the user may handle; anything else is "not found".
+/// Loads an item the user may handle (decided by [`auth::feedback_item`]); anything else is
+/// "not found".
 pub async fn open(db: &Db, p: &Principal, id: i64) -> Result<Item, AppError> {
     let item = ngoso_store::feedback::get(db, id).await?;
-    if can_handle(p, &item) { Ok(item) } else { Err(AppError::not_found()) }
+    auth::feedback_item(&p.actor(), place_of(&item)).map_err(|_| AppError::not_found())?;
+    Ok(item)
 }
 
 /// Runs a staff action on an item that [`open`] gave: its transaction refuses the item (not
@@ -300,17 +292,65 @@ pub async fn act_on<F: std::future::Future>(item: &Item, action: F) -> F::Output
     ngoso_store::feedback::as_checked(checked, action).await
 }
 
-/// Whether a user may submit on a citizen's behalf (team members, officers, staff).
-pub fn can_submit_for_citizen(p: &Principal) -> bool {
-    crate::auth::can_anywhere(p, Action::RecordVisit) || crate::auth::can_anywhere(p, Action::ProcessFeedback)
+/// An inbox as asked for, by the page or the API: every part optional.
+#[derive(Debug, Clone, Default)]
+pub struct InboxAsk<'a> {
+    pub state: &'a str,
+    pub category: &'a str,
+    /// An agency code, or `none` for items with no agency.
+    pub agency: &'a str,
+    pub overdue: bool,
+    /// A unit code: only items in its subtree.
+    pub unit: &'a str,
+    pub page: u32,
 }
 
-/// The inbox scope of a user: the subtree and whether items with no unit are included.
-pub fn scope_of(p: &Principal) -> (Option<UnitPath>, bool) {
-    match &p.scope {
-        Scope::All => (None, true),
-        Scope::Subtree(path) => (Some(path.clone()), p.role == Role::AgencyStaff),
+/// The store's filter of a user's inbox: their area and, for agency staff, their agency
+/// (decided by [`auth::feedback_inbox`]), narrowed by what they asked. An unknown state,
+/// category, agency or unit is a 422 naming the field, on the page and in the API alike.
+/// Also returns the scope, for what the page offers.
+pub async fn inbox_filter(
+    db: &Db,
+    setup: &Setup,
+    p: &Principal,
+    ask: &InboxAsk<'_>,
+    at: i64,
+) -> Result<(ngoso_store::feedback::InboxFilter, auth::InboxScope), AppError> {
+    let scope = auth::feedback_inbox(&p.actor())?.ok_or_else(|| AppError::from(Invalid::new("feedback-no-agency")))?;
+    let mut f = ngoso_store::feedback::InboxFilter {
+        within: scope.within.clone(),
+        unitless: scope.unitless,
+        agency_id: scope.agency_id,
+        page: ask.page.min(public::MAX_PAGE),
+        ..Default::default()
+    };
+    let cut = |s: &str| s.trim().chars().take(40).collect::<String>();
+    match ask.agency.trim() {
+        "" => {}
+        // Agency staff see their own agency's items whatever they ask.
+        _ if !scope.any_agency => {}
+        "none" => f.unassigned = true,
+        code => {
+            let a = setup.agencies.iter().find(|a| a.code == code);
+            f.agency_id = Some(a.ok_or_else(|| Invalid::field("agency-unknown", "agency").with_detail(cut(code)))?.id);
+        }
     }
+    if !ask.state.trim().is_empty() {
+        f.state = Some(fb::State::parse(ask.state)?);
+    }
+    if !ask.category.trim().is_empty() {
+        let c = setup.category_by_code(ask.category);
+        f.category_id =
+            Some(c.ok_or_else(|| Invalid::field("category-unknown", "category").with_detail(cut(ask.category)))?.id);
+    }
+    if ask.overdue {
+        f.overdue_at = Some(at);
+    }
+    if let Some(u) = unit_filter(db, p, ask.unit).await? {
+        f.within = Some(u);
+        f.unitless = false;
+    }
+    Ok((f, scope))
 }
 
 /// The subtree of a unit code given as an inbox filter (inside the user's scope), if any.

@@ -6,7 +6,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use ngoso_core::Invalid;
-use ngoso_core::auth::{Action, Role};
+use ngoso_core::auth::Action;
 use ngoso_core::feedback::{Channel, Move, State as FbState, TrackingCode};
 use ngoso_store::feedback::{self as store, InboxFilter, Item, MoveInput};
 use ngoso_store::users::Principal;
@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::{PageUser, can_anywhere};
-use crate::feedback::{self as fb, Setup};
+use crate::feedback::{self as fb};
 use crate::http::error::{AppError, message};
 use crate::http::extract::{CsrfForm, CsrfUpload, Fields};
 use crate::http::i18n::{Lang, format_datetime};
@@ -22,10 +22,6 @@ use crate::http::render::{Ctx, PageCtx, render, render_status, urlencode};
 
 /// The overdue count of the inbox stops here ("1.000+").
 const OVERDUE_CAP: i64 = 1000;
-
-fn ensure_staff(p: &Principal) -> Result<(), AppError> {
-    if can_anywhere(p, Action::ProcessFeedback) { Ok(()) } else { Err(AppError::forbidden()) }
-}
 
 #[derive(Deserialize, Default)]
 pub struct InboxQuery {
@@ -80,30 +76,6 @@ struct InboxPage {
     error: Option<String>,
 }
 
-/// Builds the store filter from the query and the user: agency staff see their agency only.
-fn filter(p: &Principal, setup: &Setup, q: &InboxQuery, at: i64) -> Result<InboxFilter, AppError> {
-    let (within, unitless) = fb::scope_of(p);
-    let mut f = InboxFilter { within, unitless, page: q.page, ..Default::default() };
-    if p.role == Role::AgencyStaff {
-        f.agency_id = Some(p.agency_id.ok_or_else(|| AppError::from(Invalid::new("feedback-no-agency")))?);
-    } else if q.agency == "none" {
-        f.unassigned = true;
-    } else if !q.agency.is_empty() {
-        f.agency_id =
-            Some(setup.agencies.iter().find(|a| a.code == q.agency).map(|a| a.id).ok_or_else(AppError::not_found)?);
-    }
-    if !q.state.is_empty() {
-        f.state = Some(FbState::parse(&q.state)?);
-    }
-    if !q.category.is_empty() {
-        f.category_id = Some(setup.category_by_code(&q.category).map(|c| c.id).ok_or_else(AppError::not_found)?);
-    }
-    if !q.overdue.is_empty() {
-        f.overdue_at = Some(at);
-    }
-    Ok(f)
-}
-
 fn query_string(q: &InboxQuery, page: u32) -> String {
     format!(
         "/app/feedback?state={}&category={}&agency={}&overdue={}&unit={}&page={page}",
@@ -122,16 +94,19 @@ pub(crate) async fn inbox(
     PageUser(p): PageUser,
     Query(q): Query<InboxQuery>,
 ) -> Result<Response, AppError> {
-    ensure_staff(&p)?;
-    let q = InboxQuery { page: q.page.min(super::public::MAX_PAGE), ..q };
     let setup = st.feedback_setup().await?;
     let english = ctx.lang == Lang::En;
     let now = ngoso_store::now();
-    let mut f = filter(&p, &setup, &q, now)?;
-    if let Some(u) = fb::unit_filter(&st.db, &p, &q.unit).await? {
-        f.within = Some(u);
-        f.unitless = false;
-    }
+    let ask = fb::InboxAsk {
+        state: &q.state,
+        category: &q.category,
+        agency: &q.agency,
+        overdue: !q.overdue.is_empty(),
+        unit: &q.unit,
+        page: q.page,
+    };
+    let (f, scope) = fb::inbox_filter(&st.db, &setup, &p, &ask, now).await?;
+    let q = InboxQuery { page: f.page, ..q };
     let mut rows = store::inbox(&st.db, &f).await?;
     let more = rows.len() as i64 > store::PAGE;
     rows.truncate(store::PAGE as usize);
@@ -142,7 +117,7 @@ pub(crate) async fn inbox(
         category_id: None,
         unassigned: false,
         page: 0,
-        agency_id: if p.role == Role::AgencyStaff { f.agency_id } else { None },
+        agency_id: scope.agency_id,
         ..f.clone()
     };
     let overdue_count = store::inbox_count(&st.db, &overdue_filter, OVERDUE_CAP).await?;
@@ -172,7 +147,7 @@ pub(crate) async fn inbox(
         rows,
         states: FbState::ALL.iter().map(|s| (s.as_str(), ctx.t(&format!("feedback-state-{}", s.as_str())))).collect(),
         categories: setup.categories.iter().map(|c| (c.code.clone(), c.name(english).to_owned())).collect(),
-        agencies: if p.role == Role::AgencyStaff {
+        agencies: if !scope.any_agency {
             vec![]
         } else {
             setup.agencies.iter().map(|a| (a.code.clone(), a.name(english).to_owned())).collect()
@@ -476,9 +451,7 @@ pub(crate) async fn new_form(
     Ctx(ctx): Ctx,
     PageUser(p): PageUser,
 ) -> Result<Response, AppError> {
-    if !fb::can_submit_for_citizen(&p) {
-        return Err(AppError::forbidden());
-    }
+    ngoso_core::auth::submit_for_citizen(&p.actor())?;
     render(&super::public::form_page(&st, ctx, &Fields::default(), None, true).await?)
 }
 
@@ -489,9 +462,7 @@ pub(crate) async fn create(
     PageUser(p): PageUser,
     CsrfUpload(up): CsrfUpload,
 ) -> Result<Response, AppError> {
-    if !fb::can_submit_for_citizen(&p) {
-        return Err(AppError::forbidden());
-    }
+    ngoso_core::auth::submit_for_citizen(&p.actor())?;
     let channel = match up.fields.get("channel") {
         "hotline" => Channel::Hotline,
         _ => Channel::Team,

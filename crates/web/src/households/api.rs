@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use ngoso_core::auth::{Action, Scope};
+use ngoso_core::auth as access;
 use ngoso_store::households::{self as hstore, Consent, Resident};
 use ngoso_store::visits::{self as vstore, SubjectStatus, VisitRow};
 use ngoso_store::walk;
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::auth::{ApiUser, can_anywhere, ensure};
+use crate::auth::ApiUser;
 use crate::households::{self as hops, HouseholdInput, ResidentInput};
 use crate::http::error::{ApiErrorBody, AppError};
 use crate::http::extract::ApiJson;
@@ -74,18 +74,12 @@ pub async fn list(
     ApiUser(p): ApiUser,
     Query(q): Query<HouseholdQuery>,
 ) -> Result<Json<Vec<HouseholdItem>>, AppError> {
-    let within = match q.unit {
-        Some(id) => crate::units::visible(&st.db, &p, id).await?.unit_path(),
-        None => match &p.scope {
-            Scope::All => ngoso_core::unit::UnitPath::from_stored("/".into()),
-            Scope::Subtree(path) => path.clone(),
-        },
+    let unit = match q.unit {
+        Some(id) => Some(crate::units::visible(&st.db, &p, id).await?.unit_path()),
+        None => None,
     };
-    if within.as_str() != "/" {
-        ensure(&p, Action::ViewPersonalData, &within)?;
-    } else if !can_anywhere(&p, Action::ViewPersonalData) {
-        return Err(AppError::forbidden());
-    }
+    let access = access::area::<access::may::ViewPersonalData>(&p.actor(), unit.as_ref())?;
+    let within = access.on().0.clone().unwrap_or_else(|| ngoso_core::unit::UnitPath::from_stored("/".into()));
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let list =
         hstore::search(&st.db, &within, q.q.as_deref().unwrap_or(""), limit, q.offset.unwrap_or(0).max(0)).await?;

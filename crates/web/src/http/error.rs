@@ -94,6 +94,15 @@ impl From<StoreError> for AppError {
     }
 }
 
+impl From<ngoso_core::auth::Denied> for AppError {
+    fn from(d: ngoso_core::auth::Denied) -> Self {
+        match d {
+            ngoso_core::auth::Denied::NotFound => AppError::not_found(),
+            ngoso_core::auth::Denied::Forbidden => AppError::forbidden(),
+        }
+    }
+}
+
 impl From<askama::Error> for AppError {
     fn from(e: askama::Error) -> Self {
         AppError::internal(e)

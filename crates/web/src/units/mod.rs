@@ -5,7 +5,7 @@ pub mod api;
 pub mod figures;
 mod pages;
 
-use ngoso_core::auth::{Action, Scope};
+use ngoso_core::auth::Action;
 use ngoso_core::text;
 use ngoso_core::unit::{UnitCode, UnitKind, UnitName, UnitPath, Validity};
 use ngoso_store::Db;
@@ -17,7 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::auth::{can, ensure, ensure_visible, scope_path};
+use crate::auth::{ensure, ensure_visible, scope_path};
 use crate::http::error::AppError;
 
 /// The pages and API of units.
@@ -37,11 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Whether the principal may create a unit directly under `parent` (or a root when `None`).
 pub fn can_create_under(p: &Principal, parent: Option<&UnitPath>) -> bool {
-    match parent {
-        // A unit that would sit under the parent: the check is about that position.
-        Some(pp) => can(p, Action::ManageUnit, &pp.child(0)),
-        None => p.scope == Scope::All && crate::auth::can_anywhere(p, Action::ManageUnit),
-    }
+    ngoso_core::auth::create_unit_under(&p.actor(), parent).is_ok()
 }
 
 /// A unit the principal may see, by id.

@@ -4,7 +4,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use ngoso_core::auth::{Action, Scope};
+use ngoso_core::auth::Action;
 use ngoso_store::units::{self, Unit};
 use serde::Deserialize;
 
@@ -40,7 +40,7 @@ pub(crate) async fn index(
 ) -> Result<Response, AppError> {
     let q = q.q.trim().to_owned();
     let list = if q.is_empty() { ops::top(&st.db, &p).await? } else { ops::search(&st.db, &p, &q, 200).await? };
-    let can_create_root = p.scope == Scope::All && can_create_under(&p, None);
+    let can_create_root = can_create_under(&p, None);
     render(&Index { ctx, q, units: list.into_iter().map(UnitItem::from).collect(), can_create_root })
 }
 

@@ -110,7 +110,7 @@ pub async fn post_visits(
             Err(e) => (id_of(&raw), Err(ngoso_core::Invalid::new("invalid-json-data").with_detail(e.to_string()))),
         })
         .collect();
-    let rec = std::sync::Arc::new(Recorder::new(p));
+    let rec = std::sync::Arc::new(Recorder::new(&p)?);
     let answers = record(&st, &rec, parsed).await?;
     let mut out = VisitBatchResult { accepted: 0, refused: 0, results: Vec::with_capacity(answers.len()) };
     for a in answers {

@@ -7,7 +7,7 @@ pub mod api;
 mod pages;
 
 use ngoso_core::Invalid;
-use ngoso_core::auth::{Action, Role};
+use ngoso_core::auth as access;
 use ngoso_core::outreach::{Barriers, VisitResult, parse_visit_id};
 use ngoso_core::text;
 use ngoso_core::unit::UnitPath;
@@ -26,7 +26,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::auth::can;
 use crate::http::error::AppError;
 
 /// The visit form and the visits API.
@@ -77,26 +76,28 @@ pub struct OutcomeJson {
     pub resident_id: Option<i64>,
 }
 
-/// Who records, and where they may: inside their scope, and — unless they are an officer —
-/// only for teams they are an active member of (checked in the writer's transaction).
+/// Who records, and where they may, as decided by [`access::recording`]: inside their scope,
+/// and — unless they are an officer — only for teams they are an active member of (checked
+/// in the writer's transaction).
 pub struct Recorder {
-    pub principal: Principal,
+    pub rights: access::Recording,
 }
 
 impl Recorder {
-    pub fn new(principal: Principal) -> Self {
-        Self { principal }
+    /// The recorder of a signed-in user; forbidden to those who never record visits.
+    pub fn new(p: &Principal) -> Result<Self, AppError> {
+        Ok(Self { rights: access::recording(&p.actor())? })
     }
 
     /// Whether only the caller's own teams count.
     pub fn members_only(&self) -> bool {
-        self.principal.role != Role::Officer
+        self.rights.members_only()
     }
 
     /// Whether the caller may record a visit for a team whose unit is at `path` (membership
     /// aside).
     pub fn may_record(&self, _team_id: i64, path: &UnitPath) -> bool {
-        can(&self.principal, Action::RecordVisit, path)
+        self.rights.may_record(path)
     }
 }
 
@@ -232,7 +233,7 @@ async fn writer(db: Db, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
             .iter()
             .zip(&rights)
             .map(|(j, may)| visits::Job {
-                user_id: Some(j.recorder.principal.id),
+                user_id: Some(j.recorder.rights.user_id),
                 visits: &j.visits,
                 may_record: may,
                 members_only: j.recorder.members_only(),
@@ -265,7 +266,7 @@ pub async fn record(
     let cat = st.catalog().await?;
     // A member of exactly one team may leave the team out.
     let default_team = if items.iter().any(|(_, v)| v.as_ref().is_ok_and(|v| v.team_id.is_none())) {
-        let own = teams::of_user(&st.db, rec.principal.id).await?;
+        let own = teams::of_user(&st.db, rec.rights.user_id).await?;
         if own.len() == 1 { Some(own[0].id) } else { None }
     } else {
         None

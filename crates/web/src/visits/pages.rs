@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use ngoso_core::auth::{Action, Role};
+use ngoso_core::auth::Action;
 use ngoso_core::outreach::{Barrier, VisitResult};
 use ngoso_store::households::{self as store, Household};
 use ngoso_store::users::Principal;
@@ -37,10 +37,10 @@ struct VisitPage {
 
 /// The teams the principal may record for at this household.
 async fn recording_teams(st: &AppState, p: &Principal, h: &Household) -> Result<Vec<(i64, String)>, AppError> {
-    let teams = if p.role == Role::Officer {
-        ngoso_store::teams::list(&st.db, crate::auth::scope_path(p)).await?
-    } else {
+    let teams = if Recorder::new(p)?.members_only() {
         ngoso_store::teams::of_user(&st.db, p.id).await?
+    } else {
+        ngoso_store::teams::list(&st.db, crate::auth::scope_path(p)).await?
     };
     Ok(teams.into_iter().filter(|t| t.path().contains(&h.path())).map(|t| (t.id, t.name)).collect())
 }
@@ -136,7 +136,7 @@ pub(crate) async fn visit(
         note: f.get("note").to_owned(),
         outcomes,
     };
-    let rec = std::sync::Arc::new(Recorder::new(p.clone()));
+    let rec = std::sync::Arc::new(Recorder::new(&p)?);
     let answer = crate::visits::record(&st, &rec, vec![(v.id.clone(), Ok(v))]).await?.remove(0);
     match answer.result {
         Ok(()) => Ok(Redirect::to(&format!("/app/households/{id}?saved=visit")).into_response()),

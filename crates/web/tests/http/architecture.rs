@@ -54,3 +54,72 @@ fn schema_names_are_unique() {
     assert!(twice.is_empty(), "schema names used twice: {twice:#?}");
     assert!(seen.contains_key("OutreachFigures") && seen.contains_key("FeedbackFigures"), "the scan finds schemas");
 }
+
+/// Lines of `text` (with their numbers) that match a rule, comments left out.
+fn offending<'a>(text: &'a str, bad: &dyn Fn(&str) -> bool) -> Vec<(usize, &'a str)> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim_start().starts_with("//"))
+        .filter(|(_, l)| bad(l))
+        .map(|(i, l)| (i + 1, l.trim()))
+        .collect()
+}
+
+/// Who may do what is decided in `ngoso_core::auth` and nowhere else: no other code compares
+/// roles or scopes (the command line's demo only names the roles of its accounts).
+#[test]
+fn roles_are_compared_only_in_core_auth() {
+    let role_rule = |l: &str| {
+        let l = l.replace(' ', "");
+        l.contains("==Role::")
+            || l.contains("!=Role::")
+            || l.contains("Role::Admin|")
+            || l.contains("Role::AgencyStaff=>")
+            || l.contains("Role::Officer=>")
+            || l.contains("matches!(p.role")
+            || l.contains("matchp.role")
+            || l.contains(".role==")
+            || l.contains(".role!=")
+            || l.contains("==Scope::")
+            || l.contains("!=Scope::")
+            || l.contains("matches!(p.scope")
+    };
+    let mut found = Vec::new();
+    for dir in ["web/src", "store/src", "cli/src"] {
+        for (path, text) in sources(&crates().join(dir)) {
+            for (n, line) in offending(&text, &role_rule) {
+                found.push(format!("{}:{n}: {line}", path.display()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "roles or scopes compared outside core::auth:\n{}", found.join("\n"));
+    // The rule can fail: the core's own table compares them.
+    let core = std::fs::read_to_string(crates().join("core/src/auth.rs")).unwrap();
+    assert!(!offending(&core, &role_rule).is_empty());
+}
+
+/// Features do not reach into each other's pages, and the old `pages` and `api` modules are
+/// gone: each feature's folder owns its pages and API.
+#[test]
+fn no_feature_reaches_into_pages() {
+    let rule = |l: &str| l.contains("crate::pages") || l.contains("crate::api::") || l.contains("use super::super::");
+    let mut found = Vec::new();
+    for (path, text) in sources(&crates().join("web/src")) {
+        for (n, line) in offending(&text, &rule) {
+            found.push(format!("{}:{n}: {line}", path.display()));
+        }
+        // A feature's pages and API are private to it.
+        let rel = path.strip_prefix(crates().join("web/src")).unwrap().to_string_lossy().replace('\\', "/");
+        if let Some((feature, _)) = rel.split_once('/') {
+            for (n, line) in offending(&text, &|l: &str| {
+                l.contains("::pages::")
+                    && !l.contains(&format!("crate::{feature}::pages"))
+                    && !l.contains("super::pages")
+            }) {
+                found.push(format!("{}:{n}: {line}", path.display()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "reaches into pages:\n{}", found.join("\n"));
+    assert!(!crates().join("web/src/pages").exists() && !crates().join("web/src/api").exists());
+}

@@ -272,6 +272,12 @@ async fn households_visits_and_figures(app: &mut TestApp) {
     let children = f["children"].as_array().unwrap();
     assert_eq!(children.iter().find(|c| c["id"] == s.t.district_a.id).unwrap()["households"], 1);
     assert!(ngoso_store::check::run(&app.db).await.unwrap().is_empty());
+    // The viewer records no visits: the whole upload is refused, nothing stored.
+    let v = json!([{"id": "99999999-9999-4999-8999-999999999999", "household_id": h.id, "team_id": s.team_a,
+                    "visited_at": "2025-01-10T09:00:00+07:00", "result": "met"}]);
+    let res = app.json(Method::POST, "/api/v1/visits", Some(v), Some(&vtok)).await;
+    assert_eq!((res.status, res.json()["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")));
+    assert_eq!(ngoso_store::visits::count(&app.db).await.unwrap(), 2);
     // The viewer sees figures, never personal data.
     let res = app.json(Method::GET, &format!("/api/v1/households/{}", h.id), None, Some(&vtok)).await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);

@@ -150,4 +150,50 @@ async fn non_admins_cannot_manage_accounts(app: &mut TestApp) {
     assert!(!app.get("/app/units").await.body.contains("/app/users\""), "no link to a page they cannot use");
 }
 
-http_tests!(scoped_admin_manages_accounts_inside_the_scope, non_admins_cannot_manage_accounts);
+/// Agency staff handle their agency's items with no unit, wherever they are: their reach is
+/// wider than any commune, so an administrator of a commune (or district) may not reset
+/// their password or disable them, nor create one; an administrator of the whole tree may.
+async fn accounts_are_managed_only_within_the_managers_reach(app: &mut TestApp) {
+    let t = app.tree().await;
+    app.user("admin.huyen", Role::Admin, Some(&t.district_a)).await;
+    app.user("admin", Role::Admin, None).await;
+    let staff = app.user("canbo.ubnd", Role::AgencyStaff, Some(&t.commune_a)).await;
+    app.login("admin.huyen").await;
+    let csrf = app.csrf("/app/users").await;
+    for what in ["reset-password", "disable"] {
+        let res = app.post_form(&format!("/app/users/{staff}/{what}"), &[("csrf", &csrf)]).await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN, "{what}: {}", res.body);
+    }
+    let new = [
+        ("csrf", csrf.as_str()),
+        ("username", "canbo.moi"),
+        ("display_name", "x"),
+        ("role", "agency_staff"),
+        ("unit", "28414"),
+        ("password", ""),
+    ];
+    assert_eq!(app.post_form("/app/users/new", &new).await.status, StatusCode::FORBIDDEN);
+    assert!(
+        ngoso_store::users::authenticate(
+            &app.db,
+            &ngoso_store::secrets::PasswordPool::new(1, 8),
+            "canbo.ubnd",
+            crate::support::PASSWORD
+        )
+        .await
+        .unwrap()
+        .is_some(),
+        "the password is unchanged"
+    );
+    app.cookies.clear();
+    app.login("admin").await;
+    let csrf = app.csrf("/app/users").await;
+    let res = app.post_form(&format!("/app/users/{staff}/reset-password"), &[("csrf", &csrf)]).await;
+    assert_eq!(res.status, StatusCode::OK);
+}
+
+http_tests!(
+    scoped_admin_manages_accounts_inside_the_scope,
+    non_admins_cannot_manage_accounts,
+    accounts_are_managed_only_within_the_managers_reach
+);
