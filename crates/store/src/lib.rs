@@ -30,6 +30,7 @@ pub mod sessions;
 pub mod settings;
 mod sqlite_bulk;
 pub mod teams;
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod tokens;
 pub mod units;

@@ -630,7 +630,6 @@ fn run_case(backend: Backend, ops: Vec<Op>) {
     rt.block_on(async {
         let Some(t) = ngoso_store::testing::TestDb::new(backend).await else { return };
         run_ops(&t.db, &ops).await;
-        t.cleanup().await;
     });
 }
 
