@@ -17,6 +17,10 @@ pub enum StoreError {
     /// An error of SQLite's C API, in the bulk paths that call it directly.
     #[error("database error: {0}")]
     Sqlite(String),
+    /// A batch of visits handed to the group-commit writers was not stored: the group's
+    /// transaction failed (as the message says) or the writers have stopped.
+    #[error("visits not stored: {0}")]
+    Ingest(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }

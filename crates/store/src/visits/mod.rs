@@ -4,7 +4,7 @@
 //! A batch is read (`plan::Keys` names what it needs), decided visit by visit against what
 //! was read (`plan`, `check`) and written, in one transaction; each backend reads and writes
 //! it its own way (`db::sqlite::visit_ingest`, `db::pg::visit_ingest`). A server stores its
-//! callers' batches through group-commit writers ([`Writer`]).
+//! callers' batches through group-commit writers ([`Writer`], [`Ingestor`]).
 
 use ngoso_core::Invalid;
 use ngoso_core::outreach::{Barriers, VisitResult};
@@ -14,11 +14,13 @@ use crate::{Db, Result};
 
 mod check;
 mod corrections;
+mod ingestor;
 pub(crate) mod plan;
 mod reads;
 mod writer;
 
 pub use corrections::correct_status;
+pub use ingestor::{Caller, Ingestor, SharedMayRecord};
 pub use reads::{SubjectStatus, VisitRow, count, of_household, statuses_of_household};
 pub use writer::Writer;
 
