@@ -191,6 +191,25 @@ pub fn parse_visit_id(s: &str) -> Result<String, Invalid> {
     if ok { Ok(t) } else { Err(Invalid::field("visit-id-invalid", "id").with_detail(s.trim())) }
 }
 
+/// How far ahead of the server's clock a visit's time may be, in seconds: a phone's clock
+/// may run a few minutes fast; a visit further in the future is a wrong clock or a typo.
+pub const VISIT_CLOCK_AHEAD_SECS: i64 = 300;
+
+/// The earliest time a visit can have, 2000-01-01T00:00:00Z: before any digital-outreach
+/// team existed, so an earlier time is a phone whose clock was reset (to 1970, say).
+pub const EARLIEST_VISIT_AT: i64 = 946_684_800;
+
+/// Checks a visit's time (`visited_at`, Unix seconds) against the time it is received.
+pub fn check_visit_time(visited_at: i64, now: i64) -> Result<(), Invalid> {
+    if visited_at > now + VISIT_CLOCK_AHEAD_SECS {
+        return Err(Invalid::field("visit-time-future", "visited_at"));
+    }
+    if visited_at < EARLIEST_VISIT_AT {
+        return Err(Invalid::field("visit-time-invalid", "visited_at"));
+    }
+    Ok(())
+}
+
 /// The month of a Unix time in Vietnam (UTC+7), as a DHIS2 period id: `202410`.
 pub fn month_of(t: i64) -> String {
     let tz = crate::calendar::tz();
@@ -217,6 +236,22 @@ mod tests {
         assert_eq!(Barriers::parse_list("").unwrap(), Barriers(0));
         assert_eq!(Barriers::parse_list("no_phone").unwrap_err().code, "barrier-invalid");
         assert_eq!(Barriers::from_bits(-1).0, Barriers::MASK);
+    }
+
+    #[test]
+    fn visit_times() {
+        let now = 1_760_000_000;
+        assert_eq!(check_visit_time(now, now), Ok(()));
+        assert_eq!(check_visit_time(now + VISIT_CLOCK_AHEAD_SECS, now), Ok(()));
+        assert_eq!(check_visit_time(now + VISIT_CLOCK_AHEAD_SECS + 1, now).unwrap_err().code, "visit-time-future");
+        assert_eq!(check_visit_time(EARLIEST_VISIT_AT, now), Ok(()));
+        assert_eq!(check_visit_time(EARLIEST_VISIT_AT - 1, now).unwrap_err().code, "visit-time-invalid");
+        assert_eq!(check_visit_time(0, now).unwrap_err().field, Some("visited_at"));
+        // 2000-01-01T00:00:00Z.
+        assert_eq!(
+            chrono::DateTime::from_timestamp(EARLIEST_VISIT_AT, 0).unwrap().to_rfc3339(),
+            "2000-01-01T00:00:00+00:00"
+        );
     }
 
     #[test]

@@ -60,7 +60,7 @@ pub async fn run(db: &Db) -> Result<Vec<String>> {
     }
     out.extend(check_references(db).await?);
     out.extend(check_rollups(db).await?);
-    out.extend(crate::feedback_figures::check(db).await?);
+    out.extend(crate::feedback::figures::check(db).await?);
     Ok(out)
 }
 

@@ -20,6 +20,10 @@ pub enum StoreError {
     /// Too much work waiting already (the password pool is full): try again shortly.
     #[error("busy")]
     Busy,
+    /// A batch of visits handed to the group-commit writers was not stored: the group's
+    /// transaction failed (as the message says) or the writers have stopped.
+    #[error("visits not stored: {0}")]
+    Ingest(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }

@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use crate::db::dialect::locking_read;
 use crate::{Db, Result, now, on_db, on_tx};
 
 /// A notification to deliver.
@@ -29,16 +30,13 @@ pub const MAX_ATTEMPTS: i32 = 10;
 pub async fn claim(db: &Db, n: i64) -> Result<Vec<Message>> {
     let t = now();
     let mut tx = db.begin().await?;
-    let pick = match &tx {
-        crate::Tx::Sqlite(_) => {
-            "SELECT id FROM outbox WHERE delivered_at IS NULL AND gave_up_at IS NULL AND next_attempt_at <= $1 \
-             ORDER BY next_attempt_at, id LIMIT $2"
-        }
-        crate::Tx::Pg(_) => {
-            "SELECT id FROM outbox WHERE delivered_at IS NULL AND gave_up_at IS NULL AND next_attempt_at <= $1 \
-             ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED"
-        }
-    };
+    // Concurrent workers on PostgreSQL pass over the rows another holds.
+    let pick = locking_read!(
+        &tx,
+        "SELECT id FROM outbox WHERE delivered_at IS NULL AND gave_up_at IS NULL AND next_attempt_at <= $1 \
+         ORDER BY next_attempt_at, id LIMIT $2",
+        "SKIP LOCKED"
+    );
     let ids: Vec<i64> = on_tx!(&mut tx, c => sqlx::query_scalar(pick).bind(t).bind(n).fetch_all(c).await)?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {

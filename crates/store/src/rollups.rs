@@ -22,6 +22,21 @@ pub const PG_SHARDS: u32 = 16;
 /// Rows per upsert statement (a power of two: see `batch`).
 const CHUNK: usize = 128;
 
+/// The text of the one statement that adds to figures, in two parts around its rows (a
+/// `VALUES` list or a `SELECT` of unit, figure, period, shard and value):
+/// `concat!(upsert!(into), rows, upsert!(add))`. Every path that adds to figures builds its
+/// statement from it: [`apply`] and [`move_subtree`] here, the visit ingest on each backend. A
+/// macro rather than constants, so that a statement built from it is still one literal.
+macro_rules! upsert {
+    (into) => {
+        "INSERT INTO rollups (unit_id, figure, period, shard, value) "
+    };
+    (add) => {
+        " ON CONFLICT (unit_id, figure, period, shard) DO UPDATE SET value = rollups.value + excluded.value"
+    };
+}
+pub(crate) use upsert;
+
 /// A shard picked at random, for a PostgreSQL writer.
 pub(crate) fn pg_shard() -> i32 {
     (OsRng.next_u32() % PG_SHARDS) as i32
@@ -37,7 +52,7 @@ fn shard_for(tx: &Tx) -> i32 {
 /// The ids from the root to each unit, for the units named.
 async fn read_ancestry(tx: &mut Tx, unit_ids: &[i64]) -> Result<HashMap<i64, Vec<i64>>> {
     let mut out = HashMap::with_capacity(unit_ids.len());
-    for chunk in crate::batch::padded(unit_ids, 256) {
+    for chunk in crate::db::batch::padded(unit_ids, 256) {
         let rows: Vec<(i64, String)> = on_tx!(tx, c => {
             let mut qb = QueryBuilder::new("SELECT id, path FROM units WHERE id IN (");
             let mut sep = qb.separated(", ");
@@ -82,34 +97,18 @@ pub(crate) fn fold(deltas: Vec<Delta>, ancestry: &HashMap<i64, Vec<i64>>) -> BTr
     folded
 }
 
-/// Writes folded rows on a SQLite connection locked for bulk work (shard 0, SQLite's only).
-pub(crate) fn write_locked(
-    conn: &crate::sqlite_bulk::Locked<'_>,
-    folded: BTreeMap<Key, i64>,
-) -> std::result::Result<(), crate::sqlite_bulk::SqliteError> {
-    use crate::sqlite_bulk::Value;
-    let mut upsert = conn.prepare(
-        "INSERT INTO rollups (unit_id, figure, period, shard, value) VALUES (?, ?, ?, 0, ?) \
-         ON CONFLICT (unit_id, figure, period, shard) DO UPDATE SET value = rollups.value + excluded.value",
-    )?;
-    for ((u, f, p), v) in folded.iter().filter(|r| *r.1 != 0) {
-        upsert.run(&[Value::Int(*u), Value::Text(f), Value::Text(p), Value::Int(*v)])?;
-    }
-    Ok(())
-}
-
 /// Writes folded rows, in key order (so concurrent writers lock rows in the same order).
 async fn write(tx: &mut Tx, folded: BTreeMap<Key, i64>) -> Result<()> {
     let shard = shard_for(tx);
     let rows: Vec<(i64, String, String, i64)> =
         folded.into_iter().filter(|(_, v)| *v != 0).map(|((u, f, p), v)| (u, f, p, v)).collect();
-    for chunk in crate::batch::chunks(&rows, CHUNK) {
+    for chunk in crate::db::batch::chunks(&rows, CHUNK) {
         on_tx!(tx, c => {
-            let mut qb = QueryBuilder::new("INSERT INTO rollups (unit_id, figure, period, shard, value) ");
+            let mut qb = QueryBuilder::new(upsert!(into));
             qb.push_values(chunk, |mut b, (u, f, p, v)| {
                 b.push_bind(*u).push_bind(f.as_str()).push_bind(p.as_str()).push_bind(shard).push_bind(*v);
             });
-            qb.push(" ON CONFLICT (unit_id, figure, period, shard) DO UPDATE SET value = rollups.value + excluded.value");
+            qb.push(upsert!(add));
             qb.build().execute(c).await.map(|r| r.rows_affected())
         })?;
     }

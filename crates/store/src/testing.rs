@@ -1,12 +1,18 @@
-//! Fresh databases for tests, on both backends.
+//! Fresh databases for tests, on both backends (the `testing` feature: never in the binary).
 //!
 //! SQLite tests get a new file in the temporary directory. PostgreSQL tests get a new
-//! database on the server named by `NGOSO_TEST_DATABASE_URL`; without that variable they
-//! are skipped, unless `NGOSO_REQUIRE_POSTGRES=1` makes the absence a failure (the test
-//! script and CI set it).
+//! database on the server named by `NGOSO_TEST_DATABASE_URL`. A PostgreSQL test that has no
+//! server to talk to fails: a suite that passed without running half its tests would say
+//! nothing true. `NGOSO_SKIP_POSTGRES=1` skips the PostgreSQL runs on purpose, and says so.
+//!
+//! A test's database is removed when its [`TestDb`] is dropped, so also when the test
+//! panics.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Once;
+use std::time::Duration;
 
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection};
@@ -14,21 +20,32 @@ use sqlx::{Connection, PgConnection};
 use crate::secrets::new_token;
 use crate::{Backend, Db, PoolConfig};
 
-/// A database made for one test.
+/// The variable that names the PostgreSQL server of the tests.
+pub const DATABASE_URL_VAR: &str = "NGOSO_TEST_DATABASE_URL";
+/// The variable that skips the PostgreSQL runs when it is `1`.
+pub const SKIP_POSTGRES_VAR: &str = "NGOSO_SKIP_POSTGRES";
+
+/// How long a test waits for the PostgreSQL server before failing.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A database made for one test, removed when this value is dropped.
 pub struct TestDb {
     pub db: Db,
     /// The URL of the database, for a process started by the test.
     pub url: String,
-    cleanup: Cleanup,
+    remove: Remove,
 }
 
-enum Cleanup {
+/// What dropping a [`TestDb`] removes.
+enum Remove {
     File(PathBuf),
     Database { admin: Box<PgConnectOptions>, name: String },
 }
 
 impl TestDb {
-    /// A migrated database on `backend`, or `None` when PostgreSQL is not configured.
+    /// A migrated database on `backend`. `None` only when the PostgreSQL runs are skipped
+    /// on purpose (`NGOSO_SKIP_POSTGRES=1`); a PostgreSQL that is not configured or cannot be
+    /// reached is a failure (a panic that says what to set).
     pub async fn new(backend: Backend) -> Option<TestDb> {
         match backend {
             Backend::Sqlite => Some(Self::sqlite().await),
@@ -36,60 +53,113 @@ impl TestDb {
         }
     }
 
+    /// A migrated SQLite database in a new file.
     pub async fn sqlite() -> TestDb {
         let path = std::env::temp_dir().join(format!("ngoso-test-{}.db", &new_token()[..16]));
         let url = format!("sqlite://{}", path.display());
+        // Made before the database, so that a failed migration still removes the file.
+        let remove = Remove::File(path);
         let db = Db::connect(&url, &PoolConfig::default()).await.expect("open a SQLite test database");
-        db.migrate().await.expect("migrate the SQLite test database");
-        TestDb { db, url, cleanup: Cleanup::File(path) }
+        let t = TestDb { db, url, remove };
+        t.db.migrate().await.expect("migrate the SQLite test database");
+        t
     }
 
+    /// A migrated database on the PostgreSQL test server (see the module's notes).
     pub async fn postgres() -> Option<TestDb> {
-        let url = match std::env::var("NGOSO_TEST_DATABASE_URL") {
+        if skip_postgres() {
+            return None;
+        }
+        let url = match std::env::var(DATABASE_URL_VAR) {
             Ok(u) if !u.trim().is_empty() => u,
-            _ => {
-                if std::env::var("NGOSO_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
-                    panic!("NGOSO_REQUIRE_POSTGRES=1 but NGOSO_TEST_DATABASE_URL is not set");
-                }
-                eprintln!("skipping the PostgreSQL run: NGOSO_TEST_DATABASE_URL is not set");
-                return None;
-            }
+            _ => panic!(
+                "no PostgreSQL server for the tests: set {DATABASE_URL_VAR}=postgres://USER@HOST:PORT/postgres \
+                 (scripts/test starts a throwaway one), or {SKIP_POSTGRES_VAR}=1 to skip the PostgreSQL runs on purpose"
+            ),
         };
-        let admin = PgConnectOptions::from_str(&url).expect("NGOSO_TEST_DATABASE_URL is a PostgreSQL URL");
+        let admin = PgConnectOptions::from_str(&url)
+            .unwrap_or_else(|e| panic!("{DATABASE_URL_VAR} is not a PostgreSQL URL: {e}"));
         let name = format!("ngoso_test_{}", &new_token()[..16]);
-        let mut conn = PgConnection::connect_with(&admin).await.expect("connect to the PostgreSQL test server");
+        let mut conn = match tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&admin)).await {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => panic!("cannot reach the PostgreSQL test server ({DATABASE_URL_VAR}): {e}"),
+            Err(_) => panic!("the PostgreSQL test server ({DATABASE_URL_VAR}) did not answer in {CONNECT_TIMEOUT:?}"),
+        };
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&mut conn)
             .await
             .expect("create a PostgreSQL test database");
         conn.close().await.ok();
-        let opts = admin.clone().database(&name);
+        let remove = Remove::Database { admin: Box::new(admin.clone()), name: name.clone() };
         let cfg = PoolConfig { max_connections: 4, ..PoolConfig::default() };
-        let db = Db::connect_pg(opts, &cfg).await.expect("connect to the PostgreSQL test database");
-        db.migrate().await.expect("migrate the PostgreSQL test database");
-        let url = with_database(&url, &name);
-        Some(TestDb { db, url, cleanup: Cleanup::Database { admin: Box::new(admin), name } })
+        let db = match Db::connect_pg(admin.database(&name), &cfg).await {
+            Ok(db) => db,
+            Err(e) => {
+                remove.run();
+                panic!("connect to the PostgreSQL test database: {e}");
+            }
+        };
+        let t = TestDb { db, url: with_database(&url, &name), remove };
+        t.db.migrate().await.expect("migrate the PostgreSQL test database");
+        Some(t)
     }
+}
 
-    /// Closes the pool and removes the database.
-    pub async fn cleanup(self) {
-        self.db.close().await;
-        match self.cleanup {
-            Cleanup::File(path) => {
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        self.remove.run();
+    }
+}
+
+impl Remove {
+    /// Removes the test's database; never panics (it may run while a failed test unwinds).
+    fn run(&self) {
+        match self {
+            Remove::File(path) => {
                 for suffix in ["", "-wal", "-shm"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
                 }
             }
-            Cleanup::Database { admin, name } => {
-                if let Ok(mut conn) = PgConnection::connect_with(&admin).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                        .execute(&mut conn)
-                        .await;
-                    conn.close().await.ok();
+            Remove::Database { admin, name } => {
+                // Drop cannot await, and the test's runtime may be the one unwinding: a
+                // thread of its own with a runtime of its own. WITH (FORCE) ends the
+                // sessions the test's pools still hold.
+                let (admin, sql) = ((**admin).clone(), format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                let dropped = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                    rt.block_on(async {
+                        let mut conn = tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&admin))
+                            .await
+                            .ok()?
+                            .ok()?;
+                        let done = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.is_ok();
+                        conn.close().await.ok();
+                        Some(done)
+                    })
+                })
+                .join();
+                if !matches!(dropped, Ok(Some(true))) {
+                    let _ = writeln!(std::io::stderr(), "could not drop the PostgreSQL test database {name}");
                 }
             }
         }
     }
+}
+
+/// Whether the PostgreSQL runs are skipped on purpose. Says so once per test binary, on the
+/// process's stderr itself: the test harness would hide a skipped test's own output.
+fn skip_postgres() -> bool {
+    static SAID: Once = Once::new();
+    let skip = std::env::var(SKIP_POSTGRES_VAR).is_ok_and(|v| v.trim() == "1");
+    if skip {
+        SAID.call_once(|| {
+            let _ = writeln!(
+                std::io::stderr(),
+                "{SKIP_POSTGRES_VAR}=1: the PostgreSQL runs of these tests are skipped (they pass without running)"
+            );
+        });
+    }
+    skip
 }
 
 /// `url` with its database name replaced by `name`.
@@ -110,7 +180,8 @@ fn with_database(url: &str, name: &str) -> String {
 }
 
 /// Declares tests that run on both backends. Each named `async fn NAME(db: Db)` in scope
-/// becomes a module `NAME` with a `sqlite` and a `postgres` test.
+/// becomes a module `NAME` with a `sqlite` and a `postgres` test. The PostgreSQL one fails
+/// without a server, unless `NGOSO_SKIP_POSTGRES=1` (see the module's notes).
 #[macro_export]
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
@@ -118,17 +189,48 @@ macro_rules! both_backends {
             mod $name {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
-                    let t = $crate::testing::TestDb::new($crate::Backend::Sqlite).await.expect("sqlite");
+                    let t = $crate::testing::TestDb::sqlite().await;
                     super::$name(t.db.clone()).await;
-                    t.cleanup().await;
                 }
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
-                    let Some(t) = $crate::testing::TestDb::new($crate::Backend::Postgres).await else { return };
+                    let Some(t) = $crate::testing::TestDb::postgres().await else { return };
                     super::$name(t.db.clone()).await;
-                    t.cleanup().await;
                 }
             }
         )*
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_name_the_test_database() {
+        assert_eq!(with_database("postgres://u@h:5432/postgres", "t1"), "postgres://u@h:5432/t1");
+        assert_eq!(with_database("postgres://u@h/postgres?sslmode=disable", "t1"), "postgres://u@h/t1?sslmode=disable");
+        assert_eq!(with_database("postgres://u@h", "t1"), "postgres://u@h/t1");
+    }
+
+    /// A panicking test leaves no database file behind.
+    #[test]
+    fn a_failed_test_removes_its_sqlite_file() {
+        let path = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let seen = path.clone();
+        let failed = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                let t = TestDb::sqlite().await;
+                let p = t.url.trim_start_matches("sqlite://").to_owned();
+                assert!(std::path::Path::new(&p).exists());
+                *seen.lock().unwrap() = Some(p);
+                panic!("a failing test");
+            })
+        })
+        .join();
+        assert!(failed.is_err());
+        let p = path.lock().unwrap().clone().expect("the test made its file");
+        assert!(!std::path::Path::new(&p).exists(), "{p} is left behind");
+    }
 }

@@ -9,7 +9,8 @@ use ngoso_core::{Invalid, text};
 use serde::Serialize;
 use sqlx::QueryBuilder;
 
-use crate::{Db, Result, StoreError, Tx, backend, now, on_db, on_tx};
+use crate::db::dialect::{self, Table};
+use crate::{Db, Result, StoreError, Tx, now, on_db, on_tx};
 
 /// A unit as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
@@ -154,7 +155,7 @@ pub async fn create(db: &Db, new: &NewUnit) -> Result<Unit> {
         }),
         None => None,
     };
-    let id = backend::reserve_ids(&mut tx, "units", 1).await?[0];
+    let id = dialect::reserve_ids(&mut tx, Table::Units, 1).await?[0];
     let path = match &parent_path {
         Some(pp) => pp.child(id),
         None => UnitPath::root(id),
@@ -273,7 +274,7 @@ const IMPORT_CHUNK: usize = 1000;
 /// with the number of units written so far.
 pub async fn import(db: &Db, plan: &[PlannedUnit], progress: &(dyn Fn(u64) + Sync)) -> Result<u64> {
     let mut tx = db.begin().await?;
-    let ids = backend::reserve_ids(&mut tx, "units", plan.len()).await?;
+    let ids = dialect::reserve_ids(&mut tx, Table::Units, plan.len()).await?;
     let mut paths: Vec<UnitPath> = Vec::with_capacity(plan.len());
     let mut parent_ids: Vec<Option<i64>> = Vec::with_capacity(plan.len());
     for (i, u) in plan.iter().enumerate() {

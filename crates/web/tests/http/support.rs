@@ -20,7 +20,8 @@ pub const PASSWORD: &str = "mật khẩu thử 123";
 pub struct TestApp {
     pub db: Db,
     router: Router,
-    test_db: Option<TestDb>,
+    /// The app's database, removed when the app is dropped (also when its test panics).
+    _test_db: TestDb,
     pub cookies: BTreeMap<String, String>,
 }
 
@@ -66,20 +67,22 @@ fn nu(code: &str, name: &str, kind: &str, parent: Option<i64>) -> NewUnit {
 }
 
 impl TestApp {
+    /// An app on a fresh database. `None` only when `NGOSO_SKIP_POSTGRES=1` skips the
+    /// PostgreSQL runs on purpose: without a PostgreSQL server the test fails.
     pub async fn new(backend: Backend) -> Option<TestApp> {
         Self::with_config(backend, WebConfig::default()).await
     }
 
+    /// Like [`TestApp::new`] with a configuration of the test's own.
     pub async fn with_config(backend: Backend, cfg: WebConfig) -> Option<TestApp> {
         let t = TestDb::new(backend).await?;
         let state = AppState::new(t.db.clone(), cfg).await.expect("state");
-        Some(TestApp { db: t.db.clone(), router: app(state), test_db: Some(t), cookies: BTreeMap::new() })
+        Some(TestApp { db: t.db.clone(), router: app(state), _test_db: t, cookies: BTreeMap::new() })
     }
 
-    pub async fn cleanup(mut self) {
-        if let Some(t) = self.test_db.take() {
-            t.cleanup().await;
-        }
+    /// Ends a test: the app and its database go (dropping the app does the same).
+    pub async fn cleanup(self) {
+        drop(self);
     }
 
     pub async fn tree(&self) -> Tree {
@@ -273,13 +276,12 @@ macro_rules! tests_with_app {
                 async fn sqlite() {
                     let mut app = super::app(ngoso_store::Backend::Sqlite).await.expect("sqlite");
                     super::$name(&mut app).await;
-                    app.cleanup().await;
                 }
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
+                    // None: skipped on purpose (NGOSO_SKIP_POSTGRES=1); no server fails.
                     let Some(mut app) = super::app(ngoso_store::Backend::Postgres).await else { return };
                     super::$name(&mut app).await;
-                    app.cleanup().await;
                 }
             }
         )*
@@ -287,7 +289,8 @@ macro_rules! tests_with_app {
 }
 
 /// Declares HTTP tests that run on both backends: each `async fn NAME(app: &mut TestApp)`
-/// becomes a module with a `sqlite` and a `postgres` test.
+/// becomes a module with a `sqlite` and a `postgres` test. The PostgreSQL test fails without
+/// a server, unless `NGOSO_SKIP_POSTGRES=1` skips it on purpose.
 #[macro_export]
 macro_rules! http_tests {
     ($($name:ident),* $(,)?) => {
@@ -297,13 +300,12 @@ macro_rules! http_tests {
                 async fn sqlite() {
                     let mut app = $crate::support::TestApp::new(ngoso_store::Backend::Sqlite).await.expect("sqlite");
                     super::$name(&mut app).await;
-                    app.cleanup().await;
                 }
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
+                    // None: skipped on purpose (NGOSO_SKIP_POSTGRES=1); no server fails.
                     let Some(mut app) = $crate::support::TestApp::new(ngoso_store::Backend::Postgres).await else { return };
                     super::$name(&mut app).await;
-                    app.cleanup().await;
                 }
             }
         )*

@@ -21,15 +21,15 @@ fn nu(code: &str, kind: &str, parent: Option<i64>) -> NewUnit {
 }
 
 /// A province with two communes of two hamlets each; a team per commune.
-struct World {
-    officer: i64,
-    hamlets: Vec<i64>,
+pub(super) struct World {
+    pub(super) officer: i64,
+    pub(super) hamlets: Vec<i64>,
     communes: Vec<i64>,
-    province: i64,
-    teams: Vec<(i64, i64)>,
+    pub(super) province: i64,
+    pub(super) teams: Vec<(i64, i64)>,
 }
 
-async fn world(db: &Db) -> World {
+pub(super) async fn world(db: &Db) -> World {
     let p = units::create(db, &nu("P", "tỉnh", None)).await.unwrap();
     let mut hamlets = vec![];
     let mut communes = vec![];
@@ -58,7 +58,7 @@ async fn world(db: &Db) -> World {
     World { officer, hamlets, communes, province: p.id, teams: teams_ }
 }
 
-fn household(unit_id: i64, code: &str, barriers: Barriers) -> NewHousehold {
+pub(super) fn household(unit_id: i64, code: &str, barriers: Barriers) -> NewHousehold {
     NewHousehold {
         unit_id,
         code: code.into(),
@@ -75,9 +75,9 @@ fn uuid(n: u64) -> String {
     format!("00000000-0000-4000-8000-{n:012x}")
 }
 
-const T0: i64 = 1_728_950_400; // 2024-10-15
+pub(super) const T0: i64 = 1_728_950_400; // 2024-10-15
 
-fn visit(id: u64, household_id: i64, team_id: i64, at: i64, outcomes: Vec<OutcomeInput>) -> VisitInput {
+pub(super) fn visit(id: u64, household_id: i64, team_id: i64, at: i64, outcomes: Vec<OutcomeInput>) -> VisitInput {
     VisitInput {
         id: uuid(id),
         household_id,
@@ -630,7 +630,6 @@ fn run_case(backend: Backend, ops: Vec<Op>) {
     rt.block_on(async {
         let Some(t) = ngoso_store::testing::TestDb::new(backend).await else { return };
         run_ops(&t.db, &ops).await;
-        t.cleanup().await;
     });
 }
 

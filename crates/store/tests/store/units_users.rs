@@ -1,4 +1,4 @@
-//! Store tests: every one runs on SQLite and on PostgreSQL.
+//! Units, users, sessions and API tokens in the store, on both backends.
 
 use ngoso_core::auth::{Role, Scope};
 use ngoso_core::import::{ImportRow, plan_units};

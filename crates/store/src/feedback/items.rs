@@ -1,0 +1,224 @@
+//! Feedback items: submission with routing, a tracking code and a deadline; reading an item,
+//! its history and its photo.
+
+use std::collections::BTreeMap;
+
+use ngoso_core::Invalid;
+use ngoso_core::calendar::{self, Calendar, DayKind};
+use ngoso_core::feedback::{Channel, Point, State, TrackingCode};
+use ngoso_core::photo::Photo;
+use ngoso_core::unit::UnitPath;
+use serde::Serialize;
+
+use super::{announce, count, history_at};
+use crate::{Db, Result, StoreError, now, on_db, on_tx, secrets};
+
+/// A new item, checked by the caller.
+#[derive(Debug, Clone)]
+pub struct NewItem {
+    pub category_id: i64,
+    pub unit_id: Option<i64>,
+    pub address: Option<String>,
+    pub point: Option<Point>,
+    pub description: String,
+    pub extra: BTreeMap<String, Vec<String>>,
+    pub channel: Channel,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    pub contact_email: Option<String>,
+    /// The citizen agreed to the consent text (required when a contact is given).
+    pub consent: bool,
+    pub submitted_by: Option<i64>,
+    pub api_key_id: Option<i64>,
+    pub photo: Option<Photo>,
+    pub received_at: i64,
+}
+
+/// What the citizen gets back.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Submitted {
+    pub id: i64,
+    /// `PAKN.YYYYMMDD.NNNN`.
+    pub code: String,
+    /// A secret for the citizen to rate the answer or add information; shown once.
+    pub citizen_key: String,
+    pub state: String,
+    pub agency_id: Option<i64>,
+    pub due_at: i64,
+}
+
+/// An item as staff see it.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Item {
+    pub id: i64,
+    pub code: String,
+    pub category_id: i64,
+    pub category_code: String,
+    pub unit_id: Option<i64>,
+    pub unit_name: Option<String>,
+    pub unit_path: Option<String>,
+    pub address: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub description: String,
+    pub extra: String,
+    pub channel: String,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    pub contact_email: Option<String>,
+    pub submitted_by: Option<i64>,
+    pub agency_id: Option<i64>,
+    pub agency_code: Option<String>,
+    pub state: String,
+    pub reason: Option<String>,
+    pub duplicate_of: Option<i64>,
+    pub duplicate_of_code: Option<String>,
+    pub received_at: i64,
+    pub due_at: i64,
+    pub extended: bool,
+    pub updated_at: i64,
+    pub answered_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub answer_draft: Option<String>,
+    pub drafted_by: Option<i64>,
+    pub answer: Option<String>,
+    pub rating: Option<String>,
+    pub hidden_reason: Option<String>,
+    pub has_photo: bool,
+}
+
+impl Item {
+    pub fn state(&self) -> State {
+        State::parse(&self.state).unwrap_or(State::Received)
+    }
+    pub fn path(&self) -> Option<UnitPath> {
+        self.unit_path.clone().map(UnitPath::from_stored)
+    }
+    pub fn is_overdue(&self, at: i64) -> bool {
+        self.state().is_pending() && self.due_at < at
+    }
+    /// Whether the answer came by the deadline.
+    pub fn on_time(&self) -> Option<bool> {
+        self.answered_at.map(|a| a <= self.due_at)
+    }
+    pub fn answers(&self) -> BTreeMap<String, Vec<String>> {
+        serde_json::from_str(&self.extra).unwrap_or_default()
+    }
+}
+
+/// The columns of an [`Item`], for `WHERE` to follow.
+pub(super) const ITEM_SELECT: &str = "SELECT f.id, f.code, f.category_id, c.code AS category_code, f.unit_id, u.name AS unit_name, \
+     u.path AS unit_path, f.address, f.lat, f.lon, f.description, f.extra, f.channel, f.contact_name, f.contact_phone, \
+     f.contact_email, f.submitted_by, f.agency_id, a.code AS agency_code, f.state, f.reason, f.duplicate_of, \
+     d.code AS duplicate_of_code, f.received_at, f.due_at, f.extended, f.updated_at, f.answered_at, f.closed_at, \
+     f.answer_draft, f.drafted_by, f.answer, f.rating, f.hidden_reason, f.has_photo \
+     FROM feedback f JOIN feedback_categories c ON c.id = f.category_id LEFT JOIN units u ON u.id = f.unit_id \
+     LEFT JOIN agencies a ON a.id = f.agency_id LEFT JOIN feedback d ON d.id = f.duplicate_of";
+
+/// One row of the history.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HistoryRow {
+    pub id: i64,
+    pub at: i64,
+    pub user_id: Option<i64>,
+    pub username: Option<String>,
+    pub action: String,
+    pub from_state: Option<String>,
+    pub to_state: Option<String>,
+    pub agency_code: Option<String>,
+    pub detail: String,
+}
+
+/// Stores a new item: gives it the day's next tracking number, its deadline and its agency
+/// (by the routing rules), writes the history and queues the notifications.
+pub async fn submit(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewItem) -> Result<Submitted> {
+    let day = calendar::local_day(n.received_at);
+    let due_at = cal.deadline(n.received_at, days, kind);
+    let key = secrets::new_token()[..12].to_owned();
+    let mut tx = db.begin().await?;
+    // The item goes in under a provisional code; the day's number is taken last (below), so
+    // that on PostgreSQL the one row every submission of the day updates stays locked only
+    // for the end of the transaction.
+    let provisional = format!("new-{key}");
+    let path: Option<String> = match n.unit_id {
+        Some(u) => Some(
+            on_tx!(&mut tx, c => sqlx::query_scalar("SELECT path FROM units WHERE id = $1").bind(u).fetch_optional(c).await)?
+                .ok_or_else(|| Invalid::field("unit-unknown", "unit").with_detail(u.to_string()))?,
+        ),
+        None => None,
+    };
+    let path = path.map(UnitPath::from_stored);
+    let agency = super::setup::route_in(&mut tx, n.category_id, path.as_ref()).await?;
+    let state = if agency.is_some() { State::Forwarded } else { State::Received };
+    let extra = serde_json::to_string(&n.extra).unwrap_or_else(|_| "{}".into());
+    let t = now();
+    let res: std::result::Result<i64, sqlx::Error> = on_tx!(&mut tx, c => sqlx::query_scalar(
+        "INSERT INTO feedback (code, category_id, unit_id, address, lat, lon, description, extra, channel, contact_name, \
+         contact_phone, contact_email, consent_at, citizen_key_hash, submitted_by, api_key_id, agency_id, state, pending, \
+         received_at, due_at, updated_at, has_photo) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, TRUE, $19, $20, $21, $22) RETURNING id")
+        .bind(&provisional).bind(n.category_id).bind(n.unit_id).bind(&n.address).bind(n.point.map(|p| p.lat)).bind(n.point.map(|p| p.lon))
+        .bind(&n.description).bind(&extra).bind(n.channel.as_str()).bind(&n.contact_name).bind(&n.contact_phone)
+        .bind(&n.contact_email).bind(n.consent.then_some(n.received_at)).bind(secrets::hash_token(&key))
+        .bind(n.submitted_by).bind(n.api_key_id).bind(agency).bind(state.as_str()).bind(n.received_at).bind(due_at).bind(t)
+        .bind(n.photo.is_some()).fetch_one(c).await);
+    let id = res.map_err(|e| {
+        let e = StoreError::from(e);
+        if e.is_foreign_key_violation() { Invalid::field("category-unknown", "category").into() } else { e }
+    })?;
+    if let Some(p) = &n.photo {
+        on_tx!(&mut tx, c => sqlx::query("INSERT INTO feedback_photos (feedback_id, mime, width, height, bytes) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id).bind(p.mime).bind(p.width as i64).bind(p.height as i64).bind(&p.bytes).execute(c).await.map(|r| r.rows_affected()))?;
+    }
+    history_at(
+        &mut tx,
+        n.received_at,
+        id,
+        n.submitted_by,
+        "submitted",
+        (None, Some(State::Received)),
+        None,
+        n.channel.as_str(),
+    )
+    .await?;
+    if let Some(a) = agency {
+        let states = (Some(State::Received), Some(State::Forwarded));
+        history_at(&mut tx, n.received_at, id, None, "forward", states, Some(a), "route").await?;
+    }
+    count(&mut tx, (n.unit_id, n.category_id, agency), n.received_at, (1, 0, 0)).await?;
+    let seq: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
+        "INSERT INTO feedback_days (day, last) VALUES ($1, 1) ON CONFLICT (day) DO UPDATE SET last = feedback_days.last + 1 RETURNING last")
+        .bind(day.format("%Y%m%d").to_string()).fetch_one(c).await)?;
+    let code = TrackingCode { day, seq: seq as u32 }.to_string();
+    on_tx!(&mut tx, c => sqlx::query("UPDATE feedback SET code = $1 WHERE id = $2").bind(&code).bind(id)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    announce(&mut tx, id, "submitted").await?;
+    tx.commit().await?;
+    Ok(Submitted { id, code, citizen_key: key, state: state.as_str().into(), agency_id: agency, due_at })
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<Item> {
+    on_db!(db, p => sqlx::query_as::<_, Item>(sqlx::AssertSqlSafe(format!("{ITEM_SELECT} WHERE f.id = $1"))).bind(id).fetch_optional(p).await)?
+        .ok_or(StoreError::NotFound)
+}
+
+pub async fn by_code(db: &Db, code: &TrackingCode) -> Result<Item> {
+    on_db!(db, p => sqlx::query_as::<_, Item>(sqlx::AssertSqlSafe(format!("{ITEM_SELECT} WHERE f.code = $1"))).bind(code.to_string()).fetch_optional(p).await)?
+        .ok_or(StoreError::NotFound)
+}
+
+pub async fn history(db: &Db, id: i64) -> Result<Vec<HistoryRow>> {
+    Ok(on_db!(db, p => sqlx::query_as::<_, HistoryRow>(
+        "SELECT h.id, h.at, h.user_id, us.username, h.action, h.from_state, h.to_state, a.code AS agency_code, h.detail \
+         FROM feedback_history h LEFT JOIN users us ON us.id = h.user_id LEFT JOIN agencies a ON a.id = h.agency_id \
+         WHERE h.feedback_id = $1 ORDER BY h.id").bind(id).fetch_all(p).await)?)
+}
+
+/// The photo of an item: (mime, bytes).
+pub async fn photo(db: &Db, id: i64) -> Result<(String, Vec<u8>)> {
+    on_db!(db, p => sqlx::query_as::<_, (String, Vec<u8>)>("SELECT mime, bytes FROM feedback_photos WHERE feedback_id = $1")
+        .bind(id).fetch_optional(p).await)?.ok_or(StoreError::NotFound)
+}

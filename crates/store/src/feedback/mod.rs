@@ -1,0 +1,164 @@
+//! Citizen feedback: submission with routing and a tracking code ([`items`]), the moves
+//! between states ([`actions`]), the staff inbox and the public side ([`inbox`]), their
+//! set-up ([`setup`]) and figures ([`figures`]). Every change writes its history row, its
+//! figures and the outbox rows that announce it in one transaction, through the helpers here.
+
+use ngoso_core::calendar;
+use ngoso_core::feedback::State;
+
+use crate::{Result, Tx, now, on_tx};
+
+pub mod actions;
+pub mod figures;
+pub mod inbox;
+pub mod items;
+pub mod setup;
+
+pub use actions::{
+    Checked, MoveInput, add_info, apply, apply_at, as_checked, draft_answer, draft_answer_at, draft_hash,
+    erase_contact, extend, note, rate, set_hidden,
+};
+pub use inbox::{InboxFilter, InboxRow, PAGE, PublicRow, Search, inbox, inbox_count, public_list, search};
+pub use items::{HistoryRow, Item, NewItem, Submitted, by_code, get, history, photo, submit};
+
+/// Writes a history row of the item, now.
+pub(super) async fn history_in(
+    tx: &mut Tx,
+    id: i64,
+    user: Option<i64>,
+    action: &str,
+    states: (Option<State>, Option<State>),
+    agency: Option<i64>,
+    detail: &str,
+) -> Result<()> {
+    history_at(tx, now(), id, user, action, states, agency, detail).await
+}
+
+/// Writes a history row of the item at a given time.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn history_at(
+    tx: &mut Tx,
+    at: i64,
+    id: i64,
+    user: Option<i64>,
+    action: &str,
+    states: (Option<State>, Option<State>),
+    agency: Option<i64>,
+    detail: &str,
+) -> Result<()> {
+    on_tx!(tx, t => sqlx::query(
+        "INSERT INTO feedback_history (feedback_id, at, user_id, action, from_state, to_state, agency_id, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        .bind(id).bind(at).bind(user).bind(action).bind(states.0.map(State::as_str)).bind(states.1.map(State::as_str))
+        .bind(agency).bind(detail).execute(t).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Adds to the figures of one leaf (unit, category, agency, month) in the transaction of the
+/// change.
+pub(super) async fn count(
+    tx: &mut Tx,
+    leaf: (Option<i64>, i64, Option<i64>),
+    at: i64,
+    d: (i64, i64, i64),
+) -> Result<()> {
+    let month = ngoso_core::outreach::month_of(at);
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO feedback_counts (unit_id, category_id, agency_id, month, received, answered, on_time) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (unit_id, category_id, agency_id, month) DO UPDATE SET \
+         received = feedback_counts.received + $5, answered = feedback_counts.answered + $6, on_time = feedback_counts.on_time + $7")
+        .bind(leaf.0.unwrap_or(0)).bind(leaf.1).bind(leaf.2.unwrap_or(0)).bind(&month).bind(d.0).bind(d.1).bind(d.2)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Queues a notification in the same transaction as the change it announces.
+pub async fn enqueue(
+    tx: &mut Tx,
+    kind: &str,
+    target: &str,
+    feedback_id: i64,
+    payload: &serde_json::Value,
+) -> Result<()> {
+    let t = now();
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO outbox (kind, target, feedback_id, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5)")
+        .bind(kind).bind(target).bind(feedback_id).bind(payload.to_string()).bind(t).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Queues the webhook of an agency (if it has one) and a message to the citizen (if they
+/// left a contact and the event concerns them).
+pub(super) async fn announce(tx: &mut Tx, id: i64, event: &str) -> Result<()> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        code: String,
+        state: String,
+        agency_id: Option<i64>,
+        webhook_url: Option<String>,
+        due_at: i64,
+        category_code: String,
+        unit_code: Option<String>,
+        contact_phone: Option<String>,
+        contact_email: Option<String>,
+    }
+    let r: Row = on_tx!(tx, c => sqlx::query_as(
+        "SELECT f.code, f.state, f.agency_id, a.webhook_url, f.due_at, c.code AS category_code, u.code AS unit_code, \
+         f.contact_phone, f.contact_email FROM feedback f JOIN feedback_categories c ON c.id = f.category_id \
+         LEFT JOIN agencies a ON a.id = f.agency_id AND a.active LEFT JOIN units u ON u.id = f.unit_id WHERE f.id = $1")
+        .bind(id).fetch_one(c).await)?;
+    let body = serde_json::json!({
+        "event": event,
+        "code": r.code,
+        "state": r.state,
+        "category": r.category_code,
+        "unit": r.unit_code,
+        "due": calendar::w3c(r.due_at),
+        "at": calendar::w3c(now()),
+    });
+    if let (Some(agency), Some(_)) = (r.agency_id, &r.webhook_url) {
+        enqueue(tx, "webhook", &agency.to_string(), id, &body).await?;
+    }
+    if matches!(event, "submitted" | "needs_info" | "answered") {
+        for target in [r.contact_phone.map(|p| format!("phone:{p}")), r.contact_email.map(|e| format!("email:{e}"))]
+            .into_iter()
+            .flatten()
+        {
+            enqueue(tx, "citizen", &target, id, &body).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A value bound to a statement built at run time.
+pub(super) enum Arg {
+    I(i64),
+    S(String),
+    B(bool),
+    OI(Option<i64>),
+    OS(Option<String>),
+}
+
+/// Binds [`Arg`]s to a query in order.
+macro_rules! bind_all {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::I(v) => q.bind(*v),
+                Arg::S(v) => q.bind(v.as_str()),
+                Arg::B(v) => q.bind(*v),
+                Arg::OI(v) => q.bind(*v),
+                Arg::OS(v) => q.bind(v.as_deref()),
+            };
+        }
+        q
+    }};
+}
+pub(crate) use bind_all;
+
+pub(super) async fn execute(tx: &mut Tx, sql: &str, args: &[Arg]) -> Result<u64> {
+    Ok(
+        on_tx!(tx, c => bind_all!(sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())), args).execute(c).await.map(|r| r.rows_affected()))?,
+    )
+}
