@@ -299,7 +299,7 @@ pub async fn generate(db: &Db, seed: u64, n: usize, demo_commune: &str) -> Resul
         let id = sent.id;
         let mv = |m: Move, reason: Option<&str>, at: i64| {
             let input = MoveInput { reason: reason.map(str::to_owned), ..Default::default() };
-            async move { store::apply_at(db, id, drafter, m, &input, at).await }
+            async move { store::apply_unchecked_at(db, id, drafter, m, &input, at).await }
         };
         if age_days < 1 {
             continue;
@@ -312,7 +312,7 @@ pub async fn generate(db: &Db, seed: u64, n: usize, demo_commune: &str) -> Resul
             6..=9 if made > 1 => {
                 let orig = TrackingCode::parse(&sent.code).ok().map(|c| TrackingCode { seq: 1, ..c });
                 let input = MoveInput { duplicate_of: orig, ..Default::default() };
-                if store::apply_at(db, id, drafter, Move::Duplicate, &input, step(2)).await.is_err() {
+                if store::apply_unchecked_at(db, id, drafter, Move::Duplicate, &input, step(2)).await.is_err() {
                     mv(Move::Reject, Some("Trùng nội dung đã phản ánh."), step(2)).await?;
                 }
             }
@@ -332,8 +332,8 @@ pub async fn generate(db: &Db, seed: u64, n: usize, demo_commune: &str) -> Resul
                 }
                 let at = step(took);
                 let answer: &&str = rng.pick(&ANSWERS);
-                store::draft_answer_at(db, id, drafter, answer, at).await?;
-                store::apply_at(db, id, reviewer, Move::Answer, &MoveInput::default(), at).await?;
+                store::draft_answer_unchecked_at(db, id, drafter, answer, at).await?;
+                store::apply_unchecked_at(db, id, reviewer, Move::Answer, &MoveInput::default(), at).await?;
                 if roll.is_multiple_of(3) {
                     let code = TrackingCode::parse(&sent.code).map_err(|e| Failure::Other(e.to_string()))?;
                     let r =
@@ -347,7 +347,7 @@ pub async fn generate(db: &Db, seed: u64, n: usize, demo_commune: &str) -> Resul
             _ => {
                 // Still in progress: the older ones are overdue now.
                 if roll.is_multiple_of(5) {
-                    store::extend(db, &cal, id, drafter, 10, kind, "Chờ kinh phí sửa chữa.").await?;
+                    store::extend_unchecked(db, &cal, id, drafter, 10, kind, "Chờ kinh phí sửa chữa.").await?;
                 }
             }
         }

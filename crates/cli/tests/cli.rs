@@ -223,7 +223,7 @@ async fn households_and_residents_import(t: &TestDb) {
     let out = ngoso(&t.url, &["import", "households", good.to_str().unwrap()], None);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("Imported 2 households"));
-    let h2 = ngoso_store::households::by_code(&t.db, "H2").await.unwrap();
+    let h2 = ngoso_store::testing::unaudited::household_by_code(&t.db, "H2").await.unwrap();
     assert_eq!(h2.head_name.as_deref(), Some("Trần Thị Bé 👵"));
     assert_eq!(h2.barrier_set().count(), 2);
 
@@ -277,7 +277,7 @@ async fn households_and_residents_import(t: &TestDb) {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let r = ngoso_store::households::residents(&t.db, h2.id).await.unwrap();
+    let r = ngoso_store::testing::unaudited::residents(&t.db, h2.id).await.unwrap();
     assert_eq!(r[0].cccd_last4.as_deref(), Some("3456"));
     let out = Command::new(env!("CARGO_BIN_EXE_ngoso"))
         .args(["import", "residents", with_id.to_str().unwrap()])

@@ -46,6 +46,20 @@ pub async fn record_in(tx: &mut Tx, e: Event<'_>) -> Result<()> {
     Ok(())
 }
 
+/// Writes the entry of a read of personal data, by the store call that reads it: the read
+/// fails if its entry cannot be written (no personal data leaves unlogged).
+pub(crate) async fn read(
+    db: &Db,
+    user_id: i64,
+    action: &str,
+    object_type: &str,
+    object_id: i64,
+    detail: &str,
+) -> Result<()> {
+    let id = object_id.to_string();
+    record(db, Event { user_id: Some(user_id), action, object_type, object_id: &id, detail }).await
+}
+
 /// The newest entries, optionally about one object.
 pub async fn list(db: &Db, object: Option<(&str, &str)>, limit: i64) -> Result<Vec<AuditEntry>> {
     let rows = match object {

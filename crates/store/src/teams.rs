@@ -1,6 +1,7 @@
 //! Teams (tổ công nghệ số cộng đồng) and their members.
 
 use chrono::NaiveDate;
+use ngoso_core::auth::{Granted, TeamPlace, may};
 use ngoso_core::text;
 use ngoso_core::unit::UnitPath;
 use serde::Serialize;
@@ -121,15 +122,50 @@ pub async fn of_user(db: &Db, user_id: i64) -> Result<Vec<Team>> {
 const MEMBER_SELECT: &str = "SELECT m.id, m.team_id, m.full_name, m.role, m.affiliation, m.phone, m.joined_on, m.left_on, \
      m.user_id, us.username FROM team_members m LEFT JOIN users us ON us.id = m.user_id";
 
-/// A team's members: leaders first, then by given name.
-pub async fn members(db: &Db, team_id: i64) -> Result<Vec<Member>> {
+/// A team's members, leaders first, then by given name: names and phones of people, so only
+/// with core's proof (the viewer and agency staff see a team's size, not who is in it);
+/// logged as `team.members.read`.
+pub async fn members(db: &Db, access: &Granted<may::ViewPersonalData, TeamPlace>) -> Result<Vec<Member>> {
+    let team_id = access.on().id;
+    let rows = members_of(db, team_id).await?;
+    crate::audit::read(db, access.user_id(), "team.members.read", "team", team_id, &format!("{} rows", rows.len()))
+        .await?;
+    Ok(rows)
+}
+
+/// What the access checks see of a team: its id and its unit's place. No personal data.
+pub async fn place(db: &Db, id: i64) -> Result<TeamPlace> {
+    let t = get(db, id).await?;
+    Ok(TeamPlace { id, path: t.path() })
+}
+
+/// A membership, without the member's name or phone: which team, since when, until when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Membership {
+    pub id: i64,
+    pub team_id: i64,
+    pub joined_on: NaiveDate,
+    pub left_on: Option<NaiveDate>,
+}
+
+/// A membership by id.
+pub async fn membership(db: &Db, id: i64) -> Result<Membership> {
+    let row: Option<(i64, NaiveDate, Option<NaiveDate>)> = on_db!(db, p => sqlx::query_as(
+        "SELECT team_id, joined_on, left_on FROM team_members WHERE id = $1").bind(id).fetch_optional(p).await)?;
+    let (team_id, joined_on, left_on) = row.ok_or(StoreError::NotFound)?;
+    Ok(Membership { id, team_id, joined_on, left_on })
+}
+
+/// A team's members, unlogged (see [`members`]).
+pub(crate) async fn members_of(db: &Db, team_id: i64) -> Result<Vec<Member>> {
     let sql = format!(
         "{MEMBER_SELECT} WHERE m.team_id = $1 ORDER BY CASE m.role WHEN 'leader' THEN 0 WHEN 'deputy' THEN 1 ELSE 2 END, m.name_sort, m.id"
     );
     Ok(on_db!(db, p => sqlx::query_as::<_, Member>(sqlx::AssertSqlSafe(sql)).bind(team_id).fetch_all(p).await)?)
 }
 
-pub async fn member(db: &Db, id: i64) -> Result<Member> {
+#[cfg(feature = "testing")]
+pub(crate) async fn member(db: &Db, id: i64) -> Result<Member> {
     let sql = format!("{MEMBER_SELECT} WHERE m.id = $1");
     on_db!(db, p => sqlx::query_as::<_, Member>(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await)?
         .ok_or(StoreError::NotFound)

@@ -234,3 +234,75 @@ mod tests {
         assert!(!std::path::Path::new(&p).exists(), "{p} is left behind");
     }
 }
+
+/// Reads of personal data without a proof of access or an audit row, for tests' assertions
+/// only (the `testing` feature is never in the binary).
+pub mod unaudited {
+    use crate::Result;
+    use crate::{Db, feedback, households, teams, visits};
+
+    pub async fn household(db: &Db, id: i64) -> Result<households::Household> {
+        households::get(db, id).await
+    }
+    pub async fn household_by_code(db: &Db, code: &str) -> Result<households::Household> {
+        households::by_code(db, code).await
+    }
+    pub async fn household_search(
+        db: &Db,
+        within: &ngoso_core::unit::UnitPath,
+        query: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<households::Household>> {
+        households::search(db, within, query, limit, offset).await
+    }
+    pub async fn residents(db: &Db, household_id: i64) -> Result<Vec<households::Resident>> {
+        households::residents(db, household_id).await
+    }
+    pub async fn resident(db: &Db, id: i64) -> Result<households::Resident> {
+        households::resident(db, id).await
+    }
+    pub async fn consents(db: &Db, household_id: i64) -> Result<Vec<households::Consent>> {
+        households::consents(db, household_id).await
+    }
+    pub async fn consent(db: &Db, id: i64) -> Result<households::Consent> {
+        households::consent(db, id).await
+    }
+    pub async fn visits_of_household(db: &Db, household_id: i64, limit: i64) -> Result<Vec<visits::VisitRow>> {
+        visits::of_household(db, household_id, limit).await
+    }
+    pub async fn members(db: &Db, team_id: i64) -> Result<Vec<teams::Member>> {
+        teams::members_of(db, team_id).await
+    }
+    pub async fn member(db: &Db, id: i64) -> Result<teams::Member> {
+        teams::member(db, id).await
+    }
+    pub async fn feedback_item(db: &Db, id: i64) -> Result<feedback::Item> {
+        feedback::items::get(db, id).await
+    }
+    pub async fn feedback_by_code(db: &Db, code: &str) -> Result<feedback::Item> {
+        let code = ngoso_core::feedback::TrackingCode::parse(code)?;
+        let sql = format!("{} WHERE f.code = $1", feedback::items::ITEM_SELECT);
+        crate::on_db!(db, p => sqlx::query_as::<_, feedback::Item>(sqlx::AssertSqlSafe(sql)).bind(code.to_string()).fetch_optional(p).await)?
+            .ok_or(crate::StoreError::NotFound)
+    }
+    pub async fn feedback_history(db: &Db, id: i64) -> Result<Vec<feedback::HistoryRow>> {
+        feedback::items::history_of(db, id).await
+    }
+    pub async fn feedback_photo(db: &Db, id: i64) -> Result<(String, Vec<u8>)> {
+        feedback::items::photo_of(db, id).await
+    }
+
+    /// Core's proof that user `user_id`, an administrator of the whole tree, may handle item
+    /// `id`: for tests that act on items directly.
+    pub async fn handle(db: &Db, user_id: i64, id: i64) -> Result<feedback::Handle> {
+        let actor = ngoso_core::auth::Actor {
+            user_id,
+            role: ngoso_core::auth::Role::Admin,
+            scope: ngoso_core::auth::Scope::All,
+            agency_id: None,
+        };
+        let place = feedback::place(db, id).await?;
+        ngoso_core::auth::feedback_item(&actor, place).map_err(|_| crate::StoreError::NotFound)
+    }
+}

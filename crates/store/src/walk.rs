@@ -2,6 +2,7 @@
 //! team should knock — never visited first, then those with barriers, then the longest
 //! without a visit.
 
+use ngoso_core::auth::{Area, Granted, may};
 use ngoso_core::unit::UnitPath;
 use serde::Serialize;
 use sqlx::QueryBuilder;
@@ -24,10 +25,25 @@ pub struct WalkItem {
     pub last_visit_at: Option<i64>,
 }
 
-/// Households inside `within` that no subject has reached yet for at least one of
-/// `service_ids` (for a person's service: no resident has any status yet). With no
-/// services, every household.
-pub async fn list(db: &Db, within: &UnitPath, service_ids: &[i64], limit: i64) -> Result<Vec<WalkItem>> {
+/// Households of the area that no subject has reached yet for at least one of `service_ids`
+/// (for a person's service: no resident has any status yet); with no services, every
+/// household. Needs core's proof of access to the area's people; logged as
+/// `walklist.read` with the number of rows.
+pub async fn list(
+    db: &Db,
+    access: &Granted<may::ViewPersonalData, Area>,
+    service_ids: &[i64],
+    limit: i64,
+) -> Result<Vec<WalkItem>> {
+    let root = UnitPath::from_stored("/".into());
+    let within = access.on().0.as_ref().unwrap_or(&root);
+    let rows = query(db, within, service_ids, limit).await?;
+    let unit = within.ids().last().copied().unwrap_or(0);
+    crate::audit::read(db, access.user_id(), "walklist.read", "unit", unit, &format!("{} rows", rows.len())).await?;
+    Ok(rows)
+}
+
+async fn query(db: &Db, within: &UnitPath, service_ids: &[i64], limit: i64) -> Result<Vec<WalkItem>> {
     let rows = on_db!(db, p => {
         let mut qb = QueryBuilder::new(
             "SELECT * FROM (SELECT h.id, h.code, u.name AS unit_name, u.name_sort, h.address, h.head_name, h.size, h.smartphones, h.barriers, \

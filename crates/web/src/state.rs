@@ -10,7 +10,7 @@ use ngoso_store::Db;
 use serde::{Deserialize, Serialize};
 
 use crate::http::metrics;
-use crate::{auth, feedback, visits};
+use crate::{auth, feedback};
 
 /// The settings of the web layer: each key can be set in `ngoso.toml` or as `NGOSO_KEY`
 /// (see the command line's configuration, which adds its own keys to these).
@@ -168,7 +168,7 @@ pub struct Inner {
     /// The service catalogue, reloaded every few seconds (other processes may change it).
     catalog: tokio::sync::RwLock<Option<(std::time::Instant, Arc<ngoso_store::catalog::Catalog>)>>,
     /// Group commit of visit uploads.
-    pub ingestor: visits::Ingestor,
+    pub ingestor: ngoso_store::visits::Ingestor,
     /// Feedback categories, agencies, calendar and places, reloaded every few seconds.
     feedback_setup: feedback::SetupCache,
     /// Public feedback submissions per client.
@@ -195,7 +195,7 @@ impl AppState {
     pub async fn new(db: Db, cfg: WebConfig) -> Result<Self, ngoso_store::StoreError> {
         let secret = ngoso_store::settings::secret(&db, "csrf_key").await?;
         Ok(AppState(Arc::new(Inner {
-            ingestor: visits::Ingestor::start(db.clone()),
+            ingestor: ngoso_store::visits::Ingestor::start(db.clone()),
             db,
             csrf_key: secret.into_bytes(),
             metrics: Default::default(),

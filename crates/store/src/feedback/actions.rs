@@ -3,6 +3,7 @@
 //! locks the item first, in its transaction.
 
 use ngoso_core::Invalid;
+use ngoso_core::auth::{FeedbackPlace, Granted, may};
 use ngoso_core::calendar::{self, Calendar, DayKind};
 use ngoso_core::feedback::{Move, Rating, State, TrackingCode};
 
@@ -26,27 +27,14 @@ struct Locked {
     draft_hash: Option<String>,
 }
 
-/// An item's place as a caller checked it before acting: its agency and unit then.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Checked {
-    pub agency_id: Option<i64>,
-    pub unit_id: Option<i64>,
-}
+/// Core's proof that a user may handle an item, with the item's place (agency and unit) as
+/// checked. Every staff action takes one: the action locks the item in its transaction, and
+/// if its agency or unit has changed since the check (it was reassigned meanwhile), changes
+/// nothing and answers not found, as the check would now.
+pub type Handle = Granted<may::ProcessFeedback, FeedbackPlace>;
 
-tokio::task_local! {
-    static CHECKED: Checked;
-}
-
-/// Runs `action` (a staff action on one item: [`apply`], [`draft_answer`], [`extend`],
-/// [`set_hidden`], [`erase_contact`], [`note`]) as one whose access was checked on the item
-/// at `checked`. The action locks the item in its transaction; if the item's agency or unit
-/// has changed since the check (it was reassigned meanwhile), the action changes nothing and
-/// answers not found, as the caller's check would now.
-pub async fn as_checked<F: std::future::Future>(checked: Checked, action: F) -> F::Output {
-    CHECKED.scope(checked, action).await
-}
-
-async fn lock(tx: &mut Tx, id: i64) -> Result<(State, Locked)> {
+/// Locks an item; with the place a caller checked, refuses it if it moved since.
+async fn lock(tx: &mut Tx, id: i64, checked: Option<&FeedbackPlace>) -> Result<(State, Locked)> {
     let sql = locking_read!(
         &*tx,
         "SELECT state, agency_id, drafted_by, answer_draft IS NOT NULL AS has_draft, due_at, unit_id, category_id, \
@@ -54,7 +42,7 @@ async fn lock(tx: &mut Tx, id: i64) -> Result<(State, Locked)> {
     );
     let mut row: Locked = on_tx!(tx, c => sqlx::query_as::<_, Locked>(sql).bind(id).fetch_optional(c).await)?
         .ok_or(StoreError::NotFound)?;
-    if CHECKED.try_with(|c| c.agency_id != row.agency_id || c.unit_id != row.unit_id).unwrap_or(false) {
+    if checked.is_some_and(|c| c.agency_id != row.agency_id || c.unit_id != row.unit_id) {
         return Err(StoreError::NotFound);
     }
     row.draft_hash = row.answer_draft.as_deref().map(draft_hash);
@@ -81,19 +69,32 @@ pub fn draft_hash(text: &str) -> String {
     secrets::hash_token(text)[..16].to_owned()
 }
 
-/// Moves an item to another state, as `actor`; writes the history and the outbox rows.
-/// Refusals change nothing.
-pub async fn apply(db: &Db, id: i64, actor: i64, mv: Move, input: &MoveInput) -> Result<State> {
-    apply_at(db, id, actor, mv, input, now()).await
+/// Moves an item to another state, as the checked user; writes the history and the outbox
+/// rows. Refusals change nothing.
+pub async fn apply(db: &Db, access: &Handle, mv: Move, input: &MoveInput) -> Result<State> {
+    apply_in(db, access.on().id, Some(access.on()), access.user_id(), mv, input, now()).await
 }
 
-/// [`apply`] at a given time (the demo replays months of work).
-pub async fn apply_at(db: &Db, id: i64, actor: i64, mv: Move, input: &MoveInput, t: i64) -> Result<State> {
+/// [`apply`] by a generator that acts as the system, with no user's check (the demo replays
+/// months of work at given times). Not for requests: they hold a [`Handle`].
+pub async fn apply_unchecked_at(db: &Db, id: i64, actor: i64, mv: Move, input: &MoveInput, t: i64) -> Result<State> {
+    apply_in(db, id, None, actor, mv, input, t).await
+}
+
+async fn apply_in(
+    db: &Db,
+    id: i64,
+    checked: Option<&FeedbackPlace>,
+    actor: i64,
+    mv: Move,
+    input: &MoveInput,
+    t: i64,
+) -> Result<State> {
     if mv.needs_reason() && input.reason.is_none() {
         return Err(Invalid::field("required", "reason").into());
     }
     let mut tx = db.begin().await?;
-    let (from, row) = lock(&mut tx, id).await?;
+    let (from, row) = lock(&mut tx, id, checked).await?;
     let to = mv.apply(from)?;
     let mut agency = row.agency_id;
     let mut duplicate_of: Option<i64> = None;
@@ -208,15 +209,19 @@ pub async fn apply_at(db: &Db, id: i64, actor: i64, mv: Move, input: &MoveInput,
 }
 
 /// Writes (or rewrites) the draft of the public answer; it is published by someone else.
-pub async fn draft_answer(db: &Db, id: i64, actor: i64, text: &str) -> Result<()> {
-    draft_answer_at(db, id, actor, text, now()).await
+pub async fn draft_answer(db: &Db, access: &Handle, text: &str) -> Result<()> {
+    draft_in(db, access.on().id, Some(access.on()), access.user_id(), text, now()).await
 }
 
-/// [`draft_answer`] at a given time.
-pub async fn draft_answer_at(db: &Db, id: i64, actor: i64, text: &str, t: i64) -> Result<()> {
+/// [`draft_answer`] by a generator, at a given time, with no user's check.
+pub async fn draft_answer_unchecked_at(db: &Db, id: i64, actor: i64, text: &str, t: i64) -> Result<()> {
+    draft_in(db, id, None, actor, text, t).await
+}
+
+async fn draft_in(db: &Db, id: i64, checked: Option<&FeedbackPlace>, actor: i64, text: &str, t: i64) -> Result<()> {
     let text = ngoso_core::text::parse_text(text, "answer", 8000)?;
     let mut tx = db.begin().await?;
-    let (from, _) = lock(&mut tx, id).await?;
+    let (from, _) = lock(&mut tx, id, checked).await?;
     if !matches!(from, State::Forwarded | State::InProgress) {
         return Err(Invalid::field("feedback-move-refused", "answer").with_detail(from.as_str()).into());
     }
@@ -228,7 +233,12 @@ pub async fn draft_answer_at(db: &Db, id: i64, actor: i64, text: &str, t: i64) -
 }
 
 /// Moves the deadline on by `days`, with a reason.
-pub async fn extend(
+pub async fn extend(db: &Db, cal: &Calendar, access: &Handle, days: u32, kind: DayKind, reason: &str) -> Result<i64> {
+    extend_in(db, cal, access.on().id, Some(access.on()), access.user_id(), (days, kind), reason).await
+}
+
+/// [`extend`] by a generator, with no user's check.
+pub async fn extend_unchecked(
     db: &Db,
     cal: &Calendar,
     id: i64,
@@ -237,9 +247,21 @@ pub async fn extend(
     kind: DayKind,
     reason: &str,
 ) -> Result<i64> {
+    extend_in(db, cal, id, None, actor, (days, kind), reason).await
+}
+
+async fn extend_in(
+    db: &Db,
+    cal: &Calendar,
+    id: i64,
+    checked: Option<&FeedbackPlace>,
+    actor: i64,
+    (days, kind): (u32, DayKind),
+    reason: &str,
+) -> Result<i64> {
     let reason = ngoso_core::text::parse_text(reason, "reason", 1000)?;
     let mut tx = db.begin().await?;
-    let (from, row) = lock(&mut tx, id).await?;
+    let (from, row) = lock(&mut tx, id, checked).await?;
     if !from.is_pending() {
         return Err(Invalid::field("feedback-move-refused", "days").with_detail(from.as_str()).into());
     }
@@ -255,10 +277,11 @@ pub async fn extend(
 
 /// Hides an item from the public list (with a reason, required) or shows it again (`reason`
 /// None).
-pub async fn set_hidden(db: &Db, id: i64, actor: i64, reason: Option<&str>) -> Result<()> {
+pub async fn set_hidden(db: &Db, access: &Handle, reason: Option<&str>) -> Result<()> {
+    let (id, actor) = (access.on().id, access.user_id());
     let reason = reason.map(|r| ngoso_core::text::parse_text(r, "reason", 1000)).transpose()?;
     let mut tx = db.begin().await?;
-    let (from, _) = lock(&mut tx, id).await?;
+    let (from, _) = lock(&mut tx, id, Some(access.on())).await?;
     on_tx!(&mut tx, c => sqlx::query("UPDATE feedback SET hidden_reason = $1, updated_at = $2 WHERE id = $3")
         .bind(&reason).bind(now()).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
     let action = if reason.is_some() { "hide" } else { "unhide" };
@@ -270,9 +293,10 @@ pub async fn set_hidden(db: &Db, id: i64, actor: i64, reason: Option<&str>) -> R
 
 /// Removes the citizen's contact on their request (or when consent is withdrawn); the item,
 /// its text and the figures stay. Recorded in the history without the removed values.
-pub async fn erase_contact(db: &Db, id: i64, actor: i64) -> Result<()> {
+pub async fn erase_contact(db: &Db, access: &Handle) -> Result<()> {
+    let (id, actor) = (access.on().id, access.user_id());
     let mut tx = db.begin().await?;
-    let (from, _) = lock(&mut tx, id).await?;
+    let (from, _) = lock(&mut tx, id, Some(access.on())).await?;
     on_tx!(&mut tx, c => sqlx::query(
         "UPDATE feedback SET contact_name = NULL, contact_phone = NULL, contact_email = NULL, consent_at = NULL, updated_at = $1 \
          WHERE id = $2").bind(now()).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
@@ -287,10 +311,11 @@ pub async fn erase_contact(db: &Db, id: i64, actor: i64) -> Result<()> {
 }
 
 /// An internal note of staff; changes nothing else.
-pub async fn note(db: &Db, id: i64, actor: i64, text: &str) -> Result<()> {
+pub async fn note(db: &Db, access: &Handle, text: &str) -> Result<()> {
+    let (id, actor) = (access.on().id, access.user_id());
     let text = ngoso_core::text::parse_text(text, "note", 2000)?;
     let mut tx = db.begin().await?;
-    let (from, _) = lock(&mut tx, id).await?;
+    let (from, _) = lock(&mut tx, id, Some(access.on())).await?;
     history_in(&mut tx, id, Some(actor), "note", (Some(from), Some(from)), None, &text).await?;
     tx.commit().await?;
     Ok(())

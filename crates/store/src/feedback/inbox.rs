@@ -5,7 +5,7 @@ use ngoso_core::feedback::State;
 use ngoso_core::unit::UnitPath;
 use serde::Serialize;
 
-use super::items::{ITEM_SELECT, Item};
+use super::items::{PUBLIC_ITEM_SELECT, PublicItem};
 use super::{Arg, bind_all};
 use crate::{Db, Result, on_db};
 
@@ -148,9 +148,10 @@ pub struct Search {
     pub limit: i64,
 }
 
-/// Items for Open311 (and other public lists), newest first.
-pub async fn search(db: &Db, s: &Search) -> Result<Vec<Item>> {
-    let mut sql = format!("{ITEM_SELECT} WHERE f.hidden_reason IS NULL");
+/// Items for Open311 (and other public lists), as the public may see them, newest first;
+/// hidden items left out.
+pub async fn search(db: &Db, s: &Search) -> Result<Vec<PublicItem>> {
+    let mut sql = format!("{PUBLIC_ITEM_SELECT} WHERE f.hidden_reason IS NULL");
     let mut args = Vec::new();
     let mut list = |sql: &mut String, col: &str, vals: Vec<Arg>| {
         sql.push_str(&format!(" AND {col} IN ("));
@@ -176,6 +177,6 @@ pub async fn search(db: &Db, s: &Search) -> Result<Vec<Item>> {
     }
     sql.push_str(&format!(" ORDER BY f.received_at DESC, f.id DESC LIMIT {}", s.limit.clamp(1, 1000)));
     Ok(
-        on_db!(db, p => bind_all!(sqlx::query_as::<_, Item>(sqlx::AssertSqlSafe(sql.as_str())), &args).fetch_all(p).await)?,
+        on_db!(db, p => bind_all!(sqlx::query_as::<_, PublicItem>(sqlx::AssertSqlSafe(sql.as_str())), &args).fetch_all(p).await)?,
     )
 }

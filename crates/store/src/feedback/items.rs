@@ -4,12 +4,14 @@
 use std::collections::BTreeMap;
 
 use ngoso_core::Invalid;
+use ngoso_core::auth::FeedbackPlace;
 use ngoso_core::calendar::{self, Calendar, DayKind};
 use ngoso_core::feedback::{Channel, Point, State, TrackingCode};
 use ngoso_core::photo::Photo;
 use ngoso_core::unit::UnitPath;
 use serde::Serialize;
 
+use super::actions::Handle;
 use super::{announce, count, history_at};
 use crate::{Db, Result, StoreError, now, on_db, on_tx, secrets};
 
@@ -109,13 +111,44 @@ impl Item {
 }
 
 /// The columns of an [`Item`], for `WHERE` to follow.
-pub(super) const ITEM_SELECT: &str = "SELECT f.id, f.code, f.category_id, c.code AS category_code, f.unit_id, u.name AS unit_name, \
+pub(crate) const ITEM_SELECT: &str = "SELECT f.id, f.code, f.category_id, c.code AS category_code, f.unit_id, u.name AS unit_name, \
      u.path AS unit_path, f.address, f.lat, f.lon, f.description, f.extra, f.channel, f.contact_name, f.contact_phone, \
      f.contact_email, f.submitted_by, f.agency_id, a.code AS agency_code, f.state, f.reason, f.duplicate_of, \
      d.code AS duplicate_of_code, f.received_at, f.due_at, f.extended, f.updated_at, f.answered_at, f.closed_at, \
      f.answer_draft, f.drafted_by, f.answer, f.rating, f.hidden_reason, f.has_photo \
      FROM feedback f JOIN feedback_categories c ON c.id = f.category_id LEFT JOIN units u ON u.id = f.unit_id \
      LEFT JOIN agencies a ON a.id = f.agency_id LEFT JOIN feedback d ON d.id = f.duplicate_of";
+
+/// The columns of an [`Item`] as the public may see it: no contact, no coordinates, no
+/// address, no draft, no author (each `NULL`), for `WHERE` to follow.
+pub(super) const PUBLIC_ITEM_SELECT: &str = "SELECT f.id, f.code, f.category_id, c.code AS category_code, f.unit_id, u.name AS unit_name, \
+     u.path AS unit_path, NULL AS address, NULL AS lat, NULL AS lon, f.description, f.extra, f.channel, NULL AS contact_name, \
+     NULL AS contact_phone, NULL AS contact_email, NULL AS submitted_by, f.agency_id, a.code AS agency_code, f.state, f.reason, \
+     f.duplicate_of, d.code AS duplicate_of_code, f.received_at, f.due_at, f.extended, f.updated_at, f.answered_at, \
+     f.closed_at, NULL AS answer_draft, NULL AS drafted_by, f.answer, f.rating, f.hidden_reason, f.has_photo \
+     FROM feedback f JOIN feedback_categories c ON c.id = f.category_id LEFT JOIN units u ON u.id = f.unit_id \
+     LEFT JOIN agencies a ON a.id = f.agency_id LEFT JOIN feedback d ON d.id = f.duplicate_of";
+
+/// An item as the public may see it: an [`Item`] whose private fields (contact, coordinates,
+/// address, draft, author) were never read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicItem(Item);
+
+impl std::ops::Deref for PublicItem {
+    type Target = Item;
+    fn deref(&self) -> &Item {
+        &self.0
+    }
+}
+
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for PublicItem
+where
+    Item: sqlx::FromRow<'r, R>,
+{
+    fn from_row(row: &'r R) -> std::result::Result<Self, sqlx::Error> {
+        Item::from_row(row).map(PublicItem)
+    }
+}
 
 /// One row of the history.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
@@ -200,25 +233,65 @@ pub async fn submit(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewIt
     Ok(Submitted { id, code, citizen_key: key, state: state.as_str().into(), agency_id: agency, due_at })
 }
 
-pub async fn get(db: &Db, id: i64) -> Result<Item> {
+/// An item with its private fields, unlogged: for the store's own calls (see [`read`]).
+pub(crate) async fn get(db: &Db, id: i64) -> Result<Item> {
     on_db!(db, p => sqlx::query_as::<_, Item>(sqlx::AssertSqlSafe(format!("{ITEM_SELECT} WHERE f.id = $1"))).bind(id).fetch_optional(p).await)?
         .ok_or(StoreError::NotFound)
 }
 
-pub async fn by_code(db: &Db, code: &TrackingCode) -> Result<Item> {
-    on_db!(db, p => sqlx::query_as::<_, Item>(sqlx::AssertSqlSafe(format!("{ITEM_SELECT} WHERE f.code = $1"))).bind(code.to_string()).fetch_optional(p).await)?
+/// Where an item is and who answers it, for the access checks. No personal data.
+pub async fn place(db: &Db, id: i64) -> Result<FeedbackPlace> {
+    let row: Option<(Option<i64>, Option<String>, Option<i64>)> = on_db!(db, p => sqlx::query_as(
+        "SELECT f.unit_id, u.path, f.agency_id FROM feedback f LEFT JOIN units u ON u.id = f.unit_id WHERE f.id = $1")
+        .bind(id).fetch_optional(p).await)?;
+    let (unit_id, path, agency_id) = row.ok_or(StoreError::NotFound)?;
+    Ok(FeedbackPlace { id, unit_id, path: path.map(UnitPath::from_stored), agency_id })
+}
+
+/// An item as staff see it, with the citizen's contact, for one whose access core checked; a
+/// read of a contact is logged as `feedback.read_contact` (the read fails if it cannot be).
+pub async fn read(db: &Db, access: &Handle) -> Result<Item> {
+    let item = get(db, access.on().id).await?;
+    if item.contact_name.is_some() || item.contact_phone.is_some() || item.contact_email.is_some() {
+        crate::audit::read(db, access.user_id(), "feedback.read_contact", "feedback", item.id, &item.code).await?;
+    }
+    Ok(item)
+}
+
+/// What an item's deadline is counted by: its category and channel.
+pub async fn deadline_basis(db: &Db, access: &Handle) -> Result<(i64, String)> {
+    let row: Option<(i64, String)> = on_db!(db, p => sqlx::query_as(
+        "SELECT category_id, channel FROM feedback WHERE id = $1").bind(access.on().id).fetch_optional(p).await)?;
+    row.ok_or(StoreError::NotFound)
+}
+
+/// An item by its tracking code, as the public may see it.
+pub async fn public_by_code(db: &Db, code: &TrackingCode) -> Result<PublicItem> {
+    on_db!(db, p => sqlx::query_as::<_, PublicItem>(sqlx::AssertSqlSafe(format!("{PUBLIC_ITEM_SELECT} WHERE f.code = $1"))).bind(code.to_string()).fetch_optional(p).await)?
         .ok_or(StoreError::NotFound)
 }
 
-pub async fn history(db: &Db, id: i64) -> Result<Vec<HistoryRow>> {
+/// An item's history (with staff's notes), for one who may handle it.
+pub async fn history(db: &Db, access: &Handle) -> Result<Vec<HistoryRow>> {
+    history_of(db, access.on().id).await
+}
+
+pub(crate) async fn history_of(db: &Db, id: i64) -> Result<Vec<HistoryRow>> {
     Ok(on_db!(db, p => sqlx::query_as::<_, HistoryRow>(
         "SELECT h.id, h.at, h.user_id, us.username, h.action, h.from_state, h.to_state, a.code AS agency_code, h.detail \
          FROM feedback_history h LEFT JOIN users us ON us.id = h.user_id LEFT JOIN agencies a ON a.id = h.agency_id \
          WHERE h.feedback_id = $1 ORDER BY h.id").bind(id).fetch_all(p).await)?)
 }
 
-/// The photo of an item: (mime, bytes).
-pub async fn photo(db: &Db, id: i64) -> Result<(String, Vec<u8>)> {
+/// The photo of an item, (mime, bytes), for one who may handle it: a photo may show people,
+/// so its read is logged as `feedback.read_photo`.
+pub async fn photo(db: &Db, access: &Handle) -> Result<(String, Vec<u8>)> {
+    let photo = photo_of(db, access.on().id).await?;
+    crate::audit::read(db, access.user_id(), "feedback.read_photo", "feedback", access.on().id, "").await?;
+    Ok(photo)
+}
+
+pub(crate) async fn photo_of(db: &Db, id: i64) -> Result<(String, Vec<u8>)> {
     on_db!(db, p => sqlx::query_as::<_, (String, Vec<u8>)>("SELECT mime, bytes FROM feedback_photos WHERE feedback_id = $1")
         .bind(id).fetch_optional(p).await)?.ok_or(StoreError::NotFound)
 }

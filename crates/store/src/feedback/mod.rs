@@ -15,11 +15,14 @@ pub mod items;
 pub mod setup;
 
 pub use actions::{
-    Checked, MoveInput, add_info, apply, apply_at, as_checked, draft_answer, draft_answer_at, draft_hash,
-    erase_contact, extend, note, rate, set_hidden,
+    Handle, MoveInput, add_info, apply, apply_unchecked_at, draft_answer, draft_answer_unchecked_at, draft_hash,
+    erase_contact, extend, extend_unchecked, note, rate, set_hidden,
 };
 pub use inbox::{InboxFilter, InboxRow, PAGE, PublicRow, Search, inbox, inbox_count, public_list, search};
-pub use items::{HistoryRow, Item, NewItem, Submitted, by_code, get, history, photo, submit};
+pub use items::{
+    HistoryRow, Item, NewItem, PublicItem, Submitted, deadline_basis, history, photo, place, public_by_code, read,
+    submit,
+};
 
 /// Writes a history row of the item, now.
 pub(super) async fn history_in(

@@ -58,14 +58,15 @@ pub(super) async fn insert_consent(
 }
 
 /// Consents recorded for a household and its residents, newest first.
-pub async fn consents(db: &Db, household_id: i64) -> Result<Vec<Consent>> {
+pub(crate) async fn consents(db: &Db, household_id: i64) -> Result<Vec<Consent>> {
     let sql = "SELECT id, household_id, resident_id, given_by, purposes, given_at, recorded_by, withdrawn_at \
                FROM consents WHERE household_id = $1 ORDER BY id DESC";
     Ok(on_db!(db, p => sqlx::query_as::<_, Consent>(sql).bind(household_id).fetch_all(p).await)?)
 }
 
 /// One consent.
-pub async fn consent(db: &Db, id: i64) -> Result<Consent> {
+#[cfg(feature = "testing")]
+pub(crate) async fn consent(db: &Db, id: i64) -> Result<Consent> {
     let sql = "SELECT id, household_id, resident_id, given_by, purposes, given_at, recorded_by, withdrawn_at FROM consents WHERE id = $1";
     on_db!(db, p => sqlx::query_as::<_, Consent>(sql).bind(id).fetch_optional(p).await)?.ok_or(StoreError::NotFound)
 }

@@ -20,13 +20,19 @@ use crate::{Db, Result, StoreError, Tx, now, on_db, on_tx, rollups};
 
 mod consents;
 mod import;
+mod record;
 mod residents;
 
-pub use consents::{Consent, PURPOSES, consent, consents, parse_purposes, record_consent, withdraw_consent};
+#[cfg(feature = "testing")]
+pub(crate) use consents::consent;
+pub(crate) use consents::consents;
+pub use consents::{Consent, PURPOSES, parse_purposes, record_consent, withdraw_consent};
 pub use import::{ImportPart, ImportRow, ImportedResident, import, import_residents};
-pub use residents::{
-    NewResident, Resident, add_resident, anonymize_resident, existing_cccd, resident, resident_ids, residents,
-};
+pub use record::{HouseholdRecord, household_of, list, place, read};
+#[cfg(feature = "testing")]
+pub(crate) use residents::resident;
+pub(crate) use residents::residents;
+pub use residents::{NewResident, Resident, add_resident, anonymize_resident, existing_cccd, resident_ids};
 
 /// A household, with its personal fields (absent once anonymised).
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
@@ -82,21 +88,24 @@ const HOUSEHOLD_SELECT: &str = "SELECT h.id, h.unit_id, u.name AS unit_name, u.p
      EXISTS (SELECT 1 FROM consents c WHERE c.household_id = h.id AND c.resident_id IS NULL AND c.withdrawn_at IS NULL) AS consent, \
      h.created_at FROM households h JOIN units u ON u.id = h.unit_id";
 
-pub async fn get(db: &Db, id: i64) -> Result<Household> {
+/// A household with its personal data, unlogged: for the store's own calls (the
+/// [`read`] of a proof writes the audit row).
+pub(crate) async fn get(db: &Db, id: i64) -> Result<Household> {
     let sql = format!("{HOUSEHOLD_SELECT} WHERE h.id = $1");
     on_db!(db, p => sqlx::query_as::<_, Household>(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await)?
         .ok_or(StoreError::NotFound)
 }
 
-pub async fn by_code(db: &Db, code: &str) -> Result<Household> {
+#[cfg(feature = "testing")]
+pub(crate) async fn by_code(db: &Db, code: &str) -> Result<Household> {
     let sql = format!("{HOUSEHOLD_SELECT} WHERE h.code = $1");
     on_db!(db, p => sqlx::query_as::<_, Household>(sqlx::AssertSqlSafe(sql)).bind(code.trim()).fetch_optional(p).await)?
         .ok_or(StoreError::NotFound)
 }
 
 /// Households inside `within` whose name, address or code contains the folded query (all
-/// when the query is empty), by unit then code.
-pub async fn search(db: &Db, within: &UnitPath, query: &str, limit: i64, offset: i64) -> Result<Vec<Household>> {
+/// when the query is empty), by unit then code; unlogged (see [`list`]).
+pub(crate) async fn search(db: &Db, within: &UnitPath, query: &str, limit: i64, offset: i64) -> Result<Vec<Household>> {
     let key = format!("%{}%", text::fold(query).replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
     let sql = format!(
         "{HOUSEHOLD_SELECT} WHERE u.path >= $1 AND u.path < $2 AND h.search_key LIKE $3 ESCAPE '\\' \
@@ -149,14 +158,19 @@ pub struct HouseholdUpdate {
     pub barriers: Barriers,
 }
 
-/// Updates a household; the barrier figures follow.
+/// Updates a household; the barrier figures follow. An anonymised household takes no
+/// personal field back (refused).
 pub async fn update(db: &Db, id: i64, u: &HouseholdUpdate) -> Result<()> {
     let mut tx = db.begin().await?;
     let row: Option<(i64, i32, String, Option<i64>)> = on_tx!(&mut tx, c => sqlx::query_as(
         "SELECT unit_id, barriers, code, anonymized_at FROM households WHERE id = $1").bind(id).fetch_optional(c).await)?;
     let (unit_id, before, code, anonymized) = row.ok_or(StoreError::NotFound)?;
-    // An anonymised household takes no personal fields back.
-    let (address, head) = if anonymized.is_some() { (None, None) } else { (u.address.clone(), u.head_name.clone()) };
+    // Its personal data was removed on request: nothing comes back through an edit (its
+    // counts, such as its size and barriers, may still change).
+    if anonymized.is_some() && (u.address.is_some() || u.head_name.is_some()) {
+        return Err(Invalid::new("household-anonymized").into());
+    }
+    let (address, head) = (u.address.clone(), u.head_name.clone());
     let sql = "UPDATE households SET address = $1, head_name = $2, search_key = $3, size = $4, smartphones = $5, barriers = $6, updated_at = $7 WHERE id = $8";
     on_tx!(&mut tx, c => sqlx::query(sql)
         .bind(&address).bind(&head).bind(household_key(address.as_deref(), head.as_deref(), &code))

@@ -42,12 +42,13 @@ const RESIDENT_SELECT: &str =
     "SELECT id, household_id, full_name, birth_year, sex, youth_union, cccd_last4, phone, anonymized_at FROM residents";
 
 /// A household's residents, by given name.
-pub async fn residents(db: &Db, household_id: i64) -> Result<Vec<Resident>> {
+pub(crate) async fn residents(db: &Db, household_id: i64) -> Result<Vec<Resident>> {
     let sql = format!("{RESIDENT_SELECT} WHERE household_id = $1 ORDER BY name_sort, id");
     Ok(on_db!(db, p => sqlx::query_as::<_, Resident>(sqlx::AssertSqlSafe(sql)).bind(household_id).fetch_all(p).await)?)
 }
 
-pub async fn resident(db: &Db, id: i64) -> Result<Resident> {
+#[cfg(feature = "testing")]
+pub(crate) async fn resident(db: &Db, id: i64) -> Result<Resident> {
     let sql = format!("{RESIDENT_SELECT} WHERE id = $1");
     on_db!(db, p => sqlx::query_as::<_, Resident>(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await)?
         .ok_or(StoreError::NotFound)
@@ -69,12 +70,17 @@ async fn insert_resident(tx: &mut Tx, household_id: i64, r: &NewResident) -> Res
     })
 }
 
-/// Adds a resident to a household (and their consent); counts them in the roll-ups.
+/// Adds a resident to a household (and their consent); counts them in the roll-ups. An
+/// anonymised household is refused.
 pub async fn add_resident(db: &Db, household_id: i64, r: &NewResident, actor: Option<i64>) -> Result<i64> {
     let mut tx = db.begin().await?;
-    let unit: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar("SELECT unit_id FROM households WHERE id = $1")
-        .bind(household_id).fetch_optional(c).await)?;
-    let unit = unit.ok_or(StoreError::NotFound)?;
+    let row: Option<(i64, Option<i64>)> = on_tx!(&mut tx, c => sqlx::query_as(
+        "SELECT unit_id, anonymized_at FROM households WHERE id = $1").bind(household_id).fetch_optional(c).await)?;
+    let (unit, anonymized) = row.ok_or(StoreError::NotFound)?;
+    // Its personal data was removed on request: no new person's data is added to it.
+    if anonymized.is_some() {
+        return Err(Invalid::new("household-anonymized").into());
+    }
     let id = insert_resident(&mut tx, household_id, r).await?;
     if let Some((by, purposes)) = &r.consent {
         insert_consent(&mut tx, household_id, Some(id), by, purposes, actor).await?;

@@ -21,7 +21,8 @@ mod writer;
 
 pub use corrections::correct_status;
 pub use ingestor::{Caller, Ingestor, SharedMayRecord};
-pub use reads::{SubjectStatus, VisitRow, count, of_household, statuses_of_household};
+pub(crate) use reads::of_household;
+pub use reads::{SubjectStatus, VisitRow, count, statuses_of_household};
 pub use writer::Writer;
 
 /// One outcome of a visit: a subject's new status for a service.

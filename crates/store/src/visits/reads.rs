@@ -19,7 +19,7 @@ pub struct VisitRow {
 }
 
 /// A household's visits, newest first.
-pub async fn of_household(db: &Db, household_id: i64, limit: i64) -> Result<Vec<VisitRow>> {
+pub(crate) async fn of_household(db: &Db, household_id: i64, limit: i64) -> Result<Vec<VisitRow>> {
     let sql = "SELECT v.id, v.team_id, t.name AS team_name, m.full_name AS member_name, v.visited_at, v.result, v.barriers, v.note \
                FROM visits v JOIN teams t ON t.id = v.team_id LEFT JOIN team_members m ON m.id = v.member_id \
                WHERE v.household_id = $1 ORDER BY v.visited_at DESC, v.id LIMIT $2";

@@ -8,6 +8,7 @@ use ngoso_core::feedback::{Channel, Move, Rating, State, TrackingCode};
 use ngoso_core::unit::{UnitCode, UnitKind, UnitName, Validity};
 use ngoso_store::feedback::{self, InboxFilter, MoveInput, NewItem};
 use ngoso_store::feedback_setup::{self as setup, NewCategory};
+use ngoso_store::testing::unaudited;
 use ngoso_store::units::{self, NewUnit, Unit};
 use ngoso_store::users::{self, NewUser};
 use ngoso_store::{Db, both_backends, on_db};
@@ -103,6 +104,11 @@ fn at(s: &str) -> i64 {
     chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp()
 }
 
+/// Core's proof that `user` (an administrator of the whole tree here) may handle item `id`.
+async fn handle(db: &Db, user: i64, id: i64) -> feedback::Handle {
+    unaudited::handle(db, user, id).await.unwrap()
+}
+
 async fn count(db: &Db, sql: &'static str, id: i64) -> i64 {
     on_db!(db, p => sqlx::query_scalar::<_, i64>(sql).bind(id).fetch_one(p).await).unwrap()
 }
@@ -134,7 +140,7 @@ async fn routing_codes_and_deadlines(db: Db) {
     assert_eq!(d.agency_id, Some(w.district));
     // History: submitted then forwarded by the routing; the webhook of the district queued,
     // the citizen's receipt queued.
-    let h = feedback::history(&db, c.id).await.unwrap();
+    let h = unaudited::feedback_history(&db, c.id).await.unwrap();
     assert_eq!(h.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(), ["submitted", "forward"]);
     assert_eq!(h[1].detail, "route");
     assert_eq!(count(&db, "SELECT COUNT(*) FROM outbox WHERE feedback_id = $1 AND kind = 'webhook'", c.id).await, 1);
@@ -148,7 +154,7 @@ async fn routing_codes_and_deadlines(db: Db) {
     let e = feedback::submit(&db, &cal, 10, DayKind::Working, &item(w.other, None, t)).await.unwrap();
     assert_eq!((e.state.as_str(), e.agency_id), ("received", None));
     // Text is stored as given.
-    let got = feedback::get(&db, e.id).await.unwrap();
+    let got = unaudited::feedback_item(&db, e.id).await.unwrap();
     assert_eq!(got.description, "Đường hư 🕳️ nặng");
     assert_eq!(got.code, e.code);
 }
@@ -172,7 +178,7 @@ async fn every_transition_in(db: &Db) {
         let id = s.id;
         let mv = |m: Move, reason: Option<&str>| {
             let input = MoveInput { reason: reason.map(str::to_owned), ..Default::default() };
-            async move { feedback::apply(db, id, w.staff, m, &input).await.unwrap() }
+            async move { feedback::apply(db, &handle(&db, w.staff, id).await, m, &input).await.unwrap() }
         };
         match target {
             State::Received => unreachable!(),
@@ -184,8 +190,10 @@ async fn every_transition_in(db: &Db) {
                 mv(Move::AskInfo, Some("Xin ảnh")).await;
             }
             State::Answered | State::Closed => {
-                feedback::draft_answer(db, id, w.staff, "Đã sửa.").await.unwrap();
-                feedback::apply(db, id, w.reviewer, Move::Answer, &MoveInput::default()).await.unwrap();
+                feedback::draft_answer(db, &handle(&db, w.staff, id).await, "Đã sửa.").await.unwrap();
+                feedback::apply(db, &handle(&db, w.reviewer, id).await, Move::Answer, &MoveInput::default())
+                    .await
+                    .unwrap();
                 if target == State::Closed {
                     mv(Move::Close, None).await;
                 }
@@ -197,10 +205,10 @@ async fn every_transition_in(db: &Db) {
                 let orig = feedback::submit(db, cal, 5, DayKind::Working, &item(w.other, None, t)).await.unwrap();
                 let input =
                     MoveInput { duplicate_of: Some(TrackingCode::parse(&orig.code).unwrap()), ..Default::default() };
-                feedback::apply(db, id, w.staff, Move::Duplicate, &input).await.unwrap();
+                feedback::apply(db, &handle(&db, w.staff, id).await, Move::Duplicate, &input).await.unwrap();
             }
         }
-        assert_eq!(feedback::get(db, id).await.unwrap().state(), target);
+        assert_eq!(unaudited::feedback_item(db, id).await.unwrap().state(), target);
         id
     }
     let targets = [
@@ -215,7 +223,7 @@ async fn every_transition_in(db: &Db) {
     for from in targets {
         for m in Move::ALL {
             let id = reach(&db, &w, &cal, t, from).await;
-            let before = feedback::history(&db, id).await.unwrap().len();
+            let before = unaudited::feedback_history(&db, id).await.unwrap().len();
             let orig = feedback::submit(&db, &cal, 5, DayKind::Working, &item(w.other, None, t)).await.unwrap();
             let input = MoveInput {
                 agency_id: Some(w.transport),
@@ -224,12 +232,12 @@ async fn every_transition_in(db: &Db) {
                 draft_seen: None,
             };
             if m == Move::Answer && m.apply(from).is_ok() {
-                feedback::draft_answer(&db, id, w.staff, "Trả lời").await.unwrap();
+                feedback::draft_answer(&db, &handle(&db, w.staff, id).await, "Trả lời").await.unwrap();
             }
             let before = if m == Move::Answer && m.apply(from).is_ok() { before + 1 } else { before };
-            let got = feedback::apply(&db, id, w.reviewer, m, &input).await;
-            let after = feedback::get(&db, id).await.unwrap();
-            let h = feedback::history(&db, id).await.unwrap();
+            let got = feedback::apply(&db, &handle(&db, w.reviewer, id).await, m, &input).await;
+            let after = unaudited::feedback_item(&db, id).await.unwrap();
+            let h = unaudited::feedback_history(&db, id).await.unwrap();
             match m.apply(from) {
                 Ok(to) => {
                     assert_eq!(got.unwrap(), to, "{from} {m:?}");
@@ -260,86 +268,100 @@ async fn rules_of_moves(db: Db) {
     let s = feedback::submit(&db, &cal, 5, DayKind::Working, &item(w.other, Some(w.commune_b.id), t)).await.unwrap();
     let err = |r: Result<State, ngoso_store::StoreError>| r.unwrap_err().to_string();
     // A reason is required to reject; a known agency to forward; a different one than now.
-    assert!(err(feedback::apply(&db, s.id, w.staff, Move::Reject, &MoveInput::default()).await).contains("required"));
+    assert!(
+        err(feedback::apply(&db, &handle(&db, w.staff, s.id).await, Move::Reject, &MoveInput::default()).await)
+            .contains("required")
+    );
     let bad = MoveInput { agency_id: Some(9999), ..Default::default() };
-    assert!(err(feedback::apply(&db, s.id, w.staff, Move::Forward, &bad).await).contains("agency-unknown"));
+    assert!(
+        err(feedback::apply(&db, &handle(&db, w.staff, s.id).await, Move::Forward, &bad).await)
+            .contains("agency-unknown")
+    );
     let same = MoveInput { agency_id: Some(w.district), ..Default::default() };
-    assert!(err(feedback::apply(&db, s.id, w.staff, Move::Forward, &same).await).contains("feedback-same-agency"));
+    assert!(
+        err(feedback::apply(&db, &handle(&db, w.staff, s.id).await, Move::Forward, &same).await)
+            .contains("feedback-same-agency")
+    );
     // Reassignment moves it to the other agency's inbox.
     let to =
         MoveInput { agency_id: Some(w.transport), reason: Some("Đúng thẩm quyền".into()), ..Default::default() };
-    feedback::apply(&db, s.id, w.staff, Move::Forward, &to).await.unwrap();
-    assert_eq!(feedback::get(&db, s.id).await.unwrap().agency_id, Some(w.transport));
+    feedback::apply(&db, &handle(&db, w.staff, s.id).await, Move::Forward, &to).await.unwrap();
+    assert_eq!(unaudited::feedback_item(&db, s.id).await.unwrap().agency_id, Some(w.transport));
     // An answer needs a draft, and a reviewer other than its author.
     assert!(
-        err(feedback::apply(&db, s.id, w.staff, Move::Answer, &MoveInput::default()).await)
+        err(feedback::apply(&db, &handle(&db, w.staff, s.id).await, Move::Answer, &MoveInput::default()).await)
             .contains("feedback-no-draft")
     );
-    feedback::draft_answer(&db, s.id, w.staff, "Đã vá đường 👍").await.unwrap();
+    feedback::draft_answer(&db, &handle(&db, w.staff, s.id).await, "Đã vá đường 👍").await.unwrap();
     assert!(
-        err(feedback::apply(&db, s.id, w.staff, Move::Answer, &MoveInput::default()).await)
+        err(feedback::apply(&db, &handle(&db, w.staff, s.id).await, Move::Answer, &MoveInput::default()).await)
             .contains("feedback-review-self")
     );
     assert_eq!(feedback::public_list(&db, 0).await.unwrap().len(), 0);
-    feedback::apply(&db, s.id, w.reviewer, Move::Answer, &MoveInput::default()).await.unwrap();
-    let it = feedback::get(&db, s.id).await.unwrap();
+    feedback::apply(&db, &handle(&db, w.reviewer, s.id).await, Move::Answer, &MoveInput::default()).await.unwrap();
+    let it = unaudited::feedback_item(&db, s.id).await.unwrap();
     assert_eq!(it.answer.as_deref(), Some("Đã vá đường 👍"));
     assert_eq!(it.on_time(), Some(true));
     let public = feedback::public_list(&db, 0).await.unwrap();
     assert_eq!(public.len(), 1);
     // Hidden items leave the public list.
-    feedback::set_hidden(&db, s.id, w.staff, Some("Có thông tin cá nhân")).await.unwrap();
+    feedback::set_hidden(&db, &handle(&db, w.staff, s.id).await, Some("Có thông tin cá nhân")).await.unwrap();
     assert_eq!(feedback::public_list(&db, 0).await.unwrap().len(), 0);
-    feedback::set_hidden(&db, s.id, w.staff, None).await.unwrap();
+    feedback::set_hidden(&db, &handle(&db, w.staff, s.id).await, None).await.unwrap();
     assert_eq!(feedback::public_list(&db, 0).await.unwrap().len(), 1);
     // The citizen rates with the key given at submission; a wrong key is refused.
     let code = TrackingCode::parse(&s.code).unwrap();
     assert!(feedback::rate(&db, &code, "wrong", Rating::Satisfied).await.is_err());
     feedback::rate(&db, &code, &s.citizen_key, Rating::Acceptable).await.unwrap();
-    assert_eq!(feedback::get(&db, s.id).await.unwrap().rating.as_deref(), Some("acceptable"));
+    assert_eq!(unaudited::feedback_item(&db, s.id).await.unwrap().rating.as_deref(), Some("acceptable"));
     // Duplicates link to the first item of a chain.
     let d1 = feedback::submit(&db, &cal, 5, DayKind::Working, &item(w.other, None, t)).await.unwrap();
     let d2 = feedback::submit(&db, &cal, 5, DayKind::Working, &item(w.other, None, t)).await.unwrap();
     let dup = |c: &str| MoveInput { duplicate_of: Some(TrackingCode::parse(c).unwrap()), ..Default::default() };
-    feedback::apply(&db, d1.id, w.staff, Move::Duplicate, &dup(&s.code)).await.unwrap();
-    feedback::apply(&db, d2.id, w.staff, Move::Duplicate, &dup(&d1.code)).await.unwrap();
-    assert_eq!(feedback::get(&db, d2.id).await.unwrap().duplicate_of, Some(s.id));
+    feedback::apply(&db, &handle(&db, w.staff, d1.id).await, Move::Duplicate, &dup(&s.code)).await.unwrap();
+    feedback::apply(&db, &handle(&db, w.staff, d2.id).await, Move::Duplicate, &dup(&d1.code)).await.unwrap();
+    assert_eq!(unaudited::feedback_item(&db, d2.id).await.unwrap().duplicate_of, Some(s.id));
     let d3 = feedback::submit(&db, &cal, 5, DayKind::Working, &item(w.other, None, t)).await.unwrap();
     assert!(
-        err(feedback::apply(&db, d3.id, w.staff, Move::Duplicate, &dup(&d3.code)).await).contains("duplicate-self")
+        err(feedback::apply(&db, &handle(&db, w.staff, d3.id).await, Move::Duplicate, &dup(&d3.code)).await)
+            .contains("duplicate-self")
     );
     // No loops through a chain: e2 duplicates e1, so e1 cannot duplicate e2.
     let e1 = feedback::submit(&db, &cal, 5, DayKind::Working, &item(w.other, None, t)).await.unwrap();
     let e2 = feedback::submit(&db, &cal, 5, DayKind::Working, &item(w.other, None, t)).await.unwrap();
-    feedback::apply(&db, e2.id, w.staff, Move::Duplicate, &dup(&e1.code)).await.unwrap();
+    feedback::apply(&db, &handle(&db, w.staff, e2.id).await, Move::Duplicate, &dup(&e1.code)).await.unwrap();
     assert!(
-        err(feedback::apply(&db, e1.id, w.staff, Move::Duplicate, &dup(&e2.code)).await).contains("duplicate-self")
+        err(feedback::apply(&db, &handle(&db, w.staff, e1.id).await, Move::Duplicate, &dup(&e2.code)).await)
+            .contains("duplicate-self")
     );
     // A reopened item starts without the old draft, answer or rating; a draft changed after
     // the reviewer read it is not published.
     let reopen = MoveInput { reason: Some("Chưa sửa".into()), ..Default::default() };
-    feedback::apply(&db, s.id, w.staff, Move::Reopen, &reopen).await.unwrap();
-    let it = feedback::get(&db, s.id).await.unwrap();
+    feedback::apply(&db, &handle(&db, w.staff, s.id).await, Move::Reopen, &reopen).await.unwrap();
+    let it = unaudited::feedback_item(&db, s.id).await.unwrap();
     assert!(it.answer_draft.is_none() && it.answer.is_none() && it.rating.is_none());
     assert!(
-        err(feedback::apply(&db, s.id, w.reviewer, Move::Answer, &MoveInput::default()).await).contains("no-draft")
+        err(feedback::apply(&db, &handle(&db, w.reviewer, s.id).await, Move::Answer, &MoveInput::default()).await)
+            .contains("no-draft")
     );
-    feedback::draft_answer(&db, s.id, w.staff, "Bản một").await.unwrap();
+    feedback::draft_answer(&db, &handle(&db, w.staff, s.id).await, "Bản một").await.unwrap();
     let seen = feedback::draft_hash("Bản một");
-    feedback::draft_answer(&db, s.id, w.staff, "Bản hai").await.unwrap();
+    feedback::draft_answer(&db, &handle(&db, w.staff, s.id).await, "Bản hai").await.unwrap();
     let stale = MoveInput { draft_seen: Some(seen), ..Default::default() };
-    assert!(err(feedback::apply(&db, s.id, w.reviewer, Move::Answer, &stale).await).contains("draft-changed"));
+    assert!(
+        err(feedback::apply(&db, &handle(&db, w.reviewer, s.id).await, Move::Answer, &stale).await)
+            .contains("draft-changed")
+    );
     let fresh = MoveInput { draft_seen: Some(feedback::draft_hash("Bản hai")), ..Default::default() };
-    feedback::apply(&db, s.id, w.reviewer, Move::Answer, &fresh).await.unwrap();
-    assert_eq!(feedback::get(&db, s.id).await.unwrap().answer.as_deref(), Some("Bản hai"));
+    feedback::apply(&db, &handle(&db, w.reviewer, s.id).await, Move::Answer, &fresh).await.unwrap();
+    assert_eq!(unaudited::feedback_item(&db, s.id).await.unwrap().answer.as_deref(), Some("Bản hai"));
     // One rating per answer.
     feedback::rate(&db, &code, &s.citizen_key, Rating::Satisfied).await.unwrap();
     assert!(feedback::rate(&db, &code, &s.citizen_key, Rating::Acceptable).await.is_err());
     // Needs info: the citizen answers with the key and the item goes back to work.
     feedback::apply(
         &db,
-        d3.id,
-        w.staff,
+        &handle(&db, w.staff, d3.id).await,
         Move::AskInfo,
         &MoveInput { reason: Some("Địa chỉ cụ thể?".into()), ..Default::default() },
     )
@@ -347,7 +369,7 @@ async fn rules_of_moves(db: Db) {
     .unwrap();
     let c3 = TrackingCode::parse(&d3.code).unwrap();
     feedback::add_info(&db, &c3, &d3.citizen_key, "Số 12 đường 3").await.unwrap();
-    assert_eq!(feedback::get(&db, d3.id).await.unwrap().state(), State::InProgress);
+    assert_eq!(unaudited::feedback_item(&db, d3.id).await.unwrap().state(), State::InProgress);
     assert!(feedback::add_info(&db, &c3, &d3.citizen_key, "again").await.is_err());
 }
 
@@ -374,17 +396,19 @@ async fn deadlines_inbox_and_overdue(db: Db) {
     assert_eq!(ids, [fresh.id, late.id]);
     assert!(!ids.contains(&elsewhere.id));
     // An extension moves the deadline by working days and records why.
-    let due = feedback::extend(&db, &cal, late.id, w.staff, 3, DayKind::Working, "Chờ kinh phí").await.unwrap();
-    let it = feedback::get(&db, late.id).await.unwrap();
+    let due = feedback::extend(&db, &cal, &handle(&db, w.staff, late.id).await, 3, DayKind::Working, "Chờ kinh phí")
+        .await
+        .unwrap();
+    let it = unaudited::feedback_item(&db, late.id).await.unwrap();
     assert!(it.extended && it.due_at == due && due > late.due_at);
-    assert!(feedback::extend(&db, &cal, late.id, w.staff, 3, DayKind::Working, " ").await.is_err());
-    let h = feedback::history(&db, late.id).await.unwrap();
+    assert!(feedback::extend(&db, &cal, &handle(&db, w.staff, late.id).await, 3, DayKind::Working, " ").await.is_err());
+    let h = unaudited::feedback_history(&db, late.id).await.unwrap();
     assert!(h.last().unwrap().detail.ends_with("Chờ kinh phí"));
     // Answered items are no longer overdue.
-    feedback::draft_answer(&db, late.id, w.staff, "Xong").await.unwrap();
-    feedback::apply(&db, late.id, w.reviewer, Move::Answer, &MoveInput::default()).await.unwrap();
+    feedback::draft_answer(&db, &handle(&db, w.staff, late.id).await, "Xong").await.unwrap();
+    feedback::apply(&db, &handle(&db, w.reviewer, late.id).await, Move::Answer, &MoveInput::default()).await.unwrap();
     assert_eq!(feedback::inbox_count(&db, &of(w.transport), 1000).await.unwrap(), 0);
-    assert_eq!(feedback::get(&db, late.id).await.unwrap().on_time(), Some(false));
+    assert_eq!(unaudited::feedback_item(&db, late.id).await.unwrap().on_time(), Some(false));
 }
 
 /// After every kind of change, the stored figures equal a recount from the items.
@@ -412,13 +436,13 @@ async fn figures_match_a_recount(db: Db) {
         on_db!(&db, p => sqlx::query_scalar::<_, i64>("SELECT MIN(id) FROM feedback").fetch_one(p).await).unwrap();
     let staff: i64 =
         on_db!(&db, p => sqlx::query_scalar::<_, i64>("SELECT MIN(id) FROM users").fetch_one(p).await).unwrap();
-    feedback::erase_contact(&db, with_contact, staff).await.unwrap();
-    let it = feedback::get(&db, with_contact).await.unwrap();
+    feedback::erase_contact(&db, &handle(&db, staff, with_contact).await).await.unwrap();
+    let it = unaudited::feedback_item(&db, with_contact).await.unwrap();
     assert!(it.contact_name.is_none() && it.contact_phone.is_none());
     let waiting: i64 = on_db!(&db, p => sqlx::query_scalar::<_, i64>(
         "SELECT COUNT(*) FROM outbox WHERE feedback_id = $1 AND kind = 'citizen' AND gave_up_at IS NULL").bind(with_contact).fetch_one(p).await).unwrap();
     assert_eq!(waiting, 0);
-    assert_eq!(feedback::history(&db, with_contact).await.unwrap().last().unwrap().action, "erase_contact");
+    assert_eq!(unaudited::feedback_history(&db, with_contact).await.unwrap().last().unwrap().action, "erase_contact");
     // A counter out of step is reported.
     ngoso_store::on_write!(&db, p => sqlx::query("UPDATE feedback_counts SET received = received + 1 WHERE received > 0")
         .execute(p).await.map(|r| r.rows_affected())).unwrap();
@@ -434,27 +458,24 @@ async fn actions_hold_to_the_access_checked(db: Db) {
     let s = feedback::submit(&db, &cal, 5, DayKind::Working, &item(w.other, Some(w.commune_b.id), ngoso_store::now()))
         .await
         .unwrap();
-    let seen = feedback::get(&db, s.id).await.unwrap();
-    let checked = feedback::Checked { agency_id: seen.agency_id, unit_id: seen.unit_id };
-    feedback::as_checked(checked, feedback::note(&db, s.id, w.staff, "Đã tiếp nhận ✅")).await.unwrap();
+    // The check, as a caller made it, with the item where it was then.
+    let seen = handle(&db, w.staff, s.id).await;
+    feedback::note(&db, &seen, "Đã tiếp nhận ✅").await.unwrap();
     let to =
         MoveInput { agency_id: Some(w.transport), reason: Some("Đúng thẩm quyền".into()), ..Default::default() };
-    feedback::apply(&db, s.id, w.reviewer, Move::Forward, &to).await.unwrap();
+    feedback::apply(&db, &handle(&db, w.reviewer, s.id).await, Move::Forward, &to).await.unwrap();
     let history = || count(&db, "SELECT COUNT(*) FROM feedback_history WHERE feedback_id = $1", s.id);
     let before = history().await;
     let reject = MoveInput { reason: Some("Không thuộc thẩm quyền".into()), ..Default::default() };
     let not_found = |e: ngoso_store::StoreError| assert!(matches!(e, ngoso_store::StoreError::NotFound), "{e:?}");
-    not_found(feedback::as_checked(checked, feedback::note(&db, s.id, w.staff, "Muộn")).await.unwrap_err());
-    not_found(
-        feedback::as_checked(checked, feedback::apply(&db, s.id, w.staff, Move::Reject, &reject)).await.unwrap_err(),
-    );
-    not_found(feedback::as_checked(checked, feedback::draft_answer(&db, s.id, w.staff, "Trả lời")).await.unwrap_err());
-    let after = feedback::get(&db, s.id).await.unwrap();
+    not_found(feedback::note(&db, &seen, "Muộn").await.unwrap_err());
+    not_found(feedback::apply(&db, &seen, Move::Reject, &reject).await.unwrap_err());
+    not_found(feedback::draft_answer(&db, &seen, "Trả lời").await.unwrap_err());
+    let after = unaudited::feedback_item(&db, s.id).await.unwrap();
     assert_eq!((after.agency_id, after.state.as_str(), after.answer_draft), (Some(w.transport), "forwarded", None));
     assert_eq!(history().await, before);
     // Checked where it is now, the same action goes through.
-    let now_checked = feedback::Checked { agency_id: after.agency_id, unit_id: after.unit_id };
-    feedback::as_checked(now_checked, feedback::note(&db, s.id, w.staff, "Đã chuyển")).await.unwrap();
+    feedback::note(&db, &handle(&db, w.staff, s.id).await, "Đã chuyển").await.unwrap();
     assert_eq!(history().await, before + 1);
 }
 

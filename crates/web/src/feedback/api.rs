@@ -158,9 +158,9 @@ pub async fn get_one(
     ApiUser(p): ApiUser,
     Path(id): Path<i64>,
 ) -> Result<Json<ItemDetail>, AppError> {
-    let item = fb::open(&st.db, &p, id).await?;
-    fb::audit_contact_read(&st.db, &p, &item).await;
-    let history = store::history(&st.db, id).await?;
+    // The store logs the read of the contact.
+    let (h, item) = fb::open(&st.db, &p, id).await?;
+    let history = store::history(&st.db, &h).await?;
     let draft_hash = item.answer_draft.as_deref().map(store::draft_hash);
     Ok(Json(ItemDetail { item, history, draft_hash }))
 }
@@ -200,7 +200,7 @@ pub async fn do_move(
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<MoveBody>,
 ) -> Result<Json<Moved>, AppError> {
-    let item = fb::open(&st.db, &p, id).await?;
+    let h = fb::handle(&st.db, &p, id).await?;
     let mv = Move::parse(&b.mv)?;
     let reason = b
         .reason
@@ -211,7 +211,7 @@ pub async fn do_move(
     let duplicate_of =
         b.duplicate_of.as_deref().filter(|c| !c.trim().is_empty()).map(TrackingCode::parse).transpose()?;
     let input = MoveInput { agency_id: b.agency_id, reason, duplicate_of, draft_seen: b.draft_seen };
-    let to = fb::act_on(&item, store::apply(&st.db, id, p.id, mv, &input)).await?;
+    let to = store::apply(&st.db, &h, mv, &input).await?;
     Ok(Json(Moved { state: to.as_str().to_owned() }))
 }
 
@@ -230,8 +230,8 @@ pub async fn draft(
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<DraftBody>,
 ) -> Result<StatusCode, AppError> {
-    let item = fb::open(&st.db, &p, id).await?;
-    fb::act_on(&item, store::draft_answer(&st.db, id, p.id, &b.answer)).await?;
+    let h = fb::handle(&st.db, &p, id).await?;
+    store::draft_answer(&st.db, &h, &b.answer).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -250,8 +250,8 @@ pub async fn note(
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<NoteBody>,
 ) -> Result<StatusCode, AppError> {
-    let item = fb::open(&st.db, &p, id).await?;
-    fb::act_on(&item, store::note(&st.db, id, p.id, &b.note)).await?;
+    let h = fb::handle(&st.db, &p, id).await?;
+    store::note(&st.db, &h, &b.note).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -275,9 +275,9 @@ pub async fn visibility(
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<VisibilityBody>,
 ) -> Result<StatusCode, AppError> {
-    let item = fb::open(&st.db, &p, id).await?;
+    let h = fb::handle(&st.db, &p, id).await?;
     // To hide, a reason is required: the store refuses a blank one.
-    fb::act_on(&item, store::set_hidden(&st.db, id, p.id, b.hidden.then_some(b.reason.as_str()))).await?;
+    store::set_hidden(&st.db, &h, b.hidden.then_some(b.reason.as_str())).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -291,8 +291,8 @@ pub async fn erase_contact(
     ApiUser(p): ApiUser,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AppError> {
-    let item = fb::open(&st.db, &p, id).await?;
-    fb::act_on(&item, store::erase_contact(&st.db, id, p.id)).await?;
+    let h = fb::handle(&st.db, &p, id).await?;
+    store::erase_contact(&st.db, &h).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -320,11 +320,12 @@ pub async fn extend(
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<ExtensionBody>,
 ) -> Result<Json<Extended>, AppError> {
-    let item = fb::open(&st.db, &p, id).await?;
+    let h = fb::handle(&st.db, &p, id).await?;
     let days = ngoso_core::calendar::parse_days(&b.days.to_string(), "days")?;
     let setup = st.feedback_setup().await?;
-    let kind = setup.day_kind_of(&item);
-    let due = fb::act_on(&item, store::extend(&st.db, &setup.calendar, id, p.id, days, kind, &b.reason)).await?;
+    let (category, channel) = store::deadline_basis(&st.db, &h).await?;
+    let kind = setup.day_kind_of(category, &channel);
+    let due = store::extend(&st.db, &setup.calendar, &h, days, kind, &b.reason).await?;
     Ok(Json(Extended { due: ngoso_core::calendar::w3c(due) }))
 }
 

@@ -20,7 +20,7 @@ use ngoso_core::feedback::{self as fb, Channel, DESCRIPTION_MAX, Point};
 use ngoso_core::photo::Photo;
 use ngoso_core::text;
 use ngoso_core::unit::UnitPath;
-use ngoso_store::feedback::{Item, NewItem, Submitted};
+use ngoso_store::feedback::{Handle, Item, NewItem, Submitted};
 use ngoso_store::feedback_setup::{Agency, Category};
 use ngoso_store::users::Principal;
 use ngoso_store::{Db, StoreError};
@@ -121,8 +121,8 @@ impl Setup {
         self.agencies.iter().find(|a| a.id == id)
     }
     /// How an item's days are counted: as its category counts them for its channel.
-    pub fn day_kind_of(&self, item: &Item) -> ngoso_core::calendar::DayKind {
-        match (self.category(item.category_id), Channel::parse(&item.channel)) {
+    pub fn day_kind_of(&self, category_id: i64, channel: &str) -> ngoso_core::calendar::DayKind {
+        match (self.category(category_id), Channel::parse(channel)) {
             (Some(c), Ok(channel)) => c.deadline_for(channel).1,
             (Some(c), Err(_)) => c.kind(),
             (None, _) => ngoso_core::calendar::DayKind::Working,
@@ -272,24 +272,19 @@ impl RateLimiter {
     }
 }
 
-/// What the access checks see of an item: where it is and who answers it.
-pub fn place_of(item: &Item) -> auth::FeedbackPlace {
-    auth::FeedbackPlace { id: item.id, unit_id: item.unit_id, path: item.path(), agency_id: item.agency_id }
+/// Core's proof that the user may handle an item (decided by [`auth::feedback_item`]), to
+/// act on it; anything else is "not found".
+pub async fn handle(db: &Db, p: &Principal, id: i64) -> Result<Handle, AppError> {
+    let place = ngoso_store::feedback::place(db, id).await?;
+    auth::feedback_item(&p.actor(), place).map_err(|_| AppError::not_found())
 }
 
-/// Loads an item the user may handle (decided by [`auth::feedback_item`]); anything else is
-/// "not found".
-pub async fn open(db: &Db, p: &Principal, id: i64) -> Result<Item, AppError> {
-    let item = ngoso_store::feedback::get(db, id).await?;
-    auth::feedback_item(&p.actor(), place_of(&item)).map_err(|_| AppError::not_found())?;
-    Ok(item)
-}
-
-/// Runs a staff action on an item that [`open`] gave: its transaction refuses the item (not
-/// found) if it was reassigned to another agency or unit since the check.
-pub async fn act_on<F: std::future::Future>(item: &Item, action: F) -> F::Output {
-    let checked = ngoso_store::feedback::Checked { agency_id: item.agency_id, unit_id: item.unit_id };
-    ngoso_store::feedback::as_checked(checked, action).await
+/// An item the user may handle, read with its contact (the store logs the read), and the
+/// proof to act on it; anything else is "not found".
+pub async fn open(db: &Db, p: &Principal, id: i64) -> Result<(Handle, Item), AppError> {
+    let h = handle(db, p, id).await?;
+    let item = ngoso_store::feedback::read(db, &h).await?;
+    Ok((h, item))
 }
 
 /// An inbox as asked for, by the page or the API: every part optional.
@@ -363,14 +358,6 @@ pub async fn unit_filter(db: &Db, p: &Principal, code: &str) -> Result<Option<Un
         AppError::from(Invalid::field("unit-unknown", "unit").with_detail(code.chars().take(40).collect::<String>()))
     })?;
     Ok(Some(u.unit_path()))
-}
-
-/// Writes the audit row of a read of an item's private contact.
-pub async fn audit_contact_read(db: &Db, p: &Principal, item: &Item) {
-    if item.contact_name.is_none() && item.contact_phone.is_none() && item.contact_email.is_none() {
-        return;
-    }
-    crate::auth::audit::log(db, p, "feedback.read_contact", "feedback", item.id, &item.code).await;
 }
 
 /// Shared handle on the cached set-up.

@@ -455,7 +455,7 @@ async fn get_one(
         }
         "requests" => {
             let code = TrackingCode::parse(id).map_err(|_| not_found())?;
-            let item = store::by_code(&st.db, &code).await?;
+            let item = store::public_by_code(&st.db, &code).await?;
             // Hidden by staff: not public, as in the list.
             if item.hidden_reason.is_some() {
                 return Err(not_found());

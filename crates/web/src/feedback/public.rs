@@ -309,7 +309,7 @@ async fn item_page(
     error: Option<String>,
 ) -> Result<ItemPage, AppError> {
     let setup = st.feedback_setup().await?;
-    let it = store::by_code(&st.db, code).await?;
+    let it = store::public_by_code(&st.db, code).await?;
     let ratings = Rating::ALL.iter().map(|r| (r.as_str(), ctx.t(&format!("feedback-rating-{}", r.as_str())))).collect();
     Ok(ItemPage { item: view(&ctx, &setup, &it), notice, error, ratings, ctx })
 }

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use ngoso_core::Invalid;
 use ngoso_core::auth::Action;
 use ngoso_core::feedback::{Channel, Move, State as FbState, TrackingCode};
-use ngoso_store::feedback::{self as store, InboxFilter, Item, MoveInput};
+use ngoso_store::feedback::{self as store, Handle, InboxFilter, Item, MoveInput};
 use ngoso_store::users::Principal;
 use serde::Deserialize;
 
@@ -212,13 +212,12 @@ async fn item_page(
     st: &AppState,
     ctx: PageCtx,
     p: &Principal,
-    item: Item,
+    (h, item): (Handle, Item),
     error: Option<String>,
 ) -> Result<ItemPage, AppError> {
     let setup = st.feedback_setup().await?;
     let english = ctx.lang == Lang::En;
-    fb::audit_contact_read(&st.db, p, &item).await;
-    let history = store::history(&st.db, item.id)
+    let history = store::history(&st.db, &h)
         .await?
         .into_iter()
         .map(|h| HistoryView {
@@ -301,8 +300,8 @@ pub(crate) async fn show(
     PageUser(p): PageUser,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let item = fb::open(&st.db, &p, id).await?;
-    render(&item_page(&st, ctx, &p, item, None).await?)
+    let opened = fb::open(&st.db, &p, id).await?;
+    render(&item_page(&st, ctx, &p, opened, None).await?)
 }
 
 /// Runs an action on an item the user may handle; a refusal shows the page again with
@@ -312,15 +311,15 @@ async fn act(
     ctx: PageCtx,
     p: &Principal,
     id: i64,
-    run: impl AsyncFnOnce(&Item) -> Result<(), AppError>,
+    run: impl AsyncFnOnce(&Handle) -> Result<(), AppError>,
 ) -> Result<Response, AppError> {
-    let item = fb::open(&st.db, p, id).await?;
-    match fb::act_on(&item, run(&item)).await {
+    let h = fb::handle(&st.db, p, id).await?;
+    match run(&h).await {
         Ok(()) => Ok(Redirect::to(&format!("/app/feedback/{id}")).into_response()),
         Err(e) if e.info().status.is_client_error() && e.info().status != axum::http::StatusCode::NOT_FOUND => {
             let msg = message(ctx.lang, e.info());
-            let item = store::get(&st.db, id).await?;
-            render_status(e.info().status, &item_page(st, ctx, p, item, Some(msg)).await?)
+            let opened = fb::open(&st.db, p, id).await?;
+            render_status(e.info().status, &item_page(st, ctx, p, opened, Some(msg)).await?)
         }
         Err(e) => Err(e),
     }
@@ -351,30 +350,28 @@ fn reason(text: &str, field: &'static str) -> Result<Option<String>, AppError> {
 }
 
 /// A `POST` action on an item: checks the CSRF token and that the user may handle the item,
-/// runs `body` (with the state, the form, the user's id, the item's id and the item), and
-/// shows the item again — with the reason when the action was refused.
+/// runs `body` (with the state, the form and core's proof), and shows the item again — with
+/// the reason when the action was refused.
 macro_rules! item_action {
-    ($(#[$m:meta])* $name:ident, |$st:ident, $f:ident, $actor:ident, $id:ident, $item:ident| $body:expr) => {
+    ($(#[$m:meta])* $name:ident, |$st:ident, $f:ident, $h:ident| $body:expr) => {
         $(#[$m])*
         #[allow(unused_variables)]
         pub(crate) async fn $name(
             State($st): State<AppState>,
             Ctx(ctx): Ctx,
             PageUser(p): PageUser,
-            Path($id): Path<i64>,
+            Path(id): Path<i64>,
             CsrfForm($f): CsrfForm<ActionForm>,
         ) -> Result<Response, AppError> {
-            let $actor = p.id;
             let shared = $st.clone();
-            #[allow(unused_variables)]
-            act(&shared, ctx, &p, $id, async move |$item: &Item| -> Result<(), AppError> { $body }).await
+            act(&shared, ctx, &p, id, async move |$h: &Handle| -> Result<(), AppError> { $body }).await
         }
     };
 }
 
 item_action!(
     /// `POST /app/feedback/{id}/move`.
-    do_move, |st, f, actor, id, item| {
+    do_move, |st, f, h| {
     let mv = Move::parse(&f.mv)?;
     let input = MoveInput {
         agency_id: match f.agency.trim() {
@@ -388,50 +385,51 @@ item_action!(
         },
         draft_seen: None,
     };
-    store::apply(&st.db, id, actor, mv, &input).await?;
+    store::apply(&st.db, h, mv, &input).await?;
     Ok(())
 });
 
 item_action!(
     /// `POST /app/feedback/{id}/draft`: write the answer to be reviewed.
-    draft, |st, f, actor, id, item| Ok(store::draft_answer(&st.db, id, actor, &f.answer).await?));
+    draft, |st, f, h| Ok(store::draft_answer(&st.db, h, &f.answer).await?));
 
 item_action!(
     /// `POST /app/feedback/{id}/publish`: a second person publishes the reviewed answer.
-    publish, |st, f, actor, id, item| {
+    publish, |st, f, h| {
     // The draft the reviewer read: a draft changed since is not published unread.
     let input = MoveInput { draft_seen: Some(f.draft), ..Default::default() };
-    store::apply(&st.db, id, actor, Move::Answer, &input).await?;
+    store::apply(&st.db, h, Move::Answer, &input).await?;
     Ok(())
 });
 
 item_action!(
     /// `POST /app/feedback/{id}/extend`: move the deadline on, with a reason.
-    extend, |st, f, actor, id, item| {
+    extend, |st, f, h| {
     let setup = st.feedback_setup().await?;
     let days = ngoso_core::calendar::parse_days(&f.days, "days")?;
-    let kind = setup.day_kind_of(item);
-    store::extend(&st.db, &setup.calendar, id, actor, days, kind, &f.reason).await?;
+    let (category, channel) = store::deadline_basis(&st.db, h).await?;
+    let kind = setup.day_kind_of(category, &channel);
+    store::extend(&st.db, &setup.calendar, h, days, kind, &f.reason).await?;
     Ok(())
 });
 
 item_action!(
     /// `POST /app/feedback/{id}/hide`: hide from the public list with a reason (`hide=1`),
     /// or show it again.
-    hide, |st, f, actor, id, item| {
+    hide, |st, f, h| {
     // To hide, a reason is required: the store refuses a blank one.
     let hide = f.hide == "1";
-    store::set_hidden(&st.db, id, actor, hide.then_some(f.reason.as_str())).await?;
+    store::set_hidden(&st.db, h, hide.then_some(f.reason.as_str())).await?;
     Ok(())
 });
 
 item_action!(
     /// `POST /app/feedback/{id}/erase-contact`: the citizen asked for their contact to go.
-    erase_contact, |st, f, actor, id, item| Ok(store::erase_contact(&st.db, id, actor).await?));
+    erase_contact, |st, f, h| Ok(store::erase_contact(&st.db, h).await?));
 
 item_action!(
     /// `POST /app/feedback/{id}/note`: an internal note in the history.
-    note, |st, f, actor, id, item| Ok(store::note(&st.db, id, actor, &f.note).await?));
+    note, |st, f, h| Ok(store::note(&st.db, h, &f.note).await?));
 
 /// `GET /app/feedback/{id}/photo`.
 pub(crate) async fn photo(
@@ -439,9 +437,9 @@ pub(crate) async fn photo(
     PageUser(p): PageUser,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let item = fb::open(&st.db, &p, id).await?;
-    let (mime, bytes) = store::photo(&st.db, item.id).await?;
-    crate::auth::audit::log(&st.db, &p, "feedback.read_photo", "feedback", id, &item.code).await;
+    let h = fb::handle(&st.db, &p, id).await?;
+    // The store logs the read.
+    let (mime, bytes) = store::photo(&st.db, &h).await?;
     Ok(super::public::photo_response(mime, bytes))
 }
 

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use ngoso_core::auth as access;
 use ngoso_store::households::{self as hstore, Consent, Resident};
-use ngoso_store::visits::{self as vstore, SubjectStatus, VisitRow};
+use ngoso_store::visits::{SubjectStatus, VisitRow};
 use ngoso_store::walk;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -78,13 +78,10 @@ pub async fn list(
         Some(id) => Some(crate::units::visible(&st.db, &p, id).await?.unit_path()),
         None => None,
     };
-    let access = access::area::<access::may::ViewPersonalData>(&p.actor(), unit.as_ref())?;
-    let within = access.on().0.clone().unwrap_or_else(|| ngoso_core::unit::UnitPath::from_stored("/".into()));
+    let g = access::area::<access::may::ViewPersonalData>(&p.actor(), unit.as_ref())?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let list =
-        hstore::search(&st.db, &within, q.q.as_deref().unwrap_or(""), limit, q.offset.unwrap_or(0).max(0)).await?;
-    crate::auth::audit::log(&st.db, &p, "household.list", "unit", q.unit.unwrap_or(0), &format!("{} rows", list.len()))
-        .await;
+    // The store logs the read.
+    let list = hstore::list(&st.db, &g, q.q.as_deref().unwrap_or(""), limit, q.offset.unwrap_or(0).max(0)).await?;
     Ok(Json(list.into_iter().map(household_item).collect()))
 }
 
@@ -130,14 +127,15 @@ pub async fn get_one(
     ApiUser(p): ApiUser,
     Path(id): Path<i64>,
 ) -> Result<Json<HouseholdDetail>, AppError> {
-    let h = hops::open(&st.db, &p, id).await?;
+    // The store logs the read.
+    let r = hops::open(&st.db, &p, id, 100).await?;
     Ok(Json(HouseholdDetail {
-        residents: hstore::residents(&st.db, id).await?,
-        statuses: vstore::statuses_of_household(&st.db, id).await?,
-        visits: vstore::of_household(&st.db, id, 100).await?,
-        consents: hstore::consents(&st.db, id).await?,
-        smartphones: h.smartphones,
-        household: household_item(h),
+        residents: r.residents,
+        statuses: r.statuses,
+        visits: r.visits,
+        consents: r.consents,
+        smartphones: r.household.smartphones,
+        household: household_item(r.household),
     }))
 }
 

@@ -9,12 +9,14 @@ mod walk;
 
 use chrono::Datelike;
 use hmac::{Hmac, Mac};
-use ngoso_core::auth::Action;
+use ngoso_core::auth::{self as access, Action, Granted, HouseholdPlace, Permission, may};
 use ngoso_core::outreach::Barriers;
 use ngoso_core::person::{CitizenId, PhoneNumber, parse_birth_year, parse_sex};
 use ngoso_core::{Invalid, text};
 use ngoso_store::Db;
-use ngoso_store::households::{self, Household, HouseholdUpdate, NewHousehold, NewResident, parse_purposes};
+use ngoso_store::households::{
+    self, Household, HouseholdRecord, HouseholdUpdate, NewHousehold, NewResident, parse_purposes,
+};
 use ngoso_store::users::Principal;
 use sha2::Sha256;
 
@@ -24,7 +26,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::auth::audit::log;
-use crate::auth::{can, ensure, ensure_visible};
+use crate::auth::{can, ensure};
 use crate::http::error::AppError;
 
 /// The pages and API of households.
@@ -46,13 +48,18 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(api::walklist))
 }
 
-/// A household whose personal data the principal may see; the read is logged.
-pub async fn open(db: &Db, p: &Principal, id: i64) -> Result<Household, AppError> {
-    let h = households::get(db, id).await?;
-    ensure_visible(p, &h.path())?;
-    ensure(p, Action::ViewPersonalData, &h.path())?;
-    log(db, p, "household.read", "household", id, "").await;
-    Ok(h)
+/// Core's proof that the principal may do `P` on a household: not found when it is out of
+/// sight, forbidden when it is in sight but `P` is not theirs there.
+pub async fn granted<P: Permission>(db: &Db, p: &Principal, id: i64) -> Result<Granted<P, HouseholdPlace>, AppError> {
+    let place = households::place(db, id).await?;
+    Ok(access::household::<P>(&p.actor(), place)?)
+}
+
+/// A household's record (with its `visits` latest visits), for one who may see its people;
+/// the store logs the read.
+pub async fn open(db: &Db, p: &Principal, id: i64, visits: i64) -> Result<HouseholdRecord, AppError> {
+    let g = granted::<may::ViewPersonalData>(db, p, id).await?;
+    Ok(households::read(db, &g, visits).await?)
 }
 
 /// The year now, in Vietnam.
@@ -124,16 +131,30 @@ pub fn parse_household(unit_id: i64, i: &HouseholdInput) -> Result<NewHousehold,
     if code.chars().count() > 40 || code.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err(Invalid::field("household-code-invalid", "code").with_detail(code));
     }
+    let (u, consent) = parse_changes(i)?;
     Ok(NewHousehold {
         unit_id,
         code,
+        address: u.address,
+        head_name: u.head_name,
+        size: u.size,
+        smartphones: u.smartphones,
+        barriers: u.barriers,
+        consent,
+    })
+}
+
+/// Checks the fields an edit may change (all but the code and unit), and a consent given
+/// with them.
+fn parse_changes(i: &HouseholdInput) -> Result<(HouseholdUpdate, Option<(String, String)>), Invalid> {
+    let u = HouseholdUpdate {
         address: optional_line(i.address.as_deref(), "address", 300)?,
         head_name: optional_line(i.head_name.as_deref(), "head_name", 120)?,
         size: count(&i.size, "size", 1)?,
         smartphones: count(&i.smartphones, "smartphones", 0)?,
         barriers: Barriers::parse_list(&i.barriers)?,
-        consent: parse_consent(i.consent_by.as_deref(), i.consent_purposes.as_deref())?,
-    })
+    };
+    Ok((u, parse_consent(i.consent_by.as_deref(), i.consent_purposes.as_deref())?))
 }
 
 /// Registers a household in a unit.
@@ -147,24 +168,12 @@ pub async fn create(db: &Db, p: &Principal, unit_id: i64, i: &HouseholdInput) ->
 }
 
 /// Updates a household's fields (its code and unit stay).
+/// An anonymised household takes no personal field back (the store refuses it).
 pub async fn update(db: &Db, p: &Principal, id: i64, i: &HouseholdInput) -> Result<(), AppError> {
-    let h = households::get(db, id).await?;
-    ensure_visible(p, &h.path())?;
-    ensure(p, Action::EditHouseholds, &h.path())?;
-    if h.anonymized_at.is_some() {
-        // Its personal data was removed on request: nothing comes back through an edit.
-        return Err(Invalid::new("household-anonymized").into());
-    }
-    let parsed = parse_household(h.unit_id, &HouseholdInput { code: h.code.clone(), ..i.clone() })?;
-    let u = HouseholdUpdate {
-        address: parsed.address,
-        head_name: parsed.head_name,
-        size: parsed.size,
-        smartphones: parsed.smartphones,
-        barriers: parsed.barriers,
-    };
+    granted::<may::EditHouseholds>(db, p, id).await?;
+    let (u, consent) = parse_changes(i)?;
     households::update(db, id, &u).await?;
-    if let Some((by, purposes)) = parsed.consent {
+    if let Some((by, purposes)) = consent {
         households::record_consent(db, id, None, &by, &purposes, Some(p.id)).await?;
     }
     log(db, p, "household.update", "household", id, "").await;
@@ -231,12 +240,8 @@ pub async fn add_resident(
     i: &ResidentInput,
     cccd_key: Option<&str>,
 ) -> Result<i64, AppError> {
-    let h = households::get(db, household_id).await?;
-    ensure_visible(p, &h.path())?;
-    ensure(p, Action::EditHouseholds, &h.path())?;
-    if h.anonymized_at.is_some() {
-        return Err(Invalid::new("household-anonymized").into());
-    }
+    // An anonymised household is refused by the store.
+    granted::<may::EditHouseholds>(db, p, household_id).await?;
     let r = parse_resident(i, cccd_key)?;
     let id = households::add_resident(db, household_id, &r, Some(p.id)).await?;
     log(db, p, "resident.create", "household", household_id, &id.to_string()).await;
@@ -264,9 +269,7 @@ pub async fn correct(
     status: Option<&str>,
     reason: &str,
 ) -> Result<(), AppError> {
-    let h = households::get(&st.db, household_id).await?;
-    ensure_visible(p, &h.path())?;
-    ensure(p, Action::CorrectRecords, &h.path())?;
+    granted::<may::CorrectRecords>(&st.db, p, household_id).await?;
     let reason = text::parse_line(reason, "reason", 1000)?.ok_or(Invalid::field("required", "reason"))?;
     let cat = st.catalog().await?;
     let s = cat
@@ -276,10 +279,10 @@ pub async fn correct(
         0
     } else {
         let r = resident_id.ok_or(Invalid::field("required", "resident_id"))?;
-        let res = households::resident(&st.db, r)
+        let of = households::household_of(&st.db, Some(r), None)
             .await
             .map_err(|_| Invalid::field("resident-unknown", "resident_id").with_detail(r.to_string()))?;
-        if res.household_id != household_id {
+        if of != household_id {
             return Err(Invalid::field("resident-unknown", "resident_id").with_detail(r.to_string()).into());
         }
         r
@@ -326,12 +329,11 @@ pub async fn walk_list(
     limit: i64,
 ) -> Result<Vec<ngoso_store::walk::WalkItem>, AppError> {
     let unit = crate::units::visible(&st.db, p, unit_id).await?;
-    ensure(p, Action::ViewPersonalData, &unit.unit_path())?;
+    let g = access::area::<may::ViewPersonalData>(&p.actor(), Some(&unit.unit_path()))?;
     let cat = st.catalog().await?;
     let ids = walk_services(&cat, services)?;
-    let items = ngoso_store::walk::list(&st.db, &unit.unit_path(), &ids, limit.clamp(1, 100_000)).await?;
-    log(&st.db, p, "walklist.read", "unit", unit_id, &format!("{} rows", items.len())).await;
-    Ok(items)
+    // The store logs the read.
+    Ok(ngoso_store::walk::list(&st.db, &g, &ids, limit.clamp(1, 100_000)).await?)
 }
 
 #[cfg(test)]

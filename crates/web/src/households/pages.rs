@@ -5,9 +5,9 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use ngoso_core::auth::Action;
+use ngoso_core::auth::{self as access, Action};
 use ngoso_core::outreach::{Barrier, Barriers};
-use ngoso_store::households::{self as store, Household, PURPOSES};
+use ngoso_store::households::{self as store, Household, HouseholdRecord, PURPOSES};
 use ngoso_store::units::Unit;
 use ngoso_store::users::Principal;
 use serde::Deserialize;
@@ -64,10 +64,10 @@ pub(crate) async fn index(
         None => return Ok(Redirect::to("/app/units").into_response()),
     };
     let unit = crate::units::visible(&st.db, &p, unit_id).await?;
-    ensure(&p, Action::ViewPersonalData, &unit.unit_path())?;
+    let g = access::area::<access::may::ViewPersonalData>(&p.actor(), Some(&unit.unit_path()))?;
     let page = q.page.unwrap_or(0).max(0);
-    let list = store::search(&st.db, &unit.unit_path(), &q.q, PAGE + 1, page * PAGE).await?;
-    crate::auth::audit::log(&st.db, &p, "household.list", "unit", unit.id, &format!("{} rows", list.len())).await;
+    // The store logs the read.
+    let list = store::list(&st.db, &g, &q.q, PAGE + 1, page * PAGE).await?;
     let next_page = (list.len() as i64 > PAGE).then_some(page + 1);
     let households = list
         .into_iter()
@@ -262,7 +262,7 @@ pub(crate) async fn edit_form(
     PageUser(p): PageUser,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let h = ops::open(&st.db, &p, id).await?;
+    let h = ops::open(&st.db, &p, id, 0).await?.household;
     ensure(&p, Action::EditHouseholds, &h.path())?;
     let form = FormValues {
         code: h.code.clone(),
@@ -287,7 +287,7 @@ pub(crate) async fn edit(
     match ops::update(&st.db, &p, id, &f.input()).await {
         Ok(()) => Ok(Redirect::to(&format!("/app/households/{id}?saved=1")).into_response()),
         Err(e) if e.info().status == StatusCode::UNPROCESSABLE_ENTITY => {
-            let h = ops::open(&st.db, &p, id).await?;
+            let h = ops::open(&st.db, &p, id, 0).await?.household;
             let msg = message(ctx.lang, e.info());
             let page = edit_page(ctx, &h, f.values(), f.barrier_set(), Some(msg));
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
@@ -345,10 +345,10 @@ async fn show_page(
     notice: Option<String>,
     error: Option<String>,
 ) -> Result<Show, AppError> {
-    let h = ops::open(&st.db, p, id).await?;
+    // The store logs the read.
+    let HouseholdRecord { household: h, residents, consents, statuses, visits } = ops::open(&st.db, p, id, 50).await?;
     let english = ctx.lang == crate::http::i18n::Lang::En;
     let cat = st.catalog().await?;
-    let residents = store::residents(&st.db, id).await?;
     let name_of = |rid: i64| -> String {
         if rid == 0 {
             return ctx.t("nav-households");
@@ -359,8 +359,7 @@ async fn show_page(
             .map(|r| r.full_name.clone().unwrap_or_else(|| format!("#{}", r.id)))
             .unwrap_or_else(|| format!("#{rid}"))
     };
-    let statuses = ngoso_store::visits::statuses_of_household(&st.db, id)
-        .await?
+    let statuses = statuses
         .into_iter()
         .filter_map(|s| {
             let (svc, status) = cat.status_by_id(s.status_id)?;
@@ -371,8 +370,7 @@ async fn show_page(
             })
         })
         .collect();
-    let consents = store::consents(&st.db, id)
-        .await?
+    let consents = consents
         .into_iter()
         .map(|c| {
             let who = if c.given_by.is_empty() { "—".to_owned() } else { c.given_by.clone() };
@@ -417,7 +415,7 @@ async fn show_page(
         barrier_names: h.barrier_set().iter().map(|b| ctx.t(&format!("barrier-{}", b.as_str()))).collect(),
         statuses,
         residents: resident_rows,
-        visits: ngoso_store::visits::of_household(&st.db, id, 50).await?,
+        visits,
         consents,
         purposes: purpose_choices(&ctx, &[]),
         correction_options,
@@ -510,10 +508,8 @@ pub(crate) async fn withdraw_consent(
     Path(id): Path<i64>,
     _: CsrfForm<IgnoredAny>,
 ) -> Result<Response, AppError> {
-    let household_id = store::consent(&st.db, id).await?.household_id;
-    let h = store::get(&st.db, household_id).await?;
-    crate::auth::ensure_visible(&p, &h.path())?;
-    ensure(&p, Action::CorrectRecords, &h.path())?;
+    let household_id = store::household_of(&st.db, None, Some(id)).await?;
+    ops::granted::<access::may::CorrectRecords>(&st.db, &p, household_id).await?;
     store::withdraw_consent(&st.db, id).await?;
     crate::auth::audit::log(&st.db, &p, "consent.withdraw", "household", household_id, &id.to_string()).await;
     Ok(Redirect::to(&format!("/app/households/{household_id}?saved=1")).into_response())
@@ -526,9 +522,7 @@ pub(crate) async fn anonymize(
     Path(id): Path<i64>,
     _: CsrfForm<IgnoredAny>,
 ) -> Result<Response, AppError> {
-    let h = store::get(&st.db, id).await?;
-    crate::auth::ensure_visible(&p, &h.path())?;
-    ensure(&p, Action::CorrectRecords, &h.path())?;
+    ops::granted::<access::may::CorrectRecords>(&st.db, &p, id).await?;
     store::anonymize_household(&st.db, id).await?;
     crate::auth::audit::log(&st.db, &p, "household.anonymize", "household", id, "").await;
     Ok(Redirect::to(&format!("/app/households/{id}?saved=1")).into_response())

@@ -104,10 +104,13 @@ pub struct MemberDto {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TeamDetail {
     pub team: TeamDto,
-    pub members: Vec<MemberDto>,
+    /// Absent for the viewer and agency staff, who see the team's size (`team.active_members`),
+    /// not who is in it. Reading them is logged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub members: Option<Vec<MemberDto>>,
 }
 
-/// A team and its members (phones masked).
+/// A team and its members (phones masked; names only for those who see people).
 #[utoipa::path(get, path = "/api/v1/teams/{id}", tag = "teams", params(("id" = i64, Path)),
     responses((status = 200, body = TeamDetail), (status = 404, body = ApiErrorBody)))]
 pub async fn get_one(
@@ -116,22 +119,23 @@ pub async fn get_one(
     Path(id): Path<i64>,
 ) -> Result<Json<TeamDetail>, AppError> {
     let team = tops::visible(&st.db, &p, id).await?;
-    let members = tstore::members(&st.db, id).await?;
+    let members = tops::members(&st.db, &p, &team).await?;
     Ok(Json(TeamDetail {
         team: team_dto(&st, team),
-        members: members
-            .into_iter()
-            .map(|m| MemberDto {
-                id: m.id,
-                full_name: m.full_name,
-                role: m.role,
-                affiliation: m.affiliation,
-                phone_masked: m.phone.as_deref().map(mask_phone),
-                joined_on: m.joined_on.to_string(),
-                left_on: m.left_on.map(|d| d.to_string()),
-                username: m.username,
-            })
-            .collect(),
+        members: members.map(|list| {
+            list.into_iter()
+                .map(|m| MemberDto {
+                    id: m.id,
+                    full_name: m.full_name,
+                    role: m.role,
+                    affiliation: m.affiliation,
+                    phone_masked: m.phone.as_deref().map(mask_phone),
+                    joined_on: m.joined_on.to_string(),
+                    left_on: m.left_on.map(|d| d.to_string()),
+                    username: m.username,
+                })
+                .collect()
+        }),
     }))
 }
 

@@ -11,7 +11,7 @@ use ngoso_core::person::PhoneNumber;
 use ngoso_core::user::Username;
 use ngoso_core::{Invalid, text};
 use ngoso_store::Db;
-use ngoso_store::teams::{self, Member, NewMember, Team};
+use ngoso_store::teams::{self, Member, Membership, NewMember, Team};
 use ngoso_store::users::Principal;
 
 use axum::routing::{get, post};
@@ -35,6 +35,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(api::list, api::create))
         .routes(routes!(api::get_one))
         .routes(routes!(api::add_member))
+}
+
+/// A team's members, for those who may see people (the store logs the read); `None` for
+/// the viewer and agency staff, who see the team's size, not who is in it.
+pub async fn members(db: &Db, p: &Principal, team: &Team) -> Result<Option<Vec<Member>>, AppError> {
+    let place = ngoso_core::auth::TeamPlace { id: team.id, path: team.path() };
+    match ngoso_core::auth::team_members(&p.actor(), place) {
+        Ok(g) => Ok(Some(teams::members(db, &g).await?)),
+        Err(ngoso_core::auth::Denied::Forbidden) => Ok(None),
+        Err(d) => Err(d.into()),
+    }
 }
 
 /// A team the principal may see.
@@ -124,7 +135,7 @@ pub async fn add_member(db: &Db, p: &Principal, team: &Team, m: &MemberInput) ->
 }
 
 /// Records that a member left.
-pub async fn member_left(db: &Db, p: &Principal, member: &Member, day: NaiveDate) -> Result<(), AppError> {
+pub async fn member_left(db: &Db, p: &Principal, member: &Membership, day: NaiveDate) -> Result<(), AppError> {
     let team = visible(db, p, member.team_id).await?;
     ensure(p, Action::ManageTeams, &team.path())?;
     if day < member.joined_on {

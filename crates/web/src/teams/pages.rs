@@ -171,6 +171,8 @@ struct Show {
     form: MemberForm,
     error: Option<String>,
     notice: Option<String>,
+    /// Whether the user sees who is in the team (not the viewer or agency staff).
+    shows_members: bool,
 }
 
 async fn show_page(
@@ -183,8 +185,10 @@ async fn show_page(
     notice: Option<String>,
 ) -> Result<Show, AppError> {
     let team = ops::visible(&st.db, p, id).await?;
-    let members = store::members(&st.db, id)
-        .await?
+    let people = ops::members(&st.db, p, &team).await?;
+    let shows_members = people.is_some();
+    let members = people
+        .unwrap_or_default()
         .into_iter()
         .map(|m| MemberRow {
             id: m.id,
@@ -202,6 +206,7 @@ async fn show_page(
     Ok(Show {
         flag: st.cfg.team_bounds().flag(team.active_members),
         can_manage: can(p, Action::ManageTeams, &team.path()),
+        shows_members,
         team,
         members,
         roles,
@@ -265,7 +270,7 @@ pub(crate) async fn member_left(
     Path(id): Path<i64>,
     _: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<Response, AppError> {
-    let m = store::member(&st.db, id).await?;
+    let m = store::membership(&st.db, id).await?;
     ops::member_left(&st.db, &p, &m, store::today()).await?;
     Ok(Redirect::to(&format!("/app/teams/{}?saved=1", m.team_id)).into_response())
 }

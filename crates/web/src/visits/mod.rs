@@ -16,10 +16,8 @@ use ngoso_store::teams;
 use ngoso_store::users::Principal;
 use std::sync::Arc;
 
-use ngoso_store::Db;
 use ngoso_store::visits::{self, OutcomeInput, Stored, VisitInput};
 use serde::Deserialize;
-use tokio::sync::{Mutex, mpsc, oneshot};
 
 use axum::routing::get;
 use utoipa_axum::router::OpenApiRouter;
@@ -94,10 +92,14 @@ impl Recorder {
         self.rights.members_only()
     }
 
-    /// Whether the caller may record a visit for a team whose unit is at `path` (membership
-    /// aside).
-    pub fn may_record(&self, _team_id: i64, path: &UnitPath) -> bool {
-        self.rights.may_record(path)
+    /// The caller as the store's group-commit writers check each visit of theirs.
+    pub fn caller(&self) -> visits::Caller {
+        let rights = self.rights.clone();
+        visits::Caller {
+            user_id: Some(rights.user_id),
+            members_only: rights.members_only(),
+            may_record: Arc::new(move |_team: i64, path: &UnitPath| rights.may_record(path)),
+        }
     }
 }
 
@@ -160,103 +162,6 @@ pub struct Answer {
     pub result: Result<(), Invalid>,
 }
 
-/// Most visits stored in one group commit.
-const MAX_GROUP: usize = 2000;
-
-/// A caller's batch waiting for the writer.
-struct Job {
-    recorder: Arc<Recorder>,
-    visits: Vec<VisitInput>,
-    reply: oneshot::Sender<Result<Vec<Stored>, String>>,
-}
-
-/// Group commit of visit batches: requests hand their visits to writer tasks, which store
-/// whatever has gathered in one transaction. A lone request is stored at once; under load,
-/// many small uploads (one visit from each phone) share a transaction instead of queueing
-/// for the write lock one by one.
-pub struct Ingestor {
-    tx: mpsc::Sender<Job>,
-}
-
-impl Ingestor {
-    /// Starts the writers: one on SQLite (one writer is all it has), four on PostgreSQL, each
-    /// on a connection of its own, opened at its first batch (see `visits::Writer`).
-    pub fn start(db: Db) -> Self {
-        let (tx, rx) = mpsc::channel::<Job>(4096);
-        let rx = Arc::new(Mutex::new(rx));
-        let writers = match db.backend() {
-            ngoso_store::Backend::Sqlite => 1,
-            ngoso_store::Backend::Postgres => 4,
-        };
-        for _ in 0..writers {
-            tokio::spawn(writer(db.clone(), rx.clone()));
-        }
-        Self { tx }
-    }
-
-    /// Stores a batch and waits for its answers.
-    pub async fn ingest(&self, recorder: Arc<Recorder>, visits: Vec<VisitInput>) -> Result<Vec<Stored>, AppError> {
-        let (reply, answer) = oneshot::channel();
-        let stopped = || AppError::internal("the visit writer has stopped");
-        self.tx.send(Job { recorder, visits, reply }).await.map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?.map_err(AppError::internal)
-    }
-}
-
-async fn writer(db: Db, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
-    let mut store = visits::Writer::new(db);
-    loop {
-        let jobs = {
-            let mut rx = rx.lock().await;
-            let Some(first) = rx.recv().await else { return };
-            let mut n = first.visits.len();
-            let mut jobs = vec![first];
-            while n < MAX_GROUP {
-                match rx.try_recv() {
-                    Ok(j) => {
-                        n += j.visits.len();
-                        jobs.push(j);
-                    }
-                    Err(_) => break,
-                }
-            }
-            jobs
-        };
-        let rights: Vec<_> = jobs
-            .iter()
-            .map(|j| {
-                let r = j.recorder.clone();
-                move |team: i64, path: &UnitPath| r.may_record(team, path)
-            })
-            .collect();
-        let store_jobs: Vec<visits::Job<'_>> = jobs
-            .iter()
-            .zip(&rights)
-            .map(|(j, may)| visits::Job {
-                user_id: Some(j.recorder.rights.user_id),
-                visits: &j.visits,
-                may_record: may,
-                members_only: j.recorder.members_only(),
-            })
-            .collect();
-        let result = store.ingest_jobs(&store_jobs).await;
-        drop(store_jobs);
-        match result {
-            Ok(answers) => {
-                for (j, a) in jobs.into_iter().zip(answers) {
-                    let _ = j.reply.send(Ok(a));
-                }
-            }
-            Err(e) => {
-                let msg = e.to_string();
-                for j in jobs {
-                    let _ = j.reply.send(Err(msg.clone()));
-                }
-            }
-        }
-    }
-}
-
 /// Parses and stores a batch. Each item is a visit or the reason it could not be read.
 pub async fn record(
     st: &AppState,
@@ -285,7 +190,7 @@ pub async fn record(
         }
     }
     let ids: Vec<String> = inputs.iter().map(|v| v.id.clone()).collect();
-    let stored = if inputs.is_empty() { Vec::new() } else { st.ingestor.ingest(rec.clone(), inputs).await? };
+    let stored = if inputs.is_empty() { Vec::new() } else { st.ingestor.ingest(rec.caller(), inputs).await? };
     for ((slot, id), s) in slots.into_iter().zip(ids).zip(stored) {
         let result = match s {
             Stored::New | Stored::Duplicate => Ok(()),

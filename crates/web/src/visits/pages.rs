@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use ngoso_core::auth::Action;
 use ngoso_core::outreach::{Barrier, VisitResult};
-use ngoso_store::households::{self as store, Household};
+use ngoso_store::households::Household;
 use ngoso_store::users::Principal;
 
 use super::{OutcomeJson, Recorder, VisitJson};
@@ -52,7 +52,9 @@ async fn visit_page(
     id: i64,
     error: Option<String>,
 ) -> Result<VisitPage, AppError> {
-    let h = ops::open(&st.db, p, id).await?;
+    // The store logs the read (the form names the residents).
+    let record = ops::open(&st.db, p, id, 0).await?;
+    let (h, residents) = (record.household, record.residents);
     ensure(p, Action::RecordVisit, &h.path())?;
     let teams = recording_teams(st, p, &h).await?;
     if teams.is_empty() {
@@ -60,7 +62,6 @@ async fn visit_page(
     }
     let english = ctx.lang == crate::http::i18n::Lang::En;
     let cat = st.catalog().await?;
-    let residents = store::residents(&st.db, id).await?;
     let mut outcome_rows = Vec::new();
     for s in cat.services.iter().filter(|s| s.active) {
         let options: Vec<(String, String)> =

@@ -123,3 +123,47 @@ fn no_feature_reaches_into_pages() {
     assert!(found.is_empty(), "reaches into pages:\n{}", found.join("\n"));
     assert!(!crates().join("web/src/pages").exists() && !crates().join("web/src/api").exists());
 }
+
+/// Personal data leaves the store only through calls that take core's proof of access and
+/// write the audit row themselves: no public store function returns households, residents,
+/// consents, feedback items with their contact, team members, visits with who knocked, walk
+/// lists or photos without a `Granted<…>` (or a feedback `Handle`) in its signature.
+#[test]
+fn personal_data_is_read_only_with_a_proof() {
+    let personal = [
+        "Household>",
+        "HouseholdRecord>",
+        "Resident>",
+        "Consent>",
+        "<Item>",
+        "Vec<Item>",
+        "Member>",
+        "VisitRow>",
+        "HistoryRow>",
+        "WalkItem>",
+        "Vec<u8>",
+    ];
+    let mut found = Vec::new();
+    let mut checked = 0;
+    for (path, text) in sources(&crates().join("store/src")) {
+        if path.ends_with("testing.rs") {
+            continue;
+        }
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find("\npub async fn ") {
+            let sig_start = i + 1;
+            let sig_end = rest[sig_start..].find('{').map_or(rest.len(), |j| sig_start + j);
+            let sig = &rest[sig_start..sig_end];
+            let ret = sig.rsplit_once("->").map_or("", |(_, r)| r);
+            if personal.iter().any(|t| ret.contains(t)) {
+                checked += 1;
+                if !(sig.contains("Granted<") || sig.contains("&Handle")) {
+                    found.push(format!("{}: {}", path.display(), sig.split_whitespace().collect::<Vec<_>>().join(" ")));
+                }
+            }
+            rest = &rest[sig_end..];
+        }
+    }
+    assert!(found.is_empty(), "personal data read without a proof:\n{}", found.join("\n"));
+    assert!(checked >= 6, "the scan finds the audited reads ({checked})");
+}

@@ -115,9 +115,7 @@ async fn public_form_and_guards(app: &mut TestApp) {
     assert!(!page.body.contains("Ổ gà lớn") && page.body.contains("chỉ được công khai"), "{}", page.body);
     assert!(!page.body.contains("0912345678") && !page.body.contains("912 345"));
     assert!(page.body.contains("Đã chuyển cơ quan xử lý"));
-    let stored = ngoso_store::feedback::by_code(&app.db, &ngoso_core::feedback::TrackingCode::parse(&code).unwrap())
-        .await
-        .unwrap();
+    let stored = ngoso_store::testing::unaudited::feedback_by_code(&app.db, &code).await.unwrap();
     app.login("sogtvt").await;
     let staff_page = app.get(&format!("/app/feedback/{}", stored.id)).await;
     assert!(
@@ -243,11 +241,9 @@ async fn photo_is_stripped(app: &mut TestApp) {
     let res = app.send(req).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     let (code, _) = code_of(&res);
-    let it = ngoso_store::feedback::by_code(&app.db, &ngoso_core::feedback::TrackingCode::parse(&code).unwrap())
-        .await
-        .unwrap();
+    let it = ngoso_store::testing::unaudited::feedback_by_code(&app.db, &code).await.unwrap();
     assert!(it.has_photo);
-    let (mime, bytes) = ngoso_store::feedback::photo(&app.db, it.id).await.unwrap();
+    let (mime, bytes) = ngoso_store::testing::unaudited::feedback_photo(&app.db, it.id).await.unwrap();
     assert_eq!(mime, "image/jpeg");
     assert!(!bytes.windows(3).any(|w| w == b"GPS"));
     let upright = b"\xFF\xE1\0\x22Exif\0\0MM\0*\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x06\0\0\0\0\0\0";
@@ -290,9 +286,7 @@ async fn staff_handle_and_citizen_rates(app: &mut TestApp) {
     )
     .await;
     let (code, key) = code_of(&res);
-    let it = ngoso_store::feedback::by_code(&app.db, &ngoso_core::feedback::TrackingCode::parse(&code).unwrap())
-        .await
-        .unwrap();
+    let it = ngoso_store::testing::unaudited::feedback_by_code(&app.db, &code).await.unwrap();
     let id = it.id;
     let url = format!("/app/feedback/{id}");
 
@@ -358,7 +352,7 @@ async fn staff_handle_and_citizen_rates(app: &mut TestApp) {
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     assert!(!app.get(&url).await.body.contains("Trần Thị Bình"));
     // History: every step, in order.
-    let h = ngoso_store::feedback::history(&app.db, id).await.unwrap();
+    let h = ngoso_store::testing::unaudited::feedback_history(&app.db, id).await.unwrap();
     let actions: Vec<&str> = h.iter().map(|r| r.action.as_str()).collect();
     assert_eq!(actions, ["submitted", "forward", "start", "extend", "draft", "answer", "hide", "erase_contact"]);
     assert!(app.get("/app/feedback").await.body.contains("Quá hạn: 0"));
@@ -406,9 +400,7 @@ async fn on_behalf_and_setup_pages(app: &mut TestApp) {
         .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     let (code, _) = code_of(&res);
-    let it = ngoso_store::feedback::by_code(&app.db, &ngoso_core::feedback::TrackingCode::parse(&code).unwrap())
-        .await
-        .unwrap();
+    let it = ngoso_store::testing::unaudited::feedback_by_code(&app.db, &code).await.unwrap();
     assert_eq!(it.channel, "team");
     assert!(it.submitted_by.is_some());
     // In commune A everything goes to the commune office (the unit rule is deeper).
@@ -704,7 +696,7 @@ async fn api_notes_hiding_and_contact_removal(app: &mut TestApp) {
     let url = |what: &str| format!("/api/v1/feedback/{id}/{what}");
     let history = |app: &TestApp| {
         let db = app.db.clone();
-        async move { ngoso_store::feedback::history(&db, id).await.unwrap().len() }
+        async move { ngoso_store::testing::unaudited::feedback_history(&db, id).await.unwrap().len() }
     };
     let before = history(app).await;
     // Refused: someone else's item, an empty note, hiding without a reason.
@@ -730,14 +722,14 @@ async fn api_notes_hiding_and_contact_removal(app: &mut TestApp) {
         app.json(Method::POST, &url("visibility"), Some(hide), Some(&staff)).await.status,
         StatusCode::NO_CONTENT
     );
-    let it = ngoso_store::feedback::get(&app.db, id).await.unwrap();
+    let it = ngoso_store::testing::unaudited::feedback_item(&app.db, id).await.unwrap();
     assert_eq!(it.hidden_reason.as_deref(), Some("Có số điện thoại trong nội dung"));
     let show = json!({"hidden": false});
     assert_eq!(
         app.json(Method::POST, &url("visibility"), Some(show), Some(&staff)).await.status,
         StatusCode::NO_CONTENT
     );
-    assert_eq!(ngoso_store::feedback::get(&app.db, id).await.unwrap().hidden_reason, None);
+    assert_eq!(ngoso_store::testing::unaudited::feedback_item(&app.db, id).await.unwrap().hidden_reason, None);
     // Signed in with the session cookie, a request without a JSON body or the page's token
     // (a form another site could post) is refused and changes nothing.
     app.login("sogtvt").await;
@@ -749,7 +741,10 @@ async fn api_notes_hiding_and_contact_removal(app: &mut TestApp) {
         .body(axum::body::Body::from("{}"))
         .unwrap();
     assert_eq!(app.send(forged).await.status, StatusCode::FORBIDDEN);
-    assert!(ngoso_store::feedback::get(&app.db, id).await.unwrap().contact_phone.is_some(), "nothing changed");
+    assert!(
+        ngoso_store::testing::unaudited::feedback_item(&app.db, id).await.unwrap().contact_phone.is_some(),
+        "nothing changed"
+    );
     // With the page's token, it is done.
     let csrf = app.csrf("/app/feedback").await;
     let r = app
@@ -762,10 +757,14 @@ async fn api_notes_hiding_and_contact_removal(app: &mut TestApp) {
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
     app.cookies.clear();
-    let it = ngoso_store::feedback::get(&app.db, id).await.unwrap();
+    let it = ngoso_store::testing::unaudited::feedback_item(&app.db, id).await.unwrap();
     assert_eq!((it.contact_phone, it.contact_name, it.contact_email), (None, None, None));
-    let actions: Vec<String> =
-        ngoso_store::feedback::history(&app.db, id).await.unwrap().into_iter().map(|h| h.action).collect();
+    let actions: Vec<String> = ngoso_store::testing::unaudited::feedback_history(&app.db, id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| h.action)
+        .collect();
     assert_eq!(actions[actions.len() - 4..], ["note", "hide", "unhide", "erase_contact"]);
 }
 
@@ -802,7 +801,8 @@ async fn deadlines_per_channel(app: &mut TestApp) {
             "attributes": {"kind": ["pothole"]}, "channel": channel});
         let r = app.json(Method::POST, "/api/v1/feedback", Some(body), Some(&member)).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-        let it = ngoso_store::feedback::get(&app.db, r.json()["id"].as_i64().unwrap()).await.unwrap();
+        let it =
+            ngoso_store::testing::unaudited::feedback_item(&app.db, r.json()["id"].as_i64().unwrap()).await.unwrap();
         due.push(it.due_at - it.received_at);
         ids.push(it.id);
     }
@@ -813,7 +813,7 @@ async fn deadlines_per_channel(app: &mut TestApp) {
     // hotline item (seven working days would span a weekend, nine days or more).
     let staff = app.token("sogtvt").await;
     let hotline = ids[0];
-    let before = ngoso_store::feedback::get(&app.db, hotline).await.unwrap().due_at;
+    let before = ngoso_store::testing::unaudited::feedback_item(&app.db, hotline).await.unwrap().due_at;
     let r = app
         .json(
             Method::POST,
@@ -823,7 +823,10 @@ async fn deadlines_per_channel(app: &mut TestApp) {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert_eq!(ngoso_store::feedback::get(&app.db, hotline).await.unwrap().due_at - before, 7 * 86_400);
+    assert_eq!(
+        ngoso_store::testing::unaudited::feedback_item(&app.db, hotline).await.unwrap().due_at - before,
+        7 * 86_400
+    );
     // Removed, the hotline takes the category's deadline again.
     let del = format!("{url}/delete");
     let res = app.post_form(&del, &[("csrf", csrf.as_str()), ("channel", "hotline")]).await;
@@ -904,9 +907,7 @@ async fn bytes_that_are_not_utf8_are_refused(app: &mut TestApp) {
     .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     let (code, _) = code_of(&res);
-    let it = ngoso_store::feedback::by_code(&app.db, &ngoso_core::feedback::TrackingCode::parse(&code).unwrap())
-        .await
-        .unwrap();
+    let it = ngoso_store::testing::unaudited::feedback_by_code(&app.db, &code).await.unwrap();
     assert_eq!(it.description, "Ổ gà \u{FFFD} ở đây");
 }
 

@@ -165,10 +165,9 @@ async fn webhooks_and_citizen_messages(app: &mut TestApp) {
     outbox::retry(&app.db, id).await.unwrap();
     assert_eq!(outbox::claim(&app.db, 10).await.unwrap().len(), 1);
     // Once the citizen's contact is removed, no message of theirs keeps it or can be re-sent.
-    let item = ngoso_store::feedback::by_code(&app.db, &ngoso_core::feedback::TrackingCode::parse(&code).unwrap())
-        .await
-        .unwrap();
-    ngoso_store::feedback::erase_contact(&app.db, item.id, 1).await.unwrap();
+    let item = ngoso_store::testing::unaudited::feedback_by_code(&app.db, &code).await.unwrap();
+    let h = ngoso_store::testing::unaudited::handle(&app.db, 1, item.id).await.unwrap();
+    ngoso_store::feedback::erase_contact(&app.db, &h).await.unwrap();
     let kept: i64 = on_db!(&app.db, p => sqlx::query_scalar(
         "SELECT COUNT(*) FROM outbox WHERE feedback_id = $1 AND kind = 'citizen' AND target <> 'erased'")
         .bind(item.id).fetch_one(p).await)

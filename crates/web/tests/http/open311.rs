@@ -255,9 +255,7 @@ async fn post_and_read_requests(app: &mut TestApp) {
     .await;
     assert_error(&r, StatusCode::BAD_REQUEST, true);
     // The item is stored with its channel, contact and place.
-    let it = ngoso_store::feedback::by_code(&app.db, &ngoso_core::feedback::TrackingCode::parse(&id).unwrap())
-        .await
-        .unwrap();
+    let it = ngoso_store::testing::unaudited::feedback_by_code(&app.db, &id).await.unwrap();
     assert_eq!(
         (it.channel.as_str(), it.contact_name.as_deref(), it.unit_id),
         ("open311", Some("Lê Văn Cường"), Some(s.t.hamlet_b.id))
@@ -305,15 +303,13 @@ async fn post_and_read_requests(app: &mut TestApp) {
     assert!(j[0]["lat"].is_null() && j[0]["status"] == "open");
 
     // Answer one; GET requests lists both with their status and notes.
-    let item2 = ngoso_store::feedback::by_code(&app.db, &ngoso_core::feedback::TrackingCode::parse(&id2).unwrap())
-        .await
-        .unwrap();
+    let item2 = ngoso_store::testing::unaudited::feedback_by_code(&app.db, &id2).await.unwrap();
     let staff = app.user("nv1", ngoso_core::auth::Role::AgencyStaff, None).await;
     let boss = app.user("nv2", ngoso_core::auth::Role::AgencyStaff, None).await;
-    ngoso_store::feedback::draft_answer(&app.db, item2.id, staff, "Đã thay bóng đèn.").await.unwrap();
-    ngoso_store::feedback::apply(&app.db, item2.id, boss, ngoso_core::feedback::Move::Answer, &Default::default())
-        .await
-        .unwrap();
+    let h = ngoso_store::testing::unaudited::handle(&app.db, staff, item2.id).await.unwrap();
+    ngoso_store::feedback::draft_answer(&app.db, &h, "Đã thay bóng đèn.").await.unwrap();
+    let h = ngoso_store::testing::unaudited::handle(&app.db, boss, item2.id).await.unwrap();
+    ngoso_store::feedback::apply(&app.db, &h, ngoso_core::feedback::Move::Answer, &Default::default()).await.unwrap();
     let r = app.get("/open311/v2/requests.xml").await;
     let doc = xml(&r);
     let reqs: Vec<_> = doc.root_element().children().filter(|c| c.is_element()).collect();
@@ -348,7 +344,8 @@ async fn post_and_read_requests(app: &mut TestApp) {
         false,
     );
     // A hidden item leaves the list.
-    ngoso_store::feedback::set_hidden(&app.db, item2.id, boss, Some("riêng tư")).await.unwrap();
+    let h = ngoso_store::testing::unaudited::handle(&app.db, boss, item2.id).await.unwrap();
+    ngoso_store::feedback::set_hidden(&app.db, &h, Some("riêng tư")).await.unwrap();
     assert_eq!(json(&app.get("/open311/v2/requests.json").await).as_array().unwrap().len(), 1);
     // Wrong methods and bodies never give a 5xx.
     let r = app.send(Request::delete("/open311/v2/requests.xml").body(Body::empty()).unwrap()).await;

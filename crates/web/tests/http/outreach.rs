@@ -141,7 +141,7 @@ async fn households_visits_and_figures(app: &mut TestApp) {
         )
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
-    let h = ngoso_store::households::by_code(&app.db, "H-001").await.unwrap();
+    let h = ngoso_store::testing::unaudited::household_by_code(&app.db, "H-001").await.unwrap();
     assert_eq!(h.head_name.as_deref(), Some("Trần Thị Bé 👵"));
     assert!(h.consent);
     // A resident with a citizen ID: only a keyed hash and the last four digits are kept.
@@ -159,7 +159,7 @@ async fn households_visits_and_figures(app: &mut TestApp) {
         )
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
-    let r = &ngoso_store::households::residents(&app.db, h.id).await.unwrap()[0];
+    let r = &ngoso_store::testing::unaudited::residents(&app.db, h.id).await.unwrap()[0];
     assert_eq!(r.cccd_last4.as_deref(), Some("3456"));
     let stored: String = sqlx_string(&app.db, "SELECT cccd_hash FROM residents").await;
     assert!(!stored.contains("080148") && stored.len() == 64);
@@ -355,10 +355,10 @@ async fn corrections_consent_and_deletion(app: &mut TestApp) {
     let before = ngoso_store::rollups::of_unit(&app.db, s.t.province.id).await.unwrap();
     app.login("canbo.xa").await;
     let csrf = app.csrf("/app/units").await;
-    let consent = ngoso_store::households::consents(&app.db, hid).await.unwrap()[0].id;
+    let consent = ngoso_store::testing::unaudited::consents(&app.db, hid).await.unwrap()[0].id;
     let res = app.post_form(&format!("/app/consents/{consent}/withdraw"), &[("csrf", &csrf)]).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
-    let h = ngoso_store::households::get(&app.db, hid).await.unwrap();
+    let h = ngoso_store::testing::unaudited::household(&app.db, hid).await.unwrap();
     assert!(h.head_name.is_none() && h.address.is_none());
     assert_eq!(ngoso_store::rollups::of_unit(&app.db, s.t.province.id).await.unwrap(), before);
     let page = app.get(&format!("/app/households/{hid}")).await;
@@ -367,7 +367,20 @@ async fn corrections_consent_and_deletion(app: &mut TestApp) {
     let h2 = create_household(app, s.t.hamlet_a.id, "H-A2").await;
     let res = app.post_form(&format!("/app/households/{h2}/anonymize"), &[("csrf", &csrf)]).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
-    assert!(ngoso_store::households::get(&app.db, h2).await.unwrap().anonymized_at.is_some());
+    assert!(ngoso_store::testing::unaudited::household(&app.db, h2).await.unwrap().anonymized_at.is_some());
+    // Its personal data does not come back through an edit, nor a new person through a resident.
+    let csrf = app.csrf(&format!("/app/households/{h2}")).await;
+    let edit = [("csrf", csrf.as_str()), ("size", "2"), ("smartphones", "0"), ("head_name", "Lại Có Tên")];
+    let res = app.post_form(&format!("/app/households/{h2}/edit"), &edit).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    let res =
+        app.post_form(&format!("/app/households/{h2}/residents"), &[("csrf", &csrf), ("full_name", "Người Mới")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    let h = ngoso_store::testing::unaudited::household(&app.db, h2).await.unwrap();
+    assert_eq!(h.head_name, None);
+    assert!(
+        ngoso_store::testing::unaudited::residents(&app.db, h2).await.unwrap().iter().all(|r| r.full_name.is_none())
+    );
     // An edit cannot bring personal data back, and a consent cannot be slipped in by it.
     let res = app
         .post_form(
@@ -383,9 +396,14 @@ async fn corrections_consent_and_deletion(app: &mut TestApp) {
         )
         .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(ngoso_store::households::get(&app.db, h2).await.unwrap().head_name.is_none());
+    assert!(ngoso_store::testing::unaudited::household(&app.db, h2).await.unwrap().head_name.is_none());
     assert_eq!(
-        ngoso_store::households::consents(&app.db, h2).await.unwrap().iter().filter(|c| !c.given_by.is_empty()).count(),
+        ngoso_store::testing::unaudited::consents(&app.db, h2)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|c| !c.given_by.is_empty())
+            .count(),
         0
     );
     assert!(ngoso_store::check::run(&app.db).await.unwrap().is_empty());
@@ -525,7 +543,7 @@ async fn a_member_who_left_cannot_record(app: &mut TestApp) {
     let res =
         app.json(Method::POST, "/api/v1/visits", Some(visit("99999999-9999-4999-8999-999999999991")), Some(&tok)).await;
     assert_eq!(res.json()["accepted"], 1, "{}", res.body);
-    let member = ngoso_store::teams::members(&app.db, s.team_a).await.unwrap()[0].id;
+    let member = ngoso_store::testing::unaudited::members(&app.db, s.team_a).await.unwrap()[0].id;
     ngoso_store::teams::member_left(&app.db, member, chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap())
         .await
         .unwrap();
