@@ -178,7 +178,7 @@ async fn every_transition_in(db: &Db) {
         let id = s.id;
         let mv = |m: Move, reason: Option<&str>| {
             let input = MoveInput { reason: reason.map(str::to_owned), ..Default::default() };
-            async move { feedback::apply(db, &handle(&db, w.staff, id).await, m, &input).await.unwrap() }
+            async move { feedback::apply(db, &handle(db, w.staff, id).await, m, &input).await.unwrap() }
         };
         match target {
             State::Received => unreachable!(),
@@ -190,8 +190,8 @@ async fn every_transition_in(db: &Db) {
                 mv(Move::AskInfo, Some("Xin ảnh")).await;
             }
             State::Answered | State::Closed => {
-                feedback::draft_answer(db, &handle(&db, w.staff, id).await, "Đã sửa.").await.unwrap();
-                feedback::apply(db, &handle(&db, w.reviewer, id).await, Move::Answer, &MoveInput::default())
+                feedback::draft_answer(db, &handle(db, w.staff, id).await, "Đã sửa.").await.unwrap();
+                feedback::apply(db, &handle(db, w.reviewer, id).await, Move::Answer, &MoveInput::default())
                     .await
                     .unwrap();
                 if target == State::Closed {
@@ -205,7 +205,7 @@ async fn every_transition_in(db: &Db) {
                 let orig = feedback::submit(db, cal, 5, DayKind::Working, &item(w.other, None, t)).await.unwrap();
                 let input =
                     MoveInput { duplicate_of: Some(TrackingCode::parse(&orig.code).unwrap()), ..Default::default() };
-                feedback::apply(db, &handle(&db, w.staff, id).await, Move::Duplicate, &input).await.unwrap();
+                feedback::apply(db, &handle(db, w.staff, id).await, Move::Duplicate, &input).await.unwrap();
             }
         }
         assert_eq!(unaudited::feedback_item(db, id).await.unwrap().state(), target);
