@@ -174,8 +174,10 @@ pub async fn submit(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewIt
     let mut tx = db.begin().await?;
     // The item goes in under a provisional code; the day's number is taken last (below), so
     // that on PostgreSQL the one row every submission of the day updates stays locked only
-    // for the end of the transaction.
-    let provisional = format!("new-{key}");
+    // for the end of the transaction. The provisional code is random on its own: the row it
+    // was written in lives on for a while (a dead tuple, a frame of SQLite's log), so it must
+    // hold nothing of the citizen's key.
+    let provisional = format!("new-{}", secrets::new_token());
     let path: Option<String> = match n.unit_id {
         Some(u) => Some(
             on_tx!(&mut tx, c => sqlx::query_scalar("SELECT path FROM units WHERE id = $1").bind(u).fetch_optional(c).await)?

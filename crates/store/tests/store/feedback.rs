@@ -516,7 +516,60 @@ async fn deadlines_per_channel(db: Db) {
     ));
 }
 
+/// The citizen's secret key is never written in clear, even for a moment: only its hash. (It
+/// was, in the item's provisional code, which lived on in SQLite's pages and in
+/// PostgreSQL's dead row versions.)
+async fn the_citizens_key_is_never_written(db: Db) {
+    let w = world(&db).await;
+    let cal = Calendar::default();
+    let mut keys = Vec::new();
+    for _ in 0..5 {
+        let s =
+            feedback::submit(&db, &cal, 5, DayKind::Working, &item(w.other, None, ngoso_store::now())).await.unwrap();
+        keys.push(s.citizen_key);
+    }
+    let bytes: Vec<u8> = match &db {
+        Db::Sqlite(p) => {
+            let file = p.write.connect_options().get_filename().to_path_buf();
+            let mut all = Vec::new();
+            for suffix in ["", "-wal"] {
+                let f = format!("{}{suffix}", file.display());
+                all.extend(std::fs::read(&f).unwrap_or_default());
+            }
+            assert!(all.len() > 4096, "the database's files were read");
+            all
+        }
+        Db::Pg(p) => {
+            sqlx::query("CREATE EXTENSION IF NOT EXISTS pageinspect").execute(p).await.unwrap();
+            let mut all = Vec::new();
+            for table in ["feedback", "feedback_code_key"] {
+                let pages: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "SELECT pg_relation_size('{table}') / current_setting('block_size')::bigint"
+                )))
+                .fetch_one(p)
+                .await
+                .unwrap();
+                for n in 0..pages {
+                    let page: Vec<u8> = sqlx::query_scalar("SELECT get_raw_page($1, $2::int)")
+                        .bind(table)
+                        .bind(n as i32)
+                        .fetch_one(p)
+                        .await
+                        .unwrap();
+                    all.extend(page);
+                }
+            }
+            assert!(!all.is_empty(), "the table's pages were read");
+            all
+        }
+    };
+    for key in keys {
+        assert!(!bytes.windows(key.len()).any(|w| w == key.as_bytes()), "the key {key} is in the database's pages");
+    }
+}
+
 both_backends!(
+    the_citizens_key_is_never_written,
     deadlines_per_channel,
     actions_hold_to_the_access_checked,
     routing_codes_and_deadlines,
