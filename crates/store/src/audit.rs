@@ -60,6 +60,14 @@ pub(crate) async fn read(
     record(db, Event { user_id: Some(user_id), action, object_type, object_id: &id, detail }).await
 }
 
+/// How many entries of `action` a user has had since `since` (Unix seconds): to limit how
+/// often they may do what the entries record.
+pub async fn count_since(db: &Db, user_id: i64, action: &str, since: i64) -> Result<i64> {
+    Ok(on_db!(db, p => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE user_id = $1 AND action = $2 AND at >= $3")
+        .bind(user_id).bind(action).bind(since).fetch_one(p).await)?)
+}
+
 /// The newest entries, optionally about one object.
 pub async fn list(db: &Db, object: Option<(&str, &str)>, limit: i64) -> Result<Vec<AuditEntry>> {
     let rows = match object {

@@ -142,7 +142,8 @@ pub async fn get_one(
 /// Add a resident to a household.
 #[utoipa::path(post, path = "/api/v1/households/{id}/residents", tag = "households", params(("id" = i64, Path)), request_body = ResidentInput,
     responses((status = 201, body = Created), (status = 403, description = "may not edit households here", body = ApiErrorBody),
-        (status = 404, body = ApiErrorBody), (status = 409, description = "the citizen ID is already recorded", body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+        (status = 404, body = ApiErrorBody), (status = 409, description = "the citizen ID is already recorded", body = ApiErrorBody), (status = 422, body = ApiErrorBody),
+        (status = 429, description = "too many citizen IDs already recorded within the hour", body = ApiErrorBody)))]
 pub async fn add_resident(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,

@@ -232,6 +232,12 @@ pub fn parse_resident(i: &ResidentInput, cccd_key: Option<&str>) -> Result<NewRe
     })
 }
 
+/// Citizen IDs already recorded that one account may run into within an hour. A duplicate
+/// is answered (409), so that the same person is not recorded twice; that answer says the ID
+/// is recorded somewhere, perhaps outside the account's area, so every one is logged and an
+/// account that keeps hitting them is stopped.
+pub const CCCD_DUPLICATES_PER_HOUR: i64 = 10;
+
 /// Adds a resident to a household.
 pub async fn add_resident(
     db: &Db,
@@ -243,7 +249,29 @@ pub async fn add_resident(
     // An anonymised household is refused by the store.
     granted::<may::EditHouseholds>(db, p, household_id).await?;
     let r = parse_resident(i, cccd_key)?;
-    let id = households::add_resident(db, household_id, &r, Some(p.id)).await?;
+    if r.cccd.is_some() {
+        let since = ngoso_store::now() - 3600;
+        if ngoso_store::audit::count_since(db, p.id, "resident.cccd_duplicate", since).await?
+            >= CCCD_DUPLICATES_PER_HOUR
+        {
+            return Err(AppError::too_many(3600));
+        }
+    }
+    let id = match households::add_resident(db, household_id, &r, Some(p.id)).await {
+        Err(ngoso_store::StoreError::Invalid(e)) if e.code == "cccd-duplicate" => {
+            // Logged, and it must be: the answer says the ID is recorded somewhere.
+            let ev = ngoso_store::audit::Event {
+                user_id: Some(p.id),
+                action: "resident.cccd_duplicate",
+                object_type: "household",
+                object_id: &household_id.to_string(),
+                detail: "",
+            };
+            ngoso_store::audit::record(db, ev).await?;
+            return Err(e.into());
+        }
+        other => other?,
+    };
     log(db, p, "resident.create", "household", household_id, &id.to_string()).await;
     Ok(id)
 }

@@ -464,6 +464,60 @@ async fn walk_lists(app: &mut TestApp) {
     assert_eq!(app.get(&format!("/app/walk?unit={}", s.t.hamlet_b.id)).await.status, StatusCode::NOT_FOUND);
 }
 
+/// A citizen ID already recorded is refused (409) wherever it was recorded, which tells the
+/// caller it exists: every such answer is in the audit log, and an account that runs into
+/// ten within the hour is stopped (429), nothing stored.
+async fn citizen_id_duplicates_are_logged_and_limited(app: &mut TestApp) {
+    let s = setup(app).await;
+    app.user("canbo.b", Role::Officer, Some(&s.t.commune_b)).await;
+    let (a, b) = (app.token("canbo.xa").await, app.token("canbo.b").await);
+    let ha = create_household(app, s.t.hamlet_a.id, "H-A").await;
+    let hb = create_household(app, s.t.hamlet_b.id, "H-B").await;
+    let ids: Vec<String> = (0..12).map(|i| format!("0801480000{i:02}")).collect();
+    for id in &ids {
+        let r = app
+            .json(Method::POST, &format!("/api/v1/households/{hb}/residents"), Some(json!({"cccd": id})), Some(&b))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let db = app.db.clone();
+    let count = || async { sqlx_string(&db, "SELECT CAST(COUNT(*) AS TEXT) FROM residents").await };
+    let before = count().await;
+    for id in &ids[..10] {
+        let r = app
+            .json(Method::POST, &format!("/api/v1/households/{ha}/residents"), Some(json!({"cccd": id})), Some(&a))
+            .await;
+        assert_eq!((r.status, r.json()["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("cccd-duplicate")));
+    }
+    let log = ngoso_store::audit::list(&app.db, Some(("household", &ha.to_string())), 50).await.unwrap();
+    assert_eq!(log.iter().filter(|e| e.action == "resident.cccd_duplicate").count(), 10);
+    // The eleventh: stopped before the check, whatever the ID.
+    let r = app
+        .json(Method::POST, &format!("/api/v1/households/{ha}/residents"), Some(json!({"cccd": ids[10]})), Some(&a))
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    let r = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/households/{ha}/residents"),
+            Some(json!({"cccd": "080148999999"})),
+            Some(&a),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(count().await, before, "nothing stored");
+    // A resident without an ID is still recorded.
+    let r = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/households/{ha}/residents"),
+            Some(json!({"full_name": "Bé Ba"})),
+            Some(&a),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+}
+
 /// A walk list names at most 50 distinct services.
 async fn walk_lists_name_few_services(app: &mut TestApp) {
     let s = setup(app).await;
@@ -596,6 +650,7 @@ async fn control_characters_are_refused(app: &mut TestApp) {
 }
 
 tests_with_app!(
+    citizen_id_duplicates_are_logged_and_limited,
     walk_lists_name_few_services,
     control_characters_are_refused,
     a_member_who_left_cannot_record,
