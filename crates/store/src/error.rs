@@ -33,6 +33,21 @@ impl StoreError {
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, StoreError::Db(sqlx::Error::Database(e)) if e.is_unique_violation())
     }
+    /// Whether the database could not be had in time: every connection busy (the pool's
+    /// wait ran out), SQLite's write lock held past the busy timeout (`SQLITE_BUSY`,
+    /// `SQLITE_LOCKED`), or PostgreSQL cancelling a statement that waited too long for a lock
+    /// (`55P03`) or was cancelled (`57014`). The same request a moment later may succeed.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            StoreError::Db(sqlx::Error::PoolTimedOut) => true,
+            StoreError::Db(sqlx::Error::Database(e)) => {
+                matches!(e.code().as_deref(), Some("5" | "6" | "261" | "517" | "55P03" | "57014"))
+                    || e.message().contains("database is locked")
+            }
+            StoreError::Sqlite(m) => m.contains("database is locked") || m.contains("(code 5)"),
+            _ => false,
+        }
+    }
     /// Whether this error is a foreign-key violation (a reference to a row that is not there).
     pub fn is_foreign_key_violation(&self) -> bool {
         matches!(self, StoreError::Db(sqlx::Error::Database(e)) if e.is_foreign_key_violation())

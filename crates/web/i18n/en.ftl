@@ -108,6 +108,7 @@ err-bad-request = The request is not valid.
 err-method-not-allowed = This method is not allowed at this address.
 err-internal-error = Something went wrong on the server. The error was logged; please try again later.
 err-timeout = The request took too long.
+err-unavailable = The server is busy and could not do this yet (nothing was changed). Try again in { $detail } seconds.
 err-login-failed = Wrong user name or password.
 err-login-throttled = Too many failed logins. Try again in { $minutes } minutes.
 err-invalid-json = The JSON is not well-formed: { $detail }

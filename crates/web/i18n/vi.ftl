@@ -108,6 +108,7 @@ err-bad-request = Yêu cầu không hợp lệ.
 err-method-not-allowed = Phương thức này không dùng được ở địa chỉ này.
 err-internal-error = Đã có lỗi phía máy chủ. Lỗi đã được ghi lại; hãy thử lại sau.
 err-timeout = Yêu cầu mất quá nhiều thời gian.
+err-unavailable = Máy chủ đang bận, chưa làm được việc này (chưa có gì thay đổi). Hãy thử lại sau { $detail } giây.
 err-login-failed = Sai tên đăng nhập hoặc mật khẩu.
 err-login-throttled = Đăng nhập sai quá nhiều lần. Hãy thử lại sau { $minutes } phút.
 err-invalid-json = Dữ liệu JSON không đúng cú pháp: { $detail }

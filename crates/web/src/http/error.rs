@@ -49,6 +49,10 @@ impl AppError {
     pub fn too_many(retry_after_secs: u64) -> Self {
         Self::new(StatusCode::TOO_MANY_REQUESTS, "too-many-requests").with_detail(retry_after_secs.to_string())
     }
+    /// 503 with `Retry-After`: the server could not do it now, and nothing was done.
+    pub fn unavailable(retry_after_secs: u64) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable").with_detail(retry_after_secs.to_string())
+    }
     /// Logs the cause; the client sees only that something failed on our side.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
@@ -88,6 +92,12 @@ impl From<StoreError> for AppError {
             StoreError::NotFound => AppError::not_found(),
             // Too many password checks waiting: the client may try again in a moment.
             StoreError::Busy => AppError::too_many(2),
+            // The database could not be had in time (another writer held it, every
+            // connection was busy): nothing was done; the client may send it again.
+            e if e.is_busy() => {
+                tracing::warn!(error = %e, "the database was busy: answered 503");
+                AppError::unavailable(5)
+            }
             StoreError::Invalid(i) => i.into(),
             other => AppError::internal(other),
         }
@@ -113,7 +123,7 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let mut res = Response::new(Body::empty());
         *res.status_mut() = self.0.status;
-        if self.0.status == StatusCode::TOO_MANY_REQUESTS
+        if matches!(self.0.status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE)
             && let Some(v) = self.0.detail.as_deref().and_then(|d| HeaderValue::from_str(d).ok())
         {
             res.headers_mut().insert(header::RETRY_AFTER, v);
@@ -247,5 +257,21 @@ pub async fn render_errors(State(renderers): State<Renderers>, req: Request, nex
         let html = crate::http::render::error_page(page_lang, &info);
         parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
         Response::from_parts(parts, Body::from(html))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_database_is_503_with_retry_after() {
+        let res = AppError::from(StoreError::Db(sqlx::Error::PoolTimedOut)).into_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "5");
+        let res = AppError::from(StoreError::Sqlite("database is locked (code 5)".into())).into_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let res = AppError::from(StoreError::Sqlite("disk I/O error".into())).into_response();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 }
