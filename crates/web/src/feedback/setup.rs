@@ -152,9 +152,11 @@ macro_rules! handler {
             Ctx(ctx): Ctx,
             PageUser($p): PageUser,
                     $(Path($id): Path<String>,)?
-            CsrfFields($f): CsrfFields,
+            CsrfFields(fields): CsrfFields,
         ) -> Result<Response, AppError> {
-            let (st2, f2, p2) = ($st.clone(), $f.clone(), $p.clone());
+            #[allow(unused_variables)]
+            let $f: SetupForm = fields.parse()?;
+            let (st2, f2, p2) = ($st.clone(), fields.clone(), $p.clone());
             let key: String = String::new() $(+ $id.as_str())?;
             let audit = Audited { action: $what, key: &key };
             change(&st2, ctx, &p2, &f2, audit, async move || {
@@ -164,6 +166,32 @@ macro_rules! handler {
             .await
         }
     };
+}
+
+/// The fields the set-up page's forms post (each form some of them).
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(default)]
+pub(crate) struct SetupForm {
+    active: String,
+    agency: String,
+    category: String,
+    channel: String,
+    code: String,
+    datatype: String,
+    day: String,
+    day_kind: String,
+    deadline_days: String,
+    description_en: String,
+    description_vi: String,
+    kind: String,
+    name: String,
+    name_en: String,
+    name_vi: String,
+    required: String,
+    unit: String,
+    username: String,
+    values: String,
+    webhook_url: String,
 }
 
 /// A webhook at a private or local address is refused when it is saved, unless such addresses
@@ -190,13 +218,13 @@ handler!(
     /// `POST /app/feedback/setup/categories`.
     add_category, "feedback.category.create", |st, f, p| {
     setup::create_category(&st.db, &NewCategory {
-        code: f.get("code"),
-        name_vi: f.get("name_vi"),
-        name_en: f.get("name_en"),
-        description_vi: f.get("description_vi"),
-        description_en: f.get("description_en"),
-        deadline_days: f.get("deadline_days"),
-        day_kind: f.get("day_kind"),
+        code: &f.code,
+        name_vi: &f.name_vi,
+        name_en: &f.name_en,
+        description_vi: &f.description_vi,
+        description_en: &f.description_en,
+        deadline_days: &f.deadline_days,
+        day_kind: &f.day_kind,
     }).await?;
     Ok(None)
 });
@@ -204,8 +232,8 @@ handler!(
 handler!(
     /// `POST /app/feedback/setup/categories/{id}/fields`.
     add_field, "feedback.category.field", |st, f, p, id| {
-    let field = ExtraField::parse(f.get("code"), f.get("name_vi"), f.get("name_en"), f.get("datatype"),
-        f.get("required") == "1", f.get("values"))?;
+    let field = ExtraField::parse(&f.code, &f.name_vi, &f.name_en, &f.datatype,
+        f.required == "1", &f.values)?;
     setup::add_field(&st.db, id_of(&id)?, field).await?;
     Ok(None)
 });
@@ -213,29 +241,29 @@ handler!(
 handler!(
     /// `POST /app/feedback/setup/categories/{id}/names`: rename, rewrite the descriptions.
     rename_category, "feedback.category.rename", |st, f, p, id| {
-    setup::rename_category(&st.db, id_of(&id)?, f.get("name_vi"), f.get("name_en"), f.get("description_vi"),
-        f.get("description_en")).await?;
+    setup::rename_category(&st.db, id_of(&id)?, &f.name_vi, &f.name_en, &f.description_vi,
+        &f.description_en).await?;
     Ok(None)
 });
 
 handler!(
     /// `POST /app/feedback/setup/categories/{id}/fields/names`: rename an extra field.
     rename_field, "feedback.category.field_rename", |st, f, p, id| {
-    setup::rename_field(&st.db, id_of(&id)?, f.get("code"), f.get("name_vi"), f.get("name_en")).await?;
+    setup::rename_field(&st.db, id_of(&id)?, &f.code, &f.name_vi, &f.name_en).await?;
     Ok(None)
 });
 
 handler!(
     /// `POST /app/feedback/setup/categories/{id}/deadline`.
     set_deadline, "feedback.category.deadline", |st, f, p, id| {
-    setup::set_deadline(&st.db, id_of(&id)?, f.get("deadline_days"), f.get("day_kind")).await?;
+    setup::set_deadline(&st.db, id_of(&id)?, &f.deadline_days, &f.day_kind).await?;
     Ok(None)
 });
 
 handler!(
     /// `POST /app/feedback/setup/categories/{id}/channel-deadlines`: a deadline for one channel.
     set_channel_deadline, "feedback.category.channel_deadline", |st, f, p, id| {
-    setup::set_channel_deadline(&st.db, id_of(&id)?, f.get("channel"), f.get("deadline_days"), f.get("day_kind")).await?;
+    setup::set_channel_deadline(&st.db, id_of(&id)?, &f.channel, &f.deadline_days, &f.day_kind).await?;
     Ok(None)
 });
 
@@ -243,46 +271,46 @@ handler!(
     /// `POST /app/feedback/setup/categories/{id}/channel-deadlines/delete`: the category's own
     /// deadline applies to the channel again.
     remove_channel_deadline, "feedback.category.channel_deadline_removed", |st, f, p, id| {
-    setup::remove_channel_deadline(&st.db, id_of(&id)?, f.get("channel")).await?;
+    setup::remove_channel_deadline(&st.db, id_of(&id)?, &f.channel).await?;
     Ok(None)
 });
 
 handler!(
     /// `POST /app/feedback/setup/categories/{id}/active`.
     set_active, "feedback.category.active", |st, f, p, id| {
-    setup::set_category_active(&st.db, id_of(&id)?, f.get("active") == "1").await?;
+    setup::set_category_active(&st.db, id_of(&id)?, f.active == "1").await?;
     Ok(None)
 });
 
 handler!(
     /// `POST /app/feedback/setup/agencies`.
     add_agency, "feedback.agency.create", |st, f, p| {
-    webhook_allowed(&st, f.get("webhook_url"))?;
-    let (_, secret) = setup::create_agency(&st.db, f.get("code"), f.get("name_vi"), f.get("name_en"), f.get("webhook_url")).await?;
+    webhook_allowed(&st, &f.webhook_url)?;
+    let (_, secret) = setup::create_agency(&st.db, &f.code, &f.name_vi, &f.name_en, &f.webhook_url).await?;
     Ok(secret.map(|s| ("webhook".to_owned(), s)))
 });
 
 handler!(
     /// `POST /app/feedback/setup/agencies/{id}/names`.
     rename_agency, "feedback.agency.rename", |st, f, p, id| {
-    setup::rename_agency(&st.db, id_of(&id)?, f.get("name_vi"), f.get("name_en")).await?;
+    setup::rename_agency(&st.db, id_of(&id)?, &f.name_vi, &f.name_en).await?;
     Ok(None)
 });
 
 handler!(
     /// `POST /app/feedback/setup/agencies/{id}/webhook`.
     set_webhook, "feedback.agency.webhook", |st, f, p, id| {
-    webhook_allowed(&st, f.get("webhook_url"))?;
-    let secret = setup::set_webhook(&st.db, id_of(&id)?, f.get("webhook_url")).await?;
+    webhook_allowed(&st, &f.webhook_url)?;
+    let secret = setup::set_webhook(&st.db, id_of(&id)?, &f.webhook_url).await?;
     Ok(secret.map(|s| ("webhook".to_owned(), s)))
 });
 
 handler!(
     /// `POST /app/feedback/setup/staff`: attach an account to an agency.
     set_staff, "feedback.agency.staff", |st, f, p| {
-    let name = ngoso_core::user::Username::parse(f.get("username"))?;
+    let name = ngoso_core::user::Username::parse(&f.username)?;
     let user = ngoso_store::users::by_username(&st.db, &name).await?.ok_or_else(|| Invalid::field("user-unknown", "username").with_detail(name.as_str()))?;
-    let agency = opt_id(f.get("agency"), "agency")?;
+    let agency = opt_id(&f.agency, "agency")?;
     setup::set_user_agency(&st.db, user.id, agency).await?;
     Ok(None)
 });
@@ -290,13 +318,13 @@ handler!(
 handler!(
     /// `POST /app/feedback/setup/routes`.
     add_route, "feedback.route.set", |st, f, p| {
-    let unit = match f.get("unit").trim() {
+    let unit = match f.unit.trim() {
         "" => None,
         code => Some(ngoso_store::units::by_code(&st.db, code).await
             .map_err(|_| Invalid::field("unit-unknown", "unit").with_detail(code))?.id),
     };
-    let agency = opt_id(f.get("agency"), "agency")?.ok_or(Invalid::field("required", "agency"))?;
-    setup::set_route(&st.db, opt_id(f.get("category"), "category")?, unit, agency).await
+    let agency = opt_id(&f.agency, "agency")?.ok_or(Invalid::field("required", "agency"))?;
+    setup::set_route(&st.db, opt_id(&f.category, "category")?, unit, agency).await
         .map_err(|e| match e { ngoso_store::StoreError::NotFound => AppError::from(Invalid::field("agency-unknown", "agency")), e => e.into() })?;
     Ok(None)
 });
@@ -311,8 +339,8 @@ handler!(
 handler!(
     /// `POST /app/feedback/setup/days`.
     set_day, "feedback.calendar.set", |st, f, p| {
-    let day = ngoso_core::calendar::parse_day(f.get("day"), "day")?;
-    setup::set_day(&st.db, day, DayOff::parse(f.get("kind"))?, f.get("name")).await?;
+    let day = ngoso_core::calendar::parse_day(&f.day, "day")?;
+    setup::set_day(&st.db, day, DayOff::parse(&f.kind)?, &f.name).await?;
     Ok(None)
 });
 
@@ -327,7 +355,7 @@ handler!(
 handler!(
     /// `POST /app/feedback/setup/keys`: a new Open311 API key, shown once.
     add_key, "feedback.api_key.create", |st, f, p| {
-    let (_, key) = setup::create_key(&st.db, f.get("name"), p.id).await?;
+    let (_, key) = setup::create_key(&st.db, &f.name, p.id).await?;
     Ok(Some(("api_key".to_owned(), key)))
 });
 
