@@ -3,6 +3,7 @@
 
 mod feedback;
 mod ingestor;
+mod migrations;
 mod outreach;
 mod testing;
 mod units_users;
