@@ -1,6 +1,13 @@
 //! The migrations themselves: the same names on both backends, and no applied one edited.
 
+use ngoso_core::outreach::Barriers;
+use ngoso_store::households::{self, NewResident};
+use ngoso_store::testing::TestDb;
+use ngoso_store::visits::{self, Stored};
+use ngoso_store::{Db, catalog, check};
 use sqlx::migrate::Migrator;
+
+use super::outreach::{T0, household, outcome, visit, world};
 
 static SQLITE: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
@@ -9,7 +16,7 @@ static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
 /// PostgreSQL's). sqlx keeps each applied migration's checksum and refuses to migrate a
 /// database whose applied migration has changed since, so these files never change: a fix
 /// is a new migration. Add a migration's checksums here when it is committed.
-const RELEASED: [(i64, &str, &str); 10] = [
+const RELEASED: [(i64, &str, &str); 11] = [
     (
         1,
         "ed62454ad54779c4936fe84138bd7705bfa774cea083c0165d3992f68a4ce9d2bd954d77262930fe8e4d9721765a6e24",
@@ -60,6 +67,11 @@ const RELEASED: [(i64, &str, &str); 10] = [
         "e74308fa4c03ade4699a149d552655ba98773edc60807c5532455c0a8481ba170149382962c1460f1c7f96fbf5a5a0f5",
         "e74308fa4c03ade4699a149d552655ba98773edc60807c5532455c0a8481ba170149382962c1460f1c7f96fbf5a5a0f5",
     ),
+    (
+        11,
+        "15b300c339a6a2cac100d04893706c7e70f309ed412cfd1900472a51862ccab1bcb38ae23917cbc581d0a5619ef73410",
+        "b9d3efc610d272011f86ac16d03a2173b90588ba8fad7dfd2443a12a4c286980800ea30294009a8371ab5d29d11b7770",
+    ),
 ];
 
 fn hex(bytes: &[u8]) -> String {
@@ -89,4 +101,85 @@ fn released_migrations_are_never_edited() {
          new migration, see migrations/README.md):\n{}",
         changed.join("\n")
     );
+}
+
+/// Every row of a table, each as one text (its columns quoted by SQLite, in order), by id.
+async fn rows(db: &Db, table: &str) -> Vec<String> {
+    let Db::Sqlite(p) = db else { panic!("a SQLite database") };
+    let columns: Vec<String> =
+        sqlx::query_scalar("SELECT 'quote(' || name || ')' FROM pragma_table_info($1) ORDER BY cid")
+            .bind(table)
+            .fetch_all(&p.read)
+            .await
+            .unwrap();
+    let sql = format!("SELECT {} FROM {table} ORDER BY id", columns.join(" || '|' || "));
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(&p.read).await.unwrap()
+}
+
+/// SQLite's 0011 rebuilds households and consents, and sets aside and rebuilds the residents
+/// and status corrections that name households: a database with rows in all of them comes
+/// out with every row as it was, the keys it keeps, and triggers for the keys it drops.
+#[tokio::test]
+async fn sqlite_0011_keeps_every_row() {
+    let t = TestDb::sqlite_unmigrated().await;
+    let Db::Sqlite(p) = &t.db else { unreachable!() };
+    SQLITE.run_to(10, &p.write).await.unwrap();
+    let db = &t.db;
+    let w = world(db).await;
+    let cat = catalog::load(db).await.unwrap();
+    let h = households::create(db, &household(w.hamlets[0], "U-1", Barriers::default()), None).await.unwrap();
+    let h2 = households::create(db, &household(w.hamlets[1], "U-2", Barriers::default()), None).await.unwrap();
+    let resident = NewResident {
+        full_name: Some("Lê Thị Hoa".into()),
+        birth_year: Some(1990),
+        sex: Some("f"),
+        youth_union: true,
+        cccd: Some(("hash-of-a-cccd".into(), "6789".into())),
+        phone: None,
+        consent: Some(("Lê Thị Hoa".into(), "outreach".into())),
+    };
+    let r = households::add_resident(db, h, &resident, Some(w.officer)).await.unwrap();
+    households::record_consent(db, h, None, "Nguyễn Văn A", "contact", Some(w.officer)).await.unwrap();
+    let app = cat.service_by_code("citizen_app").unwrap();
+    let v = visit(1, h, w.teams[0].0, T0, vec![outcome(&cat, "citizen_app", &app.statuses[0].code, 0)]);
+    assert_eq!(visits::ingest(db, Some(w.officer), &[v], &|_, _| true).await.unwrap(), [Stored::New]);
+    visits::correct_status(db, w.officer, app.id, h, 0, None, "nhập nhầm").await.unwrap();
+    let tables = ["households", "residents", "consents", "status_corrections"];
+    let mut before = Vec::new();
+    for table in tables {
+        before.push(rows(db, table).await);
+    }
+    assert!(before.iter().all(|r| !r.is_empty()), "{before:?}");
+
+    db.migrate().await.unwrap();
+    for (table, rows_before) in tables.iter().zip(&before) {
+        assert_eq!(&rows(db, table).await, rows_before, "{table}");
+    }
+    let keys = |table: &'static str| async move {
+        sqlx::query_scalar::<_, String>(
+            "SELECT \"from\" || ' → ' || \"table\" FROM pragma_foreign_key_list($1) ORDER BY 1",
+        )
+        .bind(table)
+        .fetch_all(&p.read)
+        .await
+        .unwrap()
+    };
+    assert_eq!(keys("households").await, Vec::<String>::new());
+    assert_eq!(keys("consents").await, ["recorded_by → users", "resident_id → residents"]);
+    assert_eq!(keys("residents").await, ["household_id → households"]);
+    assert_eq!(
+        keys("status_corrections").await,
+        ["household_id → households", "service_id → services", "user_id → users"]
+    );
+    for (sql, id, named_by) in [
+        ("DELETE FROM households WHERE id = $1", h2, "consents.household_id"),
+        ("DELETE FROM units WHERE id = $1", w.hamlets[0], "households.unit_id"),
+    ] {
+        let e = sqlx::query(sql).bind(id).execute(&p.write).await.expect_err(sql).to_string();
+        assert!(e.contains(&format!("still named by {named_by}")), "{sql}: {e}");
+    }
+    // The resident's key to its household holds still.
+    let e = sqlx::query("UPDATE residents SET household_id = 999999 WHERE id = $1").bind(r).execute(&p.write).await;
+    assert!(e.expect_err("a resident of no household").to_string().contains("FOREIGN KEY"));
+    assert!(check::run(db).await.unwrap().is_empty(), "{:?}", check::run(db).await.unwrap());
 }
