@@ -5,5 +5,6 @@ mod feedback;
 mod ingestor;
 mod migrations;
 mod outreach;
+mod schema;
 mod testing;
 mod units_users;
