@@ -114,9 +114,10 @@ pub async fn recount(db: &Db) -> Result<BTreeMap<(i64, String, String), i64>> {
 }
 
 /// References ngoso checks itself, where no foreign key checks them: the visit ingest's
-/// (since migration 0008 on SQLite and 0007 on PostgreSQL) and, on PostgreSQL, the household
-/// import's (since 0009). Each is (table, how a row is named, column, table named, key named).
-/// A visit is named by its household and its id, which is unique only within the household.
+/// (since migration 0008 on SQLite and 0007 on PostgreSQL) and the household import's (since
+/// 0011 on SQLite and 0009 on PostgreSQL). Each is (table, how a row is named, column, table
+/// named, key named). A visit is named by its household and its id, which is unique only
+/// within the household.
 const REFERENCES: [(&str, &str, &str, &str, &str); 12] = [
     ("households", "CAST(c.id AS TEXT)", "unit_id", "units", "id"),
     ("consents", "CAST(c.id AS TEXT)", "household_id", "households", "id"),

@@ -55,14 +55,20 @@ impl TestDb {
 
     /// A migrated SQLite database in a new file.
     pub async fn sqlite() -> TestDb {
-        let path = std::env::temp_dir().join(format!("ngoso-test-{}.db", &new_token()[..16]));
-        let url = format!("sqlite://{}", path.display());
-        // Made before the database, so that a failed migration still removes the file.
-        let remove = Remove::File(path);
-        let db = Db::connect(&url, &PoolConfig::default()).await.expect("open a SQLite test database");
-        let t = TestDb { db, url, remove };
+        let t = Self::sqlite_unmigrated().await;
         t.db.migrate().await.expect("migrate the SQLite test database");
         t
+    }
+
+    /// An empty SQLite database in a new file, with no migration applied: for the tests of
+    /// the migrations themselves.
+    pub async fn sqlite_unmigrated() -> TestDb {
+        let path = std::env::temp_dir().join(format!("ngoso-test-{}.db", &new_token()[..16]));
+        let url = format!("sqlite://{}", path.display());
+        // Made before the database, so that a failure from here on still removes the file.
+        let remove = Remove::File(path);
+        let db = Db::connect(&url, &PoolConfig::default()).await.expect("open a SQLite test database");
+        TestDb { db, url, remove }
     }
 
     /// A migrated database on the PostgreSQL test server (see the module's notes).

@@ -81,7 +81,7 @@ pub async fn record_consent(
     actor: Option<i64>,
 ) -> Result<()> {
     let mut tx = db.begin().await?;
-    // No foreign key checks the household on PostgreSQL (migration 0009).
+    // No foreign key checks the household (migrations 0009 on PostgreSQL, 0011 on SQLite).
     let found: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar("SELECT id FROM households WHERE id = $1")
         .bind(household_id).fetch_optional(c).await)?;
     found.ok_or(StoreError::NotFound)?;

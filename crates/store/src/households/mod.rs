@@ -119,7 +119,7 @@ pub(crate) async fn search(db: &Db, within: &UnitPath, query: &str, limit: i64, 
 pub async fn create(db: &Db, h: &NewHousehold, actor: Option<i64>) -> Result<i64> {
     let mut tx = db.begin().await?;
     let t = now();
-    // No foreign key checks the unit on PostgreSQL (migration 0009).
+    // No foreign key checks the unit (migrations 0009 on PostgreSQL, 0011 on SQLite).
     let unit: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar("SELECT id FROM units WHERE id = $1").bind(h.unit_id).fetch_optional(c).await)?;
     if unit.is_none() {
         return Err(Invalid::field("unit-unknown", "unit_id").with_detail(h.unit_id.to_string()).into());

@@ -3,6 +3,8 @@
 
 mod feedback;
 mod ingestor;
+mod migrations;
 mod outreach;
+mod schema;
 mod testing;
 mod units_users;

@@ -91,7 +91,7 @@ pub(super) fn visit(id: u64, household_id: i64, team_id: i64, at: i64, outcomes:
     }
 }
 
-fn outcome(cat: &catalog::Catalog, service: &str, status: &str, resident_id: i64) -> OutcomeInput {
+pub(super) fn outcome(cat: &catalog::Catalog, service: &str, status: &str, resident_id: i64) -> OutcomeInput {
     let s = cat.service_by_code(service).unwrap();
     let st = cat.status(s, status).unwrap();
     OutcomeInput { service_id: s.id, resident_id, status_id: st.id, rank: st.rank, person: !s.is_household() }
@@ -403,10 +403,10 @@ async fn visit_references_hold(db: Db) {
 
 both_backends!(visit_references_hold);
 
-/// A household's unit and a consent's household hold as the foreign keys held them (on
-/// PostgreSQL, triggers and the store's own checks stand for the keys since migration 0009):
-/// a household for a missing unit is refused with a clear error, a unit or household still
-/// named cannot be deleted, and `ngoso check` reports a row that names a missing one.
+/// A household's unit and a consent's household hold as the foreign keys held them (triggers
+/// and the store's own checks stand for the keys: migration 0009 on PostgreSQL, 0011 on
+/// SQLite): a household for a missing unit is refused with a clear error, a unit or household
+/// still named cannot be deleted, and `ngoso check` reports a row that names a missing one.
 async fn household_references_hold(db: Db) {
     let w = world(&db).await;
     let missing = household(999_999, "NO-UNIT", Barriers::default());
@@ -427,28 +427,25 @@ async fn household_references_hold(db: Db) {
         let del =
             ngoso_store::on_write!(&db, p => sqlx::query(sql).bind(id).execute(p).await.map(|r| r.rows_affected()));
         let err = del.expect_err(&format!("{sql} with {id} should be refused")).to_string();
-        if matches!(db.backend(), Backend::Postgres) {
-            assert!(err.contains(&format!("still named by {named_by}")), "{sql}: {err}");
-        }
+        assert!(err.contains(&format!("still named by {named_by}")), "{sql}: {err}");
     }
     assert_eq!(count().await, 1);
     assert!(check::run(&db).await.unwrap().is_empty(), "{:?}", check::run(&db).await.unwrap());
 
-    if matches!(db.backend(), Backend::Postgres) {
-        // Rows naming what is not there, written by hand past the checks.
-        let orphan = "INSERT INTO households (unit_id, code, size, smartphones, created_at, updated_at) \
-                      VALUES (999999, 'ORPHAN', 1, 0, 0, 0) RETURNING id";
-        let o: i64 = ngoso_store::on_db!(&db, p => sqlx::query_scalar(orphan).fetch_one(p).await).unwrap();
-        let consent = "INSERT INTO consents (household_id, given_by, purposes, given_at) VALUES (888888, 'X', 'outreach', 0) \
-                       RETURNING id";
-        let c: i64 = ngoso_store::on_db!(&db, p => sqlx::query_scalar(consent).fetch_one(p).await).unwrap();
-        let found = check::run(&db).await.unwrap();
-        for want in [
-            format!("households {o}: unit_id 999999 does not exist in units (1 such rows)"),
-            format!("consents {c}: household_id 888888 does not exist in households (1 such rows)"),
-        ] {
-            assert!(found.contains(&want), "{want} not in {found:?}");
-        }
+    // Rows naming what is not there, written by hand past the checks (no foreign key refuses
+    // them on either backend).
+    let orphan = "INSERT INTO households (unit_id, code, size, smartphones, created_at, updated_at) \
+                  VALUES (999999, 'ORPHAN', 1, 0, 0, 0) RETURNING id";
+    let o: i64 = ngoso_store::on_write!(&db, p => sqlx::query_scalar(orphan).fetch_one(p).await).unwrap();
+    let consent = "INSERT INTO consents (household_id, given_by, purposes, given_at) VALUES (888888, 'X', 'outreach', 0) \
+                   RETURNING id";
+    let c: i64 = ngoso_store::on_write!(&db, p => sqlx::query_scalar(consent).fetch_one(p).await).unwrap();
+    let found = check::run(&db).await.unwrap();
+    for want in [
+        format!("households {o}: unit_id 999999 does not exist in units (1 such rows)"),
+        format!("consents {c}: household_id 888888 does not exist in households (1 such rows)"),
+    ] {
+        assert!(found.contains(&want), "{want} not in {found:?}");
     }
 }
 

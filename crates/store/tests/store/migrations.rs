@@ -1,0 +1,185 @@
+//! The migrations themselves: the same names on both backends, and no applied one edited.
+
+use ngoso_core::outreach::Barriers;
+use ngoso_store::households::{self, NewResident};
+use ngoso_store::testing::TestDb;
+use ngoso_store::visits::{self, Stored};
+use ngoso_store::{Db, catalog, check};
+use sqlx::migrate::Migrator;
+
+use super::outreach::{T0, household, outcome, visit, world};
+
+static SQLITE: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// sqlx's checksum (SHA-384 of the file) of every migration released: (version, SQLite's,
+/// PostgreSQL's). sqlx keeps each applied migration's checksum and refuses to migrate a
+/// database whose applied migration has changed since, so these files never change: a fix
+/// is a new migration. Add a migration's checksums here when it is committed.
+const RELEASED: [(i64, &str, &str); 11] = [
+    (
+        1,
+        "ed62454ad54779c4936fe84138bd7705bfa774cea083c0165d3992f68a4ce9d2bd954d77262930fe8e4d9721765a6e24",
+        "9b3c2d107e88b0e97cd2d497e497b9c0f247089a116c7295533dd8c59fd90d514c133392a53929d06b95406b5be28714",
+    ),
+    (
+        2,
+        "10638ca49f90c55619a71a30e39d1c287a204579f9566b136da5f836c9d3b24e2cf9ff0741bb7158882036082559e9b1",
+        "259decd7e981e62a9a54199a52c11d90de657f11d45458b074d27d9be9af04e210d867452696b850927c59c2607dc665",
+    ),
+    (
+        3,
+        "a5614ac0a8f1bed27f05f7b8df300754b0a1b028272d27837af293bd089edc2deeb4ee71c29dcbe82b30de4ace49d6e1",
+        "8faa05535f46abf58c2468d2d9125cfe9191ec7dd8a48acff8106d7763ad9a65aab30809cd3ee1e204dc7db80e2994a6",
+    ),
+    (
+        4,
+        "8d3f15b3b5813a3b4d987bca7bb22ae6c3e19b0d9aacffd4c849c6bfb223dfe98137af23d6c1e77225bb596740ba4b02",
+        "630ce842fdc80b09e05b282f876e37eee721ddfc27d04c35e13bbd8a55fa94ef413e803372242d8471dfaad817d66aec",
+    ),
+    (
+        5,
+        "d0d18d4a2e6c1e6e033c9f0ba4be86d1cddd4d773c76b1406fe57d326cbe5517e8f3e06c6a897c9a2677f9c9714c54f5",
+        "c8ab57c89b3f5abfe6ea6bcfbb2236645ded9490cc64d3f3d8260cb2478e4c55c8387aa0d41e64b969f395b6ebd17adf",
+    ),
+    (
+        6,
+        "1ff727ca8bf6fc6c557783476f80d4a3bc86edfb81fdeab9f2966cdd70cfa15954c301c76b9f43a38c30edadc52b90c7",
+        "4cc7d61e46f3cc8dc50c0bd02f46e7fdb5d7051f010c34206fff684f758a84027bed91e1fbed6a6e4eba766378f64f93",
+    ),
+    (
+        7,
+        "1b0c821a34ca5e5dbc69091cafe884846f35aa774120768d069a04e7419ab73cb61d2a79540519d83ac021e1f93188fe",
+        "58042aff48739a12bd1ec60a780fe3eec367e6339da8e037e353b34492061bec438796e1702978517621204588077baf",
+    ),
+    (
+        8,
+        "ec338eb4b3eaec1d614cde36b8ddcbb5b79120a9add13d2a3775465cc098ff373c07367470f0242565485c0fdd4a7155",
+        "30d2397fe4e30196b8486ab0a07f6f999407e72f83b9960aeb7a14e28e72524c1d542ff4789ff5499a9d71e922b38805",
+    ),
+    (
+        9,
+        "0c12a24ec6203ac59cdb1497851a81a94818c11b22f8b6ac7888ab63382f4ec04d773b736c4e5410527d49b50bad6119",
+        "0403058ac035f88cad858d14b1acfb0751e74bb0b96b8fa1368bfd47fe9e305c5a681a67f6be49d0403faafa73df63c9",
+    ),
+    (
+        10,
+        "e74308fa4c03ade4699a149d552655ba98773edc60807c5532455c0a8481ba170149382962c1460f1c7f96fbf5a5a0f5",
+        "e74308fa4c03ade4699a149d552655ba98773edc60807c5532455c0a8481ba170149382962c1460f1c7f96fbf5a5a0f5",
+    ),
+    (
+        11,
+        "15b300c339a6a2cac100d04893706c7e70f309ed412cfd1900472a51862ccab1bcb38ae23917cbc581d0a5619ef73410",
+        "b9d3efc610d272011f86ac16d03a2173b90588ba8fad7dfd2443a12a4c286980800ea30294009a8371ab5d29d11b7770",
+    ),
+];
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn the_backends_have_the_same_migrations() {
+    let names = |m: &Migrator| m.iter().map(|x| (x.version, x.description.to_string())).collect::<Vec<_>>();
+    assert_eq!(names(&SQLITE), names(&POSTGRES));
+}
+
+#[test]
+fn released_migrations_are_never_edited() {
+    let mut changed = Vec::new();
+    for (version, sqlite, pg) in RELEASED {
+        for (backend, migrator, want) in [("sqlite", &SQLITE, sqlite), ("postgres", &POSTGRES, pg)] {
+            let found = migrator.iter().find(|m| m.version == version).map(|m| hex(&m.checksum));
+            if found.as_deref() != Some(want) {
+                changed.push(format!("{backend} migration {version:04}: checksum {found:?}, released as {want}"));
+            }
+        }
+    }
+    assert!(
+        changed.is_empty(),
+        "released migrations changed; sqlx refuses every database they were applied to (restore them and write a \
+         new migration, see migrations/README.md):\n{}",
+        changed.join("\n")
+    );
+}
+
+/// Every row of a table, each as one text (its columns quoted by SQLite, in order), by id.
+async fn rows(db: &Db, table: &str) -> Vec<String> {
+    let Db::Sqlite(p) = db else { panic!("a SQLite database") };
+    let columns: Vec<String> =
+        sqlx::query_scalar("SELECT 'quote(' || name || ')' FROM pragma_table_info($1) ORDER BY cid")
+            .bind(table)
+            .fetch_all(&p.read)
+            .await
+            .unwrap();
+    let sql = format!("SELECT {} FROM {table} ORDER BY id", columns.join(" || '|' || "));
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(&p.read).await.unwrap()
+}
+
+/// SQLite's 0011 rebuilds households and consents, and sets aside and rebuilds the residents
+/// and status corrections that name households: a database with rows in all of them comes
+/// out with every row as it was, the keys it keeps, and triggers for the keys it drops.
+#[tokio::test]
+async fn sqlite_0011_keeps_every_row() {
+    let t = TestDb::sqlite_unmigrated().await;
+    let Db::Sqlite(p) = &t.db else { unreachable!() };
+    SQLITE.run_to(10, &p.write).await.unwrap();
+    let db = &t.db;
+    let w = world(db).await;
+    let cat = catalog::load(db).await.unwrap();
+    let h = households::create(db, &household(w.hamlets[0], "U-1", Barriers::default()), None).await.unwrap();
+    let h2 = households::create(db, &household(w.hamlets[1], "U-2", Barriers::default()), None).await.unwrap();
+    let resident = NewResident {
+        full_name: Some("Lê Thị Hoa".into()),
+        birth_year: Some(1990),
+        sex: Some("f"),
+        youth_union: true,
+        cccd: Some(("hash-of-a-cccd".into(), "6789".into())),
+        phone: None,
+        consent: Some(("Lê Thị Hoa".into(), "outreach".into())),
+    };
+    let r = households::add_resident(db, h, &resident, Some(w.officer)).await.unwrap();
+    households::record_consent(db, h, None, "Nguyễn Văn A", "contact", Some(w.officer)).await.unwrap();
+    let app = cat.service_by_code("citizen_app").unwrap();
+    let v = visit(1, h, w.teams[0].0, T0, vec![outcome(&cat, "citizen_app", &app.statuses[0].code, 0)]);
+    assert_eq!(visits::ingest(db, Some(w.officer), &[v], &|_, _| true).await.unwrap(), [Stored::New]);
+    visits::correct_status(db, w.officer, app.id, h, 0, None, "nhập nhầm").await.unwrap();
+    let tables = ["households", "residents", "consents", "status_corrections"];
+    let mut before = Vec::new();
+    for table in tables {
+        before.push(rows(db, table).await);
+    }
+    assert!(before.iter().all(|r| !r.is_empty()), "{before:?}");
+
+    db.migrate().await.unwrap();
+    for (table, rows_before) in tables.iter().zip(&before) {
+        assert_eq!(&rows(db, table).await, rows_before, "{table}");
+    }
+    let keys = |table: &'static str| async move {
+        sqlx::query_scalar::<_, String>(
+            "SELECT \"from\" || ' → ' || \"table\" FROM pragma_foreign_key_list($1) ORDER BY 1",
+        )
+        .bind(table)
+        .fetch_all(&p.read)
+        .await
+        .unwrap()
+    };
+    assert_eq!(keys("households").await, Vec::<String>::new());
+    assert_eq!(keys("consents").await, ["recorded_by → users", "resident_id → residents"]);
+    assert_eq!(keys("residents").await, ["household_id → households"]);
+    assert_eq!(
+        keys("status_corrections").await,
+        ["household_id → households", "service_id → services", "user_id → users"]
+    );
+    for (sql, id, named_by) in [
+        ("DELETE FROM households WHERE id = $1", h2, "consents.household_id"),
+        ("DELETE FROM units WHERE id = $1", w.hamlets[0], "households.unit_id"),
+    ] {
+        let e = sqlx::query(sql).bind(id).execute(&p.write).await.expect_err(sql).to_string();
+        assert!(e.contains(&format!("still named by {named_by}")), "{sql}: {e}");
+    }
+    // The resident's key to its household holds still.
+    let e = sqlx::query("UPDATE residents SET household_id = 999999 WHERE id = $1").bind(r).execute(&p.write).await;
+    assert!(e.expect_err("a resident of no household").to_string().contains("FOREIGN KEY"));
+    assert!(check::run(db).await.unwrap().is_empty(), "{:?}", check::run(db).await.unwrap());
+}
