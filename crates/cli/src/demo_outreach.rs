@@ -209,7 +209,7 @@ pub async fn generate(
                 CitizenId::parse(&raw, 2026)
                     .ok()
                     .filter(|id| seen_ids.insert(id.expose().to_owned()))
-                    .map(|id| (ngoso_web::households::cccd_hash(cccd_key, &id), id.last4().to_owned()))
+                    .map(|id| (ngoso_core::household::cccd_hash(cccd_key, &id), id.last4().to_owned()))
             } else {
                 None
             };

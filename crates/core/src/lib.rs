@@ -4,6 +4,7 @@ pub mod auth;
 pub mod calendar;
 pub mod error;
 pub mod feedback;
+pub mod household;
 pub mod import;
 pub mod outreach;
 pub mod person;

@@ -10,9 +10,9 @@ use ngoso_core::Invalid;
 use ngoso_core::import::{ImportRow, RowError, plan_units};
 use std::collections::HashMap;
 
+use ngoso_core::household::{HouseholdInput, ResidentInput, parse_household, parse_resident};
 use ngoso_store::households::{self, ImportPart, ImportedResident, NewHousehold};
 use ngoso_store::{Db, units};
-use ngoso_web::households::{HouseholdInput, ResidentInput, parse_household, parse_resident};
 
 use crate::config::Config;
 use crate::{Failure, invalid_message, open_migrated, t};
@@ -402,6 +402,7 @@ async fn import_residents(file: &std::path::Path, db: &Db, cfg: &Config) -> Resu
     )?;
     let codes = households::codes(db).await?;
     let key = cfg.web.cccd_key();
+    let year = chrono::Datelike::year(&ngoso_store::teams::today());
     let mut errors = Vec::new();
     let mut plan: Vec<(u64, ImportedResident)> = Vec::with_capacity(rows.len());
     let mut hashes: HashMap<String, u64> = HashMap::new();
@@ -427,7 +428,7 @@ async fn import_residents(file: &std::path::Path, db: &Db, cfg: &Config) -> Resu
             consent_by: opt(&f[7]),
             consent_purposes: opt(&f[8]).map(|p| p.replace(';', ",")),
         };
-        match parse_resident(&input, key) {
+        match parse_resident(&input, key, year) {
             Err(e) => errors.push(err(e)),
             Ok(res) => {
                 if let Some((hash, _)) = &res.cccd {

@@ -1,6 +1,5 @@
 //! Consents given for a household or one of its residents, and their withdrawal.
 
-use ngoso_core::Invalid;
 use serde::Serialize;
 use sqlx::QueryBuilder;
 
@@ -20,27 +19,6 @@ pub struct Consent {
     pub given_at: i64,
     pub recorded_by: Option<i64>,
     pub withdrawn_at: Option<i64>,
-}
-
-/// The purposes a consent can cover.
-pub const PURPOSES: [&str; 3] = ["outreach", "contact", "statistics"];
-
-/// Checks a list of purposes (comma-separated).
-pub fn parse_purposes(s: &str) -> std::result::Result<String, Invalid> {
-    let mut out: Vec<&str> = Vec::new();
-    for p in s.split([',', ';', ' ']).map(str::trim).filter(|p| !p.is_empty()) {
-        let known = PURPOSES
-            .iter()
-            .find(|k| **k == p)
-            .ok_or_else(|| Invalid::field("purpose-invalid", "purposes").with_detail(p))?;
-        if !out.contains(known) {
-            out.push(known);
-        }
-    }
-    if out.is_empty() {
-        return Err(Invalid::field("required", "purposes"));
-    }
-    Ok(out.join(","))
 }
 
 pub(super) async fn insert_consent(

@@ -26,13 +26,14 @@ mod residents;
 #[cfg(feature = "testing")]
 pub(crate) use consents::consent;
 pub(crate) use consents::consents;
-pub use consents::{Consent, PURPOSES, parse_purposes, record_consent, withdraw_consent};
+pub use consents::{Consent, record_consent, withdraw_consent};
 pub use import::{ImportPart, ImportRow, ImportedResident, import, import_residents};
+pub use ngoso_core::household::{HouseholdUpdate, NewHousehold, NewResident, PURPOSES, parse_purposes};
 pub use record::{HouseholdRecord, household_of, list, place, read};
 #[cfg(feature = "testing")]
 pub(crate) use residents::resident;
 pub(crate) use residents::residents;
-pub use residents::{NewResident, Resident, add_resident, anonymize_resident, existing_cccd, resident_ids};
+pub use residents::{Resident, add_resident, anonymize_resident, existing_cccd, resident_ids};
 
 /// A household, with its personal fields (absent once anonymised).
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
@@ -61,20 +62,6 @@ impl Household {
     pub fn barrier_set(&self) -> Barriers {
         Barriers::from_bits(self.barriers)
     }
-}
-
-/// A household to create; text already checked and NFC.
-#[derive(Debug, Clone)]
-pub struct NewHousehold {
-    pub unit_id: i64,
-    pub code: String,
-    pub address: Option<String>,
-    pub head_name: Option<String>,
-    pub size: i32,
-    pub smartphones: i32,
-    pub barriers: Barriers,
-    /// Who consented, for which purposes.
-    pub consent: Option<(String, String)>,
 }
 
 pub(super) fn household_key(address: Option<&str>, head: Option<&str>, code: &str) -> String {
@@ -146,16 +133,6 @@ pub async fn create(db: &Db, h: &NewHousehold, actor: Option<i64>) -> Result<i64
     rollups::apply(&mut tx, d.into_vec()).await?;
     tx.commit().await?;
     Ok(id)
-}
-
-/// Changes of a household's own fields.
-#[derive(Debug, Clone)]
-pub struct HouseholdUpdate {
-    pub address: Option<String>,
-    pub head_name: Option<String>,
-    pub size: i32,
-    pub smartphones: i32,
-    pub barriers: Barriers,
 }
 
 /// Updates a household; the barrier figures follow. An anonymised household takes no

@@ -7,6 +7,7 @@ use ngoso_core::text;
 use serde::Serialize;
 use sqlx::QueryBuilder;
 
+use super::NewResident;
 use super::consents::insert_consent;
 use crate::{Db, Result, StoreError, Tx, now, on_db, on_tx, rollups};
 
@@ -23,19 +24,6 @@ pub struct Resident {
     pub cccd_last4: Option<String>,
     pub phone: Option<String>,
     pub anonymized_at: Option<i64>,
-}
-
-/// A resident to add.
-#[derive(Debug, Clone)]
-pub struct NewResident {
-    pub full_name: Option<String>,
-    pub birth_year: Option<i32>,
-    pub sex: Option<&'static str>,
-    pub youth_union: bool,
-    /// Keyed hash and last four digits of the citizen ID.
-    pub cccd: Option<(String, String)>,
-    pub phone: Option<String>,
-    pub consent: Option<(String, String)>,
 }
 
 const RESIDENT_SELECT: &str =

@@ -8,17 +8,13 @@ mod pages;
 mod walk;
 
 use chrono::Datelike;
-use hmac::{Hmac, Mac};
 use ngoso_core::auth::{self as access, Action, Granted, HouseholdPlace, Permission, may};
-use ngoso_core::outreach::Barriers;
-use ngoso_core::person::{CitizenId, PhoneNumber, parse_birth_year, parse_sex};
+pub use ngoso_core::household::{HouseholdInput, ResidentInput};
+use ngoso_core::household::{parse_changes, parse_household, parse_resident};
 use ngoso_core::{Invalid, text};
 use ngoso_store::Db;
-use ngoso_store::households::{
-    self, Household, HouseholdRecord, HouseholdUpdate, NewHousehold, NewResident, parse_purposes,
-};
+use ngoso_store::households::{self, Household, HouseholdRecord};
 use ngoso_store::users::Principal;
-use sha2::Sha256;
 
 use axum::routing::{get, post};
 use utoipa_axum::router::OpenApiRouter;
@@ -62,101 +58,6 @@ pub async fn open(db: &Db, p: &Principal, id: i64, visits: i64) -> Result<Househ
     Ok(households::read(db, &g, visits).await?)
 }
 
-/// The year now, in Vietnam.
-pub fn this_year() -> i32 {
-    ngoso_store::teams::today().year()
-}
-
-/// The keyed hash that stands for a citizen ID.
-pub fn cccd_hash(key: &str, id: &CitizenId) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
-    mac.update(id.expose().as_bytes());
-    ngoso_store::secrets::hex(&mac.finalize().into_bytes())
-}
-
-fn optional_line(s: Option<&str>, field: &'static str, max: usize) -> Result<Option<String>, Invalid> {
-    text::parse_line(s.unwrap_or(""), field, max)
-}
-
-fn count(s: &str, field: &'static str, min: i32) -> Result<i32, Invalid> {
-    let t = s.trim();
-    match t.parse::<i32>() {
-        Ok(n) if (min..=100).contains(&n) => Ok(n),
-        _ => Err(Invalid::field("count-invalid", field).with_detail(t)),
-    }
-}
-
-/// A household as typed (a form or a JSON body).
-#[derive(Debug, Default, Clone, serde::Deserialize, utoipa::ToSchema)]
-pub struct HouseholdInput {
-    /// The household's code (unique).
-    #[serde(default)]
-    pub code: String,
-    #[serde(default)]
-    pub address: Option<String>,
-    #[serde(default)]
-    pub head_name: Option<String>,
-    /// People in the household (1–100).
-    #[serde(default)]
-    pub size: String,
-    /// Smartphones in the home (0–100).
-    #[serde(default)]
-    pub smartphones: String,
-    /// Barrier codes, separated by commas: no_smartphone, elderly_alone, no_id_card, no_internet, disability, language.
-    #[serde(default)]
-    pub barriers: String,
-    /// Who gave consent to record the household's data.
-    #[serde(default)]
-    pub consent_by: Option<String>,
-    /// For which purposes: outreach, contact, statistics (comma-separated).
-    #[serde(default)]
-    pub consent_purposes: Option<String>,
-}
-
-/// Parses a consent pair: both or neither.
-pub fn parse_consent(by: Option<&str>, purposes: Option<&str>) -> Result<Option<(String, String)>, Invalid> {
-    let by = optional_line(by, "consent_by", 120)?;
-    let purposes = purposes.map(str::trim).filter(|s| !s.is_empty());
-    match (by, purposes) {
-        (None, None) => Ok(None),
-        (Some(b), Some(p)) => Ok(Some((b, parse_purposes(p)?))),
-        (Some(_), None) => Err(Invalid::field("required", "consent_purposes")),
-        (None, Some(_)) => Err(Invalid::field("required", "consent_by")),
-    }
-}
-
-/// Checks a household's fields.
-pub fn parse_household(unit_id: i64, i: &HouseholdInput) -> Result<NewHousehold, Invalid> {
-    let code = text::clean_line(&i.code).ok_or(Invalid::field("required", "code"))?;
-    if code.chars().count() > 40 || code.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(Invalid::field("household-code-invalid", "code").with_detail(code));
-    }
-    let (u, consent) = parse_changes(i)?;
-    Ok(NewHousehold {
-        unit_id,
-        code,
-        address: u.address,
-        head_name: u.head_name,
-        size: u.size,
-        smartphones: u.smartphones,
-        barriers: u.barriers,
-        consent,
-    })
-}
-
-/// Checks the fields an edit may change (all but the code and unit), and a consent given
-/// with them.
-fn parse_changes(i: &HouseholdInput) -> Result<(HouseholdUpdate, Option<(String, String)>), Invalid> {
-    let u = HouseholdUpdate {
-        address: optional_line(i.address.as_deref(), "address", 300)?,
-        head_name: optional_line(i.head_name.as_deref(), "head_name", 120)?,
-        size: count(&i.size, "size", 1)?,
-        smartphones: count(&i.smartphones, "smartphones", 0)?,
-        barriers: Barriers::parse_list(&i.barriers)?,
-    };
-    Ok((u, parse_consent(i.consent_by.as_deref(), i.consent_purposes.as_deref())?))
-}
-
 /// Registers a household in a unit.
 pub async fn create(db: &Db, p: &Principal, unit_id: i64, i: &HouseholdInput) -> Result<i64, AppError> {
     let unit = crate::units::visible(db, p, unit_id).await?;
@@ -180,58 +81,6 @@ pub async fn update(db: &Db, p: &Principal, id: i64, i: &HouseholdInput) -> Resu
     Ok(())
 }
 
-/// A resident as typed.
-#[derive(Debug, Default, Clone, serde::Deserialize, utoipa::ToSchema)]
-pub struct ResidentInput {
-    #[serde(default)]
-    pub full_name: Option<String>,
-    #[serde(default)]
-    pub birth_year: Option<String>,
-    /// m or f.
-    #[serde(default)]
-    pub sex: Option<String>,
-    #[serde(default)]
-    pub youth_union: Option<String>,
-    /// Citizen ID (12 digits): only its keyed hash and last four digits are kept.
-    #[serde(default)]
-    pub cccd: Option<String>,
-    #[serde(default)]
-    pub phone: Option<String>,
-    #[serde(default)]
-    pub consent_by: Option<String>,
-    #[serde(default)]
-    pub consent_purposes: Option<String>,
-}
-
-fn truthy(s: Option<&str>) -> bool {
-    matches!(s.map(|v| v.trim().to_ascii_lowercase()).as_deref(), Some("1" | "true" | "yes" | "on" | "có" | "co"))
-}
-
-/// Checks a resident's fields; the citizen ID needs the configured key.
-pub fn parse_resident(i: &ResidentInput, cccd_key: Option<&str>) -> Result<NewResident, Invalid> {
-    let cccd = match i.cccd.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(raw) => {
-            let id = CitizenId::parse(raw, this_year())?;
-            let key = cccd_key.ok_or(Invalid::field("cccd-not-configured", "cccd"))?;
-            Some((cccd_hash(key, &id), id.last4().to_owned()))
-        }
-    };
-    let phone = match i.phone.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => Some(PhoneNumber::parse(s)?.as_str().to_owned()),
-        None => None,
-    };
-    Ok(NewResident {
-        full_name: optional_line(i.full_name.as_deref(), "full_name", 120)?,
-        birth_year: parse_birth_year(i.birth_year.as_deref().unwrap_or(""), this_year())?,
-        sex: parse_sex(i.sex.as_deref().unwrap_or(""))?,
-        youth_union: truthy(i.youth_union.as_deref()),
-        cccd,
-        phone,
-        consent: parse_consent(i.consent_by.as_deref(), i.consent_purposes.as_deref())?,
-    })
-}
-
 /// Citizen IDs already recorded that one account may run into within an hour. A duplicate
 /// is answered (409), so that the same person is not recorded twice; that answer says the ID
 /// is recorded somewhere, perhaps outside the account's area, so every one is logged and an
@@ -248,7 +97,7 @@ pub async fn add_resident(
 ) -> Result<i64, AppError> {
     // An anonymised household is refused by the store.
     granted::<may::EditHouseholds>(db, p, household_id).await?;
-    let r = parse_resident(i, cccd_key)?;
+    let r = parse_resident(i, cccd_key, ngoso_store::teams::today().year())?;
     if r.cccd.is_some() {
         let since = ngoso_store::now() - 3600;
         if ngoso_store::audit::count_since(db, p.id, "resident.cccd_duplicate", since).await?
@@ -362,51 +211,4 @@ pub async fn walk_list(
     let ids = walk_services(&cat, services)?;
     // The store logs the read.
     Ok(ngoso_store::walk::list(&st.db, &g, &ids, limit.clamp(1, 100_000)).await?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn households_parse() {
-        let i = HouseholdInput {
-            code: "H-001".into(),
-            address: Some(" Số 12, ấp Bình Hòa ".into()),
-            head_name: Some("Nguyễn Văn A".into()),
-            size: "4".into(),
-            smartphones: "0".into(),
-            barriers: "no_smartphone,elderly_alone".into(),
-            consent_by: Some("Nguyễn Văn A".into()),
-            consent_purposes: Some("outreach, statistics".into()),
-        };
-        let h = parse_household(1, &i).unwrap();
-        assert_eq!(h.address.as_deref(), Some("Số 12, ấp Bình Hòa"));
-        assert_eq!(h.barriers.count(), 2);
-        assert_eq!(h.consent.unwrap().1, "outreach,statistics");
-        let bad = HouseholdInput { size: "0".into(), ..i.clone() };
-        assert_eq!(parse_household(1, &bad).unwrap_err().code, "count-invalid");
-        let bad = HouseholdInput { consent_purposes: None, ..i.clone() };
-        assert_eq!(parse_household(1, &bad).unwrap_err().field, Some("consent_purposes"));
-        let bad = HouseholdInput { barriers: "no_wifi".into(), ..i };
-        assert_eq!(parse_household(1, &bad).unwrap_err().code, "barrier-invalid");
-    }
-
-    #[test]
-    fn residents_parse_and_hash_ids() {
-        let i = ResidentInput {
-            cccd: Some("080195123456".into()),
-            phone: Some("+84 912 345 678".into()),
-            ..Default::default()
-        };
-        assert_eq!(parse_resident(&i, None).unwrap_err().code, "cccd-not-configured");
-        let r = parse_resident(&i, Some("k".repeat(32).as_str())).unwrap();
-        let (hash, last4) = r.cccd.unwrap();
-        assert_eq!(last4, "3456");
-        assert_eq!(hash.len(), 64);
-        assert!(!hash.contains("080195"));
-        assert_eq!(r.phone.as_deref(), Some("0912345678"));
-        let other = parse_resident(&i, Some("j".repeat(32).as_str())).unwrap();
-        assert_ne!(other.cccd.unwrap().0, hash, "the hash depends on the key");
-    }
 }

@@ -167,3 +167,24 @@ fn personal_data_is_read_only_with_a_proof() {
     assert!(found.is_empty(), "personal data read without a proof:\n{}", found.join("\n"));
     assert!(checked >= 6, "the scan finds the audited reads ({checked})");
 }
+/// The command line calls core and store, never web, but to serve (and to share its
+/// configuration and messages).
+#[test]
+fn the_command_line_does_not_use_web_operations() {
+    let allowed = [
+        "ngoso_web::AppState",
+        "ngoso_web::serve",
+        "ngoso_web::WebConfig",
+        "ngoso_web::http::i18n",
+        "ngoso_web::http::error",
+    ];
+    let mut found = Vec::new();
+    for (path, text) in sources(&crates().join("cli/src")) {
+        for (n, line) in offending(&text, &|l: &str| {
+            l.contains("ngoso_web::") && !allowed.iter().any(|a| l.contains(a)) && !l.contains("use ngoso_web::{")
+        }) {
+            found.push(format!("{}:{n}: {line}", path.display()));
+        }
+    }
+    assert!(found.is_empty(), "the command line uses web operations:\n{}", found.join("\n"));
+}
