@@ -209,6 +209,7 @@ teams-all = All teams
 teams-new = New team
 teams-none = No teams yet.
 team-members = Members
+team-members-private = Members' names and phones are shown only to the officials and teams of the area.
 team-active = Active: { $count }
 team-flag-team-too-small = Fewer members than the minimum
 team-flag-team-too-large = More members than the maximum

@@ -209,6 +209,7 @@ teams-all = Tất cả các tổ
 teams-new = Lập tổ mới
 teams-none = Chưa có tổ nào.
 team-members = Thành viên
+team-members-private = Tên và số điện thoại của thành viên chỉ cán bộ phụ trách địa bàn mới xem được.
 team-active = Đang hoạt động: { $count }
 team-flag-team-too-small = Ít thành viên hơn mức tối thiểu
 team-flag-team-too-large = Nhiều thành viên hơn mức tối đa

@@ -115,6 +115,20 @@ async fn teams_are_managed_and_flagged(app: &mut TestApp) {
     let res = app.json(Method::GET, &format!("/api/v1/teams/{team}"), None, Some(&tok)).await;
     assert_eq!(res.json()["members"].as_array().unwrap().len(), 4);
     assert_eq!(res.json()["members"][0]["phone_masked"], "091****678");
+    // Reading who is in a team is logged.
+    let log = ngoso_store::audit::list(&app.db, Some(("team", &team.to_string())), 20).await.unwrap();
+    assert!(log.iter().any(|e| e.action == "team.members.read"), "{log:?}");
+    // The province's viewer sees the team's size, not who is in it.
+    app.user("xem.tinh", Role::Viewer, Some(&s.t.province)).await;
+    let vtok = app.token("xem.tinh").await;
+    let res = app.json(Method::GET, &format!("/api/v1/teams/{team}"), None, Some(&vtok)).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(res.json().get("members").is_none() && res.json()["team"]["active_members"] == 4, "{}", res.body);
+    app.cookies.clear();
+    app.login("xem.tinh").await;
+    let page = app.get(&format!("/app/teams/{team}")).await;
+    assert!(!page.body.contains("Lê Thị Bích") && !page.body.contains("091****678"), "{}", page.body);
+    assert!(page.body.contains("chỉ cán bộ phụ trách"));
 }
 
 async fn households_visits_and_figures(app: &mut TestApp) {
