@@ -311,7 +311,7 @@ async fn rules_of_moves(db: Db) {
     assert_eq!(feedback::public_list(&db, 0).await.unwrap().len(), 1);
     // The citizen rates with the key given at submission; a wrong key is refused.
     let code = TrackingCode::parse(&s.code).unwrap();
-    assert!(feedback::rate(&db, &code, "wrong", Rating::Satisfied).await.is_err());
+    assert_eq!(crate::refusal(feedback::rate(&db, &code, "wrong", Rating::Satisfied).await), "feedback-key-wrong");
     feedback::rate(&db, &code, &s.citizen_key, Rating::Acceptable).await.unwrap();
     assert_eq!(unaudited::feedback_item(&db, s.id).await.unwrap().rating.as_deref(), Some("acceptable"));
     // Duplicates link to the first item of a chain.
@@ -357,7 +357,10 @@ async fn rules_of_moves(db: Db) {
     assert_eq!(unaudited::feedback_item(&db, s.id).await.unwrap().answer.as_deref(), Some("Bản hai"));
     // One rating per answer.
     feedback::rate(&db, &code, &s.citizen_key, Rating::Satisfied).await.unwrap();
-    assert!(feedback::rate(&db, &code, &s.citizen_key, Rating::Acceptable).await.is_err());
+    assert_eq!(
+        crate::refusal(feedback::rate(&db, &code, &s.citizen_key, Rating::Acceptable).await),
+        "feedback-already-rated"
+    );
     // Needs info: the citizen answers with the key and the item goes back to work.
     feedback::apply(
         &db,
@@ -370,7 +373,7 @@ async fn rules_of_moves(db: Db) {
     let c3 = TrackingCode::parse(&d3.code).unwrap();
     feedback::add_info(&db, &c3, &d3.citizen_key, "Số 12 đường 3").await.unwrap();
     assert_eq!(unaudited::feedback_item(&db, d3.id).await.unwrap().state(), State::InProgress);
-    assert!(feedback::add_info(&db, &c3, &d3.citizen_key, "again").await.is_err());
+    assert_eq!(crate::refusal(feedback::add_info(&db, &c3, &d3.citizen_key, "again").await), "feedback-no-info-asked");
 }
 
 async fn deadlines_inbox_and_overdue(db: Db) {
@@ -401,7 +404,9 @@ async fn deadlines_inbox_and_overdue(db: Db) {
         .unwrap();
     let it = unaudited::feedback_item(&db, late.id).await.unwrap();
     assert!(it.extended && it.due_at == due && due > late.due_at);
-    assert!(feedback::extend(&db, &cal, &handle(&db, w.staff, late.id).await, 3, DayKind::Working, " ").await.is_err());
+    // An extension needs its reason.
+    let h = handle(&db, w.staff, late.id).await;
+    assert_eq!(crate::refusal(feedback::extend(&db, &cal, &h, 3, DayKind::Working, " ").await), "required");
     let h = unaudited::feedback_history(&db, late.id).await.unwrap();
     assert!(h.last().unwrap().detail.ends_with("Chờ kinh phí"));
     // Answered items are no longer overdue.

@@ -133,7 +133,7 @@ async fn units_import(db: Db) {
     let plan = plan_units(&[row(2, "Y1", "y", "xã", "80"), row(3, "Y2", "y", "xã", "80")], &existing).unwrap();
     units::create(&db, &new_unit("Y2", "Chen ngang", "xã", Some(p.id))).await.unwrap();
     let before = units::count(&db).await.unwrap();
-    assert!(units::import(&db, &plan, &|_| {}).await.is_err());
+    assert_eq!(crate::refusal(units::import(&db, &plan, &|_| {}).await), "unit-code-exists");
     assert_eq!(units::count(&db).await.unwrap(), before);
     assert!(matches!(units::by_code(&db, "Y1").await, Err(StoreError::NotFound)));
 }

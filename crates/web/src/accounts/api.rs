@@ -1,7 +1,7 @@
 //! API tokens and the caller's own account.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use ngoso_store::{sessions, tokens, users};
@@ -12,7 +12,7 @@ use crate::AppState;
 use crate::auth::ApiUser;
 use crate::auth::login::attempt;
 use crate::http::error::{ApiErrorBody, AppError};
-use crate::http::extract::{ApiJson, Client};
+use crate::http::extract::{ApiJson, Client, Path};
 use crate::http::openapi::json_status;
 
 /// A request for a token.

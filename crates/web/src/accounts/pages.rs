@@ -1,7 +1,7 @@
 //! The signed-in user's own account: details, password, API tokens.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use ngoso_core::user::{Username, check_new_password};
@@ -15,7 +15,7 @@ use crate::AppState;
 use crate::auth::{PageUser, SESSION_COOKIE};
 use crate::http::cookies::set_cookie;
 use crate::http::error::{AppError, message};
-use crate::http::extract::{Client, CsrfForm};
+use crate::http::extract::{Client, CsrfForm, Path, Query};
 use crate::http::render::{Ctx, PageCtx, render, render_status};
 
 #[derive(Template)]

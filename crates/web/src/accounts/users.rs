@@ -1,7 +1,7 @@
 //! Accounts, for administrators: list, create, disable, enable, reset the password.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use ngoso_core::Invalid;
@@ -16,7 +16,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::auth::{PageUser, scope_path};
 use crate::http::error::{AppError, message};
-use crate::http::extract::CsrfForm;
+use crate::http::extract::{CsrfForm, Path, Query};
 use crate::http::render::{Ctx, PageCtx, render, render_status};
 
 /// A row of the list.

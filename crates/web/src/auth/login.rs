@@ -1,7 +1,7 @@
 //! The login and logout pages.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use ngoso_store::{sessions, users};
@@ -11,7 +11,7 @@ use crate::AppState;
 use crate::auth::SESSION_COOKIE;
 use crate::http::cookies::{cookie, set_cookie};
 use crate::http::error::AppError;
-use crate::http::extract::{Client, CsrfForm};
+use crate::http::extract::{Client, CsrfForm, Query};
 use crate::http::lang::safe_next;
 use crate::http::render::{Ctx, PageCtx, render, render_status};
 

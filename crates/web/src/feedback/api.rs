@@ -4,7 +4,7 @@
 //! Open311.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use ngoso_core::Invalid;
@@ -18,7 +18,7 @@ use crate::auth::ApiUser;
 use crate::feedback::figures::FeedbackFigures;
 use crate::feedback::{self as fb, SubmitFields};
 use crate::http::error::{ApiErrorBody, AppError};
-use crate::http::extract::ApiJson;
+use crate::http::extract::{ApiJson, Path, Query};
 use crate::http::openapi::json_status;
 
 /// Feedback typed in for a citizen.

@@ -3,7 +3,7 @@
 //! citizen's key) and the list of answered items. Contact details never appear here.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use ngoso_core::Invalid;
@@ -14,7 +14,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::feedback::{self as fb, Setup, SubmitFields};
 use crate::http::error::{AppError, message};
-use crate::http::extract::{Client, CsrfForm, CsrfUpload, Fields, Upload};
+use crate::http::extract::{Client, CsrfForm, CsrfUpload, Fields, Path, Query, Upload};
 use crate::http::i18n::Lang;
 use crate::http::render::{Ctx, PageCtx, render, render_status};
 

@@ -3,7 +3,7 @@
 //! rules, holidays and declared working days, and the API keys of Open311 clients.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use ngoso_core::Invalid;
 use ngoso_core::auth::Action;
@@ -15,7 +15,7 @@ use ngoso_store::users::Principal;
 use crate::AppState;
 use crate::auth::{PageUser, can_anywhere};
 use crate::http::error::{AppError, message};
-use crate::http::extract::{CsrfFields, Fields};
+use crate::http::extract::{CsrfFields, Fields, Path};
 use crate::http::i18n::{Lang, format_datetime};
 use crate::http::render::{Ctx, PageCtx, render, render_status};
 

@@ -3,7 +3,7 @@
 //! citizen's behalf.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use ngoso_core::Invalid;
 use ngoso_core::auth::Action;
@@ -16,7 +16,7 @@ use crate::AppState;
 use crate::auth::{PageUser, can_anywhere};
 use crate::feedback::{self as fb};
 use crate::http::error::{AppError, message};
-use crate::http::extract::{CsrfForm, CsrfUpload, Fields};
+use crate::http::extract::{CsrfForm, CsrfUpload, Fields, Path, Query};
 use crate::http::i18n::{Lang, format_datetime};
 use crate::http::render::{Ctx, PageCtx, render, render_status, urlencode};
 

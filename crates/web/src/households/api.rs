@@ -2,7 +2,7 @@
 //! read of personal data is audit-logged.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use ngoso_core::auth as access;
@@ -16,7 +16,7 @@ use crate::AppState;
 use crate::auth::ApiUser;
 use crate::households::{self as hops, HouseholdInput, ResidentInput};
 use crate::http::error::{ApiErrorBody, AppError};
-use crate::http::extract::ApiJson;
+use crate::http::extract::{ApiJson, Path, Query};
 use crate::http::openapi::{Created, created};
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -2,7 +2,7 @@
 //! requests, corrections, and the visit form.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use ngoso_core::auth::{self as access, Action};
@@ -17,7 +17,7 @@ use crate::AppState;
 use crate::auth::{PageUser, can, ensure};
 use crate::households::{self as ops, HouseholdInput, ResidentInput};
 use crate::http::error::{AppError, message};
-use crate::http::extract::CsrfForm;
+use crate::http::extract::{CsrfForm, Path, Query};
 use crate::http::render::{Ctx, PageCtx, render, render_status};
 
 /// Rows per page of the list.

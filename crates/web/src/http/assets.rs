@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 
-use axum::extract::Path;
+use crate::http::extract::Path;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};

@@ -77,6 +77,37 @@ async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Ap
     })
 }
 
+/// A value taken from the request's path (`/units/{id}`); one that does not parse (`/units/abc`,
+/// bytes that are not UTF-8) is refused with 400 `bad-path` rather than a bare text answer.
+#[derive(Debug, Clone)]
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Path(v)),
+            Err(e) if e.status().is_server_error() => Err(AppError::internal(e.body_text())),
+            Err(e) => Err(AppError::bad_request("bad-path").with_detail(e.body_text())),
+        }
+    }
+}
+
+/// The query string decoded into `T`; one that does not (`?page=abc`) is refused with 400
+/// `bad-query`.
+#[derive(Debug, Clone, Default)]
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Query(v)),
+            Err(e) => Err(AppError::bad_request("bad-query").with_detail(e.body_text())),
+        }
+    }
+}
+
 /// The fields of a form as name/value pairs, for forms whose names are not known in advance
 /// (a category's extra fields, `attribute[CODE]`).
 #[derive(Debug, Default, Clone)]
@@ -168,7 +199,7 @@ impl<S: Send + Sync> FromRequest<S> for Upload {
             if status == StatusCode::PAYLOAD_TOO_LARGE {
                 AppError::new(status, "body-too-large")
             } else {
-                AppError::bad_request("bad-request")
+                AppError::bad_request("multipart-invalid")
             }
         };
         let mut mp = axum::extract::Multipart::from_request(req, state).await.map_err(|e| refused(e.status()))?;

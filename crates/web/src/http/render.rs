@@ -120,6 +120,8 @@ struct ErrorPage {
     ctx: PageCtx,
     heading: String,
     message: String,
+    /// The stable code of the error, shown small so a person can quote it when asking for help.
+    code: &'static str,
 }
 
 /// The HTML page of an error (the layout without user details: the error may be about the
@@ -130,6 +132,7 @@ pub fn error_page(lang: Lang, info: &ErrorInfo) -> String {
         ctx: PageCtx { lang, tr, user: None, csrf: String::new(), here: "/".into() },
         heading: tr.t1("error-heading", "status", info.status.as_u16()),
         message: message(lang, info),
+        code: info.code,
     };
     page.render().unwrap_or_else(|_| message(lang, info))
 }

@@ -1,7 +1,7 @@
 //! `/api/v1/services`: the catalogue.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use ngoso_store::catalog;
 
@@ -9,7 +9,7 @@ use super::{NewService, NewStatus};
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::http::error::{ApiErrorBody, AppError};
-use crate::http::extract::ApiJson;
+use crate::http::extract::{ApiJson, Path};
 use crate::http::openapi::{Created, created};
 
 /// The service catalogue.

@@ -1,7 +1,7 @@
 //! The catalogue's page.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use ngoso_core::auth::Action;
@@ -10,7 +10,7 @@ use super::{NewService, NewStatus};
 use crate::AppState;
 use crate::auth::{PageUser, can_anywhere};
 use crate::http::error::{AppError, message};
-use crate::http::extract::CsrfForm;
+use crate::http::extract::{CsrfForm, Path};
 use crate::http::render::{Ctx, PageCtx, render, render_status};
 
 struct ServiceRow {

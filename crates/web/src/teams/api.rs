@@ -1,7 +1,7 @@
 //! `/api/v1/teams`: teams and their members.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use ngoso_core::person::mask_phone;
 use ngoso_store::teams::{self as tstore, Team};
@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::http::error::{ApiErrorBody, AppError};
-use crate::http::extract::ApiJson;
+use crate::http::extract::{ApiJson, Path, Query};
 use crate::http::openapi::{Created, created};
 use crate::teams::{self as tops, MemberInput};
 

@@ -1,7 +1,7 @@
 //! `/api/v1/units`: the administrative tree.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ngoso_store::units::{self as store, Unit, UnitListItem};
@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::http::error::{ApiErrorBody, AppError};
-use crate::http::extract::{ApiJson, ApiLang};
+use crate::http::extract::{ApiJson, ApiLang, Path, Query};
 use crate::http::i18n::Lang;
 use crate::units::figures::{self, ChildFigures, OutreachFigures};
 use crate::units::{self as ops, UnitInput};

@@ -1,7 +1,7 @@
 //! Pages of the administrative tree under `/app/units`.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use ngoso_core::auth::Action;
@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::auth::{PageUser, can};
 use crate::http::error::{AppError, message};
-use crate::http::extract::CsrfForm;
+use crate::http::extract::{CsrfForm, Path, Query};
 use crate::http::i18n::format_date;
 use crate::http::render::{Ctx, PageCtx, render, render_status};
 use crate::units::{self as ops, UnitInput, UnitItem, can_create_under};

@@ -1,7 +1,7 @@
 //! The visit form of a household: a door knock recorded from a page.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use ngoso_core::auth::Action;
 use ngoso_core::outreach::{Barrier, VisitResult};
@@ -13,7 +13,7 @@ use crate::AppState;
 use crate::auth::{PageUser, ensure};
 use crate::households as ops;
 use crate::http::error::{AppError, message};
-use crate::http::extract::CsrfFields;
+use crate::http::extract::{CsrfFields, Path};
 use crate::http::render::{Ctx, PageCtx, render, render_status};
 
 struct OutcomeRow {

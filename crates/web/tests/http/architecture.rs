@@ -94,7 +94,7 @@ fn roles_are_compared_only_in_core_auth() {
     }
     assert!(found.is_empty(), "roles or scopes compared outside core::auth:\n{}", found.join("\n"));
     // The rule can fail: the core's own table compares them.
-    let core = std::fs::read_to_string(crates().join("core/src/auth.rs")).unwrap();
+    let core = std::fs::read_to_string(crates().join("core/src/auth/mod.rs")).unwrap();
     assert!(!offending(&core, &role_rule).is_empty());
 }
 
@@ -122,6 +122,28 @@ fn no_feature_reaches_into_pages() {
     }
     assert!(found.is_empty(), "reaches into pages:\n{}", found.join("\n"));
     assert!(!crates().join("web/src/pages").exists() && !crates().join("web/src/api").exists());
+}
+
+/// Handlers take the path and the query through our extractors, whose refusals are error pages
+/// and API errors in the reader's language, not axum's bare English text.
+#[test]
+fn path_and_query_come_through_our_extractors() {
+    let rule = |l: &str| {
+        l.contains("axum::extract::Path")
+            || l.contains("axum::extract::Query")
+            || (l.contains("use axum::extract::{")
+                && l.split(|c: char| !c.is_alphanumeric()).any(|w| w == "Path" || w == "Query"))
+    };
+    let mut found = Vec::new();
+    for (path, text) in sources(&crates().join("web/src")) {
+        if path.ends_with("http/extract.rs") {
+            continue;
+        }
+        for (n, line) in offending(&text, &rule) {
+            found.push(format!("{}:{n}: {line}", path.display()));
+        }
+    }
+    assert!(found.is_empty(), "axum's own Path or Query:\n{}", found.join("\n"));
 }
 
 /// Personal data leaves the store only through calls that take core's proof of access and

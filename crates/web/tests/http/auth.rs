@@ -45,7 +45,7 @@ async fn login_session_and_logout(app: &mut TestApp) {
 
     // Logout needs the CSRF token, then ends the session.
     let res = app.post_form("/logout", &[("csrf", "forged")]).await;
-    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    res.assert_error(StatusCode::FORBIDDEN, "csrf-invalid");
     assert_eq!(app.get("/app/units").await.status, StatusCode::OK);
     let csrf = app.csrf("/app/units").await;
     let session = app.cookies["ngoso_session"].clone();
@@ -74,7 +74,7 @@ async fn forms_without_a_valid_csrf_token_change_nothing(app: &mut TestApp) {
     let res = app
         .post_form("/app/units/new", &[("csrf", &mine), ("code", "80"), ("name", "Long An"), ("kind", "tỉnh")])
         .await;
-    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    res.assert_error(StatusCode::FORBIDDEN, "csrf-invalid");
     assert_eq!(ngoso_store::units::count(&app.db).await.unwrap(), before);
 }
 
@@ -84,7 +84,7 @@ async fn failed_logins_are_limited(app: &mut TestApp) {
     for _ in 0..5 {
         let res =
             app.post_form("/login", &[("csrf", &csrf), ("username", "admin"), ("password", "wrong password")]).await;
-        assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+        res.assert_notice(StatusCode::UNAUTHORIZED, "Sai tên đăng nhập hoặc mật khẩu.");
     }
     // Even the right password is refused for a while now, with a clear message.
     let res = app.post_form("/login", &[("csrf", &csrf), ("username", "admin"), ("password", PASSWORD)]).await;
@@ -135,16 +135,16 @@ async fn api_tokens_are_issued_used_and_revoked(app: &mut TestApp) {
             None,
         )
         .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "token-ttl-invalid");
 
     let id = list[0]["id"].as_i64().unwrap();
     let res = app.json(Method::DELETE, &format!("/api/v1/auth/tokens/{id}"), None, Some(&token)).await;
     assert_eq!(res.status, StatusCode::NO_CONTENT);
     let res = app.json(Method::GET, "/api/v1/me", None, Some(&token)).await;
-    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    res.assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
     assert_eq!(res.header("www-authenticate").as_deref(), Some("Bearer"));
     let res = app.json(Method::GET, "/api/v1/me", None, Some("ngoso_forged")).await;
-    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    res.assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
 
     // Answers for tokens are cached for a few seconds, but a change made through the store
     // (here: the account disabled) takes effect at the next request.
@@ -242,14 +242,14 @@ async fn account_page_changes_password_and_revokes_tokens(app: &mut TestApp) {
     assert_eq!(app.json(Method::GET, "/api/v1/me", None, Some(&token)).await.status, StatusCode::OK);
     // The page's token is bound to the session: the one from before the change is no good.
     let res = app.post_form(&format!("/app/account/tokens/{id}/revoke"), &[("csrf", &csrf)]).await;
-    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    res.assert_error(StatusCode::FORBIDDEN, "csrf-invalid");
     let csrf = app.csrf("/app/account").await;
     let res = app.post_form(&format!("/app/account/tokens/{id}/revoke"), &[("csrf", &csrf)]).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     assert_eq!(app.json(Method::GET, "/api/v1/me", None, Some(&token)).await.status, StatusCode::UNAUTHORIZED);
     // Someone else's token id: not found.
     let res = app.post_form("/app/account/tokens/999999/revoke", &[("csrf", &csrf)]).await;
-    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    res.assert_error(StatusCode::NOT_FOUND, "not-found");
 }
 
 /// An administrator's reset of a password ends the account's sessions and revokes its

@@ -39,7 +39,7 @@ async fn api_errors_have_a_code_and_a_message_in_the_requested_language(app: &mu
         .body(Body::from(b"{\"code\":\"\xff\xfe\",\"name\":\"x\",\"kind\":\"y\"}".to_vec()))
         .unwrap();
     let res = app.send(req).await;
-    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    res.assert_error(StatusCode::BAD_REQUEST, "invalid-json");
 
     // Unknown routes and ids, bad ids, wrong methods.
     let res = app.json(Method::GET, "/api/v1/nothing-here", None, Some(&tok)).await;
@@ -48,8 +48,9 @@ async fn api_errors_have_a_code_and_a_message_in_the_requested_language(app: &mu
     let res = app.json(Method::GET, "/api/v1/units/999999", None, Some(&tok)).await;
     assert_eq!(res.json()["error"]["code"], "not-found");
     let res = app.json(Method::GET, "/api/v1/units/abc", None, Some(&tok)).await;
-    assert_eq!(res.status, StatusCode::BAD_REQUEST);
-    assert_eq!(res.json()["error"]["code"], "bad-request");
+    res.assert_error(StatusCode::BAD_REQUEST, "bad-path");
+    let res = app.json(Method::GET, "/api/v1/feedback?page=abc", None, Some(&tok)).await;
+    res.assert_error(StatusCode::BAD_REQUEST, "bad-query");
     let res = app.json(Method::DELETE, "/api/v1/units", None, Some(&tok)).await;
     assert_eq!(res.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(res.json()["error"]["code"], "method-not-allowed");
@@ -73,7 +74,7 @@ async fn too_large_bodies_get_413(app: &mut TestApp) {
         .body(Body::from(big))
         .unwrap();
     let res = app.send(req).await;
-    assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
+    res.assert_error(StatusCode::PAYLOAD_TOO_LARGE, "body-too-large");
     assert!(res.header("content-type").unwrap().starts_with("text/html"));
 }
 
@@ -84,13 +85,34 @@ async fn pages_render_errors_as_pages(app: &mut TestApp) {
     let res = app.get("/no/such/page?lang=en").await;
     assert!(res.body.contains("Error 404"));
     // Odd form bodies on the login form: a clear page, not a crash.
-    for body in ["%%%", "csrf=x&username=%ff%fe&password=a", "a=1&a=2&a=3", ""] {
+    // Without the form's token, a post is refused before its body is read further.
+    let res = app.post_form("/login", &[("username", "a"), ("password", "b")]).await;
+    res.assert_error(StatusCode::FORBIDDEN, "csrf-invalid");
+    let csrf = app.csrf("/login").await;
+    for (body, status, code) in [
+        // Missing or stray fields are a failed sign-in, told on the form itself.
+        (format!("csrf={csrf}&%%%"), StatusCode::UNAUTHORIZED, "wrong-credentials"),
+        (format!("csrf={csrf}&a=1&a=2&a=3"), StatusCode::UNAUTHORIZED, "wrong-credentials"),
+        (format!("csrf={csrf}"), StatusCode::UNAUTHORIZED, "wrong-credentials"),
+        (
+            format!("csrf={csrf}&username=a&username=b&password=c"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-form-data",
+        ),
+        (format!("csrf={csrf}&username=%ff%fe&password=a"), StatusCode::BAD_REQUEST, "form-not-utf8"),
+        ("".to_owned(), StatusCode::FORBIDDEN, "csrf-invalid"),
+    ] {
         let req = Request::post("/login")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
+            .body(Body::from(body.clone()))
             .unwrap();
         let res = app.send(req).await;
-        assert!(res.status.is_client_error(), "{body}: {}", res.status);
+        if code == "wrong-credentials" {
+            assert_eq!(res.status, status, "{body}");
+            assert!(res.body.contains("Sai tên đăng nhập hoặc mật khẩu."), "{body}: {}", res.body);
+        } else {
+            res.assert_error(status, code);
+        }
     }
     // Markup typed into a form comes back escaped.
     app.user("admin", Role::Admin, None).await;
@@ -113,17 +135,19 @@ async fn control_characters_are_refused_everywhere(app: &mut TestApp) {
     let tok = app.token("admin").await;
     let body = serde_json::json!({"code": "80", "name": "Long\u{0}An", "kind": "tỉnh"});
     let res = app.json(Method::POST, "/api/v1/units", Some(body), Some(&tok)).await;
-    assert!(res.status.is_client_error(), "{}", res.body);
+    res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "text-control-chars");
     app.login("admin").await;
     let csrf = app.csrf("/app/units/new").await;
     let res = app
         .post_form("/app/units/new", &[("csrf", &csrf), ("code", "80"), ("name", "Long\u{0}An"), ("kind", "tỉnh")])
         .await;
-    assert!(res.status.is_client_error(), "{}", res.body);
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("Tên chứa ký tự điều khiển không hợp lệ."), "{}", res.body);
     let res = app
         .post_form("/app/units/new", &[("csrf", &csrf), ("code", "80"), ("name", "Long An"), ("kind", "t\u{1}nh")])
         .await;
-    assert!(res.status.is_client_error(), "{}", res.body);
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("Cấp chứa ký tự điều khiển không hợp lệ."), "{}", res.body);
     assert_eq!(ngoso_store::units::count(&app.db).await.unwrap(), 0);
 }
 

@@ -133,7 +133,7 @@ async fn public_form_and_guards(app: &mut TestApp) {
     assert_eq!((res.status, res.location()), (StatusCode::SEE_OTHER, format!("/feedback/{code}")));
     assert_eq!(app.get("/feedback/track?code=abc").await.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(app.get("/feedback/PAKN.20200101.0001").await.status, StatusCode::NOT_FOUND);
-    assert!(app.get("/feedback/%FF%FE").await.status.is_client_error());
+    app.get("/feedback/%FF%FE").await.assert_error(StatusCode::BAD_REQUEST, "bad-path");
 
     let count = |app: &TestApp| {
         let db = app.db.clone();
@@ -185,7 +185,7 @@ async fn public_form_and_guards(app: &mut TestApp) {
     let res =
         send(app, &[("category", "roads"), ("attribute[kind]", "light"), ("description", &long), ("unit", &hamlet)])
             .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    res.assert_notice(StatusCode::UNPROCESSABLE_ENTITY, "Quá dài: tối đa 4000 ký tự.");
     assert_eq!(count(app).await, before);
     // Three items an hour per client: the fourth is refused (one was stored above, and the
     // honeypot counted one).
@@ -193,7 +193,7 @@ async fn public_form_and_guards(app: &mut TestApp) {
         assert_eq!(send(app, &good).await.status, StatusCode::CREATED);
     }
     let res = send(app, &good).await;
-    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+    res.assert_error(StatusCode::TOO_MANY_REQUESTS, "too-many-requests");
     assert!(res.header("retry-after").is_some());
 }
 
@@ -267,7 +267,7 @@ async fn photo_is_stripped(app: &mut TestApp) {
         .body(Body::from(bad))
         .unwrap();
     let res = app.send(req).await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    res.assert_notice(StatusCode::UNPROCESSABLE_ENTITY, "Chỉ nhận ảnh JPEG hoặc PNG.");
 }
 
 async fn staff_handle_and_citizen_rates(app: &mut TestApp) {
@@ -315,12 +315,12 @@ async fn staff_handle_and_citizen_rates(app: &mut TestApp) {
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.body.contains("in_progress → close"), "{}", res.body);
     let res = app.post_form(&format!("{url}/move"), &[("csrf", &csrf), ("move", "teleport")]).await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    res.assert_notice(StatusCode::UNPROCESSABLE_ENTITY, "Thao tác “teleport” không có.");
     let res =
         app.post_form(&format!("{url}/extend"), &[("csrf", &csrf), ("days", "5"), ("reason", "Chờ vật tư")]).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     let res = app.post_form(&format!("{url}/extend"), &[("csrf", &csrf), ("days", "0"), ("reason", "x")]).await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    res.assert_notice(StatusCode::UNPROCESSABLE_ENTITY, "Số ngày phải từ 1 đến 365.");
     let res = app.post_form(&format!("{url}/draft"), &[("csrf", &csrf), ("answer", "Đã vá ổ gà ngày 20/10.")]).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     let res = app.post_form(&format!("{url}/publish"), &[("csrf", &csrf)]).await;
@@ -331,7 +331,10 @@ async fn staff_handle_and_citizen_rates(app: &mut TestApp) {
     let csrf = app.csrf(&url).await;
     let read = between(&app.get(&url).await.body, "name=\"draft\" value=\"", "\"").to_owned();
     let res = app.post_form(&format!("{url}/publish"), &[("csrf", &csrf), ("draft", "0123456789abcdef")]).await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    res.assert_notice(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Bản nháp đã được sửa sau khi bạn đọc; hãy đọc lại rồi công bố.",
+    );
     let res = app.post_form(&format!("{url}/publish"), &[("csrf", &csrf), ("draft", &read)]).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
     let list = app.get("/feedback/answered").await;
@@ -363,17 +366,17 @@ async fn staff_handle_and_citizen_rates(app: &mut TestApp) {
     let csrf = app.csrf(&format!("/feedback/{code}")).await;
     // Without the page's token (a form posted from another site), nothing changes.
     let res = app.post_form(&rate, &[("rating", "not_satisfied"), ("key", &key)]).await;
-    assert_eq!((res.status, res.body.contains("csrf")), (StatusCode::FORBIDDEN, false));
+    res.assert_error(StatusCode::FORBIDDEN, "csrf-invalid");
     let res = app.post_form(&rate, &[("csrf", &csrf), ("rating", "satisfied"), ("key", "sai")]).await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    res.assert_notice(StatusCode::UNPROCESSABLE_ENTITY, "Mã bí mật không đúng.");
     let res = app.post_form(&rate, &[("csrf", &csrf), ("rating", "excellent"), ("key", &key)]).await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    res.assert_notice(StatusCode::UNPROCESSABLE_ENTITY, "Đánh giá “excellent” không có.");
     let res = app.post_form(&rate, &[("csrf", &csrf), ("rating", "not_satisfied"), ("key", &key)]).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     assert!(app.get(&res.location()).await.body.contains("Không hài lòng"));
     // One rating per answer.
     let res = app.post_form(&rate, &[("csrf", &csrf), ("rating", "satisfied"), ("key", &key)]).await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    res.assert_notice(StatusCode::UNPROCESSABLE_ENTITY, "Câu trả lời này đã được đánh giá.");
     // Staff pages need an account.
     assert_eq!(app.get("/app/feedback").await.status, StatusCode::SEE_OTHER);
 }
@@ -420,7 +423,10 @@ async fn on_behalf_and_setup_pages(app: &mut TestApp) {
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     let res =
         app.post_form("/app/feedback/setup/days", &[("csrf", &csrf), ("day", "29/02/2025"), ("kind", "holiday")]).await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    res.assert_notice(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Ngày “29/02/2025” không hợp lệ: dùng dạng NĂM-THÁNG-NGÀY, ví dụ 2025-07-01.",
+    );
     let res = app.post_form("/app/feedback/setup/keys", &[("csrf", &csrf), ("name", "FixMyStreet")]).await;
     assert_eq!(res.status, StatusCode::OK);
     let key = between(&res.body, "class=\"key\">", "<").to_owned();
@@ -453,7 +459,7 @@ async fn on_behalf_and_setup_pages(app: &mut TestApp) {
             ],
         )
         .await;
-    assert_eq!(res.status, StatusCode::CONFLICT);
+    res.assert_notice(StatusCode::CONFLICT, "Mã env đã có.");
     let res = app
         .post_form(
             "/app/feedback/setup/routes",
@@ -477,7 +483,7 @@ async fn on_behalf_and_setup_pages(app: &mut TestApp) {
     let url = format!("/app/feedback/setup/agencies/{}/names", s.transport);
     let before = setup::agency(&app.db, s.transport).await.unwrap();
     let res = app.post_form(&url, &[("csrf", csrf.as_str()), ("name_vi", " "), ("name_en", "Transport")]).await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    res.assert_notice(StatusCode::UNPROCESSABLE_ENTITY, "Cần nhập Tên tiếng Việt.");
     assert_eq!(setup::agency(&app.db, s.transport).await.unwrap(), before, "a refused rename changes nothing");
     let mut form = vec![("csrf", csrf.as_str())];
     form.extend(names("Sở Xây dựng", "Department of Construction"));
@@ -522,7 +528,7 @@ async fn on_behalf_and_setup_pages(app: &mut TestApp) {
     assert_eq!((kind.name_vi.as_str(), kind.name_en.as_str()), ("Loại hư hỏng", "Damage"));
     let res =
         app.post_form(&url_f, &[("csrf", csrf.as_str()), ("code", "nope"), ("name_vi", "x"), ("name_en", "x")]).await;
-    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    res.assert_notice(StatusCode::NOT_FOUND, "Không tìm thấy trang hoặc dữ liệu này.");
     // Only an administrator may.
     app.login("sogtvt").await;
     let csrf = app.csrf("/app/feedback").await;
@@ -557,7 +563,7 @@ async fn api_and_figures(app: &mut TestApp) {
         (StatusCode::UNPROCESSABLE_ENTITY, Some("attribute-required"))
     );
     let r = app.json(Method::POST, "/api/v1/feedback", Some(json!({"category": 5})), Some(&member)).await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid-json-data");
     assert_eq!(app.json(Method::GET, "/api/v1/feedback", None, Some(&member)).await.status, StatusCode::FORBIDDEN);
     // The agency's staff: inbox, item with history, moves (refused ones say why).
     let staff = app.token("sogtvt").await;
@@ -576,7 +582,7 @@ async fn api_and_figures(app: &mut TestApp) {
     let r = app.json(Method::GET, &by_unit(&s.t.commune_a.code), None, Some(&staff)).await;
     assert_eq!(r.json()["items"].as_array().unwrap().len(), 0);
     let r = app.json(Method::GET, &by_unit("nowhere"), None, Some(&staff)).await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "unit-unknown");
     let mv = |m: &str| json!({"move": m});
     let r = app.json(Method::POST, &format!("/api/v1/feedback/{id}/moves"), Some(mv("close")), Some(&staff)).await;
     assert_eq!(
@@ -599,7 +605,7 @@ async fn api_and_figures(app: &mut TestApp) {
     let r = app
         .json(Method::POST, &format!("/api/v1/feedback/{id}/draft"), Some(json!({"answer": " "})), Some(&staff2))
         .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "required");
     let r = app
         .json(
             Method::POST,
@@ -617,7 +623,7 @@ async fn api_and_figures(app: &mut TestApp) {
             Some(&staff2),
         )
         .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "days-invalid");
     let r = app
         .json(
             Method::POST,
@@ -666,10 +672,10 @@ async fn api_and_figures(app: &mut TestApp) {
         app.json(Method::GET, &format!("/api/v1/feedback/figures?period={this_year}"), None, Some(&canbo)).await.json();
     assert_eq!(f["total"]["received"], 2);
     let r = app.json(Method::GET, "/api/v1/feedback/figures?period=2024Q9", None, Some(&canbo)).await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "period-invalid");
     let r =
         app.json(Method::GET, &format!("/api/v1/feedback/figures?unit={}", s.t.commune_a.id), None, Some(&canbo)).await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    r.assert_error(StatusCode::NOT_FOUND, "not-found");
     // The page.
     app.login("canbo.b").await;
     let page = app.get("/app/feedback/figures").await;

@@ -64,6 +64,51 @@ fn assert_error(res: &Res, status: StatusCode, json_format: bool) {
     }
 }
 
+/// The status and error code of an Open311 error answer. Open311's error has only a numeric
+/// code and a description, so the code is the one whose message the description is (the
+/// message with the most fixed text, when several fit).
+fn open311_error(res: &Res) -> (u16, String) {
+    let description = open311_description(res);
+    let code = include_str!("../../i18n/vi.ftl")
+        .lines()
+        .filter_map(|l| l.strip_prefix("err-")?.split_once(" = ").map(|(id, _)| id.trim()))
+        .filter_map(|code| Some((fixed_text(&description, code)?, code)))
+        .max()
+        .map(|(_, code)| code)
+        .unwrap_or("?");
+    (res.status.as_u16(), code.to_owned())
+}
+
+fn open311_description(res: &Res) -> String {
+    if res.body.starts_with('[') {
+        json(res)[0]["description"].as_str().unwrap_or_default().to_owned()
+    } else {
+        let doc = xml(res);
+        text(child(doc.root_element(), "error"), "description").to_owned()
+    }
+}
+
+/// When `description` is the Vietnamese message of error `code` (its fixed parts, in order),
+/// how much fixed text the message has.
+fn fixed_text(description: &str, code: &str) -> Option<usize> {
+    let id = format!("err-{code}");
+    let pattern =
+        ngoso_web::http::i18n::msg(ngoso_web::http::i18n::Lang::Vi, &id, &[("field", "\u{0}"), ("detail", "\u{0}")]);
+    let mut rest = description;
+    let mut fixed = 0;
+    for part in pattern.split(['\u{0}', '\u{2068}', '\u{2069}']).filter(|p| !p.is_empty()) {
+        let i = rest.find(part)?;
+        rest = &rest[i + part.len()..];
+        fixed += part.len();
+    }
+    (pattern != id && fixed > 0).then_some(fixed)
+}
+
+/// The answer's description is the message of `code`.
+fn told(res: &Res, code: &str) -> bool {
+    open311_error(res).1 == code
+}
+
 async fn post(app: &mut TestApp, path: &str, fields: &[(&str, &str)]) -> Res {
     app.post_form(path, fields).await
 }
@@ -358,7 +403,8 @@ async fn post_and_read_requests(app: &mut TestApp) {
                 .unwrap(),
         )
         .await;
-    assert!(r.status.is_client_error());
+    assert_error(&r, StatusCode::BAD_REQUEST, true);
+    assert!(told(&r, "form-not-utf8"), "{}", r.body);
 }
 
 tests_with_app!(discovery_services_and_definitions, post_and_read_requests);
@@ -427,50 +473,80 @@ async fn never_a_server_error(app: &mut TestApp) {
         ("multipart/form-data; boundary=x", big),
     ];
     let key_path = format!("/open311/v2/requests.xml?api_key={k}");
+    // What each path answers to each body above, in order: the pages read a form, check its
+    // token, and read a multipart body only where a photo may come (`/feedback`); Open311
+    // reads the body, then wants its key, then the service; a list that only answers GET says so.
+    const UTF8: (u16, &str) = (400, "form-not-utf8");
+    const CSRF: (u16, &str) = (403, "csrf-invalid");
+    const MP: (u16, &str) = (400, "multipart-invalid");
+    const BIG: (u16, &str) = (413, "body-too-large");
+    const NOKEY: (u16, &str) = (403, "open311-key-missing");
+    const SERVICE: (u16, &str) = (400, "required");
+    const GET_ONLY: (u16, &str) = (405, "method-not-allowed");
+    let page_form = [UTF8, UTF8, CSRF, CSRF, CSRF, UTF8, CSRF, CSRF, CSRF, BIG, BIG];
+    let page_upload = [UTF8, UTF8, CSRF, CSRF, CSRF, CSRF, MP, MP, CSRF, BIG, MP];
+    let open311_no_key = [UTF8, UTF8, NOKEY, NOKEY, NOKEY, NOKEY, MP, MP, NOKEY, BIG, MP];
+    let open311_key = [UTF8, UTF8, SERVICE, SERVICE, SERVICE, SERVICE, MP, MP, SERVICE, BIG, MP];
     let posts = [
-        "/feedback",
-        "/feedback/PAKN.20240101.0001/rating",
-        "/feedback/PAKN.20240101.0001/info",
-        "/feedback/garbage/rating",
-        "/open311/v2/requests.xml",
-        "/open311/v2/requests.json",
-        key_path.as_str(),
-        "/open311/v2/services.xml",
+        ("/feedback", page_upload),
+        ("/feedback/PAKN.20240101.0001/rating", page_form),
+        ("/feedback/PAKN.20240101.0001/info", page_form),
+        ("/feedback/garbage/rating", page_form),
+        ("/open311/v2/requests.xml", open311_no_key),
+        ("/open311/v2/requests.json", open311_no_key),
+        (key_path.as_str(), open311_key),
+        ("/open311/v2/services.xml", [GET_ONLY; 11]),
     ];
-    for path in posts {
-        for (ct, body) in &bodies {
+    for (path, expected) in posts {
+        assert_eq!(expected.len(), bodies.len());
+        for ((ct, body), (status, code)) in bodies.iter().zip(expected) {
             let req = Request::post(path).header(header::CONTENT_TYPE, *ct).body(Body::from(body.clone())).unwrap();
             let r = app.send(req).await;
-            assert!(
-                r.status.is_client_error(),
-                "{path} {ct}: {} {}",
-                r.status,
+            let seen =
+                if path.starts_with("/open311") { open311_error(&r) } else { (r.status.as_u16(), r.error_code()) };
+            assert_eq!(
+                seen,
+                (status, code.to_owned()),
+                "{path} {ct}: {}",
                 r.body.chars().take(300).collect::<String>()
             );
         }
     }
+    // Each odd address gets its own answer: a page, a specific error, never a 5xx.
     let gets = [
-        "/feedback?category=%FF",
-        "/feedback?category=%3Cscript%3E",
-        "/feedback/track?code=%00%FF",
-        "/feedback/track?code=PAKN.99999999.9999",
-        "/feedback/answered?page=-1",
-        "/feedback/answered?page=99999999999999",
-        "/feedback/answered?page=4294967295",
-        "/feedback/PAKN.20241301.0001",
-        "/feedback/%3Cscript%3E",
-        "/open311/v2/requests.json?start_date=%FF",
-        "/open311/v2/requests.json?service_request_id=%00,,,",
-        "/open311/v2/requests.xml?end_date=9999-12-31T23:59:59Z",
-        "/open311/v2/requests.xml?start_date=-9999-01-01T00:00:00Z",
-        "/open311/v2/services/%FF.xml",
-        "/open311/v2/services/roads",
-        "/open311/v2/requests/PAKN.20240101.0001",
-        "/open311/discovery.yaml",
+        ("/feedback?category=%FF", 200, ""),
+        ("/feedback?category=%3Cscript%3E", 200, ""),
+        ("/feedback/track?code=%00%FF", 422, "feedback-code-invalid"),
+        ("/feedback/track?code=PAKN.99999999.9999", 422, "feedback-code-invalid"),
+        ("/feedback/answered?page=-1", 400, "bad-query"),
+        ("/feedback/answered?page=99999999999999", 400, "bad-query"),
+        ("/feedback/answered?page=4294967295", 200, ""),
+        ("/feedback/PAKN.20241301.0001", 404, "not-found"),
+        ("/feedback/%3Cscript%3E", 404, "not-found"),
+        ("/open311/v2/requests.json?start_date=%FF", 400, "date-invalid"),
+        ("/open311/v2/requests.json?service_request_id=%00,,,", 200, ""),
+        ("/open311/v2/requests.xml?end_date=9999-12-31T23:59:59Z", 200, ""),
+        ("/open311/v2/requests.xml?start_date=-9999-01-01T00:00:00Z", 400, "date-invalid"),
+        ("/open311/v2/services/%FF.xml", 400, "bad-path"),
+        ("/open311/v2/services/roads", 404, "not-found"),
+        ("/open311/v2/requests/PAKN.20240101.0001", 404, "not-found"),
+        ("/open311/discovery.yaml", 404, "not-found"),
     ];
-    for path in gets {
+    for (path, status, code) in gets {
         let r = app.get(path).await;
-        assert!(!r.status.is_server_error(), "{path}");
+        let seen = if r.status.is_success() {
+            (r.status.as_u16(), String::new())
+        } else if path.starts_with("/open311") {
+            open311_error(&r)
+        } else if r.body.contains("data-error-code") {
+            (r.status.as_u16(), r.error_code())
+        } else {
+            // The tracking form, sent back with its notice.
+            let notice = r.notice();
+            let code = if fixed_text(&notice, code).is_some() { code } else { "?" };
+            (r.status.as_u16(), code.to_owned())
+        };
+        assert_eq!(seen, (status, code.to_owned()), "{path}: {}", r.body.chars().take(300).collect::<String>());
         if path.contains("script") {
             assert!(!r.body.contains("<script>"), "{path}: {}", r.body);
         }

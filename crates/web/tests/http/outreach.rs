@@ -96,7 +96,7 @@ async fn teams_are_managed_and_flagged(app: &mut TestApp) {
             &[("csrf", &csrf), ("full_name", "X Y"), ("role", "boss"), ("affiliation", "police")],
         )
         .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    res.assert_notice(StatusCode::UNPROCESSABLE_ENTITY, "Vai trò “boss” không có: dùng leader, deputy, member.");
     let res = app
         .post_form(
             &format!("/app/teams/{team}/members"),
@@ -184,7 +184,7 @@ async fn households_visits_and_figures(app: &mut TestApp) {
             &[("csrf", &csrf), ("full_name", "Ai đó"), ("cccd", "080148123456")],
         )
         .await;
-    assert_eq!(res.status, StatusCode::CONFLICT);
+    res.assert_notice(StatusCode::CONFLICT, "Số CCCD này đã có trong hệ thống.");
 
     // The visit form: the status moves, a double submit of the same form stores one visit.
     let page = app.get(&format!("/app/households/{}/visit", h.id)).await;
@@ -294,9 +294,9 @@ async fn households_visits_and_figures(app: &mut TestApp) {
     assert_eq!(ngoso_store::visits::count(&app.db).await.unwrap(), 2);
     // The viewer sees figures, never personal data.
     let res = app.json(Method::GET, &format!("/api/v1/households/{}", h.id), None, Some(&vtok)).await;
-    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    res.assert_error(StatusCode::FORBIDDEN, "forbidden");
     let res = app.json(Method::GET, &format!("/api/v1/households?unit={}", s.t.province.id), None, Some(&vtok)).await;
-    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    res.assert_error(StatusCode::FORBIDDEN, "forbidden");
 }
 
 async fn sqlx_string(db: &ngoso_store::Db, sql: &'static str) -> String {
@@ -409,7 +409,7 @@ async fn corrections_consent_and_deletion(app: &mut TestApp) {
             ],
         )
         .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    res.assert_notice(StatusCode::UNPROCESSABLE_ENTITY, "Hộ này đã bị xóa thông tin cá nhân.");
     assert!(ngoso_store::testing::unaudited::household(&app.db, h2).await.unwrap().head_name.is_none());
     assert_eq!(
         ngoso_store::testing::unaudited::consents(&app.db, h2)
@@ -509,7 +509,7 @@ async fn citizen_id_duplicates_are_logged_and_limited(app: &mut TestApp) {
     let r = app
         .json(Method::POST, &format!("/api/v1/households/{ha}/residents"), Some(json!({"cccd": ids[10]})), Some(&a))
         .await;
-    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    r.assert_error(StatusCode::TOO_MANY_REQUESTS, "too-many-requests");
     let r = app
         .json(
             Method::POST,
@@ -518,7 +518,7 @@ async fn citizen_id_duplicates_are_logged_and_limited(app: &mut TestApp) {
             Some(&a),
         )
         .await;
-    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    r.assert_error(StatusCode::TOO_MANY_REQUESTS, "too-many-requests");
     assert_eq!(count().await, before, "nothing stored");
     // A resident without an ID is still recorded.
     let r = app
@@ -583,7 +583,7 @@ async fn the_catalogue_is_configurable(app: &mut TestApp) {
             &[("csrf", &csrf), ("code", "Bad Code"), ("name_vi", "x"), ("name_en", "x"), ("subject", "person")],
         )
         .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    res.assert_notice(StatusCode::UNPROCESSABLE_ENTITY, "Mã “Bad Code” không hợp lệ: 2–40 ký tự a-z, 0-9, _.");
     let res = app
         .post_form(
             "/app/services",

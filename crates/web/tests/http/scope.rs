@@ -34,7 +34,7 @@ async fn officer_pages_stay_inside_the_commune(app: &mut TestApp) {
             assert!(!res.body.contains(&u.name), "the name of an outside unit leaks: {}", u.name);
         }
         let res = app.get(&format!("/app/units/new?parent={}", u.id)).await;
-        assert_eq!(res.status, StatusCode::NOT_FOUND);
+        res.assert_error(StatusCode::NOT_FOUND, "not-found");
     }
 
     // Changing an outside unit through the forms fails and changes nothing.
@@ -49,19 +49,19 @@ async fn officer_pages_stay_inside_the_commune(app: &mut TestApp) {
     let res = app
         .post_form(&format!("/app/units/{}/move", t.hamlet_b.id), &[("csrf", &csrf), ("parent_code", "28414")])
         .await;
-    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    res.assert_error(StatusCode::NOT_FOUND, "not-found");
     let res = app
         .post_form(
             &format!("/app/units/new?parent={}", t.commune_b.id),
             &[("csrf", &csrf), ("code", "X1"), ("name", "x"), ("kind", "ấp")],
         )
         .await;
-    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    res.assert_error(StatusCode::NOT_FOUND, "not-found");
     // Moving their own hamlet into another commune: that commune does not exist for them.
     let res = app
         .post_form(&format!("/app/units/{}/move", t.hamlet_a.id), &[("csrf", &csrf), ("parent_code", "27700")])
         .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    res.assert_notice(StatusCode::UNPROCESSABLE_ENTITY, "Không tìm thấy đơn vị cấp trên “27700”.");
     let hb = ngoso_store::units::get(&app.db, t.hamlet_b.id).await.unwrap();
     assert_eq!(hb, t.hamlet_b);
     let ha = ngoso_store::units::get(&app.db, t.hamlet_a.id).await.unwrap();
@@ -69,7 +69,7 @@ async fn officer_pages_stay_inside_the_commune(app: &mut TestApp) {
 
     // Their own commune: visible but not theirs to rename.
     let res = app.get(&format!("/app/units/{}/edit", t.commune_a.id)).await;
-    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    res.assert_error(StatusCode::FORBIDDEN, "forbidden");
     // Below it: they add and rename hamlets.
     let res = app
         .post_form(
@@ -106,12 +106,12 @@ async fn officer_api_stays_inside_the_commune(app: &mut TestApp) {
         assert_eq!(res.status, StatusCode::NOT_FOUND);
         assert_eq!(res.json()["error"]["code"], "not-found");
         let res = app.json(Method::GET, &format!("/api/v1/units/by-code/{}", u.code), None, tok).await;
-        assert_eq!(res.status, StatusCode::NOT_FOUND);
+        res.assert_error(StatusCode::NOT_FOUND, "not-found");
         let res = app.json(Method::GET, &format!("/api/v1/units?parent={}", u.id), None, tok).await;
-        assert_eq!(res.status, StatusCode::NOT_FOUND);
+        res.assert_error(StatusCode::NOT_FOUND, "not-found");
         let res =
             app.json(Method::PATCH, &format!("/api/v1/units/{}", u.id), Some(json!({"name": "Hacked"})), tok).await;
-        assert_eq!(res.status, StatusCode::NOT_FOUND);
+        res.assert_error(StatusCode::NOT_FOUND, "not-found");
         let res = app
             .json(
                 Method::POST,
@@ -125,7 +125,7 @@ async fn officer_api_stays_inside_the_commune(app: &mut TestApp) {
     // A new root is not theirs to make.
     let res =
         app.json(Method::POST, "/api/v1/units", Some(json!({"code": "Z8", "name": "z", "kind": "tỉnh"})), tok).await;
-    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    res.assert_error(StatusCode::FORBIDDEN, "forbidden");
     // Moving their hamlet out of their commune, or their commune anywhere: refused.
     let res = app
         .json(Method::PATCH, &format!("/api/v1/units/{}", t.hamlet_a.id), Some(json!({"parent_code": "27700"})), tok)
@@ -134,10 +134,10 @@ async fn officer_api_stays_inside_the_commune(app: &mut TestApp) {
     let res = app
         .json(Method::PATCH, &format!("/api/v1/units/{}", t.hamlet_a.id), Some(json!({"parent_code": ""})), tok)
         .await;
-    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    res.assert_error(StatusCode::FORBIDDEN, "forbidden");
     let res =
         app.json(Method::PATCH, &format!("/api/v1/units/{}", t.commune_a.id), Some(json!({"name": "X"})), tok).await;
-    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    res.assert_error(StatusCode::FORBIDDEN, "forbidden");
     assert_eq!(ngoso_store::units::count(&app.db).await.unwrap(), 7);
     assert_eq!(ngoso_store::units::get(&app.db, t.hamlet_b.id).await.unwrap(), t.hamlet_b);
 

@@ -42,6 +42,38 @@ impl Res {
     pub fn location(&self) -> String {
         self.header("location").unwrap_or_default()
     }
+    /// The stable error code of an error answer: `error.code` of an API error, the
+    /// `data-error-code` of an error page.
+    pub fn error_code(&self) -> String {
+        self.try_error_code().unwrap_or_else(|| panic!("no error code in a {} answer: {}", self.status, self.body))
+    }
+    fn try_error_code(&self) -> Option<String> {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&self.body)
+            && let Some(code) = v["error"]["code"].as_str()
+        {
+            return Some(code.to_owned());
+        }
+        let (_, rest) = self.body.split_once("data-error-code=\"")?;
+        Some(rest.split('"').next().unwrap_or_default().to_owned())
+    }
+    /// Asserts the answer is the error `code` with `status`.
+    #[track_caller]
+    pub fn assert_error(&self, status: StatusCode, code: &str) {
+        assert_eq!((self.status, self.error_code().as_str()), (status, code), "{}", self.body);
+    }
+    /// The error told on a page sent back with its form (its `role="alert"` notice).
+    pub fn notice(&self) -> String {
+        let (_, rest) = self
+            .body
+            .split_once("role=\"alert\">")
+            .unwrap_or_else(|| panic!("no notice in a {} answer: {}", self.status, self.body));
+        rest.split('<').next().unwrap_or_default().trim().to_owned()
+    }
+    /// Asserts the answer is the page sent back with its form and the notice `text`.
+    #[track_caller]
+    pub fn assert_notice(&self, status: StatusCode, text: &str) {
+        assert_eq!((self.status, self.notice().as_str()), (status, text), "{}", self.body);
+    }
 }
 
 /// A small administrative tree: a province with two districts, each with a commune, each

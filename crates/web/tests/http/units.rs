@@ -61,7 +61,10 @@ async fn admin_builds_a_tree_through_the_pages(app: &mut TestApp) {
             &[("csrf", &csrf), ("code", "bad code"), ("name", "X"), ("kind", "huyện")],
         )
         .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    res.assert_notice(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Mã đơn vị “bad code” không hợp lệ: chỉ dùng chữ, số và dấu - _ . (tối đa 32 ký tự).",
+    );
     let res = app
         .post_form(
             &format!("/app/units/new?parent={province}"),

@@ -66,7 +66,7 @@ async fn scoped_admin_manages_accounts_inside_the_scope(app: &mut TestApp) {
             ],
         )
         .await;
-    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    res.assert_error(StatusCode::FORBIDDEN, "forbidden");
     let res = app
         .post_form(
             "/app/users/new",
@@ -80,7 +80,7 @@ async fn scoped_admin_manages_accounts_inside_the_scope(app: &mut TestApp) {
             ],
         )
         .await;
-    assert_eq!(res.status, StatusCode::CONFLICT);
+    res.assert_notice(StatusCode::CONFLICT, "Tên đăng nhập canbo.xa đã được dùng.");
     let res = app
         .post_form(
             "/app/users/new",
@@ -94,7 +94,7 @@ async fn scoped_admin_manages_accounts_inside_the_scope(app: &mut TestApp) {
             ],
         )
         .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    res.assert_notice(StatusCode::UNPROCESSABLE_ENTITY, "Mật khẩu cần ít nhất 10 ký tự.");
     assert!(
         ngoso_store::users::authenticate(&app.db, &ngoso_store::secrets::PasswordPool::new(1, 8), "ngoai.pham.vi", "x")
             .await
@@ -109,9 +109,9 @@ async fn scoped_admin_manages_accounts_inside_the_scope(app: &mut TestApp) {
 
     // Someone outside: not found. Themselves: not allowed.
     let res = app.post_form(&format!("/app/users/{other}/disable"), &[("csrf", &csrf)]).await;
-    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    res.assert_error(StatusCode::NOT_FOUND, "not-found");
     let res = app.post_form(&format!("/app/users/{me}/disable"), &[("csrf", &csrf)]).await;
-    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    res.assert_error(StatusCode::FORBIDDEN, "forbidden");
 
     // Disable, enable, reset the password of the new officer.
     let res = app.post_form(&format!("/app/users/{}/disable", p.id), &[("csrf", &csrf)]).await;

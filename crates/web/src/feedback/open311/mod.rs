@@ -11,7 +11,7 @@
 //! `jurisdiction_id` is accepted and not checked. Photos are not fetched from `media_url`.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -27,7 +27,7 @@ use format::{Format, Rec, V, error_body, list, object, opt, s, status_for};
 use crate::AppState;
 use crate::feedback::{Setup, SubmitFields};
 use crate::http::error::{ErrorInfo, message};
-use crate::http::extract::Upload;
+use crate::http::extract::{Path, Query, Upload};
 use crate::http::i18n::Lang;
 
 /// An error of an Open311 handler, written by [`crate::http::error::render_errors`] in the
@@ -292,9 +292,18 @@ async fn post_request(
     Query(q): Query<Vec<(String, String)>>,
     headers: HeaderMap,
     uri: Uri,
-    up: Upload,
+    req: axum::extract::Request,
 ) -> Result<Response, Fail> {
-    let fmt = file(&name, "requests")?;
+    // The address is checked before the body is read: a post to a list that only answers GET
+    // is told so, whatever its body.
+    let fmt = match Format::split(&name) {
+        Some(("requests", f)) => f,
+        Some(("services" | "discovery", _)) => {
+            return Err(Fail(crate::http::error::AppError::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed")));
+        }
+        _ => return Err(not_found()),
+    };
+    let up = <Upload as axum::extract::FromRequest<AppState>>::from_request(req, &st).await?;
     let f = &up.fields;
     let get = |k: &str| param(q.as_slice(), k).or_else(|| Some(f.get(k).trim()).filter(|v| !v.is_empty()));
     let key = get("api_key")
