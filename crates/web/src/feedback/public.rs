@@ -98,29 +98,58 @@ pub struct FormPage {
     pub photo_max_mb: usize,
 }
 
-/// Reads the form fields into a submission; extra fields come as `attribute[CODE]` (and
-/// `attribute[CODE][]`, as Open311 sends lists).
-pub fn submit_fields(f: &Fields) -> SubmitFields {
-    let answers =
-        f.0.iter()
-            .filter_map(|(k, v)| {
-                let code = k.strip_prefix("attribute[")?;
-                let code = code.strip_suffix("][]").or_else(|| code.strip_suffix(']'))?;
-                Some((code.to_owned(), v.clone()))
-            })
-            .collect();
-    SubmitFields {
-        category: f.get("category").to_owned(),
-        description: f.get("description").to_owned(),
-        unit: f.get("unit").to_owned(),
-        address: f.get("address").to_owned(),
-        lat: f.get("lat").to_owned(),
-        lon: f.get("long").to_owned(),
-        contact_name: f.get("contact_name").to_owned(),
-        contact_phone: f.get("contact_phone").to_owned(),
-        contact_email: f.get("contact_email").to_owned(),
-        consent: !f.get("consent").is_empty(),
-        answers,
+/// The named fields of the feedback form; the category's extra fields come beside them as
+/// `attribute[CODE]` (and `attribute[CODE][]`, as Open311 sends lists).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct SubmitForm {
+    category: String,
+    description: String,
+    unit: String,
+    address: String,
+    lat: String,
+    #[serde(rename = "long")]
+    lon: String,
+    contact_name: String,
+    contact_phone: String,
+    contact_email: String,
+    /// The consent check box: present when ticked.
+    consent: Option<String>,
+    /// Staff typing in a citizen's feedback: how it reached them (`team`, `hotline`).
+    pub channel: String,
+    /// A field people do not see: a robot fills it in.
+    pub website: String,
+}
+
+impl SubmitForm {
+    /// Reads a posted form (a name sent twice is refused).
+    pub fn read(f: &Fields) -> Result<Self, AppError> {
+        f.parse()
+    }
+
+    /// The submission, with the answers to the category's extra fields.
+    pub fn submission(self, f: &Fields) -> SubmitFields {
+        let answers =
+            f.0.iter()
+                .filter_map(|(k, v)| {
+                    let code = k.strip_prefix("attribute[")?;
+                    let code = code.strip_suffix("][]").or_else(|| code.strip_suffix(']'))?;
+                    Some((code.to_owned(), v.clone()))
+                })
+                .collect();
+        SubmitFields {
+            category: self.category,
+            description: self.description,
+            unit: self.unit,
+            address: self.address,
+            lat: self.lat,
+            lon: self.lon,
+            contact_name: self.contact_name,
+            contact_phone: self.contact_phone,
+            contact_email: self.contact_email,
+            consent: self.consent.is_some_and(|c| !c.is_empty()),
+            answers,
+        }
     }
 }
 
@@ -133,11 +162,14 @@ pub(crate) async fn form_page(
 ) -> Result<FormPage, AppError> {
     let setup = st.feedback_setup().await?;
     let english = ctx.lang == Lang::En;
-    let form = submit_fields(f);
+    // A form sent back is filled in again with what could be read of it.
+    let typed = SubmitForm::read(f).unwrap_or_default();
+    let channel = typed.channel.clone();
+    let form = typed.submission(f);
     Ok(FormPage {
         categories: category_views(&setup, english, &form.answers),
         places: place_views(&setup),
-        channel: f.get("channel").to_owned(),
+        channel,
         form,
         error,
         on_behalf,
@@ -184,7 +216,8 @@ pub(crate) async fn receive(
     let result = async {
         let photo =
             up.photo.as_deref().map(|b| ngoso_core::photo::clean(b, st.cfg.feedback_photo_max_bytes)).transpose()?;
-        let item = fb::parse_submission(&st.db, &setup, &submit_fields(&up.fields), channel, by, photo).await?;
+        let form = SubmitForm::read(&up.fields)?.submission(&up.fields);
+        let item = fb::parse_submission(&st.db, &setup, &form, channel, by, photo).await?;
         let s = fb::submit(st, &setup, &item).await?;
         let contact = item.contact_phone.is_some() || item.contact_email.is_some();
         Ok::<_, AppError>((s, contact))
@@ -203,8 +236,19 @@ pub(crate) async fn receive(
             render_status(StatusCode::CREATED, &page)
         }
         Err(e) if e.info().status.is_client_error() => {
-            let msg = message(ctx.lang, e.info());
-            render_status(e.info().status, &form_page(st, ctx, &up.fields, Some(msg), by.is_some()).await?)
+            let mut info = e.info().clone();
+            // An extra field is named by its label in the reader's language, not by its code.
+            if info.code.starts_with("attribute-")
+                && let Some(code) = info.detail.as_deref()
+                && let Some(field) = setup
+                    .category_by_code(up.fields.get("category"))
+                    .and_then(|c| c.fields.iter().find(|f| f.code == code))
+            {
+                let label = if ctx.lang == Lang::En { &field.name_en } else { &field.name_vi };
+                info.detail = Some(label.clone());
+            }
+            let msg = message(ctx.lang, &info);
+            render_status(info.status, &form_page(st, ctx, &up.fields, Some(msg), by.is_some()).await?)
         }
         Err(e) => Err(e),
     }
@@ -218,7 +262,7 @@ pub(crate) async fn create(
     CsrfUpload(up): CsrfUpload,
 ) -> Result<Response, AppError> {
     let per_hour = st.cfg.feedback_per_client_per_hour;
-    if !up.fields.get("website").is_empty() {
+    if !SubmitForm::read(&up.fields)?.website.is_empty() {
         st.feedback_limiter.record(&client, per_hour);
         let e = AppError::from(Invalid::new("feedback-spam"));
         let msg = message(ctx.lang, e.info());

@@ -461,7 +461,7 @@ pub(crate) async fn create(
     CsrfUpload(up): CsrfUpload,
 ) -> Result<Response, AppError> {
     ngoso_core::auth::submit_for_citizen(&p.actor())?;
-    let channel = match up.fields.get("channel") {
+    let channel = match super::public::SubmitForm::read(&up.fields)?.channel.as_str() {
         "hotline" => Channel::Hotline,
         _ => Channel::Team,
     };

@@ -118,10 +118,6 @@ impl Fields {
     pub fn get(&self, name: &str) -> &str {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
     }
-    /// Every value of `name`.
-    pub fn all(&self, name: &str) -> Vec<&str> {
-        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
-    }
     /// The pairs as a typed form.
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, AppError> {
         let encoded = serde_html_form::to_string(&self.0).map_err(AppError::internal)?;

@@ -107,6 +107,19 @@ pub(crate) async fn visit_form(
     render(&visit_page(&st, ctx, &p, id, None).await?)
 }
 
+/// The named fields of the visit form; each outcome comes beside them as
+/// `o:{service}:{resident id, 0 for the household}`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct VisitForm {
+    /// The visit's id, made when the form was drawn, so a form sent twice records one visit.
+    id: String,
+    team_id: String,
+    result: String,
+    barrier: Vec<String>,
+    note: String,
+}
+
 /// `POST /app/households/{id}/visit`.
 pub(crate) async fn visit(
     State(st): State<AppState>,
@@ -125,16 +138,17 @@ pub(crate) async fn visit(
                 Some(OutcomeJson { service, status: v.clone(), resident_id: Some(resident).filter(|r| *r != 0) })
             })
             .collect();
+    let form: VisitForm = f.parse()?;
     let now = chrono::Utc::now().to_rfc3339();
     let v = VisitJson {
-        id: f.get("id").to_owned(),
+        id: form.id,
         household_id: id,
-        team_id: f.get("team_id").parse().ok(),
+        team_id: form.team_id.parse().ok(),
         member_id: None,
         visited_at: now,
-        result: f.get("result").to_owned(),
-        barriers: f.all("barrier").into_iter().map(str::to_owned).collect(),
-        note: f.get("note").to_owned(),
+        result: form.result,
+        barriers: form.barrier,
+        note: form.note,
         outcomes,
     };
     let rec = std::sync::Arc::new(Recorder::new(&p)?);
