@@ -187,12 +187,9 @@ pub async fn generate(
             consent: Some((head, "outreach,statistics".into())),
         });
     }
-    households::import(
-        db,
-        [households::ImportPart::Rows(plan.iter().cloned().map(Into::into).collect()), households::ImportPart::Done],
-        None,
-    )
-    .await?;
+    // Nothing else writes while the demo is made: one transaction, no pause.
+    let rows: Vec<households::ImportRow> = plan.iter().cloned().map(Into::into).collect();
+    households::import(db, &rows, None, households::Chunking::ALONE, &|_| {}).await?;
     let codes = households::codes(db).await?;
 
     // Residents: most of each household, a few with phones and citizen IDs.
@@ -230,7 +227,7 @@ pub async fn generate(
             });
         }
     }
-    households::import_residents(db, &residents, None, &|_| {}).await?;
+    households::import_residents(db, &residents, None, households::Chunking::ALONE, &|_| {}).await?;
     let mut by_household: HashMap<i64, Vec<i64>> = HashMap::new();
     for (rid, hid) in households::resident_ids(db).await? {
         by_household.entry(hid).or_default().push(rid);

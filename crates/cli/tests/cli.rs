@@ -294,6 +294,26 @@ async fn households_and_residents_import(t: &TestDb) {
     assert_eq!(summary[&("residents".to_string(), String::new())], 3);
     assert_eq!(summary[&("youth_union".to_string(), String::new())], 1);
     assert!(ngoso_store::check::run(&t.db).await.unwrap().is_empty());
+
+    // The journal lists the three imports; the first residents' import is taken back.
+    let out = ngoso(&t.url, &["import", "list"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let listed = text(&out);
+    let lines: Vec<&str> = listed.lines().filter(|l| l.starts_with('#')).collect();
+    assert_eq!(lines.len(), 3, "{listed}");
+    assert!(lines[0].contains("residents  done  1 rows") && lines[2].contains("households  done  2 rows"), "{listed}");
+    let first_residents = lines[1].trim_start_matches('#').split_whitespace().next().unwrap().to_owned();
+    let out = ngoso(&t.url, &["import", "undo", &first_residents], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains(&format!("Import {first_residents} taken back: 2 rows deleted")), "{}", text(&out));
+    let summary =
+        ngoso_store::rollups::of_unit(&t.db, ngoso_store::units::by_code(&t.db, "80").await.unwrap().id).await.unwrap();
+    assert_eq!(summary[&("residents".to_string(), String::new())], 1);
+    assert_eq!(summary.get(&("youth_union".to_string(), String::new())).copied().unwrap_or(0), 0);
+    let out = ngoso(&t.url, &["import", "undo", &first_residents], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("already been taken back"), "{}", text(&out));
+    assert!(ngoso_store::check::run(&t.db).await.unwrap().is_empty());
     for f in [tree, good, file, residents, with_id] {
         let _ = std::fs::remove_file(f);
     }

@@ -111,7 +111,7 @@ err-bad-path = The address is not valid: part of it cannot be read. Check the li
 err-bad-query = A parameter in the address is not valid. Check the link.
 err-method-not-allowed = This method is not allowed at this address.
 err-internal-error = Something went wrong on the server. The error was logged; please try again later.
-err-timeout = The request took too long.
+err-timeout = The server took too long to answer. Try again in { $detail } seconds.
 err-unavailable = The server is busy and could not do this yet (nothing was changed). Try again in { $detail } seconds.
 err-login-failed = Wrong user name or password.
 err-login-throttled = Too many failed logins. Try again in { $minutes } minutes.
@@ -346,8 +346,14 @@ err-catalog-code-exists = Code { $detail } already exists.
 err-service-subject-invalid = Subject “{ $detail }” is not valid: use household or person.
 err-team-too-small = The team has fewer members than the minimum.
 err-team-too-large = The team has more members than the maximum.
-cli-imported-households = Imported { $count } households in { $seconds } seconds.
-cli-imported-residents = Imported { $count } residents in { $seconds } seconds.
+cli-imported-households = Imported { $count } households in { $seconds } seconds (import { $id }; `ngoso import undo { $id }` takes it back).
+cli-imported-residents = Imported { $count } residents in { $seconds } seconds (import { $id }; `ngoso import undo { $id }` takes it back).
+cli-import-undone = Import { $id } taken back: { $count } rows deleted.
+cli-imports-none = No import yet.
+cli-import-line = #{ $id }  { $kind }  { $state }  { $rows } rows  started { $started }
+cli-import-unfinished = Import { $id } did not finish (it may have been cut short): `ngoso import undo { $id }` deletes what it wrote.
+err-import-in-use = Cannot take the import back: its rows ({ $detail }) have been built on since (visits, residents added later).
+err-import-undone = This import has already been taken back.
 cli-demo-outreach = Generated { $teams } teams, { $households } households, { $residents } residents and { $visits } visits in { $seconds } seconds.
 
 ## Citizen feedback

@@ -111,7 +111,7 @@ err-bad-path = Địa chỉ trang không hợp lệ: một phần của nó khô
 err-bad-query = Tham số trên địa chỉ trang không hợp lệ. Hãy kiểm tra lại đường dẫn.
 err-method-not-allowed = Phương thức này không dùng được ở địa chỉ này.
 err-internal-error = Đã có lỗi phía máy chủ. Lỗi đã được ghi lại; hãy thử lại sau.
-err-timeout = Yêu cầu mất quá nhiều thời gian.
+err-timeout = Máy chủ trả lời quá lâu. Vui lòng thử lại sau { $detail } giây.
 err-unavailable = Máy chủ đang bận, chưa làm được việc này (chưa có gì thay đổi). Hãy thử lại sau { $detail } giây.
 err-login-failed = Sai tên đăng nhập hoặc mật khẩu.
 err-login-throttled = Đăng nhập sai quá nhiều lần. Hãy thử lại sau { $minutes } phút.
@@ -346,8 +346,14 @@ err-catalog-code-exists = Mã { $detail } đã có.
 err-service-subject-invalid = Đối tượng “{ $detail }” không hợp lệ: dùng household hoặc person.
 err-team-too-small = Tổ ít thành viên hơn mức tối thiểu.
 err-team-too-large = Tổ nhiều thành viên hơn mức tối đa.
-cli-imported-households = Đã nhập { $count } hộ trong { $seconds } giây.
-cli-imported-residents = Đã nhập { $count } nhân khẩu trong { $seconds } giây.
+cli-imported-households = Đã nhập { $count } hộ trong { $seconds } giây (lần nhập số { $id }; `ngoso import undo { $id }` hoàn tác).
+cli-imported-residents = Đã nhập { $count } nhân khẩu trong { $seconds } giây (lần nhập số { $id }; `ngoso import undo { $id }` hoàn tác).
+cli-import-undone = Đã hoàn tác lần nhập số { $id }: xóa { $count } dòng.
+cli-imports-none = Chưa có lần nhập nào.
+cli-import-line = #{ $id }  { $kind }  { $state }  { $rows } dòng  bắt đầu { $started }
+cli-import-unfinished = Lần nhập số { $id } chưa xong (có thể đã bị ngắt giữa chừng): `ngoso import undo { $id }` xóa những gì nó đã ghi.
+err-import-in-use = Không hoàn tác được: dữ liệu đã nhập ({ $detail }) đã được dùng tiếp (lượt đến nhà, nhân khẩu thêm sau).
+err-import-undone = Lần nhập này đã được hoàn tác.
 cli-demo-outreach = Đã tạo { $teams } tổ, { $households } hộ, { $residents } nhân khẩu và { $visits } lượt đến nhà trong { $seconds } giây.
 
 ## Phản ánh, kiến nghị

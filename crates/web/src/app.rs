@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router, middleware};
@@ -15,7 +14,6 @@ use hyper_util::service::TowerToHyperService;
 use tower::Service;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
 
 use utoipa_axum::router::OpenApiRouter;
 
@@ -69,12 +67,12 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(middleware::from_fn_with_state(state.clone(), auth::csrf::ensure_cookie))
+        .layer(middleware::from_fn_with_state(timeout, error::time_limit))
         .layer(middleware::from_fn_with_state(
             error::Renderers::default().with("/open311/", feedback::open311::render_error),
             error::render_errors,
         ))
         .layer(middleware::from_fn(http::headers::security))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(CompressionLayer::new())
         .with_state(state)
 }

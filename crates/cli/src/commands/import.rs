@@ -1,5 +1,8 @@
 //! `ngoso import units|households|residents FILE.csv`: a file with any bad row is refused
-//! whole, every bad row listed with its number and reason, and nothing is written.
+//! whole, every bad row listed with its number and reason, and nothing is written. A checked
+//! file of households or residents is written in chunks that leave the running server room
+//! between them (see `ngoso_store::households::import`); `ngoso import undo ID` takes an
+//! import back, `ngoso import list` shows the journal.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -11,7 +14,7 @@ use ngoso_core::import::{ImportRow, RowError, plan_units};
 use std::collections::HashMap;
 
 use ngoso_core::household::{HouseholdInput, ResidentInput, parse_household, parse_resident};
-use ngoso_store::households::{self, ImportPart, ImportedResident, NewHousehold};
+use ngoso_store::households::{self, Chunking, ImportRow as HouseholdRow, ImportedResident, NewHousehold};
 use ngoso_store::{Db, units};
 
 use crate::config::Config;
@@ -34,6 +37,15 @@ pub enum ImportCommand {
     /// full_name,birth_year,sex (m/f),youth_union (1/0),cccd,phone,consent_by,consent_purposes.
     /// Citizen IDs are kept only as a keyed hash (needs cccd_key) and their last 4 digits.
     Residents { file: PathBuf },
+    /// Take an import of households or residents back: delete the rows it wrote, with their
+    /// consents and their part of the figures. Refused when a visit or a later resident
+    /// names one of them.
+    Undo {
+        /// The import's number, as printed when it ended (or by `ngoso import list`).
+        id: i64,
+    },
+    /// The latest imports of households and residents, with their state.
+    List,
 }
 
 pub async fn run(cmd: ImportCommand, cfg: &Config) -> Result<(), Failure> {
@@ -42,6 +54,8 @@ pub async fn run(cmd: ImportCommand, cfg: &Config) -> Result<(), Failure> {
         ImportCommand::Units { file } => import_units(&file, &db).await,
         ImportCommand::Households { file } => import_households(&file, &db).await,
         ImportCommand::Residents { file } => import_residents(&file, &db, cfg).await,
+        ImportCommand::Undo { id } => undo(&db, id).await,
+        ImportCommand::List => list(&db).await,
     };
     // Closed on every path, so that SQLite folds its write-ahead log back into the file
     // before the process ends.
@@ -328,39 +342,35 @@ impl HouseholdChecker {
     }
 }
 
-/// Households handed to the writer at a time.
-const HOUSEHOLD_PART: usize = 2048;
-
-/// Reads and checks a households file, handing checked rows to `out` as it goes; sends
-/// [`ImportPart::Done`] only when every row passed. Returns the refused rows.
+/// Reads and checks a whole households file: the rows to write, or every refused row.
 fn check_households(
     bytes: &[u8],
     mut checker: HouseholdChecker,
-    out: std::sync::mpsc::SyncSender<ImportPart>,
     pb: &ProgressBar,
-) -> Result<Vec<RowError>, Failure> {
+) -> Result<Result<Vec<HouseholdRow>, Vec<RowError>>, Failure> {
     let mut errors = Vec::new();
-    let mut part = Vec::with_capacity(HOUSEHOLD_PART);
-    let mut writer_gone = false;
+    let mut rows = Vec::with_capacity(checker.seen.capacity());
     let (required, optional) = HOUSEHOLD_COLUMNS;
-    scan_table(bytes, required, optional, |r, at| match checker.check(r) {
-        Ok(h) if errors.is_empty() && !writer_gone => {
-            part.push(h.into());
-            if part.len() == HOUSEHOLD_PART {
-                let full = std::mem::replace(&mut part, Vec::with_capacity(HOUSEHOLD_PART));
-                writer_gone = out.send(ImportPart::Rows(full)).is_err();
-                pb.set_position(at);
-            }
+    scan_table(bytes, required, optional, |r, at| {
+        match checker.check(r) {
+            // After a bad row the rest is only checked, so that every bad row is listed.
+            Ok(h) if errors.is_empty() => rows.push(h.into()),
+            Ok(_) => {}
+            Err(e) => errors.push(e),
         }
-        // After a bad row nothing more is written; the rest is only checked.
-        Ok(_) => {}
-        Err(e) => errors.push(e),
+        if (rows.len() + errors.len()) % 4096 == 0 {
+            pb.set_position(at);
+        }
     })?;
-    if errors.is_empty() && !writer_gone {
-        let _ = out.send(ImportPart::Rows(part));
-        let _ = out.send(ImportPart::Done);
+    Ok(if errors.is_empty() { Ok(rows) } else { Err(errors) })
+}
+
+/// Says, before an import starts, which earlier ones were cut short.
+async fn warn_unfinished(db: &Db) -> Result<(), Failure> {
+    for i in households::imports(db, 100).await?.iter().filter(|i| i.state == "running") {
+        eprintln!("{}", t("cli-import-unfinished", &[("id", &i.id.to_string())]));
     }
-    Ok(errors)
+    Ok(())
 }
 
 async fn import_households(file: &std::path::Path, db: &Db) -> Result<(), Failure> {
@@ -368,27 +378,60 @@ async fn import_households(file: &std::path::Path, db: &Db) -> Result<(), Failur
     let bytes = read_file(file)?;
     // Rows of the generated files take about 100 bytes.
     let checker = HouseholdChecker::new(db, bytes.len() / 100).await?;
-    // One thread reads and checks the file while this one writes what has been checked; a
-    // bad row stops the writing, the rest of the file is still checked so that every bad row
-    // is listed, and nothing is committed.
-    let pb = bar(bytes.len() as u64, &t("cli-importing", &[]));
-    let (tx, rx) = std::sync::mpsc::sync_channel(4);
-    let reader = {
-        let pb = pb.clone();
-        std::thread::spawn(move || check_households(&bytes, checker, tx, &pb))
+    // The whole file is checked before anything is written: a bad file writes nothing.
+    let pb = bar(bytes.len() as u64, &t("cli-reading", &[]));
+    let rows = match check_households(&bytes, checker, &pb)? {
+        Ok(rows) => rows,
+        Err(errors) => {
+            pb.finish_and_clear();
+            return Err(refuse(errors));
+        }
     };
-    let written = households::import(db, rx, None).await;
-    let checked = reader.join().map_err(|_| Failure::other("the thread reading the file stopped"))?;
     pb.finish_and_clear();
-    let errors = checked?;
-    if !errors.is_empty() {
-        return Err(refuse(errors));
-    }
-    // No bad row, yet nothing committed: the reader ended without finishing the file.
-    let n = written?.ok_or_else(|| Failure::other("the thread reading the file stopped"))?;
+    drop(bytes);
+    warn_unfinished(db).await?;
+    let pb = bar(rows.len() as u64, &t("cli-writing", &[]));
+    let done = households::import(db, &rows, None, Chunking::default(), &|k| pb.set_position(k)).await?;
+    pb.finish_and_clear();
     tracing::info!(elapsed = ?started.elapsed(), "households import");
     let secs = format!("{:.2}", started.elapsed().as_secs_f64());
-    println!("{}", t("cli-imported-households", &[("count", &n.to_string()), ("seconds", &secs)]));
+    println!(
+        "{}",
+        t(
+            "cli-imported-households",
+            &[("count", &done.rows.to_string()), ("seconds", &secs), ("id", &done.id.to_string())]
+        )
+    );
+    Ok(())
+}
+
+async fn undo(db: &Db, id: i64) -> Result<(), Failure> {
+    let n = households::undo_import(db, id).await?;
+    println!("{}", t("cli-import-undone", &[("id", &id.to_string()), ("count", &n.to_string())]));
+    Ok(())
+}
+
+async fn list(db: &Db) -> Result<(), Failure> {
+    let all = households::imports(db, 50).await?;
+    if all.is_empty() {
+        println!("{}", t("cli-imports-none", &[]));
+    }
+    for i in all {
+        let started = chrono::DateTime::from_timestamp(i.started_at, 0)
+            .map(|d| d.with_timezone(&ngoso_core::calendar::tz()).format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default();
+        let line = t(
+            "cli-import-line",
+            &[
+                ("id", &i.id.to_string()),
+                ("kind", &i.kind),
+                ("state", &i.state),
+                ("rows", &i.rows.to_string()),
+                ("started", &started),
+            ],
+        );
+        println!("{line}");
+    }
     Ok(())
 }
 
@@ -451,11 +494,13 @@ async fn import_residents(file: &std::path::Path, db: &Db, cfg: &Config) -> Resu
         return Err(refuse(errors));
     }
     let plan: Vec<ImportedResident> = plan.into_iter().map(|(_, r)| r).collect();
+    warn_unfinished(db).await?;
     let pb = bar(plan.len() as u64, &t("cli-writing", &[]));
-    let n = households::import_residents(db, &plan, None, &|k| pb.set_position(k)).await?;
+    let done = households::import_residents(db, &plan, None, Chunking::default(), &|k| pb.set_position(k)).await?;
     pb.finish_and_clear();
     let secs = format!("{:.2}", started.elapsed().as_secs_f64());
-    println!("{}", t("cli-imported-residents", &[("count", &n.to_string()), ("seconds", &secs)]));
+    let id = done.id.to_string();
+    println!("{}", t("cli-imported-residents", &[("count", &done.rows.to_string()), ("seconds", &secs), ("id", &id)]));
     Ok(())
 }
 

@@ -27,7 +27,10 @@ mod residents;
 pub(crate) use consents::consent;
 pub(crate) use consents::consents;
 pub use consents::{Consent, record_consent, withdraw_consent};
-pub use import::{ImportPart, ImportRow, ImportedResident, import, import_residents};
+pub use import::{
+    Chunking, ImportRecord, ImportRow, Imported, ImportedResident, import, import_residents, imports,
+    undo as undo_import,
+};
 pub use ngoso_core::household::{HouseholdUpdate, NewHousehold, NewResident, PURPOSES, parse_purposes};
 pub use record::{HouseholdRecord, household_of, list, place, read};
 #[cfg(feature = "testing")]

@@ -2,6 +2,7 @@
 //! PostgreSQL (see `ngoso_store::testing` for the databases they get).
 
 mod feedback;
+mod import;
 mod ingestor;
 mod migrations;
 mod outreach;

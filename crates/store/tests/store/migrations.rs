@@ -16,7 +16,7 @@ static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
 /// PostgreSQL's). sqlx keeps each applied migration's checksum and refuses to migrate a
 /// database whose applied migration has changed since, so these files never change: a fix
 /// is a new migration. Add a migration's checksums here when it is committed.
-const RELEASED: [(i64, &str, &str); 11] = [
+const RELEASED: [(i64, &str, &str); 12] = [
     (
         1,
         "ed62454ad54779c4936fe84138bd7705bfa774cea083c0165d3992f68a4ce9d2bd954d77262930fe8e4d9721765a6e24",
@@ -71,6 +71,11 @@ const RELEASED: [(i64, &str, &str); 11] = [
         11,
         "15b300c339a6a2cac100d04893706c7e70f309ed412cfd1900472a51862ccab1bcb38ae23917cbc581d0a5619ef73410",
         "b9d3efc610d272011f86ac16d03a2173b90588ba8fad7dfd2443a12a4c286980800ea30294009a8371ab5d29d11b7770",
+    ),
+    (
+        12,
+        "9e53f69d5695259f6b3708db942d808a767d605d7952c92c195883c670f221f7decc7a438faa729117cc3492ba8ae444",
+        "c4f3e805e5b860043038454ad5f9b70622bac140572c9a7122bff0fff12c07d6202621255210b5e46a0252425b04f974",
     ),
 ];
 

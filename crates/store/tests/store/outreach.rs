@@ -451,61 +451,6 @@ async fn household_references_hold(db: Db) {
 
 both_backends!(household_references_hold);
 
-/// A bulk import commits only when its source says every row passed; a source that ends
-/// early, or a code already taken, leaves nothing behind (rows, consents, figures).
-async fn bulk_import_is_all_or_nothing(db: Db) {
-    use households::ImportPart::{Done, Rows};
-    let w = world(&db).await;
-    let rows = |prefix: &str, n: usize| -> Vec<households::ImportRow> {
-        (0..n).map(|i| household(w.hamlets[i % 4], &format!("{prefix}{i}"), Barriers::default()).into()).collect()
-    };
-    let mut odd = household(w.hamlets[0], "ODD", Barriers::default());
-    odd.address = Some("Hẻm 5\\7\tlô \\N 🏠".into());
-    odd.head_name = None;
-    let n = households::import(
-        &db,
-        [Rows(rows("A", 3000)), Rows(rows("B", 9)), Rows(vec![odd.into()]), Done],
-        Some(w.officer),
-    )
-    .await
-    .unwrap();
-    assert_eq!(n, Some(3010));
-    let figures = rollups::all(&db).await.unwrap();
-    assert_eq!(figures[&(w.province, "households".to_string(), String::new())], 3010);
-    let h = ngoso_store::testing::unaudited::household_by_code(&db, "B8").await.unwrap();
-    assert_eq!(h.head_name.as_deref(), Some("Nguyễn Văn A"));
-    assert!(h.consent);
-    let odd = ngoso_store::testing::unaudited::household_by_code(&db, "ODD").await.unwrap();
-    assert_eq!((odd.address.as_deref(), odd.head_name.as_deref()), (Some("Hẻm 5\\7\tlô \\N 🏠"), None));
-    assert_eq!(
-        ngoso_store::testing::unaudited::household_search(
-            &db,
-            &units::get(&db, w.province).await.unwrap().unit_path(),
-            "nguyen van a so b8",
-            10,
-            0
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|h| h.code.as_str())
-        .collect::<Vec<_>>(),
-        vec!["B8"]
-    );
-
-    // The source ends without `Done` (the reader found a bad row after these).
-    let n = households::import(&db, [Rows(rows("C", 3000))], None).await.unwrap();
-    assert_eq!(n, None);
-    // A code that is already there.
-    let e = households::import(&db, [Rows(rows("D", 100)), Rows(rows("B", 1)), Done], None).await.unwrap_err();
-    assert!(matches!(&e, ngoso_store::StoreError::Invalid(i) if i.code == "household-code-exists"), "{e:?}");
-    assert_eq!(households::count(&db).await.unwrap(), 3010);
-    assert_eq!(crate::refusal(ngoso_store::testing::unaudited::household_by_code(&db, "C0").await), "not-found");
-    assert_eq!(rollups::all(&db).await.unwrap(), figures);
-    assert!(check::run(&db).await.unwrap().is_empty());
-}
-both_backends!(bulk_import_is_all_or_nothing);
-
 /// One step of the property test.
 #[derive(Debug, Clone)]
 enum Op {

@@ -177,7 +177,6 @@ fn info_for_bare_status(status: StatusCode) -> ErrorInfo {
         StatusCode::UNAUTHORIZED => "unauthorized",
         StatusCode::FORBIDDEN => "forbidden",
         StatusCode::TOO_MANY_REQUESTS => "too-many-requests",
-        StatusCode::REQUEST_TIMEOUT => "timeout",
         s if s.is_server_error() => "internal-error",
         _ => "bad-request",
     };
@@ -208,6 +207,20 @@ impl Renderers {
     pub fn with(mut self, prefix: &'static str, r: Renderer) -> Self {
         self.0.push((prefix, r));
         self
+    }
+}
+
+/// Middleware: a request that takes longer than the configured time is cut off and answered
+/// 503 with `Retry-After` (the database was held by another writer, most often). Whatever it
+/// had stored stays stored: every write the phones send may be sent again.
+pub async fn time_limit(State(limit): State<std::time::Duration>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => {
+            tracing::warn!(%path, ?limit, "a request took longer than the request timeout: answered 503");
+            AppError::new(StatusCode::SERVICE_UNAVAILABLE, "timeout").with_detail("5").into_response()
+        }
     }
 }
 

@@ -86,8 +86,10 @@ pub fn finish(mut doc: Doc) -> Doc {
                 add(StatusCode::UNSUPPORTED_MEDIA_TYPE, "the body is not sent as application/json");
                 add(StatusCode::UNPROCESSABLE_ENTITY, "the body is JSON but not of the expected shape");
             }
-            add(StatusCode::REQUEST_TIMEOUT, "the request took longer than the configured timeout");
-            add(StatusCode::SERVICE_UNAVAILABLE, "the database is busy; try again after Retry-After seconds");
+            add(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database is busy, or the request took longer than the configured timeout; try again after Retry-After seconds",
+            );
         }
     }
     doc

@@ -9,6 +9,7 @@ mod architecture;
 mod auth;
 mod errors;
 mod feedback;
+mod imports;
 mod notify;
 mod open311;
 mod outreach;

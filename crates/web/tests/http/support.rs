@@ -19,6 +19,8 @@ pub const PASSWORD: &str = "mật khẩu thử 123";
 
 pub struct TestApp {
     pub db: Db,
+    /// The database's URL, for a second connection pool (as another process would have).
+    pub url: String,
     router: Router,
     /// The app's database, removed when the app is dropped (also when its test panics).
     _test_db: TestDb,
@@ -109,7 +111,13 @@ impl TestApp {
     pub async fn with_config(backend: Backend, cfg: WebConfig) -> Option<TestApp> {
         let t = TestDb::new(backend).await?;
         let state = AppState::new(t.db.clone(), cfg).await.expect("state");
-        Some(TestApp { db: t.db.clone(), router: app(state), _test_db: t, cookies: BTreeMap::new() })
+        Some(TestApp {
+            db: t.db.clone(),
+            url: t.url.clone(),
+            router: app(state),
+            _test_db: t,
+            cookies: BTreeMap::new(),
+        })
     }
 
     /// Ends a test: the app and its database go (dropping the app does the same).

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use ngoso_core::Invalid;
 
 use super::{Locked, SqliteError, Value};
-use crate::households::{ImportPart, ImportRow};
+use crate::households::ImportRow;
 use crate::{Result, StoreError};
 
 /// A code already taken is the importer's error; any other is the store's.
@@ -17,16 +17,16 @@ fn code_exists(e: SqliteError) -> StoreError {
     }
 }
 
-/// Writes the parts on the locked connection, numbering households after `max_id`: `None`
-/// when the parts end without [`ImportPart::Done`].
+/// Writes the rows on the locked connection, numbering households after `max_id`; returns
+/// their ids.
 pub(crate) fn write(
     handle: &mut sqlx::sqlite::LockedSqliteHandle<'_>,
-    parts: impl IntoIterator<Item = ImportPart>,
+    rows: &[ImportRow],
     max_id: i64,
     t: i64,
     actor: Option<i64>,
     per_unit: &mut HashMap<(i64, i32), i64>,
-) -> Result<Option<u64>> {
+) -> Result<std::ops::RangeInclusive<i64>> {
     let conn = Locked::new(handle);
     let mut household = conn
         .prepare(
@@ -41,37 +41,29 @@ pub(crate) fn write(
         .map_err(code_exists)?;
     let actor = actor.map_or(Value::Null, Value::Int);
     let mut id = max_id;
-    let mut written = 0u64;
-    for part in parts {
-        let rows = match part {
-            ImportPart::Rows(rows) => rows,
-            ImportPart::Done => return Ok(Some(written)),
-        };
-        for ImportRow { household: h, key } in &rows {
-            id += 1;
-            household
-                .run(&[
-                    Value::Int(id),
-                    Value::Int(h.unit_id),
-                    Value::Text(&h.code),
-                    h.address.as_deref().into(),
-                    h.head_name.as_deref().into(),
-                    Value::Text(key),
-                    Value::Int(h.size.into()),
-                    Value::Int(h.smartphones.into()),
-                    Value::Int(h.barriers.0.into()),
-                    Value::Int(t),
-                    Value::Int(t),
-                ])
+    for ImportRow { household: h, key } in rows {
+        id += 1;
+        household
+            .run(&[
+                Value::Int(id),
+                Value::Int(h.unit_id),
+                Value::Text(&h.code),
+                h.address.as_deref().into(),
+                h.head_name.as_deref().into(),
+                Value::Text(key),
+                Value::Int(h.size.into()),
+                Value::Int(h.smartphones.into()),
+                Value::Int(h.barriers.0.into()),
+                Value::Int(t),
+                Value::Int(t),
+            ])
+            .map_err(code_exists)?;
+        if let Some((by, purposes)) = &h.consent {
+            consent
+                .run(&[Value::Int(id), Value::Text(by), Value::Text(purposes), Value::Int(t), actor])
                 .map_err(code_exists)?;
-            if let Some((by, purposes)) = &h.consent {
-                consent
-                    .run(&[Value::Int(id), Value::Text(by), Value::Text(purposes), Value::Int(t), actor])
-                    .map_err(code_exists)?;
-            }
-            *per_unit.entry((h.unit_id, h.barriers.0)).or_insert(0) += 1;
         }
-        written += rows.len() as u64;
+        *per_unit.entry((h.unit_id, h.barriers.0)).or_insert(0) += 1;
     }
-    Ok(None)
+    Ok(max_id + 1..=id)
 }
