@@ -33,11 +33,15 @@ pub enum Db {
 
 /// SQLite: a pool of readers and one writer. Write transactions queue for the writer instead
 /// of polling SQLite's lock (whose busy handler sleeps in ever longer steps), and the writer's
-/// page cache stays warm, since no other connection changes the file under it.
+/// page cache stays warm, since no other connection changes the file under it. The readers
+/// are opened read-only, so a write sent to them by mistake fails at once in every test
+/// instead of contending with the writer for the lock under load; the WAL checkpoint, which
+/// must write the file but should not hold up the writer, has a connection of its own.
 #[derive(Clone, Debug)]
 pub struct SqlitePools {
     pub read: SqlitePool,
     pub write: SqlitePool,
+    checkpoint: SqlitePool,
 }
 
 /// An open write transaction on one of the two backends.
@@ -171,10 +175,16 @@ impl Db {
                 .connect_with(opts.clone().pragma("cache_size", "-65536"))
                 .await
                 .map_err(|e| StoreError::Connect(format!("cannot open the SQLite database {path:?}: {e}")))?;
-            let read = open(cfg.max_connections)
+            let read = SqlitePoolOptions::new()
+                .max_connections(cfg.max_connections)
+                .acquire_timeout(cfg.acquire_timeout)
+                .connect_with(opts.clone().read_only(true).create_if_missing(false))
                 .await
                 .map_err(|e| StoreError::Connect(format!("cannot open the SQLite database {path:?}: {e}")))?;
-            Ok(Db::Sqlite(SqlitePools { read, write }))
+            let checkpoint = open(1)
+                .await
+                .map_err(|e| StoreError::Connect(format!("cannot open the SQLite database {path:?}: {e}")))?;
+            Ok(Db::Sqlite(SqlitePools { read, write, checkpoint }))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts =
                 PgConnectOptions::from_str(url).map_err(|e| StoreError::Connect(format!("bad PostgreSQL URL: {e}")))?;
@@ -232,7 +242,7 @@ impl Db {
         match self {
             Db::Sqlite(p) => {
                 let (_, log, done): (i64, i64, i64) =
-                    sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&p.read).await?;
+                    sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&p.checkpoint).await?;
                 Ok(log - done)
             }
             Db::Pg(_) => Ok(0),
@@ -249,6 +259,7 @@ impl Db {
         match self {
             Db::Sqlite(p) => {
                 p.read.close().await;
+                p.checkpoint.close().await;
                 p.write.close().await;
             }
             Db::Pg(p) => p.close().await,

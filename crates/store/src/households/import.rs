@@ -24,7 +24,7 @@ use super::consents::{ConsentRow, insert_consents};
 use super::{NewHousehold, NewResident, household_key};
 use crate::db::dialect::{self, Table};
 use crate::db::{pg, sqlite};
-use crate::{Backend, Db, Result, StoreError, Tx, now, on_db, on_tx, rollups};
+use crate::{Backend, Db, Result, StoreError, Tx, now, on_db, on_tx, on_write, rollups};
 
 /// A household of a bulk import, with its search key already computed (by whichever
 /// thread checks the rows, so that the writer only writes).
@@ -149,7 +149,7 @@ async fn run(
     chunking: Chunking,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Imported> {
-    let id: i64 = on_db!(db, p => sqlx::query_scalar(
+    let id: i64 = on_write!(db, p => sqlx::query_scalar(
         "INSERT INTO imports (kind, state, actor, started_at) VALUES ($1, 'running', $2, $3) RETURNING id")
         .bind(rows.kind()).bind(actor).bind(now()).fetch_one(p).await)?;
     let mut at = 0;
@@ -166,7 +166,7 @@ async fn run(
             tokio::time::sleep(chunking.pause).await;
         }
     }
-    on_db!(db, p => sqlx::query("UPDATE imports SET state = 'done', finished_at = $1 WHERE id = $2")
+    on_write!(db, p => sqlx::query("UPDATE imports SET state = 'done', finished_at = $1 WHERE id = $2")
         .bind(now()).bind(id).execute(p).await.map(|r| r.rows_affected()))?;
     Ok(Imported { id, rows: at as u64 })
 }
