@@ -60,9 +60,15 @@ submissions() { # backend URL -> "items/s p50 p99 stored loop_rows/s"
     sql "$backend" "$url" "SELECT code FROM units WHERE depth = 3" >"$WORK/hamlets.txt"
     python3 bench/gen_feedback.py "$WORK/hamlets.txt" "$SUBMISSIONS" "$RANDOM" "$WORK/bodies.txt" "$WORK/rows.tsv"
     serve "$url"
+    # The form's CSRF token and the cookie it is bound to, as a browser gets them with the
+    # page: every body is sent with them (one browser's, as far as the check can tell).
+    local jar=$WORK/form-jar csrf cookie
+    csrf=$(curl -fs -c "$jar" "$BASE/feedback" | grep -o 'name="csrf" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//')
+    cookie=$(awk '$6 == "ngoso_csrf" {print $6 "=" $7}' "$jar")
     before=$(count "$backend" "$url")
     t0=$(now)
-    out=$(THREADS=2 BODIES=$WORK/bodies.txt wrk -t2 -c16 -d10s --latency -s bench/wrk-form.lua "$BASE/feedback" 2>&1)
+    out=$(THREADS=2 BODIES=$WORK/bodies.txt CSRF=$csrf COOKIE=$cookie \
+        wrk -t2 -c16 -d10s --latency -s bench/wrk-form.lua "$BASE/feedback" 2>&1)
     t1=$(now)
     echo "$out" >>"$WORK/wrk.log"
     after=$(count "$backend" "$url")

@@ -313,6 +313,9 @@ async fn households_and_residents_import(t: &TestDb) {
     let out = ngoso(&t.url, &["import", "undo", &first_residents], None);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("already been taken back"), "{}", text(&out));
+    let out = ngoso(&t.url, &["import", "undo", "9999"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("There is no import 9999"), "{}", text(&out));
     assert!(ngoso_store::check::run(&t.db).await.unwrap().is_empty());
     for f in [tree, good, file, residents, with_id] {
         let _ = std::fs::remove_file(f);

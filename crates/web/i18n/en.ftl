@@ -349,6 +349,7 @@ err-team-too-large = The team has more members than the maximum.
 cli-imported-households = Imported { $count } households in { $seconds } seconds (import { $id }; `ngoso import undo { $id }` takes it back).
 cli-imported-residents = Imported { $count } residents in { $seconds } seconds (import { $id }; `ngoso import undo { $id }` takes it back).
 cli-import-undone = Import { $id } taken back: { $count } rows deleted.
+cli-import-unknown = There is no import { $id } (`ngoso import list` lists them).
 cli-imports-none = No import yet.
 cli-import-line = #{ $id }  { $kind }  { $state }  { $rows } rows  started { $started }
 cli-import-unfinished = Import { $id } did not finish (it may have been cut short): `ngoso import undo { $id }` deletes what it wrote.

@@ -349,6 +349,7 @@ err-team-too-large = Tổ nhiều thành viên hơn mức tối đa.
 cli-imported-households = Đã nhập { $count } hộ trong { $seconds } giây (lần nhập số { $id }; `ngoso import undo { $id }` hoàn tác).
 cli-imported-residents = Đã nhập { $count } nhân khẩu trong { $seconds } giây (lần nhập số { $id }; `ngoso import undo { $id }` hoàn tác).
 cli-import-undone = Đã hoàn tác lần nhập số { $id }: xóa { $count } dòng.
+cli-import-unknown = Không có lần nhập số { $id } (`ngoso import list` liệt kê các lần nhập).
 cli-imports-none = Chưa có lần nhập nào.
 cli-import-line = #{ $id }  { $kind }  { $state }  { $rows } dòng  bắt đầu { $started }
 cli-import-unfinished = Lần nhập số { $id } chưa xong (có thể đã bị ngắt giữa chừng): `ngoso import undo { $id }` xóa những gì nó đã ghi.

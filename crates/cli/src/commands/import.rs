@@ -406,7 +406,12 @@ async fn import_households(file: &std::path::Path, db: &Db) -> Result<(), Failur
 }
 
 async fn undo(db: &Db, id: i64) -> Result<(), Failure> {
-    let n = households::undo_import(db, id).await?;
+    let n = match households::undo_import(db, id).await {
+        Err(ngoso_store::StoreError::NotFound) => {
+            return Err(Failure::Input(t("cli-import-unknown", &[("id", &id.to_string())])));
+        }
+        other => other?,
+    };
     println!("{}", t("cli-import-undone", &[("id", &id.to_string()), ("count", &n.to_string())]));
     Ok(())
 }
