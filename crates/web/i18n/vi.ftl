@@ -351,7 +351,14 @@ cli-imported-residents = Đã nhập { $count } nhân khẩu trong { $seconds } 
 cli-import-undone = Đã hoàn tác lần nhập số { $id }: xóa { $count } dòng.
 cli-import-unknown = Không có lần nhập số { $id } (`ngoso import list` liệt kê các lần nhập).
 cli-imports-none = Chưa có lần nhập nào.
-cli-import-line = #{ $id }  { $kind }  { $state }  { $rows } dòng  bắt đầu { $started }
+cli-import-line = #{ $id }  { $kind ->
+        [households] hộ
+       *[residents] nhân khẩu
+    }  { $state ->
+        [running] đang ghi hoặc bị ngắt
+        [done] xong
+       *[undone] đã hoàn tác
+    }  { $rows } dòng  bắt đầu { $started }
 cli-import-unfinished = Lần nhập số { $id } chưa xong (có thể đã bị ngắt giữa chừng): `ngoso import undo { $id }` xóa những gì nó đã ghi.
 err-import-in-use = Không hoàn tác được: dữ liệu đã nhập ({ $detail }) đã được dùng tiếp (lượt đến nhà, nhân khẩu thêm sau).
 err-import-undone = Lần nhập này đã được hoàn tác.

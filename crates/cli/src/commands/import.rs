@@ -349,7 +349,9 @@ fn check_households(
     pb: &ProgressBar,
 ) -> Result<Result<Vec<HouseholdRow>, Vec<RowError>>, Failure> {
     let mut errors = Vec::new();
-    let mut rows = Vec::with_capacity(checker.seen.capacity());
+    // Rows of the generated files take about 100 bytes.
+    let mut rows = Vec::with_capacity(bytes.len() / 100);
+    let mut scanned = 0u64;
     let (required, optional) = HOUSEHOLD_COLUMNS;
     scan_table(bytes, required, optional, |r, at| {
         match checker.check(r) {
@@ -358,7 +360,8 @@ fn check_households(
             Ok(_) => {}
             Err(e) => errors.push(e),
         }
-        if (rows.len() + errors.len()) % 4096 == 0 {
+        scanned += 1;
+        if scanned.is_multiple_of(4096) {
             pb.set_position(at);
         }
     })?;

@@ -54,7 +54,7 @@ pub struct ImportedResident {
 pub struct Chunking {
     /// The most rows one transaction writes.
     pub rows: usize,
-    /// How long one transaction may go on writing (checked between steps of [`STEP`] rows).
+    /// How long one transaction may go on writing (checked after each statement).
     pub time: Duration,
     /// The pause between two chunks on SQLite, where the import holds the one write lock.
     /// SQLite's busy handler tries again every 100 ms at most once it has waited a while, so
@@ -76,8 +76,10 @@ impl Default for Chunking {
     }
 }
 
-/// Rows written per statement (or `COPY`) within a chunk.
+/// Households written per `COPY` (or run of one prepared statement) within a chunk.
 const STEP: usize = 2048;
+/// Residents per multi-row `INSERT` (13 values each: well within SQLite's 32,766).
+const RESIDENT_STEP: usize = 1000;
 
 /// What an import wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -182,7 +184,8 @@ async fn chunk(db: &Db, id: i64, rows: Rows<'_>, at: &mut usize, actor: Option<i
     let mut end = *at;
     let cap = at.saturating_add(c.rows.max(1)).min(rows.len());
     while end < cap && (end == *at || started.elapsed() < c.time) {
-        let to = (end + STEP).min(cap);
+        let step = if matches!(rows, Rows::Households(_)) { STEP } else { RESIDENT_STEP };
+        let to = (end + step).min(cap);
         let part = rows.slice(end, to);
         match part {
             Rows::Households(part) => households(&mut tx, part, t, actor, &mut ids, &mut deltas).await?,
@@ -367,6 +370,16 @@ async fn take_back(tx: &mut Tx, kind: &str, first: i64, last: i64) -> Result<u64
         on_tx!(tx, c => sqlx::query("DELETE FROM households WHERE id BETWEEN $1 AND $2")
             .bind(first).bind(last).execute(c).await.map(|r| r.rows_affected()))?
     } else {
+        // Statuses and outcomes name residents without a foreign key (the visit ingest checks
+        // them itself): a resident a visit recorded a service for stays, and so does the run.
+        // Every outcome leaves its status row, so the statuses are the ones to look at.
+        let named: bool = on_tx!(tx, c => sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM residents r JOIN subject_statuses s \
+             ON s.household_id = r.household_id AND s.resident_id = r.id WHERE r.id BETWEEN $1 AND $2)")
+            .bind(first).bind(last).fetch_one(c).await)?;
+        if named {
+            return Err(Invalid::new("import-in-use").with_detail(format!("{kind} {first}–{last}")).into());
+        }
         let groups: Vec<(i64, bool, i64)> = on_tx!(tx, c => sqlx::query_as(
             "SELECT h.unit_id, r.youth_union, COUNT(*) FROM residents r JOIN households h ON h.id = r.household_id \
              WHERE r.id BETWEEN $1 AND $2 GROUP BY h.unit_id, r.youth_union")

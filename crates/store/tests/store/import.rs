@@ -8,7 +8,7 @@ use ngoso_store::households::{self, Chunking, ImportRow, ImportedResident, NewRe
 use ngoso_store::visits;
 use ngoso_store::{Db, both_backends, check, rollups, units};
 
-use crate::outreach::{T0, household, visit, world};
+use crate::outreach::{T0, household, outcome, visit, world};
 
 /// Small chunks, so that a few thousand rows make several transactions.
 fn small(rows: usize) -> Chunking {
@@ -140,5 +140,27 @@ async fn undo_takes_an_import_back_unless_built_on(db: Db) {
     );
     assert_eq!(crate::refusal(households::undo_import(&db, first.id).await), "import-undone");
     assert_eq!(crate::refusal(households::undo_import(&db, 9_999).await), "not-found");
+
+    // Residents named by a status (a service recorded for them) keep their import.
+    let codes = households::codes(&db).await.unwrap();
+    let people: Vec<ImportedResident> = ["V0", "V4"]
+        .iter()
+        .map(|c| {
+            let (household_id, unit_id) = codes[*c];
+            ImportedResident { household_id, unit_id, resident: resident("Lê Văn Cư", false) }
+        })
+        .collect();
+    let third = households::import_residents(&db, &people, None, small(10), &|_| {}).await.unwrap();
+    let v0 = codes["V0"].0;
+    let r = ngoso_store::testing::unaudited::residents(&db, v0).await.unwrap()[0].id;
+    let cat = ngoso_store::catalog::load(&db).await.unwrap();
+    let served = vec![outcome(&cat, "vneid_l2", "activated", r)];
+    let stored = visits::ingest(&db, None, &[visit(2, v0, w.teams[0].0, T0, served)], &anyone).await.unwrap();
+    assert_eq!(stored, vec![visits::Stored::New]);
+    let figures = rollups::all(&db).await.unwrap();
+    assert_eq!(crate::refusal(households::undo_import(&db, third.id).await), "import-in-use");
+    assert_eq!(ngoso_store::testing::unaudited::residents(&db, v0).await.unwrap().len(), 1);
+    assert_eq!(rollups::all(&db).await.unwrap(), figures);
+    assert!(check::run(&db).await.unwrap().is_empty());
 }
 both_backends!(undo_takes_an_import_back_unless_built_on);
