@@ -165,28 +165,14 @@ pub fn parse_day(s: &str, field: &'static str) -> Result<NaiveDate, Invalid> {
         .map_err(|_| Invalid::field("date-invalid", field).with_detail(t.chars().take(30).collect::<String>()))
 }
 
-/// The months (`YYYYMM`, first and last) of a DHIS2-style period: `2024` (a year),
-/// `2024Q3` (a quarter) or `202410` (a month).
+/// The months (`YYYYMM`, first and last) of a period of whole months: `2024` (a year),
+/// `2024S1` (a half), `2024Q3` (a quarter) or `202410` (a month).
 pub fn period_months(s: &str) -> Result<(String, String), Invalid> {
-    let t = s.trim();
-    let bad = || Invalid::field("period-invalid", "period").with_detail(t.chars().take(20).collect::<String>());
-    let year = |y: &str| y.parse::<u32>().ok().filter(|y| (1900..=2999).contains(y) && t.is_ascii()).ok_or_else(bad);
-    match t.len() {
-        4 => {
-            let y = year(t)?;
-            Ok((format!("{y}01"), format!("{y}12")))
-        }
-        6 if t.as_bytes()[4] == b'Q' => {
-            let y = year(&t[..4])?;
-            let q: u32 = t[5..].parse().ok().filter(|q| (1..=4).contains(q)).ok_or_else(bad)?;
-            Ok((format!("{y}{:02}", q * 3 - 2), format!("{y}{:02}", q * 3)))
-        }
-        6 if t.is_ascii() => {
-            let y = year(&t[..4])?;
-            let m: u32 = t[4..].parse().ok().filter(|m| (1..=12).contains(m)).ok_or_else(bad)?;
-            Ok((format!("{y}{m:02}"), format!("{y}{m:02}")))
-        }
-        _ => Err(bad()),
+    let p = crate::period::Period::parse(s)?;
+    let months = p.within(crate::period::PeriodKind::Monthly);
+    match (months.first(), months.last()) {
+        (Some(a), Some(b)) if a.start() == p.start() && b.end() == p.end() => Ok((a.id(), b.id())),
+        _ => Err(Invalid::field("period-invalid", "period").with_detail(p.id())),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod feedback;
 pub mod household;
 pub mod import;
 pub mod outreach;
+pub mod period;
 pub mod person;
 pub mod photo;
 pub mod rollup;
