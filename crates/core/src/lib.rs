@@ -15,5 +15,6 @@ pub mod secret;
 pub mod text;
 pub mod unit;
 pub mod user;
+pub mod values;
 
 pub use error::Invalid;

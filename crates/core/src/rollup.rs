@@ -27,6 +27,14 @@ pub mod figure {
     pub fn visit_barrier(code: &str) -> String {
         format!("visit_barrier:{code}")
     }
+    /// The sum of a data element's values (per entry period).
+    pub fn value(element_id: i64) -> String {
+        format!("value:{element_id}")
+    }
+    /// How many units entered a value of a data element (per entry period).
+    pub fn value_n(element_id: i64) -> String {
+        format!("value_n:{element_id}")
+    }
     /// Subjects whose current status for a service is this status.
     pub fn status(service_id: i64, status_id: i64) -> String {
         format!("status:{service_id}:{status_id}")

@@ -223,3 +223,96 @@ mod tests {
         assert!(other.as_str() >= root.upper_bound().as_str());
     }
 }
+
+/// The administrative levels a value can be entered at, read off a unit's kind (its level
+/// name): `tỉnh` is a province; `huyện`, `quận`, `thị xã` a district (until 2025); `xã`,
+/// `phường`, `thị trấn`, `đặc khu` a commune; `thôn`, `ấp`, `bản`, `khu phố`, `tổ dân phố`… a
+/// hamlet. `thành phố` is a province at the top of the tree and a district below a province.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AdminLevel {
+    Province,
+    District,
+    Commune,
+    Hamlet,
+}
+
+impl AdminLevel {
+    pub const ALL: [AdminLevel; 4] =
+        [AdminLevel::Province, AdminLevel::District, AdminLevel::Commune, AdminLevel::Hamlet];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdminLevel::Province => "province",
+            AdminLevel::District => "district",
+            AdminLevel::Commune => "commune",
+            AdminLevel::Hamlet => "hamlet",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<AdminLevel, Invalid> {
+        AdminLevel::ALL
+            .into_iter()
+            .find(|l| l.as_str() == s.trim())
+            .ok_or_else(|| Invalid::field("level-invalid", "level").with_detail(s.trim()))
+    }
+
+    /// The level of a unit of this kind, whose parent is at `parent` (`None`: at the top, or
+    /// a parent of no known level).
+    pub fn of_kind(kind: &str, parent: Option<AdminLevel>) -> Option<AdminLevel> {
+        let k = text::fold(kind);
+        let k = k.trim();
+        match k {
+            "tinh" | "thanh pho truc thuoc trung uong" => Some(AdminLevel::Province),
+            "thanh pho" => match parent {
+                None => Some(AdminLevel::Province),
+                Some(_) => Some(AdminLevel::District),
+            },
+            "huyen" | "quan" | "thi xa" | "thanh pho thuoc tinh" => Some(AdminLevel::District),
+            "xa" | "phuong" | "thi tran" | "dac khu" => Some(AdminLevel::Commune),
+            "thon" | "ap" | "ban" | "khu pho" | "to dan pho" | "khom" | "buon" | "soc" | "lang" | "xom" | "khu"
+            | "to" | "phum" | "plei" => Some(AdminLevel::Hamlet),
+            _ => None,
+        }
+    }
+
+    /// The level of the last unit of a chain of kinds from the top of the tree down.
+    pub fn of_chain<'a>(kinds: impl IntoIterator<Item = &'a str>) -> Option<AdminLevel> {
+        let mut level = None;
+        for k in kinds {
+            level = AdminLevel::of_kind(k, level);
+        }
+        level
+    }
+
+    /// The level in Vietnamese (`cấp xã`) or English (`commune level`).
+    pub fn name(self, english: bool) -> &'static str {
+        match (self, english) {
+            (AdminLevel::Province, false) => "cấp tỉnh",
+            (AdminLevel::District, false) => "cấp huyện",
+            (AdminLevel::Commune, false) => "cấp xã",
+            (AdminLevel::Hamlet, false) => "thôn, ấp, khu phố",
+            (AdminLevel::Province, true) => "province level",
+            (AdminLevel::District, true) => "district level",
+            (AdminLevel::Commune, true) => "commune level",
+            (AdminLevel::Hamlet, true) => "hamlet level",
+        }
+    }
+}
+
+#[cfg(test)]
+mod level_tests {
+    use super::AdminLevel;
+
+    #[test]
+    fn levels_are_read_off_kinds() {
+        assert_eq!(AdminLevel::of_kind("tỉnh", None), Some(AdminLevel::Province));
+        assert_eq!(AdminLevel::of_kind("Thành phố", None), Some(AdminLevel::Province));
+        assert_eq!(AdminLevel::of_kind("thành phố", Some(AdminLevel::Province)), Some(AdminLevel::District));
+        assert_eq!(AdminLevel::of_kind("huyện", Some(AdminLevel::Province)), Some(AdminLevel::District));
+        assert_eq!(AdminLevel::of_kind("Xã", Some(AdminLevel::District)), Some(AdminLevel::Commune));
+        assert_eq!(AdminLevel::of_kind("đặc khu", Some(AdminLevel::Province)), Some(AdminLevel::Commune));
+        assert_eq!(AdminLevel::of_kind("khu phố", Some(AdminLevel::Commune)), Some(AdminLevel::Hamlet));
+        assert_eq!(AdminLevel::of_kind("ấp", Some(AdminLevel::Commune)), Some(AdminLevel::Hamlet));
+        assert_eq!(AdminLevel::of_kind("chi hội", None), None);
+    }
+}

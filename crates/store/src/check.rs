@@ -2,7 +2,7 @@
 //!
 //! For the tree: each unit's materialised path and depth follow from its parent's, and its
 //! search key and collation key follow from its name. For the roll-ups: every figure of every
-//! unit is counted again from households, residents, visits and statuses and compared with the
+//! unit is counted again from households, residents, visits, statuses and data values and compared with the
 //! stored one. For the references the visit ingest checks itself: every visit, outcome and
 //! status names rows that exist. The list must always come back empty.
 
@@ -97,6 +97,10 @@ pub async fn recount(db: &Db) -> Result<BTreeMap<(i64, String, String), i64>> {
          GROUP BY h.unit_id, s.service_id, s.status_id").fetch_all(p).await)?;
     for (unit, service, status, n) in rows {
         leaf.add(unit, ngoso_core::rollup::figure::status(service, status), "", n);
+    }
+    for (unit, element, period, sum, n) in crate::values::for_recount(db).await? {
+        leaf.add(unit, ngoso_core::rollup::figure::value(element), &period, sum);
+        leaf.add(unit, ngoso_core::rollup::figure::value_n(element), &period, n);
     }
     let paths: HashMap<i64, Vec<i64>> =
         on_db!(db, p => sqlx::query_as::<_, (i64, String)>("SELECT id, path FROM units").fetch_all(p).await)?

@@ -27,6 +27,7 @@ pub mod testing;
 pub mod tokens;
 pub mod units;
 pub mod users;
+pub mod values;
 pub mod visits;
 pub mod walk;
 

@@ -353,3 +353,11 @@ pub async fn down_to_depth(db: &Db, depth: i32) -> Result<Vec<(i64, String, Stri
     rows.sort_by_cached_key(|r| chain(&r.4));
     Ok(rows.into_iter().map(|r| (r.0, r.1, r.2, r.3)).collect())
 }
+
+/// The administrative level of a unit, read off its kind and its ancestors' kinds.
+pub async fn level(db: &Db, unit: &Unit) -> Result<Option<ngoso_core::unit::AdminLevel>> {
+    let chain = ancestors(db, unit).await?;
+    Ok(ngoso_core::unit::AdminLevel::of_chain(
+        chain.iter().map(|u| u.kind.as_str()).chain(std::iter::once(unit.kind.as_str())),
+    ))
+}

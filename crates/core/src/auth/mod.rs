@@ -88,10 +88,12 @@ pub enum Action {
     /// Correct a subject's status against the forward-only rule; handle consent withdrawals
     /// and deletion requests.
     CorrectRecords,
+    /// Enter data values (fees, signatures, installs…) for the target.
+    EnterData,
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 12] = [
         Action::ViewUnit,
         Action::ManageUnit,
         Action::ManageUsers,
@@ -103,6 +105,7 @@ impl Action {
         Action::ManageSystem,
         Action::EditHouseholds,
         Action::CorrectRecords,
+        Action::EnterData,
     ];
 }
 
@@ -179,6 +182,9 @@ fn reach(role: Role, action: Action) -> Reach {
 
         (Role::Admin | Role::Officer, CorrectRecords) => Inside,
         (_, CorrectRecords) => Never,
+
+        (Role::Admin | Role::Officer, EnterData) => Inside,
+        (_, EnterData) => Never,
     }
 }
 

@@ -41,6 +41,7 @@ fn expected_scoped(role: Role, action: Action, rel: Rel) -> bool {
         (Role::Admin, ManageSystem, ""),
         (Role::Admin, EditHouseholds, "SB"),
         (Role::Admin, CorrectRecords, "SB"),
+        (Role::Admin, EnterData, "SB"),
         (Role::Officer, ViewUnit, "SB"),
         (Role::Officer, ManageUnit, "B"),
         (Role::Officer, ManageUsers, ""),
@@ -52,6 +53,7 @@ fn expected_scoped(role: Role, action: Action, rel: Rel) -> bool {
         (Role::Officer, ManageSystem, ""),
         (Role::Officer, EditHouseholds, "SB"),
         (Role::Officer, CorrectRecords, "SB"),
+        (Role::Officer, EnterData, "SB"),
         (Role::TeamLeader, ViewUnit, "SB"),
         (Role::TeamLeader, ManageUnit, ""),
         (Role::TeamLeader, ManageUsers, ""),
@@ -63,6 +65,7 @@ fn expected_scoped(role: Role, action: Action, rel: Rel) -> bool {
         (Role::TeamLeader, ManageSystem, ""),
         (Role::TeamLeader, EditHouseholds, "SB"),
         (Role::TeamLeader, CorrectRecords, ""),
+        (Role::TeamLeader, EnterData, ""),
         (Role::Member, ViewUnit, "SB"),
         (Role::Member, ManageUnit, ""),
         (Role::Member, ManageUsers, ""),
@@ -74,6 +77,7 @@ fn expected_scoped(role: Role, action: Action, rel: Rel) -> bool {
         (Role::Member, ManageSystem, ""),
         (Role::Member, EditHouseholds, "SB"),
         (Role::Member, CorrectRecords, ""),
+        (Role::Member, EnterData, ""),
         (Role::AgencyStaff, ViewUnit, "SB"),
         (Role::AgencyStaff, ManageUnit, ""),
         (Role::AgencyStaff, ManageUsers, ""),
@@ -85,6 +89,7 @@ fn expected_scoped(role: Role, action: Action, rel: Rel) -> bool {
         (Role::AgencyStaff, ManageSystem, ""),
         (Role::AgencyStaff, EditHouseholds, ""),
         (Role::AgencyStaff, CorrectRecords, ""),
+        (Role::AgencyStaff, EnterData, ""),
         (Role::Viewer, ViewUnit, "SB"),
         (Role::Viewer, ManageUnit, ""),
         (Role::Viewer, ManageUsers, ""),
@@ -96,6 +101,7 @@ fn expected_scoped(role: Role, action: Action, rel: Rel) -> bool {
         (Role::Viewer, ManageSystem, ""),
         (Role::Viewer, EditHouseholds, ""),
         (Role::Viewer, CorrectRecords, ""),
+        (Role::Viewer, EnterData, ""),
     ];
     assert_eq!(table.len(), Role::ALL.len() * Action::ALL.len(), "the table covers every pair");
     let (_, _, allowed) = table

@@ -9,6 +9,7 @@ mod outreach;
 mod schema;
 mod testing;
 mod units_users;
+mod values;
 mod writers;
 
 /// What a store call refused with: `not-found`, or the code of the rule it broke. Panics on

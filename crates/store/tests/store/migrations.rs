@@ -16,7 +16,7 @@ static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
 /// PostgreSQL's). sqlx keeps each applied migration's checksum and refuses to migrate a
 /// database whose applied migration has changed since, so these files never change: a fix
 /// is a new migration. Add a migration's checksums here when it is committed.
-const RELEASED: [(i64, &str, &str); 12] = [
+const RELEASED: [(i64, &str, &str); 13] = [
     (
         1,
         "ed62454ad54779c4936fe84138bd7705bfa774cea083c0165d3992f68a4ce9d2bd954d77262930fe8e4d9721765a6e24",
@@ -76,6 +76,11 @@ const RELEASED: [(i64, &str, &str); 12] = [
         12,
         "9e53f69d5695259f6b3708db942d808a767d605d7952c92c195883c670f221f7decc7a438faa729117cc3492ba8ae444",
         "c4f3e805e5b860043038454ad5f9b70622bac140572c9a7122bff0fff12c07d6202621255210b5e46a0252425b04f974",
+    ),
+    (
+        13,
+        "a7f9d3942cd5334d29c86b2efc3bb0465c0c9aae651c9d0b76fe15e09d59a1fb47b700b3b1896ba29574825b4da0b493",
+        "9ce8cd675b4338a488c9f53dcab41796f4bedce4752d5cc0dc59e24bfb2e33d4625605bd72d67e1a1379d53add2fae90",
     ),
 ];
 

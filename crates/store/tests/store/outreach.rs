@@ -24,7 +24,7 @@ fn nu(code: &str, kind: &str, parent: Option<i64>) -> NewUnit {
 pub(super) struct World {
     pub(super) officer: i64,
     pub(super) hamlets: Vec<i64>,
-    communes: Vec<i64>,
+    pub(super) communes: Vec<i64>,
     pub(super) province: i64,
     pub(super) teams: Vec<(i64, i64)>,
 }

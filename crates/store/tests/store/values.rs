@@ -1,0 +1,138 @@
+//! Data values: written all or none with their history, summed up the tree through the
+//! roll-ups, read per period by each element's aggregation, and recounted by `check`.
+
+use ngoso_core::period::Period;
+use ngoso_store::values::{self, Filter, Source, Write};
+use ngoso_store::{Db, both_backends, check, units};
+
+use crate::outreach::world;
+
+fn p(s: &str) -> Period {
+    Period::parse(s).unwrap()
+}
+
+fn w(element_id: i64, unit_id: i64, period: &str, value: Option<i64>) -> Write {
+    Write { element_id, unit_id, period: p(period), value, comment: None }
+}
+
+/// Element ids of the default set.
+const HEALTH_CASHLESS: i64 = 5;
+const HEALTH_TOTAL: i64 = 6;
+const SCHOOLS_ONLINE: i64 = 8;
+
+async fn values_sum_up_the_tree_by_aggregation(db: Db) {
+    let wd = world(&db).await;
+    let (c0, c1) = (wd.communes[0], wd.communes[1]);
+    let elements = values::elements(&db).await.unwrap();
+    assert_eq!(elements.len(), 17, "the default set ships");
+    let done = values::write(
+        &db,
+        Some(wd.officer),
+        Source::Api,
+        vec![
+            w(HEALTH_CASHLESS, c0, "202407", Some(1_000)),
+            w(HEALTH_CASHLESS, c0, "202408", Some(2_000)),
+            w(HEALTH_CASHLESS, c1, "202409", Some(500)),
+            w(HEALTH_TOTAL, c0, "202407", Some(10_000)),
+            w(SCHOOLS_ONLINE, c0, "202407", Some(3)),
+            w(SCHOOLS_ONLINE, c0, "202409", Some(5)),
+            w(SCHOOLS_ONLINE, c1, "202409", Some(2)),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!((done.imported, done.updated, done.deleted, done.ignored), (7, 0, 0, 0));
+
+    let f = values::figures(&db, wd.province, &p("2024Q3"), &elements).await.unwrap();
+    assert_eq!(f[&HEALTH_CASHLESS].value, Some(3_500), "a flow sums its months and its communes");
+    assert_eq!(f[&HEALTH_TOTAL].value, Some(10_000));
+    assert_eq!(f[&SCHOOLS_ONLINE].value, Some(7), "a stock takes the latest month, summed over communes");
+    assert_eq!(f[&SCHOOLS_ONLINE].reporting, 2);
+    assert_eq!(f[&1].value, None, "nothing entered is no figure, not zero");
+    let f = values::figures(&db, c0, &p("202408"), &elements).await.unwrap();
+    assert_eq!(f[&HEALTH_CASHLESS].value, Some(2_000));
+    assert_eq!(f[&SCHOOLS_ONLINE].value, None);
+    let f = values::figures(&db, wd.province, &p("2024Q4"), &elements).await.unwrap();
+    assert_eq!(f[&HEALTH_CASHLESS].value, None);
+
+    // Changed, removed, and the same again: the history keeps who, what and how.
+    let done = values::write(
+        &db,
+        Some(wd.officer),
+        Source::Form,
+        vec![
+            w(HEALTH_CASHLESS, c0, "202407", Some(1_500)),
+            w(HEALTH_CASHLESS, c0, "202408", None),
+            w(HEALTH_TOTAL, c0, "202407", Some(10_000)),
+            w(HEALTH_TOTAL, c1, "202407", None),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!((done.imported, done.updated, done.deleted, done.ignored), (0, 1, 1, 2));
+    let f = values::figures(&db, wd.province, &p("2024"), &elements).await.unwrap();
+    assert_eq!(f[&HEALTH_CASHLESS].value, Some(2_000));
+    let h = values::history(&db, c0, &p("202407"), Some(HEALTH_CASHLESS), 10).await.unwrap();
+    assert_eq!(h.len(), 2);
+    assert_eq!((h[0].before, h[0].after, h[0].source.as_str()), (Some(1_000), Some(1_500), "form"));
+    assert_eq!(h[0].username.as_deref(), Some("can.bo"));
+    assert_eq!((h[1].before, h[1].after, h[1].source.as_str()), (None, Some(1_000), "api"));
+    let h = values::history(&db, c0, &p("202408"), None, 10).await.unwrap();
+    assert_eq!((h[0].before, h[0].after), (Some(2_000), None));
+
+    // Stored values, as DHIS2 lists them.
+    let prov = units::get(&db, wd.province).await.unwrap();
+    let all =
+        values::stored(&db, &Filter { units: vec![prov.unit_path()], children: true, ..Default::default() }, 1000)
+            .await
+            .unwrap();
+    assert_eq!(all.len(), 6);
+    assert_eq!(all[0].element_code, "HEALTH_FEES_CASHLESS");
+    assert_eq!(all[0].stored_by.as_deref(), Some("can.bo"));
+    let own = values::stored(&db, &Filter { units: vec![prov.unit_path()], ..Default::default() }, 1000).await.unwrap();
+    assert!(own.is_empty(), "nothing entered on the province itself");
+    let q = values::stored(
+        &db,
+        &Filter { units: vec![prov.unit_path()], children: true, periods: vec![p("202409")], ..Default::default() },
+        1000,
+    )
+    .await
+    .unwrap();
+    assert_eq!(q.len(), 3);
+
+    assert_eq!(check::run(&db).await.unwrap(), Vec::<String>::new());
+}
+
+/// A write refused by the database (a unit that does not exist) leaves nothing: no value,
+/// no history, no figure.
+async fn a_refused_write_changes_nothing(db: Db) {
+    let wd = world(&db).await;
+    let r = values::write(
+        &db,
+        Some(wd.officer),
+        Source::Csv,
+        vec![w(HEALTH_CASHLESS, wd.communes[0], "202407", Some(1)), w(HEALTH_CASHLESS, 999_999, "202407", Some(2))],
+    )
+    .await;
+    assert!(r.is_err());
+    let elements = values::elements(&db).await.unwrap();
+    let f = values::figures(&db, wd.province, &p("2024"), &elements).await.unwrap();
+    assert_eq!(f[&HEALTH_CASHLESS].value, None);
+    assert!(values::history(&db, wd.communes[0], &p("202407"), None, 10).await.unwrap().is_empty());
+    assert_eq!(check::run(&db).await.unwrap(), Vec::<String>::new());
+}
+
+/// A unit moved in the tree carries its values' figures to its new ancestors.
+async fn values_follow_a_moved_unit(db: Db) {
+    let wd = world(&db).await;
+    let elements = values::elements(&db).await.unwrap();
+    values::write(&db, None, Source::Demo, vec![w(HEALTH_TOTAL, wd.hamlets[0], "202407", Some(70))]).await.unwrap();
+    units::move_to(&db, wd.hamlets[0], Some(wd.communes[1])).await.unwrap();
+    let f = values::figures(&db, wd.communes[1], &p("202407"), &elements).await.unwrap();
+    assert_eq!(f[&HEALTH_TOTAL].value, Some(70));
+    let f = values::figures(&db, wd.communes[0], &p("202407"), &elements).await.unwrap();
+    assert_eq!(f[&HEALTH_TOTAL].value, None);
+    assert_eq!(check::run(&db).await.unwrap(), Vec::<String>::new());
+}
+
+both_backends!(values_sum_up_the_tree_by_aggregation, a_refused_write_changes_nothing, values_follow_a_moved_unit);
