@@ -95,6 +95,7 @@ pub fn invalid_message(i: &ngoso_core::Invalid) -> String {
         code: i.code,
         field: i.field,
         detail: i.detail.clone(),
+        row: None,
     };
     ngoso_web::http::error::message(lang, &info)
 }

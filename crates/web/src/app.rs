@@ -18,7 +18,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::http::{self, error, metrics, openapi};
-use crate::{AppState, accounts, auth, feedback, home, households, services, teams, units, visits};
+use crate::{AppState, accounts, auth, feedback, home, households, services, teams, units, values, visits};
 
 async fn not_found() -> error::AppError {
     error::AppError::not_found()
@@ -35,6 +35,7 @@ fn features() -> OpenApiRouter<AppState> {
         .merge(households::router())
         .merge(visits::router())
         .merge(services::router())
+        .merge(values::router())
         .merge(feedback::router())
 }
 

@@ -22,6 +22,7 @@ pub mod services;
 mod state;
 pub mod teams;
 pub mod units;
+pub mod values;
 pub mod visits;
 
 pub use app::{app, openapi_doc, serve};

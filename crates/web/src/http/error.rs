@@ -24,6 +24,8 @@ pub struct ErrorInfo {
     pub code: &'static str,
     pub field: Option<&'static str>,
     pub detail: Option<String>,
+    /// The row of a file or the entry of a list that was refused (1 is the first).
+    pub row: Option<u64>,
 }
 
 /// An error a handler returns.
@@ -32,7 +34,7 @@ pub struct AppError(pub Box<ErrorInfo>);
 
 impl AppError {
     pub fn new(status: StatusCode, code: &'static str) -> Self {
-        Self(Box::new(ErrorInfo { status, code, field: None, detail: None }))
+        Self(Box::new(ErrorInfo { status, code, field: None, detail: None, row: None }))
     }
     pub fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "not-found")
@@ -66,6 +68,11 @@ impl AppError {
         self.0.detail = Some(d.into());
         self
     }
+    /// The error of one row of a file or one entry of a list.
+    pub fn at_row(mut self, row: u64) -> Self {
+        self.0.row = Some(row);
+        self
+    }
     pub fn info(&self) -> &ErrorInfo {
         &self.0
     }
@@ -82,7 +89,13 @@ fn invalid_status(code: &str) -> StatusCode {
 
 impl From<Invalid> for AppError {
     fn from(i: Invalid) -> Self {
-        Self(Box::new(ErrorInfo { status: invalid_status(i.code), code: i.code, field: i.field, detail: i.detail }))
+        Self(Box::new(ErrorInfo {
+            status: invalid_status(i.code),
+            code: i.code,
+            field: i.field,
+            detail: i.detail,
+            row: None,
+        }))
     }
 }
 
@@ -138,10 +151,14 @@ pub fn message(lang: Lang, info: &ErrorInfo) -> String {
     let field = info.field.map(|f| msg(lang, &format!("field-{f}"), &[])).unwrap_or_default();
     let detail = info.detail.clone().unwrap_or_default();
     let id = format!("err-{}", info.code);
-    if crate::http::i18n::has(lang, &id) {
+    let text = if crate::http::i18n::has(lang, &id) {
         msg(lang, &id, &[("field", &field), ("detail", &detail)])
     } else {
         msg(lang, "err-generic", &[("code", info.code)])
+    };
+    match info.row {
+        Some(row) => msg(lang, "err-at-row", &[("row", &row.to_string()), ("message", &text)]),
+        None => text,
     }
 }
 
@@ -164,6 +181,10 @@ pub struct ApiErrorDetail {
     /// The offending value or the limit, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// The row of a file (the header is row 1) or the entry of a list (the first is 1) that
+    /// was refused; nothing of the file or list was written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<u64>,
 }
 
 /// A status with no error info of ours: map it to a code.
@@ -180,7 +201,7 @@ fn info_for_bare_status(status: StatusCode) -> ErrorInfo {
         s if s.is_server_error() => "internal-error",
         _ => "bad-request",
     };
-    ErrorInfo { status, code, field: None, detail: None }
+    ErrorInfo { status, code, field: None, detail: None, row: None }
 }
 
 /// Whether a response already carries a body we rendered ourselves.
@@ -253,6 +274,7 @@ pub async fn render_errors(State(renderers): State<Renderers>, req: Request, nex
                 message: message(api_lang, &info),
                 field: info.field.map(str::to_owned),
                 detail: info.detail.clone(),
+                row: info.row,
             },
         };
         parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));

@@ -130,6 +130,7 @@ pub async fn post_visits(
                         message: message(lang, &info),
                         field: info.field.map(str::to_owned),
                         detail: info.detail.clone(),
+                        row: None,
                     }),
                 });
             }

@@ -17,3 +17,4 @@ mod scope;
 mod server;
 mod units;
 mod users;
+mod values;
