@@ -262,6 +262,7 @@ pub async fn generate(db: &Db, seed: u64, households: usize, cccd_key: &str) -> 
     if fresh {
         crate::demo_outreach::generate(db, seed, households, cccd_key, &hamlet).await?;
         crate::demo_feedback::generate(db, seed, (households / 6).clamp(200, 20_000), &commune).await?;
+        crate::demo_values::generate(db, seed).await?;
     }
     let agencies = ngoso_store::feedback_setup::agencies(db).await?;
     for (user, agency) in AGENCY_OF {

@@ -180,6 +180,16 @@ async fn demo_generates_the_province(t: &TestDb) {
     assert!(users::principal(&t.db, gtvt.id).await.unwrap().is_some_and(|p| p.agency_id.is_some()));
     let n = units::count(&t.db).await.unwrap();
     assert!((1100..1500).contains(&n), "{n} units");
+    // Three years of monthly values for every commune, adding up to the province.
+    let elements = ngoso_store::values::elements(&t.db).await.unwrap();
+    let province = units::by_code(&t.db, "80").await.unwrap();
+    let year = ngoso_core::period::Period::Year(2024);
+    let f = ngoso_store::values::figures(&t.db, province.id, &year, &elements).await.unwrap();
+    let get = |code: &str| f[&elements.iter().find(|e| e.code == code).unwrap().id];
+    let (cashless, total) = (get("HEALTH_FEES_CASHLESS").value.unwrap(), get("HEALTH_FEES_TOTAL").value.unwrap());
+    assert!(total > 40_000_000_000 && cashless * 100 / total > 10, "{cashless} of {total}");
+    assert_eq!(get("CASHLESS_MARKETS").reporting, get("HEALTH_FEES_TOTAL").reporting, "every commune reported");
+    assert!(get("CASHLESS_MARKETS").value.unwrap() <= 41);
     let printed = text(&out);
     let line = printed.lines().find(|l| l.trim_start().starts_with("admin ")).expect("the admin account is printed");
     let pw = line.split_whitespace().nth(1).unwrap();

@@ -586,6 +586,7 @@ field-period = Period
 err-period-invalid = Period “{ $detail }” is not valid: use 2024, 2024S1, 2024Q3, 202410, 2024W41 or 20241015.
 err-period-kind-invalid = There is no period type “{ $detail }”: use Daily, Weekly, Monthly, Quarterly, SixMonthly or Yearly.
 cli-demo-feedback = Generated { $count } feedback items in { $seconds } seconds.
+cli-demo-values = Made { $count } data values in { $seconds } seconds.
 feedback-routed = by the routing rules
 feedback-erase-contact = Remove the contact details (at the citizen's request)
 feedback-erase-contact-confirm = Remove the sender's name, phone number and e-mail for good?

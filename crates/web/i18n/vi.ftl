@@ -593,6 +593,7 @@ field-period = Kỳ
 err-period-invalid = Kỳ “{ $detail }” không hợp lệ: dùng 2024, 2024S1, 2024Q3, 202410, 2024W41 hoặc 20241015.
 err-period-kind-invalid = Loại kỳ “{ $detail }” không có: dùng Daily, Weekly, Monthly, Quarterly, SixMonthly hoặc Yearly.
 cli-demo-feedback = Đã tạo { $count } phản ánh, kiến nghị trong { $seconds } giây.
+cli-demo-values = Đã tạo { $count } số liệu chỉ tiêu trong { $seconds } giây.
 feedback-routed = theo quy tắc phân công
 feedback-erase-contact = Xóa thông tin liên hệ (theo yêu cầu của người dân)
 feedback-erase-contact-confirm = Xóa hẳn họ tên, số điện thoại, thư điện tử của người gửi?

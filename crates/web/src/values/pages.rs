@@ -237,8 +237,9 @@ async fn grid_page(
                     None => s.map(|s| s.value.to_string()).unwrap_or_default(),
                 },
                 stored: s.map(|s| ctx.tr.num(&s.value)),
-                updated: s.map(|s| {
-                    format!("{} · {}", format_datetime(s.updated_at), s.stored_by.clone().unwrap_or_default())
+                updated: s.map(|s| match &s.stored_by {
+                    Some(who) => format!("{} · {who}", format_datetime(s.updated_at)),
+                    None => format_datetime(s.updated_at),
                 }),
             }
         })

@@ -1,0 +1,125 @@
+//! The data values of the demo: three years of monthly figures for every commune, of the
+//! size the seed report gives for a year of Long An (about 12 billion đồng of health fees
+//! paid cashless, 14 billion of school fees online, 406,800 app installs, 13,000 digital
+//! signatures…), spread over its communes and growing month by month.
+
+use std::time::Instant;
+
+use ngoso_core::period::Period;
+use ngoso_store::values::{self, Source, Write};
+use ngoso_store::{Db, units};
+
+use crate::Failure;
+use crate::demo::Rng;
+use crate::t;
+
+/// The months of values: those of the visits, December 2023 to November 2026.
+pub const FIRST_MONTH: Period = Period::Month(2023, 12);
+pub const MONTHS: usize = 36;
+
+/// A commune's fixed traits: its schools, social-security beneficiaries, hamlets, places.
+struct Commune {
+    id: i64,
+    hamlets: i64,
+    schools: i64,
+    beneficiaries: i64,
+    households: i64,
+    shopping_centres: i64,
+    supermarkets: i64,
+    markets: i64,
+    shops: i64,
+}
+
+/// Grows from `from` to `to` over the months, as a share of a whole.
+fn growing(from: f64, to: f64, month: usize) -> f64 {
+    from + (to - from) * month as f64 / (MONTHS - 1) as f64
+}
+
+fn noisy(rng: &mut Rng, v: f64) -> i64 {
+    (v * (0.8 + rng.range(0, 40) as f64 / 100.0)).round().max(0.0) as i64
+}
+
+pub async fn generate(db: &Db, seed: u64) -> Result<(), Failure> {
+    let started = Instant::now();
+    let mut rng = Rng::new(seed ^ 0x7661_6C75_6573);
+    let province = units::by_code(db, "80").await?;
+    let mut communes = Vec::new();
+    let mut places = [1i64, 7, 41]; // shopping centres, supermarkets, markets left to place
+    for d in units::children(db, Some(province.id)).await? {
+        for c in units::children(db, Some(d.id)).await? {
+            let hamlets = units::children(db, Some(c.id)).await?.len() as i64;
+            let urban = c.kind != "xã";
+            let mut take = |i: usize, chance: u64| {
+                if places[i] > 0 && rng.range(0, 99) < chance {
+                    places[i] -= 1;
+                    1
+                } else {
+                    0
+                }
+            };
+            let shopping_centres = if urban { take(0, 20) } else { 0 };
+            let supermarkets = if urban { take(1, 40) } else { 0 };
+            let markets = take(2, if urban { 60 } else { 20 });
+            communes.push(Commune {
+                id: c.id,
+                hamlets,
+                schools: rng.range(3, 7) as i64,
+                beneficiaries: rng.range(300, 600) as i64,
+                households: rng.range(1_500, 4_000) as i64,
+                shopping_centres,
+                supermarkets,
+                markets,
+                shops: rng.range(5, 60) as i64,
+            });
+        }
+    }
+    let ids: std::collections::HashMap<String, i64> =
+        values::elements(db).await?.into_iter().map(|e| (e.code, e.id)).collect();
+    let id = |code: &str| ids.get(code).copied().ok_or_else(|| Failure::Other(format!("no element {code}")));
+    let mut month = FIRST_MONTH;
+    let mut written = 0u64;
+    for m in 0..MONTHS {
+        let mut writes = Vec::with_capacity(communes.len() * 17);
+        for c in &communes {
+            let mut put = |code: &str, v: i64| -> Result<(), Failure> {
+                writes.push(Write {
+                    element_id: id(code)?,
+                    unit_id: c.id,
+                    period: month,
+                    value: Some(v),
+                    comment: None,
+                });
+                Ok(())
+            };
+            let cashless_started = |n: i64, from_month: usize| if m >= from_month { n } else { 0 };
+            put("CASHLESS_SHOPPING_CENTRES", cashless_started(c.shopping_centres, 6))?;
+            put("CASHLESS_SUPERMARKETS", cashless_started(c.supermarkets, (c.id % 12) as usize))?;
+            put("CASHLESS_MARKETS", cashless_started(c.markets, (c.id % 20) as usize))?;
+            put("CASHLESS_SHOPS", (c.shops as f64 * growing(0.3, 0.9, m)).round() as i64)?;
+            let fees = noisy(&mut rng, 26_000_000.0);
+            put("HEALTH_FEES_TOTAL", fees)?;
+            put("HEALTH_FEES_CASHLESS", (fees as f64 * growing(0.12, 0.3, m)).round() as i64)?;
+            put("SCHOOL_FEES_ONLINE", noisy(&mut rng, 6_100_000.0 * growing(0.7, 1.1, m)))?;
+            put("SCHOOLS_TOTAL", c.schools)?;
+            put("SCHOOLS_COLLECTING_ONLINE", ((c.schools as f64) * growing(0.6, 1.0, m)).round() as i64)?;
+            put("SOCIAL_SECURITY_TOTAL", c.beneficiaries)?;
+            put("SOCIAL_SECURITY_TO_ACCOUNT", (c.beneficiaries as f64 * growing(0.6, 0.88, m)).round() as i64)?;
+            put("DIGITAL_SIGNATURES", noisy(&mut rng, 5.7))?;
+            put("APP_INSTALLS", noisy(&mut rng, 178.0))?;
+            put("YOUTH_UNION_GUIDED", noisy(&mut rng, 10.0))?;
+            put("HAMLETS_MOBILE_BROADBAND", (c.hamlets as f64 * growing(0.8, 1.0, m)).round() as i64)?;
+            put("HOUSEHOLDS_FIXED_BROADBAND", (c.households as f64 * growing(0.35, 0.6, m)).round() as i64)?;
+            put("SMARTPHONES_GIVEN", rng.range(0, 5) as i64)?;
+        }
+        written += values::write(db, None, Source::Demo, writes).await?.imported;
+        month = month.next();
+    }
+    println!(
+        "{}",
+        t(
+            "cli-demo-values",
+            &[("count", &written.to_string()), ("seconds", &format!("{:.1}", started.elapsed().as_secs_f64()))]
+        )
+    );
+    Ok(())
+}
