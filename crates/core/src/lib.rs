@@ -6,6 +6,7 @@ pub mod error;
 pub mod feedback;
 pub mod household;
 pub mod import;
+pub mod indicator;
 pub mod outreach;
 pub mod period;
 pub mod person;

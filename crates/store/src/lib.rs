@@ -16,6 +16,7 @@ pub mod catalog;
 pub mod check;
 pub mod feedback;
 pub mod households;
+pub mod indicators;
 pub mod outbox;
 pub mod rollups;
 pub mod secrets;

@@ -16,7 +16,7 @@ static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
 /// PostgreSQL's). sqlx keeps each applied migration's checksum and refuses to migrate a
 /// database whose applied migration has changed since, so these files never change: a fix
 /// is a new migration. Add a migration's checksums here when it is committed.
-const RELEASED: [(i64, &str, &str); 13] = [
+const RELEASED: [(i64, &str, &str); 14] = [
     (
         1,
         "ed62454ad54779c4936fe84138bd7705bfa774cea083c0165d3992f68a4ce9d2bd954d77262930fe8e4d9721765a6e24",
@@ -81,6 +81,11 @@ const RELEASED: [(i64, &str, &str); 13] = [
         13,
         "a7f9d3942cd5334d29c86b2efc3bb0465c0c9aae651c9d0b76fe15e09d59a1fb47b700b3b1896ba29574825b4da0b493",
         "9ce8cd675b4338a488c9f53dcab41796f4bedce4752d5cc0dc59e24bfb2e33d4625605bd72d67e1a1379d53add2fae90",
+    ),
+    (
+        14,
+        "93f924db87f33aa6d7035bd338da1ac7ea32e3364bdaf28cc64570002de88f4abed0c5b207f81bbafdc69344fe153f4e",
+        "51f96a3e966af0ce700d2de0fe85d6e12318a98bdba4d680c2357bab09953aa1bf81978334a9999bf77f4c87a2698b34",
     ),
 ];
 

@@ -6,6 +6,7 @@ use ngoso_store::values::{self, Filter, Source, Write};
 use ngoso_store::{Db, both_backends, check, units};
 
 use crate::outreach::world;
+use crate::refusal;
 
 fn p(s: &str) -> Period {
     Period::parse(s).unwrap()
@@ -135,4 +136,76 @@ async fn values_follow_a_moved_unit(db: Db) {
     assert_eq!(check::run(&db).await.unwrap(), Vec::<String>::new());
 }
 
-both_backends!(values_sum_up_the_tree_by_aggregation, a_refused_write_changes_nothing, values_follow_a_moved_unit);
+/// Two communes whose shares differ: the province's share is Σ numerators ÷ Σ denominators
+/// of the communes, not the mean of their shares; targets are kept per unit and period.
+async fn indicators_are_summed_from_parts(db: Db) {
+    use ngoso_store::indicators::{self, NewIndicator, TargetWrite};
+    let wd = world(&db).await;
+    let (c0, c1) = (wd.communes[0], wd.communes[1]);
+    values::write(
+        &db,
+        None,
+        Source::Demo,
+        vec![
+            w(HEALTH_CASHLESS, c0, "202407", Some(10)),
+            w(HEALTH_TOTAL, c0, "202407", Some(100)),
+            w(HEALTH_CASHLESS, c1, "202408", Some(900)),
+            w(HEALTH_TOTAL, c1, "202408", Some(1_000)),
+        ],
+    )
+    .await
+    .unwrap();
+    let all = indicators::list(&db).await.unwrap();
+    let share = all.iter().find(|i| i.code == "HEALTH_FEES_CASHLESS_SHARE").unwrap().clone();
+    let mut measured = Vec::new();
+    for unit in [wd.province, c0, c1] {
+        let path = units::get(&db, unit).await.unwrap().unit_path();
+        measured.push(indicators::measure(&db, unit, &path, &p("2024Q3"), &all).await.unwrap());
+    }
+    let (prov, a, b) = (&measured[0], &measured[1], &measured[2]);
+    assert_eq!(a[&share.id].value, Some(10.0));
+    assert_eq!(b[&share.id].value, Some(90.0));
+    assert_eq!((prov[&share.id].numerator, prov[&share.id].denominator), (Some(910), Some(1_100)));
+    let v = prov[&share.id].value.unwrap();
+    assert!((v - 910.0 * 100.0 / 1_100.0).abs() < 1e-9 && (v - 50.0).abs() > 30.0, "{v}");
+    let visited = all.iter().find(|i| i.code == "HOUSEHOLDS_VISITED_SHARE").unwrap();
+    assert_eq!(prov[&visited.id].value, None, "no households: no share");
+    let guided = all.iter().find(|i| i.code == "HOUSEHOLDS_GUIDED_APP").unwrap();
+    assert_eq!(prov[&guided.id].value, Some(0.0));
+
+    indicators::set_targets(
+        &db,
+        Some(wd.officer),
+        &[TargetWrite { indicator_id: share.id, unit_id: wd.province, period: p("2024"), target: Some(8_000) }],
+    )
+    .await
+    .unwrap();
+    let t = indicators::targets(&db, wd.province, &p("2024")).await.unwrap();
+    assert_eq!(t[&share.id], 8_000);
+    assert!(indicators::targets(&db, wd.province, &p("2024Q3")).await.unwrap().is_empty());
+
+    // A new indicator names only what exists.
+    let new = NewIndicator {
+        code: "HEALTH_TOTAL_X".into(),
+        name_vi: "Tổng".into(),
+        name_en: "Total".into(),
+        kind: "money".into(),
+        numerator: "value:HEALTH_FEES_TOTAL + value:HEALTH_FEES_CASHLESS".into(),
+        denominator: None,
+    };
+    assert!(indicators::create(&db, &new).await.is_ok());
+    assert_eq!(refusal(indicators::create(&db, &new).await), "indicator-code-exists");
+    let bad = NewIndicator { code: "Y1".into(), numerator: "value:NOPE".into(), ..new.clone() };
+    assert_eq!(refusal(indicators::create(&db, &bad).await), "indicator-term-unknown");
+    let bad = NewIndicator { code: "Y2".into(), kind: "percent".into(), ..new.clone() };
+    assert_eq!(refusal(indicators::create(&db, &bad).await), "required");
+    let bad = NewIndicator { code: "Y3".into(), numerator: "reached:vneid_l2:nope".into(), ..new };
+    assert_eq!(refusal(indicators::create(&db, &bad).await), "indicator-term-unknown");
+}
+
+both_backends!(
+    values_sum_up_the_tree_by_aggregation,
+    a_refused_write_changes_nothing,
+    values_follow_a_moved_unit,
+    indicators_are_summed_from_parts
+);

@@ -1,0 +1,272 @@
+//! Indicators: a numerator, and for a share a denominator, each a sum of terms read off the
+//! roll-ups of a unit's subtree. A share is Σ numerator ÷ Σ denominator over the subtree —
+//! never an average of the children's shares.
+
+use crate::error::Invalid;
+
+/// What a term of an indicator reads.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Term {
+    /// A data element's figure for the period: `value:HEALTH_FEES_CASHLESS`.
+    Value(String),
+    /// A door-to-door figure: `figure:households`, `figure:households_visited`,
+    /// `figure:residents`, `figure:youth_union` (today's), `figure:visits`,
+    /// `figure:visits_met` (in the period).
+    Figure(String),
+    /// Subjects at a service's status or past it, today: `reached:vneid_l2:collected`.
+    Reached(String, String),
+    /// Feedback in the period: `feedback:received`, `feedback:answered`, `feedback:on_time`.
+    Feedback(String),
+}
+
+/// Door-to-door figures a term may name, and whether each counts within a period (the
+/// others are today's state).
+pub const FIGURES: [(&str, bool); 6] = [
+    ("households", false),
+    ("households_visited", false),
+    ("residents", false),
+    ("youth_union", false),
+    ("visits", true),
+    ("visits_met", true),
+];
+
+/// Feedback counts a term may name.
+pub const FEEDBACK: [&str; 3] = ["received", "answered", "on_time"];
+
+impl Term {
+    pub fn parse(s: &str) -> Result<Term, Invalid> {
+        let t = s.trim();
+        let bad = || {
+            Invalid::field("indicator-term-invalid", "numerator").with_detail(t.chars().take(80).collect::<String>())
+        };
+        let (kind, rest) = t.split_once(':').ok_or_else(bad)?;
+        let word = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        match kind {
+            "value" if word(rest) => Ok(Term::Value(rest.to_owned())),
+            "figure" if FIGURES.iter().any(|(f, _)| *f == rest) => Ok(Term::Figure(rest.to_owned())),
+            "reached" => match rest.split_once(':') {
+                Some((service, status)) if word(service) && word(status) => {
+                    Ok(Term::Reached(service.to_owned(), status.to_owned()))
+                }
+                _ => Err(bad()),
+            },
+            "feedback" if FEEDBACK.contains(&rest) => Ok(Term::Feedback(rest.to_owned())),
+            _ => Err(bad()),
+        }
+    }
+
+    /// Whether the term is today's state rather than a count within the period.
+    pub fn is_current_state(&self) -> bool {
+        match self {
+            Term::Reached(..) => true,
+            Term::Figure(f) => FIGURES.iter().any(|(n, in_period)| n == f && !in_period),
+            Term::Value(_) | Term::Feedback(_) => false,
+        }
+    }
+}
+
+impl std::fmt::Display for Term {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Term::Value(c) => write!(f, "value:{c}"),
+            Term::Figure(c) => write!(f, "figure:{c}"),
+            Term::Reached(s, st) => write!(f, "reached:{s}:{st}"),
+            Term::Feedback(c) => write!(f, "feedback:{c}"),
+        }
+    }
+}
+
+/// A sum of terms: `value:A + value:B`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expr(pub Vec<Term>);
+
+impl Expr {
+    pub fn parse(s: &str, field: &'static str) -> Result<Expr, Invalid> {
+        let terms: Result<Vec<Term>, Invalid> =
+            s.split('+').map(|t| Term::parse(t).map_err(|e| Invalid { field: Some(field), ..e })).collect();
+        let terms = terms?;
+        if terms.is_empty() {
+            return Err(Invalid::field("required", field));
+        }
+        Ok(Expr(terms))
+    }
+
+    /// The sum, given each term's figure (`None`: nothing counted; the sum is `None` only
+    /// when every term is).
+    pub fn sum(&self, lookup: &impl Fn(&Term) -> Option<i64>) -> Option<i64> {
+        self.0.iter().filter_map(lookup).fold(None, |acc, v| Some(acc.unwrap_or(0) + v))
+    }
+}
+
+impl std::fmt::Display for Expr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(Term::to_string).collect();
+        f.write_str(&parts.join(" + "))
+    }
+}
+
+/// What an indicator measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndicatorKind {
+    Count,
+    /// Whole đồng.
+    Money,
+    /// Numerator ÷ denominator; targets in hundredths of a percent.
+    Percent,
+}
+
+impl IndicatorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IndicatorKind::Count => "count",
+            IndicatorKind::Money => "money",
+            IndicatorKind::Percent => "percent",
+        }
+    }
+    pub fn parse(s: &str) -> Result<IndicatorKind, Invalid> {
+        match s.trim() {
+            "count" => Ok(IndicatorKind::Count),
+            "money" => Ok(IndicatorKind::Money),
+            "percent" => Ok(IndicatorKind::Percent),
+            other => Err(Invalid::field("indicator-kind-invalid", "kind").with_detail(other)),
+        }
+    }
+}
+
+/// An indicator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Indicator {
+    pub id: i64,
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub kind: IndicatorKind,
+    pub numerator: Expr,
+    pub denominator: Option<Expr>,
+    pub active: bool,
+}
+
+/// An indicator's figure for a unit and period.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Measured {
+    pub numerator: Option<i64>,
+    pub denominator: Option<i64>,
+    /// The count or money, or the share in percent; `None` when nothing was counted (or a
+    /// share's denominator is zero).
+    pub value: Option<f64>,
+}
+
+impl Indicator {
+    pub fn name(&self, english: bool) -> &str {
+        if english { &self.name_en } else { &self.name_vi }
+    }
+
+    /// Checks that a share has a denominator and a count does not.
+    pub fn check_shape(kind: IndicatorKind, denominator: Option<&Expr>) -> Result<(), Invalid> {
+        match (kind, denominator) {
+            (IndicatorKind::Percent, None) => Err(Invalid::field("required", "denominator")),
+            (IndicatorKind::Count | IndicatorKind::Money, Some(_)) => {
+                Err(Invalid::field("indicator-denominator-unexpected", "denominator").with_detail(kind.as_str()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Every term, numerator's then denominator's.
+    pub fn terms(&self) -> impl Iterator<Item = &Term> {
+        self.numerator.0.iter().chain(self.denominator.iter().flat_map(|d| d.0.iter()))
+    }
+
+    /// Whether any term is today's state, not a count within the period.
+    pub fn is_current_state(&self) -> bool {
+        self.terms().any(Term::is_current_state)
+    }
+
+    pub fn measure(&self, lookup: &impl Fn(&Term) -> Option<i64>) -> Measured {
+        let numerator = self.numerator.sum(lookup);
+        match &self.denominator {
+            None => Measured { numerator, denominator: None, value: numerator.map(|n| n as f64) },
+            Some(d) => {
+                let denominator = d.sum(lookup);
+                let value = match (numerator, denominator) {
+                    (Some(n), Some(d)) if d > 0 => Some(n as f64 * 100.0 / d as f64),
+                    _ => None,
+                };
+                Measured { numerator, denominator, value }
+            }
+        }
+    }
+
+    /// The share of the target reached, in percent (a target of a share in hundredths).
+    pub fn achievement(&self, m: &Measured, target: i64) -> Option<f64> {
+        let target = match self.kind {
+            IndicatorKind::Percent => target as f64 / 100.0,
+            _ => target as f64,
+        };
+        match m.value {
+            Some(v) if target > 0.0 => Some(v * 100.0 / target),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    #[test]
+    fn terms_parse_and_print_back() {
+        for s in [
+            "value:HEALTH_FEES_CASHLESS",
+            "figure:households_visited",
+            "reached:vneid_l2:activated",
+            "feedback:on_time",
+        ] {
+            assert_eq!(Term::parse(s).unwrap().to_string(), s);
+        }
+        for bad in ["value:", "figure:nope", "reached:x", "feedback:late", "households", "value:a b", "sql:1; drop"] {
+            assert_eq!(Term::parse(bad).unwrap_err().code, "indicator-term-invalid", "{bad}");
+        }
+        let e = Expr::parse("value:A + value:B+value:C", "numerator").unwrap();
+        assert_eq!(e.to_string(), "value:A + value:B + value:C");
+        assert!(Expr::parse("value:A + ", "numerator").is_err());
+    }
+
+    /// Two communes with different shares: the province's is the sum of the parts over the
+    /// sum of the wholes, not the mean of the two shares.
+    #[test]
+    fn a_share_is_summed_from_its_parts() {
+        let i = Indicator {
+            id: 1,
+            code: "S".into(),
+            name_vi: "s".into(),
+            name_en: "s".into(),
+            kind: IndicatorKind::Percent,
+            numerator: Expr::parse("value:CASHLESS", "numerator").unwrap(),
+            denominator: Some(Expr::parse("value:TOTAL", "denominator").unwrap()),
+            active: true,
+        };
+        let communes = [(10, 100), (90, 1_000)];
+        let mean = communes.iter().map(|(n, d)| *n as f64 / *d as f64 * 100.0).sum::<f64>() / 2.0;
+        let figures: HashMap<String, i64> = HashMap::from([
+            ("CASHLESS".into(), communes.iter().map(|c| c.0).sum()),
+            ("TOTAL".into(), communes.iter().map(|c| c.1).sum()),
+        ]);
+        let lookup = |t: &Term| match t {
+            Term::Value(c) => figures.get(c).copied(),
+            _ => None,
+        };
+        let m = i.measure(&lookup);
+        assert_eq!((m.numerator, m.denominator), (Some(100), Some(1100)));
+        assert!((m.value.unwrap() - 100.0 / 11.0).abs() < 1e-9);
+        assert!((mean - 9.5).abs() < 1e-9 && (m.value.unwrap() - mean).abs() > 0.4);
+        assert!((i.achievement(&m, 1000).unwrap() - 90.909).abs() < 0.01, "9.09 % of a 10 % target");
+        assert_eq!(i.measure(&|_| None).value, None);
+        assert_eq!(
+            i.measure(&|t| if matches!(t, Term::Value(c) if c == "TOTAL") { Some(0) } else { Some(5) }).value,
+            None
+        );
+    }
+}

@@ -1,0 +1,223 @@
+//! Indicators and targets, and the measure of an indicator for a unit and period, read from
+//! the roll-ups (data values, door-to-door figures, statuses) and the feedback counters.
+
+use std::collections::HashMap;
+
+use ngoso_core::Invalid;
+use ngoso_core::indicator::{Expr, Indicator, IndicatorKind, Measured, Term};
+use ngoso_core::period::{Period, PeriodKind};
+use ngoso_core::unit::UnitPath;
+use sqlx::QueryBuilder;
+
+use crate::{Db, Result, StoreError, now, on_db, on_tx};
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    code: String,
+    name_vi: String,
+    name_en: String,
+    kind: String,
+    numerator: String,
+    denominator: Option<String>,
+    active: bool,
+}
+
+impl Row {
+    fn into_indicator(self) -> Result<Indicator> {
+        Ok(Indicator {
+            id: self.id,
+            code: self.code,
+            name_vi: self.name_vi,
+            name_en: self.name_en,
+            kind: IndicatorKind::parse(&self.kind)?,
+            numerator: Expr::parse(&self.numerator, "numerator")?,
+            denominator: self.denominator.as_deref().map(|d| Expr::parse(d, "denominator")).transpose()?,
+            active: self.active,
+        })
+    }
+}
+
+/// Every indicator, in order.
+pub async fn list(db: &Db) -> Result<Vec<Indicator>> {
+    let rows: Vec<Row> = on_db!(db, p => sqlx::query_as(
+        "SELECT id, code, name_vi, name_en, kind, numerator, denominator, active FROM indicators ORDER BY position, id")
+        .fetch_all(p).await)?;
+    rows.into_iter().map(Row::into_indicator).collect()
+}
+
+/// A new indicator, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct NewIndicator {
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub kind: String,
+    pub numerator: String,
+    pub denominator: Option<String>,
+}
+
+/// Checks that every term names something that exists.
+async fn check_terms(db: &Db, expr: &Expr, field: &'static str) -> Result<()> {
+    let elements = crate::values::elements(db).await?;
+    let catalog = crate::catalog::load(db).await?;
+    for t in &expr.0 {
+        let known = match t {
+            Term::Value(code) => elements.iter().any(|e| &e.code == code),
+            Term::Reached(service, status) => {
+                catalog.service_by_code(service).is_some_and(|s| catalog.status(s, status).is_some())
+            }
+            Term::Figure(_) | Term::Feedback(_) => true,
+        };
+        if !known {
+            return Err(Invalid::field("indicator-term-unknown", field).with_detail(t.to_string()).into());
+        }
+    }
+    Ok(())
+}
+
+/// Adds an indicator at the end of the list; returns its id.
+pub async fn create(db: &Db, n: &NewIndicator) -> Result<i64> {
+    let code = ngoso_core::values::parse_code(&n.code)?;
+    let name_vi = crate::catalog::parse_name(&n.name_vi, "name_vi")?;
+    let name_en = crate::catalog::parse_name(&n.name_en, "name_en")?;
+    let kind = IndicatorKind::parse(&n.kind)?;
+    let numerator = Expr::parse(&n.numerator, "numerator")?;
+    let denominator = match n.denominator.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        Some(d) => Some(Expr::parse(d, "denominator")?),
+        None => None,
+    };
+    Indicator::check_shape(kind, denominator.as_ref())?;
+    check_terms(db, &numerator, "numerator").await?;
+    if let Some(d) = &denominator {
+        check_terms(db, d, "denominator").await?;
+    }
+    let mut tx = db.begin().await?;
+    let pos: i32 = on_tx!(&mut tx, c => sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) + 1 FROM indicators").fetch_one(c).await)?;
+    let res: std::result::Result<i64, sqlx::Error> = on_tx!(&mut tx, c => sqlx::query_scalar(
+        "INSERT INTO indicators (code, name_vi, name_en, kind, numerator, denominator, position, active, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE, $8) RETURNING id")
+        .bind(&code).bind(&name_vi).bind(&name_en).bind(kind.as_str()).bind(numerator.to_string())
+        .bind(denominator.as_ref().map(Expr::to_string)).bind(pos).bind(now()).fetch_one(c).await);
+    let id = res.map_err(|err| {
+        let err = StoreError::from(err);
+        if err.is_unique_violation() {
+            Invalid::field("indicator-code-exists", "code").with_detail(&code).into()
+        } else {
+            err
+        }
+    })?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// A target to set (`None`: remove it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetWrite {
+    pub indicator_id: i64,
+    pub unit_id: i64,
+    pub period: Period,
+    pub target: Option<i64>,
+}
+
+/// Sets targets, all or none.
+pub async fn set_targets(db: &Db, user_id: Option<i64>, writes: &[TargetWrite]) -> Result<()> {
+    let at = now();
+    let mut tx = db.begin().await?;
+    for w in writes {
+        match w.target {
+            Some(t) => on_tx!(&mut tx, c => sqlx::query(
+                "INSERT INTO targets (indicator_id, unit_id, period, target, set_by, set_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (indicator_id, unit_id, period) DO UPDATE SET target = excluded.target, set_by = excluded.set_by, set_at = excluded.set_at")
+                .bind(w.indicator_id).bind(w.unit_id).bind(w.period.id()).bind(t).bind(user_id).bind(at)
+                .execute(c).await.map(|r| r.rows_affected()))?,
+            None => on_tx!(&mut tx, c => sqlx::query(
+                "DELETE FROM targets WHERE indicator_id = $1 AND unit_id = $2 AND period = $3")
+                .bind(w.indicator_id).bind(w.unit_id).bind(w.period.id()).execute(c).await.map(|r| r.rows_affected()))?,
+        };
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A unit's targets for a period: indicator → target.
+pub async fn targets(db: &Db, unit_id: i64, period: &Period) -> Result<HashMap<i64, i64>> {
+    let rows: Vec<(i64, i64)> = on_db!(db, p => sqlx::query_as(
+        "SELECT indicator_id, target FROM targets WHERE unit_id = $1 AND period = $2")
+        .bind(unit_id).bind(period.id()).fetch_all(p).await)?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Each indicator's measure for a unit's subtree and a period: indicator → measure. Reads a
+/// handful of roll-up rows and the feedback counters of the period's months; door-to-door
+/// figures of state (households, statuses) are today's.
+pub async fn measure(
+    db: &Db,
+    unit_id: i64,
+    path: &UnitPath,
+    period: &Period,
+    indicators: &[Indicator],
+) -> Result<HashMap<i64, Measured>> {
+    let terms: Vec<&Term> = indicators.iter().flat_map(Indicator::terms).collect();
+    let mut known: HashMap<Term, Option<i64>> = HashMap::new();
+    if terms.iter().any(|t| matches!(t, Term::Value(_))) {
+        let elements = crate::values::elements(db).await?;
+        let figures = crate::values::figures(db, unit_id, period, &elements).await?;
+        for e in &elements {
+            known.insert(Term::Value(e.code.clone()), figures.get(&e.id).and_then(|f| f.value));
+        }
+    }
+    if terms.iter().any(|t| matches!(t, Term::Figure(_) | Term::Reached(..))) {
+        let current = crate::rollups::current_of_units(db, &[unit_id]).await?.remove(&unit_id).unwrap_or_default();
+        let months: Vec<String> = period.within(PeriodKind::Monthly).iter().map(Period::id).collect();
+        let mut in_period: HashMap<String, i64> = HashMap::new();
+        if !months.is_empty() {
+            let rows: Vec<(String, i64)> = on_db!(db, p => {
+                let mut qb = QueryBuilder::new("SELECT figure, CAST(SUM(value) AS BIGINT) FROM rollups WHERE unit_id = ");
+                qb.push_bind(unit_id).push(" AND figure IN ('visits', 'visits_met') AND period IN (");
+                let mut sep = qb.separated(", ");
+                for m in &months {
+                    sep.push_bind(m.as_str());
+                }
+                qb.push(") GROUP BY figure");
+                qb.build_query_as::<(String, i64)>().fetch_all(p).await
+            })?;
+            in_period.extend(rows);
+        }
+        let catalog = crate::catalog::load(db).await?;
+        for t in &terms {
+            let v = match t {
+                Term::Figure(f) if t.is_current_state() => Some(current.get(f.as_str()).copied().unwrap_or(0)),
+                Term::Figure(f) => (!months.is_empty()).then(|| in_period.get(f.as_str()).copied().unwrap_or(0)),
+                Term::Reached(service, status) => catalog.service_by_code(service).and_then(|s| {
+                    let rank = catalog.status(s, status)?.rank;
+                    Some(
+                        s.statuses
+                            .iter()
+                            .filter(|st| st.rank >= rank)
+                            .map(|st| {
+                                current.get(&ngoso_core::rollup::figure::status(s.id, st.id)).copied().unwrap_or(0)
+                            })
+                            .sum(),
+                    )
+                }),
+                _ => continue,
+            };
+            known.insert((*t).clone(), v);
+        }
+    }
+    if terms.iter().any(|t| matches!(t, Term::Feedback(_))) {
+        let (mut received, mut answered, mut on_time) = (None, None, None);
+        if let Ok((from, to)) = ngoso_core::calendar::period_months(&period.id()) {
+            let counts = crate::feedback::figures::counts(db, Some(path), &from, &to).await?;
+            received = Some(counts.iter().map(|c| c.received).sum::<i64>());
+            answered = Some(counts.iter().map(|c| c.answered).sum::<i64>());
+            on_time = Some(counts.iter().map(|c| c.on_time).sum::<i64>());
+        }
+        known.insert(Term::Feedback("received".into()), received);
+        known.insert(Term::Feedback("answered".into()), answered);
+        known.insert(Term::Feedback("on_time".into()), on_time);
+    }
+    let lookup = |t: &Term| known.get(t).copied().flatten();
+    Ok(indicators.iter().map(|i| (i.id, i.measure(&lookup))).collect())
+}
