@@ -18,7 +18,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::http::{self, error, metrics, openapi};
-use crate::{AppState, accounts, auth, feedback, home, households, services, teams, units, values, visits};
+use crate::{AppState, accounts, auth, feedback, home, households, indicators, services, teams, units, values, visits};
 
 async fn not_found() -> error::AppError {
     error::AppError::not_found()
@@ -36,6 +36,7 @@ fn features() -> OpenApiRouter<AppState> {
         .merge(visits::router())
         .merge(services::router())
         .merge(values::router())
+        .merge(indicators::router())
         .merge(feedback::router())
 }
 

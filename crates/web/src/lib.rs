@@ -17,6 +17,7 @@ pub mod feedback;
 pub mod home;
 pub mod households;
 pub mod http;
+pub mod indicators;
 pub mod jobs;
 pub mod services;
 mod state;

@@ -132,6 +132,23 @@ impl Tr {
             Lang::En => format!("{p:.1}%"),
         }
     }
+    /// An amount of đồng the way a report writes it: `12,3 tỷ đồng`, `850 triệu đồng`,
+    /// `45.000 đồng` (English: `12.3 billion đồng`).
+    pub fn money(&self, v: f64) -> String {
+        let (scaled, vi, en) = if v.abs() >= 1e9 {
+            (v / 1e9, "tỷ đồng", "billion đồng")
+        } else if v.abs() >= 1e6 {
+            (v / 1e6, "triệu đồng", "million đồng")
+        } else {
+            return format!("{} đồng", format_int(v.round() as i64, self.0));
+        };
+        let s = format!("{scaled:.1}");
+        let s = s.strip_suffix(".0").unwrap_or(&s).to_owned();
+        match self.0 {
+            Lang::Vi => format!("{} {vi}", s.replace('.', ",")),
+            Lang::En => format!("{s} {en}"),
+        }
+    }
     /// A Unix time as a date and time in Vietnam (UTC+7): `15/10/2024 08:30`.
     pub fn datetime(&self, t: &i64) -> String {
         format_datetime(*t)
@@ -207,6 +224,10 @@ mod tests {
         assert_eq!(format_int(1_300_000, Lang::En), "1,300,000");
         assert_eq!(format_int(-12, Lang::Vi), "-12");
         assert_eq!(format_int(999, Lang::Vi), "999");
+        assert_eq!(Tr(Lang::Vi).money(11_960_000_000.0), "12 tỷ đồng");
+        assert_eq!(Tr(Lang::Vi).money(14_260_000_000.0), "14,3 tỷ đồng");
+        assert_eq!(Tr(Lang::En).money(850_000_000.0), "850 million đồng");
+        assert_eq!(Tr(Lang::Vi).money(45_000.0), "45.000 đồng");
         assert_eq!(format_datetime(1_728_950_400), "15/10/2024 07:00");
     }
 

@@ -62,6 +62,12 @@ struct Show {
     recent_months: Vec<MonthRow>,
     children_figures: Vec<crate::units::figures::ChildFigures>,
     service_names: Vec<String>,
+    headline: Vec<crate::indicators::Headline>,
+    period: String,
+    period_name: String,
+    /// Quick choices of period: (id, name).
+    period_links: Vec<(String, String)>,
+    can_target: bool,
 }
 
 /// A month of the visits table, with the width of its bar.
@@ -89,6 +95,8 @@ fn recent_months(f: &crate::units::figures::OutreachFigures) -> Vec<MonthRow> {
 #[derive(Deserialize)]
 pub struct ShowQuery {
     saved: Option<String>,
+    #[serde(default)]
+    period: Option<String>,
 }
 
 /// `GET /app/units/{id}`: a unit, its breadcrumbs and its children.
@@ -109,7 +117,26 @@ pub(crate) async fn show(
     let figures = crate::units::figures::of_unit(&st, id, english).await?;
     let children_figures = crate::units::figures::of_children(&st, &children).await?;
     let service_names = st.catalog().await?.services.iter().map(|s| s.name(english).to_owned()).collect();
+    let period = crate::indicators::period_or_this_year(q.period.as_deref())?;
+    let headline = crate::indicators::headline(&st, &unit, &period, english).await?;
+    let now = ngoso_store::now();
+    let this_year = ngoso_core::period::Period::of_time(ngoso_core::period::PeriodKind::Yearly, now);
+    let period_links = [
+        this_year,
+        this_year.prev(),
+        ngoso_core::period::Period::of_time(ngoso_core::period::PeriodKind::Quarterly, now),
+        ngoso_core::period::Period::of_time(ngoso_core::period::PeriodKind::Monthly, now),
+    ]
+    .into_iter()
+    .filter(|x| *x != period)
+    .map(|x| (x.id(), x.name(english)))
+    .collect();
     render(&Show {
+        can_target: crate::indicators::can_target(&p, &unit),
+        headline,
+        period: period.id(),
+        period_name: period.name(english),
+        period_links,
         can_people: can(&p, Action::ViewPersonalData, &path),
         recent_months: recent_months(&figures),
         figures,

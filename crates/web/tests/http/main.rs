@@ -10,6 +10,7 @@ mod auth;
 mod errors;
 mod feedback;
 mod imports;
+mod indicators;
 mod notify;
 mod open311;
 mod outreach;
