@@ -114,6 +114,33 @@ pub async fn generate(db: &Db, seed: u64) -> Result<(), Failure> {
         written += values::write(db, None, Source::Demo, writes).await?.imported;
         month = month.next();
     }
+    // The province's yearly targets, as the seed report sets them.
+    let indicators = ngoso_store::indicators::list(db).await?;
+    let mut targets = Vec::new();
+    for year in [2024, 2025, 2026] {
+        for (code, target) in [
+            ("HOUSEHOLDS_VISITED_SHARE", 9_000),
+            ("APP_INSTALLS", 400_000),
+            ("YOUTH_UNION_GUIDED", 25_000),
+            ("FEEDBACK_ANSWERED_SHARE", 9_500),
+            ("FEEDBACK_ON_TIME_SHARE", 9_000),
+            ("HEALTH_FEES_CASHLESS_SHARE", 2_000),
+            ("SCHOOLS_ONLINE_SHARE", 10_000),
+            ("SOCIAL_SECURITY_ACCOUNT_SHARE", 8_000),
+            ("DIGITAL_SIGNATURES", 13_000),
+            ("CASHLESS_PLACES", 49),
+        ] {
+            if let Some(i) = indicators.iter().find(|i| i.code == code) {
+                targets.push(ngoso_store::indicators::TargetWrite {
+                    indicator_id: i.id,
+                    unit_id: province.id,
+                    period: Period::Year(year),
+                    target: Some(target),
+                });
+            }
+        }
+    }
+    ngoso_store::indicators::set_targets(db, None, &targets).await?;
     println!(
         "{}",
         t(

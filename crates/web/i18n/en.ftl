@@ -677,6 +677,7 @@ indicators-value = Result
 indicators-target = Target
 indicators-year-before = A year before
 indicators-today = as of today
+indicators-reached = reached
 targets-title = Set targets
 targets-whole = whole number
 targets-hint = Shares are entered in percent, e.g. 80 or 80.5. An empty box removes the target. If any box is wrong, none is saved.

@@ -684,6 +684,7 @@ indicators-value = Kết quả
 indicators-target = Kế hoạch
 indicators-year-before = Cùng kỳ năm trước
 indicators-today = đến hiện tại
+indicators-reached = đạt
 targets-title = Đặt kế hoạch
 targets-whole = số nguyên
 targets-hint = Tỷ lệ nhập theo phần trăm, ví dụ 80 hoặc 80,5. Để trống là bỏ kế hoạch. Nếu có ô sai, không ô nào được lưu.
