@@ -18,7 +18,9 @@ use tower_http::limit::RequestBodyLimitLayer;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::http::{self, error, metrics, openapi};
-use crate::{AppState, accounts, auth, feedback, home, households, indicators, services, teams, units, values, visits};
+use crate::{
+    AppState, accounts, auth, export, feedback, home, households, indicators, services, teams, units, values, visits,
+};
 
 async fn not_found() -> error::AppError {
     error::AppError::not_found()
@@ -37,6 +39,7 @@ fn features() -> OpenApiRouter<AppState> {
         .merge(services::router())
         .merge(values::router())
         .merge(indicators::router())
+        .merge(export::router())
         .merge(feedback::router())
 }
 

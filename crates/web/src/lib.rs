@@ -13,6 +13,7 @@
 pub mod accounts;
 mod app;
 pub mod auth;
+pub mod export;
 pub mod feedback;
 pub mod home;
 pub mod households;

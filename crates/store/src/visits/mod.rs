@@ -14,12 +14,14 @@ use crate::{Db, Result};
 
 mod check;
 mod corrections;
+mod export;
 mod ingestor;
 pub(crate) mod plan;
 mod reads;
 mod writer;
 
 pub use corrections::correct_status;
+pub use export::{ExportFilter, ExportVisit, export_page, export_page_personal};
 pub use ingestor::{Caller, Ingestor, SharedMayRecord};
 pub(crate) use reads::of_household;
 pub use reads::{SubjectStatus, VisitRow, count, statuses_of_household};

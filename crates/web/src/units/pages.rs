@@ -68,6 +68,9 @@ struct Show {
     /// Quick choices of period: (id, name).
     period_links: Vec<(String, String)>,
     can_target: bool,
+    /// The export form's days: the period's first and last.
+    export_from: String,
+    export_to: String,
 }
 
 /// A month of the visits table, with the width of its bar.
@@ -133,6 +136,8 @@ pub(crate) async fn show(
     .collect();
     render(&Show {
         can_target: crate::indicators::can_target(&p, &unit),
+        export_from: period.start().format("%Y-%m-%d").to_string(),
+        export_to: period.end().format("%Y-%m-%d").to_string(),
         headline,
         period: period.id(),
         period_name: period.name(english),

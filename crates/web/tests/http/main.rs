@@ -8,6 +8,7 @@ mod api;
 mod architecture;
 mod auth;
 mod errors;
+mod export;
 mod feedback;
 mod imports;
 mod indicators;
