@@ -114,6 +114,62 @@ pub async fn generate(db: &Db, seed: u64) -> Result<(), Failure> {
         written += values::write(db, None, Source::Demo, writes).await?.imported;
         month = month.next();
     }
+    // The registry of places, in step with the values: each place pays cashless from the
+    // month its commune's figure counts it; schools collect fees online as their share grows.
+    let mut places = Vec::new();
+    for (i, c) in communes.iter().enumerate() {
+        let month_start = |m: usize| {
+            let mut p = FIRST_MONTH;
+            for _ in 0..m {
+                p = p.next();
+            }
+            p.start()
+        };
+        let code = units::get(db, c.id).await?.code;
+        let mut add = |kind: ngoso_core::place::PlaceKind,
+                       n: usize,
+                       name: &str,
+                       since: Option<chrono::NaiveDate>,
+                       online: Option<chrono::NaiveDate>| {
+            places.push(ngoso_store::places::NewPlace {
+                unit_id: c.id,
+                kind,
+                code: format!(
+                    "{code}-{}{}",
+                    match kind {
+                        ngoso_core::place::PlaceKind::ShoppingCentre => "TTTM",
+                        ngoso_core::place::PlaceKind::Supermarket => "ST",
+                        ngoso_core::place::PlaceKind::Market => "CHO",
+                        ngoso_core::place::PlaceKind::Shop => "CH",
+                        ngoso_core::place::PlaceKind::HealthFacility => "YT",
+                        ngoso_core::place::PlaceKind::School => "TH",
+                    },
+                    n + 1
+                ),
+                name: format!("{name} {}", n + 1),
+                cashless_since: since,
+                online_fees_since: online,
+            });
+        };
+        use ngoso_core::place::PlaceKind as K;
+        for n in 0..c.shopping_centres as usize {
+            add(K::ShoppingCentre, n, "Trung tâm thương mại", Some(month_start(6)), None);
+        }
+        for n in 0..c.supermarkets as usize {
+            add(K::Supermarket, n, "Siêu thị", Some(month_start((c.id % 12) as usize)), None);
+        }
+        for n in 0..c.markets as usize {
+            add(K::Market, n, "Chợ", Some(month_start((c.id % 20) as usize)), None);
+        }
+        add(K::HealthFacility, 0, "Trạm y tế", Some(month_start(i % 24)), None);
+        for n in 0..c.schools as usize {
+            // The share online grows from 60 % to all over the three years.
+            let from = ((n as f64 / c.schools as f64 - 0.6).max(0.0) / 0.4 * (MONTHS - 1) as f64) as usize;
+            add(K::School, n, "Trường", None, Some(month_start(from)));
+        }
+    }
+    ngoso_store::places::create(db, &places).await?;
+
     // The province's yearly targets, as the seed report sets them.
     let indicators = ngoso_store::indicators::list(db).await?;
     let mut targets = Vec::new();

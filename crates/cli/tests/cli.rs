@@ -190,6 +190,12 @@ async fn demo_generates_the_province(t: &TestDb) {
     assert!(total > 40_000_000_000 && cashless * 100 / total > 10, "{cashless} of {total}");
     assert_eq!(get("CASHLESS_MARKETS").reporting, get("HEALTH_FEES_TOTAL").reporting, "every commune reported");
     assert!(get("CASHLESS_MARKETS").value.unwrap() <= 41);
+    // The registry of places agrees with the values.
+    let day = chrono::NaiveDate::from_ymd_opt(2024, 12, 31).unwrap();
+    let places = ngoso_store::places::counts(&t.db, &province.unit_path(), day).await.unwrap();
+    let markets = places[&ngoso_core::place::PlaceKind::Market].cashless;
+    assert_eq!(markets, get("CASHLESS_MARKETS").value.unwrap());
+    assert!(places[&ngoso_core::place::PlaceKind::School].online > 0);
     let printed = text(&out);
     let line = printed.lines().find(|l| l.trim_start().starts_with("admin ")).expect("the admin account is printed");
     let pw = line.split_whitespace().nth(1).unwrap();

@@ -17,6 +17,11 @@ pub enum Term {
     Reached(String, String),
     /// Feedback in the period: `feedback:received`, `feedback:answered`, `feedback:on_time`.
     Feedback(String),
+    /// Places of a kind accepting cashless payment on the period's last day:
+    /// `places:market`.
+    Places(crate::place::PlaceKind),
+    /// Places of a kind collecting fees online on the period's last day: `online:school`.
+    Online(crate::place::PlaceKind),
 }
 
 /// Door-to-door figures a term may name, and whether each counts within a period (the
@@ -51,6 +56,10 @@ impl Term {
                 _ => Err(bad()),
             },
             "feedback" if FEEDBACK.contains(&rest) => Ok(Term::Feedback(rest.to_owned())),
+            "places" | "online" => {
+                let k = crate::place::PlaceKind::ALL.into_iter().find(|k| k.as_str() == rest).ok_or_else(bad)?;
+                Ok(if kind == "places" { Term::Places(k) } else { Term::Online(k) })
+            }
             _ => Err(bad()),
         }
     }
@@ -60,7 +69,7 @@ impl Term {
         match self {
             Term::Reached(..) => true,
             Term::Figure(f) => FIGURES.iter().any(|(n, in_period)| n == f && !in_period),
-            Term::Value(_) | Term::Feedback(_) => false,
+            Term::Value(_) | Term::Feedback(_) | Term::Places(_) | Term::Online(_) => false,
         }
     }
 }
@@ -72,6 +81,8 @@ impl std::fmt::Display for Term {
             Term::Figure(c) => write!(f, "figure:{c}"),
             Term::Reached(s, st) => write!(f, "reached:{s}:{st}"),
             Term::Feedback(c) => write!(f, "feedback:{c}"),
+            Term::Places(k) => write!(f, "places:{}", k.as_str()),
+            Term::Online(k) => write!(f, "online:{}", k.as_str()),
         }
     }
 }
@@ -226,7 +237,16 @@ mod tests {
         ] {
             assert_eq!(Term::parse(s).unwrap().to_string(), s);
         }
-        for bad in ["value:", "figure:nope", "reached:x", "feedback:late", "households", "value:a b", "sql:1; drop"] {
+        for bad in [
+            "value:",
+            "figure:nope",
+            "reached:x",
+            "feedback:late",
+            "places:bar",
+            "households",
+            "value:a b",
+            "sql:1; drop",
+        ] {
             assert_eq!(Term::parse(bad).unwrap_err().code, "indicator-term-invalid", "{bad}");
         }
         let e = Expr::parse("value:A + value:B+value:C", "numerator").unwrap();

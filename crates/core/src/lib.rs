@@ -11,6 +11,7 @@ pub mod outreach;
 pub mod period;
 pub mod person;
 pub mod photo;
+pub mod place;
 pub mod rollup;
 pub mod secret;
 pub mod text;

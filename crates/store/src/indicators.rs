@@ -67,7 +67,7 @@ async fn check_terms(db: &Db, expr: &Expr, field: &'static str) -> Result<()> {
             Term::Reached(service, status) => {
                 catalog.service_by_code(service).is_some_and(|s| catalog.status(s, status).is_some())
             }
-            Term::Figure(_) | Term::Feedback(_) => true,
+            Term::Figure(_) | Term::Feedback(_) | Term::Places(_) | Term::Online(_) => true,
         };
         if !known {
             return Err(Invalid::field("indicator-term-unknown", field).with_detail(t.to_string()).into());
@@ -217,6 +217,14 @@ pub async fn measure(
         known.insert(Term::Feedback("received".into()), received);
         known.insert(Term::Feedback("answered".into()), answered);
         known.insert(Term::Feedback("on_time".into()), on_time);
+    }
+    if terms.iter().any(|t| matches!(t, Term::Places(_) | Term::Online(_))) {
+        let counts = crate::places::counts(db, path, period.end()).await?;
+        for k in ngoso_core::place::PlaceKind::ALL {
+            let c = counts.get(&k).copied().unwrap_or_default();
+            known.insert(Term::Places(k), Some(c.cashless));
+            known.insert(Term::Online(k), Some(c.online));
+        }
     }
     let lookup = |t: &Term| known.get(t).copied().flatten();
     Ok(indicators.iter().map(|i| (i.id, i.measure(&lookup))).collect())

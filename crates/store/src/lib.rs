@@ -18,6 +18,7 @@ pub mod feedback;
 pub mod households;
 pub mod indicators;
 pub mod outbox;
+pub mod places;
 pub mod rollups;
 pub mod secrets;
 pub mod sessions;

@@ -19,7 +19,8 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::http::{self, error, metrics, openapi};
 use crate::{
-    AppState, accounts, auth, export, feedback, home, households, indicators, services, teams, units, values, visits,
+    AppState, accounts, auth, export, feedback, home, households, indicators, places, services, teams, units, values,
+    visits,
 };
 
 async fn not_found() -> error::AppError {
@@ -40,6 +41,7 @@ fn features() -> OpenApiRouter<AppState> {
         .merge(values::router())
         .merge(indicators::router())
         .merge(export::router())
+        .merge(places::router())
         .merge(feedback::router())
 }
 

@@ -20,6 +20,7 @@ pub mod households;
 pub mod http;
 pub mod indicators;
 pub mod jobs;
+pub mod places;
 pub mod services;
 mod state;
 pub mod teams;

@@ -16,7 +16,7 @@ static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
 /// PostgreSQL's). sqlx keeps each applied migration's checksum and refuses to migrate a
 /// database whose applied migration has changed since, so these files never change: a fix
 /// is a new migration. Add a migration's checksums here when it is committed.
-const RELEASED: [(i64, &str, &str); 14] = [
+const RELEASED: [(i64, &str, &str); 15] = [
     (
         1,
         "ed62454ad54779c4936fe84138bd7705bfa774cea083c0165d3992f68a4ce9d2bd954d77262930fe8e4d9721765a6e24",
@@ -86,6 +86,11 @@ const RELEASED: [(i64, &str, &str); 14] = [
         14,
         "93f924db87f33aa6d7035bd338da1ac7ea32e3364bdaf28cc64570002de88f4abed0c5b207f81bbafdc69344fe153f4e",
         "51f96a3e966af0ce700d2de0fe85d6e12318a98bdba4d680c2357bab09953aa1bf81978334a9999bf77f4c87a2698b34",
+    ),
+    (
+        15,
+        "17d4a133cc39ad491afe06314499c8846857e70fad69b95091fe1a95f2640153b85a80255f8d6c599aa5cfd837e6d07d",
+        "59577fae1df7d6edcf569225cc69a83a5a8a2d87aebb68bd2493c14bc1c94cd78bea7d56623d373db59dd4fc25e17cc5",
     ),
 ];
 

@@ -15,6 +15,7 @@ mod indicators;
 mod notify;
 mod open311;
 mod outreach;
+mod places;
 mod scope;
 mod server;
 mod units;
