@@ -1,30 +1,13 @@
-//! The raw export of visits for analysts, read a page at a time in visit order (so that a
-//! million rows stream in bounded memory). Without core's proof of access to the area's
-//! people a row carries no personal data: no household code, no note.
+//! The raw export of visits for analysts, a chunk of CSV lines at a time in visit order, so
+//! that a million rows stream in bounded memory. The database writes the lines itself (one
+//! text value per chunk), which spares decoding each row's columns. Without core's proof of
+//! access to the area's people a line carries no personal data: no household code, no note.
 
 use ngoso_core::auth::{Area, Granted, may};
+use ngoso_core::outreach::Barrier;
 use ngoso_core::unit::UnitPath;
-use sqlx::QueryBuilder;
 
-use crate::{Db, Result, on_db};
-
-/// A visit as exported.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct ExportVisit {
-    /// Where the next page starts.
-    pub seq: i64,
-    pub id: String,
-    pub unit_code: String,
-    pub team_id: i64,
-    pub visited_at: i64,
-    pub month: String,
-    pub result: String,
-    pub barriers: i32,
-    /// Only with access to the area's people.
-    pub household_code: Option<String>,
-    /// Only with access to the area's people.
-    pub note: Option<String>,
-}
+use crate::{Backend, Db, Result, on_db};
 
 /// Which visits to export: of the households in `within`, visited in `from..=to` (Unix
 /// times), after the visit `after` (0: from the first).
@@ -37,40 +20,89 @@ pub struct ExportFilter {
     pub limit: i64,
 }
 
-async fn page(db: &Db, f: &ExportFilter, personal: bool) -> Result<Vec<ExportVisit>> {
-    let cols = if personal { "h.code AS household_code, v.note" } else { "NULL AS household_code, NULL AS note" };
-    let rows = on_db!(db, p => {
-        let mut qb = QueryBuilder::new(
-            "SELECT v.seq, v.id, u.code AS unit_code, v.team_id, v.visited_at, v.month, v.result, v.barriers, ");
-        qb.push(cols);
-        qb.push(" FROM visits v JOIN households h ON h.id = v.household_id JOIN units u ON u.id = h.unit_id WHERE v.seq > ");
-        qb.push_bind(f.after).push(" AND v.visited_at >= ").push_bind(f.from).push(" AND v.visited_at <= ").push_bind(f.to);
-        qb.push(" AND u.path >= ").push_bind(f.within.as_str()).push(" AND u.path < ").push_bind(f.within.upper_bound());
-        qb.push(" ORDER BY v.seq LIMIT ").push_bind(f.limit);
-        qb.build_query_as::<ExportVisit>().fetch_all(p).await
-    })?;
-    Ok(rows)
+/// A chunk of the export: CSV lines (`visit_id, unit_code, [household_code,] team_id,
+/// visited_at, month, result, barriers[, note]`, CRLF-terminated), how many, and the visit
+/// the next chunk starts after.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExportChunk {
+    pub lines: i64,
+    pub last: Option<i64>,
+    pub csv: String,
 }
 
-/// A page of visits without personal data.
-pub async fn export_page(db: &Db, f: &ExportFilter) -> Result<Vec<ExportVisit>> {
-    page(db, f, false).await
+/// The header line of the export.
+pub fn header(personal: bool) -> &'static str {
+    if personal {
+        "visit_id,unit_code,household_code,team_id,visited_at,month,result,barriers,note\r\n"
+    } else {
+        "visit_id,unit_code,team_id,visited_at,month,result,barriers\r\n"
+    }
 }
 
-/// A page of visits with the household's code and the note, for a caller with access to the
-/// area's people; the first page writes the audit row (`visits.export`).
-pub async fn export_page_personal(
+/// The SQL of a chunk; built from constants only (the barrier codes of core).
+fn sql(backend: Backend, personal: bool) -> String {
+    let quoted = |col: &str| format!("'\"' || REPLACE({col}, '\"', '\"\"') || '\"'");
+    let barriers: Vec<String> = Barrier::ALL
+        .iter()
+        .map(|b| format!("CASE WHEN (v.barriers & {}) <> 0 THEN '{};' ELSE '' END", b.bit(), b.as_str()))
+        .collect();
+    let barriers = format!("RTRIM({}, ';')", barriers.join(" || "));
+    let time = match backend {
+        Backend::Sqlite => "strftime('%Y-%m-%dT%H:%M:%S', v.visited_at + 25200, 'unixepoch')".to_owned(),
+        Backend::Postgres => {
+            "to_char(to_timestamp(v.visited_at + 25200) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS')".to_owned()
+        }
+    };
+    let (hh, note) = if personal {
+        (format!("{} || ',' || ", quoted("h.code")), format!(" || ',' || {}", quoted("v.note")))
+    } else {
+        (String::new(), String::new())
+    };
+    let line = format!(
+        "v.id || ',' || u.code || ',' || {hh}CAST(v.team_id AS TEXT) || ',' || {time} || '+07:00,' || v.month || ',' || \
+         v.result || ',' || {barriers}{note} || CHR_CRLF"
+    );
+    let (crlf, agg) = match backend {
+        Backend::Sqlite => ("char(13, 10)", "group_concat(x.line, '')"),
+        Backend::Postgres => ("(chr(13) || chr(10))", "string_agg(x.line, '' ORDER BY x.seq)"),
+    };
+    let line = line.replace("CHR_CRLF", crlf);
+    format!(
+        "SELECT CAST(COUNT(*) AS BIGINT), MAX(x.seq), {agg} FROM (SELECT v.seq, {line} AS line \
+         FROM visits v JOIN households h ON h.id = v.household_id JOIN units u ON u.id = h.unit_id \
+         WHERE v.seq > $1 AND v.visited_at >= $2 AND v.visited_at <= $3 AND u.path >= $4 AND u.path < $5 \
+         ORDER BY v.seq LIMIT $6) x"
+    )
+}
+
+async fn chunk(db: &Db, f: &ExportFilter, personal: bool) -> Result<ExportChunk> {
+    let sql = sql(db.backend(), personal);
+    let (lines, last, csv): (i64, Option<i64>, Option<String>) = on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(f.after).bind(f.from).bind(f.to).bind(f.within.as_str()).bind(f.within.upper_bound()).bind(f.limit)
+        .fetch_one(p).await)?;
+    Ok(ExportChunk { lines, last, csv: csv.unwrap_or_default() })
+}
+
+/// A chunk of visits without personal data.
+pub async fn export_chunk(db: &Db, f: &ExportFilter) -> Result<ExportChunk> {
+    chunk(db, f, false).await
+}
+
+/// A chunk of visits with the household's code and the note, for a caller with access to
+/// the area's people (the filter's area is the proof's); the first chunk writes the audit
+/// row (`visits.export`).
+pub async fn export_chunk_personal(
     db: &Db,
     access: &Granted<may::ViewPersonalData, Area>,
     f: &ExportFilter,
-) -> Result<Vec<ExportVisit>> {
+) -> Result<ExportChunk> {
     let within = access.on().0.clone().unwrap_or_else(|| UnitPath::from_stored("/".into()));
     let f = ExportFilter { within, ..f.clone() };
-    let rows = page(db, &f, true).await?;
+    let out = chunk(db, &f, true).await?;
     if f.after == 0 {
         let unit = f.within.ids().last().copied().unwrap_or(0);
         crate::audit::read(db, access.user_id(), "visits.export", "unit", unit, &format!("{}..{}", f.from, f.to))
             .await?;
     }
-    Ok(rows)
+    Ok(out)
 }

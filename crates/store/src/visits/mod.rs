@@ -21,7 +21,7 @@ mod reads;
 mod writer;
 
 pub use corrections::correct_status;
-pub use export::{ExportFilter, ExportVisit, export_page, export_page_personal};
+pub use export::{ExportChunk, ExportFilter, export_chunk, export_chunk_personal, header as export_header};
 pub use ingestor::{Caller, Ingestor, SharedMayRecord};
 pub(crate) use reads::of_household;
 pub use reads::{SubjectStatus, VisitRow, count, statuses_of_household};

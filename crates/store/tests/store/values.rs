@@ -203,7 +203,63 @@ async fn indicators_are_summed_from_parts(db: Db) {
     assert_eq!(refusal(indicators::create(&db, &bad).await), "indicator-term-unknown");
 }
 
+/// The raw export comes in chunks that together hold every visit once, in order, with
+/// barrier codes and Vietnam times, and with no personal data unless asked with a proof.
+async fn the_export_pages_through_every_visit(db: Db) {
+    use ngoso_core::outreach::{Barrier, Barriers};
+    use ngoso_store::households;
+    use ngoso_store::visits::{self, ExportFilter};
+    let wd = world(&db).await;
+    let mut h = crate::outreach::household(wd.hamlets[0], "H,1", Barriers::default());
+    h.head_name = Some("Bà \"Tư\"".into());
+    let hid = households::create(&db, &h, None).await.unwrap();
+    let anyone = |_: i64, _: &ngoso_core::unit::UnitPath| true;
+    let mut batch = Vec::new();
+    for i in 0..5u64 {
+        let mut v = crate::outreach::visit(i + 1, hid, wd.teams[0].0, crate::outreach::T0 + i as i64 * 3600, vec![]);
+        v.barriers = Barriers::of(&[Barrier::NoSmartphone, Barrier::Language]);
+        v.note = "hẹn \"chiều\", mai".into();
+        batch.push(v);
+    }
+    visits::ingest(&db, None, &batch, &anyone).await.unwrap();
+    let prov = units::get(&db, wd.province).await.unwrap();
+    let mut f = ExportFilter { within: prov.unit_path(), from: 0, to: i64::MAX / 2, after: 0, limit: 2 };
+    let mut all = String::new();
+    let mut chunks = 0;
+    loop {
+        let c = visits::export_chunk(&db, &f).await.unwrap();
+        chunks += 1;
+        all.push_str(&c.csv);
+        match c.last {
+            Some(last) if c.lines == f.limit => f.after = last,
+            _ => break,
+        }
+    }
+    assert_eq!(chunks, 3);
+    let lines: Vec<&str> = all.lines().collect();
+    assert_eq!(lines.len(), 5, "{all}");
+    assert!(all.ends_with("\r\n"));
+    assert!(lines[0].ends_with(",2024-10-15T07:00:00+07:00,202410,met,no_smartphone;language"), "{}", lines[0]);
+    assert!(!all.contains("H,1") && !all.contains("hẹn"));
+    let access = ngoso_core::auth::area::<ngoso_core::auth::may::ViewPersonalData>(
+        &ngoso_core::auth::Actor {
+            user_id: wd.officer,
+            role: ngoso_core::auth::Role::Officer,
+            scope: ngoso_core::auth::Scope::Subtree(prov.unit_path()),
+            agency_id: None,
+        },
+        Some(&prov.unit_path()),
+    )
+    .unwrap();
+    let f = ExportFilter { after: 0, limit: 10, ..f };
+    let c = visits::export_chunk_personal(&db, &access, &f).await.unwrap();
+    assert_eq!(c.lines, 5);
+    let first = c.csv.lines().next().unwrap();
+    assert!(first.contains(",\"H,1\",") && first.ends_with(",\"hẹn \"\"chiều\"\", mai\""), "{first}");
+}
+
 both_backends!(
+    the_export_pages_through_every_visit,
     values_sum_up_the_tree_by_aggregation,
     a_refused_write_changes_nothing,
     values_follow_a_moved_unit,

@@ -6,12 +6,11 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
+use ngoso_core::Invalid;
 use ngoso_core::auth::{self as access, Action, may};
 use ngoso_core::calendar::{end_of_day, parse_day, tz};
-use ngoso_core::outreach::Barriers;
-use ngoso_core::{Invalid, calendar::w3c};
 use ngoso_store::Db;
-use ngoso_store::visits::{self, ExportFilter, ExportVisit};
+use ngoso_store::visits::{self, ExportFilter};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -49,43 +48,7 @@ fn start_of_day(d: chrono::NaiveDate) -> i64 {
     tz().from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight")).single().map(|t| t.timestamp()).unwrap_or(0)
 }
 
-fn csv_field(out: &mut String, s: &str) {
-    if s.contains([',', '"', '\n', '\r']) {
-        out.push('"');
-        out.push_str(&s.replace('"', "\"\""));
-        out.push('"');
-    } else {
-        out.push_str(s);
-    }
-}
-
-fn write_row(out: &mut String, v: &ExportVisit, personal: bool) {
-    csv_field(out, &v.id);
-    out.push(',');
-    csv_field(out, &v.unit_code);
-    out.push(',');
-    if personal {
-        csv_field(out, v.household_code.as_deref().unwrap_or_default());
-        out.push(',');
-    }
-    out.push_str(&v.team_id.to_string());
-    out.push(',');
-    out.push_str(&w3c(v.visited_at));
-    out.push(',');
-    out.push_str(&v.month);
-    out.push(',');
-    out.push_str(&v.result);
-    out.push(',');
-    let barriers: Vec<&str> = Barriers::from_bits(v.barriers).iter().map(|b| b.as_str()).collect();
-    out.push_str(&barriers.join(";"));
-    if personal {
-        out.push(',');
-        csv_field(out, v.note.as_deref().unwrap_or_default());
-    }
-    out.push_str("\r\n");
-}
-
-/// The stream's state: where the next page starts, or done.
+/// The stream's state: where the next chunk starts, or done.
 struct Cursor {
     db: Db,
     filter: ExportFilter,
@@ -98,11 +61,11 @@ async fn next_chunk(mut c: Cursor) -> Option<(Result<Bytes, std::io::Error>, Cur
     if c.done {
         return None;
     }
-    let rows = match &c.access {
-        Some(a) => visits::export_page_personal(&c.db, a, &c.filter).await,
-        None => visits::export_page(&c.db, &c.filter).await,
+    let chunk = match &c.access {
+        Some(a) => visits::export_chunk_personal(&c.db, a, &c.filter).await,
+        None => visits::export_chunk(&c.db, &c.filter).await,
     };
-    let rows = match rows {
+    let chunk = match chunk {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %e, "the visits export failed part way");
@@ -110,13 +73,10 @@ async fn next_chunk(mut c: Cursor) -> Option<(Result<Bytes, std::io::Error>, Cur
         }
     };
     let mut out = c.header.take().unwrap_or_default();
-    out.reserve(rows.len() * 96);
-    for r in &rows {
-        write_row(&mut out, r, c.access.is_some());
-    }
-    c.done = (rows.len() as i64) < c.filter.limit;
-    if let Some(last) = rows.last() {
-        c.filter.after = last.seq;
+    out.push_str(&chunk.csv);
+    c.done = chunk.lines < c.filter.limit;
+    if let Some(last) = chunk.last {
+        c.filter.after = last;
     }
     Some((Ok(Bytes::from(out)), c))
 }
@@ -145,15 +105,7 @@ pub async fn visits_csv(
     let path = unit.unit_path();
     let personal = can(&p, Action::ViewPersonalData, &path);
     let access = if personal { Some(access::area::<may::ViewPersonalData>(&p.actor(), Some(&path))?) } else { None };
-    let mut header = String::from("\u{feff}visit_id,unit_code,");
-    if personal {
-        header.push_str("household_code,");
-    }
-    header.push_str("team_id,visited_at,month,result,barriers");
-    if personal {
-        header.push_str(",note");
-    }
-    header.push_str("\r\n");
+    let header = format!("\u{feff}{}", visits::export_header(personal));
     let cursor = Cursor {
         db: st.db.clone(),
         filter: ExportFilter { within: path, from: start_of_day(from), to: end_of_day(to), after: 0, limit: PAGE },

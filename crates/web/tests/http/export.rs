@@ -73,8 +73,9 @@ async fn visits_export_as_csv(app: &mut TestApp) {
     let officer = app.token("so.tt").await;
     let res = app.json(Method::GET, url, None, Some(&officer)).await;
     let lines: Vec<&str> = res.body.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
     assert_eq!(lines[0], "visit_id,unit_code,household_code,team_id,visited_at,month,result,barriers,note");
-    assert!(lines[1].contains(",H-01,"), "{}", lines[1]);
+    assert!(lines[1].contains(",\"H-01\","), "{}", lines[1]);
     assert!(lines[1].ends_with("\"Bà cụ hẹn, \"\"chiều\"\" quay lại\""), "{}", lines[1]);
     let logged: i64 = ngoso_store::on_db!(&app.db, p => sqlx::query_scalar(
         "SELECT COUNT(*) FROM audit_log WHERE action = 'visits.export'").fetch_one(p).await)
