@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod places;
 pub mod services;
 mod state;
+pub mod stats;
 pub mod teams;
 pub mod units;
 pub mod values;

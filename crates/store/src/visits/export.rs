@@ -21,11 +21,16 @@ pub struct ExportFilter {
 }
 
 /// A chunk of the export: CSV lines (`visit_id, unit_code, [household_code,] team_id,
-/// visited_at, month, result, barriers[, note]`, CRLF-terminated), how many, and the visit
-/// the next chunk starts after.
+/// visited_at, month, result, barriers[, note]`, CRLF-terminated) of a window of `limit`
+/// visits in key order. The window's visits outside the area or days make no line; the
+/// export is over when a window holds fewer than `limit` visits.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExportChunk {
+    /// Lines written.
     pub lines: i64,
+    /// Visits in the window.
+    pub window: i64,
+    /// The last visit of the window: the next chunk starts after it.
     pub last: Option<i64>,
     pub csv: String,
 }
@@ -40,7 +45,7 @@ pub fn header(personal: bool) -> &'static str {
 }
 
 /// The SQL of a chunk; built from constants only (the barrier codes of core).
-fn sql(backend: Backend, personal: bool) -> String {
+fn sql(backend: Backend, personal: bool, limit: i64) -> String {
     let quoted = |col: &str| format!("'\"' || REPLACE({col}, '\"', '\"\"') || '\"'");
     let barriers: Vec<String> = Barrier::ALL
         .iter()
@@ -67,20 +72,25 @@ fn sql(backend: Backend, personal: bool) -> String {
         Backend::Postgres => ("(chr(13) || chr(10))", "string_agg(x.line, '' ORDER BY x.seq)"),
     };
     let line = line.replace("CHR_CRLF", crlf);
+    // A window of the next `limit` visits by their key (an index range on any plan), then the
+    // window's visits of the area and days asked for, as lines. The limit is written into the
+    // text, so that the planner knows how small the window is.
     format!(
-        "SELECT CAST(COUNT(*) AS BIGINT), MAX(x.seq), {agg} FROM (SELECT v.seq, {line} AS line \
-         FROM visits v JOIN households h ON h.id = v.household_id JOIN units u ON u.id = h.unit_id \
-         WHERE v.seq > $1 AND v.visited_at >= $2 AND v.visited_at <= $3 AND u.path >= $4 AND u.path < $5 \
-         ORDER BY v.seq LIMIT $6) x"
+        "WITH win AS (SELECT * FROM visits WHERE seq > $1 ORDER BY seq LIMIT {limit}) \
+         SELECT (SELECT CAST(COUNT(*) AS BIGINT) FROM win), (SELECT MAX(seq) FROM win), \
+         (SELECT {agg} FROM (SELECT v.seq, {line} AS line FROM win v JOIN households h ON h.id = v.household_id \
+         JOIN units u ON u.id = h.unit_id WHERE v.visited_at >= $2 AND v.visited_at <= $3 AND u.path >= $4 AND u.path < $5 \
+         ORDER BY v.seq) x)"
     )
 }
 
 async fn chunk(db: &Db, f: &ExportFilter, personal: bool) -> Result<ExportChunk> {
-    let sql = sql(db.backend(), personal);
-    let (lines, last, csv): (i64, Option<i64>, Option<String>) = on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(f.after).bind(f.from).bind(f.to).bind(f.within.as_str()).bind(f.within.upper_bound()).bind(f.limit)
+    let sql = sql(db.backend(), personal, f.limit.max(1));
+    let (window, last, csv): (i64, Option<i64>, Option<String>) = on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(f.after).bind(f.from).bind(f.to).bind(f.within.as_str()).bind(f.within.upper_bound())
         .fetch_one(p).await)?;
-    Ok(ExportChunk { lines, last, csv: csv.unwrap_or_default() })
+    let csv = csv.unwrap_or_default();
+    Ok(ExportChunk { lines: csv.matches('\n').count() as i64, window, last, csv })
 }
 
 /// A chunk of visits without personal data.

@@ -231,7 +231,7 @@ async fn the_export_pages_through_every_visit(db: Db) {
         chunks += 1;
         all.push_str(&c.csv);
         match c.last {
-            Some(last) if c.lines == f.limit => f.after = last,
+            Some(last) if c.window == f.limit => f.after = last,
             _ => break,
         }
     }

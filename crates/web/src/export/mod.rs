@@ -74,7 +74,7 @@ async fn next_chunk(mut c: Cursor) -> Option<(Result<Bytes, std::io::Error>, Cur
     };
     let mut out = c.header.take().unwrap_or_default();
     out.push_str(&chunk.csv);
-    c.done = chunk.lines < c.filter.limit;
+    c.done = chunk.window < c.filter.limit;
     if let Some(last) = chunk.last {
         c.filter.after = last;
     }

@@ -18,6 +18,7 @@ mod outreach;
 mod places;
 mod scope;
 mod server;
+mod stats;
 mod units;
 mod users;
 mod values;
