@@ -123,7 +123,7 @@ async fn show(
             bar: if max > 0.0 { (v * 100.0 / max).round() as i64 } else { 0 },
         })
         .collect();
-    children.sort_by(|a, b| b.bar.cmp(&a.bar));
+    children.sort_by_key(|c| std::cmp::Reverse(c.bar));
     let ancestors = units::ancestors(&st.db, &unit).await?;
     render(&Show {
         chart_height: children.len() as i64 * 28,
