@@ -83,7 +83,8 @@ done
 
 row() { # label result
     set -- "$1" $2
-    echo "| $1 | $4 | $(calc "$2 * 1000") ms | $(calc "$3 * 1000") ms | $(calc "$2 / $3")× | $(calc "$5 / 1048576") MB |"
+    printf '| %s | %s | %.0f ms | %.0f ms | %.1f× | %.1f MB |\n' "$1" "$4" "$(calc "$2 * 1000")" "$(calc "$3 * 1000")" \
+        "$(calc "$2 / $3")" "$(calc "$5 / 1048576")"
 }
 {
     echo "## Raw export of visits (\`bench/export.sh $N\`)"

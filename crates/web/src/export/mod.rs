@@ -22,7 +22,7 @@ use crate::http::error::{ApiErrorBody, AppError};
 use crate::http::extract::Query;
 
 /// Rows read per query.
-const PAGE: i64 = 20_000;
+const PAGE: i64 = 100_000;
 
 /// The export's API.
 pub fn router() -> OpenApiRouter<AppState> {
