@@ -80,7 +80,6 @@ struct Show {
     figures: Vec<Headline>,
     compared: String,
     children: Vec<Child>,
-    chart_height: i64,
 }
 
 #[derive(Deserialize, Default)]
@@ -126,7 +125,6 @@ async fn show(
     children.sort_by_key(|c| std::cmp::Reverse(c.bar));
     let ancestors = units::ancestors(&st.db, &unit).await?;
     render(&Show {
-        chart_height: children.len() as i64 * 28,
         period: period.id(),
         period_name: period.name(english),
         figures,
