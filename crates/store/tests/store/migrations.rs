@@ -16,7 +16,7 @@ static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
 /// PostgreSQL's). sqlx keeps each applied migration's checksum and refuses to migrate a
 /// database whose applied migration has changed since, so these files never change: a fix
 /// is a new migration. Add a migration's checksums here when it is committed.
-const RELEASED: [(i64, &str, &str); 15] = [
+const RELEASED: [(i64, &str, &str); 16] = [
     (
         1,
         "ed62454ad54779c4936fe84138bd7705bfa774cea083c0165d3992f68a4ce9d2bd954d77262930fe8e4d9721765a6e24",
@@ -91,6 +91,11 @@ const RELEASED: [(i64, &str, &str); 15] = [
         15,
         "17d4a133cc39ad491afe06314499c8846857e70fad69b95091fe1a95f2640153b85a80255f8d6c599aa5cfd837e6d07d",
         "59577fae1df7d6edcf569225cc69a83a5a8a2d87aebb68bd2493c14bc1c94cd78bea7d56623d373db59dd4fc25e17cc5",
+    ),
+    (
+        16,
+        "4bcae55ce2517dc0c46c1cddd267e67a590fa0db63ea4bbda9462893b4642c2170aadf6a19d56b3268fc13eb4ded1ed0",
+        "1507f5f0aff3bb8b97e4f2af55bc166c4d442ac1a8bf7edd63d79b6f44605d88e9c6684b84ff842d1aa3d1e3fc17e8ba",
     ),
 ];
 

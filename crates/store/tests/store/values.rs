@@ -80,6 +80,13 @@ async fn values_sum_up_the_tree_by_aggregation(db: Db) {
     assert_eq!((h[1].before, h[1].after, h[1].source.as_str()), (None, Some(1_000), "api"));
     let h = values::history(&db, c0, &p("202408"), None, 10).await.unwrap();
     assert_eq!((h[0].before, h[0].after), (Some(2_000), None));
+    // The history is append-only: the database refuses to change or remove it.
+    let changed = ngoso_store::on_write!(&db, c => sqlx::query("UPDATE data_value_history SET after = 1")
+        .execute(c).await.map(|r| r.rows_affected()));
+    assert!(changed.unwrap_err().to_string().contains("append-only"));
+    let removed = ngoso_store::on_write!(&db, c => sqlx::query("DELETE FROM data_value_history")
+        .execute(c).await.map(|r| r.rows_affected()));
+    assert!(removed.unwrap_err().to_string().contains("append-only"));
 
     // Stored values, as DHIS2 lists them.
     let prov = units::get(&db, wd.province).await.unwrap();
