@@ -20,6 +20,14 @@ pub fn local_day(t: i64) -> NaiveDate {
     DateTime::from_timestamp(t, 0).map(|d| d.with_timezone(&tz()).date_naive()).unwrap_or_default()
 }
 
+/// The first second of a Vietnamese calendar day, as a Unix time.
+pub fn start_of_day(day: NaiveDate) -> i64 {
+    tz().from_local_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight exists"))
+        .single()
+        .map(|d| d.timestamp())
+        .unwrap_or(0)
+}
+
 /// The last second of a Vietnamese calendar day, as a Unix time.
 pub fn end_of_day(day: NaiveDate) -> i64 {
     let next = day.succ_opt().unwrap_or(day);

@@ -380,6 +380,7 @@ pub async fn figures(db: &Db, unit_id: i64, period: &Period, elements: &[Element
     let rows: Vec<(String, String, i64)> = on_db!(db, p => {
         let mut qb = QueryBuilder::new(
             "SELECT figure, period, CAST(SUM(value) AS BIGINT) FROM rollups WHERE unit_id = ");
+        // `value:…` and `value_n:…` both sort in ['value', 'valuf'): one index range.
         qb.push_bind(unit_id).push(" AND figure >= 'value' AND figure < 'valuf' AND period IN (");
         let mut sep = qb.separated(", ");
         for p in &entry_periods {

@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use ngoso_core::Invalid;
 use ngoso_core::auth::{self as access, Action, may};
-use ngoso_core::calendar::{end_of_day, parse_day, tz};
+use ngoso_core::calendar::{end_of_day, parse_day, start_of_day};
 use ngoso_store::Db;
 use ngoso_store::visits::{self, ExportFilter};
 use serde::Deserialize;
@@ -41,11 +41,6 @@ pub struct ExportQuery {
     /// Last day, `YYYY-MM-DD`.
     #[serde(default)]
     pub to: String,
-}
-
-fn start_of_day(d: chrono::NaiveDate) -> i64 {
-    use chrono::TimeZone;
-    tz().from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight")).single().map(|t| t.timestamp()).unwrap_or(0)
 }
 
 /// The stream's state: where the next chunk starts, or done.

@@ -73,6 +73,11 @@ impl AppError {
         self.0.row = Some(row);
         self
     }
+    /// Whether the error is a refusal of what was typed, to show on the form sent back (a
+    /// 4xx other than a missing page).
+    pub fn is_refusal(&self) -> bool {
+        self.0.status.is_client_error() && self.0.status != StatusCode::NOT_FOUND
+    }
     pub fn info(&self) -> &ErrorInfo {
         &self.0
     }
@@ -159,6 +164,18 @@ pub fn message(lang: Lang, info: &ErrorInfo) -> String {
     match info.row {
         Some(row) => msg(lang, "err-at-row", &[("row", &row.to_string()), ("message", &text)]),
         None => text,
+    }
+}
+
+/// The message of an error of one entry of a form that lists several (a grid of values, of
+/// targets), the entry named by `name_of(row)` in place of its number.
+pub fn message_naming_row(lang: Lang, info: &ErrorInfo, name_of: impl Fn(u64) -> Option<String>) -> String {
+    let mut info = info.clone();
+    let name = info.row.take().and_then(name_of);
+    let msg = message(lang, &info);
+    match name {
+        Some(n) => format!("{n}: {msg}"),
+        None => msg,
     }
 }
 

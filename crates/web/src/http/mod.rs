@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod cookies;
+pub mod csvfile;
 pub mod error;
 pub mod extract;
 pub mod headers;

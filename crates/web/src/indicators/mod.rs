@@ -23,7 +23,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::auth::{audit, can, can_anywhere, ensure};
+use crate::auth::{audit, can, can_anywhere};
 use crate::http::error::AppError;
 use crate::http::i18n::Tr;
 
@@ -182,14 +182,7 @@ pub async fn set_targets(st: &AppState, p: &Principal, inputs: Vec<TargetInput>)
         let unit_id = match units.get(&code) {
             Some(id) => *id,
             None => {
-                let u = crate::units::visible_by_code(&st.db, p, &code).await.map_err(|e| {
-                    at(if e.info().code == "not-found" {
-                        Invalid::field("unit-unknown", "orgUnit").with_detail(&code).into()
-                    } else {
-                        e
-                    })
-                })?;
-                ensure(p, Action::EnterData, &u.unit_path()).map_err(at)?;
+                let u = crate::units::for_entry(&st.db, p, &code, "orgUnit").await.map_err(at)?;
                 units.insert(code.clone(), u.id);
                 u.id
             }

@@ -2,7 +2,6 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use ngoso_core::auth::Action;
 use ngoso_store::indicators;
@@ -13,7 +12,7 @@ use serde::Deserialize;
 use super::{IndicatorInput, TargetInput};
 use crate::AppState;
 use crate::auth::{PageUser, can_anywhere};
-use crate::http::error::{AppError, message};
+use crate::http::error::{AppError, message, message_naming_row};
 use crate::http::extract::{CsrfFields, CsrfForm, Path, Query};
 use crate::http::i18n::Lang;
 use crate::http::render::{Ctx, PageCtx, render, render_status};
@@ -68,7 +67,7 @@ pub(super) async fn create(
 ) -> Result<Response, AppError> {
     match super::create(&st, &p, &f).await {
         Ok(_) => Ok(Redirect::to("/app/indicators").into_response()),
-        Err(e) if e.info().status.is_client_error() && e.info().status != StatusCode::NOT_FOUND => {
+        Err(e) if e.is_refusal() => {
             let msg = message(ctx.lang, e.info());
             render_status(e.info().status, &index_page(&st, ctx, &p, Some(msg)).await?)
         }
@@ -167,12 +166,9 @@ pub(super) async fn save_targets(
     let names: Vec<String> = inputs.iter().map(|t| t.indicator.clone()).collect();
     match super::set_targets(&st, &p, inputs).await {
         Ok(_) => Ok(Redirect::to(&format!("/app/units/{id}?period={}&saved=1", period.id())).into_response()),
-        Err(e) if e.info().status.is_client_error() && e.info().status != StatusCode::NOT_FOUND => {
-            let mut info = e.info().clone();
-            let which = info.row.take().and_then(|r| names.get(r as usize - 1).cloned());
-            let msg = message(ctx.lang, &info);
-            let msg = which.map(|w| format!("{w}: {msg}")).unwrap_or(msg);
-            let status = info.status;
+        Err(e) if e.is_refusal() => {
+            let msg = message_naming_row(ctx.lang, e.info(), |r| names.get(r as usize - 1).cloned());
+            let status = e.info().status;
             render_status(status, &targets_page(&st, ctx, unit, period, Some(&CsrfFields(f)), Some(msg)).await?)
         }
         Err(e) => Err(e),

@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::NaiveDate;
 use ngoso_core::Invalid;
-use ngoso_core::auth::Action;
 use ngoso_core::calendar::parse_day;
 use ngoso_core::place::PlaceKind;
 use ngoso_core::text;
@@ -23,7 +22,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::auth::{ApiUser, audit, ensure};
+use crate::auth::{ApiUser, audit};
 use crate::http::error::{ApiErrorBody, AppError};
 use crate::http::extract::{ApiJson, Query};
 
@@ -40,6 +39,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// `YYYY-MM-DD` or `DD/MM/YYYY` (empty: not yet).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct PlaceInput {
+    /// The row of the file it came from (errors name it; otherwise its place in the list).
+    #[serde(skip)]
+    pub row: Option<u64>,
     #[serde(default)]
     pub unit_code: String,
     #[serde(default)]
@@ -66,13 +68,11 @@ pub async fn create(st: &AppState, p: &Principal, inputs: Vec<PlaceInput>) -> Re
     let mut news = Vec::with_capacity(inputs.len());
     let mut units = std::collections::HashMap::new();
     for (n, i) in inputs.iter().enumerate() {
-        let at = |e: AppError| e.at_row(n as u64 + 1);
+        let at = |e: AppError| e.at_row(i.row.unwrap_or(n as u64 + 1));
         let unit_id = match units.get(i.unit_code.trim()) {
             Some(id) => *id,
             None => {
-                let u = crate::units::id_or_code(&st.db, p, None, Some(&i.unit_code)).await.map_err(at)?;
-                let unit = ngoso_store::units::get(&st.db, u).await?;
-                ensure(p, Action::EnterData, &unit.unit_path()).map_err(at)?;
+                let u = crate::units::for_entry(&st.db, p, &i.unit_code, "unit_code").await.map_err(at)?.id;
                 units.insert(i.unit_code.trim().to_owned(), u);
                 u
             }
@@ -101,36 +101,22 @@ pub async fn create(st: &AppState, p: &Principal, inputs: Vec<PlaceInput>) -> Re
 
 /// Reads a CSV of places: a header naming `unit_code, kind, code, name, cashless_since,
 /// online_fees_since` (the last two may be missing), UTF-8 with or without a BOM.
-pub fn parse_csv(t: &str) -> Result<Vec<PlaceInput>, AppError> {
-    let t = t.strip_prefix('\u{feff}').unwrap_or(t);
-    let mut rd = csv::ReaderBuilder::new().flexible(true).from_reader(t.as_bytes());
-    let headers = rd.headers().map_err(|_| AppError::from(Invalid::field("csv-invalid", "file")).at_row(1))?.clone();
-    let col = |n: &str| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(n));
-    let need = |n: &'static str| {
-        col(n).ok_or_else(|| AppError::from(Invalid::field("csv-column-missing", "file").with_detail(n)).at_row(1))
-    };
-    let (cu, ck, cc, cn) = (need("unit_code")?, need("kind")?, need("code")?, need("name")?);
-    let (cs, co) = (col("cashless_since"), col("online_fees_since"));
-    let mut out = Vec::new();
-    for (i, rec) in rd.records().enumerate() {
-        let rec = rec.map_err(|_| AppError::from(Invalid::field("csv-invalid", "file")).at_row(i as u64 + 2))?;
-        if rec.iter().all(|f| f.trim().is_empty()) {
-            continue;
-        }
-        let get = |c: usize| rec.get(c).unwrap_or_default().to_owned();
-        out.push(PlaceInput {
-            unit_code: get(cu),
-            kind: get(ck),
-            code: get(cc),
-            name: get(cn),
-            cashless_since: cs.map(get),
-            online_fees_since: co.map(get),
-        });
-    }
-    if out.is_empty() {
-        return Err(Invalid::field("csv-empty", "file").into());
-    }
-    Ok(out)
+pub fn parse_csv(text: &str) -> Result<Vec<PlaceInput>, AppError> {
+    let t = crate::http::csvfile::Table::read(text)?;
+    let (cu, ck) = (t.need("unit_code", "file")?, t.need("kind", "file")?);
+    let (cc, cn) = (t.need("code", "file")?, t.need("name", "file")?);
+    let (cs, co) = (t.column("cashless_since"), t.column("online_fees_since"));
+    Ok(t.rows()
+        .map(|(row, r)| PlaceInput {
+            row: Some(row),
+            unit_code: r.get(cu),
+            kind: r.get(ck),
+            code: r.get(cc),
+            name: r.get(cn),
+            cashless_since: cs.map(|c| r.get(c)),
+            online_fees_since: co.map(|c| r.get(c)),
+        })
+        .collect())
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -144,6 +130,16 @@ pub struct UnitQuery {
     pub on: Option<String>,
 }
 
+impl UnitQuery {
+    /// The unit asked for, which the principal may see (none named: a refused field).
+    async fn unit(&self, st: &AppState, p: &Principal) -> Result<ngoso_store::units::Unit, AppError> {
+        if self.unit.trim().is_empty() {
+            return Err(Invalid::field("required", "unit").into());
+        }
+        crate::units::visible_by_code(&st.db, p, &self.unit).await
+    }
+}
+
 /// The places of a unit's subtree (at most 10,000).
 #[utoipa::path(get, path = "/api/v1/places", tag = "places", params(UnitQuery),
     responses((status = 200, body = Vec<Place>), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
@@ -152,7 +148,7 @@ pub async fn list(
     ApiUser(p): ApiUser,
     Query(q): Query<UnitQuery>,
 ) -> Result<Json<Vec<Place>>, AppError> {
-    let u = crate::units::visible_by_code(&st.db, &p, &q.unit).await?;
+    let u = q.unit(&st, &p).await?;
     Ok(Json(places::list(&st.db, &u.unit_path(), 10_000).await?))
 }
 
@@ -196,7 +192,7 @@ pub async fn counts(
     ApiUser(p): ApiUser,
     Query(q): Query<UnitQuery>,
 ) -> Result<Json<Vec<KindCounts>>, AppError> {
-    let u = crate::units::visible_by_code(&st.db, &p, &q.unit).await?;
+    let u = q.unit(&st, &p).await?;
     let on = day(q.on.as_deref(), "on")?.unwrap_or_else(|| ngoso_core::calendar::local_day(ngoso_store::now()));
     let c = places::counts(&st.db, &u.unit_path(), on).await?;
     Ok(Json(

@@ -2,7 +2,6 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use ngoso_core::auth::Action;
 use ngoso_core::place::PlaceKind;
@@ -94,7 +93,7 @@ async fn done(
             let notice = ctx.tr.t1("places-imported", "count", ctx.tr.num(&(ids.len() as i64)));
             render(&page(st, ctx, p, unit, Some(notice), None).await?)
         }
-        Err(e) if e.info().status.is_client_error() && e.info().status != StatusCode::NOT_FOUND => {
+        Err(e) if e.is_refusal() => {
             let msg = message(ctx.lang, e.info());
             render_status(e.info().status, &page(st, ctx, p, unit, None, Some(msg)).await?)
         }
@@ -129,11 +128,7 @@ pub(super) async fn import(
 ) -> Result<Response, AppError> {
     let unit = crate::units::visible(&st.db, &p, id).await?;
     let r = match super::parse_csv(up.fields.get("file")) {
-        // Rows of the file: the header is row 1.
-        Ok(rows) => super::create(&st, &p, rows).await.map_err(|mut e| {
-            e.0.row = e.0.row.map(|r| r + 1);
-            e
-        }),
+        Ok(rows) => super::create(&st, &p, rows).await,
         Err(e) => Err(e),
     };
     done(&st, ctx, &p, unit, r).await

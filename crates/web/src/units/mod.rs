@@ -70,6 +70,22 @@ pub async fn id_or_code(db: &Db, p: &Principal, id: Option<i64>, code: Option<&s
     }
 }
 
+/// A unit named by code in an entry of data (a value, a target, a place), where the principal
+/// may enter data: an unknown or unseen unit is a refused `field`, a unit in sight but out of
+/// their reach is 403.
+pub async fn for_entry(db: &Db, p: &Principal, code: &str, field: &'static str) -> Result<Unit, AppError> {
+    let code = code.trim();
+    if code.is_empty() {
+        return Err(ngoso_core::Invalid::field("required", field).into());
+    }
+    let u = visible_by_code(db, p, code).await.map_err(|e| match e.info().code {
+        "not-found" => ngoso_core::Invalid::field("unit-unknown", field).with_detail(code).into(),
+        _ => e,
+    })?;
+    ensure(p, Action::EnterData, &u.unit_path())?;
+    Ok(u)
+}
+
 /// The ancestors of a unit that the principal may see, root first.
 pub async fn visible_ancestors(db: &Db, p: &Principal, u: &Unit) -> Result<Vec<Unit>, AppError> {
     Ok(units::ancestors(db, u).await?.into_iter().filter(|a| ensure_visible(p, &a.unit_path()).is_ok()).collect())

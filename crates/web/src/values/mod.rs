@@ -24,7 +24,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::auth::{audit, can_anywhere, ensure};
+use crate::auth::{audit, can_anywhere};
 use crate::http::error::AppError;
 
 /// The pages and API of data values.
@@ -89,13 +89,7 @@ pub async fn apply(st: &AppState, p: &Principal, source: Source, rows: Vec<Row>)
         let t = match targets.get(unit_code) {
             Some(t) => *t,
             None => {
-                let u = crate::units::visible_by_code(&st.db, p, unit_code).await.map_err(|err| {
-                    at(match err.info().code {
-                        "not-found" => Invalid::field("unit-unknown", "orgUnit").with_detail(unit_code).into(),
-                        _ => err,
-                    })
-                })?;
-                ensure(p, Action::EnterData, &u.unit_path()).map_err(at)?;
+                let u = crate::units::for_entry(&st.db, p, unit_code, "orgUnit").await.map_err(at)?;
                 let t = Target { id: u.id, level: units::level(&st.db, &u).await? };
                 targets.insert(unit_code.to_owned(), t);
                 t
@@ -132,48 +126,23 @@ pub async fn apply(st: &AppState, p: &Principal, source: Source, rows: Vec<Row>)
 /// Reads a CSV file of values: a header naming the columns (DHIS2's `dataelement`, `period`,
 /// `orgunit`, `value`, and optionally `comment`, in any order and case), then one value per
 /// row. UTF-8, with or without a byte-order mark; commas or semicolons.
-pub fn parse_csv(text_in: &str) -> Result<Vec<Row>, AppError> {
-    let t = text_in.strip_prefix('\u{feff}').unwrap_or(text_in);
-    let first = t.lines().next().unwrap_or_default();
-    let delimiter = if first.matches(';').count() > first.matches(',').count() { b';' } else { b',' };
-    let mut rd = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(t.as_bytes());
-    let headers = rd.headers().map_err(|_| AppError::from(Invalid::field("csv-invalid", "file")).at_row(1))?.clone();
-    let col = |names: &[&str]| {
-        headers.iter().position(|h| {
-            let h = h.trim().to_ascii_lowercase().replace([' ', '_'], "");
-            names.contains(&h.as_str())
-        })
-    };
-    let need = |names: &[&str], field: &'static str| {
-        col(names)
-            .ok_or_else(|| AppError::from(Invalid::field("csv-column-missing", field).with_detail(names[0])).at_row(1))
-    };
-    let ce = need(&["dataelement"], "dataElement")?;
-    let cp = need(&["period"], "period")?;
-    let cu = need(&["orgunit"], "orgUnit")?;
-    let cv = need(&["value"], "value")?;
-    let cc = col(&["comment"]);
-    let mut out = Vec::new();
-    for (i, rec) in rd.records().enumerate() {
-        let row = i as u64 + 2;
-        let rec = rec.map_err(|_| AppError::from(Invalid::field("csv-invalid", "file")).at_row(row))?;
-        if rec.iter().all(|f| f.trim().is_empty()) {
-            continue;
-        }
-        let get = |c: usize| rec.get(c).unwrap_or_default().to_owned();
-        out.push(Row {
+pub fn parse_csv(text: &str) -> Result<Vec<Row>, AppError> {
+    let t = crate::http::csvfile::Table::read(text)?;
+    let ce = t.need("dataelement", "dataElement")?;
+    let cp = t.need("period", "period")?;
+    let cu = t.need("orgunit", "orgUnit")?;
+    let cv = t.need("value", "value")?;
+    let cc = t.column("comment");
+    Ok(t.rows()
+        .map(|(row, r)| Row {
             row,
-            element: get(ce),
-            period: get(cp),
-            unit: get(cu),
-            value: Some(get(cv)),
-            comment: cc.map(get).filter(|c| !c.trim().is_empty()),
-        });
-    }
-    if out.is_empty() {
-        return Err(Invalid::field("csv-empty", "file").into());
-    }
-    Ok(out)
+            element: r.get(ce),
+            period: r.get(cp),
+            unit: r.get(cu),
+            value: Some(r.get(cv)),
+            comment: cc.map(|c| r.get(c)).filter(|c| !c.trim().is_empty()),
+        })
+        .collect())
 }
 
 /// A new element, as typed on the page or sent to the API.

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use ngoso_core::auth::Action;
 use ngoso_core::period::{Period, PeriodKind};
@@ -18,7 +17,7 @@ use serde::Deserialize;
 use super::{NewElement, Row};
 use crate::AppState;
 use crate::auth::{PageUser, can, can_anywhere};
-use crate::http::error::{AppError, message};
+use crate::http::error::{AppError, message, message_naming_row};
 use crate::http::extract::{CsrfFields, CsrfForm, CsrfUpload, Path, Query};
 use crate::http::i18n::{Lang, format_datetime};
 use crate::http::render::{Ctx, PageCtx, render, render_status};
@@ -74,12 +73,6 @@ async fn elements_page(
     })
 }
 
-/// The page again with the reason a change was refused, or the error itself when it is not
-/// the user's input.
-fn refused(e: &AppError) -> bool {
-    e.info().status.is_client_error() && e.info().status != StatusCode::NOT_FOUND
-}
-
 /// `GET /app/values`.
 pub(super) async fn elements(
     State(st): State<AppState>,
@@ -98,7 +91,7 @@ pub(super) async fn create_element(
 ) -> Result<Response, AppError> {
     match super::create_element(&st, &p, &f).await {
         Ok(_) => Ok(Redirect::to("/app/values").into_response()),
-        Err(e) if refused(&e) => {
+        Err(e) if e.is_refusal() => {
             let msg = message(ctx.lang, e.info());
             render_status(e.info().status, &elements_page(&st, ctx, &p, None, Some(msg)).await?)
         }
@@ -137,7 +130,7 @@ pub(super) async fn import(
             let notice = summary(&ctx, &w);
             render(&elements_page(&st, ctx, &p, Some(notice), None).await?)
         }
-        Err(e) if refused(&e) => {
+        Err(e) if e.is_refusal() => {
             let msg = message(ctx.lang, e.info());
             render_status(e.info().status, &elements_page(&st, ctx, &p, None, Some(msg)).await?)
         }
@@ -310,17 +303,12 @@ pub(super) async fn save_grid(
     }
     match super::apply(&st, &p, Source::Form, rows).await {
         Ok(_) => Ok(Redirect::to(&format!("/app/units/{id}/values?period={}&saved=1", period.id())).into_response()),
-        Err(e) if refused(&e) => {
+        Err(e) if e.is_refusal() => {
             // The row is the element's place in the grid; name the element instead.
-            let mut info = e.info().clone();
-            let which =
-                info.row.take().and_then(|r| all.get(r as usize - 1)).map(|e| e.name(ctx.lang == Lang::En).to_owned());
-            let msg = message(ctx.lang, &info);
-            let msg = match which {
-                Some(name) => format!("{name}: {msg}"),
-                None => msg,
-            };
-            let status = info.status;
+            let english = ctx.lang == Lang::En;
+            let msg =
+                message_naming_row(ctx.lang, e.info(), |r| all.get(r as usize - 1).map(|e| e.name(english).to_owned()));
+            let status = e.info().status;
             let told = Told { typed: Some(&typed), notice: None, error: Some(msg) };
             render_status(status, &grid_page(&st, ctx, &p, unit, period, told).await?)
         }

@@ -59,6 +59,10 @@ async fn places_are_registered_and_counted(app: &mut TestApp) {
     res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "unit-unknown");
     let list = app.json(Method::GET, "/api/v1/places?unit=27700", None, Some(&xa)).await.json();
     assert_eq!(list.as_array().unwrap().len(), 3);
+    let res = app.json(Method::GET, "/api/v1/places/counts?on=2024-01-01", None, Some(&xa)).await;
+    res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "required");
+    let res = app.json(Method::GET, "/api/v1/places/counts?unit=27700&on=hôm-nay", None, Some(&xa)).await;
+    res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "date-invalid");
 
     // The page: counts and list; one place by the form; a CSV file with a bad row saves none.
     app.login("xa.b").await;
