@@ -50,6 +50,8 @@ pub enum Command {
     User(commands::user::UserCommand),
     /// Check the database's derived data against the raw records.
     Check,
+    /// Write the periodic report of a unit for a period (XLSX, CSV, HTML or JSON).
+    Report(commands::report::ReportArgs),
     /// Print the effective configuration, secrets redacted.
     Config,
 }

@@ -217,6 +217,39 @@ async fn demo_generates_the_province(t: &TestDb) {
     );
     let out = ngoso(&t.url, &["check"], None);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    // The periodic report of the province, in every format, with the same figures.
+    let dir = std::env::temp_dir().join(format!("ngoso-cli-report-{}", &ngoso_store::secrets::new_token()[..8]));
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in ["xlsx", "csv", "html", "json"] {
+        let file = dir.join(format!("r.{f}"));
+        let args = ["report", "--unit", "80", "--period", "2024", "--format", f, "-o", file.to_str().unwrap()];
+        let out = ngoso(&t.url, &args, None);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert!(text(&out).contains("Report written to"), "{}", text(&out));
+    }
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("r.json")).unwrap()).unwrap();
+    let signatures = json["dataValues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["dataElement"] == "DIGITAL_SIGNATURES" && v["orgUnit"] == "80" && v["period"] == "2024")
+        .and_then(|v| v["value"].as_str().map(str::to_owned))
+        .expect("the province's digital signatures");
+    assert_eq!(signatures, get("DIGITAL_SIGNATURES").value.unwrap().to_string());
+    let csv = std::fs::read_to_string(dir.join("r.csv")).unwrap();
+    assert!(csv.starts_with('\u{feff}') && csv.contains(",DIGITAL_SIGNATURES,"), "{csv}");
+    let html = std::fs::read_to_string(dir.join("r.html")).unwrap();
+    assert!(html.contains("<style>") && html.contains("@page"), "a file carries its own style");
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(dir.join("r.xlsx")).unwrap();
+    assert_eq!(calamine::Reader::sheet_names(&wb).len(), 6);
+    assert!(calamine::Reader::worksheet_range_at(&mut wb, 0).is_some());
+    let out = ngoso(&t.url, &["report", "--unit", "NOPE", "--period", "2024"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("no unit with the code “NOPE”"), "{}", text(&out));
+    let out = ngoso(&t.url, &["report", "--unit", "80", "--period", "2024", "--format", "pdf"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 fn demo_dir() -> String {

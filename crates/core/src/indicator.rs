@@ -144,6 +144,39 @@ impl IndicatorKind {
     }
 }
 
+/// The section of the periodic report an indicator belongs to. (The report's teams section
+/// is counted from the teams, not from indicators.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Section {
+    Outreach,
+    Identity,
+    Cashless,
+    Feedback,
+}
+
+impl Section {
+    pub const ALL: [Section; 4] = [Section::Outreach, Section::Identity, Section::Cashless, Section::Feedback];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Section::Outreach => "outreach",
+            Section::Identity => "identity",
+            Section::Cashless => "cashless",
+            Section::Feedback => "feedback",
+        }
+    }
+    /// Parses a section's code; empty is `outreach`.
+    pub fn parse(s: &str) -> Result<Section, Invalid> {
+        match s.trim() {
+            "" => Ok(Section::Outreach),
+            t => Section::ALL
+                .into_iter()
+                .find(|x| x.as_str() == t)
+                .ok_or_else(|| Invalid::field("indicator-section-invalid", "section").with_detail(t)),
+        }
+    }
+}
+
 /// An indicator.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Indicator {
@@ -154,6 +187,7 @@ pub struct Indicator {
     pub kind: IndicatorKind,
     pub numerator: Expr,
     pub denominator: Option<Expr>,
+    pub section: Section,
     pub active: bool,
 }
 
@@ -266,6 +300,7 @@ mod tests {
             kind: IndicatorKind::Percent,
             numerator: Expr::parse("value:CASHLESS", "numerator").unwrap(),
             denominator: Some(Expr::parse("value:TOTAL", "denominator").unwrap()),
+            section: Section::Cashless,
             active: true,
         };
         let communes = [(10, 100), (90, 1_000)];

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use ngoso_core::Invalid;
-use ngoso_core::indicator::{Expr, Indicator, IndicatorKind, Measured, Term};
+use ngoso_core::indicator::{Expr, Indicator, IndicatorKind, Measured, Section, Term};
 use ngoso_core::period::{Period, PeriodKind};
 use ngoso_core::unit::UnitPath;
 use sqlx::QueryBuilder;
@@ -20,6 +20,7 @@ struct Row {
     kind: String,
     numerator: String,
     denominator: Option<String>,
+    section: String,
     active: bool,
 }
 
@@ -33,6 +34,7 @@ impl Row {
             kind: IndicatorKind::parse(&self.kind)?,
             numerator: Expr::parse(&self.numerator, "numerator")?,
             denominator: self.denominator.as_deref().map(|d| Expr::parse(d, "denominator")).transpose()?,
+            section: Section::parse(&self.section)?,
             active: self.active,
         })
     }
@@ -41,7 +43,7 @@ impl Row {
 /// Every indicator, in order.
 pub async fn list(db: &Db) -> Result<Vec<Indicator>> {
     let rows: Vec<Row> = on_db!(db, p => sqlx::query_as(
-        "SELECT id, code, name_vi, name_en, kind, numerator, denominator, active FROM indicators ORDER BY position, id")
+        "SELECT id, code, name_vi, name_en, kind, numerator, denominator, section, active FROM indicators ORDER BY position, id")
         .fetch_all(p).await)?;
     rows.into_iter().map(Row::into_indicator).collect()
 }
@@ -55,6 +57,8 @@ pub struct NewIndicator {
     pub kind: String,
     pub numerator: String,
     pub denominator: Option<String>,
+    /// `outreach` (when empty), `identity`, `cashless` or `feedback`.
+    pub section: String,
 }
 
 /// Checks that every term names something that exists.
@@ -82,6 +86,7 @@ pub async fn create(db: &Db, n: &NewIndicator) -> Result<i64> {
     let name_vi = crate::catalog::parse_name(&n.name_vi, "name_vi")?;
     let name_en = crate::catalog::parse_name(&n.name_en, "name_en")?;
     let kind = IndicatorKind::parse(&n.kind)?;
+    let section = Section::parse(&n.section)?;
     let numerator = Expr::parse(&n.numerator, "numerator")?;
     let denominator = match n.denominator.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
         Some(d) => Some(Expr::parse(d, "denominator")?),
@@ -95,10 +100,10 @@ pub async fn create(db: &Db, n: &NewIndicator) -> Result<i64> {
     let mut tx = db.begin().await?;
     let pos: i32 = on_tx!(&mut tx, c => sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) + 1 FROM indicators").fetch_one(c).await)?;
     let res: std::result::Result<i64, sqlx::Error> = on_tx!(&mut tx, c => sqlx::query_scalar(
-        "INSERT INTO indicators (code, name_vi, name_en, kind, numerator, denominator, position, active, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE, $8) RETURNING id")
+        "INSERT INTO indicators (code, name_vi, name_en, kind, numerator, denominator, position, active, created_at, section) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE, $8, $9) RETURNING id")
         .bind(&code).bind(&name_vi).bind(&name_en).bind(kind.as_str()).bind(numerator.to_string())
-        .bind(denominator.as_ref().map(Expr::to_string)).bind(pos).bind(now()).fetch_one(c).await);
+        .bind(denominator.as_ref().map(Expr::to_string)).bind(pos).bind(now()).bind(section.as_str()).fetch_one(c).await);
     let id = res.map_err(|err| {
         let err = StoreError::from(err);
         if err.is_unique_violation() {

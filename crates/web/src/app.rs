@@ -19,8 +19,8 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::http::{self, error, metrics, openapi};
 use crate::{
-    AppState, accounts, auth, export, feedback, home, households, indicators, places, services, stats, teams, units,
-    values, visits,
+    AppState, accounts, auth, export, feedback, home, households, indicators, places, report, services, stats, teams,
+    units, values, visits,
 };
 
 async fn not_found() -> error::AppError {
@@ -42,6 +42,7 @@ fn features() -> OpenApiRouter<AppState> {
         .merge(indicators::router())
         .merge(export::router())
         .merge(places::router())
+        .merge(report::router())
         .merge(stats::router())
         .merge(feedback::router())
 }

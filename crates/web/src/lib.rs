@@ -21,6 +21,7 @@ pub mod http;
 pub mod indicators;
 pub mod jobs;
 pub mod places;
+pub mod report;
 pub mod services;
 mod state;
 pub mod stats;

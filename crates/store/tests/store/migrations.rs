@@ -16,7 +16,7 @@ static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
 /// PostgreSQL's). sqlx keeps each applied migration's checksum and refuses to migrate a
 /// database whose applied migration has changed since, so these files never change: a fix
 /// is a new migration. Add a migration's checksums here when it is committed.
-const RELEASED: [(i64, &str, &str); 16] = [
+const RELEASED: [(i64, &str, &str); 17] = [
     (
         1,
         "ed62454ad54779c4936fe84138bd7705bfa774cea083c0165d3992f68a4ce9d2bd954d77262930fe8e4d9721765a6e24",
@@ -96,6 +96,11 @@ const RELEASED: [(i64, &str, &str); 16] = [
         16,
         "4bcae55ce2517dc0c46c1cddd267e67a590fa0db63ea4bbda9462893b4642c2170aadf6a19d56b3268fc13eb4ded1ed0",
         "1507f5f0aff3bb8b97e4f2af55bc166c4d442ac1a8bf7edd63d79b6f44605d88e9c6684b84ff842d1aa3d1e3fc17e8ba",
+    ),
+    (
+        17,
+        "5e98e8d99180999f364f870154f12d6cbe8deafb3d1841d8ff17d151cdd6c49bf68df696d2bd8d32412c0564bd81dd77",
+        "5e98e8d99180999f364f870154f12d6cbe8deafb3d1841d8ff17d151cdd6c49bf68df696d2bd8d32412c0564bd81dd77",
     ),
 ];
 

@@ -199,6 +199,7 @@ async fn indicators_are_summed_from_parts(db: Db) {
         kind: "money".into(),
         numerator: "value:HEALTH_FEES_TOTAL + value:HEALTH_FEES_CASHLESS".into(),
         denominator: None,
+        section: "cashless".into(),
     };
     assert!(indicators::create(&db, &new).await.is_ok());
     assert_eq!(refusal(indicators::create(&db, &new).await), "indicator-code-exists");
@@ -206,6 +207,8 @@ async fn indicators_are_summed_from_parts(db: Db) {
     assert_eq!(refusal(indicators::create(&db, &bad).await), "indicator-term-unknown");
     let bad = NewIndicator { code: "Y2".into(), kind: "percent".into(), ..new.clone() };
     assert_eq!(refusal(indicators::create(&db, &bad).await), "required");
+    let bad = NewIndicator { code: "Y4".into(), section: "weather".into(), ..new.clone() };
+    assert_eq!(refusal(indicators::create(&db, &bad).await), "indicator-section-invalid");
     let bad = NewIndicator { code: "Y3".into(), numerator: "reached:vneid_l2:nope".into(), ..new };
     assert_eq!(refusal(indicators::create(&db, &bad).await), "indicator-term-unknown");
 }

@@ -19,6 +19,7 @@ struct Asset {
 struct Assets {
     css: Asset,
     js: Asset,
+    report_css: Asset,
 }
 
 fn make(stem: &str, ext: &str, body: &'static [u8], content_type: &'static str) -> Asset {
@@ -31,6 +32,7 @@ fn assets() -> &'static Assets {
     ASSETS.get_or_init(|| Assets {
         css: make("app", "css", include_bytes!("../../assets/app.css"), "text/css; charset=utf-8"),
         js: make("app", "js", include_bytes!("../../assets/app.js"), "text/javascript; charset=utf-8"),
+        report_css: make("report", "css", include_bytes!("../../assets/report.css"), "text/css; charset=utf-8"),
     })
 }
 
@@ -44,10 +46,20 @@ pub fn js_url() -> &'static str {
     &assets().js.url
 }
 
+/// The URL of the periodic report's stylesheet.
+pub fn report_css_url() -> &'static str {
+    &assets().report_css.url
+}
+
+/// The periodic report's stylesheet, for a report written to a file.
+pub fn report_css() -> &'static str {
+    std::str::from_utf8(assets().report_css.body).unwrap_or_default()
+}
+
 /// `GET /assets/{name}`.
 pub async fn serve(Path(name): Path<String>) -> Result<Response, AppError> {
     let a = assets();
-    let asset = [&a.css, &a.js]
+    let asset = [&a.css, &a.js, &a.report_css]
         .into_iter()
         .find(|x| x.url.rsplit('/').next() == Some(name.as_str()))
         .ok_or_else(AppError::not_found)?;

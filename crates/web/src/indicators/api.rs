@@ -26,6 +26,8 @@ pub struct IndicatorView {
     pub kind: &'static str,
     pub numerator: String,
     pub denominator: Option<String>,
+    /// The report's section: `outreach`, `identity`, `cashless` or `feedback`.
+    pub section: &'static str,
     pub active: bool,
 }
 
@@ -41,6 +43,7 @@ pub async fn list(State(st): State<AppState>, ApiUser(_p): ApiUser) -> Result<Js
                 kind: i.kind.as_str(),
                 numerator: i.numerator.to_string(),
                 denominator: i.denominator.as_ref().map(|d| d.to_string()),
+                section: i.section.as_str(),
                 active: i.active,
                 code: i.code,
                 name_vi: i.name_vi,

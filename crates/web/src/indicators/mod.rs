@@ -101,10 +101,34 @@ impl Headline {
 
 /// The headline of a unit the caller may see, for a period.
 pub async fn headline(st: &AppState, unit: &Unit, period: &Period, english: bool) -> Result<Vec<Headline>, AppError> {
+    headline_of(st, unit, period, english, true).await
+}
+
+/// The headline without the year before (the report's units below).
+pub async fn measured(st: &AppState, unit: &Unit, period: &Period, english: bool) -> Result<Vec<Headline>, AppError> {
+    headline_of(st, unit, period, english, false).await
+}
+
+/// The report's section of each active indicator.
+pub async fn sections(st: &AppState) -> Result<HashMap<i64, ngoso_core::indicator::Section>, AppError> {
+    Ok(indicators::list(&st.db).await?.into_iter().map(|i| (i.id, i.section)).collect())
+}
+
+async fn headline_of(
+    st: &AppState,
+    unit: &Unit,
+    period: &Period,
+    english: bool,
+    with_year_before: bool,
+) -> Result<Vec<Headline>, AppError> {
     let all: Vec<Indicator> = indicators::list(&st.db).await?.into_iter().filter(|i| i.active).collect();
     let path = unit.unit_path();
     let now = indicators::measure(&st.db, unit.id, &path, period, &all).await?;
-    let before = indicators::measure(&st.db, unit.id, &path, &period.year_before(), &all).await?;
+    let before = if with_year_before {
+        indicators::measure(&st.db, unit.id, &path, &period.year_before(), &all).await?
+    } else {
+        HashMap::new()
+    };
     let targets = indicators::targets(&st.db, unit.id, period).await?;
     let none = Measured::default();
     Ok(all
@@ -227,6 +251,9 @@ pub struct IndicatorInput {
     /// For a percent only.
     #[serde(default)]
     pub denominator: Option<String>,
+    /// The report's section: `outreach` (when absent), `identity`, `cashless` or `feedback`.
+    #[serde(default)]
+    pub section: String,
 }
 
 /// Adds an indicator (administrators of the whole tree); returns its id.
@@ -241,6 +268,7 @@ pub async fn create(st: &AppState, p: &Principal, i: &IndicatorInput) -> Result<
         kind: i.kind.clone(),
         numerator: i.numerator.clone(),
         denominator: i.denominator.clone(),
+        section: i.section.clone(),
     };
     let id = indicators::create(&st.db, &n).await?;
     audit::log(&st.db, p, "indicator.create", "indicator", id, &text::clean_line(&i.code).unwrap_or_default()).await;

@@ -29,6 +29,8 @@ struct Index {
     ctx: PageCtx,
     rows: Vec<Row>,
     can_manage: bool,
+    /// The report's sections: (code, name).
+    sections: Vec<(&'static str, String)>,
     error: Option<String>,
 }
 
@@ -46,7 +48,11 @@ async fn index_page(st: &AppState, ctx: PageCtx, p: &Principal, error: Option<St
             code: i.code,
         })
         .collect();
-    Ok(Index { rows, can_manage: can_anywhere(p, Action::ManageSystem), error, ctx })
+    let sections = ngoso_core::indicator::Section::ALL
+        .iter()
+        .map(|s| (s.as_str(), ctx.tr.t(&format!("report-section-{}", s.as_str()))))
+        .collect();
+    Ok(Index { rows, can_manage: can_anywhere(p, Action::ManageSystem), sections, error, ctx })
 }
 
 /// `GET /app/indicators`.

@@ -16,6 +16,7 @@ mod notify;
 mod open311;
 mod outreach;
 mod places;
+mod report;
 mod scope;
 mod server;
 mod stats;

@@ -32,6 +32,8 @@ pub struct Res {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
     pub body: String,
+    /// The body as sent (a binary file's bytes).
+    pub bytes: Vec<u8>,
 }
 
 impl Res {
@@ -198,7 +200,7 @@ impl TestApp {
             let title = rest.split_once("</title>").map_or(rest, |(t, _)| t);
             assert!(!title.contains('<'), "markup in the page title: {title}");
         }
-        Res { status, headers, body }
+        Res { status, headers, body, bytes: bytes.to_vec() }
     }
 
     /// Sends requests all at once (without the jar's cookies); the answers in order.
@@ -215,7 +217,7 @@ impl TestApp {
                     let body = String::from_utf8_lossy(&bytes).into_owned();
                     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
                     crate::contract::check(&method, &uri, status, ct, &body);
-                    Res { status, headers, body }
+                    Res { status, headers, body, bytes: bytes.to_vec() }
                 })
             })
             .collect();
