@@ -220,6 +220,7 @@ pub async fn generate(
                     birth_year: Some(birth_year),
                     sex: Some(sex),
                     youth_union: youth,
+                    groups: demo_groups(household_id, k, birth_year),
                     cccd: cccd_pair,
                     phone,
                     consent: None,
@@ -341,4 +342,20 @@ pub async fn generate(
         )
     );
     Ok(())
+}
+
+/// Groups of a demo resident, without drawing from the generator (so the rest of the demo is
+/// what it was): about one in nine a social-security beneficiary (one in three past 60),
+/// one in a hundred a person with a disability.
+fn demo_groups(household_id: i64, k: u64, birth_year: i32) -> i64 {
+    let h = (household_id as u64).wrapping_mul(2_654_435_761).wrapping_add(k * 97) % 100;
+    let elderly = 2026 - birth_year >= 60;
+    let mut bits = 0;
+    if h < 11 || (elderly && h.is_multiple_of(3)) {
+        bits |= 1 << 1;
+    }
+    if h == 42 {
+        bits |= 1 << 2;
+    }
+    bits
 }

@@ -42,10 +42,28 @@ pub struct NewResident {
     pub birth_year: Option<i32>,
     pub sex: Option<&'static str>,
     pub youth_union: bool,
+    /// The groups the resident belongs to, as bits (group `n` is bit `n − 1`; youth-union
+    /// members are group 1 whether or not its bit is set here).
+    pub groups: i64,
     /// Keyed hash and last four digits of the citizen ID.
     pub cccd: Option<(String, String)>,
     pub phone: Option<String>,
     pub consent: Option<(String, String)>,
+}
+
+impl NewResident {
+    /// The groups as stored: the youth-union flag's group included.
+    pub fn group_bits(&self) -> i64 {
+        if self.youth_union { self.groups | 1 } else { self.groups }
+    }
+    /// Whether the resident is a youth-union member (the flag, or group 1).
+    pub fn is_youth_union(&self) -> bool {
+        self.group_bits() & 1 != 0
+    }
+    /// What their figures are counted by.
+    pub fn traits(&self) -> crate::rollup::Traits {
+        crate::rollup::Traits::new(self.sex, self.birth_year, self.group_bits())
+    }
 }
 
 /// The purposes a consent can cover.
@@ -173,6 +191,10 @@ pub struct ResidentInput {
     pub sex: Option<String>,
     #[serde(default)]
     pub youth_union: Option<String>,
+    /// Codes of the groups the resident belongs to (`social_security`, `disability`…; see
+    /// `GET /api/v1/residentGroups`).
+    #[serde(default)]
+    pub groups: Vec<String>,
     /// Citizen ID (12 digits): only its keyed hash and last four digits are kept.
     #[serde(default)]
     pub cccd: Option<String>,
@@ -208,6 +230,7 @@ pub fn parse_resident(i: &ResidentInput, cccd_key: Option<&str>, year: i32) -> R
         birth_year: parse_birth_year(i.birth_year.as_deref().unwrap_or(""), year)?,
         sex: parse_sex(i.sex.as_deref().unwrap_or(""))?,
         youth_union: truthy(i.youth_union.as_deref()),
+        groups: 0,
         cccd,
         phone,
         consent: parse_consent(i.consent_by.as_deref(), i.consent_purposes.as_deref())?,

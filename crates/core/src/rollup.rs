@@ -39,7 +39,67 @@ pub mod figure {
     pub fn status(service_id: i64, status_id: i64) -> String {
         format!("status:{service_id}:{status_id}")
     }
+    /// A person figure counted for one trait: `~residents|sex:f`, `~status:3:7|born:1960`,
+    /// `~status:3:7|group:2`. The `~` sorts these after every other figure, so that reads
+    /// of the plain figures skip them by key (`figure < '~'`).
+    pub fn slice(base: &str, part: &str) -> String {
+        format!("~{base}|{part}")
+    }
+    /// The first byte of sliced figures' names.
+    pub const SLICES_FROM: &str = "~";
 }
+
+/// What a person's figures are counted by besides the total: sex, year of birth (an age
+/// band is read off it for any day) and the groups they belong to (group `n` is bit `n − 1`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Traits {
+    /// `m`, `f`, or unknown.
+    pub sex: Option<&'static str>,
+    pub birth_year: Option<i32>,
+    pub groups: u64,
+}
+
+/// The most groups there can be (bits of a signed 64-bit column, kept positive).
+pub const MAX_GROUPS: i64 = 62;
+
+impl Traits {
+    /// Traits as stored: a sex other than `m` or `f` counts as unknown.
+    pub fn new(sex: Option<&str>, birth_year: Option<i32>, groups: i64) -> Traits {
+        let sex = match sex {
+            Some("m") => Some("m"),
+            Some("f") => Some("f"),
+            _ => None,
+        };
+        Traits { sex, birth_year, groups: groups.max(0) as u64 }
+    }
+    /// Whether the person is in group `id` (1 to 62).
+    pub fn in_group(&self, id: i64) -> bool {
+        (1..=MAX_GROUPS).contains(&id) && self.groups & (1 << (id - 1)) != 0
+    }
+    /// The bit set of a list of group ids.
+    pub fn bits(ids: &[i64]) -> i64 {
+        ids.iter().filter(|id| (1..=MAX_GROUPS).contains(id)).fold(0, |acc, id| acc | (1 << (id - 1)))
+    }
+    /// The parts the person is counted under: `sex:f`, `born:1960`, `group:2`.
+    pub fn parts(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(s) = self.sex {
+            out.push(format!("sex:{s}"));
+        }
+        if let Some(y) = self.birth_year {
+            out.push(format!("born:{y}"));
+        }
+        for g in 1..=MAX_GROUPS {
+            if self.in_group(g) {
+                out.push(format!("group:{g}"));
+            }
+        }
+        out
+    }
+}
+
+/// The group of youth-union members (kept in step with the `youth_union` flag).
+pub const YOUTH_UNION_GROUP: i64 = 1;
 
 /// A change of one figure at one unit, for one period (`""`: no period, a current state).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -113,6 +173,49 @@ impl Deltas {
         }
     }
 
+    /// A resident entering (`sign` 1) or leaving (`sign` -1) the counts of their unit, with
+    /// their traits.
+    pub fn resident(&mut self, unit_id: i64, traits: &Traits, youth_union: bool, sign: i64) {
+        self.add(unit_id, figure::RESIDENTS, "", sign);
+        if youth_union {
+            self.add(unit_id, figure::YOUTH_UNION, "", sign);
+        }
+        for p in traits.parts() {
+            self.add(unit_id, figure::slice(figure::RESIDENTS, &p), "", sign);
+        }
+    }
+
+    /// A person's status for a service changing, counted by their traits too.
+    pub fn person_status(&mut self, unit_id: i64, service_id: i64, from: Option<i64>, to: Option<i64>, t: &Traits) {
+        if from == to {
+            return;
+        }
+        self.status(unit_id, service_id, from, to);
+        for p in t.parts() {
+            if let Some(f) = from {
+                self.add(unit_id, figure::slice(&figure::status(service_id, f), &p), "", -1);
+            }
+            if let Some(to) = to {
+                self.add(unit_id, figure::slice(&figure::status(service_id, to), &p), "", 1);
+            }
+        }
+    }
+
+    /// A person's traits changing (groups set, data removed on request): their counts move
+    /// from the old traits to the new, for the residents and each status they hold.
+    pub fn retrait(&mut self, unit_id: i64, statuses: &[(i64, i64)], before: &Traits, after: &Traits) {
+        let bases = std::iter::once(figure::RESIDENTS.to_owned())
+            .chain(statuses.iter().map(|(service, status)| figure::status(*service, *status)));
+        for base in bases {
+            for p in before.parts() {
+                self.add(unit_id, figure::slice(&base, &p), "", -1);
+            }
+            for p in after.parts() {
+                self.add(unit_id, figure::slice(&base, &p), "", 1);
+            }
+        }
+    }
+
     /// The folded deltas, without the zeros.
     pub fn into_vec(self) -> Vec<Delta> {
         self.0
@@ -146,6 +249,36 @@ mod tests {
         assert_eq!(get("households_visited"), Some(50));
         assert_eq!(get("status:1:1"), Some(100));
         assert_eq!(get("visit_barrier:no_smartphone"), Some(100));
+    }
+
+    #[test]
+    fn a_persons_figures_are_counted_by_trait() {
+        let t = Traits::new(Some("f"), Some(1958), Traits::bits(&[1, 3]));
+        assert_eq!(t.parts(), ["sex:f", "born:1958", "group:1", "group:3"]);
+        assert!(t.in_group(3) && !t.in_group(2) && !t.in_group(0) && !t.in_group(63));
+        let mut d = Deltas::default();
+        d.resident(5, &t, true, 1);
+        d.person_status(5, 2, None, Some(4), &t);
+        d.person_status(5, 2, Some(4), Some(6), &t);
+        let v = d.into_vec();
+        let get = |f: &str| v.iter().find(|x| x.figure == f).map(|x| x.value);
+        assert_eq!(get("residents"), Some(1));
+        assert_eq!(get("youth_union"), Some(1));
+        assert_eq!(get("~residents|born:1958"), Some(1));
+        assert_eq!(get("status:2:6"), Some(1));
+        assert_eq!(get("~status:2:6|sex:f"), Some(1));
+        assert_eq!(get("~status:2:6|group:3"), Some(1));
+        assert_eq!(get("~status:2:4|sex:f"), None, "moved on: nothing left at the first status");
+        // Data removed on request: the totals stay, the traits go.
+        let mut d = Deltas::default();
+        d.retrait(5, &[(2, 6)], &t, &Traits::new(None, None, Traits::bits(&[1])));
+        let v = d.into_vec();
+        let get = |f: &str| v.iter().find(|x| x.figure == f).map(|x| x.value);
+        assert_eq!(get("~status:2:6|sex:f"), Some(-1));
+        assert_eq!(get("~residents|group:3"), Some(-1));
+        assert_eq!(get("~residents|group:1"), None, "still a youth-union member");
+        assert!(figure::slice("residents", "sex:f").as_str() > "visits", "after every plain figure");
+        assert_eq!(Traits::new(Some("x"), None, -5), Traits::default());
     }
 
     #[test]

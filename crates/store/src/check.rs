@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use ngoso_core::outreach::{Barriers, VisitResult};
-use ngoso_core::rollup::Deltas;
+use ngoso_core::rollup::{Deltas, Traits};
 use ngoso_core::text;
 use ngoso_core::unit::UnitPath;
 
@@ -72,12 +72,25 @@ pub async fn recount(db: &Db) -> Result<BTreeMap<(i64, String, String), i64>> {
     for (unit, barriers, n) in rows {
         leaf.household(unit, Barriers::from_bits(barriers), n);
     }
-    let rows: Vec<(i64, i64, i64)> = on_db!(db, p => sqlx::query_as(
-        "SELECT h.unit_id, COUNT(*), SUM(CASE WHEN r.youth_union THEN 1 ELSE 0 END) FROM residents r \
-         JOIN households h ON h.id = r.household_id GROUP BY h.unit_id").fetch_all(p).await)?;
-    for (unit, n, youth) in rows {
-        leaf.add(unit, ngoso_core::rollup::figure::RESIDENTS, "", n);
-        leaf.add(unit, ngoso_core::rollup::figure::YOUTH_UNION, "", youth);
+    type Counted = (i64, bool, Option<String>, Option<i32>, i64, i64);
+    let rows: Vec<Counted> = on_db!(db, p => sqlx::query_as(
+        "SELECT h.unit_id, r.youth_union, r.sex, r.birth_year, r.groups, COUNT(*) FROM residents r \
+         JOIN households h ON h.id = r.household_id GROUP BY h.unit_id, r.youth_union, r.sex, r.birth_year, r.groups")
+        .fetch_all(p).await)?;
+    for (unit, youth, sex, born, groups, n) in rows {
+        leaf.resident(unit, &Traits::new(sex.as_deref(), born, groups), youth, n);
+    }
+    // A person's statuses, by their sex, year of birth and groups.
+    type ByTrait = (i64, i64, i64, Option<String>, Option<i32>, i64, i64);
+    let rows: Vec<ByTrait> = on_db!(db, p => sqlx::query_as(
+        "SELECT h.unit_id, s.service_id, s.status_id, r.sex, r.birth_year, r.groups, COUNT(*) FROM subject_statuses s \
+         JOIN residents r ON r.id = s.resident_id AND r.household_id = s.household_id JOIN households h ON h.id = s.household_id \
+         GROUP BY h.unit_id, s.service_id, s.status_id, r.sex, r.birth_year, r.groups").fetch_all(p).await)?;
+    for (unit, service, status, sex, born, groups, n) in rows {
+        let base = ngoso_core::rollup::figure::status(service, status);
+        for part in Traits::new(sex.as_deref(), born, groups).parts() {
+            leaf.add(unit, ngoso_core::rollup::figure::slice(&base, &part), "", n);
+        }
     }
     let rows: Vec<(i64, String, String, i32, i64)> = on_db!(db, p => sqlx::query_as(
         "SELECT h.unit_id, v.month, v.result, v.barriers, COUNT(*) FROM visits v JOIN households h ON h.id = v.household_id \

@@ -133,20 +133,37 @@ pub async fn move_subtree(tx: &mut Tx, unit_id: i64, old_chain: &[i64], new_chai
     write(tx, folded).await
 }
 
-/// The figures of one unit: (figure, period) → value.
+/// The condition that leaves out the figures counted by trait (`~…`), compared byte-wise
+/// (PostgreSQL's column follows the database's collation).
+fn plain(db: &Db) -> &'static str {
+    match db.backend() {
+        Backend::Sqlite => "figure < '~'",
+        Backend::Postgres => "figure COLLATE \"C\" < '~'",
+    }
+}
+
+/// The figures of one unit, without those counted by trait: (figure, period) → value.
 pub async fn of_unit(db: &Db, unit_id: i64) -> Result<HashMap<(String, String), i64>> {
-    let sql =
-        "SELECT figure, period, CAST(SUM(value) AS BIGINT) FROM rollups WHERE unit_id = $1 GROUP BY figure, period";
-    let rows: Vec<(String, String, i64)> = on_db!(db, p => sqlx::query_as(sql).bind(unit_id).fetch_all(p).await)?;
+    let sql = format!(
+        "SELECT figure, period, CAST(SUM(value) AS BIGINT) FROM rollups WHERE unit_id = $1 AND {} GROUP BY figure, period",
+        plain(db)
+    );
+    let rows: Vec<(String, String, i64)> =
+        on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(unit_id).fetch_all(p).await)?;
     Ok(rows.into_iter().map(|(f, p, v)| ((f, p), v)).collect())
 }
 
-/// The current-state figures (no period) of several units: unit → figure → value.
+/// The current-state figures (no period) of several units, without those counted by trait:
+/// unit → figure → value.
 pub async fn current_of_units(db: &Db, unit_ids: &[i64]) -> Result<HashMap<i64, HashMap<String, i64>>> {
     let mut out: HashMap<i64, HashMap<String, i64>> = HashMap::new();
+    let head = format!(
+        "SELECT unit_id, figure, CAST(SUM(value) AS BIGINT) FROM rollups WHERE period = '' AND {} AND unit_id IN (",
+        plain(db)
+    );
     for chunk in unit_ids.chunks(CHUNK) {
         let rows: Vec<(i64, String, i64)> = on_db!(db, p => {
-            let mut qb = QueryBuilder::new("SELECT unit_id, figure, CAST(SUM(value) AS BIGINT) FROM rollups WHERE period = '' AND unit_id IN (");
+            let mut qb = QueryBuilder::new(head.clone());
             let mut sep = qb.separated(", ");
             for id in chunk {
                 sep.push_bind(*id);
@@ -156,6 +173,27 @@ pub async fn current_of_units(db: &Db, unit_ids: &[i64]) -> Result<HashMap<i64, 
         })?;
         for (u, f, v) in rows {
             out.entry(u).or_default().insert(f, v);
+        }
+    }
+    Ok(out)
+}
+
+/// The figures counted by trait of one unit (today's state): base figure → part → value, as
+/// `status:3:7` → `sex:f` → 120.
+pub async fn slices_of_unit(db: &Db, unit_id: i64) -> Result<HashMap<String, HashMap<String, i64>>> {
+    let cond = match db.backend() {
+        Backend::Sqlite => "figure >= '~'",
+        Backend::Postgres => "figure COLLATE \"C\" >= '~'",
+    };
+    let sql = format!(
+        "SELECT figure, CAST(SUM(value) AS BIGINT) FROM rollups WHERE unit_id = $1 AND period = '' AND {cond} GROUP BY figure"
+    );
+    let rows: Vec<(String, i64)> =
+        on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(unit_id).fetch_all(p).await)?;
+    let mut out: HashMap<String, HashMap<String, i64>> = HashMap::new();
+    for (f, v) in rows {
+        if let Some((base, part)) = f.strip_prefix('~').and_then(|f| f.split_once('|')) {
+            *out.entry(base.to_owned()).or_default().entry(part.to_owned()).or_insert(0) += v;
         }
     }
     Ok(out)

@@ -762,3 +762,10 @@ report-format = Format
 report-download-hint = XLSX for spreadsheets, HTML to print on A4, CSV and JSON (DHIS2's dataValueSets shape) for other software. The same figures in every format.
 err-report-format-invalid = There is no report format “{ $detail }”: use xlsx, csv, html or json.
 err-indicator-section-invalid = There is no report section “{ $detail }”: use outreach, identity, cashless or feedback.
+
+## Figures by sex, age and group
+field-groups = Groups
+figures-breakdown = By sex, age and group
+figures-breakdown-hint = Today's figures; people with no sex or year of birth recorded are counted in the total only.
+figures-age-band = aged { $band }
+err-group-unknown = There is no group “{ $detail }”.

@@ -769,3 +769,10 @@ report-format = Định dạng
 report-download-hint = XLSX cho bảng tính, HTML để in khổ A4, CSV và JSON (dạng dataValueSets của DHIS2) cho phần mềm khác. Cùng số liệu trong mọi định dạng.
 err-report-format-invalid = Không có định dạng báo cáo “{ $detail }”: dùng xlsx, csv, html hoặc json.
 err-indicator-section-invalid = Không có phần báo cáo “{ $detail }”: dùng outreach, identity, cashless hoặc feedback.
+
+## Figures by sex, age and group
+field-groups = Nhóm đối tượng
+figures-breakdown = Theo giới tính, độ tuổi và nhóm đối tượng
+figures-breakdown-hint = Số hiện tại; người chưa ghi giới tính hay năm sinh chỉ tính vào tổng.
+figures-age-band = { $band } tuổi
+err-group-unknown = Không có nhóm đối tượng “{ $detail }”.

@@ -478,6 +478,7 @@ async fn import_residents(file: &std::path::Path, db: &Db, cfg: &Config) -> Resu
             phone: opt(&f[6]),
             consent_by: opt(&f[7]),
             consent_purposes: opt(&f[8]).map(|p| p.replace(';', ",")),
+            groups: Vec::new(),
         };
         match parse_resident(&input, key, year) {
             Err(e) => errors.push(err(e)),

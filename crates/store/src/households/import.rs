@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use ngoso_core::Invalid;
 use ngoso_core::outreach::Barriers;
-use ngoso_core::rollup::{Deltas, figure};
+use ngoso_core::rollup::Deltas;
 use ngoso_core::text;
 use serde::Serialize;
 use sqlx::QueryBuilder;
@@ -262,15 +262,15 @@ async fn residents(
     let new = dialect::reserve_ids(tx, Table::Residents, rows.len()).await?;
     let res = on_tx!(tx, c => {
         let mut qb = QueryBuilder::new(
-            "INSERT INTO residents (id, household_id, full_name, name_sort, search_key, birth_year, sex, youth_union, cccd_hash, cccd_last4, phone, created_at, updated_at) ");
+            "INSERT INTO residents (id, household_id, full_name, name_sort, search_key, birth_year, sex, youth_union, cccd_hash, cccd_last4, phone, created_at, updated_at, groups) ");
         qb.push_values(rows.iter().zip(&new), |mut b, (ir, id)| {
             let r = &ir.resident;
             b.push_bind(*id).push_bind(ir.household_id).push_bind(r.full_name.as_deref())
                 .push_bind(r.full_name.as_deref().map(|n| text::sort_key(&crate::teams::given_name_first(n))))
                 .push_bind(r.full_name.as_deref().map(text::fold).unwrap_or_default())
-                .push_bind(r.birth_year).push_bind(r.sex).push_bind(r.youth_union)
+                .push_bind(r.birth_year).push_bind(r.sex).push_bind(r.is_youth_union())
                 .push_bind(r.cccd.as_ref().map(|c| c.0.clone())).push_bind(r.cccd.as_ref().map(|c| c.1.clone()))
-                .push_bind(r.phone.as_deref()).push_bind(t).push_bind(t);
+                .push_bind(r.phone.as_deref()).push_bind(t).push_bind(t).push_bind(r.group_bits());
         });
         qb.build().execute(c).await.map(|r| r.rows_affected())
     });
@@ -287,10 +287,7 @@ async fn residents(
         .collect();
     insert_consents(tx, &consents, t, actor).await?;
     for ir in rows {
-        deltas.add(ir.unit_id, figure::RESIDENTS, "", 1);
-        if ir.resident.youth_union {
-            deltas.add(ir.unit_id, figure::YOUTH_UNION, "", 1);
-        }
+        deltas.resident(ir.unit_id, &ir.resident.traits(), ir.resident.is_youth_union(), 1);
     }
     ids.extend(new);
     Ok(())
@@ -380,15 +377,14 @@ async fn take_back(tx: &mut Tx, kind: &str, first: i64, last: i64) -> Result<u64
         if named {
             return Err(Invalid::new("import-in-use").with_detail(format!("{kind} {first}–{last}")).into());
         }
-        let groups: Vec<(i64, bool, i64)> = on_tx!(tx, c => sqlx::query_as(
-            "SELECT h.unit_id, r.youth_union, COUNT(*) FROM residents r JOIN households h ON h.id = r.household_id \
-             WHERE r.id BETWEEN $1 AND $2 GROUP BY h.unit_id, r.youth_union")
+        type Counted = (i64, bool, Option<String>, Option<i32>, i64, i64);
+        let groups: Vec<Counted> = on_tx!(tx, c => sqlx::query_as(
+            "SELECT h.unit_id, r.youth_union, r.sex, r.birth_year, r.groups, COUNT(*) FROM residents r \
+             JOIN households h ON h.id = r.household_id WHERE r.id BETWEEN $1 AND $2 \
+             GROUP BY h.unit_id, r.youth_union, r.sex, r.birth_year, r.groups")
             .bind(first).bind(last).fetch_all(c).await)?;
-        for (unit, youth, n) in groups {
-            deltas.add(unit, figure::RESIDENTS, "", -n);
-            if youth {
-                deltas.add(unit, figure::YOUTH_UNION, "", -n);
-            }
+        for (unit, youth, sex, born, bits, n) in groups {
+            deltas.resident(unit, &ngoso_core::rollup::Traits::new(sex.as_deref(), born, bits), youth, -n);
         }
         on_tx!(tx, c => sqlx::query("DELETE FROM consents WHERE resident_id BETWEEN $1 AND $2")
             .bind(first).bind(last).execute(c).await.map(|r| r.rows_affected()))?;

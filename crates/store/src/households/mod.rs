@@ -36,7 +36,10 @@ pub use record::{HouseholdRecord, household_of, list, place, read};
 #[cfg(feature = "testing")]
 pub(crate) use residents::resident;
 pub(crate) use residents::residents;
-pub use residents::{Resident, add_resident, anonymize_resident, existing_cccd, resident_ids};
+pub use residents::{
+    Resident, ResidentGroup, add_resident, anonymize_resident, existing_cccd, group_bits, groups, resident_ids,
+    set_groups,
+};
 
 /// A household, with its personal fields (absent once anonymised).
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]

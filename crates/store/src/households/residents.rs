@@ -2,7 +2,7 @@
 //! request.
 
 use ngoso_core::Invalid;
-use ngoso_core::rollup::{Deltas, figure};
+use ngoso_core::rollup::{Deltas, Traits, YOUTH_UNION_GROUP, figure};
 use ngoso_core::text;
 use serde::Serialize;
 use sqlx::QueryBuilder;
@@ -46,12 +46,12 @@ async fn insert_resident(tx: &mut Tx, household_id: i64, r: &NewResident) -> Res
     let sort = r.full_name.as_deref().map(|n| text::sort_key(&crate::teams::given_name_first(n)));
     let key = r.full_name.as_deref().map(text::fold).unwrap_or_default();
     let t = now();
-    let sql = "INSERT INTO residents (household_id, full_name, name_sort, search_key, birth_year, sex, youth_union, cccd_hash, cccd_last4, phone, created_at, updated_at) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id";
+    let sql = "INSERT INTO residents (household_id, full_name, name_sort, search_key, birth_year, sex, youth_union, cccd_hash, cccd_last4, phone, created_at, updated_at, groups) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12) RETURNING id";
     let res: std::result::Result<i64, sqlx::Error> = on_tx!(tx, c => sqlx::query_scalar(sql)
-        .bind(household_id).bind(&r.full_name).bind(&sort).bind(&key).bind(r.birth_year).bind(r.sex).bind(r.youth_union)
+        .bind(household_id).bind(&r.full_name).bind(&sort).bind(&key).bind(r.birth_year).bind(r.sex).bind(r.is_youth_union())
         .bind(r.cccd.as_ref().map(|c| c.0.as_str())).bind(r.cccd.as_ref().map(|c| c.1.as_str())).bind(&r.phone).bind(t)
-        .fetch_one(c).await);
+        .bind(r.group_bits()).fetch_one(c).await);
     res.map_err(|e| {
         let e = StoreError::from(e);
         if e.is_unique_violation() { Invalid::field("cccd-duplicate", "cccd").into() } else { e }
@@ -74,23 +74,101 @@ pub async fn add_resident(db: &Db, household_id: i64, r: &NewResident, actor: Op
         insert_consent(&mut tx, household_id, Some(id), by, purposes, actor).await?;
     }
     let mut d = Deltas::default();
-    d.add(unit, figure::RESIDENTS, "", 1);
-    if r.youth_union {
-        d.add(unit, figure::YOUTH_UNION, "", 1);
-    }
+    d.resident(unit, &r.traits(), r.is_youth_union(), 1);
     rollups::apply(&mut tx, d.into_vec()).await?;
     tx.commit().await?;
     Ok(id)
 }
 
+/// A resident's unit, traits, youth-union flag and the statuses they hold, read for an
+/// update of their traits.
+async fn counted_as(tx: &mut Tx, id: i64) -> Result<(i64, Traits, bool, Vec<(i64, i64)>)> {
+    type Row = (i64, Option<String>, Option<i32>, i64, bool);
+    let row: Option<Row> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT h.unit_id, r.sex, r.birth_year, r.groups, r.youth_union FROM residents r JOIN households h ON h.id = r.household_id \
+         WHERE r.id = $1").bind(id).fetch_optional(c).await)?;
+    let (unit, sex, born, groups, youth) = row.ok_or(StoreError::NotFound)?;
+    let statuses: Vec<(i64, i64)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT s.service_id, s.status_id FROM subject_statuses s JOIN residents r ON r.household_id = s.household_id \
+         WHERE r.id = $1 AND s.resident_id = $1").bind(id).fetch_all(c).await)?;
+    Ok((unit, Traits::new(sex.as_deref(), born, groups), youth, statuses))
+}
+
+/// The groups a resident may belong to, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ResidentGroup {
+    pub id: i64,
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+}
+
+impl ResidentGroup {
+    pub fn name(&self, english: bool) -> &str {
+        if english { &self.name_en } else { &self.name_vi }
+    }
+}
+
+/// Every group residents may belong to.
+pub async fn groups(db: &Db) -> Result<Vec<ResidentGroup>> {
+    Ok(on_db!(db, p => sqlx::query_as::<_, ResidentGroup>(
+        "SELECT id, code, name_vi, name_en FROM resident_groups ORDER BY position, id").fetch_all(p).await)?)
+}
+
+/// The bits of groups named by their codes; an unknown code is refused.
+pub async fn group_bits(db: &Db, codes: &[String]) -> Result<i64> {
+    let all = groups(db).await?;
+    let mut ids = Vec::new();
+    for c in codes.iter().map(|c| c.trim()).filter(|c| !c.is_empty()) {
+        let g =
+            all.iter().find(|g| g.code == c).ok_or_else(|| Invalid::field("group-unknown", "groups").with_detail(c))?;
+        ids.push(g.id);
+    }
+    Ok(Traits::bits(&ids))
+}
+
+/// Sets the groups a resident belongs to (bits; group 1 is the youth-union flag): their
+/// counts by group move, for the residents and every status they hold. An anonymised
+/// resident is refused.
+pub async fn set_groups(db: &Db, id: i64, groups: i64) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let anonymized: Option<Option<i64>> = on_tx!(&mut tx, c => sqlx::query_scalar(
+        "SELECT anonymized_at FROM residents WHERE id = $1").bind(id).fetch_optional(c).await)?;
+    if anonymized.ok_or(StoreError::NotFound)?.is_some() {
+        return Err(Invalid::new("household-anonymized").into());
+    }
+    let (unit, before, youth_before, statuses) = counted_as(&mut tx, id).await?;
+    let after = Traits { groups: groups.max(0) as u64, ..before };
+    let youth_after = after.in_group(YOUTH_UNION_GROUP);
+    on_tx!(&mut tx, c => sqlx::query("UPDATE residents SET groups = $1, youth_union = $2, updated_at = $3 WHERE id = $4")
+        .bind(after.groups as i64).bind(youth_after).bind(now()).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+    let mut d = Deltas::default();
+    d.retrait(unit, &statuses, &before, &after);
+    match (youth_before, youth_after) {
+        (false, true) => d.add(unit, figure::YOUTH_UNION, "", 1),
+        (true, false) => d.add(unit, figure::YOUTH_UNION, "", -1),
+        _ => {}
+    }
+    rollups::apply(&mut tx, d.into_vec()).await?;
+    tx.commit().await
+}
+
 pub(super) async fn anonymize_resident_in(tx: &mut Tx, id: i64) -> Result<()> {
     let t = now();
+    // The totals stay; what is personal goes: sex, year of birth and groups (but the
+    // youth-union flag, counted since before groups were kept), and the counts by them.
+    let (unit, before, youth, statuses) = counted_as(tx, id).await?;
+    let after = Traits { sex: None, birth_year: None, groups: u64::from(youth) };
     let sql = "UPDATE residents SET full_name = NULL, name_sort = NULL, search_key = '', birth_year = NULL, sex = NULL, \
-               cccd_hash = NULL, cccd_last4 = NULL, phone = NULL, anonymized_at = COALESCE(anonymized_at, $1), updated_at = $1 WHERE id = $2";
-    let n = on_tx!(tx, c => sqlx::query(sql).bind(t).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+               cccd_hash = NULL, cccd_last4 = NULL, phone = NULL, groups = $3, anonymized_at = COALESCE(anonymized_at, $1), updated_at = $1 WHERE id = $2";
+    let n = on_tx!(tx, c => sqlx::query(sql).bind(t).bind(id).bind(after.groups as i64).execute(c).await.map(|r| r.rows_affected()))?;
     if n == 0 {
         return Err(StoreError::NotFound);
     }
+    let mut d = Deltas::default();
+    d.retrait(unit, &statuses, &before, &after);
+    rollups::apply(tx, d.into_vec()).await?;
     on_tx!(tx, c => sqlx::query("UPDATE consents SET given_by = '' WHERE resident_id = $1").bind(id).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }

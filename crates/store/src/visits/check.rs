@@ -44,7 +44,7 @@ pub(super) fn check(
             return Err(Invalid::field("status-unknown", "status").with_detail(o.status_id.to_string()));
         }
         if o.person {
-            if residents.get(&o.resident_id) != Some(&v.household_id) {
+            if residents.get(&o.resident_id).map(|r| r.0) != Some(v.household_id) {
                 return Err(Invalid::field("resident-unknown", "resident_id").with_detail(o.resident_id.to_string()));
             }
         } else if o.resident_id != 0 {

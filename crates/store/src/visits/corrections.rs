@@ -46,7 +46,19 @@ pub async fn correct_status(
         .bind(service_id).bind(household_id).bind(resident_id).bind(current).bind(to.map(|x| x.0)).bind(reason).bind(user_id).bind(t)
         .execute(c).await.map(|r| r.rows_affected()))?;
     let mut d = Deltas::default();
-    d.status(unit, service_id, current, to.map(|x| x.0));
+    let traits: Option<(Option<String>, Option<i32>, i64)> = if resident_id == 0 {
+        None
+    } else {
+        on_tx!(&mut tx, c => sqlx::query_as("SELECT sex, birth_year, groups FROM residents WHERE id = $1 AND household_id = $2")
+            .bind(resident_id).bind(household_id).fetch_optional(c).await)?
+    };
+    match traits {
+        Some((sex, born, groups)) => {
+            let t = ngoso_core::rollup::Traits::new(sex.as_deref(), born, groups);
+            d.person_status(unit, service_id, current, to.map(|x| x.0), &t);
+        }
+        None => d.status(unit, service_id, current, to.map(|x| x.0)),
+    }
     rollups::apply(&mut tx, d.into_vec()).await?;
     crate::audit::record_in(
         &mut tx,

@@ -9,7 +9,7 @@ use std::collections::HashMap as StdHashMap;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use ngoso_core::outreach::{advances, month_of};
-use ngoso_core::rollup::Deltas;
+use ngoso_core::rollup::{Deltas, Traits};
 use ngoso_core::unit::UnitPath;
 
 use super::check::check;
@@ -67,7 +67,8 @@ pub(crate) struct Loaded {
     pub(crate) memberships: HashSet<(i64, i64)>,
     /// Team member → their team, for the visitors named.
     pub(crate) visitors: HashMap<i64, i64>,
-    pub(crate) residents: HashMap<i64, i64>,
+    /// Residents named: their household and what their figures are counted by.
+    pub(crate) residents: HashMap<i64, (i64, Traits)>,
     pub(crate) statuses: StatusMap,
     /// The statuses of the batch's services: status → (its service, rank, about a person).
     pub(crate) steps: HashMap<i64, (i64, i32, bool)>,
@@ -113,7 +114,12 @@ pub(crate) fn plan<'a>(items: &[Item<'a>], t: i64, mut l: Loaded) -> Plan<'a> {
             let key = (o.service_id, v.household_id, o.resident_id);
             let current = l.statuses.get(&key).copied();
             if advances(current.map_or(0, |c| c.1), o.rank) {
-                deltas.status(h.unit_id, o.service_id, current.map(|c| c.0), Some(o.status_id));
+                match l.residents.get(&o.resident_id) {
+                    Some((_, traits)) if o.person => {
+                        deltas.person_status(h.unit_id, o.service_id, current.map(|c| c.0), Some(o.status_id), traits)
+                    }
+                    _ => deltas.status(h.unit_id, o.service_id, current.map(|c| c.0), Some(o.status_id)),
+                }
                 l.statuses.insert(key, (o.status_id, o.rank));
                 changed.insert(key, (o.status_id, o.rank));
             }

@@ -25,6 +25,7 @@ fn resident(name: &str, youth: bool) -> NewResident {
         birth_year: Some(2000),
         sex: Some("f"),
         youth_union: youth,
+        groups: 0,
         cccd: None,
         phone: None,
         consent: Some(("Chủ hộ".into(), "outreach".into())),

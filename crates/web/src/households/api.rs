@@ -154,6 +154,37 @@ pub async fn add_resident(
     Ok(created(rid, &format!("/api/v1/households/{id}")))
 }
 
+/// The groups a resident may belong to (youth-union member, social-security beneficiary,
+/// person with a disability…): a person's figures are counted by each.
+#[utoipa::path(get, path = "/api/v1/residentGroups", tag = "households",
+    responses((status = 200, body = Vec<ngoso_store::households::ResidentGroup>), (status = 401, body = ApiErrorBody)))]
+pub async fn resident_groups(
+    State(st): State<AppState>,
+    ApiUser(_p): ApiUser,
+) -> Result<Json<Vec<ngoso_store::households::ResidentGroup>>, AppError> {
+    Ok(Json(ngoso_store::households::groups(&st.db).await?))
+}
+
+/// The groups a resident belongs to, by code.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct GroupsInput {
+    pub groups: Vec<String>,
+}
+
+/// Set the groups a resident belongs to (all of them: a group left out is left); the
+/// figures by group follow at once.
+#[utoipa::path(put, path = "/api/v1/residents/{id}/groups", tag = "households", params(("id" = i64, Path)), request_body = GroupsInput,
+    responses((status = 204), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn set_resident_groups(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(g): ApiJson<GroupsInput>,
+) -> Result<axum::http::StatusCode, AppError> {
+    hops::set_groups(&st.db, &p, id, &g.groups).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
 /// An officer's correction of a subject's status.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct Correction {

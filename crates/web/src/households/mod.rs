@@ -40,6 +40,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(api::list, api::create))
         .routes(routes!(api::get_one))
         .routes(routes!(api::add_resident))
+        .routes(routes!(api::resident_groups))
+        .routes(routes!(api::set_resident_groups))
         .routes(routes!(api::correct_status))
         .routes(routes!(api::walklist))
 }
@@ -97,7 +99,8 @@ pub async fn add_resident(
 ) -> Result<i64, AppError> {
     // An anonymised household is refused by the store.
     granted::<may::EditHouseholds>(db, p, household_id).await?;
-    let r = parse_resident(i, cccd_key, ngoso_store::teams::today().year())?;
+    let mut r = parse_resident(i, cccd_key, ngoso_store::teams::today().year())?;
+    r.groups = households::group_bits(db, &i.groups).await?;
     if r.cccd.is_some() {
         let since = ngoso_store::now() - 3600;
         if ngoso_store::audit::count_since(db, p.id, "resident.cccd_duplicate", since).await?
@@ -123,6 +126,16 @@ pub async fn add_resident(
     };
     log(db, p, "resident.create", "household", household_id, &id.to_string()).await;
     Ok(id)
+}
+
+/// Sets the groups a resident belongs to (by code); their figures by group follow.
+pub async fn set_groups(db: &Db, p: &Principal, resident_id: i64, codes: &[String]) -> Result<(), AppError> {
+    let household_id = households::household_of(db, Some(resident_id), None).await?;
+    granted::<may::EditHouseholds>(db, p, household_id).await?;
+    let bits = households::group_bits(db, codes).await?;
+    households::set_groups(db, resident_id, bits).await?;
+    log(db, p, "resident.groups", "household", household_id, &format!("{resident_id}: {}", codes.join(","))).await;
+    Ok(())
 }
 
 /// Whether the principal may register and edit households at `h`.

@@ -329,6 +329,8 @@ struct Show {
     visits: Vec<ngoso_store::visits::VisitRow>,
     consents: Vec<ConsentRow>,
     purposes: Vec<(&'static str, String, bool)>,
+    /// Groups a resident may be put in besides the youth union: (code, name).
+    groups: Vec<(String, String)>,
     correction_options: Vec<(String, String)>,
     can_edit: bool,
     can_visit: bool,
@@ -418,6 +420,12 @@ async fn show_page(
         visits,
         consents,
         purposes: purpose_choices(&ctx, &[]),
+        groups: ngoso_store::households::groups(&st.db)
+            .await?
+            .into_iter()
+            .filter(|g| g.id != ngoso_core::rollup::YOUTH_UNION_GROUP)
+            .map(|g| (g.code.clone(), g.name(english).to_owned()))
+            .collect(),
         correction_options,
         can_edit: ops::can_edit(p, &h),
         can_visit: can(p, Action::RecordVisit, &h.path()),
@@ -475,6 +483,8 @@ pub(crate) struct ResidentForm {
     consent_by: String,
     #[serde(default)]
     purpose: Vec<String>,
+    #[serde(default)]
+    group: Vec<String>,
 }
 
 /// `POST /app/households/{id}/residents`.
@@ -494,6 +504,7 @@ pub(crate) async fn add_resident(
         phone: opt(&f.phone),
         consent_by: opt(&f.consent_by),
         consent_purposes: opt(&f.purpose.join(",")),
+        groups: f.group,
     };
     match ops::add_resident(&st.db, &p, id, &input, st.cfg.cccd_key()).await {
         Ok(_) => Ok(Redirect::to(&format!("/app/households/{id}?saved=1")).into_response()),

@@ -285,6 +285,9 @@ pub struct UnitFigures {
     pub children: Vec<ChildFigures>,
     /// Service codes, in the order of `children[].reached`.
     pub services: Vec<String>,
+    /// The residents and the people at each status of a person service, by sex, age band
+    /// and group.
+    pub breakdowns: Vec<figures::Breakdown>,
 }
 
 /// The figures of a unit (its whole subtree), read from the roll-ups: the same cost at any
@@ -302,5 +305,6 @@ pub async fn figures(
     let children = ngoso_store::units::children(&st.db, Some(unit.id)).await?;
     let children = figures::of_children(&st, &children).await?;
     let services = st.catalog().await?.services.iter().map(|s| s.code.clone()).collect();
-    Ok(Json(UnitFigures { unit_id: unit.id, figures, children, services }))
+    let breakdowns = figures::breakdowns(&st, unit.id, lang == Lang::En).await?;
+    Ok(Json(UnitFigures { unit_id: unit.id, figures, children, services, breakdowns }))
 }

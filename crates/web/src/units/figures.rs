@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use chrono::Datelike;
+
 use ngoso_core::outreach::Barrier;
 use ngoso_core::rollup::figure;
 use ngoso_store::catalog::Catalog;
@@ -159,4 +161,96 @@ pub async fn of_children(st: &AppState, children: &[UnitListItem]) -> Result<Vec
             }
         })
         .collect())
+}
+
+/// A person figure counted by sex, age band and group: the residents, or the people at a
+/// service's status or further along (today's state).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Breakdown {
+    /// `residents`, or `SERVICE:STATUS`.
+    pub code: String,
+    pub name: String,
+    pub total: i64,
+    /// `sex:f`, `sex:m`, `age:0-14`, `age:15-59`, `age:60+`, `group:CODE`, each with its
+    /// count (sex or year of birth unknown: counted in the total only).
+    pub parts: Vec<BreakdownPart>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BreakdownPart {
+    pub code: String,
+    pub name: String,
+    pub count: i64,
+}
+
+/// The age bands of the report, by age reached this year: under 15, 15 to 59, 60 and over
+/// (the report's elderly).
+pub const AGE_BANDS: [(&str, i32, i32); 3] = [("0-14", 0, 14), ("15-59", 15, 59), ("60+", 60, i32::MAX)];
+
+/// The breakdowns of a unit's residents and of every person service's statuses, read from
+/// the roll-ups counted by trait (never from the residents).
+pub async fn breakdowns(st: &AppState, unit_id: i64, english: bool) -> Result<Vec<Breakdown>, AppError> {
+    let cat = st.catalog().await?;
+    let slices = rollups::slices_of_unit(&st.db, unit_id).await?;
+    let groups = ngoso_store::households::groups(&st.db).await?;
+    let current = rollups::current_of_units(&st.db, &[unit_id]).await?.remove(&unit_id).unwrap_or_default();
+    let year = ngoso_store::teams::today().year();
+    let tr = crate::http::i18n::Tr(if english { crate::http::i18n::Lang::En } else { crate::http::i18n::Lang::Vi });
+    // Parts of several base figures summed: a status "or further along".
+    let parts_of = |bases: &[String]| -> Vec<BreakdownPart> {
+        let sum = |pred: &dyn Fn(&str) -> bool| -> i64 {
+            bases
+                .iter()
+                .filter_map(|b| slices.get(b))
+                .flat_map(|m| m.iter())
+                .filter(|(p, _)| pred(p))
+                .map(|(_, v)| *v)
+                .sum()
+        };
+        let mut out = Vec::new();
+        for s in ["f", "m"] {
+            let code = format!("sex:{s}");
+            out.push(BreakdownPart { name: tr.t(&format!("sex-{s}")), count: sum(&|p| p == code), code });
+        }
+        for (band, lo, hi) in AGE_BANDS {
+            let count = sum(&|p| {
+                p.strip_prefix("born:").and_then(|y| y.parse::<i32>().ok()).is_some_and(|born| {
+                    let age = year - born;
+                    age >= lo && age <= hi
+                })
+            });
+            out.push(BreakdownPart {
+                code: format!("age:{band}"),
+                name: tr.t1("figures-age-band", "band", band),
+                count,
+            });
+        }
+        for g in &groups {
+            let code = format!("group:{}", g.id);
+            out.push(BreakdownPart {
+                code: format!("group:{}", g.code),
+                name: g.name(english).to_owned(),
+                count: sum(&|p| p == code),
+            });
+        }
+        out
+    };
+    let mut out = vec![Breakdown {
+        code: figure::RESIDENTS.to_owned(),
+        name: tr.t("figures-residents"),
+        total: current.get(figure::RESIDENTS).copied().unwrap_or(0),
+        parts: parts_of(&[figure::RESIDENTS.to_owned()]),
+    }];
+    for s in cat.services.iter().filter(|s| s.subject == "person") {
+        for (i, stt) in s.statuses.iter().enumerate() {
+            let bases: Vec<String> = s.statuses[i..].iter().map(|x| figure::status(s.id, x.id)).collect();
+            out.push(Breakdown {
+                code: format!("{}:{}", s.code, stt.code),
+                name: format!("{} — {}", s.name(english), stt.name(english)),
+                total: bases.iter().map(|b| current.get(b).copied().unwrap_or(0)).sum(),
+                parts: parts_of(&bases),
+            });
+        }
+    }
+    Ok(out)
 }

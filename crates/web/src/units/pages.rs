@@ -49,6 +49,7 @@ pub(crate) async fn index(
 struct Show {
     ctx: PageCtx,
     unit: Unit,
+    breakdowns: Vec<crate::units::figures::Breakdown>,
     ancestors: Vec<Unit>,
     units: Vec<UnitItem>,
     subtree_size: i64,
@@ -135,6 +136,7 @@ pub(crate) async fn show(
     .map(|x| (x.id(), x.name(english)))
     .collect();
     render(&Show {
+        breakdowns: crate::units::figures::breakdowns(&st, id, english).await?,
         can_target: crate::indicators::can_target(&p, &unit),
         export_from: period.start().format("%Y-%m-%d").to_string(),
         export_to: period.end().format("%Y-%m-%d").to_string(),

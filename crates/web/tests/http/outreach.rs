@@ -663,7 +663,94 @@ async fn control_characters_are_refused(app: &mut TestApp) {
     assert!(ngoso_store::catalog::load(&app.db).await.unwrap().service_by_code("nul_test").is_none());
 }
 
+/// A unit's breakdowns, as `code` and `code|part` → count.
+async fn breakdown(app: &mut TestApp, tok: &str, unit: i64) -> std::collections::BTreeMap<String, i64> {
+    let f = app.json(Method::GET, &format!("/api/v1/units/{unit}/figures"), None, Some(tok)).await.json();
+    let mut out = std::collections::BTreeMap::new();
+    for b in f["breakdowns"].as_array().unwrap() {
+        let code = b["code"].as_str().unwrap();
+        out.insert(code.to_owned(), b["total"].as_i64().unwrap());
+        for p in b["parts"].as_array().unwrap() {
+            out.insert(format!("{code}|{}", p["code"].as_str().unwrap()), p["count"].as_i64().unwrap());
+        }
+    }
+    out
+}
+
+/// A person's figures are counted by sex, age band and group from the roll-ups: a visit, a
+/// group set afterwards and a deletion request each move them, and the check agrees.
+async fn figures_by_sex_age_and_group(app: &mut TestApp) {
+    let s = setup(app).await;
+    let h = create_household(app, s.t.hamlet_a.id, "H-NHOM").await;
+    let tok = app.token("canbo.xa").await;
+    app.user("so.tt", Role::Officer, Some(&s.t.province)).await;
+    let ptok = app.token("so.tt").await;
+    let groups = app.json(Method::GET, "/api/v1/residentGroups", None, Some(&tok)).await.json();
+    let codes: Vec<&str> = groups.as_array().unwrap().iter().map(|g| g["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["youth_union", "social_security", "disability", "ethnic_minority"]);
+    let year = chrono::Datelike::year(&ngoso_store::teams::today());
+    let elder = json!({"full_name": "Trần Thị Lan", "birth_year": (year - 70).to_string(), "sex": "f", "groups": ["social_security"]});
+    let young =
+        json!({"full_name": "Lê Văn Nam", "birth_year": (year - 20).to_string(), "sex": "m", "youth_union": "1"});
+    let mut ids = Vec::new();
+    for r in [elder, young] {
+        let res = app.json(Method::POST, &format!("/api/v1/households/{h}/residents"), Some(r), Some(&tok)).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        ids.push(res.json()["id"].as_i64().unwrap());
+    }
+    let bad = json!({"full_name": "X", "groups": ["astronaut"]});
+    let res = app.json(Method::POST, &format!("/api/v1/households/{h}/residents"), Some(bad), Some(&tok)).await;
+    res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "group-unknown");
+    let leader = app.token("totruong").await;
+    let batch = json!({"visits": [{"id": "12121212-1212-4121-8121-121212121212", "household_id": h, "team_id": s.team_a,
+        "visited_at": "2024-10-15T08:30:00+07:00", "result": "met", "outcomes": [
+            {"service": "vneid_l2", "status": "activated", "resident_id": ids[0]},
+            {"service": "vneid_l2", "status": "collected", "resident_id": ids[1]}]}]});
+    let res = app.json(Method::POST, "/api/v1/visits", Some(batch), Some(&leader)).await;
+    assert_eq!(res.json()["accepted"], 1, "{}", res.body);
+
+    // At the commune (read from its roll-ups, the hamlet's people added up).
+    let b = breakdown(app, &tok, s.t.commune_a.id).await;
+    assert_eq!(b["residents"], 2);
+    assert_eq!((b["residents|sex:f"], b["residents|sex:m"]), (1, 1));
+    assert_eq!((b["residents|age:60+"], b["residents|age:15-59"], b["residents|age:0-14"]), (1, 1, 0));
+    assert_eq!((b["residents|group:social_security"], b["residents|group:youth_union"]), (1, 1));
+    assert_eq!(b["vneid_l2:collected"], 2, "collected or further along");
+    assert_eq!(b["vneid_l2:activated"], 1);
+    assert_eq!((b["vneid_l2:activated|age:60+"], b["vneid_l2:activated|group:social_security"]), (1, 1));
+    assert_eq!((b["vneid_l2:collected|sex:m"], b["vneid_l2:collected|group:youth_union"]), (1, 1));
+    assert_eq!(b["vneid_l2:activated|group:youth_union"], 0);
+
+    // A group set afterwards moves the person's figures; so does a deletion request.
+    let put = |g: serde_json::Value| json!({"groups": g});
+    let url = format!("/api/v1/residents/{}/groups", ids[1]);
+    let res = app.json(Method::PUT, &url, Some(put(json!(["disability", "nope"]))), Some(&tok)).await;
+    res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "group-unknown");
+    let res = app.json(Method::PUT, &url, Some(put(json!(["disability"]))), Some(&tok)).await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.body);
+    let b = breakdown(app, &ptok, s.t.province.id).await;
+    assert_eq!((b["vneid_l2:collected|group:disability"], b["vneid_l2:collected|group:youth_union"]), (1, 0));
+    assert_eq!((b["residents|group:youth_union"], b["residents|group:disability"]), (0, 1));
+    let other = app.token("thanhvien.b").await;
+    let res = app.json(Method::PUT, &url, Some(put(json!([]))), Some(&other)).await;
+    assert!(res.status == StatusCode::FORBIDDEN || res.status == StatusCode::NOT_FOUND, "{}", res.status);
+    ngoso_store::households::anonymize_resident(&app.db, ids[0]).await.unwrap();
+    let b = breakdown(app, &ptok, s.t.province.id).await;
+    assert_eq!(b["vneid_l2:activated"], 1, "the total stays");
+    assert_eq!((b["vneid_l2:activated|sex:f"], b["vneid_l2:activated|age:60+"]), (0, 0), "the traits go");
+    assert_eq!(b["residents|group:social_security"], 0);
+    assert!(ngoso_store::check::run(&app.db).await.unwrap().is_empty());
+
+    // The unit page shows them.
+    app.login("canbo.xa").await;
+    let page = app.get(&format!("/app/units/{}", s.t.commune_a.id)).await;
+    assert!(page.body.contains("data-part=\"group:disability\">Người khuyết tật 1<"), "{}", page.body);
+    let page = app.get(&format!("/app/households/{h}")).await;
+    assert!(page.body.contains("name=\"group\" value=\"social_security\""));
+}
+
 tests_with_app!(
+    figures_by_sex_age_and_group,
     citizen_id_duplicates_are_logged_and_limited,
     walk_lists_name_few_services,
     control_characters_are_refused,

@@ -50,7 +50,8 @@ async fn load(c: &mut PgConnection, items: &[Item<'_>], keys: &Keys) -> Result<L
           WHERE id = ANY($3) \
         UNION ALL SELECT 4, user_id, team_id, 0, 0, 0, '' FROM team_members \
           WHERE user_id = ANY($4) AND joined_on <= $5 AND (left_on IS NULL OR left_on > $5) \
-        UNION ALL SELECT 5, id, household_id, 0, 0, 0, '' FROM residents WHERE id = ANY($6) \
+        UNION ALL SELECT 5, id, household_id, COALESCE(birth_year, 0)::bigint, groups, 0, COALESCE(sex, '') \
+          FROM residents WHERE id = ANY($6) \
         UNION ALL SELECT 6, id, team_id, 0, 0, 0, '' FROM team_members WHERE id = ANY($8) \
         UNION ALL SELECT 7, service_id, household_id, resident_id, status_id, rank::bigint, '' FROM subject_statuses \
           WHERE household_id = ANY($1) AND service_id = ANY($7) \
@@ -98,7 +99,9 @@ async fn load(c: &mut PgConnection, items: &[Item<'_>], keys: &Keys) -> Result<L
                 l.memberships.insert((a, b));
             }
             5 => {
-                l.residents.insert(a, b);
+                let born = (c != 0).then_some(c as i32);
+                let sex = (!s.is_empty()).then_some(s.as_str());
+                l.residents.insert(a, (b, ngoso_core::rollup::Traits::new(sex, born, d)));
             }
             6 => {
                 l.visitors.insert(a, b);

@@ -90,7 +90,17 @@ fn load(conn: &Locked<'_>, items: &[Item<'_>], keys: &Keys) -> std::result::Resu
         }
     }
     let visitors = by_id(conn, "SELECT team_id FROM team_members WHERE id = ?", &keys.visitors, |r| r.int(0))?;
-    let residents = by_id(conn, "SELECT household_id FROM residents WHERE id = ?", &keys.residents, |r| r.int(0))?;
+    let residents = by_id(
+        conn,
+        "SELECT household_id, COALESCE(sex, ''), COALESCE(birth_year, 0), groups FROM residents WHERE id = ?",
+        &keys.residents,
+        |r| {
+            let (sex, born) = (r.text(1), r.int(2));
+            let traits =
+                ngoso_core::rollup::Traits::new(Some(sex.as_str()), (born != 0).then_some(born as i32), r.int(3));
+            (r.int(0), traits)
+        },
+    )?;
     let mut steps = HashMap::default();
     if !keys.services.is_empty() {
         let mut step = conn.prepare(
