@@ -769,3 +769,19 @@ figures-breakdown = By sex, age and group
 figures-breakdown-hint = Today's figures; people with no sex or year of birth recorded are counted in the total only.
 figures-age-band = aged { $band }
 err-group-unknown = There is no group “{ $detail }”.
+
+## The dashboard
+dashboard-compare = The units below compared
+dashboard-indicator = Indicator
+dashboard-rank = Order by
+dashboard-rank-value = Result, highest first
+dashboard-rank-name = Name
+dashboard-attention = Teams needing attention
+dashboard-attention-none = No team has a size outside the set bounds.
+dashboard-attention-count = { $count } teams have a size outside the set bounds.
+dashboard-attention-all = See every team needing attention
+dashboard-members = { $count } members
+dashboard-sort-name = Unit
+dashboard-sort-hint = Tap a column's heading to sort by it (highest first); tap a unit's name to open it.
+dashboard-trend-summary = Visits in the last { $months } months: most { $high } (in { $high_month }), fewest { $low } (in { $low_month }).
+err-sort-invalid = Cannot sort by “{ $detail }”.

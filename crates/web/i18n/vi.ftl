@@ -776,3 +776,19 @@ figures-breakdown = Theo giới tính, độ tuổi và nhóm đối tượng
 figures-breakdown-hint = Số hiện tại; người chưa ghi giới tính hay năm sinh chỉ tính vào tổng.
 figures-age-band = { $band } tuổi
 err-group-unknown = Không có nhóm đối tượng “{ $detail }”.
+
+## The dashboard
+dashboard-compare = So sánh các đơn vị trực thuộc
+dashboard-indicator = Chỉ tiêu
+dashboard-rank = Xếp theo
+dashboard-rank-value = Kết quả, cao trước
+dashboard-rank-name = Tên đơn vị
+dashboard-attention = Tổ cần chú ý
+dashboard-attention-none = Không có tổ nào có số thành viên ngoài khoảng quy định.
+dashboard-attention-count = Có { $count } tổ có số thành viên ngoài khoảng quy định.
+dashboard-attention-all = Xem tất cả các tổ cần chú ý
+dashboard-members = { $count } thành viên
+dashboard-sort-name = Đơn vị
+dashboard-sort-hint = Bấm vào tiêu đề cột để xếp theo cột đó (cao trước); bấm vào tên đơn vị để xem chi tiết.
+dashboard-trend-summary = Lượt đến nhà trong { $months } tháng gần nhất: nhiều nhất { $high } lượt (tháng { $high_month }), ít nhất { $low } lượt (tháng { $low_month }).
+err-sort-invalid = Không xếp được theo “{ $detail }”.

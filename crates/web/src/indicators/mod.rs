@@ -67,15 +67,74 @@ pub struct Headline {
     pub current_state: bool,
 }
 
+/// A figure of an indicator of kind `count`, `money` or `percent`, as a page shows it
+/// (`255.600`, `12 tỷ đồng`, `20,0 %`; `—` when nothing was counted).
+pub fn shown(tr: &Tr, kind: &str, v: Option<f64>) -> String {
+    match (v, kind) {
+        (None, _) => "—".to_owned(),
+        (Some(v), "money") => tr.money(v),
+        (Some(v), "percent") => tr.pct(v),
+        (Some(v), _) => tr.num(&(v.round() as i64)),
+    }
+}
+
+/// One indicator's figure for a unit below, with the length of its bar (0–100: a share as
+/// itself, a count or an amount against the largest).
+#[derive(Debug, Clone)]
+pub struct ChildValue {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub value: Option<f64>,
+    pub shown: String,
+    pub bar: i64,
+}
+
+/// An indicator (by code) measured for each unit below, in the order given; `None` when no
+/// active indicator has the code.
+pub async fn for_children(
+    st: &AppState,
+    children: &[ngoso_store::units::UnitListItem],
+    period: &Period,
+    code: &str,
+    tr: &Tr,
+) -> Result<Option<(Indicator, Vec<ChildValue>)>, AppError> {
+    let Some(ind) = indicators::list(&st.db).await?.into_iter().find(|i| i.active && i.code == code) else {
+        return Ok(None);
+    };
+    let one = std::slice::from_ref(&ind);
+    let mut values = Vec::with_capacity(children.len());
+    for c in children {
+        let path = ngoso_core::unit::UnitPath::from_stored(c.path.clone());
+        let m = indicators::measure(&st.db, c.id, &path, period, one).await?;
+        values.push(m.get(&ind.id).and_then(|m| m.value));
+    }
+    let max = values.iter().flatten().copied().fold(0.0_f64, f64::max);
+    let kind = ind.kind.as_str();
+    let rows = children
+        .iter()
+        .zip(values)
+        .map(|(c, v)| ChildValue {
+            id: c.id,
+            code: c.code.clone(),
+            name: c.name.clone(),
+            value: v,
+            shown: shown(tr, kind, v),
+            bar: match (kind, v) {
+                (_, None) => 0,
+                ("percent", Some(v)) => v.clamp(0.0, 100.0).round() as i64,
+                (_, Some(v)) if max > 0.0 => (v * 100.0 / max).round() as i64,
+                _ => 0,
+            },
+        })
+        .collect();
+    Ok(Some((ind, rows)))
+}
+
 impl Headline {
     /// The value as a report writes it.
     pub fn shown(&self, tr: &Tr, v: Option<f64>) -> String {
-        match (v, self.kind) {
-            (None, _) => "—".to_owned(),
-            (Some(v), "money") => tr.money(v),
-            (Some(v), "percent") => tr.pct(v),
-            (Some(v), _) => tr.num(&(v.round() as i64)),
-        }
+        shown(tr, self.kind, v)
     }
     pub fn shown_value(&self, tr: &Tr) -> String {
         self.shown(tr, self.value)

@@ -103,25 +103,14 @@ async fn show(
     figures.retain(keep);
     figures.sort_by_key(|h| PUBLIC.iter().position(|c| *c == h.code));
     let compared = figures.iter().find(|h| h.code == COMPARED).map(|h| h.name.clone()).unwrap_or_default();
-    let mut children = Vec::new();
+    let mut children: Vec<Child> = Vec::new();
     if level != AdminLevel::Commune {
-        for c in units::children(&st.db, Some(unit.id)).await? {
-            let cu = units::get(&st.db, c.id).await?;
-            let h = crate::indicators::headline(&st, &cu, &period, english).await?;
-            let v = h.iter().find(|x| x.code == COMPARED);
-            children.push((c.code, c.name, v.and_then(|v| v.value).unwrap_or(0.0), v.map(|v| v.shown_value(&ctx.tr))));
+        let below = units::children(&st.db, Some(unit.id)).await?;
+        if let Some((_, values)) = crate::indicators::for_children(&st, &below, &period, COMPARED, &ctx.tr).await? {
+            children =
+                values.into_iter().map(|v| Child { code: v.code, name: v.name, value: v.shown, bar: v.bar }).collect();
         }
     }
-    let max = children.iter().map(|c| c.2).fold(0.0_f64, f64::max);
-    let mut children: Vec<Child> = children
-        .into_iter()
-        .map(|(code, name, v, shown)| Child {
-            code,
-            name,
-            value: shown.unwrap_or_else(|| "—".into()),
-            bar: if max > 0.0 { (v * 100.0 / max).round() as i64 } else { 0 },
-        })
-        .collect();
     children.sort_by_key(|c| std::cmp::Reverse(c.bar));
     let ancestors = units::ancestors(&st.db, &unit).await?;
     render(&Show {

@@ -2,6 +2,7 @@
 //! and the operations both go through (authorise → parse → store → audit).
 
 pub mod api;
+pub mod dashboard;
 pub mod figures;
 mod pages;
 

@@ -62,7 +62,6 @@ struct Show {
     figures: crate::units::figures::OutreachFigures,
     recent_months: Vec<MonthRow>,
     children_figures: Vec<crate::units::figures::ChildFigures>,
-    service_names: Vec<String>,
     headline: Vec<crate::indicators::Headline>,
     period: String,
     period_name: String,
@@ -72,6 +71,16 @@ struct Show {
     /// The export form's days: the period's first and last.
     export_from: String,
     export_to: String,
+    compared: Option<crate::units::dashboard::Compared>,
+    /// The table of units below: how it is sorted, and the query that keeps the rest.
+    sort: String,
+    keep: String,
+    /// The service columns of the table: (name, sort key).
+    service_columns: Vec<(String, String)>,
+    trend: Option<crate::units::dashboard::Trend>,
+    trend_height: i64,
+    attention_total: usize,
+    attention: Vec<crate::units::dashboard::TeamFlag>,
 }
 
 /// A month of the visits table, with the width of its bar.
@@ -101,6 +110,15 @@ pub struct ShowQuery {
     saved: Option<String>,
     #[serde(default)]
     period: Option<String>,
+    /// The indicator the units below are compared on.
+    #[serde(default)]
+    compare: Option<String>,
+    /// `value` (default) or `name`.
+    #[serde(default)]
+    rank: Option<String>,
+    /// The column the table of units below is sorted by.
+    #[serde(default)]
+    sort: Option<String>,
 }
 
 /// `GET /app/units/{id}`: a unit, its breadcrumbs and its children.
@@ -119,9 +137,28 @@ pub(crate) async fn show(
     let notice = q.saved.map(|_| ctx.t("saved"));
     let english = ctx.lang == crate::http::i18n::Lang::En;
     let figures = crate::units::figures::of_unit(&st, id, english).await?;
-    let children_figures = crate::units::figures::of_children(&st, &children).await?;
-    let service_names = st.catalog().await?.services.iter().map(|s| s.name(english).to_owned()).collect();
+    let mut children_figures = crate::units::figures::of_children(&st, &children).await?;
+    let catalog = st.catalog().await?;
+    let service_codes: Vec<String> = catalog.services.iter().map(|s| s.code.clone()).collect();
+    let sort = q.sort.clone().unwrap_or_default();
+    crate::units::dashboard::sort_children(&mut children_figures, &sort, &service_codes)?;
     let period = crate::indicators::period_or_this_year(q.period.as_deref())?;
+    let compared = crate::units::dashboard::compared(
+        &st,
+        &children,
+        &period,
+        q.compare.as_deref(),
+        q.rank.as_deref(),
+        &ctx.tr,
+        english,
+    )
+    .await?;
+    let keep = format!(
+        "period={}{}",
+        period.id(),
+        compared.as_ref().map(|c| format!("&compare={}", c.code)).unwrap_or_default()
+    );
+    let (attention_total, attention) = crate::units::dashboard::attention(&st, &unit, &ctx.tr, 5).await?;
     let headline = crate::indicators::headline(&st, &unit, &period, english).await?;
     let now = ngoso_store::now();
     let this_year = ngoso_core::period::Period::of_time(ngoso_core::period::PeriodKind::Yearly, now);
@@ -136,6 +173,18 @@ pub(crate) async fn show(
     .map(|x| (x.id(), x.name(english)))
     .collect();
     render(&Show {
+        trend: crate::units::dashboard::trend(&figures.months, &ctx.tr),
+        trend_height: crate::units::dashboard::TREND_HEIGHT,
+        compared,
+        sort,
+        keep,
+        service_columns: catalog
+            .services
+            .iter()
+            .map(|s| (s.name(english).to_owned(), format!("service:{}", s.code)))
+            .collect(),
+        attention_total,
+        attention,
         breakdowns: crate::units::figures::breakdowns(&st, id, english).await?,
         can_target: crate::indicators::can_target(&p, &unit),
         export_from: period.start().format("%Y-%m-%d").to_string(),
@@ -148,7 +197,6 @@ pub(crate) async fn show(
         recent_months: recent_months(&figures),
         figures,
         children_figures,
-        service_names,
         valid_from: unit.valid_from.as_ref().map(format_date),
         valid_to: unit.valid_to.as_ref().map(format_date),
         can_manage: can(&p, Action::ManageUnit, &path),

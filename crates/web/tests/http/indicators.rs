@@ -151,4 +151,70 @@ async fn indicators_are_defined_in_data(app: &mut TestApp) {
     assert!(res.body.contains("(figure:visits_met) ÷ (figure:visits)"), "{}", res.body);
 }
 
-http_tests!(shares_are_summed_from_parts, indicators_are_defined_in_data);
+/// The unit page as a dashboard: the units below compared on an indicator and ranked, the
+/// table of units below sorted, the visits of recent months as a chart with words, the teams
+/// needing attention; bad choices refused with their field.
+async fn the_dashboard_compares_sorts_and_flags(app: &mut TestApp) {
+    let t = app.tree().await;
+    app.user("so.tt", Role::Officer, Some(&t.province)).await;
+    let token = app.token("so.tt").await;
+    let set = json!({"dataValues": [
+        {"dataElement": "HEALTH_FEES_CASHLESS", "period": "202410", "orgUnit": "28414", "value": "10"},
+        {"dataElement": "HEALTH_FEES_TOTAL", "period": "202410", "orgUnit": "28414", "value": "100"},
+        {"dataElement": "HEALTH_FEES_CASHLESS", "period": "202410", "orgUnit": "27700", "value": "90"},
+        {"dataElement": "HEALTH_FEES_TOTAL", "period": "202410", "orgUnit": "27700", "value": "100"},
+    ]});
+    let res = app.json(Method::POST, "/api/v1/dataValueSets", Some(set), Some(&token)).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    // A team of one in hamlet A: too small.
+    let team = ngoso_store::teams::create(&app.db, t.hamlet_a.id, "Tổ CNSCĐ Ấp 1").await.unwrap();
+    let m = ngoso_store::teams::NewMember {
+        full_name: "Nguyễn Văn An",
+        role: "leader",
+        affiliation: "police",
+        phone: None,
+        joined_on: chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
+        user_id: None,
+    };
+    ngoso_store::teams::add_member(&app.db, team, &m).await.unwrap();
+    for i in 0..3 {
+        let h = ngoso_store::households::NewHousehold {
+            unit_id: t.hamlet_b.id,
+            code: format!("B-{i}"),
+            address: None,
+            head_name: None,
+            size: 2,
+            smartphones: 1,
+            barriers: Default::default(),
+            consent: None,
+        };
+        ngoso_store::households::create(&app.db, &h, None).await.unwrap();
+    }
+    app.login("so.tt").await;
+    let page = |q: &str| format!("/app/units/{}?period=2024Q4{q}", t.province.id);
+    let res = app.get(&page("&compare=HEALTH_FEES_CASHLESS_SHARE")).await;
+    assert_eq!(res.status, StatusCode::OK);
+    let bars = res.body.split("<ul class=\"bars\"").nth(1).unwrap().split("</ul>").next().unwrap();
+    let (a, b) = (bars.find("Cần Giuộc").unwrap(), bars.find("Tân Hưng").unwrap());
+    assert!(b < a, "Tân Hưng (90 %) before Cần Giuộc (10 %): {bars}");
+    assert!(bars.contains("90,0 %") && bars.contains("width=\"90\""), "{bars}");
+    let res = app.get(&page("&compare=HEALTH_FEES_CASHLESS_SHARE&rank=name")).await;
+    let bars = res.body.split("<ul class=\"bars\"").nth(1).unwrap().split("</ul>").next().unwrap();
+    assert!(bars.find("Cần Giuộc").unwrap() < bars.find("Tân Hưng").unwrap(), "by name: {bars}");
+    // The table of units below, sorted by households (Tân Hưng has them all).
+    let res = app.get(&page("&sort=households")).await;
+    let table = res.body.split("id=\"children-table\"").nth(1).unwrap();
+    assert!(table.find("Tân Hưng").unwrap() < table.find("Cần Giuộc").unwrap(), "{table}");
+    assert!(table.contains("sort=households#children-table\" aria-current=\"true\""));
+    // The teams needing attention.
+    assert!(res.body.contains("Tổ CNSCĐ Ấp 1") && res.body.contains("Ít thành viên hơn mức tối thiểu"), "{}", res.body);
+    // Bad choices: refused, naming the field.
+    let res = app.get(&page("&sort=password")).await;
+    res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "sort-invalid");
+    let res = app.get(&page("&compare=NOPE")).await;
+    res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "indicator-unknown");
+    let res = app.get(&page("&rank=up")).await;
+    res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "sort-invalid");
+}
+
+http_tests!(shares_are_summed_from_parts, indicators_are_defined_in_data, the_dashboard_compares_sorts_and_flags);
