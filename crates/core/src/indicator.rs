@@ -15,6 +15,11 @@ pub enum Term {
     Figure(String),
     /// Subjects at a service's status or past it, today: `reached:vneid_l2:collected`.
     Reached(String, String),
+    /// People at a service's status or past it who are of a part of the population, today:
+    /// `reached:cashless:opened@group:social_security`, `reached:vneid_l2:activated@age:60+`.
+    ReachedBy(String, String, Part),
+    /// Residents of a part of the population, today: `figure:residents@group:social_security`.
+    ResidentsBy(Part),
     /// Feedback in the period: `feedback:received`, `feedback:answered`, `feedback:on_time`.
     Feedback(String),
     /// Places of a kind accepting cashless payment on the period's last day:
@@ -22,6 +27,71 @@ pub enum Term {
     Places(crate::place::PlaceKind),
     /// Places of a kind collecting fees online on the period's last day: `online:school`.
     Online(crate::place::PlaceKind),
+}
+
+/// A part of the population a person figure is read for: by sex, by age band (age reached
+/// this year), or by resident group.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Part {
+    /// `sex:f` or `sex:m`.
+    Sex(&'static str),
+    /// `age:15-59`, `age:60+` (lowest and highest age, inclusive).
+    Age(i32, i32),
+    /// `group:social_security`.
+    Group(String),
+}
+
+impl Part {
+    pub fn parse(s: &str) -> Option<Part> {
+        let (kind, v) = s.split_once(':')?;
+        match kind {
+            "sex" => match v {
+                "f" => Some(Part::Sex("f")),
+                "m" => Some(Part::Sex("m")),
+                _ => None,
+            },
+            "age" => {
+                let (lo, hi) = match v.strip_suffix('+') {
+                    Some(lo) => (lo.parse().ok()?, i32::MAX),
+                    None => {
+                        let (lo, hi) = v.split_once('-')?;
+                        (lo.parse().ok()?, hi.parse().ok()?)
+                    }
+                };
+                ((0..=150).contains(&lo) && lo <= hi).then_some(Part::Age(lo, hi))
+            }
+            "group" if !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => {
+                Some(Part::Group(v.to_owned()))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether a counted part of the roll-ups (`sex:f`, `born:1958`, `group:2`) belongs to
+    /// this one, in `year`, with the group's id looked up.
+    pub fn holds(&self, counted: &str, year: i32, group_id: Option<i64>) -> bool {
+        match self {
+            Part::Sex(s) => counted.strip_prefix("sex:") == Some(s),
+            Part::Age(lo, hi) => counted
+                .strip_prefix("born:")
+                .and_then(|y| y.parse::<i32>().ok())
+                .is_some_and(|born| (*lo..=*hi).contains(&(year - born))),
+            Part::Group(_) => {
+                group_id.is_some_and(|g| counted.strip_prefix("group:").and_then(|x| x.parse::<i64>().ok()) == Some(g))
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Part::Sex(s) => write!(f, "sex:{s}"),
+            Part::Age(lo, i32::MAX) => write!(f, "age:{lo}+"),
+            Part::Age(lo, hi) => write!(f, "age:{lo}-{hi}"),
+            Part::Group(g) => write!(f, "group:{g}"),
+        }
+    }
 }
 
 /// Door-to-door figures a term may name, and whether each counts within a period (the
@@ -44,8 +114,18 @@ impl Term {
         let bad = || {
             Invalid::field("indicator-term-invalid", "numerator").with_detail(t.chars().take(80).collect::<String>())
         };
-        let (kind, rest) = t.split_once(':').ok_or_else(bad)?;
         let word = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if let Some((base, part)) = t.split_once('@') {
+            let part = Part::parse(part.trim()).ok_or_else(bad)?;
+            return match base.trim().split(':').collect::<Vec<_>>()[..] {
+                ["reached", service, status] if word(service) && word(status) => {
+                    Ok(Term::ReachedBy(service.to_owned(), status.to_owned(), part))
+                }
+                ["figure", "residents"] => Ok(Term::ResidentsBy(part)),
+                _ => Err(bad()),
+            };
+        }
+        let (kind, rest) = t.split_once(':').ok_or_else(bad)?;
         match kind {
             "value" if word(rest) => Ok(Term::Value(rest.to_owned())),
             "figure" if FIGURES.iter().any(|(f, _)| *f == rest) => Ok(Term::Figure(rest.to_owned())),
@@ -67,7 +147,7 @@ impl Term {
     /// Whether the term is today's state rather than a count within the period.
     pub fn is_current_state(&self) -> bool {
         match self {
-            Term::Reached(..) => true,
+            Term::Reached(..) | Term::ReachedBy(..) | Term::ResidentsBy(_) => true,
             Term::Figure(f) => FIGURES.iter().any(|(n, in_period)| n == f && !in_period),
             Term::Value(_) | Term::Feedback(_) | Term::Places(_) | Term::Online(_) => false,
         }
@@ -80,11 +160,39 @@ impl std::fmt::Display for Term {
             Term::Value(c) => write!(f, "value:{c}"),
             Term::Figure(c) => write!(f, "figure:{c}"),
             Term::Reached(s, st) => write!(f, "reached:{s}:{st}"),
+            Term::ReachedBy(s, st, p) => write!(f, "reached:{s}:{st}@{p}"),
+            Term::ResidentsBy(p) => write!(f, "figure:residents@{p}"),
             Term::Feedback(c) => write!(f, "feedback:{c}"),
             Term::Places(k) => write!(f, "places:{}", k.as_str()),
             Term::Online(k) => write!(f, "online:{}", k.as_str()),
         }
     }
+}
+
+/// Splits a sum at its `+` signs, but for the `+` that ends an open age band
+/// (`…@age:60+`): that one belongs to its term when nothing but a space, another `+` or the
+/// end follows it.
+fn split_terms(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        if c != '+' {
+            continue;
+        }
+        let token = &s[start..i];
+        let open_band = token.rfind("@age:").is_some_and(|at| {
+            let digits = &token[at + 5..];
+            !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+        });
+        let next = s[i + 1..].chars().next();
+        if open_band && next.is_none_or(|n| n.is_whitespace() || n == '+') {
+            continue;
+        }
+        out.push(token);
+        start = i + 1;
+    }
+    out.push(&s[start..]);
+    out
 }
 
 /// A sum of terms: `value:A + value:B`.
@@ -93,8 +201,10 @@ pub struct Expr(pub Vec<Term>);
 
 impl Expr {
     pub fn parse(s: &str, field: &'static str) -> Result<Expr, Invalid> {
-        let terms: Result<Vec<Term>, Invalid> =
-            s.split('+').map(|t| Term::parse(t).map_err(|e| Invalid { field: Some(field), ..e })).collect();
+        let terms: Result<Vec<Term>, Invalid> = split_terms(s)
+            .into_iter()
+            .map(|t| Term::parse(t).map_err(|e| Invalid { field: Some(field), ..e }))
+            .collect();
         let terms = terms?;
         if terms.is_empty() {
             return Err(Invalid::field("required", field));
@@ -268,9 +378,24 @@ mod tests {
             "figure:households_visited",
             "reached:vneid_l2:activated",
             "feedback:on_time",
+            "reached:cashless:opened@group:social_security",
+            "reached:vneid_l2:activated@age:60+",
+            "reached:vneid_l2:activated@age:15-59",
+            "figure:residents@sex:f",
         ] {
             assert_eq!(Term::parse(s).unwrap().to_string(), s);
+            assert!(Term::parse(s).unwrap().is_current_state() || !s.contains('@'));
         }
+        for bad in
+            ["reached:x@sex:f", "figure:visits@sex:f", "reached:a:b@sex:x", "reached:a:b@age:60-15", "value:A@group:x"]
+        {
+            assert_eq!(Term::parse(bad).unwrap_err().code, "indicator-term-invalid", "{bad}");
+        }
+        let elderly = Part::parse("age:60+").unwrap();
+        assert!(elderly.holds("born:1960", 2026, None) && !elderly.holds("born:1967", 2026, None));
+        assert!(!elderly.holds("sex:f", 2026, None));
+        assert!(Part::parse("group:social_security").unwrap().holds("group:2", 2026, Some(2)));
+        assert!(!Part::parse("group:social_security").unwrap().holds("group:2", 2026, None));
         for bad in [
             "value:",
             "figure:nope",
@@ -283,6 +408,9 @@ mod tests {
         ] {
             assert_eq!(Term::parse(bad).unwrap_err().code, "indicator-term-invalid", "{bad}");
         }
+        let e = Expr::parse("reached:a:b@age:60+ + reached:a:b@age:15-59+reached:c:d@age:60+", "numerator").unwrap();
+        assert_eq!(e.to_string(), "reached:a:b@age:60+ + reached:a:b@age:15-59 + reached:c:d@age:60+");
+        assert_eq!(Expr::parse(&e.to_string(), "numerator").unwrap(), e, "reads back what it writes");
         let e = Expr::parse("value:A + value:B+value:C", "numerator").unwrap();
         assert_eq!(e.to_string(), "value:A + value:B + value:C");
         assert!(Expr::parse("value:A + ", "numerator").is_err());

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use ngoso_core::Invalid;
-use ngoso_core::indicator::{Expr, Indicator, IndicatorKind, Measured, Section, Term};
+use ngoso_core::indicator::{Expr, Indicator, IndicatorKind, Measured, Part, Section, Term};
 use ngoso_core::period::{Period, PeriodKind};
 use ngoso_core::unit::UnitPath;
 use sqlx::QueryBuilder;
@@ -65,12 +65,24 @@ pub struct NewIndicator {
 async fn check_terms(db: &Db, expr: &Expr, field: &'static str) -> Result<()> {
     let elements = crate::values::elements(db).await?;
     let catalog = crate::catalog::load(db).await?;
+    let groups = crate::households::groups(db).await?;
+    let part_known = |p: &Part| match p {
+        Part::Group(code) => groups.iter().any(|g| &g.code == code),
+        Part::Sex(_) | Part::Age(..) => true,
+    };
     for t in &expr.0 {
         let known = match t {
             Term::Value(code) => elements.iter().any(|e| &e.code == code),
             Term::Reached(service, status) => {
                 catalog.service_by_code(service).is_some_and(|s| catalog.status(s, status).is_some())
             }
+            Term::ReachedBy(service, status, part) => {
+                part_known(part)
+                    && catalog
+                        .service_by_code(service)
+                        .is_some_and(|s| s.subject == "person" && catalog.status(s, status).is_some())
+            }
+            Term::ResidentsBy(part) => part_known(part),
             Term::Figure(_) | Term::Feedback(_) | Term::Places(_) | Term::Online(_) => true,
         };
         if !known {
@@ -229,6 +241,42 @@ pub async fn measure(
             let c = counts.get(&k).copied().unwrap_or_default();
             known.insert(Term::Places(k), Some(c.cashless));
             known.insert(Term::Online(k), Some(c.online));
+        }
+    }
+    if terms.iter().any(|t| matches!(t, Term::ReachedBy(..) | Term::ResidentsBy(_))) {
+        let slices = crate::rollups::slices_of_unit(db, unit_id).await?;
+        let groups = crate::households::groups(db).await?;
+        let catalog = crate::catalog::load(db).await?;
+        let year = chrono::Datelike::year(&crate::teams::today());
+        let count = |bases: &[String], part: &Part| -> i64 {
+            let group_id = match part {
+                Part::Group(code) => groups.iter().find(|g| &g.code == code).map(|g| g.id),
+                _ => None,
+            };
+            bases
+                .iter()
+                .filter_map(|b| slices.get(b))
+                .flat_map(|m| m.iter())
+                .filter(|(counted, _)| part.holds(counted, year, group_id))
+                .map(|(_, v)| *v)
+                .sum()
+        };
+        for t in &terms {
+            let v = match t {
+                Term::ResidentsBy(part) => Some(count(&[ngoso_core::rollup::figure::RESIDENTS.to_owned()], part)),
+                Term::ReachedBy(service, status, part) => catalog.service_by_code(service).and_then(|s| {
+                    let rank = catalog.status(s, status)?.rank;
+                    let bases: Vec<String> = s
+                        .statuses
+                        .iter()
+                        .filter(|st| st.rank >= rank)
+                        .map(|st| ngoso_core::rollup::figure::status(s.id, st.id))
+                        .collect();
+                    Some(count(&bases, part))
+                }),
+                _ => continue,
+            };
+            known.insert((*t).clone(), v);
         }
     }
     let lookup = |t: &Term| known.get(t).copied().flatten();

@@ -16,7 +16,7 @@ static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
 /// PostgreSQL's). sqlx keeps each applied migration's checksum and refuses to migrate a
 /// database whose applied migration has changed since, so these files never change: a fix
 /// is a new migration. Add a migration's checksums here when it is committed.
-const RELEASED: [(i64, &str, &str); 18] = [
+const RELEASED: [(i64, &str, &str); 19] = [
     (
         1,
         "ed62454ad54779c4936fe84138bd7705bfa774cea083c0165d3992f68a4ce9d2bd954d77262930fe8e4d9721765a6e24",
@@ -106,6 +106,11 @@ const RELEASED: [(i64, &str, &str); 18] = [
         18,
         "981d219a1bfae3502c4fe37de489d54c657c75bc5bcf2c0a883cb27e2ec7d5e4f3a67f3d22b1d5bf54b4fb360efc6459",
         "8d65ff724f376682351c8131dfac53ab8393301f695e7af250cd5eaa212d12132df5249f780a9d4733652316323fbf5d",
+    ),
+    (
+        19,
+        "26a714a79278cef731d3c6921d41e871656f959f650d867d8b7f0a57b0b4ea800abe054038ddd4afbcf70c9ef2b95454",
+        "26a714a79278cef731d3c6921d41e871656f959f650d867d8b7f0a57b0b4ea800abe054038ddd4afbcf70c9ef2b95454",
     ),
 ];
 

@@ -304,7 +304,9 @@ pub struct IndicatorInput {
     #[serde(default)]
     pub kind: String,
     /// Terms joined by `+`: `value:CODE`, `figure:households_visited`,
-    /// `reached:SERVICE:STATUS`, `feedback:received|answered|on_time`.
+    /// `reached:SERVICE:STATUS`, `feedback:received|answered|on_time`, `places:KIND`,
+    /// `online:KIND`; people of a part of the population after `@` (`sex:f`, `age:60+`,
+    /// `age:15-59`, `group:CODE`) for `reached:…` and `figure:residents`.
     #[serde(default)]
     pub numerator: String,
     /// For a percent only.

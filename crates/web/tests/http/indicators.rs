@@ -144,8 +144,17 @@ async fn indicators_are_defined_in_data(app: &mut TestApp) {
     let bad = json!({"code": "X1", "name_vi": "x", "name_en": "x", "kind": "count", "numerator": "figure:nope"});
     let res = app.json(Method::POST, "/api/v1/indicators", Some(bad), Some(&admin)).await;
     res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "indicator-term-invalid");
+    for (term, code) in [
+        ("reached:vneid_l2:activated@group:astronaut", "indicator-term-unknown"),
+        ("reached:citizen_app:installed@sex:f", "indicator-term-unknown"),
+        ("reached:vneid_l2:activated@age:99-1", "indicator-term-invalid"),
+    ] {
+        let bad = json!({"code": "X2", "name_vi": "x", "name_en": "x", "kind": "count", "numerator": term});
+        let res = app.json(Method::POST, "/api/v1/indicators", Some(bad), Some(&admin)).await;
+        res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, code);
+    }
     let list = app.json(Method::GET, "/api/v1/indicators", None, Some(&admin)).await.json();
-    assert_eq!(list.as_array().unwrap().len(), 17);
+    assert_eq!(list.as_array().unwrap().len(), 19);
     app.login("quan.tri").await;
     let res = app.get("/app/indicators").await;
     assert!(res.body.contains("(figure:visits_met) ÷ (figure:visits)"), "{}", res.body);

@@ -705,6 +705,7 @@ async fn figures_by_sex_age_and_group(app: &mut TestApp) {
     let batch = json!({"visits": [{"id": "12121212-1212-4121-8121-121212121212", "household_id": h, "team_id": s.team_a,
         "visited_at": "2024-10-15T08:30:00+07:00", "result": "met", "outcomes": [
             {"service": "vneid_l2", "status": "activated", "resident_id": ids[0]},
+            {"service": "cashless", "status": "opened", "resident_id": ids[0]},
             {"service": "vneid_l2", "status": "collected", "resident_id": ids[1]}]}]});
     let res = app.json(Method::POST, "/api/v1/visits", Some(batch), Some(&leader)).await;
     assert_eq!(res.json()["accepted"], 1, "{}", res.body);
@@ -720,6 +721,14 @@ async fn figures_by_sex_age_and_group(app: &mut TestApp) {
     assert_eq!((b["vneid_l2:activated|age:60+"], b["vneid_l2:activated|group:social_security"]), (1, 1));
     assert_eq!((b["vneid_l2:collected|sex:m"], b["vneid_l2:collected|group:youth_union"]), (1, 1));
     assert_eq!(b["vneid_l2:activated|group:youth_union"], 0);
+    // Indicators read the same counts: the elderly activated, and the share of
+    // social-security beneficiaries with an account.
+    let ind =
+        app.json(Method::GET, &format!("/api/v1/units/{}/indicators", s.t.commune_a.id), None, Some(&tok)).await.json();
+    let find = |code: &str| ind["indicators"].as_array().unwrap().iter().find(|i| i["code"] == code).unwrap().clone();
+    assert_eq!(find("ELDERLY_VNEID_ACTIVATED")["value"], 1.0);
+    let share = find("SOCIAL_SECURITY_WITH_ACCOUNT_SHARE");
+    assert_eq!((share["numerator"].as_i64(), share["denominator"].as_i64()), (Some(1), Some(1)), "{share}");
 
     // A group set afterwards moves the person's figures; so does a deletion request.
     let put = |g: serde_json::Value| json!({"groups": g});
@@ -739,6 +748,16 @@ async fn figures_by_sex_age_and_group(app: &mut TestApp) {
     assert_eq!(b["vneid_l2:activated"], 1, "the total stays");
     assert_eq!((b["vneid_l2:activated|sex:f"], b["vneid_l2:activated|age:60+"]), (0, 0), "the traits go");
     assert_eq!(b["residents|group:social_security"], 0);
+    let ind =
+        app.json(Method::GET, &format!("/api/v1/units/{}/indicators", s.t.province.id), None, Some(&ptok)).await.json();
+    let share = ind["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["code"] == "SOCIAL_SECURITY_WITH_ACCOUNT_SHARE")
+        .unwrap()
+        .clone();
+    assert_eq!((share["denominator"].as_i64(), share["value"].as_f64()), (Some(0), None), "{share}");
     assert!(ngoso_store::check::run(&app.db).await.unwrap().is_empty());
 
     // The unit page shows them.
