@@ -31,9 +31,41 @@ pub struct DemoArgs {
     /// Generate the data and the accounts, then stop instead of serving.
     #[arg(long)]
     pub no_serve: bool,
-    /// Households to generate across the province's hamlets.
-    #[arg(long, default_value_t = 20_000)]
-    pub households: usize,
+    /// Households to generate across the province's hamlets [default: 20,000; with
+    /// --as-reported, 500,000].
+    #[arg(long)]
+    pub households: Option<usize>,
+    /// Make the province's 2024 figures those of the seed report: 255,600 households guided
+    /// to the app, 1.3 million level-2 e-identities collected and 1 million activated (from
+    /// households, residents and visits), 406,800 installs, 23,673 youth-union members,
+    /// 13,000 digital signatures, about 12 billion đồng of health fees paid cashless (20 %),
+    /// over 14 billion of school fees online, 70,000 social-security beneficiaries paid into
+    /// an account (80 %), 1 shopping centre, 7 supermarkets and 41 markets paying cashless,
+    /// and 2,330 feedback items received and answered. Fewer households than 500,000 give
+    /// the same figures but for those counted door to door.
+    #[arg(long)]
+    pub as_reported: bool,
+}
+
+/// Households of the demo as reported: enough people for 1.3 million e-identities.
+pub const AS_REPORTED_HOUSEHOLDS: usize = 500_000;
+
+/// The seed report's figures of 2024 for the province, as the demo makes them.
+pub mod reported {
+    pub const HOUSEHOLDS_GUIDED_APP: u64 = 255_600;
+    pub const VNEID_COLLECTED: u64 = 1_300_000;
+    pub const VNEID_ACTIVATED: u64 = 1_000_000;
+    pub const APP_INSTALLS: i64 = 406_800;
+    pub const YOUTH_UNION_GUIDED: i64 = 23_673;
+    pub const DIGITAL_SIGNATURES: i64 = 13_000;
+    pub const HEALTH_FEES_CASHLESS: i64 = 12_000_000_000;
+    pub const HEALTH_FEES_TOTAL: i64 = 60_000_000_000;
+    pub const SCHOOL_FEES_ONLINE: i64 = 14_200_000_000;
+    pub const SOCIAL_SECURITY_TO_ACCOUNT: i64 = 70_000;
+    pub const SOCIAL_SECURITY_TOTAL: i64 = 87_500;
+    /// Shopping centres, supermarkets and markets paying cashless by the end of 2024.
+    pub const PLACES: [i64; 3] = [1, 7, 41];
+    pub const FEEDBACK: usize = 2_330;
 }
 
 /// A small deterministic generator (SplitMix64): the demo must not change between runs or
@@ -205,7 +237,13 @@ pub struct DemoAccount {
 
 /// Generates the tree if the database has none; creates (or resets the passwords of) the
 /// demo accounts.
-pub async fn generate(db: &Db, seed: u64, households: usize, cccd_key: &str) -> Result<Vec<DemoAccount>, Failure> {
+pub async fn generate(
+    db: &Db,
+    seed: u64,
+    households: usize,
+    cccd_key: &str,
+    as_reported: bool,
+) -> Result<Vec<DemoAccount>, Failure> {
     let fresh = units::count(db).await? == 0;
     if fresh {
         let started = Instant::now();
@@ -260,9 +298,10 @@ pub async fn generate(db: &Db, seed: u64, households: usize, cccd_key: &str) -> 
         out.push(DemoAccount { username: username.into(), password, role, unit: unit_code });
     }
     if fresh {
-        crate::demo_outreach::generate(db, seed, households, cccd_key, &hamlet).await?;
-        crate::demo_feedback::generate(db, seed, (households / 6).clamp(200, 20_000), &commune).await?;
-        crate::demo_values::generate(db, seed).await?;
+        crate::demo_outreach::generate(db, seed, households, cccd_key, &hamlet, as_reported).await?;
+        let reported = as_reported.then_some(reported::FEEDBACK);
+        crate::demo_feedback::generate(db, seed, (households / 6).clamp(200, 20_000), &commune, reported).await?;
+        crate::demo_values::generate(db, seed, as_reported).await?;
     }
     let agencies = ngoso_store::feedback_setup::agencies(db).await?;
     for (user, agency) in AGENCY_OF {
@@ -297,7 +336,8 @@ pub async fn run(args: DemoArgs, mut cfg: Config) -> Result<(), Failure> {
         cfg.web.cccd_key = ngoso_core::secret::Secret::new(demo_key(&args.dir)?);
     }
     let db = open_migrated(&cfg).await?;
-    let accounts = generate(&db, args.seed, args.households, cfg.web.cccd_key.expose()).await?;
+    let households = args.households.unwrap_or(if args.as_reported { AS_REPORTED_HOUSEHOLDS } else { 20_000 });
+    let accounts = generate(&db, args.seed, households, cfg.web.cccd_key.expose(), args.as_reported).await?;
     println!();
     println!("{}", t("cli-demo-accounts", &[]));
     for a in &accounts {

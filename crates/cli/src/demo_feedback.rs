@@ -154,8 +154,16 @@ const ANSWERS: [&str; 5] = [
 
 const DAY: i64 = 86_400;
 
-/// Creates the feedback set-up and `n` items; the demo commune gets its own office.
-pub async fn generate(db: &Db, seed: u64, n: usize, demo_commune: &str) -> Result<(), Failure> {
+/// Creates the feedback set-up and `n` items; the demo commune gets its own office. With
+/// `reported`, that many more items were received in 2024, every one answered (the seed
+/// report's year).
+pub async fn generate(
+    db: &Db,
+    seed: u64,
+    n: usize,
+    demo_commune: &str,
+    reported: Option<usize>,
+) -> Result<(), Failure> {
     let started = Instant::now();
     let mut rng = Rng::new(seed ^ 0x5041_4B4E);
     let mut cats = Vec::new();
@@ -351,6 +359,51 @@ pub async fn generate(db: &Db, seed: u64, n: usize, demo_commune: &str) -> Resul
                 }
             }
         }
+    }
+    // The seed report's year: items received through 2024, every one started and answered
+    // (most within their deadline).
+    const YEAR_2024: i64 = 1_704_042_000;
+    const END_2024: i64 = YEAR_2024 + 366 * DAY;
+    for i in 0..reported.unwrap_or(0) {
+        let (cid, ccode, days, kind, field, choices) = rng.pick(&cats).clone();
+        // Received through the first 355 days; answered within the year, so that the
+        // year's figures hold every one.
+        let received = YEAR_2024 + (i as i64 * 355 * DAY) / reported.unwrap_or(1) as i64 + rng.range(0, 3600) as i64;
+        let texts = TEXTS.iter().find(|t| t.0 == ccode).map(|t| t.1).unwrap_or(&[]);
+        let mut extra = std::collections::BTreeMap::new();
+        if let Some(f) = field {
+            extra.insert(f.to_owned(), vec![rng.pick(&choices).clone()]);
+        }
+        let item = NewItem {
+            category_id: cid,
+            unit_id: Some(rng.pick(&hamlets).0),
+            address: None,
+            point: None,
+            description: rng.pick(texts).to_string(),
+            extra,
+            channel: if rng.range(0, 3) == 0 { Channel::Team } else { Channel::Web },
+            contact_name: None,
+            contact_phone: None,
+            contact_email: None,
+            consent: false,
+            submitted_by: None,
+            api_key_id: None,
+            photo: None,
+            received_at: received,
+        };
+        let sent = store::submit(db, &cal, days, kind, &item).await?;
+        made += 1;
+        let start = received + 3600;
+        store::apply_unchecked_at(db, sent.id, drafter, Move::Start, &MoveInput::default(), start).await?;
+        let took = if rng.range(0, 10) < 9 {
+            rng.range(2, u64::from(days).max(3)) as i64
+        } else {
+            i64::from(days) + rng.range(2, 10) as i64
+        };
+        let at = (received + took * DAY + rng_offset(i)).min(END_2024 - 7200).max(start + 60);
+        let answer: &&str = rng.pick(&ANSWERS);
+        store::draft_answer_unchecked_at(db, sent.id, drafter, answer, at).await?;
+        store::apply_unchecked_at(db, sent.id, reviewer, Move::Answer, &MoveInput::default(), at).await?;
     }
     println!(
         "{}",

@@ -52,6 +52,7 @@ pub async fn generate(
     n_households: usize,
     cccd_key: &str,
     demo_hamlet: &str,
+    as_reported: bool,
 ) -> Result<(), Failure> {
     let started = Instant::now();
     let mut rng = Rng::new(seed ^ 0x6E67_6F73_6F00);
@@ -244,7 +245,78 @@ pub async fn generate(
     let mut batch = Vec::with_capacity(1000);
     let mut n_visits = 0u64;
     let anyone = |_: i64, _: &ngoso_core::unit::UnitPath| true;
-    for h in &plan {
+    if as_reported {
+        let mut q = Quotas {
+            app: crate::demo::reported::HOUSEHOLDS_GUIDED_APP,
+            activated: crate::demo::reported::VNEID_ACTIVATED,
+            collected: crate::demo::reported::VNEID_COLLECTED - crate::demo::reported::VNEID_ACTIVATED,
+        };
+        for h in &plan {
+            let &(household_id, unit_id) = &codes[&h.code];
+            let Some(&team) = hamlet_team.get(&unit_id) else { continue };
+            // Nine in ten households visited once in 2024, and met.
+            if rng.range(0, 100) >= 92 {
+                continue;
+            }
+            let mut outcomes = Vec::new();
+            if q.app > 0 {
+                q.app -= 1;
+                outcomes.push(status("citizen_app", "installed"));
+            }
+            for &rid in by_household.get(&household_id).map(Vec::as_slice).unwrap_or(&[]) {
+                let mut add = |svc: &str, st: &str| {
+                    let mut o = status(svc, st);
+                    o.resident_id = rid;
+                    outcomes.push(o);
+                };
+                if q.activated > 0 {
+                    q.activated -= 1;
+                    add("vneid_l2", "activated");
+                } else if q.collected > 0 {
+                    q.collected -= 1;
+                    add("vneid_l2", "collected");
+                }
+                if rng.range(0, 3) == 0 {
+                    add("vssid", "installed");
+                }
+                if rng.range(0, 4) == 0 {
+                    add("cashless", "opened");
+                }
+                if rng.range(0, 5) == 0 {
+                    add("online_public_service", "used");
+                }
+            }
+            batch.push(VisitInput {
+                id: uuid_like(&mut rng),
+                household_id,
+                team_id: team,
+                member_id: None,
+                visited_at: YEAR_2024 + rng.range(0, 364 * 86_400) as i64,
+                result: VisitResult::Met,
+                barriers: h.barriers,
+                note: String::new(),
+                outcomes,
+            });
+            if batch.len() >= 500 {
+                n_visits += batch.len() as u64;
+                visits::ingest(db, None, &batch, &anyone).await?;
+                batch.clear();
+            }
+        }
+        if q.app > 0 || q.activated > 0 || q.collected > 0 {
+            println!(
+                "{}",
+                crate::t(
+                    "cli-demo-as-reported-short",
+                    &[
+                        ("households", &plan.len().to_string()),
+                        ("wanted", &crate::demo::AS_REPORTED_HOUSEHOLDS.to_string())
+                    ]
+                )
+            );
+        }
+    }
+    for h in plan.iter().filter(|_| !as_reported) {
         let &(household_id, unit_id) = &codes[&h.code];
         let Some(&team) = hamlet_team.get(&unit_id) else { continue };
         let visits_here = match rng.range(0, 9) {
@@ -294,16 +366,8 @@ pub async fn generate(
                 }
             }
             let barriers = if result == VisitResult::Met { h.barriers } else { Barriers::default() };
-            let id = format!(
-                "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
-                rng.next_u64() as u32,
-                rng.range(0, 0xffff),
-                rng.range(0, 0xfff),
-                rng.range(0, 0xfff),
-                rng.next_u64() & 0xffff_ffff_ffff
-            );
             batch.push(VisitInput {
-                id,
+                id: uuid_like(&mut rng),
                 household_id,
                 team_id: team,
                 member_id: None,
@@ -342,6 +406,28 @@ pub async fn generate(
         )
     );
     Ok(())
+}
+
+/// 2024-01-01 00:00 in Vietnam.
+const YEAR_2024: i64 = 1_704_042_000;
+
+/// What is left to record for the demo as reported.
+struct Quotas {
+    app: u64,
+    activated: u64,
+    collected: u64,
+}
+
+/// A version-4 UUID from the generator.
+fn uuid_like(rng: &mut Rng) -> String {
+    format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        rng.next_u64() as u32,
+        rng.range(0, 0xffff),
+        rng.range(0, 0xfff),
+        rng.range(0, 0xfff),
+        rng.next_u64() & 0xffff_ffff_ffff
+    )
 }
 
 /// Groups of a demo resident, without drawing from the generator (so the rest of the demo is

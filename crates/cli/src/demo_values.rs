@@ -39,7 +39,30 @@ fn noisy(rng: &mut Rng, v: f64) -> i64 {
     (v * (0.8 + rng.range(0, 40) as f64 / 100.0)).round().max(0.0) as i64
 }
 
-pub async fn generate(db: &Db, seed: u64) -> Result<(), Failure> {
+/// An exact share of a total over `parts`: the remainder goes to the first ones.
+fn share(total: i64, parts: usize, i: usize) -> i64 {
+    let parts = parts.max(1) as i64;
+    total / parts + i64::from((i as i64) < total % parts)
+}
+
+/// The seed report's yearly figure of a flow (summed over 2024), or its stock at the end of
+/// 2024, for the demo as reported.
+fn reported(code: &str) -> Option<(i64, bool)> {
+    use crate::demo::reported as r;
+    Some(match code {
+        "HEALTH_FEES_CASHLESS" => (r::HEALTH_FEES_CASHLESS, true),
+        "HEALTH_FEES_TOTAL" => (r::HEALTH_FEES_TOTAL, true),
+        "SCHOOL_FEES_ONLINE" => (r::SCHOOL_FEES_ONLINE, true),
+        "DIGITAL_SIGNATURES" => (r::DIGITAL_SIGNATURES, true),
+        "APP_INSTALLS" => (r::APP_INSTALLS, true),
+        "YOUTH_UNION_GUIDED" => (r::YOUTH_UNION_GUIDED, true),
+        "SOCIAL_SECURITY_TO_ACCOUNT" => (r::SOCIAL_SECURITY_TO_ACCOUNT, false),
+        "SOCIAL_SECURITY_TOTAL" => (r::SOCIAL_SECURITY_TOTAL, false),
+        _ => return None,
+    })
+}
+
+pub async fn generate(db: &Db, seed: u64, as_reported: bool) -> Result<(), Failure> {
     let started = Instant::now();
     let mut rng = Rng::new(seed ^ 0x7661_6C75_6573);
     let province = units::by_code(db, "80").await?;
@@ -73,6 +96,31 @@ pub async fn generate(db: &Db, seed: u64) -> Result<(), Failure> {
             });
         }
     }
+    if as_reported {
+        // Exactly the report's places, in the first communes of the tree: the shopping
+        // centre in the first, a supermarket in each of the first seven, a market in each
+        // of the first 41.
+        for c in communes.iter_mut() {
+            (c.shopping_centres, c.supermarkets, c.markets) = (0, 0, 0);
+        }
+        let n = communes.len().max(1);
+        let [sc, sm, mk] = crate::demo::reported::PLACES;
+        for k in 0..sc as usize {
+            communes[k % n].shopping_centres += 1;
+        }
+        for k in 0..sm as usize {
+            communes[k % n].supermarkets += 1;
+        }
+        for k in 0..mk as usize {
+            communes[k % n].markets += 1;
+        }
+    }
+    // The month (from the first) a commune's supermarkets and markets begin to pay cashless:
+    // by the end of 2024 for the demo as reported.
+    let opens = |c: &Commune, every: i64| {
+        let m = (c.id % every) as usize;
+        if as_reported { m.min(12) } else { m }
+    };
     let ids: std::collections::HashMap<String, i64> =
         values::elements(db).await?.into_iter().map(|e| (e.code, e.id)).collect();
     let id = |code: &str| ids.get(code).copied().ok_or_else(|| Failure::Other(format!("no element {code}")));
@@ -80,8 +128,17 @@ pub async fn generate(db: &Db, seed: u64) -> Result<(), Failure> {
     let mut written = 0u64;
     for m in 0..MONTHS {
         let mut writes = Vec::with_capacity(communes.len() * 17);
-        for c in &communes {
+        let in_2024 = matches!(month, Period::Month(2024, _));
+        let n = communes.len();
+        for (ci, c) in communes.iter().enumerate() {
             let mut put = |code: &str, v: i64| -> Result<(), Failure> {
+                // As reported, 2024's figures are the report's, shared exactly: a flow over
+                // the communes and months, a stock over the communes each month.
+                let v = match reported(code) {
+                    Some((total, true)) if as_reported && in_2024 => share(total, n * 12, (m - 1) * n + ci),
+                    Some((total, false)) if as_reported && in_2024 => share(total, n, ci),
+                    _ => v,
+                };
                 writes.push(Write {
                     element_id: id(code)?,
                     unit_id: c.id,
@@ -93,8 +150,8 @@ pub async fn generate(db: &Db, seed: u64) -> Result<(), Failure> {
             };
             let cashless_started = |n: i64, from_month: usize| if m >= from_month { n } else { 0 };
             put("CASHLESS_SHOPPING_CENTRES", cashless_started(c.shopping_centres, 6))?;
-            put("CASHLESS_SUPERMARKETS", cashless_started(c.supermarkets, (c.id % 12) as usize))?;
-            put("CASHLESS_MARKETS", cashless_started(c.markets, (c.id % 20) as usize))?;
+            put("CASHLESS_SUPERMARKETS", cashless_started(c.supermarkets, opens(c, 12)))?;
+            put("CASHLESS_MARKETS", cashless_started(c.markets, opens(c, 20)))?;
             put("CASHLESS_SHOPS", (c.shops as f64 * growing(0.3, 0.9, m)).round() as i64)?;
             let fees = noisy(&mut rng, 26_000_000.0);
             put("HEALTH_FEES_TOTAL", fees)?;
@@ -156,10 +213,10 @@ pub async fn generate(db: &Db, seed: u64) -> Result<(), Failure> {
             add(K::ShoppingCentre, n, "Trung tâm thương mại", Some(month_start(6)), None);
         }
         for n in 0..c.supermarkets as usize {
-            add(K::Supermarket, n, "Siêu thị", Some(month_start((c.id % 12) as usize)), None);
+            add(K::Supermarket, n, "Siêu thị", Some(month_start(opens(c, 12))), None);
         }
         for n in 0..c.markets as usize {
-            add(K::Market, n, "Chợ", Some(month_start((c.id % 20) as usize)), None);
+            add(K::Market, n, "Chợ", Some(month_start(opens(c, 20))), None);
         }
         add(K::HealthFacility, 0, "Trạm y tế", Some(month_start(i % 24)), None);
         for n in 0..c.schools as usize {

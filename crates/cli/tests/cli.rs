@@ -371,6 +371,50 @@ async fn households_and_residents_import(t: &TestDb) {
     }
 }
 
+/// `demo --as-reported` makes the seed report's figures of 2024: the data values, places
+/// and feedback exactly at any size; with fewer households than it takes, it says the
+/// door-to-door figures fall short.
+async fn demo_as_reported(t: &TestDb) {
+    let dir = std::env::temp_dir().join(format!("ngoso-cli-reported-{}", &ngoso_store::secrets::new_token()[..8]));
+    let args = ["demo", "--no-serve", "--as-reported", "--households", "400", "--dir", dir.to_str().unwrap()];
+    let out = ngoso(&t.url, &args, None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("fall short of the report: it takes 500000"), "{}", text(&out));
+    let province = units::by_code(&t.db, "80").await.unwrap();
+    let year = ngoso_core::period::Period::Year(2024);
+    let elements = ngoso_store::values::elements(&t.db).await.unwrap();
+    let f = ngoso_store::values::figures(&t.db, province.id, &year, &elements).await.unwrap();
+    let get = |code: &str| f[&elements.iter().find(|e| e.code == code).unwrap().id].value.unwrap();
+    for (code, want) in [
+        ("YOUTH_UNION_GUIDED", 23_673),
+        ("APP_INSTALLS", 406_800),
+        ("DIGITAL_SIGNATURES", 13_000),
+        ("HEALTH_FEES_CASHLESS", 12_000_000_000),
+        ("HEALTH_FEES_TOTAL", 60_000_000_000),
+        ("SCHOOL_FEES_ONLINE", 14_200_000_000),
+        ("SOCIAL_SECURITY_TO_ACCOUNT", 70_000),
+        ("SOCIAL_SECURITY_TOTAL", 87_500),
+        ("CASHLESS_SHOPPING_CENTRES", 1),
+        ("CASHLESS_SUPERMARKETS", 7),
+        ("CASHLESS_MARKETS", 41),
+    ] {
+        assert_eq!(get(code), want, "{code}");
+    }
+    let day = chrono::NaiveDate::from_ymd_opt(2024, 12, 31).unwrap();
+    let places = ngoso_store::places::counts(&t.db, &province.unit_path(), day).await.unwrap();
+    use ngoso_core::place::PlaceKind as K;
+    let cashless = |k: K| places.get(&k).map(|c| c.cashless).unwrap_or(0);
+    assert_eq!((cashless(K::ShoppingCentre), cashless(K::Supermarket), cashless(K::Market)), (1, 7, 41));
+    let counts =
+        ngoso_store::feedback::figures::counts(&t.db, Some(&province.unit_path()), "202401", "202412").await.unwrap();
+    let received: i64 = counts.iter().map(|c| c.received).sum();
+    let answered: i64 = counts.iter().map(|c| c.answered).sum();
+    assert_eq!((received, answered), (2_330, 2_330));
+    let out = ngoso(&t.url, &["check"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 async fn bad_databases_are_one_clear_line() {
     for (url, words) in [
         ("mysql://x/y", "unknown database URL scheme"),
@@ -417,7 +461,13 @@ macro_rules! cli_tests {
     };
 }
 
-cli_tests!(import_refuses_bad_files_whole, user_commands, demo_generates_the_province, households_and_residents_import);
+cli_tests!(
+    import_refuses_bad_files_whole,
+    user_commands,
+    demo_generates_the_province,
+    demo_as_reported,
+    households_and_residents_import
+);
 
 #[tokio::test]
 async fn bad_databases() {

@@ -126,6 +126,7 @@ cli-migrated = The database schema is up to date.
 cli-serving = Ngõ Số is running at { $url }
 cli-check-ok = Check done: no differences.
 cli-check-differences = { $count } differences found.
+cli-demo-as-reported-short = With { $households } households the figures counted door to door (households guided to the app, e-identities) fall short of the report: it takes { $wanted }. The other figures are as reported.
 cli-report-unit-unknown = There is no unit with the code “{ $code }”.
 cli-report-written = Report written to { $path } ({ $bytes } bytes).
 cli-reading = Reading

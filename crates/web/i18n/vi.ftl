@@ -126,6 +126,7 @@ cli-migrated = Cơ sở dữ liệu đã được cập nhật cấu trúc.
 cli-serving = Ngõ Số đang chạy tại { $url }
 cli-check-ok = Kiểm tra xong: không có sai lệch.
 cli-check-differences = Có { $count } sai lệch.
+cli-demo-as-reported-short = Với { $households } hộ, số liệu tại hộ (hộ được hướng dẫn cài ứng dụng, định danh điện tử) thấp hơn báo cáo: cần { $wanted } hộ. Các số liệu khác đúng như báo cáo.
 cli-report-unit-unknown = Không có đơn vị mã “{ $code }”.
 cli-report-written = Đã ghi báo cáo vào { $path } ({ $bytes } byte).
 cli-reading = Đang đọc
