@@ -18,6 +18,11 @@ pub mod figure {
     pub const YOUTH_UNION: &str = "youth_union";
     pub const VISITS: &str = "visits";
     pub const VISITS_MET: &str = "visits_met";
+    /// Feedback items received (by the month they came in), answered and answered on time
+    /// (by the month of the answer), of the units with a place in the tree.
+    pub const FEEDBACK_RECEIVED: &str = "feedback_received";
+    pub const FEEDBACK_ANSWERED: &str = "feedback_answered";
+    pub const FEEDBACK_ON_TIME: &str = "feedback_on_time";
 
     /// Households whose flags include a barrier.
     pub fn barrier(code: &str) -> String {
@@ -214,6 +219,13 @@ impl Deltas {
                 self.add(unit_id, figure::slice(&base, &p), "", 1);
             }
         }
+    }
+
+    /// Feedback counted at a unit in a month: received, answered, answered on time.
+    pub fn feedback(&mut self, unit_id: i64, month: &str, (received, answered, on_time): (i64, i64, i64)) {
+        self.add(unit_id, figure::FEEDBACK_RECEIVED, month, received);
+        self.add(unit_id, figure::FEEDBACK_ANSWERED, month, answered);
+        self.add(unit_id, figure::FEEDBACK_ON_TIME, month, on_time);
     }
 
     /// The folded deltas, without the zeros.

@@ -111,6 +111,13 @@ pub async fn recount(db: &Db) -> Result<BTreeMap<(i64, String, String), i64>> {
     for (unit, service, status, n) in rows {
         leaf.add(unit, ngoso_core::rollup::figure::status(service, status), "", n);
     }
+    // Feedback counts (themselves checked against the items) up the tree.
+    let rows: Vec<(i64, String, i64, i64, i64)> = on_db!(db, p => sqlx::query_as(
+        "SELECT unit_id, month, CAST(SUM(received) AS BIGINT), CAST(SUM(answered) AS BIGINT), CAST(SUM(on_time) AS BIGINT) \
+         FROM feedback_counts WHERE unit_id <> 0 GROUP BY unit_id, month").fetch_all(p).await)?;
+    for (unit, month, r, a, o) in rows {
+        leaf.feedback(unit, &month, (r, a, o));
+    }
     for (unit, element, period, sum, n) in crate::values::for_recount(db).await? {
         leaf.add(unit, ngoso_core::rollup::figure::value(element), &period, sum);
         leaf.add(unit, ngoso_core::rollup::figure::value_n(element), &period, n);

@@ -72,6 +72,12 @@ pub(super) async fn count(
          received = feedback_counts.received + $5, answered = feedback_counts.answered + $6, on_time = feedback_counts.on_time + $7")
         .bind(leaf.0.unwrap_or(0)).bind(leaf.1).bind(leaf.2.unwrap_or(0)).bind(&month).bind(d.0).bind(d.1).bind(d.2)
         .execute(c).await.map(|r| r.rows_affected()))?;
+    // The same counts up the tree, so that a province's figures are a few roll-up rows.
+    if let Some(unit) = leaf.0 {
+        let mut deltas = ngoso_core::rollup::Deltas::default();
+        deltas.feedback(unit, &month, d);
+        crate::rollups::apply(tx, deltas.into_vec()).await?;
+    }
     Ok(())
 }
 

@@ -16,7 +16,7 @@ static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
 /// PostgreSQL's). sqlx keeps each applied migration's checksum and refuses to migrate a
 /// database whose applied migration has changed since, so these files never change: a fix
 /// is a new migration. Add a migration's checksums here when it is committed.
-const RELEASED: [(i64, &str, &str); 19] = [
+const RELEASED: [(i64, &str, &str); 20] = [
     (
         1,
         "ed62454ad54779c4936fe84138bd7705bfa774cea083c0165d3992f68a4ce9d2bd954d77262930fe8e4d9721765a6e24",
@@ -111,6 +111,11 @@ const RELEASED: [(i64, &str, &str); 19] = [
         19,
         "26a714a79278cef731d3c6921d41e871656f959f650d867d8b7f0a57b0b4ea800abe054038ddd4afbcf70c9ef2b95454",
         "26a714a79278cef731d3c6921d41e871656f959f650d867d8b7f0a57b0b4ea800abe054038ddd4afbcf70c9ef2b95454",
+    ),
+    (
+        20,
+        "964f4406952fb6d0e59bab32af7548f753386fab8ff0fe509d709869ec19a9673862f11a520a61cd348991a6a4d2a49f",
+        "964f4406952fb6d0e59bab32af7548f753386fab8ff0fe509d709869ec19a9673862f11a520a61cd348991a6a4d2a49f",
     ),
 ];
 

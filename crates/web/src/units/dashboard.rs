@@ -157,7 +157,7 @@ pub struct TeamFlag {
 pub async fn attention(st: &AppState, unit: &Unit, tr: &Tr, shown: usize) -> Result<(usize, Vec<TeamFlag>), AppError> {
     let bounds = st.cfg.team_bounds();
     let flagged: Vec<(ngoso_store::teams::Team, &'static str)> =
-        ngoso_store::teams::list(&st.db, Some(&unit.unit_path()))
+        ngoso_store::teams::outside_bounds(&st.db, &unit.unit_path(), bounds.min, bounds.max)
             .await?
             .into_iter()
             .filter_map(|t| bounds.flag(t.active_members).map(|f| (t, f)))
