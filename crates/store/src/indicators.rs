@@ -165,9 +165,29 @@ pub async fn targets(db: &Db, unit_id: i64, period: &Period) -> Result<HashMap<i
     Ok(rows.into_iter().collect())
 }
 
-/// Each indicator's measure for a unit's subtree and a period: indicator → measure. Reads a
-/// handful of roll-up rows and the feedback counters of the period's months; door-to-door
-/// figures of state (households, statuses) are today's.
+/// What measuring needs besides the roll-ups, read once for many units.
+pub struct Lookups {
+    pub catalog: std::sync::Arc<crate::catalog::Catalog>,
+    pub elements: Vec<ngoso_core::values::Element>,
+    pub groups: Vec<crate::households::ResidentGroup>,
+}
+
+impl Lookups {
+    /// Reads them; a caller that keeps the catalogue passes it.
+    pub async fn load(db: &Db, catalog: Option<std::sync::Arc<crate::catalog::Catalog>>) -> Result<Lookups> {
+        let catalog = match catalog {
+            Some(c) => c,
+            None => std::sync::Arc::new(crate::catalog::load(db).await?),
+        };
+        Ok(Lookups {
+            catalog,
+            elements: crate::values::elements(db).await?,
+            groups: crate::households::groups(db).await?,
+        })
+    }
+}
+
+/// Each indicator's measure for a unit's subtree and a period: indicator → measure.
 pub async fn measure(
     db: &Db,
     unit_id: i64,
@@ -175,128 +195,144 @@ pub async fn measure(
     period: &Period,
     indicators: &[Indicator],
 ) -> Result<HashMap<i64, Measured>> {
+    let l = Lookups::load(db, None).await?;
+    let units = [(unit_id, path.clone())];
+    Ok(measure_many(db, &l, &units, period, indicators).await?.remove(&unit_id).unwrap_or_default())
+}
+
+/// Each indicator's measure for several units' subtrees and a period: unit → indicator →
+/// measure. Reads a handful of roll-up rows per unit, in a few statements for all the units
+/// together (places, and people by trait, unit by unit); door-to-door figures of state
+/// (households, statuses) are today's.
+pub async fn measure_many(
+    db: &Db,
+    l: &Lookups,
+    units: &[(i64, UnitPath)],
+    period: &Period,
+    indicators: &[Indicator],
+) -> Result<HashMap<i64, HashMap<i64, Measured>>> {
+    use ngoso_core::rollup::figure::{FEEDBACK_ANSWERED, FEEDBACK_ON_TIME, FEEDBACK_RECEIVED, VISITS, VISITS_MET};
     let terms: Vec<&Term> = indicators.iter().flat_map(Indicator::terms).collect();
-    let mut known: HashMap<Term, Option<i64>> = HashMap::new();
-    if terms.iter().any(|t| matches!(t, Term::Value(_))) {
-        let elements = crate::values::elements(db).await?;
-        let figures = crate::values::figures(db, unit_id, period, &elements).await?;
-        for e in &elements {
-            known.insert(Term::Value(e.code.clone()), figures.get(&e.id).and_then(|f| f.value));
-        }
+    let ids: Vec<i64> = units.iter().map(|u| u.0).collect();
+    let has = |f: &dyn Fn(&Term) -> bool| terms.iter().any(|t| f(t));
+    // Values entered, for every unit at once.
+    let values = if has(&|t| matches!(t, Term::Value(_))) {
+        crate::values::figures_of_units(db, &ids, period, &l.elements).await?
+    } else {
+        HashMap::new()
+    };
+    // Today's state, for every unit at once.
+    let current = if has(&|t| matches!(t, Term::Reached(..)) || (matches!(t, Term::Figure(_)) && t.is_current_state()))
+    {
+        crate::rollups::current_of_units(db, &ids).await?
+    } else {
+        HashMap::new()
+    };
+    // Visits and feedback of the period's months, for every unit at once.
+    let months: Vec<String> = period.within(PeriodKind::Monthly).iter().map(Period::id).collect();
+    let mut figures: Vec<&str> = Vec::new();
+    if has(&|t| matches!(t, Term::Figure(_)) && !t.is_current_state()) {
+        figures.extend([VISITS, VISITS_MET]);
     }
-    if terms.iter().any(|t| matches!(t, Term::Figure(_) | Term::Reached(..))) {
-        let current = crate::rollups::current_of_units(db, &[unit_id]).await?.remove(&unit_id).unwrap_or_default();
-        let months: Vec<String> = period.within(PeriodKind::Monthly).iter().map(Period::id).collect();
-        let mut in_period: HashMap<String, i64> = HashMap::new();
-        // Visits of the period are read only when a term counts them.
-        let counts_visits = terms.iter().any(|t| matches!(t, Term::Figure(_)) && !t.is_current_state());
-        if counts_visits && !months.is_empty() {
-            let rows: Vec<(String, i64)> = on_db!(db, p => {
-                let mut qb = QueryBuilder::new("SELECT figure, CAST(SUM(value) AS BIGINT) FROM rollups WHERE unit_id = ");
-                qb.push_bind(unit_id).push(" AND figure IN ('visits', 'visits_met') AND period IN (");
+    if has(&|t| matches!(t, Term::Feedback(_))) {
+        figures.extend([FEEDBACK_RECEIVED, FEEDBACK_ANSWERED, FEEDBACK_ON_TIME]);
+    }
+    let mut in_period: HashMap<(i64, String), i64> = HashMap::new();
+    if !figures.is_empty() && !months.is_empty() {
+        for chunk in ids.chunks(128) {
+            let rows: Vec<(i64, String, i64)> = on_db!(db, p => {
+                let mut qb = QueryBuilder::new("SELECT unit_id, figure, CAST(SUM(value) AS BIGINT) FROM rollups WHERE unit_id IN (");
                 let mut sep = qb.separated(", ");
-                for m in &months {
-                    sep.push_bind(m.as_str());
+                for id in chunk {
+                    sep.push_bind(*id);
                 }
-                qb.push(") GROUP BY figure");
-                qb.build_query_as::<(String, i64)>().fetch_all(p).await
-            })?;
-            in_period.extend(rows);
-        }
-        let catalog = crate::catalog::load(db).await?;
-        for t in &terms {
-            let v = match t {
-                Term::Figure(f) if t.is_current_state() => Some(current.get(f.as_str()).copied().unwrap_or(0)),
-                Term::Figure(f) => (!months.is_empty()).then(|| in_period.get(f.as_str()).copied().unwrap_or(0)),
-                Term::Reached(service, status) => catalog.service_by_code(service).and_then(|s| {
-                    let rank = catalog.status(s, status)?.rank;
-                    Some(
-                        s.statuses
-                            .iter()
-                            .filter(|st| st.rank >= rank)
-                            .map(|st| {
-                                current.get(&ngoso_core::rollup::figure::status(s.id, st.id)).copied().unwrap_or(0)
-                            })
-                            .sum(),
-                    )
-                }),
-                _ => continue,
-            };
-            known.insert((*t).clone(), v);
-        }
-    }
-    if terms.iter().any(|t| matches!(t, Term::Feedback(_))) {
-        // From the roll-ups of the period's months: a handful of rows at any level.
-        use ngoso_core::rollup::figure::{FEEDBACK_ANSWERED, FEEDBACK_ON_TIME, FEEDBACK_RECEIVED};
-        let months: Vec<String> = period.within(PeriodKind::Monthly).iter().map(Period::id).collect();
-        let mut got: HashMap<String, i64> = HashMap::new();
-        if !months.is_empty() {
-            let rows: Vec<(String, i64)> = on_db!(db, p => {
-                let mut qb = QueryBuilder::new("SELECT figure, CAST(SUM(value) AS BIGINT) FROM rollups WHERE unit_id = ");
-                qb.push_bind(unit_id).push(" AND figure IN (");
+                qb.push(") AND figure IN (");
                 let mut sep = qb.separated(", ");
-                for f in [FEEDBACK_RECEIVED, FEEDBACK_ANSWERED, FEEDBACK_ON_TIME] {
-                    sep.push_bind(f);
+                for f in &figures {
+                    sep.push_bind(*f);
                 }
                 qb.push(") AND period IN (");
                 let mut sep = qb.separated(", ");
                 for m in &months {
                     sep.push_bind(m.as_str());
                 }
-                qb.push(") GROUP BY figure");
-                qb.build_query_as::<(String, i64)>().fetch_all(p).await
+                qb.push(") GROUP BY unit_id, figure");
+                qb.build_query_as::<(i64, String, i64)>().fetch_all(p).await
             })?;
-            got.extend(rows);
-        }
-        let value = |f: &str| (!months.is_empty()).then(|| got.get(f).copied().unwrap_or(0));
-        known.insert(Term::Feedback("received".into()), value(FEEDBACK_RECEIVED));
-        known.insert(Term::Feedback("answered".into()), value(FEEDBACK_ANSWERED));
-        known.insert(Term::Feedback("on_time".into()), value(FEEDBACK_ON_TIME));
-    }
-    if terms.iter().any(|t| matches!(t, Term::Places(_) | Term::Online(_))) {
-        let counts = crate::places::counts(db, path, period.end()).await?;
-        for k in ngoso_core::place::PlaceKind::ALL {
-            let c = counts.get(&k).copied().unwrap_or_default();
-            known.insert(Term::Places(k), Some(c.cashless));
-            known.insert(Term::Online(k), Some(c.online));
+            in_period.extend(rows.into_iter().map(|(u, f, v)| ((u, f), v)));
         }
     }
-    if terms.iter().any(|t| matches!(t, Term::ReachedBy(..) | Term::ResidentsBy(_))) {
-        let slices = crate::rollups::slices_of_unit(db, unit_id).await?;
-        let groups = crate::households::groups(db).await?;
-        let catalog = crate::catalog::load(db).await?;
-        let year = chrono::Datelike::year(&crate::teams::today());
-        let count = |bases: &[String], part: &Part| -> i64 {
+    let year = chrono::Datelike::year(&crate::teams::today());
+    let catalog = &l.catalog;
+    let mut out = HashMap::with_capacity(units.len());
+    for (unit_id, path) in units {
+        let mut known: HashMap<Term, Option<i64>> = HashMap::new();
+        if let Some(v) = values.get(unit_id) {
+            for e in &l.elements {
+                known.insert(Term::Value(e.code.clone()), v.get(&e.id).and_then(|f| f.value));
+            }
+        }
+        let empty = HashMap::new();
+        let now = current.get(unit_id).unwrap_or(&empty);
+        let counted =
+            |f: &str| (!months.is_empty()).then(|| in_period.get(&(*unit_id, f.to_owned())).copied().unwrap_or(0));
+        let slices = if has(&|t| matches!(t, Term::ReachedBy(..) | Term::ResidentsBy(_))) {
+            crate::rollups::slices_of_unit(db, *unit_id).await?
+        } else {
+            HashMap::new()
+        };
+        let by_part = |bases: &[String], part: &Part| -> i64 {
             let group_id = match part {
-                Part::Group(code) => groups.iter().find(|g| &g.code == code).map(|g| g.id),
+                Part::Group(code) => l.groups.iter().find(|g| &g.code == code).map(|g| g.id),
                 _ => None,
             };
             bases
                 .iter()
                 .filter_map(|b| slices.get(b))
                 .flat_map(|m| m.iter())
-                .filter(|(counted, _)| part.holds(counted, year, group_id))
+                .filter(|(c, _)| part.holds(c, year, group_id))
                 .map(|(_, v)| *v)
                 .sum()
         };
+        // Statuses at or past one of a service, as roll-up figures.
+        let reached = |service: &str, status: &str| -> Option<Vec<String>> {
+            let s = catalog.service_by_code(service)?;
+            let rank = catalog.status(s, status)?.rank;
+            Some(
+                s.statuses
+                    .iter()
+                    .filter(|st| st.rank >= rank)
+                    .map(|st| ngoso_core::rollup::figure::status(s.id, st.id))
+                    .collect(),
+            )
+        };
+        let places = if has(&|t| matches!(t, Term::Places(_) | Term::Online(_))) {
+            Some(crate::places::counts(db, path, period.end()).await?)
+        } else {
+            None
+        };
         for t in &terms {
             let v = match t {
-                Term::ResidentsBy(part) => Some(count(&[ngoso_core::rollup::figure::RESIDENTS.to_owned()], part)),
-                Term::ReachedBy(service, status, part) => catalog.service_by_code(service).and_then(|s| {
-                    let rank = catalog.status(s, status)?.rank;
-                    let bases: Vec<String> = s
-                        .statuses
-                        .iter()
-                        .filter(|st| st.rank >= rank)
-                        .map(|st| ngoso_core::rollup::figure::status(s.id, st.id))
-                        .collect();
-                    Some(count(&bases, part))
+                Term::Value(_) => continue,
+                Term::Figure(f) if t.is_current_state() => Some(now.get(f.as_str()).copied().unwrap_or(0)),
+                Term::Figure(f) => counted(f),
+                Term::Reached(service, status) => {
+                    reached(service, status).map(|bases| bases.iter().map(|b| now.get(b).copied().unwrap_or(0)).sum())
+                }
+                Term::ReachedBy(service, status, part) => reached(service, status).map(|bases| by_part(&bases, part)),
+                Term::ResidentsBy(part) => Some(by_part(&[ngoso_core::rollup::figure::RESIDENTS.to_owned()], part)),
+                Term::Feedback(f) => counted(match f.as_str() {
+                    "received" => FEEDBACK_RECEIVED,
+                    "answered" => FEEDBACK_ANSWERED,
+                    _ => FEEDBACK_ON_TIME,
                 }),
-                _ => continue,
+                Term::Places(k) => places.as_ref().map(|c| c.get(k).copied().unwrap_or_default().cashless),
+                Term::Online(k) => places.as_ref().map(|c| c.get(k).copied().unwrap_or_default().online),
             };
             known.insert((*t).clone(), v);
         }
+        let lookup = |t: &Term| known.get(t).copied().flatten();
+        out.insert(*unit_id, indicators.iter().map(|i| (i.id, i.measure(&lookup))).collect());
     }
-    let lookup = |t: &Term| known.get(t).copied().flatten();
-    Ok(indicators.iter().map(|i| (i.id, i.measure(&lookup))).collect())
+    Ok(out)
 }

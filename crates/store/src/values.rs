@@ -367,48 +367,73 @@ pub struct Figure {
 /// Each element's figure for a unit (its whole subtree) and a period, read from the
 /// roll-ups: a few rows per element, however many units and values lie below.
 pub async fn figures(db: &Db, unit_id: i64, period: &Period, elements: &[Element]) -> Result<HashMap<i64, Figure>> {
+    Ok(figures_of_units(db, &[unit_id], period, elements).await?.remove(&unit_id).unwrap_or_default())
+}
+
+/// [`figures`] of several units in one read: unit → element → figure.
+pub async fn figures_of_units(
+    db: &Db,
+    unit_ids: &[i64],
+    period: &Period,
+    elements: &[Element],
+) -> Result<HashMap<i64, HashMap<i64, Figure>>> {
     let mut entry_periods: Vec<String> = Vec::new();
     for kind in PeriodKind::ALL {
         if elements.iter().any(|e| e.period_kind == kind) {
             entry_periods.extend(period.within(kind).iter().map(Period::id));
         }
     }
-    let mut out: HashMap<i64, Figure> = HashMap::new();
-    if entry_periods.is_empty() {
-        return Ok(out);
+    let mut all: HashMap<i64, HashMap<i64, Figure>> = HashMap::new();
+    if entry_periods.is_empty() || unit_ids.is_empty() {
+        return Ok(all);
     }
-    let rows: Vec<(String, String, i64)> = on_db!(db, p => {
-        let mut qb = QueryBuilder::new(
-            "SELECT figure, period, CAST(SUM(value) AS BIGINT) FROM rollups WHERE unit_id = ");
-        // `value:…` and `value_n:…` both sort in ['value', 'valuf'): one index range.
-        qb.push_bind(unit_id).push(" AND figure >= 'value' AND figure < 'valuf' AND period IN (");
-        let mut sep = qb.separated(", ");
-        for p in &entry_periods {
-            sep.push_bind(p.as_str());
+    let mut rows: Vec<(i64, String, String, i64)> = Vec::new();
+    for chunk in unit_ids.chunks(128) {
+        rows.extend(on_db!(db, p => {
+            let mut qb = QueryBuilder::new(
+                "SELECT unit_id, figure, period, CAST(SUM(value) AS BIGINT) FROM rollups WHERE unit_id IN (");
+            let mut sep = qb.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            // `value:…` and `value_n:…` both sort in ['value', 'valuf'): one index range.
+            qb.push(") AND figure >= 'value' AND figure < 'valuf' AND period IN (");
+            let mut sep = qb.separated(", ");
+            for p in &entry_periods {
+                sep.push_bind(p.as_str());
+            }
+            qb.push(") GROUP BY unit_id, figure, period");
+            qb.build_query_as::<(i64, String, String, i64)>().fetch_all(p).await
+        })?);
+    }
+    let mut per_unit: HashMap<i64, Vec<(String, String, i64)>> = HashMap::new();
+    for (u, f, p, v) in rows {
+        per_unit.entry(u).or_default().push((f, p, v));
+    }
+    for &unit_id in unit_ids {
+        let rows = per_unit.remove(&unit_id).unwrap_or_default();
+        let out = all.entry(unit_id).or_default();
+        // element → entry period → (sum, units)
+        let mut by: HashMap<i64, BTreeMap<Period, (i64, i64)>> = HashMap::new();
+        for (fig, per, v) in rows {
+            let Ok(per) = Period::parse(&per) else { continue };
+            if let Some(id) = fig.strip_prefix("value_n:").and_then(|x| x.parse::<i64>().ok()) {
+                by.entry(id).or_default().entry(per).or_default().1 += v;
+            } else if let Some(id) = fig.strip_prefix("value:").and_then(|x| x.parse::<i64>().ok()) {
+                by.entry(id).or_default().entry(per).or_default().0 += v;
+            }
         }
-        qb.push(") GROUP BY figure, period");
-        qb.build_query_as::<(String, String, i64)>().fetch_all(p).await
-    })?;
-    // element → entry period → (sum, units)
-    let mut by: HashMap<i64, BTreeMap<Period, (i64, i64)>> = HashMap::new();
-    for (fig, per, v) in rows {
-        let Ok(per) = Period::parse(&per) else { continue };
-        if let Some(id) = fig.strip_prefix("value_n:").and_then(|x| x.parse::<i64>().ok()) {
-            by.entry(id).or_default().entry(per).or_default().1 += v;
-        } else if let Some(id) = fig.strip_prefix("value:").and_then(|x| x.parse::<i64>().ok()) {
-            by.entry(id).or_default().entry(per).or_default().0 += v;
+        for e in elements {
+            let entries: Vec<(Period, i64, i64)> = by
+                .get(&e.id)
+                .map(|m| m.iter().filter(|(p, _)| p.kind() == e.period_kind).map(|(p, (v, n))| (*p, *v, *n)).collect())
+                .unwrap_or_default();
+            let value = e.combine(period, &entries);
+            let reporting = entries.iter().rev().find(|(_, _, n)| *n > 0).map(|(_, _, n)| *n).unwrap_or(0);
+            out.insert(e.id, Figure { value, reporting });
         }
     }
-    for e in elements {
-        let entries: Vec<(Period, i64, i64)> = by
-            .get(&e.id)
-            .map(|m| m.iter().filter(|(p, _)| p.kind() == e.period_kind).map(|(p, (v, n))| (*p, *v, *n)).collect())
-            .unwrap_or_default();
-        let value = e.combine(period, &entries);
-        let reporting = entries.iter().rev().find(|(_, _, n)| *n > 0).map(|(_, _, n)| *n).unwrap_or(0);
-        out.insert(e.id, Figure { value, reporting });
-    }
-    Ok(out)
+    Ok(all)
 }
 
 /// The values for the roll-up recount: (unit, element, period, sum, how many).

@@ -103,12 +103,12 @@ pub async fn for_children(
         return Ok(None);
     };
     let one = std::slice::from_ref(&ind);
-    let mut values = Vec::with_capacity(children.len());
-    for c in children {
-        let path = ngoso_core::unit::UnitPath::from_stored(c.path.clone());
-        let m = indicators::measure(&st.db, c.id, &path, period, one).await?;
-        values.push(m.get(&ind.id).and_then(|m| m.value));
-    }
+    let lookups = indicators::Lookups::load(&st.db, Some(st.catalog().await?)).await?;
+    let units: Vec<(i64, ngoso_core::unit::UnitPath)> =
+        children.iter().map(|c| (c.id, ngoso_core::unit::UnitPath::from_stored(c.path.clone()))).collect();
+    let measured = indicators::measure_many(&st.db, &lookups, &units, period, one).await?;
+    let values: Vec<Option<f64>> =
+        children.iter().map(|c| measured.get(&c.id).and_then(|m| m.get(&ind.id)).and_then(|m| m.value)).collect();
     let max = values.iter().flatten().copied().fold(0.0_f64, f64::max);
     let kind = ind.kind.as_str();
     let rows = children
@@ -160,38 +160,41 @@ impl Headline {
 
 /// The headline of a unit the caller may see, for a period.
 pub async fn headline(st: &AppState, unit: &Unit, period: &Period, english: bool) -> Result<Vec<Headline>, AppError> {
-    headline_of(st, unit, period, english, true).await
+    headline_of(st, unit, period, english).await
 }
 
-/// The headline without the year before (the report's units below).
-pub async fn measured(st: &AppState, unit: &Unit, period: &Period, english: bool) -> Result<Vec<Headline>, AppError> {
-    headline_of(st, unit, period, english, false).await
-}
-
-/// The report's section of each active indicator.
-pub async fn sections(st: &AppState) -> Result<HashMap<i64, ngoso_core::indicator::Section>, AppError> {
-    Ok(indicators::list(&st.db).await?.into_iter().map(|i| (i.id, i.section)).collect())
-}
-
-async fn headline_of(
+/// The headline of each unit below, without the year before (the report): measured
+/// together, in the order given.
+pub async fn measured_children(
     st: &AppState,
-    unit: &Unit,
+    children: &[ngoso_store::units::UnitListItem],
     period: &Period,
     english: bool,
-    with_year_before: bool,
-) -> Result<Vec<Headline>, AppError> {
+) -> Result<Vec<Vec<Headline>>, AppError> {
     let all: Vec<Indicator> = indicators::list(&st.db).await?.into_iter().filter(|i| i.active).collect();
-    let path = unit.unit_path();
-    let now = indicators::measure(&st.db, unit.id, &path, period, &all).await?;
-    let before = if with_year_before {
-        indicators::measure(&st.db, unit.id, &path, &period.year_before(), &all).await?
-    } else {
-        HashMap::new()
-    };
-    let targets = indicators::targets(&st.db, unit.id, period).await?;
+    let lookups = indicators::Lookups::load(&st.db, Some(st.catalog().await?)).await?;
+    let units: Vec<(i64, ngoso_core::unit::UnitPath)> =
+        children.iter().map(|c| (c.id, ngoso_core::unit::UnitPath::from_stored(c.path.clone()))).collect();
+    let mut measured = indicators::measure_many(&st.db, &lookups, &units, period, &all).await?;
+    let mut out = Vec::with_capacity(children.len());
+    for c in children {
+        let m = measured.remove(&c.id).unwrap_or_default();
+        let targets = indicators::targets(&st.db, c.id, period).await?;
+        out.push(lines(&all, &m, &HashMap::new(), &targets, english));
+    }
+    Ok(out)
+}
+
+/// Headline lines from measures, the year before's and targets.
+fn lines(
+    all: &[Indicator],
+    now: &HashMap<i64, Measured>,
+    before: &HashMap<i64, Measured>,
+    targets: &HashMap<i64, i64>,
+    english: bool,
+) -> Vec<Headline> {
     let none = Measured::default();
-    Ok(all
-        .iter()
+    all.iter()
         .map(|i| {
             let m = now.get(&i.id).unwrap_or(&none);
             let target = targets.get(&i.id).copied();
@@ -210,7 +213,26 @@ async fn headline_of(
                 current_state,
             }
         })
-        .collect())
+        .collect()
+}
+
+/// The report's section of each active indicator.
+pub async fn sections(st: &AppState) -> Result<HashMap<i64, ngoso_core::indicator::Section>, AppError> {
+    Ok(indicators::list(&st.db).await?.into_iter().map(|i| (i.id, i.section)).collect())
+}
+
+async fn headline_of(st: &AppState, unit: &Unit, period: &Period, english: bool) -> Result<Vec<Headline>, AppError> {
+    let all: Vec<Indicator> = indicators::list(&st.db).await?.into_iter().filter(|i| i.active).collect();
+    let lookups = indicators::Lookups::load(&st.db, Some(st.catalog().await?)).await?;
+    let units = [(unit.id, unit.unit_path())];
+    let now =
+        indicators::measure_many(&st.db, &lookups, &units, period, &all).await?.remove(&unit.id).unwrap_or_default();
+    let before = indicators::measure_many(&st.db, &lookups, &units, &period.year_before(), &all)
+        .await?
+        .remove(&unit.id)
+        .unwrap_or_default();
+    let targets = indicators::targets(&st.db, unit.id, period).await?;
+    Ok(lines(&all, &now, &before, &targets, english))
 }
 
 /// A target as sent: indicator and unit by code, the target as typed (empty: remove it; a

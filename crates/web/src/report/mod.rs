@@ -166,11 +166,7 @@ pub async fn build(st: &AppState, unit: &Unit, period: &Period, lang: Lang) -> R
 
     // Indicators: the unit with its year before, then each child.
     let own = crate::indicators::headline(st, unit, period, english).await?;
-    let mut per_child = Vec::with_capacity(children.len());
-    for c in &children {
-        let child = units::get(&st.db, c.id).await?;
-        per_child.push(crate::indicators::measured(st, &child, period, english).await?);
-    }
+    let per_child = crate::indicators::measured_children(st, &children, period, english).await?;
     let sections_of = crate::indicators::sections(st).await?;
     let mut sections: Vec<ReportSection> = Vec::new();
     for s in Section::ALL {
