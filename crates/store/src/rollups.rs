@@ -133,13 +133,10 @@ pub async fn move_subtree(tx: &mut Tx, unit_id: i64, old_chain: &[i64], new_chai
     write(tx, folded).await
 }
 
-/// The condition that leaves out the figures counted by trait (`~…`), compared byte-wise
-/// (PostgreSQL's column follows the database's collation).
-fn plain(db: &Db) -> &'static str {
-    match db.backend() {
-        Backend::Sqlite => "figure < '~'",
-        Backend::Postgres => "figure COLLATE \"C\" < '~'",
-    }
+/// The condition that leaves out the figures counted by trait (`~…`): an index range, since
+/// figures compare byte by byte on both backends (PostgreSQL's column is `COLLATE "C"`).
+fn plain(_db: &Db) -> &'static str {
+    "figure < '~'"
 }
 
 /// The figures of one unit, without those counted by trait: (figure, period) → value.
@@ -181,10 +178,7 @@ pub async fn current_of_units(db: &Db, unit_ids: &[i64]) -> Result<HashMap<i64, 
 /// The figures counted by trait of one unit (today's state): base figure → part → value, as
 /// `status:3:7` → `sex:f` → 120.
 pub async fn slices_of_unit(db: &Db, unit_id: i64) -> Result<HashMap<String, HashMap<String, i64>>> {
-    let cond = match db.backend() {
-        Backend::Sqlite => "figure >= '~'",
-        Backend::Postgres => "figure COLLATE \"C\" >= '~'",
-    };
+    let cond = "figure >= '~'";
     let sql = format!(
         "SELECT figure, CAST(SUM(value) AS BIGINT) FROM rollups WHERE unit_id = $1 AND period = '' AND {cond} GROUP BY figure"
     );

@@ -16,7 +16,7 @@ static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
 /// PostgreSQL's). sqlx keeps each applied migration's checksum and refuses to migrate a
 /// database whose applied migration has changed since, so these files never change: a fix
 /// is a new migration. Add a migration's checksums here when it is committed.
-const RELEASED: [(i64, &str, &str); 20] = [
+const RELEASED: [(i64, &str, &str); 21] = [
     (
         1,
         "ed62454ad54779c4936fe84138bd7705bfa774cea083c0165d3992f68a4ce9d2bd954d77262930fe8e4d9721765a6e24",
@@ -117,6 +117,7 @@ const RELEASED: [(i64, &str, &str); 20] = [
         "964f4406952fb6d0e59bab32af7548f753386fab8ff0fe509d709869ec19a9673862f11a520a61cd348991a6a4d2a49f",
         "964f4406952fb6d0e59bab32af7548f753386fab8ff0fe509d709869ec19a9673862f11a520a61cd348991a6a4d2a49f",
     ),
+    (21, "59660a262df22028521a3ca92b01a1a983e7a93d74a738601b230f6d9db1e15172a3674a9ffb9e835b11cf024525c73f", "5909334009bfd3c3d854a04f74d8cb82160b68776891536ab733980b1329f9cbd9594af86da89d1df92c8bc3d869bbf8"),
 ];
 
 fn hex(bytes: &[u8]) -> String {

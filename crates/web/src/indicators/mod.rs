@@ -227,7 +227,9 @@ async fn headline_of(st: &AppState, unit: &Unit, period: &Period, english: bool)
     let units = [(unit.id, unit.unit_path())];
     let now =
         indicators::measure_many(&st.db, &lookups, &units, period, &all).await?.remove(&unit.id).unwrap_or_default();
-    let before = indicators::measure_many(&st.db, &lookups, &units, &period.year_before(), &all)
+    // The year before, for the figures of a period only (today's state has none).
+    let of_period: Vec<Indicator> = all.iter().filter(|i| !i.is_current_state()).cloned().collect();
+    let before = indicators::measure_many(&st.db, &lookups, &units, &period.year_before(), &of_period)
         .await?
         .remove(&unit.id)
         .unwrap_or_default();
