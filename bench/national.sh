@@ -33,7 +33,7 @@ psql -q "$url" -c "\\copy staging FROM '$WORK/rollups.tsv'"
 psql -q "$url" -c "INSERT INTO rollups (unit_id, figure, period, shard, value) SELECT u.id, s.figure, s.period, 0, s.value FROM staging s JOIN units u ON u.code = s.code" \
     -c "DROP TABLE staging" -c "ANALYZE"
 rows=$(psql -At "$url" -c "SELECT COUNT(*) FROM rollups")
-units=$(psql -At "$url" -c "SELECT kind, COUNT(*) FROM units GROUP BY kind ORDER BY COUNT(*)" | tr '\n' ' ')
+units=$(psql -At "$url" -c "SELECT string_agg(n || ' ' || kind, ', ' ORDER BY n) FROM (SELECT kind, COUNT(*) AS n FROM units GROUP BY kind) k")
 households=$(psql -At "$url" -c "SELECT value FROM rollups r JOIN units u ON u.id = r.unit_id WHERE u.code = 'VN' AND r.figure = 'households'")
 echo "bench-password-123" | "$BIN" --database "$url" user add --username bench --role admin --password-stdin >/dev/null
 
