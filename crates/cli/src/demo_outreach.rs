@@ -244,7 +244,6 @@ pub async fn generate(
     };
     let mut batch = Vec::with_capacity(1000);
     let mut n_visits = 0u64;
-    let anyone = |_: i64, _: &ngoso_core::unit::UnitPath| true;
     if as_reported {
         let mut q = Quotas {
             app: crate::demo::reported::HOUSEHOLDS_GUIDED_APP,
@@ -298,9 +297,7 @@ pub async fn generate(
                 outcomes,
             });
             if batch.len() >= 500 {
-                n_visits += batch.len() as u64;
-                visits::ingest(db, None, &batch, &anyone).await?;
-                batch.clear();
+                n_visits += ingest(db, &mut batch).await?;
             }
         }
         if q.app > 0 || q.activated > 0 || q.collected > 0 {
@@ -383,15 +380,10 @@ pub async fn generate(
             }
         }
         if batch.len() >= 500 {
-            n_visits += batch.len() as u64;
-            visits::ingest(db, None, &batch, &anyone).await?;
-            batch.clear();
+            n_visits += ingest(db, &mut batch).await?;
         }
     }
-    if !batch.is_empty() {
-        n_visits += batch.len() as u64;
-        visits::ingest(db, None, &batch, &anyone).await?;
-    }
+    n_visits += ingest(db, &mut batch).await?;
     println!(
         "{}",
         crate::t(
@@ -406,6 +398,17 @@ pub async fn generate(
         )
     );
     Ok(())
+}
+
+/// Stores a batch of demo visits (anyone may record them) and empties it; how many.
+async fn ingest(db: &Db, batch: &mut Vec<VisitInput>) -> Result<u64, Failure> {
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    visits::ingest(db, None, batch, &|_: i64, _: &ngoso_core::unit::UnitPath| true).await?;
+    let n = batch.len() as u64;
+    batch.clear();
+    Ok(n)
 }
 
 /// 2024-01-01 00:00 in Vietnam.

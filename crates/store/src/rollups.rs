@@ -135,15 +135,13 @@ pub async fn move_subtree(tx: &mut Tx, unit_id: i64, old_chain: &[i64], new_chai
 
 /// The condition that leaves out the figures counted by trait (`~…`): an index range, since
 /// figures compare byte by byte on both backends (PostgreSQL's column is `COLLATE "C"`).
-fn plain(_db: &Db) -> &'static str {
-    "figure < '~'"
-}
+const PLAIN: &str = "figure < '~'";
 
 /// The figures of one unit, without those counted by trait: (figure, period) → value.
 pub async fn of_unit(db: &Db, unit_id: i64) -> Result<HashMap<(String, String), i64>> {
     let sql = format!(
         "SELECT figure, period, CAST(SUM(value) AS BIGINT) FROM rollups WHERE unit_id = $1 AND {} GROUP BY figure, period",
-        plain(db)
+        PLAIN
     );
     let rows: Vec<(String, String, i64)> =
         on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(unit_id).fetch_all(p).await)?;
@@ -156,7 +154,7 @@ pub async fn current_of_units(db: &Db, unit_ids: &[i64]) -> Result<HashMap<i64, 
     let mut out: HashMap<i64, HashMap<String, i64>> = HashMap::new();
     let head = format!(
         "SELECT unit_id, figure, CAST(SUM(value) AS BIGINT) FROM rollups WHERE period = '' AND {} AND unit_id IN (",
-        plain(db)
+        PLAIN
     );
     for chunk in unit_ids.chunks(CHUNK) {
         let rows: Vec<(i64, String, i64)> = on_db!(db, p => {

@@ -305,6 +305,6 @@ pub async fn figures(
     let children = ngoso_store::units::children(&st.db, Some(unit.id)).await?;
     let children = figures::of_children(&st, &children).await?;
     let services = st.catalog().await?.services.iter().map(|s| s.code.clone()).collect();
-    let breakdowns = figures::breakdowns(&st, unit.id, lang == Lang::En).await?;
+    let breakdowns = figures::breakdowns(&st, unit.id, &figures, lang == Lang::En).await?;
     Ok(Json(UnitFigures { unit_id: unit.id, figures, children, services, breakdowns }))
 }

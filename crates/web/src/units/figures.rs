@@ -189,11 +189,16 @@ pub const AGE_BANDS: [(&str, i32, i32); 3] = [("0-14", 0, 14), ("15-59", 15, 59)
 
 /// The breakdowns of a unit's residents and of every person service's statuses, read from
 /// the roll-ups counted by trait (never from the residents).
-pub async fn breakdowns(st: &AppState, unit_id: i64, english: bool) -> Result<Vec<Breakdown>, AppError> {
+/// The totals are the unit's figures, as [`of_unit`] read them.
+pub async fn breakdowns(
+    st: &AppState,
+    unit_id: i64,
+    figures: &OutreachFigures,
+    english: bool,
+) -> Result<Vec<Breakdown>, AppError> {
     let cat = st.catalog().await?;
     let slices = rollups::slices_of_unit(&st.db, unit_id).await?;
     let groups = ngoso_store::households::groups(&st.db).await?;
-    let current = rollups::current_of_units(&st.db, &[unit_id]).await?.remove(&unit_id).unwrap_or_default();
     let year = ngoso_store::teams::today().year();
     let tr = crate::http::i18n::Tr(if english { crate::http::i18n::Lang::En } else { crate::http::i18n::Lang::Vi });
     // Parts of several base figures summed: a status "or further along".
@@ -238,7 +243,7 @@ pub async fn breakdowns(st: &AppState, unit_id: i64, english: bool) -> Result<Ve
     let mut out = vec![Breakdown {
         code: figure::RESIDENTS.to_owned(),
         name: tr.t("figures-residents"),
-        total: current.get(figure::RESIDENTS).copied().unwrap_or(0),
+        total: figures.residents,
         parts: parts_of(&[figure::RESIDENTS.to_owned()]),
     }];
     for s in cat.services.iter().filter(|s| s.subject == "person") {
@@ -247,7 +252,12 @@ pub async fn breakdowns(st: &AppState, unit_id: i64, english: bool) -> Result<Ve
             out.push(Breakdown {
                 code: format!("{}:{}", s.code, stt.code),
                 name: format!("{} — {}", s.name(english), stt.name(english)),
-                total: bases.iter().map(|b| current.get(b).copied().unwrap_or(0)).sum(),
+                total: figures
+                    .services
+                    .iter()
+                    .find(|f| f.code == s.code)
+                    .and_then(|f| f.statuses.get(i))
+                    .map_or(0, |f| f.reached),
                 parts: parts_of(&bases),
             });
         }

@@ -185,7 +185,7 @@ pub(crate) async fn show(
             .collect(),
         attention_total,
         attention,
-        breakdowns: crate::units::figures::breakdowns(&st, id, english).await?,
+        breakdowns: crate::units::figures::breakdowns(&st, id, &figures, english).await?,
         can_target: crate::indicators::can_target(&p, &unit),
         export_from: period.start().format("%Y-%m-%d").to_string(),
         export_to: period.end().format("%Y-%m-%d").to_string(),
