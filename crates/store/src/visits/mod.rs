@@ -14,14 +14,12 @@ use crate::{Db, Result};
 
 mod check;
 mod corrections;
-mod export;
 mod ingestor;
 pub(crate) mod plan;
 mod reads;
 mod writer;
 
 pub use corrections::correct_status;
-pub use export::{ExportChunk, ExportFilter, export_chunk, export_chunk_personal, header as export_header};
 pub use ingestor::{Caller, Ingestor, SharedMayRecord};
 pub(crate) use reads::of_household;
 pub use reads::{SubjectStatus, VisitRow, count, statuses_of_household};

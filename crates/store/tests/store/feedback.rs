@@ -573,7 +573,83 @@ async fn the_citizens_key_is_never_written(db: Db) {
     }
 }
 
+/// The raw export of items: those of the area and days asked for, in order, with codes and
+/// Vietnam times; the citizen's words only with the proof of handling the area's feedback,
+/// the contact never.
+async fn the_export_lists_items_of_the_area(db: Db) {
+    use ngoso_store::export::{self, Dataset, ExportFilter, Personal};
+    let w = world(&db).await;
+    let cal = Calendar::new([]);
+    let t = at("2024-10-15T09:00:00+07:00");
+    for unit in [Some(w.commune_a.id), Some(w.commune_b.id), Some(w.commune_a.id), None] {
+        feedback::submit(&db, &cal, 10, DayKind::Working, &item(w.roads, unit, t)).await.unwrap();
+    }
+    feedback::submit(
+        &db,
+        &cal,
+        10,
+        DayKind::Working,
+        &item(w.roads, Some(w.commune_a.id), at("2024-11-02T09:00:00+07:00")),
+    )
+    .await
+    .unwrap();
+    let f = ExportFilter {
+        within: w.commune_a.unit_path(),
+        from: at("2024-10-01T00:00:00+07:00"),
+        to: at("2024-10-31T23:59:59+07:00"),
+        after: 0,
+        limit: 1,
+    };
+    let mut all = String::new();
+    let mut f2 = f.clone();
+    loop {
+        let c = export::chunk(&db, Dataset::Feedback, &f2).await.unwrap();
+        all.push_str(&c.csv);
+        match c.last {
+            Some(last) if c.window == f2.limit => f2.after = last,
+            _ => break,
+        }
+    }
+    let lines: Vec<&str> = all.lines().collect();
+    assert_eq!(lines.len(), 2, "commune A's two items of October: {all}");
+    assert_eq!(
+        lines[0],
+        "\"PAKN.20241015.0001\",28414,\"roads\",web,forwarded,\"commune_a\",2024-10-15T09:00:00+07:00,\
+         2024-10-29T23:59:59+07:00,,,,"
+    );
+    assert!(lines[1].starts_with("\"PAKN.20241015.0003\","), "{}", lines[1]);
+    assert!(!all.contains("Đường") && !all.contains("0912345678") && !all.contains("Ấp 1"));
+    let actor = ngoso_core::auth::Actor {
+        user_id: w.staff,
+        role: ngoso_core::auth::Role::Admin,
+        scope: ngoso_core::auth::Scope::Subtree(w.province.unit_path()),
+        agency_id: None,
+    };
+    let access =
+        ngoso_core::auth::area::<ngoso_core::auth::may::ProcessFeedback>(&actor, Some(&w.commune_a.unit_path()))
+            .unwrap();
+    let c = export::chunk_personal(
+        &db,
+        Dataset::Feedback,
+        &Personal::Feedback(access),
+        &ExportFilter { limit: 10, ..f.clone() },
+    )
+    .await
+    .unwrap();
+    assert_eq!(c.lines, 2);
+    assert!(c.csv.lines().next().unwrap().ends_with(",\"Đường hư 🕳️ nặng\",\"Ấp 1, đường số 3\",\"\""), "{}", c.csv);
+    assert!(!c.csv.contains("0912345678") && !c.csv.contains("Nguyễn Văn An"));
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM audit_log WHERE action = 'feedback.export' AND user_id = $1", w.staff).await,
+        1
+    );
+    // The proof of another kind does not open the citizens' words.
+    let people = ngoso_core::auth::area::<ngoso_core::auth::may::ViewPersonalData>(&actor, None).unwrap();
+    assert!(export::chunk_personal(&db, Dataset::Feedback, &Personal::People(people), &f).await.is_err());
+}
+
 both_backends!(
+    the_export_lists_items_of_the_area,
     the_citizens_key_is_never_written,
     deadlines_per_channel,
     actions_hold_to_the_access_checked,

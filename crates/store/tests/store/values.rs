@@ -217,8 +217,9 @@ async fn indicators_are_summed_from_parts(db: Db) {
 /// barrier codes and Vietnam times, and with no personal data unless asked with a proof.
 async fn the_export_pages_through_every_visit(db: Db) {
     use ngoso_core::outreach::{Barrier, Barriers};
+    use ngoso_store::export::{self, Dataset, ExportFilter, Personal};
     use ngoso_store::households;
-    use ngoso_store::visits::{self, ExportFilter};
+    use ngoso_store::visits;
     let wd = world(&db).await;
     let mut h = crate::outreach::household(wd.hamlets[0], "H,1", Barriers::default());
     h.head_name = Some("Bà \"Tư\"".into());
@@ -237,7 +238,7 @@ async fn the_export_pages_through_every_visit(db: Db) {
     let mut all = String::new();
     let mut chunks = 0;
     loop {
-        let c = visits::export_chunk(&db, &f).await.unwrap();
+        let c = export::chunk(&db, Dataset::Visits, &f).await.unwrap();
         chunks += 1;
         all.push_str(&c.csv);
         match c.last {
@@ -262,13 +263,85 @@ async fn the_export_pages_through_every_visit(db: Db) {
     )
     .unwrap();
     let f = ExportFilter { after: 0, limit: 10, ..f };
-    let c = visits::export_chunk_personal(&db, &access, &f).await.unwrap();
+    let c = export::chunk_personal(&db, Dataset::Visits, &Personal::People(access), &f).await.unwrap();
     assert_eq!(c.lines, 5);
     let first = c.csv.lines().next().unwrap();
     assert!(first.contains(",\"H,1\",") && first.ends_with(",\"hẹn \"\"chiều\"\", mai\""), "{first}");
 }
 
+/// The export of statuses: each household's and resident's current status per service, with
+/// sex and age band; the household's code, the resident and the year of birth only with the
+/// proof of access to the area's people.
+async fn the_export_of_statuses(db: Db) {
+    use ngoso_core::household::NewResident;
+    use ngoso_core::outreach::Barriers;
+    use ngoso_store::export::{self, Dataset, ExportFilter, Personal};
+    use ngoso_store::{catalog, households, visits};
+    let wd = world(&db).await;
+    let cat = catalog::load(&db).await.unwrap();
+    let hid = households::create(&db, &crate::outreach::household(wd.hamlets[0], "H-9", Barriers::default()), None)
+        .await
+        .unwrap();
+    let elder = NewResident {
+        full_name: Some("Trần Thị Bé".into()),
+        birth_year: Some(1950),
+        sex: Some("f"),
+        youth_union: false,
+        groups: 0,
+        cccd: None,
+        phone: None,
+        consent: None,
+    };
+    let rid = households::add_resident(&db, hid, &elder, None).await.unwrap();
+    let other = households::create(&db, &crate::outreach::household(wd.hamlets[3], "H-10", Barriers::default()), None)
+        .await
+        .unwrap();
+    let anyone = |_: i64, _: &ngoso_core::unit::UnitPath| true;
+    let o = |svc: &str, st: &str, r: i64| crate::outreach::outcome(&cat, svc, st, r);
+    let batch = vec![
+        crate::outreach::visit(
+            1,
+            hid,
+            wd.teams[0].0,
+            crate::outreach::T0,
+            vec![o("citizen_app", "installed", 0), o("vneid_l2", "activated", rid)],
+        ),
+        crate::outreach::visit(2, other, wd.teams[1].0, crate::outreach::T0, vec![o("citizen_app", "installed", 0)]),
+    ];
+    visits::ingest(&db, None, &batch, &anyone).await.unwrap();
+    let commune = units::get(&db, wd.communes[0]).await.unwrap();
+    // Statuses are dated by when the server stored them.
+    let now = ngoso_store::now();
+    let f = ExportFilter { within: commune.unit_path(), from: now - 600, to: now + 600, after: 0, limit: 5 };
+    let c = export::chunk(&db, Dataset::Statuses, &f).await.unwrap();
+    let code = units::get(&db, wd.hamlets[0]).await.unwrap().code;
+    let stamp = |line: &str| line.rsplit_once(',').map(|(a, t)| (a.to_owned(), t.len())).unwrap();
+    let lines: Vec<&str> = c.csv.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", c.csv);
+    assert_eq!(stamp(lines[0]), (format!("{code},household,\"citizen_app\",\"installed\",1,,"), 25));
+    assert_eq!(stamp(lines[1]), (format!("{code},person,\"vneid_l2\",\"activated\",2,f,60+"), 25));
+    assert!(lines[1].ends_with("+07:00"));
+    assert_eq!(Dataset::Statuses.header(false), "unit_code,subject,service,status,rank,sex,age_band,updated_at\r\n");
+    // Another day range: none.
+    let c =
+        export::chunk(&db, Dataset::Statuses, &ExportFilter { from: 0, to: now - 3600, ..f.clone() }).await.unwrap();
+    assert_eq!((c.lines, c.window), (0, 2));
+    let actor = ngoso_core::auth::Actor {
+        user_id: wd.officer,
+        role: ngoso_core::auth::Role::Officer,
+        scope: ngoso_core::auth::Scope::Subtree(commune.unit_path()),
+        agency_id: None,
+    };
+    let access = ngoso_core::auth::area::<ngoso_core::auth::may::ViewPersonalData>(&actor, None).unwrap();
+    let c = export::chunk_personal(&db, Dataset::Statuses, &Personal::People(access), &f).await.unwrap();
+    assert_eq!(
+        stamp(c.csv.lines().nth(1).unwrap()).0,
+        format!("{code},\"H-9\",{rid},person,\"vneid_l2\",\"activated\",2,f,1950,60+")
+    );
+}
+
 both_backends!(
+    the_export_of_statuses,
     the_export_pages_through_every_visit,
     values_sum_up_the_tree_by_aggregation,
     a_refused_write_changes_nothing,
