@@ -276,3 +276,13 @@ impl Tx {
         Ok(())
     }
 }
+
+/// Runs `f`, which blocks on SQLite, telling a multi-threaded runtime to move its other
+/// tasks to another worker meanwhile.
+pub(crate) fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}

@@ -103,7 +103,7 @@ async fn ingest_once(db: &Db, own: Option<&mut Option<OwnConnection>>, items: &[
             // every hand-over was time no other batch could use.
             let mut conn = p.write.acquire().await?;
             let mut handle = conn.lock_handle().await?;
-            blocking(|| sqlite::visit_ingest::ingest(&mut handle, items, &keys, t))
+            crate::db::blocking(|| sqlite::visit_ingest::ingest(&mut handle, items, &keys, t))
         }
         Db::Pg(p) => match own {
             None => pg_batch(&mut *p.acquire().await?, items, &keys, t).await,
@@ -137,14 +137,4 @@ async fn pg_batch(conn: &mut PgConnection, items: &[Item<'_>], keys: &Keys, t: i
     let out = pg::visit_ingest::ingest(&mut tx, items, keys, t).await?;
     tx.commit().await?;
     Ok(out)
-}
-
-/// Runs `f`, which blocks on SQLite, telling a multi-threaded runtime to move its other
-/// tasks to another worker meanwhile.
-fn blocking<R>(f: impl FnOnce() -> R) -> R {
-    use tokio::runtime::{Handle, RuntimeFlavor};
-    match Handle::try_current() {
-        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
-        _ => f(),
-    }
 }

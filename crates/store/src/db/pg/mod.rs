@@ -2,6 +2,7 @@
 //! `COPY`, each the PostgreSQL engine of a path that SQLite runs on its own handle (see
 //! [`super::sqlite`]).
 
+pub(crate) mod export;
 pub(crate) mod household_import;
 pub(crate) mod visit_ingest;
 

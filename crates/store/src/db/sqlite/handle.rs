@@ -133,6 +133,37 @@ impl Row<'_> {
         unsafe { ffi::sqlite3_column_int64(self.stmt.as_ptr(), i as c_int) }
     }
 
+    /// Column `i` as an integer, `None` for NULL.
+    pub fn int_or_null(&self, i: usize) -> Option<i64> {
+        // SAFETY: as for `int`.
+        unsafe {
+            let s = self.stmt.as_ptr();
+            if ffi::sqlite3_column_type(s, i as c_int) == ffi::SQLITE_NULL {
+                return None;
+            }
+            Some(ffi::sqlite3_column_int64(s, i as c_int))
+        }
+    }
+
+    /// Column `i` as text borrowed from SQLite until the next step, `None` for NULL (and for
+    /// text that is not UTF-8, which the store never writes).
+    pub fn str(&self, i: usize) -> Option<&str> {
+        // SAFETY: as for `text`; the slice borrows `self`, which lives no longer than the
+        // step that made it.
+        unsafe {
+            let s = self.stmt.as_ptr();
+            if ffi::sqlite3_column_type(s, i as c_int) == ffi::SQLITE_NULL {
+                return None;
+            }
+            let p = ffi::sqlite3_column_text(s, i as c_int);
+            let n = ffi::sqlite3_column_bytes(s, i as c_int);
+            if p.is_null() || n <= 0 {
+                return Some("");
+            }
+            std::str::from_utf8(std::slice::from_raw_parts(p, n as usize)).ok()
+        }
+    }
+
     /// Column `i` as text (empty for NULL).
     pub fn text(&self, i: usize) -> String {
         // SAFETY: as above; the pointer and length returned for the same column describe
@@ -180,7 +211,7 @@ impl Stmt<'_> {
     }
 
     /// Binds `values`, steps the statement to its end and hands each row to `f`.
-    fn each(&mut self, values: &[Value<'_>], mut f: impl FnMut(&Row<'_>)) -> Result<(), SqliteError> {
+    pub fn each(&mut self, values: &[Value<'_>], mut f: impl FnMut(&Row<'_>)) -> Result<(), SqliteError> {
         assert_eq!(values.len(), self.params, "one value per parameter");
         let s = self.stmt.as_ptr();
         let mut rc = ffi::SQLITE_OK;

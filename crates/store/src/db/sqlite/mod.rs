@@ -2,6 +2,7 @@
 //! engines built on it — the visit ingest and the household import, each the SQLite engine of
 //! a path that PostgreSQL runs with array statements or `COPY` (see [`super::pg`]).
 
+pub(crate) mod export;
 mod handle;
 pub(crate) mod household_import;
 pub(crate) mod visit_ingest;
