@@ -163,6 +163,28 @@ pub async fn add_status(db: &Db, service_id: i64, code: &str, name_vi: &str, nam
     Ok(id)
 }
 
+/// Adds a group residents may belong to, after the others; returns its number. Numbers go
+/// up to 62 (a resident's groups are the bits of one integer, which the roll-ups count by):
+/// past that, refused.
+pub async fn create_group(db: &Db, code: &str, name_vi: &str, name_en: &str) -> Result<i64> {
+    let code = parse_code(code)?;
+    let name_vi = parse_name(name_vi, "name_vi")?;
+    let name_en = parse_name(name_en, "name_en")?;
+    let mut tx = db.begin().await?;
+    let (id, pos): (i64, i64) = on_tx!(&mut tx, c => sqlx::query_as(
+        "SELECT CAST(COALESCE(MAX(id), 0) + 1 AS BIGINT), CAST(COALESCE(MAX(position), 0) + 1 AS BIGINT) FROM resident_groups")
+        .fetch_one(c).await)?;
+    if id > 62 {
+        return Err(Invalid::field("group-limit", "code").with_detail("62").into());
+    }
+    let res: std::result::Result<(), sqlx::Error> = on_tx!(&mut tx, c => sqlx::query(
+        "INSERT INTO resident_groups (id, code, name_vi, name_en, position) VALUES ($1, $2, $3, $4, $5)")
+        .bind(id).bind(&code).bind(&name_vi).bind(&name_en).bind(pos).execute(c).await.map(|_| ()));
+    res.map_err(|e| unique_to(e, "catalog-code-exists", &code))?;
+    tx.commit().await?;
+    Ok(id)
+}
+
 /// Turns a service on or off (an inactive service is kept for its history but not offered).
 pub async fn set_active(db: &Db, service_id: i64, active: bool) -> Result<()> {
     let n = on_write!(db, p => sqlx::query("UPDATE services SET active = $1 WHERE id = $2").bind(active).bind(service_id)

@@ -791,3 +791,7 @@ dashboard-sort-name = Unit
 dashboard-sort-hint = Tap a column's heading to sort by it (highest first); tap a unit's name to open it.
 dashboard-trend-summary = Visits in the last { $months } months: most { $high } (in { $high_month }), fewest { $low } (in { $low_month }).
 err-sort-invalid = Cannot sort by “{ $detail }”.
+groups-title = Groups of residents
+groups-hint = A resident may belong to several groups; figures are counted by each (indicators write group:CODE). At most 62 groups.
+groups-add = Add a group
+err-group-limit = There are already { $detail } groups of residents; no more can be added.

@@ -798,3 +798,7 @@ dashboard-sort-name = Đơn vị
 dashboard-sort-hint = Bấm vào tiêu đề cột để xếp theo cột đó (cao trước); bấm vào tên đơn vị để xem chi tiết.
 dashboard-trend-summary = Lượt đến nhà trong { $months } tháng gần nhất: nhiều nhất { $high } lượt (tháng { $high_month }), ít nhất { $low } lượt (tháng { $low_month }).
 err-sort-invalid = Không xếp được theo “{ $detail }”.
+groups-title = Nhóm người dân
+groups-hint = Mỗi người dân có thể thuộc nhiều nhóm; số liệu được đếm theo từng nhóm (chỉ tiêu viết group:MÃ). Tối đa 62 nhóm.
+groups-add = Thêm nhóm
+err-group-limit = Đã đủ { $detail } nhóm người dân, không thêm được nữa.

@@ -601,3 +601,23 @@ proptest! {
         run_case(Backend::Postgres, ops);
     }
 }
+
+/// Groups of residents are data: added after the four shipped, up to 62 (the bits of one
+/// integer); a refused one changes nothing.
+async fn groups_are_added_up_to_62(db: Db) {
+    let add = |i: usize| format!("group_{i}");
+    assert_eq!(crate::refusal(catalog::create_group(&db, "youth_union", "Lại", "Again").await), "catalog-code-exists");
+    for i in 5..=62 {
+        let id = catalog::create_group(&db, &add(i), &format!("Nhóm {i}"), &format!("Group {i}")).await.unwrap();
+        assert_eq!(id, i as i64);
+    }
+    assert_eq!(crate::refusal(catalog::create_group(&db, "one_more", "Thêm", "More").await), "group-limit");
+    assert_eq!(crate::refusal(catalog::create_group(&db, "Nhóm", "x", "x").await), "catalog-code-invalid");
+    assert_eq!(crate::refusal(catalog::create_group(&db, "blank", " ", "x").await), "required");
+    let all = households::groups(&db).await.unwrap();
+    assert_eq!(all.len(), 62);
+    assert_eq!((all[61].id, all[61].code.as_str()), (62, "group_62"));
+    assert_eq!(households::group_bits(&db, &["group_62".into()]).await.unwrap(), 1 << 61);
+}
+
+both_backends!(groups_are_added_up_to_62);

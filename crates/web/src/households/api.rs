@@ -165,6 +165,20 @@ pub async fn resident_groups(
     Ok(Json(ngoso_store::households::groups(&st.db).await?))
 }
 
+/// Add a group residents may belong to (administrators of the whole tree); its figures start
+/// at nought and grow as residents are put in it. At most 62 groups.
+#[utoipa::path(post, path = "/api/v1/residentGroups", tag = "households", request_body = crate::services::NewGroup,
+    responses((status = 201, body = Created), (status = 403, body = ApiErrorBody),
+        (status = 409, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn create_resident_group(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    ApiJson(g): ApiJson<crate::services::NewGroup>,
+) -> Result<Response, AppError> {
+    let id = crate::services::add_group(&st, &p, &g).await?;
+    Ok(created(id, "/api/v1/residentGroups"))
+}
+
 /// The groups a resident belongs to, by code.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct GroupsInput {

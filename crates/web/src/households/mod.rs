@@ -40,7 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(api::list, api::create))
         .routes(routes!(api::get_one))
         .routes(routes!(api::add_resident))
-        .routes(routes!(api::resident_groups))
+        .routes(routes!(api::resident_groups, api::create_resident_group))
         .routes(routes!(api::set_resident_groups))
         .routes(routes!(api::correct_status))
         .routes(routes!(api::walklist))

@@ -1,5 +1,5 @@
-//! The service catalogue: everyone signed in reads it; administrators of the whole tree add
-//! services and statuses. Its page is `/app/services`, its API `/api/v1/services`.
+//! The service catalogue and the groups residents may belong to: everyone signed in reads
+//! them; administrators of the whole tree add services, statuses and groups. Its page is `/app/services`, its API `/api/v1/services`.
 
 pub mod api;
 mod pages;
@@ -22,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .route("/app/services", get(pages::index).post(pages::create))
         .route("/app/services/{id}/statuses", post(pages::add_status))
+        .route("/app/services/groups", post(pages::add_group))
         .routes(routes!(api::list, api::create))
         .routes(routes!(api::add_status))
 }
@@ -51,6 +52,18 @@ pub struct NewStatus {
     pub name_en: String,
 }
 
+/// A new group of residents (youth-union member, person with a disability…).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct NewGroup {
+    /// Lower-case letters, digits and `_`: indicators name it as `group:CODE`.
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub name_vi: String,
+    #[serde(default)]
+    pub name_en: String,
+}
+
 fn ensure_manager(p: &Principal) -> Result<(), AppError> {
     if can_anywhere(p, Action::ManageSystem) { Ok(()) } else { Err(AppError::forbidden()) }
 }
@@ -61,6 +74,14 @@ pub async fn create_service(st: &AppState, p: &Principal, s: &NewService) -> Res
     let id = catalog::create_service(&st.db, &s.code, &s.name_vi, &s.name_en, s.subject.trim()).await?;
     st.catalog_changed().await;
     audit::log(&st.db, p, "service.create", "service", id, s.code.trim()).await;
+    Ok(id)
+}
+
+/// Adds a group residents may belong to; returns its number.
+pub async fn add_group(st: &AppState, p: &Principal, g: &NewGroup) -> Result<i64, AppError> {
+    ensure_manager(p)?;
+    let id = catalog::create_group(&st.db, &g.code, &g.name_vi, &g.name_en).await?;
+    audit::log(&st.db, p, "group.create", "resident_group", id, g.code.trim()).await;
     Ok(id)
 }
 

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use ngoso_core::auth::Action;
 
-use super::{NewService, NewStatus};
+use super::{NewGroup, NewService, NewStatus};
 use crate::AppState;
 use crate::auth::{PageUser, can_anywhere};
 use crate::http::error::{AppError, message};
@@ -26,6 +26,8 @@ struct ServiceRow {
 struct Page {
     ctx: PageCtx,
     services: Vec<ServiceRow>,
+    /// Residents' groups: code and name.
+    groups: Vec<(String, String)>,
     can_manage: bool,
     error: Option<String>,
 }
@@ -49,7 +51,13 @@ async fn page(
             statuses: s.statuses.iter().map(|x| (x.code.clone(), x.name(english).to_owned())).collect(),
         })
         .collect();
-    Ok(Page { can_manage: can_anywhere(p, Action::ManageSystem), services, error, ctx })
+    let groups = ngoso_store::households::groups(&st.db)
+        .await?
+        .into_iter()
+        .map(|g| (g.name(english).to_owned(), g.code))
+        .map(|(name, code)| (code, name))
+        .collect();
+    Ok(Page { can_manage: can_anywhere(p, Action::ManageSystem), services, groups, error, ctx })
 }
 
 /// `GET /app/services`.
@@ -98,5 +106,16 @@ pub(super) async fn add_status(
     CsrfForm(f): CsrfForm<NewStatus>,
 ) -> Result<Response, AppError> {
     let r = super::add_status(&st, &p, id, &f).await;
+    done(&st, ctx, &p, r).await
+}
+
+/// `POST /app/services/groups`.
+pub(super) async fn add_group(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    CsrfForm(f): CsrfForm<NewGroup>,
+) -> Result<Response, AppError> {
+    let r = super::add_group(&st, &p, &f).await;
     done(&st, ctx, &p, r).await
 }

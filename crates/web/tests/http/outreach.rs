@@ -766,6 +766,39 @@ async fn figures_by_sex_age_and_group(app: &mut TestApp) {
     assert!(page.body.contains("data-part=\"group:disability\">Người khuyết tật 1<"), "{}", page.body);
     let page = app.get(&format!("/app/households/{h}")).await;
     assert!(page.body.contains("name=\"group\" value=\"social_security\""));
+
+    // Groups are data: an administrator adds one (API or page), and it counts at once.
+    app.user("quantri", Role::Admin, None).await;
+    let admin = app.token("quantri").await;
+    let g =
+        json!({"code": "elderly_alone", "name_vi": "Người cao tuổi sống một mình", "name_en": "Elderly living alone"});
+    let res = app.json(Method::POST, "/api/v1/residentGroups", Some(g.clone()), Some(&tok)).await;
+    res.assert_error(StatusCode::FORBIDDEN, "forbidden");
+    let res = app.json(Method::POST, "/api/v1/residentGroups", Some(g.clone()), Some(&admin)).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    assert_eq!(res.json()["id"], 5);
+    let res = app.json(Method::POST, "/api/v1/residentGroups", Some(g), Some(&admin)).await;
+    res.assert_error(StatusCode::CONFLICT, "catalog-code-exists");
+    let bad = json!({"code": "Người già", "name_vi": "x", "name_en": "x"});
+    let res = app.json(Method::POST, "/api/v1/residentGroups", Some(bad), Some(&admin)).await;
+    res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "catalog-code-invalid");
+    let res = app.json(Method::PUT, &url, Some(put(json!(["disability", "elderly_alone"]))), Some(&tok)).await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.body);
+    let b = breakdown(app, &ptok, s.t.province.id).await;
+    assert_eq!((b["residents|group:elderly_alone"], b["vneid_l2:collected|group:elderly_alone"]), (1, 1));
+    assert!(ngoso_store::check::run(&app.db).await.unwrap().is_empty());
+    app.login("quantri").await;
+    let csrf = app.csrf("/app/services").await;
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("code", "migrant"),
+        ("name_vi", "Lao động ngoại tỉnh 🧳"),
+        ("name_en", "Migrant worker"),
+    ];
+    let res = app.post_form("/app/services/groups", &form).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let page = app.get("/app/services").await;
+    assert!(page.body.contains("Lao động ngoại tỉnh 🧳 <span class=\"muted\">(migrant)</span>"), "{}", page.body);
 }
 
 tests_with_app!(
