@@ -458,6 +458,63 @@ pub async fn chunk_personal(db: &Db, d: Dataset, access: &Personal, f: &ExportFi
     Ok(out)
 }
 
+/// An export being read: [`Export::next`] gives CSV lines, a chunk at a time, until `None`.
+/// SQLite reads a window of keys at a time (each a short read on the handle); PostgreSQL
+/// streams one `COPY` of the whole range, formatting rows as they arrive, as `psql` would.
+pub struct Export {
+    db: Db,
+    d: Dataset,
+    f: ExportFilter,
+    personal: bool,
+    copy: Option<crate::db::pg::export::CopyLines>,
+    done: bool,
+}
+
+/// Starts an export, with personal data when `access` is given (the filter's area becomes
+/// the proof's, and the audit row is written here, before any line).
+pub async fn open(db: &Db, d: Dataset, f: &ExportFilter, access: Option<&Personal>) -> Result<Export> {
+    let mut f = f.clone();
+    if let Some(a) = access {
+        if !a.fits(d) {
+            return Err(StoreError::Invalid(ngoso_core::Invalid::field("forbidden", "dataset")));
+        }
+        f.within = a.area().0.clone().unwrap_or_else(|| UnitPath::from_stored("/".into()));
+        let unit = f.within.ids().last().copied().unwrap_or(0);
+        crate::audit::read(db, a.user_id(), d.audit_action(), "unit", unit, &format!("{}..{}", f.from, f.to)).await?;
+    }
+    let personal = access.is_some();
+    let copy = match db {
+        Db::Pg(pool) => {
+            let sql = select(d, personal, &ExportFilter { after: 0, ..f.clone() }, i64::MAX);
+            Some(crate::db::pg::export::CopyLines::open(pool, &sql).await?)
+        }
+        Db::Sqlite(_) => None,
+    };
+    Ok(Export { db: db.clone(), d, f, personal, copy, done: false })
+}
+
+impl Export {
+    /// The next chunk of lines (about 256 KB on PostgreSQL, a window on SQLite; possibly
+    /// empty), or `None` at the end.
+    pub async fn next(&mut self) -> Result<Option<String>> {
+        if self.done {
+            return Ok(None);
+        }
+        if let Some(copy) = &mut self.copy {
+            let liner = Liner::new(self.d, self.personal, &self.f);
+            let out = copy.next(&liner, 256 * 1024).await?;
+            self.done = out.is_none();
+            return Ok(out);
+        }
+        let c = run(&self.db, self.d, &self.f, self.personal).await?;
+        match c.last {
+            Some(last) if c.window >= self.f.limit => self.f.after = last,
+            _ => self.done = true,
+        }
+        Ok(Some(c.csv))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::time;

@@ -247,6 +247,13 @@ async fn the_export_pages_through_every_visit(db: Db) {
         }
     }
     assert_eq!(chunks, 3);
+    // Read as the server streams it (PostgreSQL: one COPY), the same lines.
+    let mut e = export::open(&db, Dataset::Visits, &ExportFilter { after: 0, ..f.clone() }, None).await.unwrap();
+    let mut streamed = String::new();
+    while let Some(lines) = e.next().await.unwrap() {
+        streamed.push_str(&lines);
+    }
+    assert_eq!(streamed, all);
     let lines: Vec<&str> = all.lines().collect();
     assert_eq!(lines.len(), 5, "{all}");
     assert!(all.ends_with("\r\n"));

@@ -11,7 +11,6 @@ use axum::response::Response;
 use ngoso_core::Invalid;
 use ngoso_core::auth::{self as access, Action, may};
 use ngoso_core::calendar::{end_of_day, parse_day, start_of_day};
-use ngoso_store::Db;
 use ngoso_store::export::{self as store, Column, Dataset, ExportFilter, Personal};
 use ngoso_store::users::Principal;
 use rust_xlsxwriter::{ExcelDateTime, Format as XlsxFormat, Workbook, Worksheet, XlsxError};
@@ -150,10 +149,12 @@ async fn export(
             if xlsx { "xlsx" } else { "csv" }
         ),
     };
+    let export = store::open(&st.db, asked.dataset, &asked.filter, asked.personal.as_ref()).await?;
+    let personal = asked.personal.is_some();
     let (body, kind) = if xlsx {
-        (Body::from(workbook(&st.db, asked.dataset, asked.personal.as_ref(), asked.filter.clone()).await?), XLSX_TYPE)
+        (Body::from(workbook(export, asked.dataset, personal).await?), XLSX_TYPE)
     } else {
-        (csv(st.db.clone(), &asked), "text/csv; charset=utf-8")
+        (csv(export, format!("\u{feff}{}", asked.dataset.header(personal))), "text/csv; charset=utf-8")
     };
     let mut res = Response::new(body);
     let h = res.headers_mut();
@@ -164,59 +165,22 @@ async fn export(
     Ok(res)
 }
 
-async fn next(
-    db: &Db,
-    d: Dataset,
-    personal: Option<&Personal>,
-    f: &ExportFilter,
-) -> ngoso_store::Result<store::ExportChunk> {
-    match personal {
-        Some(a) => store::chunk_personal(db, d, a, f).await,
-        None => store::chunk(db, d, f).await,
-    }
-}
-
-/// The stream's state: where the next chunk starts, or done.
-struct Cursor {
-    db: Db,
-    dataset: Dataset,
-    filter: ExportFilter,
-    personal: Option<Personal>,
-    header: Option<String>,
-    done: bool,
-}
-
-async fn next_chunk(mut c: Cursor) -> Option<(Result<Bytes, std::io::Error>, Cursor)> {
-    if c.done {
-        return None;
-    }
-    let chunk = match next(&c.db, c.dataset, c.personal.as_ref(), &c.filter).await {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::error!(error = %e, dataset = c.dataset.as_str(), "the export failed part way");
-            return Some((Err(std::io::Error::other("export failed")), Cursor { done: true, ..c }));
+/// CSV in UTF-8 with a byte-order mark (so spreadsheets read the Vietnamese right), the
+/// header first, then the lines as the store reads them.
+fn csv(export: store::Export, header: String) -> Body {
+    let first = futures_util::stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(header)) });
+    let rest = futures_util::stream::unfold(Some(export), |e| async move {
+        let mut e = e?;
+        match e.next().await {
+            Ok(Some(lines)) => Some((Ok(Bytes::from(lines)), Some(e))),
+            Ok(None) => None,
+            Err(err) => {
+                tracing::error!(error = %err, "the export failed part way");
+                Some((Err(std::io::Error::other("export failed")), None))
+            }
         }
-    };
-    let mut out = c.header.take().unwrap_or_default();
-    out.push_str(&chunk.csv);
-    c.done = chunk.window < c.filter.limit;
-    if let Some(last) = chunk.last {
-        c.filter.after = last;
-    }
-    Some((Ok(Bytes::from(out)), c))
-}
-
-/// CSV in UTF-8 with a byte-order mark (so spreadsheets read the Vietnamese right), streamed.
-fn csv(db: Db, a: &Asked) -> Body {
-    let cursor = Cursor {
-        db,
-        dataset: a.dataset,
-        filter: a.filter.clone(),
-        personal: a.personal.clone(),
-        header: Some(format!("\u{feff}{}", a.dataset.header(a.personal.is_some()))),
-        done: false,
-    };
-    Body::from_stream(futures_util::stream::unfold(cursor, next_chunk))
+    });
+    Body::from_stream(futures_util::StreamExt::chain(first, rest))
 }
 
 /// The sheet being written, moved to a blocking thread for each chunk.
@@ -267,11 +231,11 @@ fn xlsx_failed(e: impl std::fmt::Display) -> AppError {
 /// One sheet named after the dataset, its header in bold, times as spreadsheet times in
 /// Vietnam time, whole numbers as numbers; written a chunk at a time to a temporary file, so
 /// a million rows take little memory. More rows than a sheet holds: refused.
-async fn workbook(db: &Db, d: Dataset, personal: Option<&Personal>, mut f: ExportFilter) -> Result<Vec<u8>, AppError> {
+async fn workbook(mut export: store::Export, d: Dataset, personal: bool) -> Result<Vec<u8>, AppError> {
     let mut wb = Workbook::new();
     let mut ws = wb.new_worksheet_with_constant_memory().map_err(xlsx_failed)?;
     ws.set_name(d.as_str()).map_err(xlsx_failed)?;
-    let columns = d.columns(personal.is_some());
+    let columns = d.columns(personal);
     let bold = XlsxFormat::new().set_bold();
     for (c, (name, kind)) in columns.iter().enumerate() {
         ws.write_string_with_format(0, c as u16, *name, &bold).map_err(xlsx_failed)?;
@@ -283,11 +247,9 @@ async fn workbook(db: &Db, d: Dataset, personal: Option<&Personal>, mut f: Expor
         ws.set_column_width(c as u16, width).map_err(xlsx_failed)?;
     }
     let mut sheet = Sheet { ws, columns, time: XlsxFormat::new().set_num_format("yyyy-mm-dd hh:mm:ss"), rows: 0 };
-    loop {
-        let chunk = next(db, d, personal, &f).await?;
-        let done = chunk.window < f.limit;
+    while let Some(lines) = export.next().await? {
         let (back, fits) = tokio::task::spawn_blocking(move || {
-            let fits = sheet.write(&chunk.csv);
+            let fits = sheet.write(&lines);
             (sheet, fits)
         })
         .await
@@ -295,10 +257,6 @@ async fn workbook(db: &Db, d: Dataset, personal: Option<&Personal>, mut f: Expor
         sheet = back;
         if !fits.map_err(xlsx_failed)? {
             return Err(Invalid::field("export-too-many-rows", "format").with_detail(XLSX_ROWS.to_string()).into());
-        }
-        match chunk.last {
-            Some(last) if !done => f.after = last,
-            _ => break,
         }
     }
     wb.push_worksheet(sheet.ws);

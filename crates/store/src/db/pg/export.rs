@@ -52,32 +52,56 @@ fn row(line: &str) -> CopyRow<'_> {
     CopyRow { fields: line.split('\t').map(|f| if f == "\\N" { None } else { Some(unescape(f)) }).collect() }
 }
 
+/// A `COPY (…) TO STDOUT` being read: its rows as lines, a batch at a time.
+pub(crate) struct CopyLines {
+    stream: futures_util::stream::BoxStream<'static, sqlx::Result<bytes::Bytes>>,
+    /// The start of a row whose end is in a later message.
+    carry: Vec<u8>,
+}
+
+impl CopyLines {
+    pub(crate) async fn open(pool: &PgPool, sql: &str) -> Result<CopyLines> {
+        let copy = format!("COPY ({sql}) TO STDOUT");
+        Ok(CopyLines { stream: pool.copy_out_raw(&copy).await?, carry: Vec::new() })
+    }
+
+    /// Lines of the rows that arrive until about `max` bytes are written; `None` at the end.
+    pub(crate) async fn next(&mut self, liner: &Liner, max: usize) -> Result<Option<String>> {
+        let mut out = String::new();
+        while out.len() < max {
+            let Some(data) = self.stream.try_next().await? else {
+                return Ok(if out.is_empty() { None } else { Some(out) });
+            };
+            let mut rest: &[u8] = &data;
+            while let Some(end) = rest.iter().position(|&b| b == b'\n') {
+                if self.carry.is_empty() {
+                    line(&rest[..end], liner, &mut out)?;
+                } else {
+                    self.carry.extend_from_slice(&rest[..end]);
+                    let whole = std::mem::take(&mut self.carry);
+                    line(&whole, liner, &mut out)?;
+                }
+                rest = &rest[end + 1..];
+            }
+            self.carry.extend_from_slice(rest);
+        }
+        Ok(Some(out))
+    }
+}
+
+fn line(bytes: &[u8], liner: &Liner, out: &mut String) -> Result<()> {
+    let text = std::str::from_utf8(bytes).map_err(|e| crate::StoreError::Sqlite(format!("COPY: {e}")))?;
+    liner.line(&row(text), out);
+    Ok(())
+}
+
 /// Runs `COPY (sql) TO STDOUT` and appends a line per row to `out`; returns the lines.
 pub(crate) async fn lines(pool: &PgPool, sql: &str, liner: &Liner, out: &mut String) -> Result<i64> {
-    let copy = format!("COPY ({sql}) TO STDOUT");
-    let mut stream = pool.copy_out_raw(&copy).await?;
-    // Rows arrive one or more to a message; a row split across messages waits in `carry`.
-    let mut carry: Vec<u8> = Vec::new();
+    let mut copy = CopyLines::open(pool, sql).await?;
     let mut n = 0;
-    let mut emit = |bytes: &[u8], out: &mut String| -> Result<()> {
-        let text = std::str::from_utf8(bytes).map_err(|e| crate::StoreError::Sqlite(format!("COPY: {e}")))?;
-        liner.line(&row(text), out);
-        n += 1;
-        Ok(())
-    };
-    while let Some(data) = stream.try_next().await? {
-        let mut rest: &[u8] = &data;
-        while let Some(end) = rest.iter().position(|&b| b == b'\n') {
-            if carry.is_empty() {
-                emit(&rest[..end], out)?;
-            } else {
-                carry.extend_from_slice(&rest[..end]);
-                let whole = std::mem::take(&mut carry);
-                emit(&whole, out)?;
-            }
-            rest = &rest[end + 1..];
-        }
-        carry.extend_from_slice(rest);
+    while let Some(chunk) = copy.next(liner, usize::MAX).await? {
+        n += chunk.matches('\n').count() as i64;
+        out.push_str(&chunk);
     }
     Ok(n)
 }
