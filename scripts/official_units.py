@@ -35,7 +35,8 @@ from pathlib import Path
 CONVERTER = ("vietnam-address-converter", "1.0.5")
 PROVINCES_BEFORE = ("vietnam-provinces", "0.6.0")
 PROVINCES_AFTER = ("vietnam-provinces", "2025.10.1")
-BEFORE_TO = "2025-06-30"
+# `valid_to` is exclusive (core's Validity): the old units' last day is 2025-06-30.
+BEFORE_TO = "2025-07-01"
 AFTER_FROM = "2025-07-01"
 
 
