@@ -10,7 +10,7 @@ use serde::Serialize;
 use sqlx::QueryBuilder;
 
 use crate::db::dialect::{self, Table};
-use crate::{Db, Result, StoreError, Tx, now, on_db, on_tx};
+use crate::{Db, Result, StoreError, Tx, now, on_db, on_tx, on_write};
 
 /// A unit as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
@@ -31,6 +31,15 @@ pub struct Unit {
 impl Unit {
     pub fn unit_path(&self) -> UnitPath {
         UnitPath::from_stored(self.path.clone())
+    }
+    /// Whether the unit exists on `day` (from `valid_from`, inclusive, to `valid_to`,
+    /// exclusive; an open end is no limit).
+    pub fn exists_on(&self, day: NaiveDate) -> bool {
+        Validity { from: self.valid_from, to: self.valid_to }.contains(day)
+    }
+    /// Whether the unit was closed on or before `day`.
+    pub fn closed_by(&self, day: NaiveDate) -> bool {
+        self.valid_to.is_some_and(|t| t <= day)
     }
 }
 
@@ -93,6 +102,65 @@ pub async fn children(db: &Db, parent: Option<i64>) -> Result<Vec<UnitListItem>>
         }
     };
     Ok(rows)
+}
+
+/// The children of a unit (or the roots) that exist on `day`, in Vietnamese alphabetical
+/// order, each with the number of its own children that exist on that day: the tree as it
+/// stood then.
+pub async fn children_on(db: &Db, parent: Option<i64>, day: NaiveDate) -> Result<Vec<UnitListItem>> {
+    let valid = |t: &str| {
+        format!("({t}.valid_from IS NULL OR {t}.valid_from <= $1) AND ({t}.valid_to IS NULL OR {t}.valid_to > $1)")
+    };
+    let sql = format!(
+        "SELECT u.id, u.code, u.name, u.kind, u.path, \
+         (SELECT COUNT(*) FROM units c WHERE c.parent_id = u.id AND {}) AS child_count \
+         FROM units u WHERE {} AND {} ORDER BY u.name_sort, u.id",
+        valid("c"),
+        if parent.is_some() { "u.parent_id = $2" } else { "u.parent_id IS NULL" },
+        valid("u")
+    );
+    let sql = sqlx::AssertSqlSafe(sql.as_str());
+    Ok(match parent {
+        Some(id) => on_db!(db, p => sqlx::query_as::<_, UnitListItem>(sql).bind(day).bind(id).fetch_all(p).await)?,
+        None => on_db!(db, p => sqlx::query_as::<_, UnitListItem>(sql).bind(day).fetch_all(p).await)?,
+    })
+}
+
+/// The units that took over from `id` when it closed (merged into one, or split among
+/// several), in Vietnamese alphabetical order.
+pub async fn successors(db: &Db, id: i64) -> Result<Vec<Unit>> {
+    linked(db, id, "s.unit_id = $1 AND u.id = s.successor_id").await
+}
+
+/// The units `id` was formed from.
+pub async fn predecessors(db: &Db, id: i64) -> Result<Vec<Unit>> {
+    linked(db, id, "s.successor_id = $1 AND u.id = s.unit_id").await
+}
+
+async fn linked(db: &Db, id: i64, join: &str) -> Result<Vec<Unit>> {
+    let cols: Vec<String> = COLUMNS.split(", ").map(|c| format!("u.{c}")).collect();
+    let sql =
+        format!("SELECT {} FROM unit_successors s JOIN units u ON {join} ORDER BY u.name_sort, u.id", cols.join(", "));
+    Ok(on_db!(db, p => sqlx::query_as::<_, Unit>(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_all(p).await)?)
+}
+
+/// Records that `successor` took over (all or part of) `id`; recording it again changes
+/// nothing. A unit is not its own successor, and a successor must begin on or after the
+/// day its predecessor closed (both dates set).
+pub async fn add_successor(db: &Db, id: i64, successor: i64) -> Result<()> {
+    if id == successor {
+        return Err(Invalid::field("unit-successor-self", "successor_id").into());
+    }
+    let (old, new) = (get(db, id).await?, get(db, successor).await?);
+    // An open end overlaps whatever follows it.
+    match (old.valid_to, new.valid_from) {
+        (Some(end), Some(start)) if start >= end => {}
+        _ => return Err(Invalid::field("unit-successor-overlap", "successor_id").with_detail(new.code).into()),
+    }
+    on_write!(db, p => sqlx::query(
+        "INSERT INTO unit_successors (unit_id, successor_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(id).bind(successor).execute(p).await.map(|_| ()))?;
+    Ok(())
 }
 
 /// The ancestors of a unit, root first, the unit itself excluded.

@@ -242,4 +242,49 @@ async fn users_sessions_and_tokens(db: Db) {
     assert_eq!(sessions::recent_login_failures(&db, "can.bo", "10.0.0.1", since).await.unwrap(), (0, 0));
 }
 
-both_backends!(units_create_and_browse, units_rename_and_move, units_import, users_sessions_and_tokens);
+/// The tree on a day: units closed before it or opened after it are not in it; successors
+/// are recorded once, read both ways, and never overlap their predecessor.
+async fn the_tree_on_a_day_and_successors(db: Db) {
+    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let dated = |code: &str, name: &str, kind: &str, parent: Option<i64>, from: Option<&str>, to: Option<&str>| {
+        NewUnit { validity: Validity::parse(from, to).unwrap(), ..new_unit(code, name, kind, parent) }
+    };
+    let old_p = units::create(&db, &dated("80", "Long An", "tỉnh", None, None, Some("2025-07-01"))).await.unwrap();
+    let new_p = units::create(&db, &dated("T80", "Tây Ninh", "tỉnh", None, Some("2025-07-01"), None)).await.unwrap();
+    let a = units::create(&db, &dated("807", "Cần Giuộc", "huyện", Some(old_p.id), None, Some("2025-07-01")))
+        .await
+        .unwrap();
+    let b =
+        units::create(&db, &dated("796", "Tân Hưng", "huyện", Some(old_p.id), None, Some("2025-07-01"))).await.unwrap();
+    let n =
+        units::create(&db, &dated("27700", "Phước Lý", "xã", Some(new_p.id), Some("2025-07-01"), None)).await.unwrap();
+    let names = |v: Vec<units::UnitListItem>| v.into_iter().map(|u| (u.name, u.child_count)).collect::<Vec<_>>();
+    assert_eq!(names(units::children_on(&db, None, day("2025-06-30")).await.unwrap()), [("Long An".to_owned(), 2)]);
+    assert_eq!(names(units::children_on(&db, None, day("2025-07-01")).await.unwrap()), [("Tây Ninh".to_owned(), 1)]);
+    assert_eq!(
+        names(units::children_on(&db, Some(old_p.id), day("2025-06-30")).await.unwrap()),
+        [("Cần Giuộc".to_owned(), 0), ("Tân Hưng".to_owned(), 0)]
+    );
+    assert!(units::children_on(&db, Some(old_p.id), day("2026-01-01")).await.unwrap().is_empty());
+    assert_eq!(units::children(&db, Some(old_p.id)).await.unwrap().len(), 2, "children() keeps every unit");
+    assert!(a.exists_on(day("2025-06-30")) && !a.exists_on(day("2025-07-01")) && a.closed_by(day("2025-07-01")));
+    for _ in 0..2 {
+        units::add_successor(&db, a.id, n.id).await.unwrap();
+    }
+    units::add_successor(&db, b.id, n.id).await.unwrap();
+    let codes = |v: Vec<units::Unit>| v.into_iter().map(|u| u.code).collect::<Vec<_>>();
+    assert_eq!(codes(units::successors(&db, a.id).await.unwrap()), ["27700"]);
+    assert_eq!(codes(units::predecessors(&db, n.id).await.unwrap()), ["807", "796"]);
+    assert!(units::successors(&db, n.id).await.unwrap().is_empty());
+    assert_eq!(crate::refusal(units::add_successor(&db, a.id, a.id).await), "unit-successor-self");
+    assert_eq!(crate::refusal(units::add_successor(&db, n.id, a.id).await), "unit-successor-overlap");
+    assert!(matches!(units::add_successor(&db, a.id, 999_999).await, Err(StoreError::NotFound)));
+}
+
+both_backends!(
+    units_create_and_browse,
+    units_rename_and_move,
+    units_import,
+    users_sessions_and_tokens,
+    the_tree_on_a_day_and_successors
+);

@@ -160,7 +160,10 @@ fn kind_of(k: &str) -> Kind {
 pub async fn build(st: &AppState, unit: &Unit, period: &Period, lang: Lang) -> Result<Report, AppError> {
     let english = lang == Lang::En;
     let tr = Tr(lang);
-    let children = units::children(&st.db, Some(unit.id)).await?;
+    // The units below as the tree stood at the period's end (or today, for a period not
+    // over): a period before a restructuring is reported as it was.
+    let on = period.end().min(ngoso_store::teams::today());
+    let children = units::children_on(&st.db, Some(unit.id), on).await?;
     let mut report_units = vec![ReportUnit { code: unit.code.clone(), name: unit.name.clone() }];
     report_units.extend(children.iter().map(|c| ReportUnit { code: c.code.clone(), name: c.name.clone() }));
 

@@ -87,10 +87,16 @@ pub struct UnitDetail {
     pub unit: UnitDto,
     /// Visible ancestors, root first.
     pub ancestors: Vec<UnitRef>,
-    /// Children in Vietnamese alphabetical order.
+    /// Children that exist today, in Vietnamese alphabetical order.
     pub children: Vec<UnitSummary>,
     /// Units in the subtree, the unit included.
     pub subtree_size: i64,
+    /// Whether the unit has closed (its `valid_to` is today or before).
+    pub closed: bool,
+    /// The units that took over from it when it closed (one when merged, several when split).
+    pub successors: Vec<UnitRef>,
+    /// The units it was formed from.
+    pub predecessors: Vec<UnitRef>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -101,12 +107,16 @@ pub struct ListQuery {
     pub q: Option<String>,
     /// At most this many results of a search (default 50, at most 500).
     pub limit: Option<i64>,
+    /// The children as the tree stood on this day, `YYYY-MM-DD` (default: today): units
+    /// closed before it or opened after it are left out.
+    pub on: Option<String>,
 }
 
 /// List units: the children of `parent`, the results of a search `q`, or the top of the
 /// caller's tree.
 #[utoipa::path(get, path = "/api/v1/units", tag = "units", params(ListQuery),
-    responses((status = 200, body = UnitList), (status = 401, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
+    responses((status = 200, body = UnitList), (status = 401, body = ApiErrorBody), (status = 404, body = ApiErrorBody),
+        (status = 422, body = ApiErrorBody)))]
 pub async fn list(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,
@@ -116,7 +126,11 @@ pub async fn list(
         ops::search(&st.db, &p, text, q.limit.unwrap_or(50).clamp(1, 500)).await?
     } else if let Some(parent) = q.parent {
         ops::visible(&st.db, &p, parent).await?;
-        store::children(&st.db, Some(parent)).await?
+        let on = match q.on.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+            Some(d) => ngoso_core::calendar::parse_day(d, "on")?,
+            None => ngoso_store::teams::today(),
+        };
+        store::children_on(&st.db, Some(parent), on).await?
     } else {
         ops::top(&st.db, &p).await?
     };
@@ -125,8 +139,12 @@ pub async fn list(
 
 async fn detail(st: &AppState, p: &ngoso_store::users::Principal, unit: Unit) -> Result<UnitDetail, AppError> {
     let ancestors = ops::visible_ancestors(&st.db, p, &unit).await?;
-    let children = store::children(&st.db, Some(unit.id)).await?;
+    let today = ngoso_store::teams::today();
+    let children = store::children_on(&st.db, Some(unit.id), today).await?;
     let subtree_size = store::subtree_size(&st.db, &unit.unit_path()).await?;
+    let link = |u: Unit| UnitRef { id: u.id, code: u.code, name: u.name, kind: u.kind };
+    let successors = store::successors(&st.db, unit.id).await?.into_iter().map(link).collect();
+    let predecessors = store::predecessors(&st.db, unit.id).await?.into_iter().map(link).collect();
     Ok(UnitDetail {
         ancestors: ancestors
             .into_iter()
@@ -134,6 +152,9 @@ async fn detail(st: &AppState, p: &ngoso_store::users::Principal, unit: Unit) ->
             .collect(),
         children: children.into_iter().map(Into::into).collect(),
         subtree_size,
+        closed: unit.closed_by(today),
+        successors,
+        predecessors,
         unit: unit.into(),
     })
 }
@@ -307,4 +328,26 @@ pub async fn figures(
     let services = st.catalog().await?.services.iter().map(|s| s.code.clone()).collect();
     let breakdowns = figures::breakdowns(&st, unit.id, &figures, lang == Lang::En).await?;
     Ok(Json(UnitFigures { unit_id: unit.id, figures, children, services, breakdowns }))
+}
+
+/// A unit that took over from another.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SuccessorInput {
+    pub successor_id: i64,
+}
+
+/// Record that a unit took over (all or part of) a closed one: both must be units the caller
+/// manages; recording it again changes nothing.
+#[utoipa::path(post, path = "/api/v1/units/{id}/successors", tag = "units", params(("id" = i64, Path)),
+    request_body = SuccessorInput,
+    responses((status = 204), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody),
+        (status = 422, body = ApiErrorBody)))]
+pub async fn add_successor(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<SuccessorInput>,
+) -> Result<axum::http::StatusCode, AppError> {
+    ops::add_successor(&st, &p, id, input.successor_id).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }

@@ -34,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(api::get_one, api::update))
         .routes(routes!(api::get_by_code))
         .routes(routes!(api::figures))
+        .routes(routes!(api::add_successor))
 }
 
 /// Whether the principal may create a unit directly under `parent` (or a root when `None`).
@@ -154,6 +155,17 @@ pub async fn rename(db: &Db, p: &Principal, id: i64, name: &str, kind: &str) -> 
     let after = units::rename(db, id, &name, &kind).await?;
     log(db, p, "unit.rename", &after, &format!("{} → {}", u.name, after.name)).await;
     Ok(after)
+}
+
+/// Records that `successor` took over (all or part of) unit `id`; the caller must manage
+/// both.
+pub async fn add_successor(st: &AppState, p: &Principal, id: i64, successor: i64) -> Result<(), AppError> {
+    let (old, new) = (visible(&st.db, p, id).await?, visible(&st.db, p, successor).await?);
+    ensure(p, Action::ManageUnit, &old.unit_path())?;
+    ensure(p, Action::ManageUnit, &new.unit_path())?;
+    units::add_successor(&st.db, id, successor).await?;
+    log(&st.db, p, "unit.successor", &old, &new.code).await;
+    Ok(())
 }
 
 /// Moves a unit under the unit with code `parent_code` (empty: to the top).

@@ -55,6 +55,12 @@ struct Show {
     subtree_size: i64,
     valid_from: Option<String>,
     valid_to: Option<String>,
+    /// The unit closed on or before today.
+    closed: bool,
+    successors: Vec<Unit>,
+    predecessors: Vec<Unit>,
+    /// The day whose tree the units below are, when not today.
+    tree_on: Option<String>,
     can_manage: bool,
     can_add: bool,
     can_people: bool,
@@ -119,6 +125,10 @@ pub struct ShowQuery {
     /// The column the table of units below is sorted by.
     #[serde(default)]
     sort: Option<String>,
+    /// The day whose tree the units below are listed as (`YYYY-MM-DD`; default: today, or
+    /// the period's last day when it ended before today).
+    #[serde(default)]
+    on: Option<String>,
 }
 
 /// `GET /app/units/{id}`: a unit, its breadcrumbs and its children.
@@ -132,7 +142,15 @@ pub(crate) async fn show(
     let unit = ops::visible(&st.db, &p, id).await?;
     let path = unit.unit_path();
     let ancestors = ops::visible_ancestors(&st.db, &p, &unit).await?;
-    let children = units::children(&st.db, Some(id)).await?;
+    let period = crate::indicators::period_or_this_year(q.period.as_deref())?;
+    let today = ngoso_store::teams::today();
+    let on = match q.on.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        Some(d) => ngoso_core::calendar::parse_day(d, "on")?,
+        None => period.end().min(today),
+    };
+    let children = units::children_on(&st.db, Some(id), on).await?;
+    let successors = units::successors(&st.db, id).await?;
+    let predecessors = units::predecessors(&st.db, id).await?;
     let subtree_size = units::subtree_size(&st.db, &path).await?;
     let notice = q.saved.map(|_| ctx.t("saved"));
     let english = ctx.lang == crate::http::i18n::Lang::En;
@@ -142,7 +160,6 @@ pub(crate) async fn show(
     let service_codes: Vec<String> = catalog.services.iter().map(|s| s.code.clone()).collect();
     let sort = q.sort.clone().unwrap_or_default();
     crate::units::dashboard::sort_children(&mut children_figures, &sort, &service_codes)?;
-    let period = crate::indicators::period_or_this_year(q.period.as_deref())?;
     let compared = crate::units::dashboard::compared(
         &st,
         &children,
@@ -199,6 +216,10 @@ pub(crate) async fn show(
         children_figures,
         valid_from: unit.valid_from.as_ref().map(format_date),
         valid_to: unit.valid_to.as_ref().map(format_date),
+        closed: unit.closed_by(today),
+        successors,
+        predecessors,
+        tree_on: (on != today).then(|| format_date(&on)),
         can_manage: can(&p, Action::ManageUnit, &path),
         can_add: can_create_under(&p, Some(&path)),
         ctx,

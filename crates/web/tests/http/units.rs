@@ -142,8 +142,9 @@ async fn api_creates_reads_and_updates_units(app: &mut TestApp) {
     let res = app.json(Method::GET, &format!("/api/v1/units/{province}"), None, tok).await;
     let body = res.json();
     assert_eq!(body["unit"]["code"], "80");
-    assert_eq!(body["children"][0]["code"], "807");
+    assert_eq!(body["children"].as_array().unwrap().len(), 0, "Cần Giuộc closed on 2025-07-01: no child today");
     assert_eq!(body["subtree_size"], 2);
+    let district = d["id"].as_i64().unwrap();
 
     let res = app.json(Method::GET, "/api/v1/units?q=CAN%20GIUOC", None, tok).await;
     assert_eq!(res.json()["units"][0]["code"], "807");
@@ -193,6 +194,59 @@ async fn api_creates_reads_and_updates_units(app: &mut TestApp) {
         app.json(Method::PATCH, &format!("/api/v1/units/{province}"), Some(json!({"name": "Tây Ninh ✨"})), tok).await;
     assert_eq!(res.status, StatusCode::OK);
     assert_eq!(res.json()["name"], "Tây Ninh ✨");
+
+    // The tree as it stood on a day; a successor recorded once, shown both ways.
+    let on = |day: &str| format!("/api/v1/units?parent={province}&on={day}");
+    let res = app.json(Method::GET, &on("2025-06-30"), None, tok).await;
+    assert_eq!(res.json()["units"][0]["code"], "807", "{}", res.body);
+    let res = app.json(Method::GET, &on("2025-07-01"), None, tok).await;
+    assert_eq!(res.json()["units"].as_array().unwrap().len(), 0);
+    app.json(Method::GET, &on("2025-13-40"), None, tok)
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "date-invalid");
+    let new =
+        json!({"code": "27700", "name": "Phước Lý", "kind": "xã", "parent_id": province, "valid_from": "2025-07-01"});
+    let res = app.json(Method::POST, "/api/v1/units", Some(new), tok).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let commune = res.json()["id"].as_i64().unwrap();
+    let link = |id: i64| json!({"successor_id": id});
+    let url = format!("/api/v1/units/{district}/successors");
+    for _ in 0..2 {
+        let res = app.json(Method::POST, &url, Some(link(commune)), tok).await;
+        assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.body);
+    }
+    app.json(Method::POST, &url, Some(link(district)), tok)
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "unit-successor-self");
+    let early =
+        json!({"code": "27701", "name": "Sớm", "kind": "xã", "parent_id": province, "valid_from": "2025-01-01"});
+    let early = app.json(Method::POST, "/api/v1/units", Some(early), tok).await.json()["id"].as_i64().unwrap();
+    app.json(Method::POST, &url, Some(link(early)), tok)
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "unit-successor-overlap");
+    let old = app.json(Method::GET, &format!("/api/v1/units/{district}"), None, tok).await.json();
+    assert_eq!((old["closed"].as_bool(), old["successors"][0]["code"].as_str()), (Some(true), Some("27700")));
+    assert_eq!(old["successors"].as_array().unwrap().len(), 1, "recorded once");
+    let new = app.json(Method::GET, &format!("/api/v1/units/{commune}"), None, tok).await.json();
+    assert_eq!((new["closed"].as_bool(), new["predecessors"][0]["code"].as_str()), (Some(false), Some("807")));
+
+    // The pages: the closed unit says so and links on; the province's units below are those
+    // of the period's tree (2024: Cần Giuộc; this year: Phước Lý).
+    app.login("admin").await;
+    let page = app.get(&format!("/app/units/{district}")).await;
+    assert!(page.body.contains("Đơn vị này đã giải thể từ ngày"), "{}", page.body);
+    assert!(page.body.contains(&format!("<a href=\"/app/units/{commune}\">Phước Lý</a>")));
+    let page = app.get(&format!("/app/units/{commune}")).await;
+    assert!(
+        page.body.contains("Hình thành từ")
+            && page.body.contains(&format!("<a href=\"/app/units/{district}\">Cần Giuộc</a>"))
+    );
+    let page = app.get(&format!("/app/units/{province}?period=2024")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Các đơn vị trực thuộc như ngày") && page.body.contains(">Cần Giuộc<"), "{}", page.body);
+    assert!(!page.body.contains(">Phước Lý<"));
+    let page = app.get(&format!("/app/units/{province}")).await;
+    assert!(page.body.contains(">Phước Lý<") && !page.body.contains(">Cần Giuộc<"));
 }
 
 http_tests!(admin_builds_a_tree_through_the_pages, api_creates_reads_and_updates_units);
