@@ -48,6 +48,9 @@ pub enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(commands::user::UserCommand),
+    /// The administrative tree: load the official units.
+    #[command(subcommand)]
+    Units(commands::units::UnitsCommand),
     /// Check the database's derived data against the raw records.
     Check,
     /// Write the periodic report of a unit for a period (XLSX, CSV, HTML or JSON).

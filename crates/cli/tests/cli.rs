@@ -440,6 +440,41 @@ async fn bad_databases_are_one_clear_line() {
     }
 }
 
+/// The official tree shipped with ngoso: one province of either side, matched by code when
+/// run again or beside units already recorded, refused whole when a code of the other tree
+/// names a unit of another time.
+async fn official_units_load(t: &TestDb) {
+    let out = ngoso(&t.url, &["units", "load-official", "--before", "--province", "80"], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("Added 202 units"), "{}", text(&out));
+    let la = units::by_code(&t.db, "80").await.unwrap();
+    assert_eq!((la.name.as_str(), la.valid_to.map(|d| d.to_string())), ("Tỉnh Long An", Some("2025-07-01".to_owned())));
+    assert_eq!(units::children(&t.db, Some(la.id)).await.unwrap().len(), 15, "Long An's 15 districts");
+    let cg = units::by_code(&t.db, "807").await.unwrap();
+    assert_eq!((cg.name.as_str(), units::children(&t.db, Some(cg.id)).await.unwrap().len()), ("Huyện Cần Giuộc", 15));
+    let out = ngoso(&t.url, &["units", "load-official", "--before", "--province", "80"], None);
+    assert!(
+        text(&out).contains("Added 0 units") && text(&out).contains("202 of the official list's 202"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(units::count(&t.db).await.unwrap(), 202);
+    // The new Tây Ninh is 80 too: refused, nothing changed.
+    let out = ngoso(&t.url, &["units", "load-official", "--after", "--province", "80"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("Code 80 names “Tỉnh Long An”"), "{}", text(&out));
+    assert_eq!(units::count(&t.db).await.unwrap(), 202);
+    let out = ngoso(&t.url, &["units", "load-official", "--after", "--province", "999"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("no province with code “999”"), "{}", text(&out));
+    let out = ngoso(&t.url, &["units", "load-official", "--before", "--after"], None);
+    assert_eq!(out.status.code(), Some(2));
+    // Another province of the new tree, beside: Hà Nội (01) with its 126 communes.
+    let out = ngoso(&t.url, &["units", "load-official", "--after", "--province", "01"], None);
+    assert!(text(&out).contains("Added 127 units"), "{}", text(&out));
+    assert!(ngoso_store::check::run(&t.db).await.unwrap().is_empty());
+}
+
 macro_rules! cli_tests {
     ($($name:ident),*) => {
         $(
@@ -466,7 +501,8 @@ cli_tests!(
     user_commands,
     demo_generates_the_province,
     demo_as_reported,
-    households_and_residents_import
+    households_and_residents_import,
+    official_units_load
 );
 
 #[tokio::test]

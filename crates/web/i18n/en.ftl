@@ -801,3 +801,6 @@ unit-predecessors = Formed from
 unit-tree-on = The units below as they were on { $date }.
 err-unit-successor-self = A unit cannot succeed itself.
 err-unit-successor-overlap = The successor { $detail } must begin on or after the day the old unit closed.
+cli-official-loaded = Added { $count } units in { $seconds } seconds; { $known } of the official list's { $total } were already recorded (matched by code and kept), { $renamed } of them under another name.
+cli-official-province-unknown = The official list has no province with code “{ $code }”.
+cli-official-code-reused = Code { $code } names “{ $name }”, a unit of another time than the official list's “{ $official }” (codes were reused after 2025-07-01): nothing loaded, nothing changed.

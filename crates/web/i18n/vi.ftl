@@ -808,3 +808,6 @@ unit-predecessors = Hình thành từ
 unit-tree-on = Các đơn vị trực thuộc như ngày { $date }.
 err-unit-successor-self = Một đơn vị không thể kế thừa chính nó.
 err-unit-successor-overlap = Đơn vị kế thừa { $detail } phải bắt đầu từ ngày đơn vị cũ giải thể trở về sau.
+cli-official-loaded = Đã thêm { $count } đơn vị trong { $seconds } giây; { $known } trong số { $total } đơn vị của danh sách chính thức đã có (khớp theo mã, giữ nguyên), { $renamed } đơn vị trong đó mang tên khác.
+cli-official-province-unknown = Danh sách chính thức không có tỉnh mã “{ $code }”.
+cli-official-code-reused = Mã { $code } đang là của “{ $name }”, đơn vị của một thời kỳ khác với “{ $official }” trong danh sách chính thức (mã được dùng lại sau ngày 01/07/2025): không nạp, không thay đổi gì.

@@ -4,6 +4,7 @@ pub mod check;
 pub mod import;
 pub mod report;
 pub mod serve;
+pub mod units;
 pub mod user;
 
 use crate::config::Config;
@@ -25,6 +26,7 @@ pub async fn dispatch(command: Command, mut cfg: Config) -> Result<(), Failure> 
         }
         Command::Import(c) => import::run(c, &cfg).await,
         Command::User(c) => user::run(c, &cfg).await,
+        Command::Units(c) => units::run(c, &cfg).await,
         Command::Check => check::run(&cfg).await,
         Command::Report(args) => report::run(args, &cfg).await,
         Command::Config => {
