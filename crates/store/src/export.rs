@@ -444,18 +444,24 @@ pub async fn chunk(db: &Db, d: Dataset, f: &ExportFilter) -> Result<ExportChunk>
 /// A chunk with personal data, for a caller with the proof the dataset asks for (the
 /// filter's area is the proof's); the first chunk writes the audit row.
 pub async fn chunk_personal(db: &Db, d: Dataset, access: &Personal, f: &ExportFilter) -> Result<ExportChunk> {
+    let f = admit(db, d, access, f, f.after == 0).await?;
+    run(db, d, &f, true).await
+}
+
+/// The filter of a personal export: refused unless the proof is the one the dataset asks
+/// for, narrowed to the proof's area, with the audit row written when `first`.
+async fn admit(db: &Db, d: Dataset, access: &Personal, f: &ExportFilter, first: bool) -> Result<ExportFilter> {
     if !access.fits(d) {
         return Err(StoreError::Invalid(ngoso_core::Invalid::field("forbidden", "dataset")));
     }
     let within = access.area().0.clone().unwrap_or_else(|| UnitPath::from_stored("/".into()));
     let f = ExportFilter { within, ..f.clone() };
-    let out = run(db, d, &f, true).await?;
-    if f.after == 0 {
+    if first {
         let unit = f.within.ids().last().copied().unwrap_or(0);
         crate::audit::read(db, access.user_id(), d.audit_action(), "unit", unit, &format!("{}..{}", f.from, f.to))
             .await?;
     }
-    Ok(out)
+    Ok(f)
 }
 
 /// An export being read: [`Export::next`] gives CSV lines, a chunk at a time, until `None`.
@@ -473,15 +479,10 @@ pub struct Export {
 /// Starts an export, with personal data when `access` is given (the filter's area becomes
 /// the proof's, and the audit row is written here, before any line).
 pub async fn open(db: &Db, d: Dataset, f: &ExportFilter, access: Option<&Personal>) -> Result<Export> {
-    let mut f = f.clone();
-    if let Some(a) = access {
-        if !a.fits(d) {
-            return Err(StoreError::Invalid(ngoso_core::Invalid::field("forbidden", "dataset")));
-        }
-        f.within = a.area().0.clone().unwrap_or_else(|| UnitPath::from_stored("/".into()));
-        let unit = f.within.ids().last().copied().unwrap_or(0);
-        crate::audit::read(db, a.user_id(), d.audit_action(), "unit", unit, &format!("{}..{}", f.from, f.to)).await?;
-    }
+    let f = match access {
+        Some(a) => admit(db, d, a, f, true).await?,
+        None => f.clone(),
+    };
     let personal = access.is_some();
     let copy = match db {
         Db::Pg(pool) => {

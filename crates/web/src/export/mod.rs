@@ -102,7 +102,9 @@ fn personal(p: &Principal, d: Dataset, path: &ngoso_core::unit::UnitPath) -> Res
         Dataset::Visits | Dataset::Statuses if can(p, Action::ViewPersonalData, path) => {
             Some(Personal::People(access::area::<may::ViewPersonalData>(&actor, Some(path))?))
         }
-        Dataset::Feedback if can(p, Action::ProcessFeedback, path) => {
+        // Agency staff handle their agency's items, not every item of the area: the
+        // citizens' words of the others are not theirs to export.
+        Dataset::Feedback if p.agency_id.is_none() && can(p, Action::ProcessFeedback, path) => {
             Some(Personal::Feedback(access::area::<may::ProcessFeedback>(&actor, Some(path))?))
         }
         _ => None,
@@ -154,7 +156,7 @@ async fn export(
     let (body, kind) = if xlsx {
         (Body::from(workbook(export, asked.dataset, personal).await?), XLSX_TYPE)
     } else {
-        (csv(export, format!("\u{feff}{}", asked.dataset.header(personal))), "text/csv; charset=utf-8")
+        (csv_body(export, format!("\u{feff}{}", asked.dataset.header(personal))), "text/csv; charset=utf-8")
     };
     let mut res = Response::new(body);
     let h = res.headers_mut();
@@ -167,7 +169,7 @@ async fn export(
 
 /// CSV in UTF-8 with a byte-order mark (so spreadsheets read the Vietnamese right), the
 /// header first, then the lines as the store reads them.
-fn csv(export: store::Export, header: String) -> Body {
+fn csv_body(export: store::Export, header: String) -> Body {
     let first = futures_util::stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(header)) });
     let rest = futures_util::stream::unfold(Some(export), |e| async move {
         let mut e = e?;
@@ -196,7 +198,8 @@ impl Sheet {
     fn write(&mut self, csv: &str) -> Result<bool, XlsxError> {
         let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(csv.as_bytes());
         for rec in r.records() {
-            let Ok(rec) = rec else { continue };
+            // The store wrote these lines: one it cannot read back is a fault, not a row to drop.
+            let rec = rec.map_err(|e| XlsxError::ParameterError(format!("export line: {e}")))?;
             if self.rows >= XLSX_ROWS {
                 return Ok(false);
             }

@@ -257,6 +257,11 @@ async fn statuses_and_feedback_exports(app: &mut TestApp) {
         "SELECT COUNT(*) FROM audit_log WHERE action IN ('statuses.export', 'feedback.export')").fetch_one(p).await)
     .unwrap();
     assert_eq!(logged, 3, "the leader's statuses, the officer's two feedback exports");
+    // Agency staff export the area's items without the citizens' words of other agencies.
+    let agency = app.token("sogtvt").await;
+    let res = app.json(Method::GET, &url, None, Some(&agency)).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert!(csv_lines(&res.body)[0].ends_with(",rating") && !res.body.contains("Cống"), "{}", res.body);
     // Outside the caller's area: not found.
     let res = app
         .json(
