@@ -126,10 +126,7 @@ pub async fn list(
         ops::search(&st.db, &p, text, q.limit.unwrap_or(50).clamp(1, 500)).await?
     } else if let Some(parent) = q.parent {
         ops::visible(&st.db, &p, parent).await?;
-        let on = match q.on.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
-            Some(d) => ngoso_core::calendar::parse_day(d, "on")?,
-            None => ngoso_store::teams::today(),
-        };
+        let on = ops::tree_day(q.on.as_deref(), ngoso_store::teams::today())?;
         store::children_on(&st.db, Some(parent), on).await?
     } else {
         ops::top(&st.db, &p).await?

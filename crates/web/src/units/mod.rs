@@ -157,6 +157,14 @@ pub async fn rename(db: &Db, p: &Principal, id: i64, name: &str, kind: &str) -> 
     Ok(after)
 }
 
+/// The day a tree is read as: `on` (`YYYY-MM-DD`) when given, else `default`.
+pub fn tree_day(on: Option<&str>, default: chrono::NaiveDate) -> Result<chrono::NaiveDate, AppError> {
+    match on.map(str::trim).filter(|d| !d.is_empty()) {
+        Some(d) => Ok(ngoso_core::calendar::parse_day(d, "on")?),
+        None => Ok(default),
+    }
+}
+
 /// Records that `successor` took over (all or part of) unit `id`; the caller must manage
 /// both.
 pub async fn add_successor(st: &AppState, p: &Principal, id: i64, successor: i64) -> Result<(), AppError> {

@@ -144,10 +144,7 @@ pub(crate) async fn show(
     let ancestors = ops::visible_ancestors(&st.db, &p, &unit).await?;
     let period = crate::indicators::period_or_this_year(q.period.as_deref())?;
     let today = ngoso_store::teams::today();
-    let on = match q.on.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
-        Some(d) => ngoso_core::calendar::parse_day(d, "on")?,
-        None => period.end().min(today),
-    };
+    let on = ops::tree_day(q.on.as_deref(), period.end().min(today))?;
     let children = units::children_on(&st.db, Some(id), on).await?;
     let successors = units::successors(&st.db, id).await?;
     let predecessors = units::predecessors(&st.db, id).await?;
