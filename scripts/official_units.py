@@ -63,6 +63,15 @@ def fold(s):
     return "".join(c for c in s if c.isalnum())
 
 
+def bare(s):
+    """A name without its type word, accents kept, lower case."""
+    s = " ".join(unicodedata.normalize("NFC", s).lower().split())
+    for word in ("thành phố ", "tỉnh ", "quận ", "huyện ", "thị xã ", "thị trấn ", "phường ", "xã ", "đặc khu "):
+        if s.startswith(word):
+            return s[len(word):]
+    return s
+
+
 def kind_of(full_name, level):
     n = unicodedata.normalize("NFC", full_name).lower()
     for k in ("thành phố", "tỉnh", "quận", "huyện", "thị xã", "thị trấn", "phường", "xã", "đặc khu"):
@@ -143,6 +152,34 @@ def main():
             pairs.append((ok, nk))
             old_names[ok] = nfc(o["ward_name"])
             new_names[nk] = nfc(n["ward_name"])
+    # Old communes on no converter row: matched by name among the new communes of the
+    # province their district's other communes went to (the statistics office reused the
+    # town's name, and often its code, for the commune it became: Thị trấn Tân Thạnh `27826`
+    # became Xã Tân Thạnh `27826`). Only a single match counts; the rest stay unmapped.
+    mapped = {o for o, _ in pairs}
+    new_province = {r[0]: r[3] for r in after if r[3]}
+    new_name_of = {r[0]: r[1] for r in after}
+    district_of = {r[0]: r[3] for r in before if len(r[0]) == 5}
+    went = defaultdict(Counter)
+    for o, n in pairs:
+        went[district_of.get(o)][new_province.get(n)] += 1
+    by_name = []
+    for r in before:
+        if len(r[0]) != 5 or r[0] in mapped:
+            continue
+        provinces = went.get(r[3])
+        if not provinces:
+            continue
+        target = provinces.most_common(1)[0][0]
+        found = [c for c, pc in new_province.items() if pc == target and fold(new_name_of[c]) == fold(r[1])]
+        if len(found) > 1:
+            # Folding made two names one (Tân Thạnh, Tân Thành): keep those with the accents.
+            found = [c for c in found if bare(new_name_of[c]) == bare(r[1])]
+        if len(found) == 1:
+            pairs.append((r[0], found[0]))
+            old_names[r[0]] = r[1]
+            new_names[found[0]] = new_name_of[found[0]]
+            by_name.append((r[0], r[1], found[0], new_name_of[found[0]]))
     pairs = sorted(set(pairs))
     write(out / "units-before.csv.gz", ["code", "name", "kind", "parent_code", "valid_from", "valid_to"], before)
     write(out / "units-after.csv.gz", ["code", "name", "kind", "parent_code", "valid_from", "valid_to"], after)
@@ -165,6 +202,9 @@ def main():
     print(f"converter rows whose old commune matched no office code: {sum(unmatched_old.values())} "
           f"({len(unmatched_old)} communes); whose new commune matched none: {sum(unmatched_new.values())} "
           f"({len(unmatched_new)} communes)")
+    print(f"old communes on no converter row, matched by name in their successor province: {len(by_name)}")
+    for o, on, n, nn in by_name:
+        print(f"  by name: {o} {on} -> {n} {nn}")
     for (p, d, w), c in sorted(unmatched_old.items(), key=lambda x: str(x)):
         print(f"  old not matched: {w}, {d}, {p} ({c} rows)")
     for (p, w), c in sorted(unmatched_new.items(), key=lambda x: str(x)):

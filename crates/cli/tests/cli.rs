@@ -459,11 +459,50 @@ async fn official_units_load(t: &TestDb) {
         text(&out)
     );
     assert_eq!(units::count(&t.db).await.unwrap(), 202);
-    // The new Tây Ninh is 80 too: refused, nothing changed.
-    let out = ngoso(&t.url, &["units", "load-official", "--after", "--province", "80"], None);
+    // A household in each old commune, then the official restructuring of Long An.
+    let communes: Vec<String> =
+        units::down_to_depth(&t.db, 2).await.unwrap().into_iter().filter(|u| u.3 == 2).map(|u| u.1).collect();
+    assert_eq!(communes.len(), 186);
+    let mut file = String::from("code,unit_code,size,smartphones\n");
+    for (i, c) in communes.iter().enumerate() {
+        file.push_str(&format!("H{i},{c},3,1\n"));
+    }
+    let f = write_file("la.csv", file.as_bytes());
+    assert_eq!(ngoso(&t.url, &["import", "households", f.to_str().unwrap()], None).status.code(), Some(0));
+    let out = ngoso(&t.url, &["units", "official-mapping", "--province", "80"], None);
+    let mapping = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        mapping.starts_with("old_code,new_code,new_name,new_kind,new_parent_code\n,80,Tây Ninh,tỉnh,\n"),
+        "{mapping}"
+    );
+    let dry = ngoso(&t.url, &["units", "restructure", "--official", "--province", "80", "--dry-run"], None);
+    assert!(dry.status.success(), "{}", text(&dry));
+    assert!(text(&dry).contains("202 units closed, 62 opened"), "{}", text(&dry));
+    assert!(text(&dry).contains("177 households moved; 9 households wait to be placed"), "{}", text(&dry));
+    assert!(text(&dry).contains("Dry run"));
+    assert_eq!(units::count(&t.db).await.unwrap(), 202, "a dry run writes nothing");
+    let out = ngoso(&t.url, &["units", "restructure", "--official", "--province", "80"], None);
+    assert!(text(&out).contains("202 units closed, 62 opened"), "{}", text(&out));
+    assert!(text(&out).contains("177 households moved; 9 households wait to be placed"), "{}", text(&out));
+    // Long An closed on 2025-07-01; 80 is now Tây Ninh, with 61 communes (those of Long An).
+    let tn = units::by_code(&t.db, "80").await.unwrap();
+    assert_eq!((tn.name.as_str(), tn.valid_from.map(|d| d.to_string())), ("Tây Ninh", Some("2025-07-01".to_owned())));
+    assert_eq!(units::children(&t.db, Some(tn.id)).await.unwrap().len(), 61);
+    assert_eq!(units::successors(&t.db, la.id).await.unwrap()[0].id, tn.id);
+    let waiting: i64 =
+        ngoso_store::restructure::to_place(&t.db, None).await.unwrap().iter().map(|w| w.households).sum();
+    assert_eq!(waiting, 9);
+    assert!(ngoso_store::check::run(&t.db).await.unwrap().is_empty());
+    // Again: nothing changes.
+    let out = ngoso(&t.url, &["units", "restructure", "--official", "--province", "80"], None);
+    assert!(text(&out).contains("Applied before"), "{}", text(&out));
+    assert_eq!(units::count(&t.db).await.unwrap(), 264);
+    // A bad mapping: refused whole, with its row.
+    let bad = write_file("bad.csv", "old_code,new_code\n27685,NOPE\n".as_bytes());
+    let out = ngoso(&t.url, &["units", "restructure", "--mapping", bad.to_str().unwrap(), "--on", "2026-01-01"], None);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("Code 80 names “Tỉnh Long An”"), "{}", text(&out));
-    assert_eq!(units::count(&t.db).await.unwrap(), 202);
+    assert!(text(&out).contains("row 2"), "{}", text(&out));
+    assert_eq!(units::count(&t.db).await.unwrap(), 264);
     let out = ngoso(&t.url, &["units", "load-official", "--after", "--province", "999"], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("no province with code “999”"), "{}", text(&out));
@@ -472,6 +511,11 @@ async fn official_units_load(t: &TestDb) {
     // Another province of the new tree, beside: Hà Nội (01) with its 126 communes.
     let out = ngoso(&t.url, &["units", "load-official", "--after", "--province", "01"], None);
     assert!(text(&out).contains("Added 127 units"), "{}", text(&out));
+    // Both trees of another province, linked: Bình Phước (70) and Đồng Nai (75) make Đồng Nai.
+    let out = ngoso(&t.url, &["units", "load-official", "--both", "--province", "70"], None);
+    assert!(out.status.success(), "{}", text(&out));
+    let bp = units::all_of_code(&t.db, "70").await.unwrap();
+    assert_eq!(units::successors(&t.db, bp[0].id).await.unwrap()[0].code, "75");
     assert!(ngoso_store::check::run(&t.db).await.unwrap().is_empty());
 }
 

@@ -221,6 +221,11 @@ pub fn month_of(t: i64) -> String {
         .unwrap_or_else(|| "197001".into())
 }
 
+/// The month of a day, as a DHIS2 period id: `202507`.
+pub fn month_of_day(d: chrono::NaiveDate) -> String {
+    d.format("%Y%m").to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,6 +50,12 @@ pub mod figure {
     pub fn slice(base: &str, part: &str) -> String {
         format!("~{base}|{part}")
     }
+    /// Whether a figure with a period counts a household's past (visits, by month), which
+    /// follows the household when a restructuring moves it; the others with a period are
+    /// entered as aggregates on a unit (data values, feedback counts).
+    pub fn is_household_past(f: &str) -> bool {
+        f == VISITS || f == VISITS_MET || f.starts_with("visit_barrier:")
+    }
     /// The first byte of sliced figures' names.
     pub const SLICES_FROM: &str = "~";
 }

@@ -116,6 +116,18 @@ impl Validity {
     pub fn contains(&self, day: NaiveDate) -> bool {
         self.from.is_none_or(|f| f <= day) && self.to.is_none_or(|t| day < t)
     }
+    /// Whether some day lies in both (an open end reaches every day on its side).
+    pub fn overlaps(&self, other: &Validity) -> bool {
+        let starts_before_other_ends = match (self.from, other.to) {
+            (Some(f), Some(t)) => f < t,
+            _ => true,
+        };
+        let other_starts_before_end = match (other.from, self.to) {
+            (Some(f), Some(t)) => f < t,
+            _ => true,
+        };
+        starts_before_other_ends && other_starts_before_end
+    }
 }
 
 fn parse_date(s: Option<&str>, field: &'static str) -> Result<Option<NaiveDate>, Invalid> {

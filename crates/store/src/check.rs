@@ -111,16 +111,19 @@ pub async fn recount(db: &Db) -> Result<BTreeMap<(i64, String, String), i64>> {
     for (unit, service, status, n) in rows {
         leaf.add(unit, ngoso_core::rollup::figure::status(service, status), "", n);
     }
+    // Figures entered on a unit as aggregates: counted up its tree and, through links of one
+    // successor each, up its successors' trees (restructure.rs).
+    let mut entered = Deltas::default();
     // Feedback counts (themselves checked against the items) up the tree.
     let rows: Vec<(i64, String, i64, i64, i64)> = on_db!(db, p => sqlx::query_as(
         "SELECT unit_id, month, CAST(SUM(received) AS BIGINT), CAST(SUM(answered) AS BIGINT), CAST(SUM(on_time) AS BIGINT) \
          FROM feedback_counts WHERE unit_id <> 0 GROUP BY unit_id, month").fetch_all(p).await)?;
     for (unit, month, r, a, o) in rows {
-        leaf.feedback(unit, &month, (r, a, o));
+        entered.feedback(unit, &month, (r, a, o));
     }
     for (unit, element, period, sum, n) in crate::values::for_recount(db).await? {
-        leaf.add(unit, ngoso_core::rollup::figure::value(element), &period, sum);
-        leaf.add(unit, ngoso_core::rollup::figure::value_n(element), &period, n);
+        entered.add(unit, ngoso_core::rollup::figure::value(element), &period, sum);
+        entered.add(unit, ngoso_core::rollup::figure::value_n(element), &period, n);
     }
     let paths: HashMap<i64, Vec<i64>> =
         on_db!(db, p => sqlx::query_as::<_, (i64, String)>("SELECT id, path FROM units").fetch_all(p).await)?
@@ -133,6 +136,40 @@ pub async fn recount(db: &Db) -> Result<BTreeMap<(i64, String, String), i64>> {
             *all.entry((*a, d.figure.clone(), d.period.clone())).or_insert(0) += d.value;
         }
     }
+    let reach = crate::restructure::entry_reach(db).await?;
+    for d in entered.into_vec() {
+        let units: Vec<i64> = match reach.get(&d.unit_id) {
+            Some(r) => r.iter().copied().collect(),
+            None => paths.get(&d.unit_id).cloned().unwrap_or_default(),
+        };
+        for a in units {
+            *all.entry((a, d.figure.clone(), d.period.clone())).or_insert(0) += d.value;
+        }
+    }
+    // Visits made before a restructuring that moved their household are counted where they
+    // were reported too: on the units above the household's unit of then that its unit of
+    // now does not have.
+    for day in crate::restructure::move_days(db).await? {
+        let before = ngoso_core::calendar::start_of_day(day);
+        type Past = (i64, i64, String, String, i32, i64);
+        let rows: Vec<Past> = on_db!(db, p => sqlx::query_as(
+            "SELECT h.unit_id, m.from_unit_id, v.month, v.result, v.barriers, COUNT(*) FROM visits v \
+             JOIN household_moves m ON m.household_id = v.household_id AND m.effective = $1 \
+             JOIN households h ON h.id = v.household_id WHERE v.visited_at < $2 \
+             GROUP BY h.unit_id, m.from_unit_id, v.month, v.result, v.barriers")
+            .bind(day).bind(before).fetch_all(p).await)?;
+        for (now, then, month, result, barriers, n) in rows {
+            let (Some(now), Some(then)) = (paths.get(&now), paths.get(&then)) else { continue };
+            let mut d = Deltas::default();
+            let result = VisitResult::parse(&result).unwrap_or(VisitResult::NotHome);
+            d.visits(0, &month, result, Barriers::from_bits(barriers), n);
+            for d in d.into_vec() {
+                for a in then.iter().filter(|a| !now.contains(a)) {
+                    *all.entry((*a, d.figure.clone(), d.period.clone())).or_insert(0) += d.value;
+                }
+            }
+        }
+    }
     all.retain(|_, v| *v != 0);
     Ok(all)
 }
@@ -142,8 +179,9 @@ pub async fn recount(db: &Db) -> Result<BTreeMap<(i64, String, String), i64>> {
 /// 0011 on SQLite and 0009 on PostgreSQL). Each is (table, how a row is named, column, table
 /// named, key named). A visit is named by its household and its id, which is unique only
 /// within the household.
-const REFERENCES: [(&str, &str, &str, &str, &str); 12] = [
+const REFERENCES: [(&str, &str, &str, &str, &str); 13] = [
     ("households", "CAST(c.id AS TEXT)", "unit_id", "units", "id"),
+    ("household_moves", "'of household ' || CAST(c.household_id AS TEXT)", "household_id", "households", "id"),
     ("consents", "CAST(c.id AS TEXT)", "household_id", "households", "id"),
     ("visits", VISIT, "household_id", "households", "id"),
     ("visits", VISIT, "team_id", "teams", "id"),

@@ -20,6 +20,7 @@ pub mod households;
 pub mod indicators;
 pub mod outbox;
 pub mod places;
+pub mod restructure;
 pub mod rollups;
 pub mod secrets;
 pub mod sessions;

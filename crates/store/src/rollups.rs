@@ -97,6 +97,11 @@ pub(crate) fn fold(deltas: Vec<Delta>, ancestry: &HashMap<i64, Vec<i64>>) -> BTr
     folded
 }
 
+/// Writes folded rows (deltas), in key order, zeros left out.
+pub(crate) async fn write_folded(tx: &mut Tx, folded: BTreeMap<Key, i64>) -> Result<()> {
+    write(tx, folded).await
+}
+
 /// Writes folded rows, in key order (so concurrent writers lock rows in the same order).
 async fn write(tx: &mut Tx, folded: BTreeMap<Key, i64>) -> Result<()> {
     let shard = shard_for(tx);

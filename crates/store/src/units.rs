@@ -41,6 +41,9 @@ impl Unit {
     pub fn closed_by(&self, day: NaiveDate) -> bool {
         self.valid_to.is_some_and(|t| t <= day)
     }
+    pub fn validity(&self) -> Validity {
+        Validity { from: self.valid_from, to: self.valid_to }
+    }
 }
 
 /// A unit in a list, with the number of its children.
@@ -72,11 +75,35 @@ pub async fn get(db: &Db, id: i64) -> Result<Unit> {
     on_db!(db, p => sqlx::query_as::<_, Unit>(sql).bind(id).fetch_optional(p).await)?.ok_or(StoreError::NotFound)
 }
 
+/// The unit of a code. A code names one unit on any day, but may be reused once a unit has
+/// closed (the new Tây Ninh is 80, Long An's code): the unit that exists today, or else the
+/// one that closed last (an open end counts as the latest).
 pub async fn by_code(db: &Db, code: &str) -> Result<Unit> {
-    let sql = "SELECT id, code, name, kind, parent_id, path, depth, valid_from, valid_to, created_at, updated_at \
-               FROM units WHERE code = $1";
-    on_db!(db, p => sqlx::query_as::<_, Unit>(sql).bind(code.trim()).fetch_optional(p).await)?
-        .ok_or(StoreError::NotFound)
+    let today = crate::teams::today();
+    let all = all_of_code(db, code).await?;
+    let found = all.iter().find(|u| u.exists_on(today)).or_else(|| all.last());
+    found.cloned().ok_or(StoreError::NotFound)
+}
+
+/// The unit of a code that exists on `day`.
+pub async fn by_code_on(db: &Db, code: &str, day: NaiveDate) -> Result<Unit> {
+    all_of_code(db, code).await?.into_iter().find(|u| u.exists_on(day)).ok_or(StoreError::NotFound)
+}
+
+/// Every unit that has had a code, the earliest first.
+pub async fn all_of_code(db: &Db, code: &str) -> Result<Vec<Unit>> {
+    let sql = format!("SELECT {COLUMNS} FROM units WHERE code = $1");
+    let mut rows: Vec<Unit> = on_db!(db, p => sqlx::query_as::<_, Unit>(sqlx::AssertSqlSafe(sql.as_str())).bind(code.trim()).fetch_all(p).await)?;
+    rows.sort_by_key(|u| (u.valid_to.is_none(), u.valid_to, u.valid_from, u.id));
+    Ok(rows)
+}
+
+/// Whether another unit of the code exists on some day of `validity`.
+async fn code_taken(tx: &mut Tx, code: &str, validity: &Validity) -> Result<bool> {
+    let sql = "SELECT valid_from, valid_to FROM units WHERE code = $1";
+    let rows: Vec<(Option<NaiveDate>, Option<NaiveDate>)> =
+        on_tx!(tx, c => sqlx::query_as(sql).bind(code).fetch_all(c).await)?;
+    Ok(rows.into_iter().any(|(from, to)| Validity { from, to }.overlaps(validity)))
 }
 
 async fn get_in(tx: &mut Tx, id: i64) -> Result<Unit> {
@@ -223,6 +250,9 @@ pub async fn create(db: &Db, new: &NewUnit) -> Result<Unit> {
         }),
         None => None,
     };
+    if code_taken(&mut tx, new.code.as_str(), &new.validity).await? {
+        return Err(Invalid::field("unit-code-exists", "code").with_detail(new.code.as_str()).into());
+    }
     let id = dialect::reserve_ids(&mut tx, Table::Units, 1).await?[0];
     let path = match &parent_path {
         Some(pp) => pp.child(id),
@@ -324,13 +354,21 @@ pub async fn move_to(db: &Db, id: i64, new_parent: Option<i64>) -> Result<Unit> 
     Ok(unit)
 }
 
-/// Every unit's code with its id and path, for planning an import.
-pub async fn existing_for_import(db: &Db) -> Result<HashMap<String, ExistingUnit>> {
-    let sql = "SELECT code, id, path FROM units";
-    let rows: Vec<(String, i64, String)> = on_db!(db, p => sqlx::query_as(sql).fetch_all(p).await)?;
+/// Every unit's code with its id and path, for planning an import: of the units whose
+/// validity overlaps `within` when given (the tree of a time), and where a code was reused,
+/// the unit that is open (or closed last).
+pub async fn existing_for_import(db: &Db, within: Option<&Validity>) -> Result<HashMap<String, ExistingUnit>> {
+    let sql = "SELECT code, id, path, valid_from, valid_to FROM units";
+    type Row = (String, i64, String, Option<NaiveDate>, Option<NaiveDate>);
+    let mut rows: Vec<Row> = on_db!(db, p => sqlx::query_as(sql).fetch_all(p).await)?;
+    if let Some(w) = within {
+        rows.retain(|r| Validity { from: r.3, to: r.4 }.overlaps(w));
+    }
+    // The latest last, so that it is the one kept.
+    rows.sort_by_key(|r| (r.4.is_none(), r.4, r.3, r.1));
     Ok(rows
         .into_iter()
-        .map(|(code, id, path)| (code, ExistingUnit { id, path: UnitPath::from_stored(path) }))
+        .map(|(code, id, path, _, _)| (code, ExistingUnit { id, path: UnitPath::from_stored(path) }))
         .collect())
 }
 

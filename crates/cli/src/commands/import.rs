@@ -231,7 +231,7 @@ async fn import_units(file: &std::path::Path, db: &Db) -> Result<(), Failure> {
     let started = Instant::now();
     let bytes = std::fs::read(file).map_err(|e| Failure::Input(format!("{}: {e}", file.display())))?;
     let rows = read_unit_rows(&bytes)?;
-    let existing = units::existing_for_import(db).await?;
+    let existing = units::existing_for_import(db, None).await?;
     let plan = match plan_units(&rows, &existing) {
         Ok(p) => p,
         Err(errors) => {
@@ -297,7 +297,7 @@ impl HouseholdChecker {
     /// `rows_hint`: about how many rows the file has.
     pub async fn new(db: &ngoso_store::Db, rows_hint: usize) -> Result<Self, Failure> {
         Ok(Self {
-            units: units::existing_for_import(db).await?,
+            units: units::existing_for_import(db, None).await?,
             existing: households::codes(db).await?,
             seen: HashMap::with_capacity_and_hasher(rows_hint, Default::default()),
         })

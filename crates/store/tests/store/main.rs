@@ -6,6 +6,7 @@ mod import;
 mod ingestor;
 mod migrations;
 mod outreach;
+mod restructure;
 mod schema;
 mod testing;
 mod units_users;

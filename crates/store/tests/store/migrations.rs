@@ -16,7 +16,7 @@ static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
 /// PostgreSQL's). sqlx keeps each applied migration's checksum and refuses to migrate a
 /// database whose applied migration has changed since, so these files never change: a fix
 /// is a new migration. Add a migration's checksums here when it is committed.
-const RELEASED: [(i64, &str, &str); 21] = [
+const RELEASED: [(i64, &str, &str); 22] = [
     (
         1,
         "ed62454ad54779c4936fe84138bd7705bfa774cea083c0165d3992f68a4ce9d2bd954d77262930fe8e4d9721765a6e24",
@@ -121,6 +121,11 @@ const RELEASED: [(i64, &str, &str); 21] = [
         21,
         "59660a262df22028521a3ca92b01a1a983e7a93d74a738601b230f6d9db1e15172a3674a9ffb9e835b11cf024525c73f",
         "5909334009bfd3c3d854a04f74d8cb82160b68776891536ab733980b1329f9cbd9594af86da89d1df92c8bc3d869bbf8",
+    ),
+    (
+        22,
+        "273ca5e4bf9039df862032af265a5c1807cfa478f1c4c2b54b4468d67054c59408186752686c5255f351cf5a8fa58283",
+        "36776df6b91a6d483f4c9bca980f074b4b99bb8981bbcdf8d793e6cbe07c2820c2154a32d351558426928ff6f932b295",
     ),
 ];
 

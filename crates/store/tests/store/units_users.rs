@@ -111,7 +111,7 @@ async fn units_import(db: Db) {
         rows.push(row(3 + i, &format!("X{i}"), &format!("Xã số {i}"), "xã", "794"));
     }
     rows.push(row(9999, "X0-1", "Ấp 1", "ấp", "X0"));
-    let existing = units::existing_for_import(&db).await.unwrap();
+    let existing = units::existing_for_import(&db, None).await.unwrap();
     let plan = plan_units(&rows, &existing).unwrap();
     let seen = std::sync::atomic::AtomicU64::new(0);
     let n = units::import(&db, &plan, &|k| seen.store(k, std::sync::atomic::Ordering::Relaxed)).await.unwrap();
@@ -129,7 +129,7 @@ async fn units_import(db: Db) {
     assert!(next.id > a.id.max(x0.id));
 
     // A plan that collides with a code created meanwhile is refused whole.
-    let existing = units::existing_for_import(&db).await.unwrap();
+    let existing = units::existing_for_import(&db, None).await.unwrap();
     let plan = plan_units(&[row(2, "Y1", "y", "xã", "80"), row(3, "Y2", "y", "xã", "80")], &existing).unwrap();
     units::create(&db, &new_unit("Y2", "Chen ngang", "xã", Some(p.id))).await.unwrap();
     let before = units::count(&db).await.unwrap();

@@ -1,0 +1,1404 @@
+//! Restructuring the tree on a day (Vietnam's of 2025-07-01 first): units closed and opened,
+//! units below re-made under their successors, households re-homed, figures carried, history
+//! kept.
+//!
+//! A mapping names old units (those that exist on the eve of the day) and new ones (those
+//! that exist on the day, or that the mapping opens). An old unit with one row merges into
+//! (or is renamed as) its new unit; with several rows it is split. A row whose old unit lies
+//! below another row's old unit places it (a hamlet, say) under one of that unit's
+//! successors.
+//!
+//! Nothing is rewritten. Every old unit closes on the day and stays with its figures as they
+//! were reported; each unit below a merged unit, or placed, is made again under the
+//! successor (same code, name and kind) with a link back; households move to the new units,
+//! and each move is recorded (`household_moves`). The figures follow the records:
+//! - the state of today (households, statuses, people) leaves the closed units for the new;
+//! - the households' past (visits, by month) stays where it was reported and is also counted
+//!   on the new units, so that a new commune's history is the sum of its households' past;
+//! - figures entered on a unit as aggregates (data values, feedback counts) are counted on
+//!   its successor too when it has exactly one, and are not comparable otherwise.
+//!
+//! Households of a split unit that no row places wait, in their closed unit, for an officer
+//! to place them ([`place`]); they are never guessed. `ngoso check` counts all of it again.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use chrono::NaiveDate;
+use ngoso_core::text;
+use ngoso_core::unit::UnitPath;
+use serde::Serialize;
+use sqlx::QueryBuilder;
+
+use crate::db::dialect::{self, Table};
+use crate::units::Unit;
+use crate::{Db, Result, StoreError, Tx, now, on_db, on_tx, rollups};
+
+/// One row of a mapping, as read from its file (the line number is the file's).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MappingRow {
+    pub line: usize,
+    /// Empty: the row only opens a unit (a new province, say).
+    pub old_code: String,
+    pub new_code: String,
+    /// When the new unit does not exist yet: its name, kind and parent's code (empty: a root).
+    pub new_name: String,
+    pub new_kind: String,
+    pub new_parent_code: String,
+}
+
+/// A row refused, with the message's key and what to show in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    pub line: usize,
+    pub key: &'static str,
+    pub detail: String,
+}
+
+/// A unit named in a summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnitRef {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+}
+
+/// A closed unit whose households wait to be placed, with the units they may go to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ToPlace {
+    pub unit: UnitRef,
+    pub households: i64,
+    pub candidates: Vec<UnitRef>,
+}
+
+/// Something scoped to a closed unit that an administrator must look at (the unit split).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ToReview {
+    pub kind: &'static str,
+    pub id: i64,
+    pub name: String,
+    pub unit: UnitRef,
+}
+
+/// What a restructuring did (or, in a dry run, would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub effective: Option<NaiveDate>,
+    /// Every row had been applied before: nothing changed.
+    pub already_applied: bool,
+    /// Units closed on the day (those of the mapping and those left with nothing below).
+    pub closed: Vec<UnitRef>,
+    /// Units the mapping opened.
+    pub opened: Vec<UnitRef>,
+    /// Units below made again under a successor.
+    pub remade: i64,
+    pub households_moved: i64,
+    pub to_place: Vec<ToPlace>,
+    pub teams_moved: i64,
+    pub accounts_moved: i64,
+    pub routes_moved: i64,
+    pub to_review: Vec<ToReview>,
+    /// Feedback items not yet closed that were filed against a closed unit (they keep it).
+    pub open_feedback: i64,
+}
+
+/// The outcome: refused whole (nothing written), or done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Refused(Vec<RowError>),
+    Done(Summary),
+}
+
+/// A past restructuring as recorded.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Restructuring {
+    pub id: i64,
+    pub effective: NaiveDate,
+    pub digest: String,
+    pub summary: String,
+    pub user_id: Option<i64>,
+    pub created_at: i64,
+}
+
+const UNIT_COLUMNS: &str = "id, code, name, kind, parent_id, path, depth, valid_from, valid_to, created_at, updated_at";
+
+/// The tree in memory, with the successor links.
+struct Tree {
+    units: HashMap<i64, Unit>,
+    by_code: HashMap<String, Vec<i64>>,
+    children: HashMap<i64, Vec<i64>>,
+    successors: HashMap<i64, Vec<i64>>,
+    predecessors: HashMap<i64, Vec<i64>>,
+}
+
+impl Tree {
+    async fn load(tx: &mut Tx) -> Result<Tree> {
+        let sql = format!("SELECT {UNIT_COLUMNS} FROM units");
+        let rows: Vec<Unit> =
+            on_tx!(tx, c => sqlx::query_as::<_, Unit>(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(c).await)?;
+        let links: Vec<(i64, i64)> =
+            on_tx!(tx, c => sqlx::query_as("SELECT unit_id, successor_id FROM unit_successors").fetch_all(c).await)?;
+        let mut t = Tree {
+            units: HashMap::new(),
+            by_code: HashMap::new(),
+            children: HashMap::new(),
+            successors: HashMap::new(),
+            predecessors: HashMap::new(),
+        };
+        for u in rows {
+            t.insert(u);
+        }
+        for (a, b) in links {
+            t.link(a, b);
+        }
+        Ok(t)
+    }
+    fn insert(&mut self, u: Unit) {
+        self.by_code.entry(u.code.clone()).or_default().push(u.id);
+        if let Some(p) = u.parent_id {
+            self.children.entry(p).or_default().push(u.id);
+        }
+        self.units.insert(u.id, u);
+    }
+    fn link(&mut self, a: i64, b: i64) {
+        let s = self.successors.entry(a).or_default();
+        if !s.contains(&b) {
+            s.push(b);
+            self.predecessors.entry(b).or_default().push(a);
+        }
+    }
+    fn on(&self, code: &str, day: NaiveDate) -> Option<&Unit> {
+        self.by_code.get(code)?.iter().map(|id| &self.units[id]).find(|u| u.exists_on(day))
+    }
+    fn path(&self, id: i64) -> Vec<i64> {
+        self.units[&id].unit_path().ids()
+    }
+    fn ref_of(&self, id: i64) -> UnitRef {
+        let u = &self.units[&id];
+        UnitRef { id, code: u.code.clone(), name: u.name.clone() }
+    }
+    /// The children of `id` that exist on `day`.
+    fn children_on(&self, id: i64, day: NaiveDate) -> Vec<i64> {
+        let mut out: Vec<i64> = self
+            .children
+            .get(&id)
+            .map(|c| c.iter().copied().filter(|c| self.units[c].exists_on(day)).collect())
+            .unwrap_or_default();
+        out.sort_unstable();
+        out
+    }
+    /// The single successor of a unit, if it has exactly one.
+    fn single(&self, id: i64) -> Option<i64> {
+        match self.successors.get(&id).map(Vec::as_slice) {
+            Some([s]) => Some(*s),
+            _ => None,
+        }
+    }
+}
+
+/// A new unit row to write.
+struct NewRow {
+    id: i64,
+    code: String,
+    name: String,
+    kind: String,
+    parent_id: Option<i64>,
+    path: UnitPath,
+}
+
+/// A unit of the mapping's new side.
+#[derive(Clone, Debug)]
+enum NewSide {
+    Existing(i64),
+    /// Index into the units to open.
+    Open(usize),
+}
+
+struct Opening {
+    code: String,
+    name: String,
+    kind: String,
+    parent: Option<NewSide>,
+    line: usize,
+}
+
+/// The mapping resolved against the tree.
+struct Resolved {
+    /// Top old units and their new units, in the rows' order.
+    tops: BTreeMap<i64, Vec<NewSide>>,
+    /// Old units placed under a new unit.
+    placements: BTreeMap<i64, NewSide>,
+    openings: Vec<Opening>,
+    /// Rows already applied / rows in all.
+    applied: usize,
+    rows: usize,
+}
+
+/// Reads a mapping file: a header with `old_code` and `new_code` (and optionally `new_name`,
+/// `new_kind`, `new_parent_code`), then one row per old → new pair. Line numbers count the
+/// header as line 1.
+pub fn read_mapping(bytes: &[u8]) -> std::result::Result<Vec<MappingRow>, Vec<RowError>> {
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(bytes);
+    let headers = match rdr.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => return Err(vec![RowError { line: 1, key: "restructure-file-unreadable", detail: e.to_string() }]),
+    };
+    let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let (Some(old), Some(new)) = (col("old_code"), col("new_code")) else {
+        return Err(vec![RowError { line: 1, key: "restructure-file-columns", detail: "old_code, new_code".into() }]);
+    };
+    let (name, kind, parent) = (col("new_name"), col("new_kind"), col("new_parent_code"));
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i + 2;
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(RowError { line, key: "restructure-file-unreadable", detail: e.to_string() });
+                continue;
+            }
+        };
+        let get = |c: Option<usize>| c.and_then(|c| rec.get(c)).map(text::nfc).unwrap_or_default();
+        let row = MappingRow {
+            line,
+            old_code: get(Some(old)),
+            new_code: get(Some(new)),
+            new_name: get(name),
+            new_kind: get(kind),
+            new_parent_code: get(parent),
+        };
+        if row.old_code.is_empty() && row.new_code.is_empty() {
+            continue;
+        }
+        rows.push(row);
+    }
+    if errors.is_empty() { Ok(rows) } else { Err(errors) }
+}
+
+/// A digest of the rows (order kept), to record with the restructuring.
+fn digest(rows: &[MappingRow]) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for r in rows {
+        for f in [&r.old_code, &r.new_code, &r.new_name, &r.new_kind, &r.new_parent_code] {
+            h.update(f.as_bytes());
+            h.update([0x1f]);
+        }
+        h.update([0x1e]);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn resolve(t: &Tree, rows: &[MappingRow], day: NaiveDate) -> std::result::Result<Resolved, Vec<RowError>> {
+    let eve = day.pred_opt().unwrap_or(day);
+    let mut errors = Vec::new();
+    let err = |errors: &mut Vec<RowError>, line, key, detail: &str| {
+        errors.push(RowError { line, key, detail: detail.to_owned() })
+    };
+    // Visits are counted by month: the tree changes on a month's first day.
+    if chrono::Datelike::day(&day) != 1 {
+        err(&mut errors, rows.first().map(|r| r.line).unwrap_or(1), "restructure-day-not-first", &day.to_string());
+        return Err(errors);
+    }
+    // Units to open, by code; their parents are resolved once every row is read.
+    let mut openings: Vec<Opening> = Vec::new();
+    let mut opening_of: HashMap<String, usize> = HashMap::new();
+    let mut pairs: Vec<(usize, i64, NewSide)> = Vec::new();
+    let mut seen: HashSet<(String, String)> = HashSet::new();
+    // Rows that name a new unit first, so that rows without a name find the units opened.
+    let mut ordered: Vec<&MappingRow> = rows.iter().collect();
+    ordered.sort_by_key(|r| r.new_name.is_empty());
+    for r in ordered {
+        if !seen.insert((r.old_code.clone(), r.new_code.clone())) {
+            err(&mut errors, r.line, "restructure-row-repeated", &format!("{} → {}", r.old_code, r.new_code));
+            continue;
+        }
+        if r.new_code.is_empty() {
+            err(&mut errors, r.line, "restructure-new-missing", &r.old_code);
+            continue;
+        }
+        // The new side: a unit of the day, or one the mapping opens.
+        // A unit of the day with another name than the row gives is one the restructuring
+        // closes (its code reused): the row opens a new one (refused later if it stays open).
+        let existing = t.on(&r.new_code, day).filter(|u| r.new_name.is_empty() || r.new_name == u.name);
+        let new = match existing {
+            Some(u) => NewSide::Existing(u.id),
+            None if r.new_name.is_empty() => match opening_of.get(&r.new_code) {
+                Some(&i) => NewSide::Open(i),
+                None => {
+                    err(&mut errors, r.line, "restructure-new-unknown", &r.new_code);
+                    continue;
+                }
+            },
+            None => {
+                if let Some(&i) = opening_of.get(&r.new_code) {
+                    let o = &openings[i];
+                    if o.name != r.new_name || o.kind != r.new_kind {
+                        err(&mut errors, r.line, "restructure-new-conflict", &r.new_code);
+                        continue;
+                    }
+                    NewSide::Open(i)
+                } else {
+                    if r.new_kind.is_empty() {
+                        err(&mut errors, r.line, "restructure-new-kind", &r.new_code);
+                        continue;
+                    }
+                    if let Err(e) = ngoso_core::unit::UnitName::parse(&r.new_name) {
+                        err(&mut errors, r.line, e.code, &r.new_name);
+                        continue;
+                    }
+                    if let Err(e) = ngoso_core::unit::UnitCode::parse(&r.new_code) {
+                        err(&mut errors, r.line, e.code, &r.new_code);
+                        continue;
+                    }
+                    // A code reused must not overlap a unit of the code that stays open.
+                    openings.push(Opening {
+                        code: r.new_code.clone(),
+                        name: r.new_name.clone(),
+                        kind: r.new_kind.clone(),
+                        parent: None,
+                        line: r.line,
+                    });
+                    opening_of.insert(r.new_code.clone(), openings.len() - 1);
+                    NewSide::Open(openings.len() - 1)
+                }
+            }
+        };
+        if r.old_code.is_empty() {
+            continue;
+        }
+        // The old side: a unit of the eve.
+        let Some(old) = t.on(&r.old_code, eve) else {
+            match t.by_code.get(&r.old_code) {
+                Some(ids) if ids.iter().any(|id| t.units[id].valid_from.is_some_and(|f| f > eve)) => {
+                    err(&mut errors, r.line, "restructure-old-not-yet", &r.old_code)
+                }
+                _ => err(&mut errors, r.line, "restructure-old-unknown", &r.old_code),
+            }
+            continue;
+        };
+        if let Some(to) = old.valid_to
+            && to != day
+        {
+            err(&mut errors, r.line, "restructure-old-closes-later", &format!("{} {}", old.code, to));
+            continue;
+        }
+        if let NewSide::Existing(n) = new
+            && n == old.id
+        {
+            err(&mut errors, r.line, "restructure-cycle", &old.code);
+            continue;
+        }
+        pairs.push((r.line, old.id, new));
+    }
+    // Parents of the units to open.
+    for r in rows {
+        let Some(&i) = opening_of.get(&r.new_code) else { continue };
+        if openings[i].line != r.line || r.new_parent_code.is_empty() {
+            continue;
+        }
+        let parent = if let Some(&j) = opening_of.get(&r.new_parent_code) {
+            Some(NewSide::Open(j))
+        } else if let Some(p) = t.on(&r.new_parent_code, day) {
+            Some(NewSide::Existing(p.id))
+        } else {
+            err(&mut errors, r.line, "restructure-parent-unknown", &r.new_parent_code);
+            None
+        };
+        openings[i].parent = parent;
+    }
+    // A unit opened under itself, through its parents.
+    for i in 0..openings.len() {
+        let (mut at, mut steps) = (i, 0);
+        while let Some(NewSide::Open(j)) = openings[at].parent {
+            at = j;
+            steps += 1;
+            if at == i || steps > openings.len() {
+                err(&mut errors, openings[i].line, "restructure-cycle", &openings[i].code);
+                break;
+            }
+        }
+    }
+    // The same unit on both sides: closed by one row, a successor in another.
+    let olds: HashSet<i64> = pairs.iter().map(|p| p.1).collect();
+    for (line, _, new) in &pairs {
+        if let NewSide::Existing(n) = new
+            && olds.contains(n)
+        {
+            err(&mut errors, *line, "restructure-cycle", &t.units[n].code);
+        }
+    }
+    if !errors.is_empty() {
+        errors.sort_by_key(|e| e.line);
+        return Err(errors);
+    }
+    pairs.sort_by_key(|p| p.0);
+    // Tops and placements: an old unit below another row's old unit is placed.
+    let mut tops: BTreeMap<i64, Vec<NewSide>> = BTreeMap::new();
+    let mut placements: BTreeMap<i64, NewSide> = BTreeMap::new();
+    let mut applied = 0;
+    for (line, old, new) in &pairs {
+        let above = t.path(*old).into_iter().filter(|a| a != old).find(|a| olds.contains(a));
+        // Applied before: a top linked to this new unit, a placed unit made again.
+        let linked = match (above, new) {
+            (None, NewSide::Existing(n)) => t.successors.get(old).is_some_and(|s| s.contains(n)),
+            (Some(_), _) => t.successors.get(old).is_some_and(|s| !s.is_empty()),
+            _ => false,
+        };
+        if linked {
+            applied += 1;
+        }
+        match above {
+            None => tops.entry(*old).or_default().push(new.clone()),
+            Some(a) => {
+                // It must go under one of that unit's successors (or below one).
+                let succ: Vec<&NewSide> = pairs.iter().filter(|p| p.1 == a).map(|p| &p.2).collect();
+                let ok = match new {
+                    NewSide::Open(i) => succ.iter().any(|s| matches!(s, NewSide::Open(j) if j == i)),
+                    NewSide::Existing(n) => {
+                        let np = t.path(*n);
+                        succ.iter().any(|s| matches!(s, NewSide::Existing(m) if np.contains(m)))
+                    }
+                };
+                if !ok {
+                    err(&mut errors, *line, "restructure-placement-outside", &t.units[old].code);
+                } else if placements.insert(*old, new.clone()).is_some() {
+                    err(&mut errors, *line, "restructure-placed-twice", &t.units[old].code);
+                }
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Resolved { tops, placements, openings, applied, rows: pairs.len() })
+}
+
+/// Applies a mapping on `day` in one transaction: everything, or nothing when a row is bad
+/// (the rows refused are returned, with their line numbers). A dry run does the same work
+/// and rolls it back, so that what it reports is what the real run would do. Applying a
+/// mapping again changes nothing.
+pub async fn restructure(
+    db: &Db,
+    rows: &[MappingRow],
+    day: NaiveDate,
+    dry_run: bool,
+    user_id: Option<i64>,
+) -> Result<Outcome> {
+    let mut tx = db.begin().await?;
+    let mut t = Tree::load(&mut tx).await?;
+    let r = match resolve(&t, rows, day) {
+        Ok(r) => r,
+        Err(errors) => return Ok(Outcome::Refused(errors)),
+    };
+    if r.rows > 0 && r.applied == r.rows && r.openings.is_empty() {
+        return Ok(Outcome::Done(Summary { effective: Some(day), already_applied: true, ..Summary::default() }));
+    }
+    if r.applied > 0 {
+        let line = rows.first().map(|r| r.line).unwrap_or(1);
+        return Ok(Outcome::Refused(vec![RowError {
+            line,
+            key: "restructure-partly-applied",
+            detail: format!("{}/{}", r.applied, r.rows),
+        }]));
+    }
+    let mut summary = Summary { effective: Some(day), ..Summary::default() };
+    let eve = day.pred_opt().unwrap_or(day);
+
+    // 1. Close the old units and everything below them that exists on the eve.
+    let mut closing: BTreeSet<i64> = BTreeSet::new();
+    for old in r.tops.keys().chain(r.placements.keys()) {
+        let mut stack = vec![*old];
+        while let Some(u) = stack.pop() {
+            if closing.insert(u) {
+                stack.extend(t.children_on(u, eve));
+            }
+        }
+    }
+
+    // Units above left with nothing on the day close too: all their units of the eve close,
+    // and nothing (no unit that stays, no unit the mapping opens) lies under them on the day.
+    for id in &closing {
+        if let Some(u) = t.units.get_mut(id) {
+            u.valid_to = Some(day);
+        }
+    }
+    let opened_under: HashSet<i64> = r
+        .openings
+        .iter()
+        .filter_map(|o| match o.parent {
+            Some(NewSide::Existing(p)) => Some(p),
+            _ => None,
+        })
+        .chain(r.tops.values().flatten().chain(r.placements.values()).filter_map(|n| match n {
+            NewSide::Existing(p) => Some(*p),
+            NewSide::Open(_) => None,
+        }))
+        .collect();
+    let mut above: BTreeSet<(std::cmp::Reverse<i32>, i64)> = BTreeSet::new();
+    for old in r.tops.keys() {
+        for a in t.path(*old) {
+            if a != *old && !closing.contains(&a) {
+                above.insert((std::cmp::Reverse(t.units[&a].depth), a));
+            }
+        }
+    }
+    let mut emptied: Vec<i64> = Vec::new();
+    for (_, a) in above {
+        let kids_eve = t.children_on(a, eve);
+        if kids_eve.is_empty()
+            || !kids_eve.iter().all(|k| closing.contains(k))
+            || !t.children_on(a, day).is_empty()
+            || opened_under.contains(&a)
+        {
+            continue;
+        }
+        closing.insert(a);
+        emptied.push(a);
+        if let Some(u) = t.units.get_mut(&a) {
+            u.valid_to = Some(day);
+        }
+    }
+    // A code the mapping opens must be free on the day.
+    let mut clashes = Vec::new();
+    for o in &r.openings {
+        let taken =
+            t.by_code.get(&o.code).into_iter().flatten().any(|id| t.units[id].valid_to.is_none_or(|to| to > day));
+        if taken {
+            clashes.push(RowError { line: o.line, key: "restructure-new-code-taken", detail: o.code.clone() });
+        }
+    }
+    if !clashes.is_empty() {
+        return Ok(Outcome::Refused(clashes));
+    }
+    close_units(&mut tx, &closing, day).await?;
+
+    // 2. Open the mapping's units, parents first.
+    let mut order: Vec<usize> = Vec::new();
+    let mut placed: HashSet<usize> = HashSet::new();
+    while order.len() < r.openings.len() {
+        for (i, o) in r.openings.iter().enumerate() {
+            if placed.contains(&i) {
+                continue;
+            }
+            let ready = match &o.parent {
+                Some(NewSide::Open(j)) => placed.contains(j),
+                _ => true,
+            };
+            if ready {
+                placed.insert(i);
+                order.push(i);
+            }
+        }
+    }
+    let mut remake: Vec<NewRow> = Vec::new();
+    let ids = dialect::reserve_ids(&mut tx, Table::Units, r.openings.len()).await?;
+    let mut opened_id: HashMap<usize, i64> = HashMap::new();
+    let mut opened_path: HashMap<usize, UnitPath> = HashMap::new();
+    for (k, &i) in order.iter().enumerate() {
+        let o = &r.openings[i];
+        let id = ids[k];
+        let (parent_id, path) = match &o.parent {
+            None => (None, UnitPath::root(id)),
+            Some(NewSide::Existing(p)) => (Some(*p), t.units[p].unit_path().child(id)),
+            Some(NewSide::Open(j)) => (Some(opened_id[j]), opened_path[j].child(id)),
+        };
+        opened_id.insert(i, id);
+        opened_path.insert(i, path.clone());
+        remake.push(NewRow { id, code: o.code.clone(), name: o.name.clone(), kind: o.kind.clone(), parent_id, path });
+    }
+    let resolve_new = |n: &NewSide| match n {
+        NewSide::Existing(id) => *id,
+        NewSide::Open(i) => opened_id[i],
+    };
+    write_units(&mut tx, &remake, day).await?;
+    for row in &remake {
+        t.insert(get_unit(&mut tx, row.id).await?);
+    }
+    summary.opened = remake.iter().map(|r| t.ref_of(r.id)).collect();
+
+    // 3. Link each old unit to its new ones.
+    let mut links: Vec<(i64, i64)> = Vec::new();
+    for (old, news) in &r.tops {
+        for n in news {
+            links.push((*old, resolve_new(n)));
+        }
+    }
+
+    // 4. Make again, under the new units, what lies below a merged unit, and what is placed.
+    // (old, new parent, top of a moved subtree)
+    let mut work: Vec<(i64, i64, bool)> = Vec::new();
+    for (old, news) in &r.tops {
+        if let [n] = news.as_slice() {
+            let n = resolve_new(n);
+            for c in t.children_on(*old, eve) {
+                if !r.placements.contains_key(&c) {
+                    work.push((c, n, false));
+                }
+            }
+        }
+    }
+    for (old, n) in &r.placements {
+        work.push((*old, resolve_new(n), true));
+    }
+    let mut pairs: Vec<Pair> = Vec::new();
+    for (old, news) in &r.tops {
+        if let [n] = news.as_slice() {
+            pairs.push(Pair { old: *old, new: resolve_new(n), top: true });
+        }
+    }
+    let mut remade: Vec<NewRow> = Vec::new();
+    let mut remade_paths: HashMap<i64, UnitPath> = HashMap::new();
+    let count = {
+        let mut n = 0usize;
+        let mut stack: Vec<i64> = work.iter().map(|w| w.0).collect();
+        while let Some(u) = stack.pop() {
+            n += 1;
+            stack.extend(t.children_on(u, eve).into_iter().filter(|c| !r.placements.contains_key(c)));
+        }
+        n
+    };
+    let ids = dialect::reserve_ids(&mut tx, Table::Units, count).await?;
+    let mut next = ids.into_iter();
+    while let Some((old, parent, top)) = work.pop() {
+        let id = next.next().expect("ids reserved for every unit made again");
+        let parent_path = remade_paths.get(&parent).cloned().unwrap_or_else(|| t.units[&parent].unit_path());
+        let path = parent_path.child(id);
+        let u = &t.units[&old];
+        remade.push(NewRow {
+            id,
+            code: u.code.clone(),
+            name: u.name.clone(),
+            kind: u.kind.clone(),
+            parent_id: Some(parent),
+            path: path.clone(),
+        });
+        remade_paths.insert(id, path);
+        links.push((old, id));
+        pairs.push(Pair { old, new: id, top });
+        for c in t.children_on(old, eve) {
+            if !r.placements.contains_key(&c) {
+                work.push((c, id, false));
+            }
+        }
+    }
+    write_units(&mut tx, &remade, day).await?;
+    for row in &remade {
+        t.insert(get_unit(&mut tx, row.id).await?);
+    }
+    summary.remade = remade.len() as i64;
+    for (a, b) in &links {
+        t.link(*a, *b);
+    }
+
+    // 5. The units above that closed: their successors are the new units at their depth
+    // above (or at) their closed units' successors.
+    for a in emptied {
+        let depth = t.units[&a].depth as usize;
+        let mut succ: BTreeSet<i64> = BTreeSet::new();
+        for k in t.children_on(a, eve) {
+            for s in t.successors.get(&k).cloned().unwrap_or_default() {
+                let p = t.path(s);
+                succ.insert(*p.get(depth).unwrap_or(&s));
+            }
+        }
+        for s in succ {
+            links.push((a, s));
+            t.link(a, s);
+        }
+    }
+    write_links(&mut tx, &links).await?;
+    summary.closed = closing.iter().map(|id| t.ref_of(*id)).collect();
+
+    // 6. Households move with their units; each move is recorded.
+    summary.households_moved = move_households(&mut tx, &pairs, day).await?;
+
+    // 7. Figures.
+    carry_figures(&mut tx, &t, &pairs, day).await?;
+    let single: Vec<i64> = closing.iter().copied().filter(|c| t.single(*c).is_some()).collect();
+    carry_entries(&mut tx, &t, &single).await?;
+
+    // 8. Teams, accounts and routes of a closed unit with one successor follow it; the
+    // others are listed.
+    let (teams, accounts, routes, review) = follow(&mut tx, &t, &closing).await?;
+    summary.teams_moved = teams;
+    summary.accounts_moved = accounts;
+    summary.routes_moved = routes;
+    summary.to_review = review;
+
+    // 9. What waits: households of closed units left without a successor.
+    summary.to_place = waiting(&mut tx, &t, &closing).await?;
+    summary.open_feedback = open_feedback(&mut tx, &closing).await?;
+
+    record(&mut tx, day, &digest(rows), &summary, user_id).await?;
+    if dry_run {
+        // Dropped without a commit: rolled back.
+        drop(tx);
+    } else {
+        tx.commit().await?;
+        crate::tokens::changed();
+    }
+    Ok(Outcome::Done(summary))
+}
+
+/// A unit's households and figures moving to a new unit (`top`: the highest unit of a moved
+/// subtree, whose figures also leave and reach ancestors).
+#[derive(Debug, Clone, Copy)]
+struct Pair {
+    old: i64,
+    new: i64,
+    top: bool,
+}
+
+async fn get_unit(tx: &mut Tx, id: i64) -> Result<Unit> {
+    let sql = format!("SELECT {UNIT_COLUMNS} FROM units WHERE id = $1");
+    on_tx!(tx, c => sqlx::query_as::<_, Unit>(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await)?
+        .ok_or(StoreError::NotFound)
+}
+
+async fn write_units(tx: &mut Tx, rows: &[NewRow], day: NaiveDate) -> Result<()> {
+    let t = now();
+    for chunk in rows.chunks(1000) {
+        let res = on_tx!(tx, c => {
+            let mut qb = QueryBuilder::new(
+                "INSERT INTO units (id, code, name, name_key, name_sort, kind, parent_id, path, depth, valid_from, valid_to, created_at, updated_at) ",
+            );
+            qb.push_values(chunk, |mut b, u| {
+                b.push_bind(u.id)
+                    .push_bind(u.code.as_str())
+                    .push_bind(u.name.as_str())
+                    .push_bind(text::fold(&u.name))
+                    .push_bind(text::sort_key(&u.name))
+                    .push_bind(u.kind.as_str())
+                    .push_bind(u.parent_id)
+                    .push_bind(u.path.as_str())
+                    .push_bind(u.path.depth() as i32)
+                    .push_bind(day)
+                    .push_bind(None::<NaiveDate>)
+                    .push_bind(t)
+                    .push_bind(t);
+            });
+            qb.build().execute(c).await.map(|r| r.rows_affected())
+        });
+        if let Err(e) = res {
+            let e = StoreError::from(e);
+            if e.is_unique_violation() {
+                return Err(ngoso_core::Invalid::new("unit-code-exists").into());
+            }
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+async fn close_units(tx: &mut Tx, ids: &BTreeSet<i64>, day: NaiveDate) -> Result<()> {
+    let ids: Vec<i64> = ids.iter().copied().collect();
+    for chunk in ids.chunks(500) {
+        on_tx!(tx, c => {
+            let mut qb = QueryBuilder::new("UPDATE units SET valid_to = ");
+            qb.push_bind(day).push(", updated_at = ").push_bind(now()).push(" WHERE id IN (");
+            let mut sep = qb.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            qb.push(")");
+            qb.build().execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+async fn write_links(tx: &mut Tx, links: &[(i64, i64)]) -> Result<()> {
+    for chunk in links.chunks(1000) {
+        on_tx!(tx, c => {
+            let mut qb = QueryBuilder::new("INSERT INTO unit_successors (unit_id, successor_id) ");
+            qb.push_values(chunk, |mut b, (a, s)| {
+                b.push_bind(*a).push_bind(*s);
+            });
+            qb.push(" ON CONFLICT DO NOTHING");
+            qb.build().execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+/// Moves the households of each pair's old unit to its new one, recording each move.
+async fn move_households(tx: &mut Tx, pairs: &[Pair], day: NaiveDate) -> Result<i64> {
+    if pairs.is_empty() {
+        return Ok(0);
+    }
+    let create = match tx {
+        Tx::Sqlite(_) => "CREATE TEMP TABLE restructure_pairs (old_id INTEGER PRIMARY KEY, new_id INTEGER NOT NULL)",
+        Tx::Pg(_) => {
+            "CREATE TEMP TABLE restructure_pairs (old_id BIGINT PRIMARY KEY, new_id BIGINT NOT NULL) ON COMMIT DROP"
+        }
+    };
+    on_tx!(tx, c => sqlx::query(create).execute(c).await.map(|_| ()))?;
+    for chunk in pairs.chunks(1000) {
+        on_tx!(tx, c => {
+            let mut qb = QueryBuilder::new("INSERT INTO restructure_pairs (old_id, new_id) ");
+            qb.push_values(chunk, |mut b, p| {
+                b.push_bind(p.old).push_bind(p.new);
+            });
+            qb.build().execute(c).await.map(|_| ())
+        })?;
+    }
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO household_moves (household_id, effective, from_unit_id, to_unit_id) \
+         SELECT h.id, $1, p.old_id, p.new_id FROM households h JOIN restructure_pairs p ON p.old_id = h.unit_id")
+        .bind(day).execute(c).await.map(|_| ()))?;
+    let moved = on_tx!(tx, c => sqlx::query(
+        "UPDATE households SET unit_id = p.new_id FROM restructure_pairs p WHERE households.unit_id = p.old_id")
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    on_tx!(tx, c => sqlx::query("DROP TABLE restructure_pairs").execute(c).await.map(|_| ()))?;
+    Ok(moved as i64)
+}
+
+/// Sums of the figures of units, over shards: unit → (figure, period) → value.
+async fn figures_of(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, Vec<(String, String, i64)>>> {
+    let mut out: HashMap<i64, Vec<(String, String, i64)>> = HashMap::new();
+    for chunk in crate::db::batch::padded(ids, 256) {
+        let rows: Vec<(i64, String, String, i64)> = on_tx!(tx, c => {
+            let mut qb = QueryBuilder::new(
+                "SELECT unit_id, figure, period, CAST(SUM(value) AS BIGINT) FROM rollups WHERE unit_id IN (");
+            let mut sep = qb.separated(", ");
+            for id in &chunk {
+                sep.push_bind(*id);
+            }
+            qb.push(") GROUP BY unit_id, figure, period");
+            qb.build_query_as::<(i64, String, String, i64)>().fetch_all(c).await
+        })?;
+        for (u, f, p, v) in rows {
+            if v != 0 {
+                out.entry(u).or_default().push((f, p, v));
+            }
+        }
+    }
+    for v in out.values_mut() {
+        v.sort();
+        v.dedup();
+    }
+    Ok(out)
+}
+
+/// The figures follow the moved households: today's state leaves the old units for the
+/// new; the households' past (visits) is counted on the new units too.
+async fn carry_figures(tx: &mut Tx, t: &Tree, pairs: &[Pair], day: NaiveDate) -> Result<()> {
+    let olds: Vec<i64> = pairs.iter().map(|p| p.old).collect();
+    let figures = figures_of(tx, &olds).await?;
+    let mut folded: BTreeMap<rollups::Key, i64> = BTreeMap::new();
+    for pair in pairs {
+        if let Some(rows) = figures.get(&pair.old) {
+            fold_pair(&mut folded, t, *pair, rows, day);
+        }
+    }
+    rollups::write_folded(tx, folded).await
+}
+
+async fn carry_rows(tx: &mut Tx, t: &Tree, pair: Pair, rows: &[(String, String, i64)], day: NaiveDate) -> Result<()> {
+    let mut folded: BTreeMap<rollups::Key, i64> = BTreeMap::new();
+    fold_pair(&mut folded, t, pair, rows, day);
+    rollups::write_folded(tx, folded).await
+}
+
+/// The deltas of one pair's figures (`rows`: the old unit's).
+fn fold_pair(
+    folded: &mut BTreeMap<rollups::Key, i64>,
+    t: &Tree,
+    pair: Pair,
+    rows: &[(String, String, i64)],
+    day: NaiveDate,
+) {
+    // Visits of the day's month and after were made on the new tree (a restructuring
+    // applied late finds them on the old one): they move, like today's state.
+    let first = ngoso_core::outreach::month_of_day(day);
+    let mut add = |u: i64, f: &str, p: &str, v: i64| {
+        *folded.entry((u, f.to_owned(), p.to_owned())).or_insert(0) += v;
+    };
+    let carried = rows.iter().filter(|(f, p, _)| p.is_empty() || ngoso_core::rollup::figure::is_household_past(f));
+    for (f, p, v) in carried {
+        let moves = p.is_empty() || p.as_str() >= first.as_str();
+        if pair.top {
+            let (from, to) = (t.path(pair.old), t.path(pair.new));
+            for a in to.iter().filter(|a| !from.contains(a)) {
+                add(*a, f, p, *v);
+            }
+            if moves {
+                for a in from.iter().filter(|a| !to.contains(a)) {
+                    add(*a, f, p, -*v);
+                }
+            }
+        } else {
+            add(pair.new, f, p, *v);
+            if moves {
+                add(pair.old, f, p, -*v);
+            }
+        }
+    }
+}
+
+/// The figures of the households on a unit itself (not in a unit below): its figures less
+/// those of its children of the eve of its closing.
+async fn direct_figures(tx: &mut Tx, t: &Tree, unit: i64) -> Result<Vec<(String, String, i64)>> {
+    let eve = t.units[&unit].valid_to.and_then(|d| d.pred_opt());
+    let kids: Vec<i64> = eve.map(|e| t.children_on(unit, e)).unwrap_or_default();
+    let mut ids = kids.clone();
+    ids.push(unit);
+    let f = figures_of(tx, &ids).await?;
+    let mut sum: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for (fig, p, v) in f.get(&unit).into_iter().flatten() {
+        *sum.entry((fig.clone(), p.clone())).or_insert(0) += v;
+    }
+    for k in kids {
+        for (fig, p, v) in f.get(&k).into_iter().flatten() {
+            *sum.entry((fig.clone(), p.clone())).or_insert(0) -= v;
+        }
+    }
+    Ok(sum.into_iter().filter(|(_, v)| *v != 0).map(|((f, p), v)| (f, p, v)).collect())
+}
+
+async fn record(tx: &mut Tx, day: NaiveDate, digest: &str, summary: &Summary, user_id: Option<i64>) -> Result<()> {
+    let json = serde_json::to_string(summary).unwrap_or_default();
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO restructurings (effective, digest, summary, user_id, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(day).bind(digest).bind(&json).bind(user_id).bind(now()).execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// The units whose entries are counted at `id` through links of one successor each: `id`
+/// and, recursively, its predecessors that have it as their only successor; each with the
+/// units along its way to `id` (itself included, `id` excluded).
+fn feeders(t: &Tree, id: i64) -> Vec<(i64, Vec<i64>)> {
+    let mut out = vec![(id, Vec::new())];
+    let mut i = 0;
+    while i < out.len() {
+        let (at, way) = out[i].clone();
+        for p in t.predecessors.get(&at).cloned().unwrap_or_default() {
+            if t.single(p) == Some(at) && !out.iter().any(|(u, _)| *u == p) {
+                let mut w = vec![p];
+                w.extend(way.iter().copied());
+                out.push((p, w));
+            }
+        }
+        i += 1;
+    }
+    // The way of `id` itself is empty; every other includes `id` at its end.
+    out.into_iter()
+        .map(|(u, mut w)| {
+            if u != id {
+                w.push(id);
+            }
+            (u, w)
+        })
+        .collect()
+}
+
+/// Figures entered as aggregates (data values, feedback counts) on a unit closed with one
+/// successor are counted on the successor's units too (those not already counting them).
+async fn carry_entries(tx: &mut Tx, t: &Tree, closed: &[i64]) -> Result<()> {
+    let mut folded: BTreeMap<rollups::Key, i64> = BTreeMap::new();
+    for &x in closed {
+        let Some(s) = t.single(x) else { continue };
+        let target = t.path(s);
+        for (e, way) in feeders(t, x) {
+            let mut counted: HashSet<i64> = t.path(e).into_iter().collect();
+            for w in way.iter().chain(std::iter::once(&x)) {
+                counted.extend(t.path(*w));
+            }
+            let to: Vec<i64> = target.iter().copied().filter(|a| !counted.contains(a)).collect();
+            if to.is_empty() {
+                continue;
+            }
+            for (f, p, v) in entries_of(tx, e).await? {
+                for a in &to {
+                    *folded.entry((*a, f.clone(), p.clone())).or_insert(0) += v;
+                }
+            }
+        }
+    }
+    rollups::write_folded(tx, folded).await
+}
+
+/// The figures entered on one unit itself: data values and feedback counts.
+async fn entries_of(tx: &mut Tx, unit: i64) -> Result<Vec<(String, String, i64)>> {
+    use ngoso_core::rollup::figure;
+    let mut out = Vec::new();
+    let values: Vec<(i64, String, i64, i64)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT element_id, period, CAST(SUM(value) AS BIGINT), COUNT(*) FROM data_values WHERE unit_id = $1 GROUP BY element_id, period")
+        .bind(unit).fetch_all(c).await)?;
+    for (e, p, sum, n) in values {
+        out.push((figure::value(e), p.clone(), sum));
+        out.push((figure::value_n(e), p, n));
+    }
+    let counts: Vec<(String, i64, i64, i64)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT month, CAST(SUM(received) AS BIGINT), CAST(SUM(answered) AS BIGINT), CAST(SUM(on_time) AS BIGINT) \
+         FROM feedback_counts WHERE unit_id = $1 GROUP BY month")
+        .bind(unit).fetch_all(c).await)?;
+    for (m, r, a, o) in counts {
+        out.push((figure::FEEDBACK_RECEIVED.to_owned(), m.clone(), r));
+        out.push((figure::FEEDBACK_ANSWERED.to_owned(), m.clone(), a));
+        out.push((figure::FEEDBACK_ON_TIME.to_owned(), m, o));
+    }
+    out.retain(|r| r.2 != 0);
+    Ok(out)
+}
+
+/// Teams, accounts and feedback routes of each closed unit with one successor move to it;
+/// those of a unit split (or left to place) are listed for an administrator.
+async fn follow(tx: &mut Tx, t: &Tree, closed: &BTreeSet<i64>) -> Result<(i64, i64, i64, Vec<ToReview>)> {
+    let (mut teams, mut accounts, mut routes) = (0i64, 0i64, 0i64);
+    let mut review = Vec::new();
+    let ids: Vec<i64> = closed.iter().copied().collect();
+    for chunk in ids.chunks(500) {
+        // Ids are integers of ours: written into the text.
+        let ids = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT 'team', id, name, unit_id FROM teams WHERE unit_id IN ({ids}) \
+             UNION ALL SELECT 'account', id, username, unit_id FROM users WHERE unit_id IN ({ids}) \
+             UNION ALL SELECT 'route', r.id, a.name_vi, r.unit_id FROM feedback_routes r JOIN agencies a ON a.id = r.agency_id \
+             WHERE r.unit_id IN ({ids})"
+        );
+        let rows: Vec<(String, i64, String, i64)> =
+            on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(c).await)?;
+        for (kind, id, name, unit) in rows {
+            let table = match kind.as_str() {
+                "team" => "teams",
+                "account" => "users",
+                _ => "feedback_routes",
+            };
+            match t.single(unit) {
+                Some(s) => {
+                    let sql = format!("UPDATE {table} SET unit_id = $1 WHERE id = $2");
+                    let res = on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(s).bind(id).execute(c).await.map(|_| ()))
+                        .map_err(StoreError::from);
+                    match res {
+                        Ok(()) => match table {
+                            "teams" => teams += 1,
+                            "users" => accounts += 1,
+                            _ => routes += 1,
+                        },
+                        // A route of the same category already set for the successor: the
+                        // successor's own rule stays, this one is listed.
+                        Err(e) if e.is_unique_violation() && table == "feedback_routes" => {
+                            return Err(ngoso_core::Invalid::new("restructure-route-clash")
+                                .with_detail(t.units[&s].code.clone())
+                                .into());
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                None => review.push(ToReview {
+                    kind: match table {
+                        "teams" => "team",
+                        "users" => "account",
+                        _ => "route",
+                    },
+                    id,
+                    name,
+                    unit: t.ref_of(unit),
+                }),
+            }
+        }
+    }
+    Ok((teams, accounts, routes, review))
+}
+
+/// Households in closed units without a successor, with the units they may go to: the
+/// successors of the nearest closed unit above that has some.
+async fn waiting(tx: &mut Tx, t: &Tree, closed: &BTreeSet<i64>) -> Result<Vec<ToPlace>> {
+    let lonely: Vec<i64> = closed.iter().copied().filter(|c| t.single(*c).is_none()).collect();
+    let mut out = Vec::new();
+    for chunk in lonely.chunks(500) {
+        let rows: Vec<(i64, i64)> = on_tx!(tx, c => {
+            let mut qb = QueryBuilder::new("SELECT unit_id, COUNT(*) FROM households WHERE unit_id IN (");
+            let mut sep = qb.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            qb.push(") GROUP BY unit_id");
+            qb.build_query_as::<(i64, i64)>().fetch_all(c).await
+        })?;
+        for (unit, n) in rows {
+            out.push(ToPlace { unit: t.ref_of(unit), households: n, candidates: candidates(t, unit) });
+        }
+    }
+    out.sort_by(|a, b| a.unit.code.cmp(&b.unit.code));
+    Ok(out)
+}
+
+fn candidates(t: &Tree, unit: i64) -> Vec<UnitRef> {
+    for a in t.path(unit).into_iter().rev() {
+        if let Some(s) = t.successors.get(&a)
+            && !s.is_empty()
+        {
+            let mut v: Vec<UnitRef> = s.iter().map(|id| t.ref_of(*id)).collect();
+            v.sort_by(|a, b| a.code.cmp(&b.code));
+            return v;
+        }
+    }
+    Vec::new()
+}
+
+async fn open_feedback(tx: &mut Tx, closed: &BTreeSet<i64>) -> Result<i64> {
+    let ids: Vec<i64> = closed.iter().copied().collect();
+    let mut n = 0i64;
+    for chunk in ids.chunks(500) {
+        let k: i64 = on_tx!(tx, c => {
+            let mut qb = QueryBuilder::new("SELECT COUNT(*) FROM feedback WHERE closed_at IS NULL AND unit_id IN (");
+            let mut sep = qb.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            qb.push(")");
+            qb.build_query_scalar::<i64>().fetch_one(c).await
+        })?;
+        n += k;
+    }
+    Ok(n)
+}
+
+/// Places the households of a closed unit left without a successor (a hamlet of a split
+/// commune): the unit is made again under `new_parent`, which must be one of the units its
+/// households may go to, on the day it closed; its households, figures, teams and accounts
+/// follow as in a restructuring. Returns the summary of what moved.
+pub async fn place(db: &Db, unit_id: i64, new_parent: i64, user_id: Option<i64>) -> Result<Summary> {
+    let mut tx = db.begin().await?;
+    let mut t = Tree::load(&mut tx).await?;
+    let unit = t.units.get(&unit_id).cloned().ok_or(StoreError::NotFound)?;
+    let Some(day) = unit.valid_to else {
+        return Err(ngoso_core::Invalid::new("restructure-place-open").with_detail(unit.code).into());
+    };
+    if t.single(unit_id).is_some() {
+        return Err(ngoso_core::Invalid::new("restructure-place-placed").with_detail(unit.code).into());
+    }
+    if !t.units.contains_key(&new_parent) || !candidates(&t, unit_id).iter().any(|c| t.path(new_parent).contains(&c.id))
+    {
+        return Err(ngoso_core::Invalid::field("restructure-placement-outside", "parent")
+            .with_detail(unit.code)
+            .into());
+    }
+    // A split unit stays closed with its successors: the households on it (not in a unit
+    // below) go to the unit chosen, and their figures with them.
+    if t.successors.contains_key(&unit_id) {
+        let mut summary = Summary { effective: Some(day), ..Summary::default() };
+        let pair = Pair { old: unit_id, new: new_parent, top: true };
+        let direct = direct_figures(&mut tx, &t, unit_id).await?;
+        summary.households_moved = move_households(&mut tx, &[pair], day).await?;
+        if summary.households_moved == 0 {
+            return Err(ngoso_core::Invalid::new("restructure-place-placed").with_detail(unit.code).into());
+        }
+        carry_rows(&mut tx, &t, pair, &direct, day).await?;
+        record(&mut tx, day, &format!("place {} on {}", unit.code, t.units[&new_parent].code), &summary, user_id)
+            .await?;
+        tx.commit().await?;
+        return Ok(summary);
+    }
+    let eve = day.pred_opt().unwrap_or(day);
+    // The unit and what lay below it, made again.
+    let mut work = vec![(unit_id, new_parent, true)];
+    let mut n = 0usize;
+    let mut stack = vec![unit_id];
+    while let Some(u) = stack.pop() {
+        n += 1;
+        stack.extend(t.children_on(u, eve));
+    }
+    let ids = dialect::reserve_ids(&mut tx, Table::Units, n).await?;
+    let mut next = ids.into_iter();
+    let (mut rows, mut pairs, mut links) = (Vec::new(), Vec::new(), Vec::new());
+    let mut paths: HashMap<i64, UnitPath> = HashMap::new();
+    while let Some((old, parent, top)) = work.pop() {
+        let id = next.next().expect("ids reserved");
+        let path = paths.get(&parent).cloned().unwrap_or_else(|| t.units[&parent].unit_path()).child(id);
+        let u = &t.units[&old];
+        rows.push(NewRow {
+            id,
+            code: u.code.clone(),
+            name: u.name.clone(),
+            kind: u.kind.clone(),
+            parent_id: Some(parent),
+            path: path.clone(),
+        });
+        paths.insert(id, path);
+        pairs.push(Pair { old, new: id, top });
+        links.push((old, id));
+        for c in t.children_on(old, eve) {
+            work.push((c, id, false));
+        }
+    }
+    write_units(&mut tx, &rows, day).await?;
+    for r in &rows {
+        t.insert(get_unit(&mut tx, r.id).await?);
+    }
+    write_links(&mut tx, &links).await?;
+    for (a, b) in &links {
+        t.link(*a, *b);
+    }
+    let mut summary = Summary { effective: Some(day), remade: rows.len() as i64, ..Summary::default() };
+    summary.households_moved = move_households(&mut tx, &pairs, day).await?;
+    carry_figures(&mut tx, &t, &pairs, day).await?;
+    let olds: Vec<i64> = pairs.iter().map(|p| p.old).collect();
+    carry_entries(&mut tx, &t, &olds).await?;
+    let closed: BTreeSet<i64> = olds.into_iter().collect();
+    let (teams, accounts, routes, review) = follow(&mut tx, &t, &closed).await?;
+    summary.teams_moved = teams;
+    summary.accounts_moved = accounts;
+    summary.routes_moved = routes;
+    summary.to_review = review;
+    record(&mut tx, day, &format!("place {} under {}", unit.code, t.units[&new_parent].code), &summary, user_id)
+        .await?;
+    tx.commit().await?;
+    crate::tokens::changed();
+    Ok(summary)
+}
+
+/// The households waiting to be placed, by closed unit, under `within` (a path; the whole
+/// tree when none).
+pub async fn to_place(db: &Db, within: Option<&UnitPath>) -> Result<Vec<ToPlace>> {
+    let mut tx = db.begin().await?;
+    let t = Tree::load(&mut tx).await?;
+    drop(tx);
+    let closed: BTreeSet<i64> = t
+        .units
+        .values()
+        .filter(|u| u.valid_to.is_some() && t.single(u.id).is_none())
+        .filter(|u| within.is_none_or(|w| w.contains(&u.unit_path()) || !candidates(&t, u.id).is_empty()))
+        .map(|u| u.id)
+        .collect();
+    let ids: Vec<i64> = closed.iter().copied().collect();
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(i64, i64)> = on_db!(db, p => {
+            let mut qb = QueryBuilder::new("SELECT unit_id, COUNT(*) FROM households WHERE unit_id IN (");
+            let mut sep = qb.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            qb.push(") GROUP BY unit_id");
+            qb.build_query_as::<(i64, i64)>().fetch_all(p).await
+        })?;
+        for (unit, n) in rows {
+            let c = candidates(&t, unit);
+            let inside = within.is_none_or(|w| {
+                w.contains(&t.units[&unit].unit_path()) || c.iter().any(|c| w.contains(&t.units[&c.id].unit_path()))
+            });
+            if inside {
+                out.push(ToPlace { unit: t.ref_of(unit), households: n, candidates: c });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.unit.code.cmp(&b.unit.code));
+    Ok(out)
+}
+
+/// The restructurings recorded, the latest first.
+pub async fn list(db: &Db) -> Result<Vec<Restructuring>> {
+    Ok(on_db!(db, p => sqlx::query_as::<_, Restructuring>(
+        "SELECT id, effective, digest, summary, user_id, created_at FROM restructurings ORDER BY id DESC")
+        .fetch_all(p).await)?)
+}
+
+/// The days on which a unit's tree changed: the day it opened by a restructuring and the
+/// days its predecessors (recursively) did, for marking a series across them.
+pub async fn change_days(db: &Db, unit_id: i64) -> Result<Vec<NaiveDate>> {
+    let mut days: BTreeSet<NaiveDate> = BTreeSet::new();
+    let mut seen: HashSet<i64> = HashSet::new();
+    let mut stack = vec![unit_id];
+    while let Some(u) = stack.pop() {
+        if !seen.insert(u) {
+            continue;
+        }
+        let preds: Vec<(i64, Option<NaiveDate>)> = on_db!(db, p => sqlx::query_as(
+            "SELECT s.unit_id, n.valid_from FROM unit_successors s JOIN units n ON n.id = s.successor_id WHERE s.successor_id = $1")
+            .bind(u).fetch_all(p).await)?;
+        for (p, from) in preds {
+            if let Some(d) = from {
+                days.insert(d);
+            }
+            stack.push(p);
+        }
+    }
+    // The ancestors' changes count too: a province opened by a merge.
+    let unit = crate::units::get(db, unit_id).await?;
+    for a in unit.unit_path().ids() {
+        if a == unit_id {
+            continue;
+        }
+        let from: Option<(Option<NaiveDate>,)> = on_db!(db, p => sqlx::query_as(
+            "SELECT n.valid_from FROM units n WHERE n.id = $1 AND EXISTS (SELECT 1 FROM unit_successors s WHERE s.successor_id = n.id)")
+            .bind(a).fetch_optional(p).await)?;
+        if let Some((Some(d),)) = from {
+            days.insert(d);
+        }
+    }
+    Ok(days.into_iter().collect())
+}
+
+/// Whether the figures entered as aggregates on `unit_id`'s tree before `day` are complete
+/// on it: false when a predecessor (recursively) was split, so that what was entered on it
+/// cannot be told apart among its successors.
+pub async fn entries_comparable(db: &Db, unit_id: i64) -> Result<bool> {
+    let mut seen: HashSet<i64> = HashSet::new();
+    let mut stack = vec![unit_id];
+    while let Some(u) = stack.pop() {
+        if !seen.insert(u) {
+            continue;
+        }
+        let preds: Vec<(i64, i64)> = on_db!(db, p => sqlx::query_as(
+            "SELECT s.unit_id, (SELECT COUNT(*) FROM unit_successors o WHERE o.unit_id = s.unit_id) \
+             FROM unit_successors s WHERE s.successor_id = $1")
+            .bind(u).fetch_all(p).await)?;
+        for (p, n) in preds {
+            if n > 1 {
+                let entered: i64 = on_db!(db, c => sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM data_values WHERE unit_id = $1").bind(p).fetch_one(c).await)?;
+                if entered > 0 {
+                    return Ok(false);
+                }
+            }
+            stack.push(p);
+        }
+    }
+    Ok(true)
+}
+
+/// For `ngoso check`: the extra units each entry unit's figures are counted at, through
+/// links of one successor: unit → the union of the paths along its way (its own included).
+pub(crate) async fn entry_reach(db: &Db) -> Result<HashMap<i64, BTreeSet<i64>>> {
+    let paths: HashMap<i64, Vec<i64>> =
+        on_db!(db, p => sqlx::query_as::<_, (i64, String)>("SELECT id, path FROM units").fetch_all(p).await)?
+            .into_iter()
+            .map(|(id, path)| (id, UnitPath::from_stored(path).ids()))
+            .collect();
+    let links: Vec<(i64, i64)> =
+        on_db!(db, p => sqlx::query_as("SELECT unit_id, successor_id FROM unit_successors").fetch_all(p).await)?;
+    let mut succ: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (a, b) in links {
+        succ.entry(a).or_default().push(b);
+    }
+    let mut out = HashMap::new();
+    for id in paths.keys() {
+        let mut reach: BTreeSet<i64> = BTreeSet::new();
+        let mut at = *id;
+        let mut steps = 0;
+        while let Some([s]) = succ.get(&at).map(Vec::as_slice) {
+            reach.extend(paths.get(s).into_iter().flatten().copied());
+            at = *s;
+            steps += 1;
+            if steps > 64 {
+                break;
+            }
+        }
+        if !reach.is_empty() {
+            reach.extend(paths[id].iter().copied());
+            out.insert(*id, reach);
+        }
+    }
+    Ok(out)
+}
+
+/// For `ngoso check`: each restructuring day with the households it moved and where from.
+pub(crate) async fn move_days(db: &Db) -> Result<Vec<NaiveDate>> {
+    Ok(on_db!(db, p => sqlx::query_scalar::<_, NaiveDate>(
+        "SELECT DISTINCT effective FROM household_moves ORDER BY effective").fetch_all(p).await)?)
+}
