@@ -56,7 +56,8 @@ pub struct RowError {
 
 /// A unit named in a summary.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct UnitRef {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RestructuredUnit {
     pub id: i64,
     pub code: String,
     pub name: String,
@@ -64,31 +65,34 @@ pub struct UnitRef {
 
 /// A closed unit whose households wait to be placed, with the units they may go to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ToPlace {
-    pub unit: UnitRef,
+    pub unit: RestructuredUnit,
     pub households: i64,
-    pub candidates: Vec<UnitRef>,
+    pub candidates: Vec<RestructuredUnit>,
 }
 
 /// Something scoped to a closed unit that an administrator must look at (the unit split).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ToReview {
     pub kind: &'static str,
     pub id: i64,
     pub name: String,
-    pub unit: UnitRef,
+    pub unit: RestructuredUnit,
 }
 
 /// What a restructuring did (or, in a dry run, would do).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Summary {
     pub effective: Option<NaiveDate>,
     /// Every row had been applied before: nothing changed.
     pub already_applied: bool,
     /// Units closed on the day (those of the mapping and those left with nothing below).
-    pub closed: Vec<UnitRef>,
+    pub closed: Vec<RestructuredUnit>,
     /// Units the mapping opened.
-    pub opened: Vec<UnitRef>,
+    pub opened: Vec<RestructuredUnit>,
     /// Units below made again under a successor.
     pub remade: i64,
     pub households_moved: i64,
@@ -110,6 +114,7 @@ pub enum Outcome {
 
 /// A past restructuring as recorded.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Restructuring {
     pub id: i64,
     pub effective: NaiveDate,
@@ -172,9 +177,9 @@ impl Tree {
     fn path(&self, id: i64) -> Vec<i64> {
         self.units[&id].unit_path().ids()
     }
-    fn ref_of(&self, id: i64) -> UnitRef {
+    fn ref_of(&self, id: i64) -> RestructuredUnit {
         let u = &self.units[&id];
-        UnitRef { id, code: u.code.clone(), name: u.name.clone() }
+        RestructuredUnit { id, code: u.code.clone(), name: u.name.clone() }
     }
     /// The children of `id` that exist on `day`.
     fn children_on(&self, id: i64, day: NaiveDate) -> Vec<i64> {
@@ -1127,12 +1132,12 @@ async fn waiting(tx: &mut Tx, t: &Tree, closed: &BTreeSet<i64>) -> Result<Vec<To
     Ok(out)
 }
 
-fn candidates(t: &Tree, unit: i64) -> Vec<UnitRef> {
+fn candidates(t: &Tree, unit: i64) -> Vec<RestructuredUnit> {
     for a in t.path(unit).into_iter().rev() {
         if let Some(s) = t.successors.get(&a)
             && !s.is_empty()
         {
-            let mut v: Vec<UnitRef> = s.iter().map(|id| t.ref_of(*id)).collect();
+            let mut v: Vec<RestructuredUnit> = s.iter().map(|id| t.ref_of(*id)).collect();
             v.sort_by(|a, b| a.code.cmp(&b.code));
             return v;
         }

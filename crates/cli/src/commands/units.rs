@@ -262,7 +262,7 @@ async fn apply(db: &Db, rows: &[MappingRow], day: chrono::NaiveDate, dry_run: bo
             ]
         )
     );
-    let name = |u: &restructure::UnitRef| format!("{} {}", u.code, u.name);
+    let name = |u: &restructure::RestructuredUnit| format!("{} {}", u.code, u.name);
     for w in &s.to_place {
         let c: Vec<String> = w.candidates.iter().map(name).collect();
         println!(

@@ -132,7 +132,7 @@ async fn merge_split_and_rename(db: Db) {
         panic!("the mapping is good")
     };
     assert_eq!(strip(&s), strip(&dry), "the dry run said what the run did");
-    let codes = |v: &[restructure::UnitRef]| {
+    let codes = |v: &[restructure::RestructuredUnit]| {
         let mut c: Vec<String> = v.iter().map(|u| u.code.clone()).collect();
         c.sort();
         c

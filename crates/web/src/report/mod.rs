@@ -162,7 +162,7 @@ pub async fn build(st: &AppState, unit: &Unit, period: &Period, lang: Lang) -> R
     let tr = Tr(lang);
     // The units below as the tree stood at the period's end (or today, for a period not
     // over): a period before a restructuring is reported as it was.
-    let on = period.end().min(ngoso_store::teams::today());
+    let on = crate::units::period_tree_day(unit, period, ngoso_store::teams::today());
     let children = units::children_on(&st.db, Some(unit.id), on).await?;
     let mut report_units = vec![ReportUnit { code: unit.code.clone(), name: unit.name.clone() }];
     report_units.extend(children.iter().map(|c| ReportUnit { code: c.code.clone(), name: c.name.clone() }));

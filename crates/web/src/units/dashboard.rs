@@ -91,6 +91,8 @@ pub struct TrendBar {
     pub h: i64,
     /// `MM` under the column.
     pub label: String,
+    /// The tree changed on this month's first day (a restructuring): a line marks it.
+    pub changed: bool,
 }
 
 /// The visits of the last twelve months as columns, oldest first, in a 300 × 120 box.
@@ -105,7 +107,8 @@ pub struct Trend {
 
 pub const TREND_HEIGHT: i64 = 100;
 
-pub fn trend(months: &[MonthFigures], tr: &Tr) -> Option<Trend> {
+/// `changes`: the months (`YYYYMM`) on whose first day the unit's tree changed.
+pub fn trend(months: &[MonthFigures], tr: &Tr, changes: &[String]) -> Option<Trend> {
     let recent: Vec<&MonthFigures> = months.iter().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect();
     if recent.is_empty() {
         return None;
@@ -123,12 +126,13 @@ pub fn trend(months: &[MonthFigures], tr: &Tr) -> Option<Trend> {
                 y: TREND_HEIGHT - h,
                 h,
                 label: m.period.get(4..6).unwrap_or("").to_owned(),
+                changed: changes.contains(&m.period),
             }
         })
         .collect();
     let (lo, hi) = (recent.iter().min_by_key(|m| m.visits)?, recent.iter().max_by_key(|m| m.visits)?);
     let month = |m: &MonthFigures| format!("{}/{}", m.period.get(4..6).unwrap_or(""), m.period.get(0..4).unwrap_or(""));
-    let summary = crate::http::i18n::msg(
+    let mut summary = crate::http::i18n::msg(
         tr.0,
         "dashboard-trend-summary",
         &[
@@ -139,6 +143,10 @@ pub fn trend(months: &[MonthFigures], tr: &Tr) -> Option<Trend> {
             ("low_month", &month(lo)),
         ],
     );
+    for m in recent.iter().filter(|m| changes.contains(&m.period)) {
+        summary.push(' ');
+        summary.push_str(&crate::http::i18n::msg(tr.0, "dashboard-trend-changed", &[("month", &month(m))]));
+    }
     Some(Trend { width: recent.len() as i64 * (w + gap) - gap, bars, w, summary })
 }
 
@@ -206,7 +214,7 @@ mod tests {
         let months: Vec<MonthFigures> = (1..=14)
             .map(|i| MonthFigures { period: format!("2024{:02}", (i - 1) % 12 + 1), visits: i * 10, met: i })
             .collect();
-        let t = trend(&months, &Tr(crate::http::i18n::Lang::Vi)).unwrap();
+        let t = trend(&months, &Tr(crate::http::i18n::Lang::Vi), &[]).unwrap();
         assert_eq!(t.bars.len(), 12);
         assert_eq!(t.bars.last().unwrap().h, TREND_HEIGHT, "the largest is full height");
         assert_eq!(t.bars[0].label, "03");

@@ -5,6 +5,7 @@ pub mod api;
 pub mod dashboard;
 pub mod figures;
 mod pages;
+pub mod restructure;
 
 use ngoso_core::auth::Action;
 use ngoso_core::text;
@@ -30,11 +31,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         .route("/app/units/{id}", get(pages::show))
         .route("/app/units/{id}/edit", get(pages::edit_form).post(pages::edit))
         .route("/app/units/{id}/move", get(pages::move_form).post(pages::move_unit))
+        .route("/app/units/restructure", get(restructure::page).post(restructure::submit))
+        .route("/app/units/{id}/place", axum::routing::post(restructure::place_page))
         .routes(routes!(api::list, api::create))
         .routes(routes!(api::get_one, api::update))
         .routes(routes!(api::get_by_code))
         .routes(routes!(api::figures))
         .routes(routes!(api::add_successor))
+        .routes(routes!(restructure::restructure))
+        .routes(routes!(restructure::to_place))
+        .routes(routes!(restructure::place_api))
+        .routes(routes!(restructure::list))
 }
 
 /// Whether the principal may create a unit directly under `parent` (or a root when `None`).
@@ -158,6 +165,29 @@ pub async fn rename(db: &Db, p: &Principal, id: i64, name: &str, kind: &str) -> 
 }
 
 /// The day a tree is read as: `on` (`YYYY-MM-DD`) when given, else `default`.
+/// The day whose tree a unit's figures of a period list the units below as: the period's
+/// end (today for a period not over), so that a period before a restructuring is shown as it
+/// was reported; for a unit opened since, its first day (today's tree, its households'
+/// past); for a unit closed since, its last day.
+pub fn period_tree_day(
+    unit: &Unit,
+    period: &ngoso_core::period::Period,
+    today: chrono::NaiveDate,
+) -> chrono::NaiveDate {
+    let mut day = period.end().min(today);
+    if let Some(from) = unit.valid_from
+        && day < from
+    {
+        day = from;
+    }
+    if let Some(to) = unit.valid_to
+        && day >= to
+    {
+        day = to.pred_opt().unwrap_or(to);
+    }
+    day
+}
+
 pub fn tree_day(on: Option<&str>, default: chrono::NaiveDate) -> Result<chrono::NaiveDate, AppError> {
     match on.map(str::trim).filter(|d| !d.is_empty()) {
         Some(d) => Ok(ngoso_core::calendar::parse_day(d, "on")?),

@@ -85,6 +85,8 @@ struct Show {
     service_columns: Vec<(String, String)>,
     trend: Option<crate::units::dashboard::Trend>,
     trend_height: i64,
+    /// What the period's figures mean across a restructuring.
+    tree_note: Vec<String>,
     attention_total: usize,
     attention: Vec<crate::units::dashboard::TeamFlag>,
 }
@@ -131,6 +133,42 @@ pub struct ShowQuery {
     on: Option<String>,
 }
 
+async fn predecessors_empty(st: &AppState, id: i64) -> Result<bool, AppError> {
+    Ok(units::predecessors(&st.db, id).await?.is_empty())
+}
+
+/// What the figures of a period mean across a restructuring: a unit opened after the
+/// period began counts its households' past (today's tree), and what was entered as
+/// aggregates on a predecessor that split cannot be compared; a unit closed before the period
+/// ended shows what was reported.
+async fn tree_note(
+    st: &AppState,
+    ctx: &PageCtx,
+    unit: &Unit,
+    period: &ngoso_core::period::Period,
+    changes: &[chrono::NaiveDate],
+    has_predecessors: bool,
+) -> Result<Vec<String>, AppError> {
+    let mut out = Vec::new();
+    if let Some(from) = unit.valid_from
+        && has_predecessors
+        && period.start() < from
+    {
+        out.push(ctx.tr.t1("unit-figures-today-tree", "date", format_date(&from)));
+        if !ngoso_store::restructure::entries_comparable(&st.db, unit.id).await? {
+            out.push(ctx.t("unit-figures-not-comparable"));
+        }
+    } else if let Some(d) = changes.iter().find(|d| period.start() < **d && **d <= period.end()) {
+        out.push(ctx.tr.t1("unit-figures-changed-within", "date", format_date(d)));
+    }
+    if let Some(to) = unit.valid_to
+        && period.end() >= to
+    {
+        out.push(ctx.tr.t1("unit-figures-as-reported", "date", format_date(&to)));
+    }
+    Ok(out)
+}
+
 /// `GET /app/units/{id}`: a unit, its breadcrumbs and its children.
 pub(crate) async fn show(
     State(st): State<AppState>,
@@ -144,7 +182,9 @@ pub(crate) async fn show(
     let ancestors = ops::visible_ancestors(&st.db, &p, &unit).await?;
     let period = crate::indicators::period_or_this_year(q.period.as_deref())?;
     let today = ngoso_store::teams::today();
-    let on = ops::tree_day(q.on.as_deref(), period.end().min(today))?;
+    let on = ops::tree_day(q.on.as_deref(), ops::period_tree_day(&unit, &period, today))?;
+    let changes = ngoso_store::restructure::change_days(&st.db, id).await?;
+    let tree_note = tree_note(&st, &ctx, &unit, &period, &changes, !predecessors_empty(&st, id).await?).await?;
     let children = units::children_on(&st.db, Some(id), on).await?;
     let successors = units::successors(&st.db, id).await?;
     let predecessors = units::predecessors(&st.db, id).await?;
@@ -187,7 +227,12 @@ pub(crate) async fn show(
     .map(|x| (x.id(), x.name(english)))
     .collect();
     render(&Show {
-        trend: crate::units::dashboard::trend(&figures.months, &ctx.tr),
+        trend: crate::units::dashboard::trend(
+            &figures.months,
+            &ctx.tr,
+            &changes.iter().map(|d| ngoso_core::outreach::month_of_day(*d)).collect::<Vec<_>>(),
+        ),
+        tree_note,
         trend_height: crate::units::dashboard::TREND_HEIGHT,
         compared,
         sort,

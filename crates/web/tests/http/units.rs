@@ -1,6 +1,7 @@
 //! The administrative tree through the pages and the API, as an administrator.
 
-use axum::http::{Method, StatusCode};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
 use ngoso_core::auth::Role;
 use serde_json::json;
 
@@ -250,3 +251,103 @@ async fn api_creates_reads_and_updates_units(app: &mut TestApp) {
 }
 
 http_tests!(admin_builds_a_tree_through_the_pages, api_creates_reads_and_updates_units);
+
+async fn post_mapping(app: &mut TestApp, tok: &str, query: &str, csv: &str) -> crate::support::Res {
+    let req = Request::post(format!("/api/v1/units/restructure?{query}"))
+        .header(header::CONTENT_TYPE, "text/csv; charset=utf-8")
+        .header(header::AUTHORIZATION, format!("Bearer {tok}"))
+        .body(Body::from(csv.to_owned()))
+        .unwrap();
+    app.send(req).await
+}
+
+/// A restructuring through the API and the page: a dry run changes nothing, a bad mapping is
+/// refused with its row, the run closes and opens units and moves households, a hamlet of a
+/// split commune waits until an officer places it; only those who manage the units may.
+async fn restructuring_by_api_and_page(app: &mut TestApp) {
+    use ngoso_core::outreach::Barriers;
+    use ngoso_store::households::{self, NewHousehold};
+    let t = app.tree().await;
+    app.user("admin", Role::Admin, None).await;
+    app.user("xa.phuoc.ly", Role::Admin, Some(&t.commune_a)).await;
+    let tok = app.token("admin").await;
+    for (i, h) in [&t.hamlet_a, &t.hamlet_b].iter().enumerate() {
+        let nh = NewHousehold {
+            unit_id: h.id,
+            code: format!("H-{i}"),
+            address: None,
+            head_name: None,
+            size: 3,
+            smartphones: 1,
+            barriers: Barriers::default(),
+            consent: None,
+        };
+        households::create(&app.db, &nh, None).await.unwrap();
+    }
+    let mapping = "old_code,new_code,new_name,new_kind,new_parent_code\n\
+                   ,80,Tây Ninh,tỉnh,\n\
+                   28414,27715,Xã Cần Giuộc,xã,80\n\
+                   27700,27703,Xã Vĩnh Lợi,xã,80\n\
+                   27700,27706,Xã Hưng Điền,xã,80\n";
+    let before = ngoso_store::units::count(&app.db).await.unwrap();
+    let res = post_mapping(app, &tok, "on=2025-07-01&dryRun=true", mapping).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let s = res.json();
+    assert_eq!((s["closed"].as_array().unwrap().len(), s["opened"].as_array().unwrap().len()), (7, 4), "{s}");
+    assert_eq!(s["households_moved"], 1);
+    assert_eq!(ngoso_store::units::count(&app.db).await.unwrap(), before, "a dry run writes nothing");
+
+    // Refused whole, the row named.
+    let bad = format!("{mapping}99999,27703\n");
+    let res = post_mapping(app, &tok, "on=2025-07-01", &bad).await;
+    res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "restructure-old-unknown");
+    assert_eq!(res.json()["error"]["row"], 6);
+    post_mapping(app, &tok, "on=2025-07-15", mapping)
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "restructure-day-not-first");
+    assert_eq!(ngoso_store::units::count(&app.db).await.unwrap(), before);
+    // A commune's administrator cannot restructure the province.
+    let small = app.token("xa.phuoc.ly").await;
+    post_mapping(app, &small, "on=2025-07-01", mapping).await.assert_error(StatusCode::FORBIDDEN, "forbidden");
+
+    let res = post_mapping(app, &tok, "on=2025-07-01", mapping).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(ngoso_store::units::count(&app.db).await.unwrap(), before + 5, "4 opened, 1 hamlet made again");
+    let waiting = app.json(Method::GET, "/api/v1/units/toPlace", None, Some(&tok)).await.json();
+    assert_eq!(waiting[0]["unit"]["code"], "27700-01", "{waiting}");
+    assert_eq!(waiting[0]["households"], 1);
+    let to = waiting[0]["candidates"][1]["id"].as_i64().unwrap();
+    assert_eq!(waiting[0]["candidates"][1]["code"], "27706");
+
+    // The page lists it; placing it there empties the list.
+    app.login("admin").await;
+    let page = app.get("/app/units/restructure").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Hộ chờ xếp: 1") && page.body.contains("Ấp Bình Hòa"), "{}", page.body);
+    let csrf = app.csrf("/app/units/restructure").await;
+    let res = app
+        .post_form(&format!("/app/units/{}/place", t.hamlet_b.id), &[("csrf", &csrf), ("parent_id", &to.to_string())])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let waiting = app.json(Method::GET, "/api/v1/units/toPlace", None, Some(&tok)).await.json();
+    assert_eq!(waiting.as_array().unwrap().len(), 0);
+    let res = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/units/{}/place", t.hamlet_b.id),
+            Some(json!({"parent_id": to})),
+            Some(&tok),
+        )
+        .await;
+    res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "restructure-place-placed");
+    // Applied again from the page: nothing changes.
+    let res =
+        app.post_form("/app/units/restructure", &[("csrf", &csrf), ("on", "2025-07-01"), ("mapping", mapping)]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert!(res.body.contains("đã được áp dụng"), "{}", res.body);
+    let list = app.json(Method::GET, "/api/v1/units/restructurings", None, Some(&tok)).await.json();
+    assert_eq!(list.as_array().unwrap().len(), 2, "the restructuring and the placement");
+    assert_eq!(ngoso_store::check::run(&app.db).await.unwrap(), Vec::<String>::new());
+}
+
+http_tests!(restructuring_by_api_and_page);
