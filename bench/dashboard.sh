@@ -81,7 +81,7 @@ for n in $SMALL $N; do
         url=$(new_db "$backend" "dash_${backend}_$n")
         "$BIN" --database "$url" demo --no-serve --households "$n" --dir "$WORK/demo-$backend-$n" >/dev/null
         echo "bench-password-123" | "$BIN" --database "$url" user add --username bench --role officer --unit 80 --password-stdin >/dev/null
-        read -r pid ppath <<<"$(sql "$backend" "$url" "SELECT id, path FROM units WHERE code = '80'")"
+        read -r pid ppath <<<"$(sql "$backend" "$url" "SELECT id, path FROM units WHERE code = '80' AND valid_to IS NULL")"
         read -r cid cpath <<<"$(sql "$backend" "$url" "SELECT c.id, c.path FROM households h JOIN units a ON a.id = h.unit_id JOIN units c ON c.id = a.parent_id ORDER BY h.id LIMIT 1")"
         if [ "$backend" = postgres ]; then
             # Statistics after the bulk load, as autovacuum's analyze gives them shortly after.

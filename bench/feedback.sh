@@ -146,7 +146,7 @@ inbox() { # backend URL -> "page_p50 page_p99 api_p50 api_p99 sql_ms overdue"
     api="$(ms "$(echo "$out" | awk '$1 == "50%" {print $2}')") $(ms "$(echo "$out" | awk '$1 == "99%" {print $2}')")"
     stop
     agency=$(sql "$backend" "$url" "SELECT id FROM agencies WHERE code = 'so_xd'")
-    path=$(sql "$backend" "$url" "SELECT path FROM units WHERE code = '80'")
+    path=$(sql "$backend" "$url" "SELECT path FROM units WHERE code = '80' AND valid_to IS NULL")
     hi="${path%/}0"
     local t
     t=$(date +%s)

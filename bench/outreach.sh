@@ -83,7 +83,7 @@ ingest() { # backend URL batch uuid connections seconds
 # SQL that computes the same figures from the raw tables (median of 5 runs).
 read_figures() { # backend URL -> "ngoso_ms baseline_ms"
     local backend=$1 url=$2 id path hi ngoso base
-    id=$(sql "$backend" "$url" "SELECT id FROM units WHERE code = '80'")
+    id=$(sql "$backend" "$url" "SELECT id FROM units WHERE code = '80' AND valid_to IS NULL")
     path=$(sql "$backend" "$url" "SELECT path FROM units WHERE id = $id")
     hi="${path%/}0"
     local out

@@ -29,7 +29,7 @@ timed() { # command... -> milliseconds
 }
 
 ROWS="SELECT r.unit_id, r.figure, r.period, SUM(r.value) FROM rollups r JOIN units u ON u.id = r.unit_id \
-      WHERE u.code = '80' OR u.parent_id = (SELECT id FROM units WHERE code = '80') GROUP BY r.unit_id, r.figure, r.period"
+      WHERE (u.code = '80' AND u.valid_to IS NULL) OR u.parent_id = (SELECT id FROM units WHERE code = '80' AND valid_to IS NULL) GROUP BY r.unit_id, r.figure, r.period"
 
 TABLE=""
 for backend in sqlite postgres; do

@@ -1,6 +1,8 @@
-//! `ngoso demo`: a deterministic synthetic province shaped like Long An before 2025
-//! (1 province, 15 districts, about 190 communes, about 1,000 hamlets), demo accounts, then
-//! the server.
+//! `ngoso demo`: Long An as it was until 2025-06-30 (its official 15 districts and 186
+//! communes, with about 1,000 generated hamlets), people, visits from 2022 to today,
+//! feedback and figures, then the restructuring of 2025-07-01 by the official mapping (the
+//! new Tây Ninh's 61 communes from Long An, households re-homed, the hamlets of one split
+//! commune left for officers to place), demo accounts, then the server.
 //!
 //! Each part of the demo is one step over the same seeded generator; later issues add
 //! steps (teams, households, visits, feedback) after the tree.
@@ -92,25 +94,6 @@ impl Rng {
     }
 }
 
-/// The districts of Long An before 2025, with their level and number of communes.
-const DISTRICTS: [(&str, &str, u64); 15] = [
-    ("Tân An", "thành phố", 15),
-    ("Kiến Tường", "thị xã", 8),
-    ("Tân Hưng", "huyện", 12),
-    ("Vĩnh Hưng", "huyện", 10),
-    ("Mộc Hóa", "huyện", 7),
-    ("Tân Thạnh", "huyện", 13),
-    ("Thạnh Hóa", "huyện", 11),
-    ("Đức Huệ", "huyện", 11),
-    ("Đức Hòa", "huyện", 20),
-    ("Bến Lức", "huyện", 15),
-    ("Thủ Thừa", "huyện", 13),
-    ("Tân Trụ", "huyện", 10),
-    ("Cần Đước", "huyện", 17),
-    ("Cần Giuộc", "huyện", 15),
-    ("Châu Thành", "huyện", 13),
-];
-
 const SYLLABLES: [&str; 40] = [
     "Tân",
     "Long",
@@ -154,9 +137,15 @@ const SYLLABLES: [&str; 40] = [
     "Xuân",
 ];
 
-/// The rows of the demo tree, in the import format.
+/// The rows of the demo tree, in the import format: Long An's official districts and
+/// communes before 2025-07-01 (open, as the province's own tree was until it restructured),
+/// and generated hamlets under each commune.
 pub fn tree_rows(seed: u64) -> Vec<ImportRow> {
     let mut rng = Rng::new(seed);
+    let official = crate::official::gunzip(crate::official::BEFORE)
+        .and_then(|b| crate::commands::import::read_unit_rows(&b))
+        .and_then(|rows| crate::official::of_province(rows, "80"))
+        .expect("the shipped official tree has Long An");
     let mut rows = Vec::with_capacity(1300);
     let mut line = 1u64;
     let mut push = |rows: &mut Vec<ImportRow>, code: String, name: String, kind: &str, parent: &str| {
@@ -170,46 +159,98 @@ pub fn tree_rows(seed: u64) -> Vec<ImportRow> {
             ..Default::default()
         });
     };
-    push(&mut rows, "80".into(), "Long An".into(), "tỉnh", "");
-    let mut commune_code = 27_600u64;
-    for (d, (dname, dkind, communes)) in DISTRICTS.iter().enumerate() {
-        let dcode = (794 + d).to_string();
-        push(&mut rows, dcode.clone(), (*dname).into(), dkind, "80");
-        let mut used = std::collections::HashSet::new();
-        for c in 0..*communes {
-            commune_code += rng.range(1, 9);
-            let ccode = format!("{commune_code:05}");
-            let (cname, ckind, urban) = if *dkind != "huyện" && c < communes / 2 {
-                (format!("Phường {}", c + 1), "phường", true)
-            } else if c == 0 {
-                (format!("Thị trấn {dname}"), "thị trấn", true)
+    for u in official {
+        push(&mut rows, u.code.clone(), u.name.clone(), &u.kind, &u.parent_code);
+        if u.code.len() != 5 {
+            continue;
+        }
+        let urban = u.kind != "xã";
+        let hamlets = rng.range(4, 7);
+        for h in 1..=hamlets {
+            let hcode = format!("{}-{h:02}", u.code);
+            let (hname, hkind) = if urban {
+                (format!("Khu phố {h}"), "khu phố")
+            } else if rng.range(0, 2) == 0 {
+                (format!("Ấp {h}"), "ấp")
             } else {
-                let name = loop {
-                    let a = rng.pick(&SYLLABLES);
-                    let b = rng.pick(&SYLLABLES);
-                    let n = format!("{a} {b}");
-                    if a != b && used.insert(n.clone()) {
-                        break n;
-                    }
-                };
-                (format!("Xã {name}"), "xã", false)
+                (format!("Ấp {} {}", rng.pick(&SYLLABLES), rng.pick(&SYLLABLES)), "ấp")
             };
-            push(&mut rows, ccode.clone(), cname, ckind, &dcode);
-            let hamlets = rng.range(4, 7);
-            for h in 1..=hamlets {
-                let hcode = format!("{ccode}-{h:02}");
-                let (hname, hkind) = if urban {
-                    (format!("Khu phố {h}"), "khu phố")
-                } else if rng.range(0, 2) == 0 {
-                    (format!("Ấp {h}"), "ấp")
-                } else {
-                    (format!("Ấp {} {}", rng.pick(&SYLLABLES), rng.pick(&SYLLABLES)), "ấp")
-                };
-                push(&mut rows, hcode, hname, hkind, &ccode);
-            }
+            push(&mut rows, hcode, hname, hkind, &u.code);
         }
     }
     rows
+}
+
+/// The old communes of Long An the official mapping splits among several new ones.
+fn split_communes() -> Result<std::collections::BTreeMap<String, Vec<String>>, Failure> {
+    let mut succ: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for r in crate::official::official_rows(Some("80"), None)? {
+        if !r.old_code.is_empty() {
+            succ.entry(r.old_code).or_default().push(r.new_code);
+        }
+    }
+    succ.retain(|_, v| v.len() > 1);
+    Ok(succ)
+}
+
+/// The unit that carries on from `id` today: itself while open, else its successor while it
+/// has exactly one.
+async fn today_of(db: &Db, id: i64) -> Result<units::Unit, Failure> {
+    let mut u = units::get(db, id).await?;
+    for _ in 0..8 {
+        if u.valid_to.is_none() {
+            break;
+        }
+        match units::successors(db, u.id).await?.as_slice() {
+            [s] => u = s.clone(),
+            _ => break,
+        }
+    }
+    Ok(u)
+}
+
+/// The restructuring of 2025-07-01 by the official mapping of Long An; the hamlets of each
+/// split commune are placed among its successors in turn, but those of the first, which
+/// wait for an officer on the restructuring page.
+async fn restructure(db: &Db) -> Result<(), Failure> {
+    let started = Instant::now();
+    let day = crate::official::official_day();
+    let eve = day.pred_opt().expect("a day before");
+    let mut rows = crate::official::official_rows(Some("80"), None)?;
+    let mut line = rows.len() + 1;
+    for (old, news) in split_communes()?.iter().skip(1) {
+        let Ok(unit) = units::by_code_on(db, old, eve).await else { continue };
+        for (i, h) in units::children_on(db, Some(unit.id), eve).await?.into_iter().enumerate() {
+            line += 1;
+            rows.push(ngoso_store::restructure::MappingRow {
+                line,
+                old_code: h.code,
+                new_code: news[i % news.len()].clone(),
+                ..Default::default()
+            });
+        }
+    }
+    let s = match ngoso_store::restructure::restructure(db, &rows, day, false, None).await? {
+        ngoso_store::restructure::Outcome::Done(s) => s,
+        ngoso_store::restructure::Outcome::Refused(e) => {
+            return Err(Failure::Other(format!("the demo's restructuring was refused: {:?}", e.first())));
+        }
+    };
+    let waiting: i64 = s.to_place.iter().map(|w| w.households).sum();
+    println!(
+        "{}",
+        t(
+            "cli-demo-restructured",
+            &[
+                ("closed", &s.closed.len().to_string()),
+                ("opened", &s.opened.len().to_string()),
+                ("moved", &s.households_moved.to_string()),
+                ("waiting", &waiting.to_string()),
+                ("seconds", &format!("{:.1}", started.elapsed().as_secs_f64())),
+            ]
+        )
+    );
+    Ok(())
 }
 
 /// The demo accounts: user name, display name, role, unit code of the scope (`None`: the
@@ -261,13 +302,10 @@ pub async fn generate(
     } else {
         println!("{}", t("cli-demo-present", &[]));
     }
-    // The commune officer works in the first rural commune of Cần Giuộc; the team accounts
-    // in its first hamlet.
-    let commune = first_commune_of(db, "807").await?;
-    let hamlet = {
-        let c = units::by_code(db, &commune).await?;
-        units::children(db, Some(c.id)).await?.first().map(|h| h.code.clone()).unwrap_or_else(|| commune.clone())
-    };
+    // The commune officer works in the first rural commune of Cần Giuộc that the
+    // restructuring merges whole, the team accounts in its first hamlet (or, once
+    // restructured, in the units that carry on from them).
+    let (commune, hamlet) = demo_commune(db).await?;
     let mut out = Vec::new();
     for (username, display, role, unit) in ACCOUNTS {
         let unit_code = match unit {
@@ -302,6 +340,7 @@ pub async fn generate(
         let reported = as_reported.then_some(reported::FEEDBACK);
         crate::demo_feedback::generate(db, seed, (households / 6).clamp(200, 20_000), &commune, reported).await?;
         crate::demo_values::generate(db, seed, as_reported).await?;
+        restructure(db).await?;
     }
     let agencies = ngoso_store::feedback_setup::agencies(db).await?;
     for (user, agency) in AGENCY_OF {
@@ -313,14 +352,22 @@ pub async fn generate(
     Ok(out)
 }
 
-async fn first_commune_of(db: &Db, district_code: &str) -> Result<String, Failure> {
-    let d = units::by_code(db, district_code).await?;
-    let children = units::children(db, Some(d.id)).await?;
-    children
+async fn demo_commune(db: &Db) -> Result<(String, String), Failure> {
+    let eve = crate::official::official_day().pred_opt().expect("a day before");
+    let splits = split_communes()?;
+    let district = units::by_code_on(db, "807", eve).await?;
+    let old = units::children_on(db, Some(district.id), eve)
+        .await?
         .into_iter()
-        .find(|c| c.kind == "xã")
-        .map(|c| c.code)
-        .ok_or_else(|| Failure::Other("the demo district has no commune".into()))
+        .find(|c| c.kind == "xã" && !splits.contains_key(&c.code))
+        .ok_or_else(|| Failure::Other("the demo district has no commune".into()))?;
+    let old_hamlet = units::children_on(db, Some(old.id), eve).await?.into_iter().next();
+    let commune = today_of(db, old.id).await?;
+    let hamlet = match old_hamlet {
+        Some(h) => today_of(db, h.id).await?.code,
+        None => commune.code.clone(),
+    };
+    Ok((commune.code, hamlet))
 }
 
 pub async fn run(args: DemoArgs, mut cfg: Config) -> Result<(), Failure> {

@@ -43,8 +43,8 @@ fn cccd(rng: &mut Rng, year: i32, sex: &str) -> String {
 }
 
 /// The first day of the three years of visits: 2023-12-01 00:00 in Vietnam.
-const VISITS_FROM: i64 = 1_701_363_600;
-const THREE_YEARS: i64 = 3 * 365 * 86_400;
+/// 2022-01-01 in Vietnam: visits run from then to today.
+const VISITS_FROM: i64 = 1_640_970_000;
 
 pub async fn generate(
     db: &Db,
@@ -313,6 +313,8 @@ pub async fn generate(
             );
         }
     }
+    // Until yesterday: a visit is never in the future.
+    let visits_to = ngoso_store::now() - 86_400;
     for h in plan.iter().filter(|_| !as_reported) {
         let &(household_id, unit_id) = &codes[&h.code];
         let Some(&team) = hamlet_team.get(&unit_id) else { continue };
@@ -322,7 +324,7 @@ pub async fn generate(
             6 | 7 => 2,
             _ => 3,
         };
-        let mut t = VISITS_FROM + rng.range(0, (THREE_YEARS / 2) as u64) as i64;
+        let mut t = VISITS_FROM + rng.range(0, (visits_to - VISITS_FROM - 60 * 86_400).max(1) as u64) as i64;
         for v in 0..visits_here {
             let result = match rng.range(0, 9) {
                 0 => VisitResult::NotHome,
@@ -375,7 +377,7 @@ pub async fn generate(
                 outcomes,
             });
             t += rng.range(30, 300) as i64 * 86_400;
-            if t > VISITS_FROM + THREE_YEARS {
+            if t > visits_to {
                 break;
             }
         }

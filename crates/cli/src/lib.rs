@@ -6,6 +6,7 @@ pub mod demo;
 mod demo_feedback;
 mod demo_outreach;
 mod demo_values;
+pub mod official;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

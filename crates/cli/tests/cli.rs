@@ -179,10 +179,27 @@ async fn demo_generates_the_province(t: &TestDb) {
     let gtvt = users::by_username(&t.db, &name).await.unwrap().unwrap();
     assert!(users::principal(&t.db, gtvt.id).await.unwrap().is_some_and(|p| p.agency_id.is_some()));
     let n = units::count(&t.db).await.unwrap();
-    assert!((1100..1500).contains(&n), "{n} units");
+    assert!((2000..2800).contains(&n), "{n} units");
+    // Long An's official tree until 2025-06-30, the new Tây Ninh's 61 communes from Long An
+    // since, households re-homed but for the hamlets of one split commune.
+    let day = chrono::NaiveDate::from_ymd_opt(2024, 12, 31).unwrap();
+    let province = units::by_code_on(&t.db, "80", day).await.unwrap();
+    assert_eq!(
+        (province.name.as_str(), province.valid_to.map(|d| d.to_string())),
+        ("Tỉnh Long An", Some("2025-07-01".into()))
+    );
+    assert_eq!(units::children_on(&t.db, Some(province.id), day).await.unwrap().len(), 15);
+    let cg = units::by_code_on(&t.db, "807", day).await.unwrap();
+    assert_eq!(
+        (cg.name.as_str(), units::children_on(&t.db, Some(cg.id), day).await.unwrap().len()),
+        ("Huyện Cần Giuộc", 15)
+    );
+    let tn = units::by_code(&t.db, "80").await.unwrap();
+    assert_eq!(tn.name, "Tây Ninh");
+    assert_eq!(units::children(&t.db, Some(tn.id)).await.unwrap().len(), 61);
+    assert!(text(&out).contains("Restructured on 2025-07-01"), "{}", text(&out));
     // Three years of monthly values for every commune, adding up to the province.
     let elements = ngoso_store::values::elements(&t.db).await.unwrap();
-    let province = units::by_code(&t.db, "80").await.unwrap();
     let year = ngoso_core::period::Period::Year(2024);
     let f = ngoso_store::values::figures(&t.db, province.id, &year, &elements).await.unwrap();
     let get = |code: &str| f[&elements.iter().find(|e| e.code == code).unwrap().id];
@@ -380,7 +397,10 @@ async fn demo_as_reported(t: &TestDb) {
     let out = ngoso(&t.url, &args, None);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("fall short of the report: it takes 500000"), "{}", text(&out));
-    let province = units::by_code(&t.db, "80").await.unwrap();
+    // Long An as it reported 2024 (80 is the new Tây Ninh's code since 2025-07-01).
+    let day = chrono::NaiveDate::from_ymd_opt(2024, 12, 31).unwrap();
+    let province = units::by_code_on(&t.db, "80", day).await.unwrap();
+    assert_eq!(province.name, "Tỉnh Long An");
     let year = ngoso_core::period::Period::Year(2024);
     let elements = ngoso_store::values::elements(&t.db).await.unwrap();
     let f = ngoso_store::values::figures(&t.db, province.id, &year, &elements).await.unwrap();
@@ -400,7 +420,6 @@ async fn demo_as_reported(t: &TestDb) {
     ] {
         assert_eq!(get(code), want, "{code}");
     }
-    let day = chrono::NaiveDate::from_ymd_opt(2024, 12, 31).unwrap();
     let places = ngoso_store::places::counts(&t.db, &province.unit_path(), day).await.unwrap();
     use ngoso_core::place::PlaceKind as K;
     let cashless = |k: K| places.get(&k).map(|c| c.cashless).unwrap_or(0);

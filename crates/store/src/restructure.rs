@@ -233,9 +233,11 @@ struct Resolved {
     /// Old units placed under a new unit.
     placements: BTreeMap<i64, NewSide>,
     openings: Vec<Opening>,
-    /// Rows already applied / rows in all.
+    /// Rows already applied / rows in all (those that only close a unit aside).
     applied: usize,
     rows: usize,
+    /// Whether the units that rows only close are closed on the day already.
+    closed_before: bool,
 }
 
 /// Reads a mapping file: a header with `old_code` and `new_code` (and optionally `new_name`,
@@ -310,6 +312,7 @@ fn resolve(t: &Tree, rows: &[MappingRow], day: NaiveDate) -> std::result::Result
     let mut openings: Vec<Opening> = Vec::new();
     let mut opening_of: HashMap<String, usize> = HashMap::new();
     let mut pairs: Vec<(usize, i64, NewSide)> = Vec::new();
+    let mut closes: Vec<(usize, i64)> = Vec::new();
     let mut seen: HashSet<(String, String)> = HashSet::new();
     // Rows that name a new unit first, so that rows without a name find the units opened.
     let mut ordered: Vec<&MappingRow> = rows.iter().collect();
@@ -319,15 +322,29 @@ fn resolve(t: &Tree, rows: &[MappingRow], day: NaiveDate) -> std::result::Result
             err(&mut errors, r.line, "restructure-row-repeated", &format!("{} → {}", r.old_code, r.new_code));
             continue;
         }
+        // A row with no new unit closes the old one with no successor: its households wait
+        // to be placed (the official mapping leaves a few old communes out).
         if r.new_code.is_empty() {
-            err(&mut errors, r.line, "restructure-new-missing", &r.old_code);
+            match t.on(&r.old_code, eve) {
+                Some(old) if old.valid_to.is_none_or(|to| to == day) => closes.push((r.line, old.id)),
+                Some(old) => err(&mut errors, r.line, "restructure-old-closes-later", &old.code),
+                None => err(&mut errors, r.line, "restructure-old-unknown", &r.old_code),
+            }
             continue;
         }
         // The new side: a unit of the day, or one the mapping opens.
         // A unit of the day with another name than the row gives is one the restructuring
         // closes (its code reused): the row opens a new one (refused later if it stays open).
-        let existing = t.on(&r.new_code, day).filter(|u| r.new_name.is_empty() || r.new_name == u.name);
+        // The same goes for a unit the mapping itself closes (a code kept by the new unit).
+        let existing = t.on(&r.new_code, day).filter(|u| {
+            r.new_name.is_empty()
+                || (r.new_name == u.name && !(u.exists_on(eve) && rows.iter().any(|o| o.old_code == u.code)))
+        });
         let new = match existing {
+            // A row without a name names a unit the mapping opens, if it opens one of the code.
+            Some(_) if r.new_name.is_empty() && opening_of.contains_key(&r.new_code) => {
+                NewSide::Open(opening_of[&r.new_code])
+            }
             Some(u) => NewSide::Existing(u.id),
             None if r.new_name.is_empty() => match opening_of.get(&r.new_code) {
                 Some(&i) => NewSide::Open(i),
@@ -426,7 +443,7 @@ fn resolve(t: &Tree, rows: &[MappingRow], day: NaiveDate) -> std::result::Result
         }
     }
     // The same unit on both sides: closed by one row, a successor in another.
-    let olds: HashSet<i64> = pairs.iter().map(|p| p.1).collect();
+    let olds: HashSet<i64> = pairs.iter().map(|p| p.1).chain(closes.iter().map(|c| c.1)).collect();
     for (line, _, new) in &pairs {
         if let NewSide::Existing(n) = new
             && olds.contains(n)
@@ -474,10 +491,20 @@ fn resolve(t: &Tree, rows: &[MappingRow], day: NaiveDate) -> std::result::Result
             }
         }
     }
+    for (line, old) in &closes {
+        if t.path(*old).into_iter().any(|a| a != *old && olds.contains(&a)) {
+            err(&mut errors, *line, "restructure-placement-outside", &t.units[old].code);
+        } else if tops.contains_key(old) {
+            err(&mut errors, *line, "restructure-row-repeated", &t.units[old].code);
+        } else {
+            tops.insert(*old, Vec::new());
+        }
+    }
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(Resolved { tops, placements, openings, applied, rows: pairs.len() })
+    let closed_before = closes.iter().all(|(_, c)| t.units[c].valid_to == Some(day));
+    Ok(Resolved { tops, placements, openings, applied, rows: pairs.len(), closed_before })
 }
 
 /// Applies a mapping on `day` in one transaction: everything, or nothing when a row is bad
@@ -497,7 +524,7 @@ pub async fn restructure(
         Ok(r) => r,
         Err(errors) => return Ok(Outcome::Refused(errors)),
     };
-    if r.rows > 0 && r.applied == r.rows && r.openings.is_empty() {
+    if r.applied == r.rows && r.openings.is_empty() && r.closed_before && (r.rows > 0 || !r.tops.is_empty()) {
         return Ok(Outcome::Done(Summary { effective: Some(day), already_applied: true, ..Summary::default() }));
     }
     if r.applied > 0 {
@@ -619,7 +646,7 @@ pub async fn restructure(
     };
     write_units(&mut tx, &remake, day).await?;
     for row in &remake {
-        t.insert(get_unit(&mut tx, row.id).await?);
+        t.insert(row.unit(day));
     }
     summary.opened = remake.iter().map(|r| t.ref_of(r.id)).collect();
 
@@ -690,7 +717,7 @@ pub async fn restructure(
     }
     write_units(&mut tx, &remade, day).await?;
     for row in &remade {
-        t.insert(get_unit(&mut tx, row.id).await?);
+        t.insert(row.unit(day));
     }
     summary.remade = remade.len() as i64;
     for (a, b) in &links {
@@ -756,10 +783,24 @@ struct Pair {
     top: bool,
 }
 
-async fn get_unit(tx: &mut Tx, id: i64) -> Result<Unit> {
-    let sql = format!("SELECT {UNIT_COLUMNS} FROM units WHERE id = $1");
-    on_tx!(tx, c => sqlx::query_as::<_, Unit>(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await)?
-        .ok_or(StoreError::NotFound)
+impl NewRow {
+    /// The unit as written by [`write_units`].
+    fn unit(&self, day: NaiveDate) -> Unit {
+        let t = now();
+        Unit {
+            id: self.id,
+            code: self.code.clone(),
+            name: self.name.clone(),
+            kind: self.kind.clone(),
+            parent_id: self.parent_id,
+            path: self.path.as_str().to_owned(),
+            depth: self.path.depth() as i32,
+            valid_from: Some(day),
+            valid_to: None,
+            created_at: t,
+            updated_at: t,
+        }
+    }
 }
 
 async fn write_units(tx: &mut Tx, rows: &[NewRow], day: NaiveDate) -> Result<()> {
@@ -1002,7 +1043,8 @@ fn feeders(t: &Tree, id: i64) -> Vec<(i64, Vec<i64>)> {
 /// Figures entered as aggregates (data values, feedback counts) on a unit closed with one
 /// successor are counted on the successor's units too (those not already counting them).
 async fn carry_entries(tx: &mut Tx, t: &Tree, closed: &[i64]) -> Result<()> {
-    let mut folded: BTreeMap<rollups::Key, i64> = BTreeMap::new();
+    // (entry unit, the units to add its entries to)
+    let mut plan: Vec<(i64, Vec<i64>)> = Vec::new();
     for &x in closed {
         let Some(s) = t.single(x) else { continue };
         let target = t.path(s);
@@ -1012,40 +1054,61 @@ async fn carry_entries(tx: &mut Tx, t: &Tree, closed: &[i64]) -> Result<()> {
                 counted.extend(t.path(*w));
             }
             let to: Vec<i64> = target.iter().copied().filter(|a| !counted.contains(a)).collect();
-            if to.is_empty() {
-                continue;
+            if !to.is_empty() {
+                plan.push((e, to));
             }
-            for (f, p, v) in entries_of(tx, e).await? {
-                for a in &to {
-                    *folded.entry((*a, f.clone(), p.clone())).or_insert(0) += v;
-                }
+        }
+    }
+    let units: Vec<i64> = plan.iter().map(|p| p.0).collect();
+    let entries = entries_of(tx, &units).await?;
+    let mut folded: BTreeMap<rollups::Key, i64> = BTreeMap::new();
+    for (e, to) in plan {
+        for (f, p, v) in entries.get(&e).into_iter().flatten() {
+            for a in &to {
+                *folded.entry((*a, f.clone(), p.clone())).or_insert(0) += v;
             }
         }
     }
     rollups::write_folded(tx, folded).await
 }
 
-/// The figures entered on one unit itself: data values and feedback counts.
-async fn entries_of(tx: &mut Tx, unit: i64) -> Result<Vec<(String, String, i64)>> {
+/// The figures entered on units themselves: data values and feedback counts, by unit.
+async fn entries_of(tx: &mut Tx, units: &[i64]) -> Result<HashMap<i64, Vec<(String, String, i64)>>> {
     use ngoso_core::rollup::figure;
-    let mut out = Vec::new();
-    let values: Vec<(i64, String, i64, i64)> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT element_id, period, CAST(SUM(value) AS BIGINT), COUNT(*) FROM data_values WHERE unit_id = $1 GROUP BY element_id, period")
-        .bind(unit).fetch_all(c).await)?;
-    for (e, p, sum, n) in values {
-        out.push((figure::value(e), p.clone(), sum));
-        out.push((figure::value_n(e), p, n));
+    let mut out: HashMap<i64, Vec<(String, String, i64)>> = HashMap::new();
+    let mut ids = units.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    for chunk in ids.chunks(500) {
+        // Ids are integers of ours: written into the text.
+        let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT unit_id, element_id, period, CAST(SUM(value) AS BIGINT), COUNT(*) FROM data_values \
+             WHERE unit_id IN ({list}) GROUP BY unit_id, element_id, period"
+        );
+        let values: Vec<(i64, i64, String, i64, i64)> =
+            on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(c).await)?;
+        for (u, e, p, sum, n) in values {
+            let v = out.entry(u).or_default();
+            v.push((figure::value(e), p.clone(), sum));
+            v.push((figure::value_n(e), p, n));
+        }
+        let sql = format!(
+            "SELECT unit_id, month, CAST(SUM(received) AS BIGINT), CAST(SUM(answered) AS BIGINT), \
+             CAST(SUM(on_time) AS BIGINT) FROM feedback_counts WHERE unit_id IN ({list}) GROUP BY unit_id, month"
+        );
+        let counts: Vec<(i64, String, i64, i64, i64)> =
+            on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(c).await)?;
+        for (u, m, r, a, o) in counts {
+            let v = out.entry(u).or_default();
+            v.push((figure::FEEDBACK_RECEIVED.to_owned(), m.clone(), r));
+            v.push((figure::FEEDBACK_ANSWERED.to_owned(), m.clone(), a));
+            v.push((figure::FEEDBACK_ON_TIME.to_owned(), m, o));
+        }
     }
-    let counts: Vec<(String, i64, i64, i64)> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT month, CAST(SUM(received) AS BIGINT), CAST(SUM(answered) AS BIGINT), CAST(SUM(on_time) AS BIGINT) \
-         FROM feedback_counts WHERE unit_id = $1 GROUP BY month")
-        .bind(unit).fetch_all(c).await)?;
-    for (m, r, a, o) in counts {
-        out.push((figure::FEEDBACK_RECEIVED.to_owned(), m.clone(), r));
-        out.push((figure::FEEDBACK_ANSWERED.to_owned(), m.clone(), a));
-        out.push((figure::FEEDBACK_ON_TIME.to_owned(), m, o));
+    for v in out.values_mut() {
+        v.retain(|r| r.2 != 0);
     }
-    out.retain(|r| r.2 != 0);
     Ok(out)
 }
 
@@ -1066,43 +1129,44 @@ async fn follow(tx: &mut Tx, t: &Tree, closed: &BTreeSet<i64>) -> Result<(i64, i
         );
         let rows: Vec<(String, i64, String, i64)> =
             on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(c).await)?;
+        // (table, id, successor) of what follows a unit with one successor.
+        let mut moves: Vec<(&'static str, i64, i64)> = Vec::new();
         for (kind, id, name, unit) in rows {
-            let table = match kind.as_str() {
-                "team" => "teams",
-                "account" => "users",
-                _ => "feedback_routes",
+            let (table, kind) = match kind.as_str() {
+                "team" => ("teams", "team"),
+                "account" => ("users", "account"),
+                _ => ("feedback_routes", "route"),
             };
             match t.single(unit) {
-                Some(s) => {
-                    let sql = format!("UPDATE {table} SET unit_id = $1 WHERE id = $2");
-                    let res = on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(s).bind(id).execute(c).await.map(|_| ()))
-                        .map_err(StoreError::from);
-                    match res {
-                        Ok(()) => match table {
-                            "teams" => teams += 1,
-                            "users" => accounts += 1,
-                            _ => routes += 1,
-                        },
-                        // A route of the same category already set for the successor: the
-                        // successor's own rule stays, this one is listed.
-                        Err(e) if e.is_unique_violation() && table == "feedback_routes" => {
-                            return Err(ngoso_core::Invalid::new("restructure-route-clash")
-                                .with_detail(t.units[&s].code.clone())
-                                .into());
-                        }
-                        Err(e) => return Err(e),
-                    }
+                Some(s) => moves.push((table, id, s)),
+                None => review.push(ToReview { kind, id, name, unit: t.ref_of(unit) }),
+            }
+        }
+        for table in ["teams", "users", "feedback_routes"] {
+            let these: Vec<(i64, i64)> = moves.iter().filter(|m| m.0 == table).map(|m| (m.1, m.2)).collect();
+            if these.is_empty() {
+                continue;
+            }
+            // Ids are integers of ours: written into the text.
+            let cases: String = these.iter().map(|(id, s)| format!(" WHEN {id} THEN {s}")).collect();
+            let ids = these.iter().map(|(id, _)| id.to_string()).collect::<Vec<_>>().join(", ");
+            let sql = format!("UPDATE {table} SET unit_id = CASE id{cases} END WHERE id IN ({ids})");
+            let res = on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).execute(c).await.map(|_| ()))
+                .map_err(StoreError::from);
+            match res {
+                Ok(()) => match table {
+                    "teams" => teams += these.len() as i64,
+                    "users" => accounts += these.len() as i64,
+                    _ => routes += these.len() as i64,
+                },
+                // A successor with a rule of its own for the same category.
+                Err(e) if e.is_unique_violation() && table == "feedback_routes" => {
+                    let codes: Vec<String> = these.iter().map(|(_, s)| t.units[s].code.clone()).collect();
+                    return Err(ngoso_core::Invalid::new("restructure-route-clash")
+                        .with_detail(codes.join(", "))
+                        .into());
                 }
-                None => review.push(ToReview {
-                    kind: match table {
-                        "teams" => "team",
-                        "users" => "account",
-                        _ => "route",
-                    },
-                    id,
-                    name,
-                    unit: t.ref_of(unit),
-                }),
+                Err(e) => return Err(e),
             }
         }
     }
@@ -1233,7 +1297,7 @@ pub async fn place(db: &Db, unit_id: i64, new_parent: i64, user_id: Option<i64>)
     }
     write_units(&mut tx, &rows, day).await?;
     for r in &rows {
-        t.insert(get_unit(&mut tx, r.id).await?);
+        t.insert(r.unit(day));
     }
     write_links(&mut tx, &links).await?;
     for (a, b) in &links {
@@ -1406,4 +1470,54 @@ pub(crate) async fn entry_reach(db: &Db) -> Result<HashMap<i64, BTreeSet<i64>>> 
 pub(crate) async fn move_days(db: &Db) -> Result<Vec<NaiveDate>> {
     Ok(on_db!(db, p => sqlx::query_scalar::<_, NaiveDate>(
         "SELECT DISTINCT effective FROM household_moves ORDER BY effective").fetch_all(p).await)?)
+}
+
+/// The subtree whose staff handle what was filed against a unit: the unit's own while it is
+/// open; for a closed unit, that of the unit carrying on from it (through links of one
+/// successor each), or, where it split, of the nearest unit above all its successors (`None`:
+/// only those who see the whole tree). A closed unit left without a successor keeps its own.
+pub async fn handling_path(db: &Db, unit_id: i64) -> Result<Option<UnitPath>> {
+    let today = crate::teams::today();
+    let mut u = crate::units::get(db, unit_id).await?;
+    for _ in 0..16 {
+        if !u.closed_by(today) {
+            return Ok(Some(u.unit_path()));
+        }
+        let next = crate::units::successors(db, u.id).await?;
+        match next.as_slice() {
+            [] => return Ok(Some(u.unit_path())),
+            [s] => u = s.clone(),
+            many => {
+                let paths: Vec<Vec<i64>> = many.iter().map(|s| s.unit_path().ids()).collect();
+                let common: Vec<i64> = paths[0]
+                    .iter()
+                    .enumerate()
+                    .take_while(|(i, id)| paths.iter().all(|p| p.get(*i) == Some(id)))
+                    .map(|(_, id)| *id)
+                    .collect();
+                let Some(last) = common.last() else { return Ok(None) };
+                return Ok(Some(crate::units::get(db, *last).await?.unit_path()));
+            }
+        }
+    }
+    Ok(Some(u.unit_path()))
+}
+
+/// The closed units with feedback filed against them whose items are handled inside
+/// `within` (their successors lie there) though they lie outside it.
+pub async fn handled_within(db: &Db, within: &UnitPath) -> Result<Vec<i64>> {
+    let closed: Vec<(i64, String)> = on_db!(db, p => sqlx::query_as(
+        "SELECT DISTINCT u.id, u.path FROM feedback f JOIN units u ON u.id = f.unit_id WHERE u.valid_to IS NOT NULL")
+        .fetch_all(p).await)?;
+    let mut out = Vec::new();
+    for (id, path) in closed {
+        if within.contains(&UnitPath::from_stored(path)) {
+            continue;
+        }
+        let handling = handling_path(db, id).await?;
+        if handling.is_some_and(|h| within.contains(&h)) {
+            out.push(id);
+        }
+    }
+    Ok(out)
 }

@@ -90,6 +90,18 @@ pub async fn by_code_on(db: &Db, code: &str, day: NaiveDate) -> Result<Unit> {
     all_of_code(db, code).await?.into_iter().find(|u| u.exists_on(day)).ok_or(StoreError::NotFound)
 }
 
+/// The unit a code named during a period (a report of 2024 for code 80 is Long An's, though
+/// 80 is now the new Tây Ninh's): the one that existed on the period's last day (or today,
+/// for a period not over), else the one [`by_code`] gives.
+pub async fn by_code_for(db: &Db, code: &str, last_day: NaiveDate) -> Result<Unit> {
+    let day = last_day.min(crate::teams::today());
+    let all = all_of_code(db, code).await?;
+    if let Some(u) = all.iter().rev().find(|u| u.exists_on(day)) {
+        return Ok(u.clone());
+    }
+    by_code(db, code).await
+}
+
 /// Every unit that has had a code, the earliest first.
 pub async fn all_of_code(db: &Db, code: &str) -> Result<Vec<Unit>> {
     let sql = format!("SELECT {COLUMNS} FROM units WHERE code = $1");
@@ -246,7 +258,16 @@ pub async fn create(db: &Db, new: &NewUnit) -> Result<Unit> {
             Err(StoreError::NotFound) => {
                 return Err(Invalid::field("unit-parent-unknown", "parent").with_detail(pid.to_string()).into());
             }
-            other => other?.unit_path(),
+            Ok(parent) => {
+                // A unit under a closed one must end by then.
+                if let Some(end) = parent.valid_to
+                    && new.validity.to.is_none_or(|to| to > end)
+                {
+                    return Err(Invalid::field("unit-parent-closed", "parent").with_detail(parent.code).into());
+                }
+                parent.unit_path()
+            }
+            Err(e) => return Err(e),
         }),
         None => None,
     };
@@ -311,6 +332,10 @@ pub async fn rename(db: &Db, id: i64, name: &UnitName, kind: &UnitKind) -> Resul
 pub async fn move_to(db: &Db, id: i64, new_parent: Option<i64>) -> Result<Unit> {
     let mut tx = db.begin().await?;
     let unit = get_in(&mut tx, id).await?;
+    // A closed unit stays where it was reported; and nothing goes under a closed unit.
+    if unit.valid_to.is_some() {
+        return Err(Invalid::new("unit-closed-move").with_detail(unit.code).into());
+    }
     let old = unit.unit_path();
     let new_path = match new_parent {
         Some(pid) => {
@@ -320,6 +345,9 @@ pub async fn move_to(db: &Db, id: i64, new_parent: Option<i64>) -> Result<Unit> 
                 }
                 other => other?,
             };
+            if parent.valid_to.is_some() {
+                return Err(Invalid::field("unit-parent-closed", "parent").with_detail(parent.code).into());
+            }
             let pp = parent.unit_path();
             if old.contains(&pp) {
                 return Err(Invalid::field("unit-move-cycle", "parent").with_detail(parent.code).into());

@@ -30,7 +30,7 @@ pub async fn run(args: ReportArgs, cfg: &Config) -> Result<(), Failure> {
     let format = Format::parse(&args.format).map_err(|e| Failure::Input(invalid_message(&e)))?;
     let period = Period::parse(&args.period).map_err(|e| Failure::Input(invalid_message(&e)))?;
     let db = open_migrated(cfg).await?;
-    let unit = match ngoso_store::units::by_code(&db, &args.unit).await {
+    let unit = match ngoso_store::units::by_code_for(&db, &args.unit, period.end()).await {
         Ok(u) => u,
         Err(ngoso_store::StoreError::NotFound) => {
             return Err(Failure::Input(crate::t("cli-report-unit-unknown", &[("code", args.unit.trim())])));

@@ -8,8 +8,6 @@
 //! official one of 2025-07-01 with `--official`), in one transaction, with a dry run; and
 //! `ngoso units official-mapping`, the official mapping as a file to edit (to place hamlets).
 
-use std::collections::HashSet;
-use std::io::Read;
 use std::time::Instant;
 
 use clap::{ArgGroup, Subcommand};
@@ -22,14 +20,7 @@ use crate::commands::import::{describe_errors, read_unit_rows};
 use crate::config::Config;
 use crate::{Failure, invalid_message, open_migrated, t};
 
-/// The tree until 2025-06-30 (`valid_to` 2025-07-01, exclusive).
-const BEFORE: &[u8] = include_bytes!("../../../../data/official/units-before.csv.gz");
-/// The tree from 2025-07-01.
-const AFTER: &[u8] = include_bytes!("../../../../data/official/units-after.csv.gz");
-/// Old commune → new commune, from 2025-07-01.
-const MAPPING: &[u8] = include_bytes!("../../../../data/official/mapping.csv.gz");
-/// The day of the official restructuring.
-const OFFICIAL_DAY: (i32, u32, u32) = (2025, 7, 1);
+use crate::official::{AFTER, BEFORE, gunzip, of_province, official_day, official_rows};
 
 #[derive(Debug, Subcommand)]
 pub enum UnitsCommand {
@@ -151,80 +142,6 @@ pub async fn run(cmd: UnitsCommand, cfg: &Config) -> Result<(), Failure> {
     }
 }
 
-fn official_day() -> chrono::NaiveDate {
-    let (y, m, d) = OFFICIAL_DAY;
-    chrono::NaiveDate::from_ymd_opt(y, m, d).expect("a real day")
-}
-
-fn gunzip(gz: &[u8]) -> Result<Vec<u8>, Failure> {
-    let mut bytes = Vec::new();
-    flate2::read::GzDecoder::new(gz).read_to_end(&mut bytes).map_err(Failure::other)?;
-    Ok(bytes)
-}
-
-/// The official mapping as rows: a row opening each new province concerned, then one per
-/// old commune → new commune pair (with the new commune's name, kind and province). Only
-/// the old communes of `province` when given, and of those recorded (`known`) when given.
-fn official_rows(
-    province: Option<&str>,
-    known: Option<&std::collections::HashMap<String, ngoso_core::import::ExistingUnit>>,
-) -> Result<Vec<MappingRow>, Failure> {
-    let before = read_unit_rows(&gunzip(BEFORE)?)?;
-    let before = match province {
-        Some(p) => of_province(before, p)?,
-        None => before,
-    };
-    let old: HashSet<String> = before.iter().map(|r| r.code.clone()).collect();
-    let after = read_unit_rows(&gunzip(AFTER)?)?;
-    let after: std::collections::HashMap<String, ImportRow> = after.into_iter().map(|r| (r.code.clone(), r)).collect();
-    let bytes = gunzip(MAPPING)?;
-    let mut rdr = csv::Reader::from_reader(bytes.as_slice());
-    let mut pairs: Vec<(String, String)> = Vec::new();
-    for rec in rdr.records() {
-        let rec = rec.map_err(Failure::other)?;
-        let (o, n) = (rec.get(0).unwrap_or_default().to_owned(), rec.get(1).unwrap_or_default().to_owned());
-        if old.contains(&o) && known.is_none_or(|k| k.contains_key(&o)) {
-            pairs.push((o, n));
-        }
-    }
-    let mut provinces: Vec<String> = Vec::new();
-    for (_, n) in &pairs {
-        if let Some(c) = after.get(n) {
-            let p = c.parent_code.trim().to_owned();
-            if !provinces.contains(&p) {
-                provinces.push(p);
-            }
-        }
-    }
-    let mut rows = Vec::new();
-    let mut line = 1;
-    for p in &provinces {
-        let Some(u) = after.get(p) else { continue };
-        line += 1;
-        rows.push(MappingRow {
-            line,
-            old_code: String::new(),
-            new_code: u.code.clone(),
-            new_name: u.name.clone(),
-            new_kind: u.kind.clone(),
-            new_parent_code: String::new(),
-        });
-    }
-    for (o, n) in pairs {
-        let Some(u) = after.get(&n) else { continue };
-        line += 1;
-        rows.push(MappingRow {
-            line,
-            old_code: o,
-            new_code: n,
-            new_name: u.name.clone(),
-            new_kind: u.kind.clone(),
-            new_parent_code: u.parent_code.trim().to_owned(),
-        });
-    }
-    Ok(rows)
-}
-
 fn refused(errors: &[restructure::RowError]) -> Failure {
     for e in errors {
         let i = ngoso_core::Invalid::new(e.key).with_detail(e.detail.clone());
@@ -280,25 +197,6 @@ async fn apply(db: &Db, rows: &[MappingRow], day: chrono::NaiveDate, dry_run: bo
         println!("{}", t("cli-restructure-dry-run", &[]));
     }
     Ok(())
-}
-
-/// The rows of a province and everything below it, in file order (parents come first).
-fn of_province(rows: Vec<ImportRow>, code: &str) -> Result<Vec<ImportRow>, Failure> {
-    let code = code.trim();
-    if !rows.iter().any(|r| r.code == code && r.parent_code.trim().is_empty()) {
-        return Err(Failure::Input(t("cli-official-province-unknown", &[("code", code)])));
-    }
-    let mut kept: HashSet<String> = HashSet::new();
-    Ok(rows
-        .into_iter()
-        .filter(|r| {
-            let keep = r.code == code || kept.contains(r.parent_code.trim());
-            if keep {
-                kept.insert(r.code.clone());
-            }
-            keep
-        })
-        .collect())
 }
 
 async fn load(db: &Db, gz: &[u8], province: Option<&str>) -> Result<(), Failure> {

@@ -37,6 +37,9 @@ pub struct InboxFilter {
     /// when `unitless` is set.
     pub within: Option<UnitPath>,
     pub unitless: bool,
+    /// Closed units whose items the viewer handles though they lie outside `within`: their
+    /// successors are inside it (a restructuring; see `restructure::handling_path`).
+    pub also_units: Vec<i64>,
     pub state: Option<State>,
     pub category_id: Option<i64>,
     /// Only pending items past their deadline at this time.
@@ -103,6 +106,11 @@ fn inbox_where(f: &InboxFilter) -> (String, Vec<Arg>) {
     if let Some(w) = &f.within {
         push(&mut sql, " AND ((u.path >= ?", Arg::S(w.as_str().into()));
         push(&mut sql, " AND u.path < ?)", Arg::S(w.upper_bound()));
+        if !f.also_units.is_empty() {
+            // Ids are integers of ours: written into the text.
+            let ids: Vec<String> = f.also_units.iter().map(i64::to_string).collect();
+            sql.push_str(&format!(" OR f.unit_id IN ({})", ids.join(", ")));
+        }
         sql.push_str(if f.unitless { " OR f.unit_id IS NULL)" } else { ")" });
     }
     (sql, args)

@@ -247,7 +247,13 @@ pub async fn place(db: &Db, id: i64) -> Result<FeedbackPlace> {
         "SELECT f.unit_id, u.path, f.agency_id FROM feedback f LEFT JOIN units u ON u.id = f.unit_id WHERE f.id = $1")
         .bind(id).fetch_optional(p).await)?;
     let (unit_id, path, agency_id) = row.ok_or(StoreError::NotFound)?;
-    Ok(FeedbackPlace { id, unit_id, path: path.map(UnitPath::from_stored), agency_id })
+    // An item keeps the unit it was filed against; once that unit has closed, the staff of
+    // the units carrying on from it handle it.
+    let path = match unit_id {
+        Some(u) => crate::restructure::handling_path(db, u).await?.or(path.map(UnitPath::from_stored)),
+        None => None,
+    };
+    Ok(FeedbackPlace { id, unit_id, path, agency_id })
 }
 
 /// An item as staff see it, with the citizen's contact, for one whose access core checked; a

@@ -178,6 +178,15 @@ async fn merge_split_and_rename(db: Db) {
         units::by_code_on(&db, "N4", day()).await.unwrap(),
     );
     assert_eq!(teams::get(&db, team1).await.unwrap().unit_id, n1.id, "a merged commune's team follows it");
+    // Feedback filed against a closed unit is handled by its successor's staff; a split
+    // unit's by the staff of the unit above its successors.
+    let handling = |id| {
+        let db = db.clone();
+        async move { restructure::handling_path(&db, id).await.unwrap().map(|p| p.as_str().to_owned()) }
+    };
+    assert_eq!(handling(unit["C1"]).await, Some(n1.path.clone()));
+    assert_eq!(handling(unit["C3"]).await, Some(tn.path.clone()));
+    assert_eq!(handling(n2.id).await, Some(n2.path.clone()));
 
     // As reported: the old units keep the visits of their time.
     assert_eq!(figure(&db, la.id, "visits", "202410").await, 8);

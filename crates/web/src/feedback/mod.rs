@@ -345,6 +345,10 @@ pub async fn inbox_filter(
         f.within = Some(u);
         f.unitless = false;
     }
+    // Items of units closed by a restructuring, handled by their successors' staff.
+    if let Some(w) = &f.within {
+        f.also_units = ngoso_store::restructure::handled_within(db, w).await?;
+    }
     Ok((f, scope))
 }
 

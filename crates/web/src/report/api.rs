@@ -57,8 +57,10 @@ pub async fn periodic(
     if q.period.trim().is_empty() {
         return Err(Invalid::field("required", "period").into());
     }
-    let unit = crate::units::visible_by_code(&st.db, &p, &q.unit).await?;
     let period = Period::parse(&q.period)?;
+    // The unit the code named during the period (codes were reused after a restructuring).
+    let unit = ngoso_store::units::by_code_for(&st.db, &q.unit, period.end()).await?;
+    crate::auth::ensure_visible(&p, &unit.unit_path())?;
     let format = Format::parse(&q.format)?;
     let report = build(&st, &unit, &period, lang).await?;
     let body = formats::write(&report, format, false)?;

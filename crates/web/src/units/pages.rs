@@ -161,9 +161,7 @@ async fn tree_note(
     } else if let Some(d) = changes.iter().find(|d| period.start() < **d && **d <= period.end()) {
         out.push(ctx.tr.t1("unit-figures-changed-within", "date", format_date(d)));
     }
-    if let Some(to) = unit.valid_to
-        && period.end() >= to
-    {
+    if let Some(to) = unit.valid_to {
         out.push(ctx.tr.t1("unit-figures-as-reported", "date", format_date(&to)));
     }
     Ok(out)
@@ -263,7 +261,7 @@ pub(crate) async fn show(
         predecessors,
         tree_on: (on != today).then(|| format_date(&on)),
         can_manage: can(&p, Action::ManageUnit, &path),
-        can_add: can_create_under(&p, Some(&path)),
+        can_add: can_create_under(&p, Some(&path)) && unit.valid_to.is_none(),
         ctx,
         unit,
         ancestors,
