@@ -59,7 +59,7 @@ pub async fn figures(
     let within = unit.map(|u| u.unit_path());
     let counts = ngoso_store::feedback_figures::counts(db, within.as_ref(), &months.0, &months.1).await?;
     let overdue = ngoso_store::feedback_figures::overdue(db, within.as_ref(), ngoso_store::now()).await?;
-    let children = ngoso_store::units::children(db, unit.map(|u| u.id)).await?;
+    let children = ngoso_store::units::children_on(db, unit.map(|u| u.id), ngoso_store::teams::today()).await?;
     let mut total = FeedbackFigureRow::default();
     let mut by_cat: std::collections::BTreeMap<i64, FeedbackFigureRow> = Default::default();
     let mut by_agency: std::collections::BTreeMap<i64, FeedbackFigureRow> = Default::default();

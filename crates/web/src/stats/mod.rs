@@ -43,8 +43,14 @@ fn public_level(level: Option<AdminLevel>) -> bool {
     matches!(level, Some(AdminLevel::Province | AdminLevel::District | AdminLevel::Commune))
 }
 
-async fn public_unit(st: &AppState, code: &str) -> Result<(Unit, AdminLevel), AppError> {
-    let u = units::by_code(&st.db, code).await?;
+/// The public unit of a code during a period (a code reused after a restructuring names the
+/// unit of its time).
+async fn public_unit(
+    st: &AppState,
+    code: &str,
+    period: &ngoso_core::period::Period,
+) -> Result<(Unit, AdminLevel), AppError> {
+    let u = units::by_code_for(&st.db, code, period.end()).await?;
     let level = units::level(&st.db, &u).await?;
     match level {
         Some(l) if public_level(Some(l)) => Ok((u, l)),
@@ -54,7 +60,7 @@ async fn public_unit(st: &AppState, code: &str) -> Result<(Unit, AdminLevel), Ap
 
 /// `GET /stats`: the top of the tree (the province, when there is one).
 async fn index(State(st): State<AppState>) -> Result<Response, AppError> {
-    let roots = units::children(&st.db, None).await?;
+    let roots = units::children_on(&st.db, None, ngoso_store::teams::today()).await?;
     match roots.first() {
         Some(r) => Ok(Redirect::to(&format!("/stats/{}", r.code)).into_response()),
         None => Err(AppError::not_found()),
@@ -95,9 +101,9 @@ async fn show(
     Path(code): Path<String>,
     Query(q): Query<PeriodQuery>,
 ) -> Result<Response, AppError> {
-    let (unit, level) = public_unit(&st, &code).await?;
     let english = ctx.lang == Lang::En;
     let period = crate::indicators::period_or_this_year(q.period.as_deref())?;
+    let (unit, level) = public_unit(&st, &code, &period).await?;
     let keep = |h: &Headline| PUBLIC.contains(&h.code.as_str());
     let mut figures: Vec<Headline> = crate::indicators::headline(&st, &unit, &period, english).await?;
     figures.retain(keep);
@@ -105,7 +111,8 @@ async fn show(
     let compared = figures.iter().find(|h| h.code == COMPARED).map(|h| h.name.clone()).unwrap_or_default();
     let mut children: Vec<Child> = Vec::new();
     if level != AdminLevel::Commune {
-        let below = units::children(&st.db, Some(unit.id)).await?;
+        let day = crate::units::period_tree_day(&unit, &period, ngoso_store::teams::today());
+        let below = units::children_on(&st.db, Some(unit.id), day).await?;
         if let Some((_, values)) = crate::indicators::for_children(&st, &below, &period, COMPARED, &ctx.tr).await? {
             children =
                 values.into_iter().map(|v| Child { code: v.code, name: v.name, value: v.shown, bar: v.bar }).collect();

@@ -320,7 +320,8 @@ pub async fn figures(
 ) -> Result<Json<UnitFigures>, AppError> {
     let unit = ops::visible(&st.db, &p, id).await?;
     let figures = figures::of_unit(&st, unit.id, lang == Lang::En).await?;
-    let children = ngoso_store::units::children(&st.db, Some(unit.id)).await?;
+    let today = ngoso_store::teams::today();
+    let children = ngoso_store::units::children_on(&st.db, Some(unit.id), today).await?;
     let children = figures::of_children(&st, &children).await?;
     let services = st.catalog().await?.services.iter().map(|s| s.code.clone()).collect();
     let breakdowns = figures::breakdowns(&st, unit.id, &figures, lang == Lang::En).await?;

@@ -102,11 +102,13 @@ pub async fn visible_ancestors(db: &Db, p: &Principal, u: &Unit) -> Result<Vec<U
 
 /// The top of what the principal sees: the roots, or the unit of their scope.
 pub async fn top(db: &Db, p: &Principal) -> Result<Vec<UnitListItem>, AppError> {
+    // Today's tree: units closed by a restructuring are reached through their successors.
+    let today = ngoso_store::teams::today();
     match p.unit_id {
-        None => Ok(units::children(db, None).await?),
+        None => Ok(units::children_on(db, None, today).await?),
         Some(id) => {
             let u = units::get(db, id).await?;
-            let child_count = units::children(db, Some(id)).await?.len() as i64;
+            let child_count = units::children_on(db, Some(id), today).await?.len() as i64;
             Ok(vec![UnitListItem { id: u.id, code: u.code, name: u.name, kind: u.kind, path: u.path, child_count }])
         }
     }
