@@ -97,6 +97,7 @@ pub fn official_rows(
             new_name: name,
             new_kind: u.kind.clone(),
             new_parent_code: String::new(),
+            share: None,
         });
     }
     // Old communes the mapping leaves out close with no successor: their households wait
@@ -120,6 +121,7 @@ pub fn official_rows(
             new_name: u.name.clone(),
             new_kind: u.kind.clone(),
             new_parent_code: u.parent_code.trim().to_owned(),
+            share: None,
         });
     }
     for o in left {

@@ -112,6 +112,35 @@ impl Traits {
 /// The group of youth-union members (kept in step with the `youth_union` flag).
 pub const YOUTH_UNION_GROUP: i64 = 1;
 
+/// Divides a whole `total` among parts by `shares` (in hundredths of a percent, summing to
+/// 10,000) so that the parts add up to the total exactly: each gets the floor of its share,
+/// and what is left goes one by one to the largest remainders (the first on a tie).
+pub fn apportion(total: i64, shares: &[i64]) -> Vec<i64> {
+    let sum: i64 = shares.iter().sum();
+    if sum <= 0 {
+        return vec![0; shares.len()];
+    }
+    let mut parts: Vec<i64> = shares.iter().map(|s| total * s / sum).collect();
+    let mut left = total - parts.iter().sum::<i64>();
+    let mut order: Vec<usize> = (0..shares.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse((total * shares[i]) % sum), i));
+    for i in order {
+        if left == 0 {
+            break;
+        }
+        parts[i] += left.signum();
+        left -= left.signum();
+    }
+    parts
+}
+
+/// A split unit's entered figure shared out among its successors: a sum by [`apportion`];
+/// the number of units that entered a value (`value_n:`) goes whole to each, since each now
+/// has a part of a value entered.
+pub fn share_out(figure: &str, value: i64, shares: &[i64]) -> Vec<i64> {
+    if figure.starts_with("value_n:") { vec![value; shares.len()] } else { apportion(value, shares) }
+}
+
 /// A change of one figure at one unit, for one period (`""`: no period, a current state).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Delta {
@@ -245,6 +274,23 @@ impl Deltas {
 
     pub fn is_empty(&self) -> bool {
         self.0.values().all(|v| *v == 0)
+    }
+}
+
+#[cfg(test)]
+mod apportion_tests {
+    use super::apportion;
+
+    #[test]
+    fn parts_add_up_to_the_total() {
+        assert_eq!(apportion(1001, &[5_000, 5_000]), vec![501, 500]);
+        assert_eq!(apportion(300, &[6_000, 4_000]), vec![180, 120]);
+        assert_eq!(apportion(10, &[3_333, 3_333, 3_334]), vec![3, 3, 4]);
+        assert_eq!(apportion(1, &[2_500, 7_500]), vec![0, 1]);
+        assert_eq!(apportion(7, &[0, 0]), vec![0, 0]);
+        for total in [0, 1, 2, 99, 12_345] {
+            assert_eq!(apportion(total, &[1_234, 5_678, 3_088]).iter().sum::<i64>(), total);
+        }
     }
 }
 

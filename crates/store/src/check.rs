@@ -137,7 +137,17 @@ pub async fn recount(db: &Db) -> Result<BTreeMap<(i64, String, String), i64>> {
         }
     }
     let reach = crate::restructure::entry_reach(db).await?;
+    let shared = crate::restructure::entry_shares(db).await?;
     for d in entered.into_vec() {
+        if let Some(succ) = shared.get(&d.unit_id) {
+            let from = paths.get(&d.unit_id).cloned().unwrap_or_default();
+            let weights: Vec<i64> = succ.iter().map(|s| s.1).collect();
+            for ((path, _), part) in succ.iter().zip(ngoso_core::rollup::share_out(&d.figure, d.value, &weights)) {
+                for a in path.iter().filter(|a| !from.contains(a)) {
+                    *all.entry((*a, d.figure.clone(), d.period.clone())).or_insert(0) += part;
+                }
+            }
+        }
         let units: Vec<i64> = match reach.get(&d.unit_id) {
             Some(r) => r.iter().copied().collect(),
             None => paths.get(&d.unit_id).cloned().unwrap_or_default(),

@@ -44,6 +44,26 @@ pub struct MappingRow {
     pub new_name: String,
     pub new_kind: String,
     pub new_parent_code: String,
+    /// The share of a split unit's figures entered as aggregates that this new unit takes,
+    /// in hundredths of a percent (the file gives a percentage: `40`, `33.33`).
+    pub share: Option<i64>,
+}
+
+/// A percentage with at most two decimals, in hundredths of a percent.
+fn parse_share(s: &str) -> Option<i64> {
+    let s = s.trim().trim_end_matches('%').trim().replace(',', ".");
+    let (whole, frac) = s.split_once('.').unwrap_or((s.as_str(), ""));
+    if whole.is_empty()
+        || frac.len() > 2
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let w: i64 = whole.parse().ok()?;
+    let f: i64 = format!("{frac:0<2}").parse().ok()?;
+    let v = w.checked_mul(100)?.checked_add(f)?;
+    (v <= 10_000).then_some(v)
 }
 
 /// A row refused, with the message's key and what to show in it.
@@ -133,6 +153,8 @@ struct Tree {
     children: HashMap<i64, Vec<i64>>,
     successors: HashMap<i64, Vec<i64>>,
     predecessors: HashMap<i64, Vec<i64>>,
+    /// (unit, successor) → the successor's share of the unit's entered figures.
+    shares: HashMap<(i64, i64), i64>,
 }
 
 impl Tree {
@@ -140,20 +162,24 @@ impl Tree {
         let sql = format!("SELECT {UNIT_COLUMNS} FROM units");
         let rows: Vec<Unit> =
             on_tx!(tx, c => sqlx::query_as::<_, Unit>(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(c).await)?;
-        let links: Vec<(i64, i64)> =
-            on_tx!(tx, c => sqlx::query_as("SELECT unit_id, successor_id FROM unit_successors").fetch_all(c).await)?;
+        let links: Vec<(i64, i64, Option<i64>)> = on_tx!(tx, c => sqlx::query_as(
+            "SELECT unit_id, successor_id, CAST(share AS BIGINT) FROM unit_successors").fetch_all(c).await)?;
         let mut t = Tree {
             units: HashMap::new(),
             by_code: HashMap::new(),
             children: HashMap::new(),
             successors: HashMap::new(),
             predecessors: HashMap::new(),
+            shares: HashMap::new(),
         };
         for u in rows {
             t.insert(u);
         }
-        for (a, b) in links {
+        for (a, b, share) in links {
             t.link(a, b);
+            if let Some(sh) = share {
+                t.shares.insert((a, b), sh);
+            }
         }
         Ok(t)
     }
@@ -190,6 +216,18 @@ impl Tree {
             .unwrap_or_default();
         out.sort_unstable();
         out
+    }
+    /// The successors of a split unit with their shares, when every one has a share.
+    fn shared(&self, id: i64) -> Option<Vec<(i64, i64)>> {
+        let succ = self.successors.get(&id)?;
+        if succ.len() < 2 {
+            return None;
+        }
+        let mut out: Vec<(i64, i64)> =
+            succ.iter().map(|s| self.shares.get(&(id, *s)).map(|sh| (*s, *sh))).collect::<Option<Vec<_>>>()?;
+        // In the order of the successors' ids, as `ngoso check` divides them.
+        out.sort_unstable();
+        Some(out)
     }
     /// The single successor of a unit, if it has exactly one.
     fn single(&self, id: i64) -> Option<i64> {
@@ -238,6 +276,8 @@ struct Resolved {
     rows: usize,
     /// Whether the units that rows only close are closed on the day already.
     closed_before: bool,
+    /// (old unit, index of its new unit in `tops`) → share.
+    shares: HashMap<i64, Vec<Option<i64>>>,
 }
 
 /// Reads a mapping file: a header with `old_code` and `new_code` (and optionally `new_name`,
@@ -254,7 +294,7 @@ pub fn read_mapping(bytes: &[u8]) -> std::result::Result<Vec<MappingRow>, Vec<Ro
     let (Some(old), Some(new)) = (col("old_code"), col("new_code")) else {
         return Err(vec![RowError { line: 1, key: "restructure-file-columns", detail: "old_code, new_code".into() }]);
     };
-    let (name, kind, parent) = (col("new_name"), col("new_kind"), col("new_parent_code"));
+    let (name, kind, parent, share) = (col("new_name"), col("new_kind"), col("new_parent_code"), col("share"));
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
@@ -267,6 +307,7 @@ pub fn read_mapping(bytes: &[u8]) -> std::result::Result<Vec<MappingRow>, Vec<Ro
             }
         };
         let get = |c: Option<usize>| c.and_then(|c| rec.get(c)).map(text::nfc).unwrap_or_default();
+        let share_text = get(share);
         let row = MappingRow {
             line,
             old_code: get(Some(old)),
@@ -274,8 +315,13 @@ pub fn read_mapping(bytes: &[u8]) -> std::result::Result<Vec<MappingRow>, Vec<Ro
             new_name: get(name),
             new_kind: get(kind),
             new_parent_code: get(parent),
+            share: if share_text.is_empty() { None } else { parse_share(&share_text) },
         };
         if row.old_code.is_empty() && row.new_code.is_empty() {
+            continue;
+        }
+        if !share_text.is_empty() && row.share.is_none() {
+            errors.push(RowError { line, key: "restructure-share-invalid", detail: share_text });
             continue;
         }
         rows.push(row);
@@ -292,6 +338,7 @@ fn digest(rows: &[MappingRow]) -> String {
             h.update(f.as_bytes());
             h.update([0x1f]);
         }
+        h.update(r.share.map(|s| s.to_string()).unwrap_or_default().as_bytes());
         h.update([0x1e]);
     }
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
@@ -313,6 +360,8 @@ fn resolve(t: &Tree, rows: &[MappingRow], day: NaiveDate) -> std::result::Result
     let mut opening_of: HashMap<String, usize> = HashMap::new();
     let mut pairs: Vec<(usize, i64, NewSide)> = Vec::new();
     let mut closes: Vec<(usize, i64)> = Vec::new();
+    // The share of each pair, in the order of `pairs` (before they are sorted).
+    let mut row_share: Vec<Option<i64>> = Vec::new();
     let mut seen: HashSet<(String, String)> = HashSet::new();
     // Rows that name a new unit first, so that rows without a name find the units opened.
     let mut ordered: Vec<&MappingRow> = rows.iter().collect();
@@ -413,6 +462,7 @@ fn resolve(t: &Tree, rows: &[MappingRow], day: NaiveDate) -> std::result::Result
             continue;
         }
         pairs.push((r.line, old.id, new));
+        row_share.push(r.share);
     }
     // Parents of the units to open.
     for r in rows {
@@ -455,6 +505,7 @@ fn resolve(t: &Tree, rows: &[MappingRow], day: NaiveDate) -> std::result::Result
         errors.sort_by_key(|e| e.line);
         return Err(errors);
     }
+    let share_of: HashMap<usize, Option<i64>> = pairs.iter().map(|p| p.0).zip(row_share.iter().copied()).collect();
     pairs.sort_by_key(|p| p.0);
     // Tops and placements: an old unit below another row's old unit is placed.
     let mut tops: BTreeMap<i64, Vec<NewSide>> = BTreeMap::new();
@@ -504,7 +555,26 @@ fn resolve(t: &Tree, rows: &[MappingRow], day: NaiveDate) -> std::result::Result
         return Err(errors);
     }
     let closed_before = closes.iter().all(|(_, c)| t.units[c].valid_to == Some(day));
-    Ok(Resolved { tops, placements, openings, applied, rows: pairs.len(), closed_before })
+    // Shares: given for every row of a split unit and adding up to 100 %, or for none.
+    let mut shares: HashMap<i64, Vec<Option<i64>>> = HashMap::new();
+    for (line, old, _) in &pairs {
+        if tops.contains_key(old) {
+            shares.entry(*old).or_default().push(share_of[line]);
+            let _ = line;
+        }
+    }
+    for (old, s) in &shares {
+        let given = s.iter().filter(|x| x.is_some()).count();
+        let sum: i64 = s.iter().flatten().sum();
+        if given > 0 && (given < s.len() || sum != 10_000) {
+            let line = pairs.iter().find(|p| p.1 == *old).map(|p| p.0).unwrap_or(1);
+            err(&mut errors, line, "restructure-shares-sum", &t.units[old].code);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Resolved { tops, placements, openings, applied, rows: pairs.len(), closed_before, shares })
 }
 
 /// Applies a mapping on `day` in one transaction: everything, or nothing when a row is bad
@@ -652,9 +722,16 @@ pub async fn restructure(
 
     // 3. Link each old unit to its new ones.
     let mut links: Vec<(i64, i64)> = Vec::new();
+    let mut link_shares: HashMap<(i64, i64), i64> = HashMap::new();
     for (old, news) in &r.tops {
-        for n in news {
+        for (k, n) in news.iter().enumerate() {
             links.push((*old, resolve_new(n)));
+            if let Some(Some(sh)) = r.shares.get(old).and_then(|s| s.get(k))
+                && news.len() > 1
+            {
+                link_shares.insert((*old, resolve_new(n)), *sh);
+                t.shares.insert((*old, resolve_new(n)), *sh);
+            }
         }
     }
 
@@ -740,7 +817,7 @@ pub async fn restructure(
             t.link(a, s);
         }
     }
-    write_links(&mut tx, &links).await?;
+    write_links(&mut tx, &links, &link_shares).await?;
     summary.closed = closing.iter().map(|id| t.ref_of(*id)).collect();
 
     // 6. Households move with their units; each move is recorded.
@@ -748,8 +825,8 @@ pub async fn restructure(
 
     // 7. Figures.
     carry_figures(&mut tx, &t, &pairs, day).await?;
-    let single: Vec<i64> = closing.iter().copied().filter(|c| t.single(*c).is_some()).collect();
-    carry_entries(&mut tx, &t, &single).await?;
+    let closed: Vec<i64> = closing.iter().copied().collect();
+    carry_entries(&mut tx, &t, &closed).await?;
 
     // 8. Teams, accounts and routes of a closed unit with one successor follow it; the
     // others are listed.
@@ -855,12 +932,12 @@ async fn close_units(tx: &mut Tx, ids: &BTreeSet<i64>, day: NaiveDate) -> Result
     Ok(())
 }
 
-async fn write_links(tx: &mut Tx, links: &[(i64, i64)]) -> Result<()> {
+async fn write_links(tx: &mut Tx, links: &[(i64, i64)], shares: &HashMap<(i64, i64), i64>) -> Result<()> {
     for chunk in links.chunks(1000) {
         on_tx!(tx, c => {
-            let mut qb = QueryBuilder::new("INSERT INTO unit_successors (unit_id, successor_id) ");
+            let mut qb = QueryBuilder::new("INSERT INTO unit_successors (unit_id, successor_id, share) ");
             qb.push_values(chunk, |mut b, (a, s)| {
-                b.push_bind(*a).push_bind(*s);
+                b.push_bind(*a).push_bind(*s).push_bind(shares.get(&(*a, *s)).copied());
             });
             qb.push(" ON CONFLICT DO NOTHING");
             qb.build().execute(c).await.map(|_| ())
@@ -1059,13 +1136,27 @@ async fn carry_entries(tx: &mut Tx, t: &Tree, closed: &[i64]) -> Result<()> {
             }
         }
     }
-    let units: Vec<i64> = plan.iter().map(|p| p.0).collect();
+    // A split unit's own entries, divided among its successors by the shares given.
+    let split: Vec<(i64, Vec<(i64, i64)>)> = closed.iter().filter_map(|x| t.shared(*x).map(|s| (*x, s))).collect();
+    let mut units: Vec<i64> = plan.iter().map(|p| p.0).collect();
+    units.extend(split.iter().map(|s| s.0));
     let entries = entries_of(tx, &units).await?;
     let mut folded: BTreeMap<rollups::Key, i64> = BTreeMap::new();
     for (e, to) in plan {
         for (f, p, v) in entries.get(&e).into_iter().flatten() {
             for a in &to {
                 *folded.entry((*a, f.clone(), p.clone())).or_insert(0) += v;
+            }
+        }
+    }
+    for (x, succ) in split {
+        let from = t.path(x);
+        let weights: Vec<i64> = succ.iter().map(|s| s.1).collect();
+        for (f, p, v) in entries.get(&x).into_iter().flatten() {
+            for ((s, _), part) in succ.iter().zip(ngoso_core::rollup::share_out(f, *v, &weights)) {
+                for a in t.path(*s).into_iter().filter(|a| !from.contains(a)) {
+                    *folded.entry((a, f.clone(), p.clone())).or_insert(0) += part;
+                }
             }
         }
     }
@@ -1299,7 +1390,7 @@ pub async fn place(db: &Db, unit_id: i64, new_parent: i64, user_id: Option<i64>)
     for r in &rows {
         t.insert(r.unit(day));
     }
-    write_links(&mut tx, &links).await?;
+    write_links(&mut tx, &links, &HashMap::new()).await?;
     for (a, b) in &links {
         t.link(*a, *b);
     }
@@ -1418,7 +1509,9 @@ pub async fn entries_comparable(db: &Db, unit_id: i64) -> Result<bool> {
              FROM unit_successors s WHERE s.successor_id = $1")
             .bind(u).fetch_all(p).await)?;
         for (p, n) in preds {
-            if n > 1 {
+            let shared: i64 = on_db!(db, c => sqlx::query_scalar(
+                "SELECT COUNT(*) FROM unit_successors WHERE unit_id = $1 AND share IS NOT NULL").bind(p).fetch_one(c).await)?;
+            if n > 1 && shared < n {
                 let entered: i64 = on_db!(db, c => sqlx::query_scalar(
                     "SELECT COUNT(*) FROM data_values WHERE unit_id = $1").bind(p).fetch_one(c).await)?;
                 if entered > 0 {
@@ -1520,4 +1613,24 @@ pub async fn handled_within(db: &Db, within: &UnitPath) -> Result<Vec<i64>> {
         }
     }
     Ok(out)
+}
+
+/// For `ngoso check`: each split unit whose successors all have a share, with the successors'
+/// paths and shares, in the order of their ids.
+pub(crate) async fn entry_shares(db: &Db) -> Result<HashMap<i64, Vec<(Vec<i64>, i64)>>> {
+    let rows: Vec<(i64, String, i64, Option<i64>)> = on_db!(db, p => sqlx::query_as(
+        "SELECT s.unit_id, u.path, s.successor_id, CAST(s.share AS BIGINT) FROM unit_successors s \
+         JOIN units u ON u.id = s.successor_id ORDER BY s.unit_id, s.successor_id")
+        .fetch_all(p).await)?;
+    // unit → (a successor's path, its share)
+    type Shares = Vec<(Vec<i64>, Option<i64>)>;
+    let mut by: HashMap<i64, Shares> = HashMap::new();
+    for (unit, path, _, share) in rows {
+        by.entry(unit).or_default().push((UnitPath::from_stored(path).ids(), share));
+    }
+    Ok(by
+        .into_iter()
+        .filter(|(_, v)| v.len() > 1 && v.iter().all(|x| x.1.is_some()))
+        .map(|(u, v)| (u, v.into_iter().map(|(p, s)| (p, s.unwrap_or(0))).collect()))
+        .collect())
 }

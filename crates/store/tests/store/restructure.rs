@@ -295,3 +295,44 @@ async fn bad_mappings_are_refused_whole(db: Db) {
 }
 
 both_backends!(bad_mappings_are_refused_whole);
+
+/// A split with a share per successor: what was entered as aggregates on the split unit is
+/// divided among its successors (the parts add up to the whole), and counted again by
+/// `ngoso check`; without shares it stays not comparable.
+async fn shares_divide_a_split_units_values(db: Db) {
+    let vn = units::create(&db, &nu("VN", "Việt Nam", "quốc gia", None)).await.unwrap();
+    let a = units::create(&db, &nu("A", "Xã A", "xã", Some(vn.id))).await.unwrap();
+    let w = |unit_id, value| Write {
+        element_id: 5,
+        unit_id,
+        period: Period::parse("202410").unwrap(),
+        value: Some(value),
+        comment: None,
+    };
+    values::write(&db, None, Source::Api, vec![w(a.id, 1_001)]).await.unwrap();
+    let bad = "old_code,new_code,new_name,new_kind,new_parent_code,share\nA,X,Xã X,xã,VN,50\nA,Y,Xã Y,xã,VN,40\n";
+    match restructure::restructure(&db, &rows(bad), day(), false, None).await.unwrap() {
+        Outcome::Refused(e) => assert_eq!((e[0].line, e[0].key), (2, "restructure-shares-sum")),
+        Outcome::Done(s) => panic!("accepted {s:?}"),
+    }
+    assert!(restructure::read_mapping(b"old_code,new_code,share\nA,X,abc\n").is_err());
+    let good = "old_code,new_code,new_name,new_kind,new_parent_code,share\nA,X,Xã X,xã,VN,50\nA,Y,Xã Y,xã,VN,50%\n";
+    let Outcome::Done(_) = restructure::restructure(&db, &rows(good), day(), false, None).await.unwrap() else {
+        panic!("good")
+    };
+    let (x, y) = (units::by_code(&db, "X").await.unwrap(), units::by_code(&db, "Y").await.unwrap());
+    let elements = values::elements(&db).await.unwrap();
+    let p = Period::parse("2024").unwrap();
+    let v = |unit| {
+        let (db, elements) = (db.clone(), elements.clone());
+        async move { values::figures(&db, unit, &p, &elements).await.unwrap()[&5].value }
+    };
+    let (vx, vy) = (v(x.id).await.unwrap(), v(y.id).await.unwrap());
+    assert_eq!((vx + vy, vx.max(vy), vx.min(vy)), (1_001, 501, 500));
+    assert_eq!(v(vn.id).await, Some(1_001), "the country counts it once");
+    assert_eq!(v(a.id).await, Some(1_001), "as reported");
+    assert!(restructure::entries_comparable(&db, x.id).await.unwrap());
+    assert_eq!(check::run(&db).await.unwrap(), Vec::<String>::new());
+}
+
+both_backends!(shares_divide_a_split_units_values);
