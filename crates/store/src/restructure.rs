@@ -694,7 +694,7 @@ pub async fn restructure(
             }
         }
     }
-    let mut remake: Vec<NewRow> = Vec::new();
+    let mut opened_rows: Vec<NewRow> = Vec::new();
     let ids = dialect::reserve_ids(&mut tx, Table::Units, r.openings.len()).await?;
     let mut opened_id: HashMap<usize, i64> = HashMap::new();
     let mut opened_path: HashMap<usize, UnitPath> = HashMap::new();
@@ -708,17 +708,24 @@ pub async fn restructure(
         };
         opened_id.insert(i, id);
         opened_path.insert(i, path.clone());
-        remake.push(NewRow { id, code: o.code.clone(), name: o.name.clone(), kind: o.kind.clone(), parent_id, path });
+        opened_rows.push(NewRow {
+            id,
+            code: o.code.clone(),
+            name: o.name.clone(),
+            kind: o.kind.clone(),
+            parent_id,
+            path,
+        });
     }
     let resolve_new = |n: &NewSide| match n {
         NewSide::Existing(id) => *id,
         NewSide::Open(i) => opened_id[i],
     };
-    write_units(&mut tx, &remake, day).await?;
-    for row in &remake {
+    write_units(&mut tx, &opened_rows, day).await?;
+    for row in &opened_rows {
         t.insert(row.unit(day));
     }
-    summary.opened = remake.iter().map(|r| t.ref_of(r.id)).collect();
+    summary.opened = opened_rows.iter().map(|r| t.ref_of(r.id)).collect();
 
     // 3. Link each old unit to its new ones.
     let mut links: Vec<(i64, i64)> = Vec::new();
@@ -757,41 +764,9 @@ pub async fn restructure(
             pairs.push(Pair { old: *old, new: resolve_new(n), top: true });
         }
     }
-    let mut remade: Vec<NewRow> = Vec::new();
-    let mut remade_paths: HashMap<i64, UnitPath> = HashMap::new();
-    let count = {
-        let mut n = 0usize;
-        let mut stack: Vec<i64> = work.iter().map(|w| w.0).collect();
-        while let Some(u) = stack.pop() {
-            n += 1;
-            stack.extend(t.children_on(u, eve).into_iter().filter(|c| !r.placements.contains_key(c)));
-        }
-        n
-    };
-    let ids = dialect::reserve_ids(&mut tx, Table::Units, count).await?;
-    let mut next = ids.into_iter();
-    while let Some((old, parent, top)) = work.pop() {
-        let id = next.next().expect("ids reserved for every unit made again");
-        let parent_path = remade_paths.get(&parent).cloned().unwrap_or_else(|| t.units[&parent].unit_path());
-        let path = parent_path.child(id);
-        let u = &t.units[&old];
-        remade.push(NewRow {
-            id,
-            code: u.code.clone(),
-            name: u.name.clone(),
-            kind: u.kind.clone(),
-            parent_id: Some(parent),
-            path: path.clone(),
-        });
-        remade_paths.insert(id, path);
-        links.push((old, id));
-        pairs.push(Pair { old, new: id, top });
-        for c in t.children_on(old, eve) {
-            if !r.placements.contains_key(&c) {
-                work.push((c, id, false));
-            }
-        }
-    }
+    let (remade, made_links, made_pairs) = remake(&mut tx, &t, work, eve, &|c| r.placements.contains_key(&c)).await?;
+    links.extend(made_links);
+    pairs.extend(made_pairs);
     write_units(&mut tx, &remade, day).await?;
     for row in &remade {
         t.insert(row.unit(day));
@@ -849,6 +824,53 @@ pub async fn restructure(
         crate::tokens::changed();
     }
     Ok(Outcome::Done(summary))
+}
+
+/// Makes again, under their new parents, the units of `work` (old unit, new parent, whether
+/// it is the top of a moved subtree) and what lay below them on the eve (but the units
+/// `elsewhere` says are placed by rows of their own): the rows to write, the links from each
+/// old unit to the new, and the pairs whose households and figures move.
+async fn remake(
+    tx: &mut Tx,
+    t: &Tree,
+    mut work: Vec<(i64, i64, bool)>,
+    eve: NaiveDate,
+    elsewhere: &(dyn Fn(i64) -> bool + Sync),
+) -> Result<(Vec<NewRow>, Vec<(i64, i64)>, Vec<Pair>)> {
+    let count = {
+        let mut n = 0usize;
+        let mut stack: Vec<i64> = work.iter().map(|w| w.0).collect();
+        while let Some(u) = stack.pop() {
+            n += 1;
+            stack.extend(t.children_on(u, eve).into_iter().filter(|c| !elsewhere(*c)));
+        }
+        n
+    };
+    let mut next = dialect::reserve_ids(tx, Table::Units, count).await?.into_iter();
+    let (mut rows, mut links, mut pairs) = (Vec::new(), Vec::new(), Vec::new());
+    let mut paths: HashMap<i64, UnitPath> = HashMap::new();
+    while let Some((old, parent, top)) = work.pop() {
+        let id = next.next().expect("ids reserved for every unit made again");
+        let path = paths.get(&parent).cloned().unwrap_or_else(|| t.units[&parent].unit_path()).child(id);
+        let u = &t.units[&old];
+        rows.push(NewRow {
+            id,
+            code: u.code.clone(),
+            name: u.name.clone(),
+            kind: u.kind.clone(),
+            parent_id: Some(parent),
+            path: path.clone(),
+        });
+        paths.insert(id, path);
+        links.push((old, id));
+        pairs.push(Pair { old, new: id, top });
+        for c in t.children_on(old, eve) {
+            if !elsewhere(c) {
+                work.push((c, id, false));
+            }
+        }
+    }
+    Ok((rows, links, pairs))
 }
 
 /// A unit's households and figures moving to a new unit (`top`: the highest unit of a moved
@@ -1356,36 +1378,7 @@ pub async fn place(db: &Db, unit_id: i64, new_parent: i64, user_id: Option<i64>)
     }
     let eve = day.pred_opt().unwrap_or(day);
     // The unit and what lay below it, made again.
-    let mut work = vec![(unit_id, new_parent, true)];
-    let mut n = 0usize;
-    let mut stack = vec![unit_id];
-    while let Some(u) = stack.pop() {
-        n += 1;
-        stack.extend(t.children_on(u, eve));
-    }
-    let ids = dialect::reserve_ids(&mut tx, Table::Units, n).await?;
-    let mut next = ids.into_iter();
-    let (mut rows, mut pairs, mut links) = (Vec::new(), Vec::new(), Vec::new());
-    let mut paths: HashMap<i64, UnitPath> = HashMap::new();
-    while let Some((old, parent, top)) = work.pop() {
-        let id = next.next().expect("ids reserved");
-        let path = paths.get(&parent).cloned().unwrap_or_else(|| t.units[&parent].unit_path()).child(id);
-        let u = &t.units[&old];
-        rows.push(NewRow {
-            id,
-            code: u.code.clone(),
-            name: u.name.clone(),
-            kind: u.kind.clone(),
-            parent_id: Some(parent),
-            path: path.clone(),
-        });
-        paths.insert(id, path);
-        pairs.push(Pair { old, new: id, top });
-        links.push((old, id));
-        for c in t.children_on(old, eve) {
-            work.push((c, id, false));
-        }
-    }
+    let (rows, links, pairs) = remake(&mut tx, &t, vec![(unit_id, new_parent, true)], eve, &|_| false).await?;
     write_units(&mut tx, &rows, day).await?;
     for r in &rows {
         t.insert(r.unit(day));
@@ -1413,41 +1406,17 @@ pub async fn place(db: &Db, unit_id: i64, new_parent: i64, user_id: Option<i64>)
 }
 
 /// The households waiting to be placed, by closed unit, under `within` (a path; the whole
-/// tree when none).
+/// tree when none): those whose closed unit, or a unit they may go to, lies there.
 pub async fn to_place(db: &Db, within: Option<&UnitPath>) -> Result<Vec<ToPlace>> {
     let mut tx = db.begin().await?;
     let t = Tree::load(&mut tx).await?;
+    let closed: BTreeSet<i64> = t.units.values().filter(|u| u.valid_to.is_some()).map(|u| u.id).collect();
+    let mut out = waiting(&mut tx, &t, &closed).await?;
     drop(tx);
-    let closed: BTreeSet<i64> = t
-        .units
-        .values()
-        .filter(|u| u.valid_to.is_some() && t.single(u.id).is_none())
-        .filter(|u| within.is_none_or(|w| w.contains(&u.unit_path()) || !candidates(&t, u.id).is_empty()))
-        .map(|u| u.id)
-        .collect();
-    let ids: Vec<i64> = closed.iter().copied().collect();
-    let mut out = Vec::new();
-    for chunk in ids.chunks(500) {
-        let rows: Vec<(i64, i64)> = on_db!(db, p => {
-            let mut qb = QueryBuilder::new("SELECT unit_id, COUNT(*) FROM households WHERE unit_id IN (");
-            let mut sep = qb.separated(", ");
-            for id in chunk {
-                sep.push_bind(*id);
-            }
-            qb.push(") GROUP BY unit_id");
-            qb.build_query_as::<(i64, i64)>().fetch_all(p).await
-        })?;
-        for (unit, n) in rows {
-            let c = candidates(&t, unit);
-            let inside = within.is_none_or(|w| {
-                w.contains(&t.units[&unit].unit_path()) || c.iter().any(|c| w.contains(&t.units[&c.id].unit_path()))
-            });
-            if inside {
-                out.push(ToPlace { unit: t.ref_of(unit), households: n, candidates: c });
-            }
-        }
+    if let Some(w) = within {
+        let inside = |id: i64| w.contains(&t.units[&id].unit_path());
+        out.retain(|p| inside(p.unit.id) || p.candidates.iter().any(|c| inside(c.id)));
     }
-    out.sort_by(|a, b| a.unit.code.cmp(&b.unit.code));
     Ok(out)
 }
 
