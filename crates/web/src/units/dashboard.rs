@@ -219,5 +219,21 @@ mod tests {
         assert_eq!(t.bars.last().unwrap().h, TREND_HEIGHT, "the largest is full height");
         assert_eq!(t.bars[0].label, "03");
         assert!(t.summary.contains("140"), "{}", t.summary);
+        assert!(t.bars.iter().all(|b| !b.changed));
+    }
+
+    #[test]
+    fn the_trend_marks_the_month_the_tree_changed() {
+        let months: Vec<MonthFigures> =
+            (1..=12).map(|i| MonthFigures { period: format!("2025{i:02}"), visits: i * 10, met: i }).collect();
+        let t = trend(&months, &Tr(crate::http::i18n::Lang::Vi), &["202507".to_owned()]).unwrap();
+        let changed: Vec<&str> = t.bars.iter().filter(|b| b.changed).map(|b| b.label.as_str()).collect();
+        assert_eq!(changed, ["07"]);
+        assert!(t.summary.contains("Cây đơn vị thay đổi từ tháng 07/2025"), "{}", t.summary);
+        let t = trend(&months, &Tr(crate::http::i18n::Lang::En), &["202401".to_owned()]).unwrap();
+        assert!(
+            t.bars.iter().all(|b| !b.changed) && !t.summary.contains("tree changed"),
+            "a change outside is not shown"
+        );
     }
 }
