@@ -16,6 +16,7 @@ pub mod catalog;
 pub mod check;
 pub mod export;
 pub mod feedback;
+pub mod field;
 pub mod households;
 pub mod indicators;
 pub mod outbox;

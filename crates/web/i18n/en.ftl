@@ -865,3 +865,4 @@ err-unit-parent-closed = The parent unit { $detail } has closed: no unit is adde
 err-unit-closed-move = Unit { $detail } has closed: it stays where it was reported.
 err-restructure-share-invalid = The share “{ $detail }” is not valid: give a percentage from 0 to 100 with at most two decimals.
 err-restructure-shares-sum = Unit { $detail } is split: give a share for every successor, adding up to 100 %, or for none.
+err-since-invalid = The sync mark “since” must be the non-negative number of seconds the last sync returned.

@@ -872,3 +872,4 @@ err-unit-parent-closed = Đơn vị cấp trên { $detail } đã giải thể: k
 err-unit-closed-move = Đơn vị { $detail } đã giải thể: đơn vị giữ nguyên vị trí như đã báo cáo.
 err-restructure-share-invalid = Tỷ lệ “{ $detail }” không hợp lệ: ghi phần trăm từ 0 đến 100, tối đa hai chữ số thập phân.
 err-restructure-shares-sum = Đơn vị { $detail } bị chia tách: ghi tỷ lệ cho mọi đơn vị kế thừa, cộng lại đúng 100 %, hoặc không ghi cho đơn vị nào.
+err-since-invalid = Mốc đồng bộ “since” phải là số giây không âm do lần đồng bộ trước trả về.

@@ -15,6 +15,7 @@ mod app;
 pub mod auth;
 pub mod export;
 pub mod feedback;
+pub mod field;
 pub mod home;
 pub mod households;
 pub mod http;

@@ -19,16 +19,7 @@ async fn visits_export_as_csv(app: &mut TestApp) {
     let leader = app.user("totruong", Role::TeamLeader, Some(&t.hamlet_a)).await;
     app.user("xem", Role::Viewer, Some(&t.province)).await;
     app.user("so.tt", Role::Officer, Some(&t.province)).await;
-    let team = ngoso_store::teams::create(&app.db, t.hamlet_a.id, "Tổ CNSCĐ Ấp 1").await.unwrap();
-    let member = ngoso_store::teams::NewMember {
-        full_name: "Nguyễn Văn An",
-        role: "leader",
-        affiliation: "police",
-        phone: None,
-        joined_on: chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
-        user_id: Some(leader),
-    };
-    ngoso_store::teams::add_member(&app.db, team, &member).await.unwrap();
+    let team = app.team_led_by(&t.hamlet_a, leader).await;
     let h = NewHousehold {
         unit_id: t.hamlet_a.id,
         code: "H-01".into(),

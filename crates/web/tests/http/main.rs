@@ -10,6 +10,7 @@ mod auth;
 mod errors;
 mod export;
 mod feedback;
+mod field;
 mod imports;
 mod indicators;
 mod notify;

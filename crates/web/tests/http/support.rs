@@ -156,6 +156,22 @@ impl TestApp {
         .unwrap()
     }
 
+    /// A team of a unit (named as the tests of a hamlet's team name it) whose leader is the
+    /// account `leader`, a member since 2024.
+    pub async fn team_led_by(&self, unit: &Unit, leader: i64) -> i64 {
+        let team = ngoso_store::teams::create(&self.db, unit.id, "Tổ CNSCĐ Ấp 1").await.unwrap();
+        let member = ngoso_store::teams::NewMember {
+            full_name: "Nguyễn Văn An",
+            role: "leader",
+            affiliation: "police",
+            phone: None,
+            joined_on: chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
+            user_id: Some(leader),
+        };
+        ngoso_store::teams::add_member(&self.db, team, &member).await.unwrap();
+        team
+    }
+
     /// Sends a request with the jar's cookies; stores the cookies it sets.
     pub async fn send(&mut self, mut req: Request<Body>) -> Res {
         if !self.cookies.is_empty() {
