@@ -232,6 +232,9 @@ async fn restructure(db: &Db) -> Result<(), Failure> {
     }
     let s = match ngoso_store::restructure::restructure(db, &rows, day, false, None).await? {
         ngoso_store::restructure::Outcome::Done(s) => s,
+        ngoso_store::restructure::Outcome::NotAllowed => {
+            return Err(Failure::Other("the demo's restructuring was not allowed".into()));
+        }
         ngoso_store::restructure::Outcome::Refused(e) => {
             return Err(Failure::Other(format!("the demo's restructuring was refused: {:?}", e.first())));
         }

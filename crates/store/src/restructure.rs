@@ -129,7 +129,17 @@ pub struct Summary {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Refused(Vec<RowError>),
+    /// The caller may not do part of it (see [`Gate`]): nothing written.
+    NotAllowed,
     Done(Summary),
+}
+
+/// What a restructuring does that its caller must be allowed to do: close a unit (and what
+/// lies below it), or put units under one (`None`: at the top of the tree).
+#[derive(Debug, Clone, Copy)]
+pub enum Gate<'a> {
+    Close(&'a UnitPath),
+    Under(Option<&'a UnitPath>),
 }
 
 /// A past restructuring as recorded.
@@ -144,7 +154,7 @@ pub struct Restructuring {
     pub created_at: i64,
 }
 
-const UNIT_COLUMNS: &str = "id, code, name, kind, parent_id, path, depth, valid_from, valid_to, created_at, updated_at";
+use crate::units::COLUMNS as UNIT_COLUMNS;
 
 /// The tree in memory, with the successor links.
 struct Tree {
@@ -560,7 +570,6 @@ fn resolve(t: &Tree, rows: &[MappingRow], day: NaiveDate) -> std::result::Result
     for (line, old, _) in &pairs {
         if tops.contains_key(old) {
             shares.entry(*old).or_default().push(share_of[line]);
-            let _ = line;
         }
     }
     for (old, s) in &shares {
@@ -587,6 +596,20 @@ pub async fn restructure(
     day: NaiveDate,
     dry_run: bool,
     user_id: Option<i64>,
+) -> Result<Outcome> {
+    restructure_as(db, rows, day, dry_run, user_id, &|_| true).await
+}
+
+/// [`restructure`] for a caller who may do only what `allow` says: asked for every unit the
+/// run would close and every unit it would put units under, once the plan is made and before
+/// anything is written.
+pub async fn restructure_as(
+    db: &Db,
+    rows: &[MappingRow],
+    day: NaiveDate,
+    dry_run: bool,
+    user_id: Option<i64>,
+    allow: &(dyn Fn(Gate<'_>) -> bool + Sync),
 ) -> Result<Outcome> {
     let mut tx = db.begin().await?;
     let mut t = Tree::load(&mut tx).await?;
@@ -661,6 +684,27 @@ pub async fn restructure(
         if let Some(u) = t.units.get_mut(&a) {
             u.valid_to = Some(day);
         }
+    }
+    // The caller must be allowed every unit it closes and every unit it puts units under.
+    let under_existing = r
+        .openings
+        .iter()
+        .map(|o| match o.parent {
+            Some(NewSide::Existing(p)) => Some(Some(p)),
+            None => Some(None),
+            Some(NewSide::Open(_)) => None,
+        })
+        .chain(r.tops.values().flatten().chain(r.placements.values()).map(|n| match n {
+            NewSide::Existing(p) => Some(Some(*p)),
+            NewSide::Open(_) => None,
+        }))
+        .flatten();
+    let mut allowed = closing.iter().all(|id| allow(Gate::Close(&t.units[id].unit_path())));
+    for parent in under_existing {
+        allowed &= allow(Gate::Under(parent.map(|p| t.units[&p].unit_path()).as_ref()));
+    }
+    if !allowed {
+        return Ok(Outcome::NotAllowed);
     }
     // A code the mapping opens must be free on the day.
     let mut clashes = Vec::new();
@@ -1534,54 +1578,89 @@ pub(crate) async fn move_days(db: &Db) -> Result<Vec<NaiveDate>> {
         "SELECT DISTINCT effective FROM household_moves ORDER BY effective").fetch_all(p).await)?)
 }
 
-/// The subtree whose staff handle what was filed against a unit: the unit's own while it is
-/// open; for a closed unit, that of the unit carrying on from it (through links of one
-/// successor each), or, where it split, of the nearest unit above all its successors (`None`:
-/// only those who see the whole tree). A closed unit left without a successor keeps its own.
-pub async fn handling_path(db: &Db, unit_id: i64) -> Result<Option<UnitPath>> {
-    let today = crate::teams::today();
-    let mut u = crate::units::get(db, unit_id).await?;
-    for _ in 0..16 {
-        if !u.closed_by(today) {
-            return Ok(Some(u.unit_path()));
+/// Successor links with what the handling of an item needs of each successor: unit →
+/// (successor, its path, whether it has closed by today).
+type Onward = HashMap<i64, Vec<(i64, UnitPath, bool)>>;
+
+async fn onward(db: &Db, from: Option<i64>) -> Result<Onward> {
+    // All the links, or those reachable from one unit.
+    let head = "SELECT s.unit_id, s.successor_id, u.path, u.valid_to FROM unit_successors s JOIN units u ON u.id = s.successor_id";
+    let rows: Vec<(i64, i64, String, Option<NaiveDate>)> = match from {
+        None => on_db!(db, p => sqlx::query_as(head).fetch_all(p).await)?,
+        Some(id) => {
+            let sql = format!(
+                "WITH RECURSIVE chain(id) AS (SELECT CAST($1 AS BIGINT) UNION SELECT s.successor_id FROM unit_successors s \
+                 JOIN chain c ON s.unit_id = c.id) {head} WHERE s.unit_id IN (SELECT id FROM chain)"
+            );
+            on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_all(p).await)?
         }
-        let next = crate::units::successors(db, u.id).await?;
-        match next.as_slice() {
-            [] => return Ok(Some(u.unit_path())),
-            [s] => u = s.clone(),
+    };
+    let today = crate::teams::today();
+    let mut out: Onward = HashMap::new();
+    for (unit, succ, path, to) in rows {
+        out.entry(unit).or_default().push((succ, UnitPath::from_stored(path), to.is_some_and(|t| t <= today)));
+    }
+    Ok(out)
+}
+
+/// The subtree whose staff handle an item filed against a closed unit (see [`handling_path`]).
+fn handling(id: i64, own: UnitPath, onward: &Onward) -> Option<UnitPath> {
+    let (mut id, mut path) = (id, own);
+    for _ in 0..16 {
+        match onward.get(&id).map(Vec::as_slice).unwrap_or(&[]) {
+            [] => return Some(path),
+            [(s, p, closed)] => {
+                if !closed {
+                    return Some(p.clone());
+                }
+                (id, path) = (*s, p.clone());
+            }
             many => {
-                let paths: Vec<Vec<i64>> = many.iter().map(|s| s.unit_path().ids()).collect();
-                let common: Vec<i64> = paths[0]
+                let paths: Vec<Vec<i64>> = many.iter().map(|s| s.1.ids()).collect();
+                let common: Vec<String> = paths[0]
                     .iter()
                     .enumerate()
                     .take_while(|(i, id)| paths.iter().all(|p| p.get(*i) == Some(id)))
-                    .map(|(_, id)| *id)
+                    .map(|(_, id)| id.to_string())
                     .collect();
-                let Some(last) = common.last() else { return Ok(None) };
-                return Ok(Some(crate::units::get(db, *last).await?.unit_path()));
+                return (!common.is_empty()).then(|| UnitPath::from_stored(format!("/{}/", common.join("/"))));
             }
         }
     }
-    Ok(Some(u.unit_path()))
+    Some(path)
+}
+
+/// The subtree whose staff handle what was filed against a closed unit: that of the unit
+/// carrying on from it (through links of one successor each), or, where it split, of the
+/// nearest unit above all its successors (`None`: only those who see the whole tree). A
+/// closed unit left without a successor keeps its own. One query, for the links reachable
+/// from the unit.
+pub async fn handling_path(db: &Db, unit_id: i64, own: UnitPath) -> Result<Option<UnitPath>> {
+    Ok(handling(unit_id, own, &onward(db, Some(unit_id)).await?))
 }
 
 /// The closed units with feedback filed against them whose items are handled inside
-/// `within` (their successors lie there) though they lie outside it.
+/// `within` (their successors lie there) though they lie outside it. One query when no
+/// unit has closed; two otherwise.
 pub async fn handled_within(db: &Db, within: &UnitPath) -> Result<Vec<i64>> {
     let closed: Vec<(i64, String)> = on_db!(db, p => sqlx::query_as(
-        "SELECT DISTINCT u.id, u.path FROM feedback f JOIN units u ON u.id = f.unit_id WHERE u.valid_to IS NOT NULL")
-        .fetch_all(p).await)?;
-    let mut out = Vec::new();
-    for (id, path) in closed {
-        if within.contains(&UnitPath::from_stored(path)) {
-            continue;
-        }
-        let handling = handling_path(db, id).await?;
-        if handling.is_some_and(|h| within.contains(&h)) {
-            out.push(id);
-        }
+        "SELECT u.id, u.path FROM units u WHERE u.valid_to IS NOT NULL AND u.valid_to <= $1 \
+         AND EXISTS (SELECT 1 FROM feedback f WHERE f.unit_id = u.id)")
+        .bind(crate::teams::today()).fetch_all(p).await)?;
+    let outside: Vec<(i64, UnitPath)> = closed
+        .into_iter()
+        .map(|(id, path)| (id, UnitPath::from_stored(path)))
+        .filter(|(_, path)| !within.contains(path))
+        .collect();
+    if outside.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    let links = onward(db, None).await?;
+    Ok(outside
+        .into_iter()
+        .filter(|(id, path)| handling(*id, path.clone(), &links).is_some_and(|h| within.contains(&h)))
+        .map(|(id, _)| id)
+        .collect())
 }
 
 /// For `ngoso check`: each split unit whose successors all have a share, with the successors'

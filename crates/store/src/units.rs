@@ -67,7 +67,8 @@ pub struct NewUnit {
     pub validity: Validity,
 }
 
-const COLUMNS: &str = "id, code, name, kind, parent_id, path, depth, valid_from, valid_to, created_at, updated_at";
+pub(crate) const COLUMNS: &str =
+    "id, code, name, kind, parent_id, path, depth, valid_from, valid_to, created_at, updated_at";
 
 pub async fn get(db: &Db, id: i64) -> Result<Unit> {
     let sql = "SELECT id, code, name, kind, parent_id, path, depth, valid_from, valid_to, created_at, updated_at \

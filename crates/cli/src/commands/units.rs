@@ -153,6 +153,8 @@ fn refused(errors: &[restructure::RowError]) -> Failure {
 async fn apply(db: &Db, rows: &[MappingRow], day: chrono::NaiveDate, dry_run: bool) -> Result<(), Failure> {
     let s = match restructure::restructure(db, rows, day, dry_run, None).await? {
         restructure::Outcome::Refused(errors) => return Err(refused(&errors)),
+        // The command line runs with the database's own rights: everything is allowed.
+        restructure::Outcome::NotAllowed => return Err(Failure::Other("restructuring not allowed".into())),
         restructure::Outcome::Done(s) => s,
     };
     if s.already_applied {

@@ -243,15 +243,19 @@ pub(crate) async fn get(db: &Db, id: i64) -> Result<Item> {
 
 /// Where an item is and who answers it, for the access checks. No personal data.
 pub async fn place(db: &Db, id: i64) -> Result<FeedbackPlace> {
-    let row: Option<(Option<i64>, Option<String>, Option<i64>)> = on_db!(db, p => sqlx::query_as(
-        "SELECT f.unit_id, u.path, f.agency_id FROM feedback f LEFT JOIN units u ON u.id = f.unit_id WHERE f.id = $1")
+    type Row = (Option<i64>, Option<String>, Option<chrono::NaiveDate>, Option<i64>);
+    let row: Option<Row> = on_db!(db, p => sqlx::query_as(
+        "SELECT f.unit_id, u.path, u.valid_to, f.agency_id FROM feedback f LEFT JOIN units u ON u.id = f.unit_id WHERE f.id = $1")
         .bind(id).fetch_optional(p).await)?;
-    let (unit_id, path, agency_id) = row.ok_or(StoreError::NotFound)?;
+    let (unit_id, path, valid_to, agency_id) = row.ok_or(StoreError::NotFound)?;
+    let path = path.map(UnitPath::from_stored);
     // An item keeps the unit it was filed against; once that unit has closed, the staff of
     // the units carrying on from it handle it.
-    let path = match unit_id {
-        Some(u) => crate::restructure::handling_path(db, u).await?.or(path.map(UnitPath::from_stored)),
-        None => None,
+    let path = match (unit_id, path) {
+        (Some(u), Some(own)) if valid_to.is_some_and(|t| t <= crate::teams::today()) => {
+            crate::restructure::handling_path(db, u, own).await?
+        }
+        (_, path) => path,
     };
     Ok(FeedbackPlace { id, unit_id, path, agency_id })
 }

@@ -2,8 +2,8 @@
 //! applied on a day, the households waiting to be placed, and placing them.
 //!
 //! Who may: a restructuring closes and opens units, so the principal must manage every unit
-//! it closes and may create units where it opens them. That is known from a dry run, made
-//! first in its own transaction; the real run follows only if every unit is in reach.
+//! it closes and may create units where it puts them; the store asks once its plan is made,
+//! before it writes anything.
 
 use askama::Template;
 use axum::Json;
@@ -13,14 +13,13 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use ngoso_core::auth::Action;
-use ngoso_store::restructure::{self as store, MappingRow, Outcome, RowError, Summary, ToPlace};
-use ngoso_store::units;
+use ngoso_store::restructure::{self as store, Gate, Outcome, RowError, Summary, ToPlace};
 use ngoso_store::users::Principal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::auth::{ApiUser, PageUser, ensure, scope_path};
+use crate::auth::{ApiUser, PageUser, can, ensure, scope_path};
 use crate::http::error::{ApiErrorBody, AppError, message};
 use crate::http::extract::{ApiJson, CsrfForm, CsrfUpload, Path, Query};
 use crate::http::render::{Ctx, PageCtx, render, render_status};
@@ -41,53 +40,9 @@ fn parse_day(s: &str) -> Result<NaiveDate, AppError> {
         .map_err(|_| ngoso_core::Invalid::field("date-invalid", "on").with_detail(s.trim()).into())
 }
 
-/// Whether the principal may do what a summary says: manage each unit it closes and create
-/// units under each parent it opens one under.
-async fn allowed(st: &AppState, p: &Principal, s: &Summary) -> Result<(), AppError> {
-    for u in &s.closed {
-        let unit = units::get(&st.db, u.id).await?;
-        ensure(p, Action::ManageUnit, &unit.unit_path())?;
-    }
-    for u in &s.opened {
-        // On a dry run the opened units are gone again: their parents are read off the
-        // mapping's rows by the caller; here the real units of a real run.
-        if let Ok(unit) = units::get(&st.db, u.id).await {
-            let parent = match unit.parent_id {
-                Some(pid) => Some(units::get(&st.db, pid).await?.unit_path()),
-                None => None,
-            };
-            if !ops::can_create_under(p, parent.as_ref()) {
-                return Err(AppError::forbidden());
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The parents the mapping opens units under, that exist already (the others are opened by
-/// the mapping itself): each must be a place the principal may create units.
-async fn may_open(st: &AppState, p: &Principal, rows: &[MappingRow], day: NaiveDate) -> Result<(), AppError> {
-    let opened: std::collections::HashSet<&str> =
-        rows.iter().filter(|r| !r.new_name.is_empty()).map(|r| r.new_code.as_str()).collect();
-    for r in rows.iter().filter(|r| !r.new_name.is_empty()) {
-        let parent = if r.new_parent_code.is_empty() {
-            None
-        } else if opened.contains(r.new_parent_code.as_str()) {
-            continue;
-        } else {
-            match units::by_code_on(&st.db, &r.new_parent_code, day).await {
-                Ok(u) => Some(u.unit_path()),
-                Err(_) => continue,
-            }
-        };
-        if !ops::can_create_under(p, parent.as_ref()) {
-            return Err(AppError::forbidden());
-        }
-    }
-    Ok(())
-}
-
-/// Applies a mapping as the principal: refused rows, or what was done (or would be).
+/// Applies a mapping as the principal, in one run: the store asks, before it writes, whether
+/// the principal manages every unit the run closes and may create units under every unit it
+/// puts units under. Refused rows, or what was done (or would be).
 pub async fn run(
     st: &AppState,
     p: &Principal,
@@ -99,34 +54,25 @@ pub async fn run(
         Ok(r) => r,
         Err(errors) => return Ok(Err(errors)),
     };
-    may_open(st, p, &rows, day).await?;
-    let dry = match store::restructure(&st.db, &rows, day, true, Some(p.id)).await? {
+    let allow = |g: Gate<'_>| match g {
+        Gate::Close(path) => can(p, Action::ManageUnit, path),
+        Gate::Under(parent) => ops::can_create_under(p, parent),
+    };
+    let done = match store::restructure_as(&st.db, &rows, day, dry_run, Some(p.id), &allow).await? {
         Outcome::Refused(errors) => return Ok(Err(errors)),
+        Outcome::NotAllowed => return Err(AppError::forbidden()),
         Outcome::Done(s) => s,
     };
-    allowed(st, p, &dry).await?;
-    if dry_run || dry.already_applied {
-        return Ok(Ok(dry));
+    if !dry_run && !done.already_applied {
+        let detail = format!(
+            "{day}: {} closed, {} opened, {} households",
+            done.closed.len(),
+            done.opened.len(),
+            done.households_moved
+        );
+        let unit = done.opened.first().map(|u| u.id).unwrap_or(0);
+        crate::auth::audit::log(&st.db, p, "unit.restructure", "unit", unit, &detail).await;
     }
-    let done = match store::restructure(&st.db, &rows, day, false, Some(p.id)).await? {
-        Outcome::Refused(errors) => return Ok(Err(errors)),
-        Outcome::Done(s) => s,
-    };
-    let detail = format!(
-        "{day}: {} closed, {} opened, {} households",
-        done.closed.len(),
-        done.opened.len(),
-        done.households_moved
-    );
-    crate::auth::audit::log(
-        &st.db,
-        p,
-        "unit.restructure",
-        "unit",
-        done.opened.first().map(|u| u.id).unwrap_or(0),
-        &detail,
-    )
-    .await;
     Ok(Ok(done))
 }
 

@@ -930,5 +930,43 @@ tests_with_app!(
     photo_is_stripped,
     staff_handle_and_citizen_rates,
     on_behalf_and_setup_pages,
-    api_and_figures
+    api_and_figures,
+    a_closed_units_items_go_to_its_successors_staff
 );
+
+/// An item filed against a unit that a restructuring closed keeps that unit, and is handled by
+/// the staff of the unit carrying on from it: in their inbox and item by item; not by the
+/// staff of another commune.
+async fn a_closed_units_items_go_to_its_successors_staff(app: &mut TestApp) {
+    use axum::http::Method;
+    use serde_json::json;
+    let s = setup(app).await;
+    app.user("thanhvien", Role::Member, Some(&s.t.hamlet_b)).await;
+    let member = app.token("thanhvien").await;
+    let body = json!({"category": "roads", "description": "Cống nghẹt", "unit": s.t.hamlet_b.code, "attributes": {"kind": ["pothole"]}});
+    let r = app.json(Method::POST, "/api/v1/feedback", Some(body), Some(&member)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let mapping = "old_code,new_code,new_name,new_kind,new_parent_code\n27700,27703,Xã Vĩnh Lợi,xã,80\n";
+    let rows = ngoso_store::restructure::read_mapping(mapping.as_bytes()).unwrap();
+    let day = chrono::NaiveDate::from_ymd_opt(2025, 7, 1).unwrap();
+    let done = ngoso_store::restructure::restructure(&app.db, &rows, day, false, None).await.unwrap();
+    assert!(matches!(done, ngoso_store::restructure::Outcome::Done(_)), "{done:?}");
+    let new = ngoso_store::units::by_code(&app.db, "27703").await.unwrap();
+    app.user("canbo.moi", Role::Officer, Some(&new)).await;
+    app.user("canbo.a", Role::Officer, Some(&s.t.commune_a)).await;
+    let (successor, other) = (app.token("canbo.moi").await, app.token("canbo.a").await);
+    let r = app.json(Method::GET, "/api/v1/feedback", None, Some(&successor)).await;
+    let items = r.json()["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1, "{}", r.body);
+    let id = items[0]["id"].as_i64().unwrap();
+    assert_eq!(
+        app.json(Method::GET, &format!("/api/v1/feedback/{id}"), None, Some(&successor)).await.status,
+        StatusCode::OK
+    );
+    let r = app.json(Method::GET, "/api/v1/feedback", None, Some(&other)).await;
+    assert_eq!(r.json()["items"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        app.json(Method::GET, &format!("/api/v1/feedback/{id}"), None, Some(&other)).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
