@@ -294,6 +294,7 @@ pub async fn generate(
             api_key_id: None,
             photo: None,
             received_at: received,
+            client_id: None,
         };
         let sent = store::submit(db, &cal, days, kind, &item).await?;
         made += 1;
@@ -390,6 +391,7 @@ pub async fn generate(
             api_key_id: None,
             photo: None,
             received_at: received,
+            client_id: None,
         };
         let sent = store::submit(db, &cal, days, kind, &item).await?;
         made += 1;

@@ -185,10 +185,23 @@ pub fn advances(current: i32, proposed: i32) -> bool {
 
 /// A client-made visit id: a UUID in its canonical text form (lower case, hyphenated).
 pub fn parse_visit_id(s: &str) -> Result<String, Invalid> {
+    uuid_text(s).ok_or_else(|| Invalid::field("visit-id-invalid", "id").with_detail(s.trim()))
+}
+
+/// The id a phone made for a record it sends (feedback typed in offline): a UUID, as for
+/// visits.
+pub fn parse_client_id(s: &str) -> Result<String, Invalid> {
+    uuid_text(s).ok_or_else(|| {
+        Invalid::field("client-id-invalid", "client_id").with_detail(s.trim().chars().take(40).collect::<String>())
+    })
+}
+
+/// A UUID in its canonical text form (lower case, hyphenated), if `s` is one.
+fn uuid_text(s: &str) -> Option<String> {
     let t = s.trim().to_ascii_lowercase();
     let ok = t.len() == 36
         && t.char_indices().all(|(i, c)| if [8, 13, 18, 23].contains(&i) { c == '-' } else { c.is_ascii_hexdigit() });
-    if ok { Ok(t) } else { Err(Invalid::field("visit-id-invalid", "id").with_detail(s.trim())) }
+    ok.then_some(t)
 }
 
 /// How far ahead of the server's clock a visit's time may be, in seconds: a phone's clock

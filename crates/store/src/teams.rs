@@ -134,6 +134,15 @@ pub async fn of_user(db: &Db, user_id: i64) -> Result<Vec<Team>> {
     )
 }
 
+/// The caller's own member rows in their active teams: (team, member id). Their own, so
+/// nothing of anyone else's.
+pub async fn own_memberships(db: &Db, user_id: i64) -> Result<Vec<(i64, i64)>> {
+    Ok(on_db!(db, p => sqlx::query_as(
+        "SELECT team_id, id FROM team_members WHERE user_id = $2 AND joined_on <= $1 AND (left_on IS NULL OR left_on > $1) \
+         ORDER BY team_id, id")
+        .bind(today()).bind(user_id).fetch_all(p).await)?)
+}
+
 const MEMBER_SELECT: &str = "SELECT m.id, m.team_id, m.full_name, m.role, m.affiliation, m.phone, m.joined_on, m.left_on, \
      m.user_id, us.username FROM team_members m LEFT JOIN users us ON us.id = m.user_id";
 

@@ -34,6 +34,9 @@ pub struct NewItem {
     pub api_key_id: Option<i64>,
     pub photo: Option<Photo>,
     pub received_at: i64,
+    /// The id the submitting account's phone made for the item (a UUID): a second send of
+    /// it finds the first item instead of making another.
+    pub client_id: Option<String>,
 }
 
 /// What the citizen gets back.
@@ -48,6 +51,10 @@ pub struct Submitted {
     pub state: String,
     pub agency_id: Option<i64>,
     pub due_at: i64,
+    /// Whether this answers a repeated send of the same client id: the item made the first
+    /// time, whose citizen key (given then) is not given again (`citizen_key` is empty).
+    #[serde(skip)]
+    pub replayed: bool,
 }
 
 /// An item as staff see it.
@@ -168,6 +175,34 @@ pub struct HistoryRow {
 /// Stores a new item: gives it the day's next tracking number, its deadline and its agency
 /// (by the routing rules), writes the history and queues the notifications.
 pub async fn submit(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewItem) -> Result<Submitted> {
+    if let Some(found) = replayed(db, n).await? {
+        return Ok(found);
+    }
+    match submit_new(db, cal, days, kind, n).await {
+        // Two sends of one client id at once: the second finds the first's item.
+        Err(e) if e.is_unique_violation() && n.client_id.is_some() => replayed(db, n).await?.ok_or(e),
+        other => other,
+    }
+}
+
+/// The item a send of the same client id by the same account made before, if any.
+async fn replayed(db: &Db, n: &NewItem) -> Result<Option<Submitted>> {
+    let (Some(client), Some(by)) = (&n.client_id, n.submitted_by) else { return Ok(None) };
+    let row: Option<(i64, String, String, Option<i64>, i64)> = on_db!(db, p => sqlx::query_as(
+        "SELECT id, code, state, agency_id, due_at FROM feedback WHERE submitted_by = $1 AND client_id = $2")
+        .bind(by).bind(client).fetch_optional(p).await)?;
+    Ok(row.map(|(id, code, state, agency_id, due_at)| Submitted {
+        id,
+        code,
+        citizen_key: String::new(),
+        state,
+        agency_id,
+        due_at,
+        replayed: true,
+    }))
+}
+
+async fn submit_new(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewItem) -> Result<Submitted> {
     let day = calendar::local_day(n.received_at);
     let due_at = cal.deadline(n.received_at, days, kind);
     let key = secrets::new_token()[..12].to_owned();
@@ -193,13 +228,13 @@ pub async fn submit(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewIt
     let res: std::result::Result<i64, sqlx::Error> = on_tx!(&mut tx, c => sqlx::query_scalar(
         "INSERT INTO feedback (code, category_id, unit_id, address, lat, lon, description, extra, channel, contact_name, \
          contact_phone, contact_email, consent_at, citizen_key_hash, submitted_by, api_key_id, agency_id, state, pending, \
-         received_at, due_at, updated_at, has_photo) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, TRUE, $19, $20, $21, $22) RETURNING id")
+         received_at, due_at, updated_at, has_photo, client_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, TRUE, $19, $20, $21, $22, $23) RETURNING id")
         .bind(&provisional).bind(n.category_id).bind(n.unit_id).bind(&n.address).bind(n.point.map(|p| p.lat)).bind(n.point.map(|p| p.lon))
         .bind(&n.description).bind(&extra).bind(n.channel.as_str()).bind(&n.contact_name).bind(&n.contact_phone)
         .bind(&n.contact_email).bind(n.consent.then_some(n.received_at)).bind(secrets::hash_token(&key))
         .bind(n.submitted_by).bind(n.api_key_id).bind(agency).bind(state.as_str()).bind(n.received_at).bind(due_at).bind(t)
-        .bind(n.photo.is_some()).fetch_one(c).await);
+        .bind(n.photo.is_some()).bind(&n.client_id).fetch_one(c).await);
     let id = res.map_err(|e| {
         let e = StoreError::from(e);
         if e.is_foreign_key_violation() { Invalid::field("category-unknown", "category").into() } else { e }
@@ -232,7 +267,15 @@ pub async fn submit(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewIt
         .execute(c).await.map(|r| r.rows_affected()))?;
     announce(&mut tx, id, "submitted").await?;
     tx.commit().await?;
-    Ok(Submitted { id, code, citizen_key: key, state: state.as_str().into(), agency_id: agency, due_at })
+    Ok(Submitted {
+        id,
+        code,
+        citizen_key: key,
+        state: state.as_str().into(),
+        agency_id: agency,
+        due_at,
+        replayed: false,
+    })
 }
 
 /// An item with its private fields, unlogged: for the store's own calls (see [`read`]).

@@ -97,6 +97,7 @@ fn item(category_id: i64, unit_id: Option<i64>, at: i64) -> NewItem {
         api_key_id: None,
         photo: None,
         received_at: at,
+        client_id: None,
     }
 }
 

@@ -16,7 +16,7 @@ static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
 /// PostgreSQL's). sqlx keeps each applied migration's checksum and refuses to migrate a
 /// database whose applied migration has changed since, so these files never change: a fix
 /// is a new migration. Add a migration's checksums here when it is committed.
-const RELEASED: [(i64, &str, &str); 22] = [
+const RELEASED: [(i64, &str, &str); 23] = [
     (
         1,
         "ed62454ad54779c4936fe84138bd7705bfa774cea083c0165d3992f68a4ce9d2bd954d77262930fe8e4d9721765a6e24",
@@ -126,6 +126,11 @@ const RELEASED: [(i64, &str, &str); 22] = [
         22,
         "273ca5e4bf9039df862032af265a5c1807cfa478f1c4c2b54b4468d67054c59408186752686c5255f351cf5a8fa58283",
         "36776df6b91a6d483f4c9bca980f074b4b99bb8981bbcdf8d793e6cbe07c2820c2154a32d351558426928ff6f932b295",
+    ),
+    (
+        23,
+        "a1ce5e4dbfe658179ab93b94efc1dc25c4d462aedf4ca6d46a86c9182cfc5c57754c4b283da0509affbf9767f5581755",
+        "a1ce5e4dbfe658179ab93b94efc1dc25c4d462aedf4ca6d46a86c9182cfc5c57754c4b283da0509affbf9767f5581755",
     ),
 ];
 

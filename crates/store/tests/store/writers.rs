@@ -110,6 +110,7 @@ async fn every_writer_at_once(backend: Backend) {
                 api_key_id: None,
                 photo: None,
                 received_at: T0,
+                client_id: None,
             };
             feedback::submit(&db_, &cal, 10, DayKind::Working, &item).await?;
             i += 1;

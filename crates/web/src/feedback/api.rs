@@ -51,11 +51,16 @@ pub struct NewFeedback {
     /// Answers to the category's extra fields: code → values.
     #[serde(default)]
     pub attributes: std::collections::BTreeMap<String, Vec<String>>,
+    /// A UUID the phone made for the item: sending it again (say, after the answer was
+    /// lost) answers 200 with the item made the first time, whose citizen key was given then
+    /// and is empty here, instead of making another.
+    #[serde(default)]
+    pub client_id: Option<String>,
 }
 
 /// `POST /api/v1/feedback`: a team member or staff submits for a citizen.
 #[utoipa::path(post, path = "/api/v1/feedback", tag = "feedback", request_body = NewFeedback,
-    responses((status = 201, body = Submitted), (status = 403, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+    responses((status = 201, body = Submitted), (status = 200, description = "a repeated send of the same `client_id`: the item made the first time", body = Submitted), (status = 403, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
 pub async fn submit(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,
@@ -66,6 +71,10 @@ pub async fn submit(
         "" | "team" => Channel::Team,
         "hotline" => Channel::Hotline,
         other => return Err(Invalid::field("feedback-channel-invalid", "channel").with_detail(other).into()),
+    };
+    let client_id = match n.client_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(c) => Some(ngoso_core::outreach::parse_client_id(c)?),
     };
     let setup = st.feedback_setup().await?;
     let fields = SubmitFields {
@@ -81,9 +90,10 @@ pub async fn submit(
         consent: n.consent,
         answers: n.attributes.into_iter().flat_map(|(k, vs)| vs.into_iter().map(move |v| (k.clone(), v))).collect(),
     };
-    let item = fb::parse_submission(&st.db, &setup, &fields, channel, Some(p.id), None).await?;
+    let mut item = fb::parse_submission(&st.db, &setup, &fields, channel, Some(p.id), None).await?;
+    item.client_id = client_id;
     let s = fb::submit(&st, &setup, &item).await?;
-    Ok(json_status(StatusCode::CREATED, &s))
+    Ok(json_status(if s.replayed { StatusCode::OK } else { StatusCode::CREATED }, &s))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

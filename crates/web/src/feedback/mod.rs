@@ -216,6 +216,7 @@ pub async fn parse_submission(
         api_key_id: None,
         photo,
         received_at: ngoso_store::now(),
+        client_id: None,
     })
 }
 

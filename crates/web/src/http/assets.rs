@@ -20,6 +20,8 @@ struct Assets {
     css: Asset,
     js: Asset,
     report_css: Asset,
+    field_js: Asset,
+    field_css: Asset,
 }
 
 fn make(stem: &str, ext: &str, body: &'static [u8], content_type: &'static str) -> Asset {
@@ -33,6 +35,8 @@ fn assets() -> &'static Assets {
         css: make("app", "css", include_bytes!("../../assets/app.css"), "text/css; charset=utf-8"),
         js: make("app", "js", include_bytes!("../../assets/app.js"), "text/javascript; charset=utf-8"),
         report_css: make("report", "css", include_bytes!("../../assets/report.css"), "text/css; charset=utf-8"),
+        field_js: make("field", "js", include_bytes!("../../assets/field.js"), "text/javascript; charset=utf-8"),
+        field_css: make("field", "css", include_bytes!("../../assets/field.css"), "text/css; charset=utf-8"),
     })
 }
 
@@ -51,6 +55,16 @@ pub fn report_css_url() -> &'static str {
     &assets().report_css.url
 }
 
+/// The URL of the field app's script.
+pub fn field_js_url() -> &'static str {
+    &assets().field_js.url
+}
+
+/// The URL of the field app's stylesheet.
+pub fn field_css_url() -> &'static str {
+    &assets().field_css.url
+}
+
 /// The periodic report's stylesheet, for a report written to a file.
 pub fn report_css() -> &'static str {
     std::str::from_utf8(assets().report_css.body).unwrap_or_default()
@@ -59,7 +73,7 @@ pub fn report_css() -> &'static str {
 /// `GET /assets/{name}`.
 pub async fn serve(Path(name): Path<String>) -> Result<Response, AppError> {
     let a = assets();
-    let asset = [&a.css, &a.js, &a.report_css]
+    let asset = [&a.css, &a.js, &a.report_css, &a.field_js, &a.field_css]
         .into_iter()
         .find(|x| x.url.rsplit('/').next() == Some(name.as_str()))
         .ok_or_else(AppError::not_found)?;

@@ -11,6 +11,7 @@ mod errors;
 mod export;
 mod feedback;
 mod field;
+mod field_app;
 mod imports;
 mod indicators;
 mod notify;

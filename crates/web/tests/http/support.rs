@@ -22,6 +22,7 @@ pub struct TestApp {
     /// The database's URL, for a second connection pool (as another process would have).
     pub url: String,
     router: Router,
+    state: AppState,
     /// The app's database, removed when the app is dropped (also when its test panics).
     _test_db: TestDb,
     pub cookies: BTreeMap<String, String>,
@@ -116,10 +117,23 @@ impl TestApp {
         Some(TestApp {
             db: t.db.clone(),
             url: t.url.clone(),
-            router: app(state),
+            router: app(state.clone()),
+            state,
             _test_db: t,
             cookies: BTreeMap::new(),
         })
+    }
+
+    /// The app served over TCP on a free port of 127.0.0.1, as a browser reaches it: its
+    /// address and the server's task (aborted when dropped by the caller's guard).
+    pub async fn serve_tcp(&self) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = self.state.clone();
+        let task = tokio::spawn(async move {
+            ngoso_web::serve(listener, state).await.unwrap();
+        });
+        (addr, task)
     }
 
     /// Ends a test: the app and its database go (dropping the app does the same).
