@@ -77,12 +77,23 @@ measure() {
     out=$(for _ in $(seq 10); do fetch "$1" "$2"; done)
     echo "$(echo "$out" | awk '{print $1}' | median) $(echo "$out" | awk '{print $2 * 1000}' | median)"
 }
-# The database's own timer around a statement: milliseconds.
-timed_sql() { # backend URL statement
+# A file of SQL timed by the database: milliseconds per run, over REPS runs. SQLite: through
+# Python's sqlite3 module, the clock around the statement and its commit; PostgreSQL: psql's
+# own \timing.
+timed_sql() { # backend URL file reps
     if [ "$1" = sqlite ]; then
-        sqlite3 "${2#sqlite://}" ".timer on" "$3" | awk '/Run Time/ { s += $4 } END { printf "%.2f", s * 1000 }'
+        python3 - "${2#sqlite://}" "$3" "$4" <<'PY'
+import sqlite3, sys, time
+db, sql, reps = sqlite3.connect(sys.argv[1]), open(sys.argv[2]).read(), int(sys.argv[3])
+t = time.perf_counter()
+for _ in range(reps):
+    db.execute(sql).fetchall()
+    db.commit()
+print("%.3f" % ((time.perf_counter() - t) * 1000 / reps))
+PY
     else
-        psql -q "$2" -c '\timing on' -c "$3" | awk '/^Time:/ { s += $2 } END { printf "%.2f", s }'
+        for _ in $(seq "$4"); do cat "$3"; echo ";"; done >"$3.rep"
+        psql -q "$2" -c '\timing on' -f "$3.rep" | awk -v n="$4" '/^Time:/ { s += $2 } END { printf "%.3f", s / n }'
     fi
 }
 
@@ -97,12 +108,14 @@ for backend in sqlite postgres; do
     "$BIN" --database "$url" import residents "$WORK/residents.csv" >/dev/null
     echo "bench-password-123" | "$BIN" --database "$url" user add --username bench --role admin --password-stdin >/dev/null
     echo "bench-password-123" | "$BIN" --database "$url" user add --username member --role member --unit 28204-01 --password-stdin >/dev/null
+    echo "bench-password-123" | "$BIN" --database "$url" user add --username officer --role officer --unit 28204 --password-stdin >/dev/null
     serve "$url"
     ADMIN=$(token bench)
     TOKEN=$ADMIN
     team=$(api POST /api/v1/teams '{"unit_code":"28204-01","name":"Tổ CNSCĐ ấp Long Hựu Đông"}' | python3 -c 'import sys, json; print(json.load(sys.stdin)["id"])')
     api POST "/api/v1/teams/$team/members" '{"full_name":"Lê Thị Hoa","role":"member","affiliation":"youth_union","joined_on":"2024-01-01","username":"member"}' >/dev/null
     TOKEN=$(token member)
+    OFFICER=$(token officer)
     # A first round of visits: every household reached once, with a status or two.
     api GET /api/v1/field/sync >"$WORK/walk.json"
     python3 - "$WORK/walk.json" "$team" "$WORK" <<'EOF'
@@ -113,8 +126,8 @@ rng = random.Random(16)
 vn = timezone(timedelta(hours=7))
 now = datetime.now(vn)
 member = walk["teams"][0]["member_id"]
-def visit(h, at, outcomes):
-    return {"id": str(uuid.uuid4()), "household_id": h["id"], "team_id": team, "member_id": member,
+def visit(h, at, outcomes, by=member):
+    return {"id": str(uuid.uuid4()), "household_id": h["id"], "team_id": team, "member_id": by,
             "visited_at": at.isoformat(timespec="seconds"), "result": "met", "outcomes": outcomes}
 hh = walk["households"]
 first = [visit(h, now - timedelta(days=30, minutes=i), [{"service": "citizen_app", "status": "installed"}]
@@ -122,7 +135,7 @@ first = [visit(h, now - timedelta(days=30, minutes=i), [{"service": "citizen_app
          for i, h in enumerate(hh)]
 json.dump({"visits": first}, open(f"{work}/first.json", "w"))
 # Someone else's 20 visits, for the delta.
-json.dump({"visits": [visit(h, now - timedelta(hours=1), [{"service": "citizen_app", "status": "installed"}]) for h in rng.sample(hh, min(20, len(hh)))]},
+json.dump({"visits": [visit(h, now - timedelta(hours=1), [{"service": "citizen_app", "status": "installed"}], None) for h in rng.sample(hh, min(20, len(hh)))]},
           open(f"{work}/others.json", "w"))
 # A day offline: 1,000 visits, made over the last 24 hours, two batches of 500 as the app sends them.
 day = []
@@ -154,36 +167,40 @@ EOF
     cursor=$(api GET /api/v1/field/sync | python3 -c 'import sys, json; print(json.load(sys.stdin)["cursor"])')
     sleep 6
     read -r none_gz none_ms <<<"$(measure "/api/v1/field/sync?since=$cursor" --compressed)"
-    TOKEN_AS=$ADMIN api POST /api/v1/visits @"$WORK/others.json" >/dev/null
+    TOKEN_AS=$OFFICER api POST /api/v1/visits @"$WORK/others.json" >/dev/null
     read -r some_gz some_ms <<<"$(measure "/api/v1/field/sync?since=$cursor" --compressed)"
     # Baselines: the least a phone could be sent, as a gzipped CSV; the rows read by plain SQL.
     csv_gz=$(cat "$WORK/households.csv" "$WORK/residents.csv" | gzip -c | wc -c)
     q="SELECT h.id, h.code, h.address, h.head_name, h.size, h.smartphones, h.barriers, r.id, r.full_name, r.birth_year, r.sex, s.service_id, s.resident_id, s.status_id FROM households h JOIN units u ON u.id = h.unit_id LEFT JOIN residents r ON r.household_id = h.id LEFT JOIN subject_statuses s ON s.household_id = h.id AND s.resident_id IN (0, r.id) WHERE u.code = '28204-01' ORDER BY h.id, r.id"
-    sql_ms=$(for _ in 1 2 3 4 5; do timed_sql "$backend" "$url" "$q"; echo; done | median)
+    echo "$q" >"$WORK/walk.sql"
+    sql_ms=$(timed_sql "$backend" "$url" "$WORK/walk.sql" 20)
     echo "walk list: ${whole_gz} B compressed (${whole_plain} B plain), ${whole_ms} ms; delta none ${none_gz} B ${none_ms} ms; delta 20 ${some_gz} B ${some_ms} ms; CSV.gz ${csv_gz} B; SQL ${sql_ms} ms"
-    SYNC_TABLE+="| $backend | $(printf "%'d" "$whole_gz") B ($(printf "%'d" "$whole_plain") B plain) | $(printf "%'d" "$csv_gz") B | $(calc "int($whole_gz / $csv_gz * 10 + 0.5) / 10")× | ${whole_ms} ms | ${sql_ms} ms | ${none_gz} B, ${none_ms} ms | $(printf "%'d" "$some_gz") B, ${some_ms} ms |"$'\n'
+    SYNC_TABLE+="| $backend | ${whole_gz} B (${whole_plain} B plain) | ${csv_gz} B | $(calc "int($whole_gz / $csv_gz * 10 + 0.5) / 10")× | ${whole_ms} ms | ${sql_ms} ms | ${none_gz} B, ${none_ms} ms | ${some_gz} B, ${some_ms} ms |"$'\n'
 
     # A day offline: 1,000 visits in two batches; then all again (a retry).
     t0=$(now)
-    for k in 0 1; do api POST /api/v1/visits @"$WORK/day$k.json" | python3 -c 'import sys, json; b = json.load(sys.stdin); assert b["refused"] == 0, b'; done
+    for k in 0 1; do api POST /api/v1/visits @"$WORK/day$k.json" >"$WORK/sent$k.json"; done
     t1=$(now)
-    for k in 0 1; do api POST /api/v1/visits @"$WORK/day$k.json" | python3 -c 'import sys, json; b = json.load(sys.stdin); assert b["accepted"] == 500, b'; done
+    for k in 0 1; do api POST /api/v1/visits @"$WORK/day$k.json" >"$WORK/again$k.json"; done
     t2=$(now)
+    python3 - "$WORK" <<'EOF'
+import json, sys
+for k in (0, 1):
+    for phase in ("sent", "again"):
+        b = json.load(open(f"{sys.argv[1]}/{phase}{k}.json"))
+        assert b["accepted"] == 500 and b["refused"] == 0, b
+EOF
     send_ms=$(calc "($t1 - $t0) * 1000")
     again_ms=$(calc "($t2 - $t1) * 1000")
     body=$(( $(wc -c <"$WORK/day0.json") + $(wc -c <"$WORK/day1.json") ))
     stored=$(sql "$backend" "$url" "SELECT COUNT(*) FROM visits")
     [ "$stored" -eq $((N + 20 + 1000)) ] || { echo "expected $((N + 1020)) visits, found $stored" >&2; exit 1; }
-    if [ "$backend" = sqlite ]; then
-        sqlite3 "${url#sqlite://}" "CREATE TABLE plain (id TEXT, household_id INTEGER, team_id INTEGER, visited_at TEXT, result TEXT)"
-        ins="BEGIN; $(awk -F'\t' '{ printf "INSERT INTO plain VALUES (%c%s%c, %s, %s, %c%s%c, %c%s%c);", 39, $1, 39, $2, $3, 39, $4, 39, 39, $5, 39 }' "$WORK/day.tsv") COMMIT;"
-    else
-        psql -q "$url" -c "CREATE TABLE plain (id TEXT, household_id BIGINT, team_id BIGINT, visited_at TEXT, result TEXT)"
-        ins="INSERT INTO plain VALUES $(awk -F'\t' '{ printf "%s(%c%s%c, %s, %s, %c%s%c, %c%s%c)", (NR > 1 ? ", " : ""), 39, $1, 39, $2, $3, 39, $4, 39, 39, $5, 39 }' "$WORK/day.tsv")"
-    fi
-    plain_ms=$(timed_sql "$backend" "$url" "$ins")
+    sql "$backend" "$url" "CREATE TABLE plain (id TEXT, household_id BIGINT, team_id BIGINT, visited_at TEXT, result TEXT)"
+    awk -F'\t' 'BEGIN { printf "INSERT INTO plain VALUES " } { printf "%s(%c%s%c, %s, %s, %c%s%c, %c%s%c)", (NR > 1 ? ", " : ""), 39, $1, 39, $2, $3, 39, $4, 39, 39, $5, 39 }' \
+        "$WORK/day.tsv" >"$WORK/insert.sql"
+    plain_ms=$(timed_sql "$backend" "$url" "$WORK/insert.sql" 1)
     echo "1,000 visits: ${send_ms} ms (again ${again_ms} ms), ${body} B; plain INSERT ${plain_ms} ms"
-    SEND_TABLE+="| $backend | $(printf '%.0f' "$send_ms") ms | $(printf '%.0f' "$again_ms") ms | $(printf "%'d" "$body") B | ${plain_ms} ms | $(calc "int($send_ms / $plain_ms * 10 + 0.5) / 10")× |"$'\n'
+    SEND_TABLE+="| $backend | $(printf '%.0f' "$send_ms") ms | $(printf '%.0f' "$again_ms") ms | ${body} B | ${plain_ms} ms | $(calc "int($send_ms / $plain_ms * 10 + 0.5) / 10")× |"$'\n'
 
     if [ -z "$FIRST_LOAD" ]; then
         # The app's first load: the worker, and all it keeps, compressed.
@@ -208,14 +225,14 @@ PostgreSQL a throwaway cluster (shared_buffers 2 GB). A hamlet of $N households 
 status or two each); a member of the hamlet's team syncs.
 
 **First load of the app** (\`/app/field/\`, its service worker and everything the worker keeps,
-gzip as a phone gets them): $(printf "%'d" "$FIRST_LOAD") bytes (the issue's limit: 150 KB).
+gzip as a phone gets them): ${FIRST_LOAD} bytes (the issue's limit: 150 KB).
 
 ### The walk list in one request (\`GET /api/v1/field/sync\`)
 
 Median of 10. *Whole*: the first sync (every household with its residents and statuses, the
 team, the catalogue, the feedback categories), gzip; the floor beside it is the same
-households and residents as a gzipped CSV. Plain SQL: the same rows read by one join, the
-database's own timer, median of 5. *Delta*: the next sync with nothing changed, and after
+households and residents as a gzipped CSV. Plain SQL: the same rows read by one join, timed by
+the database (mean of 20). *Delta*: the next sync with nothing changed, and after
 20 households were visited by another phone.
 
 | database | whole, gzip | floor: CSV.gz | ratio | whole, time | plain SQL | delta, nothing | delta, 20 changed |

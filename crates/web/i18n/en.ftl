@@ -363,6 +363,7 @@ cli-demo-outreach = Generated { $teams } teams, { $households } households, { $r
 
 ## Citizen feedback
 nav-feedback = Feedback
+nav-field = Field app
 activate = Turn back on
 deactivate = Stop using
 delete = Delete

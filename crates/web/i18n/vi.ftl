@@ -370,6 +370,7 @@ cli-demo-outreach = Đã tạo { $teams } tổ, { $households } hộ, { $residen
 
 ## Phản ánh, kiến nghị
 nav-feedback = Phản ánh
+nav-field = Thực địa
 activate = Bật lại
 deactivate = Ngừng dùng
 delete = Xóa

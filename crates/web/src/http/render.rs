@@ -22,6 +22,8 @@ pub struct UserView {
     pub username: String,
     pub display_name: String,
     pub manages_users: bool,
+    /// Records visits: the field app is theirs.
+    pub records_visits: bool,
 }
 
 impl UserView {
@@ -30,6 +32,7 @@ impl UserView {
             username: p.username.clone(),
             display_name: p.display_name.clone(),
             manages_users: can_anywhere(p, Action::ManageUsers),
+            records_visits: can_anywhere(p, Action::RecordVisit),
         }
     }
 }

@@ -196,7 +196,18 @@ def sync(sc):
         page.click("#sync")
         wait_idle(page)
 
-        # The member discards the refused visit.
+        # The member fixes the refused visit (it goes back to the queue, the same id, and is
+        # refused again: the household is still elsewhere), then discards it.
+        page.evaluate("location.hash = '#/queue'")
+        page.click("#queue li.refused a.button")
+        page.wait_for_selector("#visit-form")
+        page.check("input[name=result][value=not_home]")
+        page.click("#save-visit")
+        page.wait_for_function("() => !window.ngosoField.state().syncing && window.ngosoField.state().queue.length === 1 && window.ngosoField.state().queue[0].state === 'refused'")
+        fixed = state(page)["queue"][0]
+        assert fixed["id"] == refused[0]["id"] and fixed["body"]["result"] == "not_home", fixed
+        page.evaluate("location.hash = '#/queue'")
+        page.wait_for_selector("#queue li.refused")
         page.once("dialog", lambda d: d.accept())
         page.click("#queue li.refused button")
         page.wait_for_selector("#queue-empty")
