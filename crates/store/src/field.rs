@@ -4,7 +4,8 @@
 //!
 //! A sync gives the ids of every household of the area (so that the phone drops those that
 //! left it) and the whole record of each household changed since the cursor it sent: the
-//! household itself, a resident, a status, or a visit received. The cursor it gets back is
+//! household itself (a status corrected to none marks it), a resident, a status, or a visit
+//! received. The cursor it gets back is
 //! the server's clock a few seconds before the read began, so that a write committed while
 //! the read ran is sent again next time rather than missed; a record sent twice is the same
 //! record.

@@ -93,79 +93,116 @@
   }
 
   // ---- the network -----------------------------------------------------------------------
-  function Failure(kind, message) { this.kind = kind; this.message = message; }
+  function Failure(kind, message, status) { this.kind = kind; this.message = message; this.status = status; }
   function api(method, url, body) {
     var init = { method: method, credentials: "same-origin", headers: { Accept: "application/json" } };
-    if (body !== undefined) { init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
+    if (body !== undefined) { init.headers["Content-Type"] = "application/json"; init.body = typeof body === "string" ? body : JSON.stringify(body); }
     url += (url.indexOf("?") < 0 ? "?" : "&") + "lang=" + LANG;
     return fetch(url, init).catch(function () { S.unreachable = true; throw new Failure("offline", t("fapp-offline")); })
       .then(function (r) {
         S.unreachable = false;
         if (r.status === 401) { S.needLogin = true; throw new Failure("login", t("fapp-login-again")); }
-        return r.json().catch(function () { return {}; }).then(function (j) { return { status: r.status, body: j }; });
+        // Only our API's JSON counts as an answer (not a gateway's page, nor a redirect).
+        var json = (r.headers.get("Content-Type") || "").indexOf("application/json") === 0;
+        if (r.redirected || !json) throw new Failure("server", t("fapp-server-error", { status: r.status }), r.status);
+        return r.json().then(function (j) { return { status: r.status, body: j }; },
+          function () { throw new Failure("server", t("fapp-server-error", { status: r.status }), r.status); });
       });
   }
   function problem(res) {
     var e = res.body && res.body.error;
-    return new Failure("server", (e && e.message) || t("fapp-server-error", { status: res.status }));
+    return new Failure("server", (e && e.message) || t("fapp-server-error", { status: res.status }), res.status);
   }
 
-  // Sends the queue: visits in batches, then feedback one by one; each record confirmed
-  // by the server leaves the phone, each refused is marked with the reason.
-  function sendQueue() {
-    var visits = waiting().filter(function (q) { return q.kind === "visit"; });
-    var feedback = waiting().filter(function (q) { return q.kind === "feedback"; });
-    var chain = Promise.resolve();
-    for (var i = 0; i < visits.length; i += BATCH) {
-      (function (part) {
-        chain = chain.then(function () {
-          return api("POST", "/api/v1/visits", { visits: part.map(function (q) { return q.body; }) }).then(function (res) {
-            if (res.status !== 200) throw problem(res);
-            var byId = new Map(part.map(function (q) { return [q.id, q]; }));
-            return tx(["queue"], "readwrite", function (s) {
-              res.body.results.forEach(function (r) {
-                var q = byId.get(r.id);
-                if (!q) return;
-                if (r.status === "accepted") s.queue.delete(q.id);
-                else s.queue.put(Object.assign({}, q, { state: "refused", error: r.error || {} }));
-              });
-            });
-          });
-        });
-      })(visits.slice(i, i + BATCH));
+  // The visits waiting, in batches of at most BATCH visits and MAX_BYTES of JSON (the
+  // server's body limit is 1 MiB; notes can be long).
+  var MAX_BYTES = 256 * 1024;
+  function batches(list) {
+    var out = [], cur = [], bytes = 0;
+    list.forEach(function (q) {
+      var n = JSON.stringify(q.body).length * 3;
+      if (cur.length && (cur.length >= BATCH || bytes + n > MAX_BYTES)) { out.push(cur); cur = []; bytes = 0; }
+      cur.push(q); bytes += n;
+    });
+    if (cur.length) out.push(cur);
+    return out;
+  }
+  // Sends one batch; the server's answer per visit: accepted ones leave the phone, refused
+  // ones stay with the reason. A batch too large for the server is sent in halves.
+  function sendVisits(part) {
+    function halves() {
+      var half = Math.ceil(part.length / 2);
+      return sendVisits(part.slice(0, half)).then(function () { return sendVisits(part.slice(half)); });
     }
-    feedback.forEach(function (q) {
-      chain = chain.then(function () {
-        return api("POST", "/api/v1/feedback", q.body).then(function (res) {
-          if (res.status === 200 || res.status === 201) {
-            S.sent = [{ code: res.body.code, at: Date.now(), key: res.body.citizen_key || "" }].concat(S.sent).slice(0, 20);
-            return tx(["queue", "kv"], "readwrite", function (s) { s.queue.delete(q.id); s.kv.put(S.sent, "sent"); });
-          }
-          if (res.status === 422 || res.status === 403 || res.status === 404) {
-            var e = (res.body && res.body.error) || {};
-            return tx(["queue"], "readwrite", function (s) { s.queue.put(Object.assign({}, q, { state: "refused", error: e })); });
-          }
-          throw problem(res);
+    return api("POST", "/api/v1/visits", { visits: part.map(function (q) { return q.body; }) }).then(function (res) {
+      if (res.status === 413 && part.length > 1) return halves();
+      if (res.status !== 200 || !Array.isArray(res.body.results)) throw problem(res);
+      var byId = new Map(part.map(function (q) { return [q.id, q]; }));
+      return tx(["queue"], "readwrite", function (s) {
+        res.body.results.forEach(function (r) {
+          var q = byId.get(r.id);
+          if (!q) return;
+          if (r.status === "accepted") s.queue.delete(q.id);
+          else if (r.status === "refused") s.queue.put(Object.assign({}, q, { state: "refused", error: r.error || {} }));
         });
       });
+    }, function (e) {
+      if (e.status === 413 && part.length > 1) return halves();
+      throw e;
     });
-    return chain;
+  }
+  function sendFeedback(q) {
+    return api("POST", "/api/v1/feedback", q.body).then(function (res) {
+      if ((res.status === 200 || res.status === 201) && typeof res.body.code === "string") {
+        return tx(["queue", "kv"], "readwrite", function (s) {
+          s.queue.delete(q.id);
+          // Read and written in the one transaction: another tab's send is not overwritten.
+          var r = s.kv.get("sent");
+          r.onsuccess = function () {
+            var sent = [{ code: res.body.code, at: Date.now(), key: res.body.citizen_key || "" }].concat(r.result || []);
+            s.kv.put(sent.slice(0, 20), "sent");
+          };
+        });
+      }
+      if (res.status === 422 || res.status === 403 || res.status === 404) {
+        var e = (res.body && res.body.error) || {};
+        return tx(["queue"], "readwrite", function (s) { s.queue.put(Object.assign({}, q, { state: "refused", error: e })); });
+      }
+      throw problem(res);
+    });
+  }
+  // Sends the queue: visits in batches, then feedback one by one, each part tried even when
+  // another failed; the first failure is reported.
+  function sendQueue() {
+    var first = null;
+    function keep(e) { if (!first) first = e; if (e.kind === "offline" || e.kind === "login") throw e; }
+    var chain = Promise.resolve();
+    batches(waiting().filter(function (q) { return q.kind === "visit"; })).forEach(function (part) {
+      chain = chain.then(function () { return sendVisits(part).catch(keep); });
+    });
+    waiting().filter(function (q) { return q.kind === "feedback"; }).forEach(function (q) {
+      chain = chain.then(function () { return sendFeedback(q).catch(keep); });
+    });
+    return chain.then(function () { if (first) throw first; });
   }
 
   // Downloads what changed since the last sync: the account, teams and catalogue whole, the
-  // households changed, and the ids of all (the others leave the phone).
-  function pull() {
-    var url = "/api/v1/field/sync" + (S.cursor === null ? "" : "?since=" + S.cursor);
+  // households changed, and the ids of all (the others leave the phone). A household the
+  // phone lacks and was not sent (it came into the area unchanged) makes a whole sync.
+  function pull(whole) {
+    var since = whole ? null : S.cursor;
+    var url = "/api/v1/field/sync" + (since === null ? "" : "?since=" + since);
     return api("GET", url).then(function (res) {
-      if (res.status !== 200) throw problem(res);
+      if (res.status !== 200 || !Array.isArray(res.body.household_ids)) throw problem(res);
       var b = res.body;
-      if (S.account && S.account.id !== b.account.id && S.cursor !== null) {
+      if (S.account && S.account.id !== b.account.id && since !== null) {
         // Another account: its area, read whole.
-        S.cursor = null;
         S.account = b.account;
-        return tx(["households", "kv"], "readwrite", function (s) { s.households.clear(); s.kv.delete("cursor"); })
-          .then(function () { S.households = new Map(); return pull(); });
+        return tx(["households"], "readwrite", function (s) { s.households.clear(); })
+          .then(function () { S.households = new Map(); return pull(true); });
       }
+      var sent = new Set(b.households.map(function (h) { return h.id; }));
+      if (since !== null && b.household_ids.some(function (id) { return !S.households.has(id) && !sent.has(id); })) return pull(true);
       var keep = new Set(b.household_ids);
       return tx(["households", "kv"], "readwrite", function (s) {
         b.households.forEach(function (h) { s.households.put(h); });
@@ -173,26 +210,30 @@
         s.kv.put({ account: b.account, teams: b.teams, services: b.services, categories: b.categories }, "bundle");
         s.kv.put(b.cursor, "cursor");
         s.kv.put(Date.now(), "lastSync");
-      }).then(function () {
-        S.needLogin = false;
-        return b.households.length;
-      });
+      }).then(function () { S.needLogin = false; });
     });
   }
 
+  // One sync at a time, across the tabs of the app too (where the browser has locks).
+  function exclusive(fn) {
+    if (navigator.locks && navigator.locks.request) {
+      return navigator.locks.request("ngoso-field-sync", { ifAvailable: true }, function (lock) { return lock ? fn() : null; });
+    }
+    return fn();
+  }
   function sync() {
     if (S.syncing) return Promise.resolve();
-    S.syncing = true; S.error = null; render();
+    S.syncing = true; S.error = null; refresh();
     // The account first (the phone may have been signed in again as someone else), then the
     // queue, then what the server made of it: statuses merged with other phones' visits.
-    return pull()
+    return exclusive(function () {
+      return load().then(function () { return pull(); })
+        .then(load)
+        .then(function () { return waiting().length ? sendQueue().then(load).then(function () { return pull(); }) : null; });
+    })
+      .catch(function (e) { S.error = e instanceof Failure ? e : new Failure("server", String(e && e.message || e)); })
       .then(load)
-      .then(function () { return waiting().length ? sendQueue().then(load).then(pull).then(load) : null; })
-      .catch(function (e) {
-        S.error = e instanceof Failure ? e : new Failure("server", String(e && e.message || e));
-        return load();
-      })
-      .then(function () { S.syncing = false; render(); });
+      .then(function () { S.syncing = false; refresh(); }, function () { S.syncing = false; refresh(); });
   }
 
   // ---- recording -------------------------------------------------------------------------
@@ -201,6 +242,19 @@
   }
   function discard(id) {
     return tx(["queue"], "readwrite", function (s) { s.queue.delete(id); }).then(load);
+  }
+  // After a form's save: back to the list, and a send if there is a connection; a save that
+  // failed says so and leaves the form as it was.
+  function saved(saving, button) {
+    saving.then(function () {
+      S.notice = t("fapp-saved");
+      location.hash = "#/";
+      if (navigator.onLine) sync();
+    }, function (e) {
+      button.disabled = false;
+      S.error = new Failure("save", t("fapp-save-failed") + " " + (e && e.message || ""));
+      refresh();
+    });
   }
 
   // ---- views -----------------------------------------------------------------------------
@@ -255,8 +309,9 @@
     var n = waiting().length, refused = S.queue.filter(function (q) { return q.state === "refused" && mine(q); }).length;
     // The browser's word, unless the last request found no network.
     var online = navigator.onLine && !S.unreachable;
-    return h("header", { class: "bar" },
+    return h("header", { class: "bar", id: "bar" },
       h("a", { class: "brand", href: "#/" }, t("fapp-title")),
+      S.account ? h("span", { class: "account", id: "account" }, S.account.display_name) : null,
       h("span", { class: "net " + (online ? "on" : "off"), id: "net" }, online ? t("fapp-online") : t("fapp-offline-now")),
       h("a", { class: "queue-link" + (n ? " has" : ""), href: "#/queue", id: "queue-count" },
         t("fapp-waiting-count", { n: n }) + (refused ? " · " + t("fapp-refused-count", { n: refused }) : "")));
@@ -325,6 +380,8 @@
     if (!S.teams.length) { out.push(h("p", { class: "notice warn" }, t("fapp-no-team"))); return out; }
 
     var form = h("form", { class: "stack", id: "visit-form" });
+    // The id is made once, with the form: a second tap on Save saves the same visit again.
+    var vid = entry ? entry.id : uuid();
     var teamId = body ? body.team_id : S.teams[0].id;
     if (S.teams.length > 1) form.appendChild(select("team", t("fapp-team"), S.teams.map(function (x) { return [String(x.id), x.name]; }), String(teamId)));
     var result = body ? body.result : "met";
@@ -361,6 +418,8 @@
     form.appendChild(h("button", { type: "submit", id: "save-visit" }, t("fapp-save-visit")));
     form.addEventListener("submit", function (e) {
       e.preventDefault();
+      var button = form.querySelector("#save-visit");
+      button.disabled = true;
       var tid = S.teams.length > 1 ? Number(form.querySelector("#team").value) : S.teams[0].id;
       var team = S.teams.find(function (x) { return x.id === tid; });
       var outcomes = [];
@@ -372,14 +431,13 @@
         outcomes.push(o);
       });
       var v = {
-        id: entry ? entry.id : uuid(), household_id: hh.id, team_id: tid, member_id: team && team.member_id || undefined,
+        id: vid, household_id: hh.id, team_id: tid, member_id: team && team.member_id || undefined,
         visited_at: body ? body.visited_at : rfc3339(new Date()),
         result: form.querySelector("input[name=result]:checked").value,
         barriers: Array.from(form.querySelectorAll("input[name=barrier]:checked")).map(function (x) { return x.value; }),
         note: form.querySelector("#note").value, outcomes: outcomes,
       };
-      save({ id: v.id, kind: "visit", user: S.account.id, created: entry ? entry.created : Date.now(), state: "waiting", label: hh.code, body: v })
-        .then(function () { S.notice = t("fapp-saved"); location.hash = "#/"; if (navigator.onLine) sync(); });
+      saved(save({ id: v.id, kind: "visit", user: S.account.id, created: entry ? entry.created : Date.now(), state: "waiting", label: hh.code, body: v }), button);
     });
     out.push(h("h2", null, t("fapp-new-visit")), form);
     return out;
@@ -388,6 +446,7 @@
   function feedbackView(entry) {
     var b = entry ? entry.body : {};
     var form = h("form", { class: "stack", id: "feedback-form" });
+    var fid = entry ? entry.id : uuid();
     var cats = S.categories.map(function (c) { return [c.code, c.name]; });
     if (!cats.length) return [h("p", { class: "notice warn" }, t("fapp-never-synced"))];
     form.appendChild(select("category", t("fapp-category"), cats, b.category || cats[0][0]));
@@ -421,6 +480,8 @@
     form.appendChild(h("button", { type: "submit", id: "save-feedback" }, t("fapp-save-feedback")));
     form.addEventListener("submit", function (e) {
       e.preventDefault();
+      var button = form.querySelector("#save-feedback");
+      button.disabled = true;
       var team = S.teams[0];
       var attrs = {};
       form.querySelectorAll("[data-attr]").forEach(function (x) {
@@ -428,7 +489,7 @@
         vals = vals.filter(function (v) { return v !== ""; });
         if (vals.length) attrs[x.getAttribute("data-attr")] = vals;
       });
-      var id = entry ? entry.id : uuid();
+      var id = fid;
       var body = {
         client_id: id, category: form.querySelector("#category").value, description: form.querySelector("#description").value,
         unit: b.unit || (team ? team.unit_code : ""), address: form.querySelector("#address").value,
@@ -436,8 +497,7 @@
         consent: form.querySelector("#consent").checked, channel: "team", attributes: attrs,
       };
       var label = body.description.slice(0, 40);
-      save({ id: id, kind: "feedback", user: S.account.id, created: entry ? entry.created : Date.now(), state: "waiting", label: label, body: body })
-        .then(function () { S.notice = t("fapp-saved"); location.hash = "#/"; if (navigator.onLine) sync(); });
+      saved(save({ id: id, kind: "feedback", user: S.account.id, created: entry ? entry.created : Date.now(), state: "waiting", label: label, body: body }), button);
     });
     return [h("p", null, h("a", { href: entry ? "#/queue" : "#/" }, "← " + t("fapp-back"))), h("h1", null, t("fapp-new-feedback")), form];
   }
@@ -468,27 +528,49 @@
     ];
   }
 
-  function render() {
-    var r = location.hash.replace(/^#\/?/, "").split("/");
-    var body;
-    if (r[0] === "h" && r[1]) body = householdView(Number(r[1]), null);
-    else if (r[0] === "feedback") body = feedbackView(null);
-    else if (r[0] === "queue") body = queueView();
-    else if (r[0] === "q" && r[1]) {
+  function route() { return location.hash.replace(/^#\/?/, "").split("/"); }
+  // Whether the view is a form a member may be filling in: a sync does not redraw it.
+  function formOpen() { var r = route()[0]; return r === "h" || r === "feedback" || r === "q"; }
+  function view() {
+    var r = route();
+    if (r[0] === "h" && r[1]) return householdView(Number(r[1]), null);
+    if (r[0] === "feedback") return feedbackView(null);
+    if (r[0] === "queue") return queueView();
+    if (r[0] === "q" && r[1]) {
       var e = S.queue.find(function (q) { return q.id === r[1]; });
-      body = !e ? queueView() : e.kind === "visit" ? householdView(e.body.household_id, e) : feedbackView(e);
-    } else body = home();
+      return !e ? queueView() : e.kind === "visit" ? householdView(e.body.household_id, e) : feedbackView(e);
+    }
+    return home();
+  }
+  function replace(id, el) {
+    var old = document.getElementById(id);
+    if (old) old.replaceWith(el); else return false;
+    return true;
+  }
+  // Redraws everything.
+  function render() {
     var active = document.activeElement && document.activeElement.id;
     root.textContent = "";
     root.appendChild(top());
-    root.appendChild(h("main", null, banners(), body));
+    root.appendChild(h("main", null, h("div", { id: "banners" }, banners()), h("div", { id: "view" }, view())));
     if (active === "search") { var s = document.getElementById("search"); if (s) { s.focus(); s.setSelectionRange(s.value.length, s.value.length); } }
+  }
+  // Redraws the bar and the notices, and the view unless it is a form.
+  function refresh() {
+    if (!document.getElementById("view") || !formOpen()) return render();
+    replace("bar", top());
+    replace("banners", h("div", { id: "banners" }, banners()));
   }
 
   window.addEventListener("hashchange", function () { window.scrollTo(0, 0); render(); });
-  window.addEventListener("online", function () { render(); sync(); });
-  window.addEventListener("offline", render);
-  setInterval(function () { if (navigator.onLine && !S.syncing && waiting().length) sync(); }, 30000);
+  window.addEventListener("online", function () { refresh(); sync(); });
+  window.addEventListener("offline", refresh);
+  // Every 30 s while something waits, and every 5 minutes anyway (what others recorded).
+  setInterval(function () {
+    if (navigator.onLine && !S.syncing && (waiting().length || Date.now() - (S.lastSync || 0) > 300000)) sync();
+  }, 30000);
+  // Ask the browser not to clear the queue under storage pressure.
+  if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(function () {});
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/app/field/sw.js", { scope: "/app/field/" }).catch(function () {});
   load().then(function () {
     render();

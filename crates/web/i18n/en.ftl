@@ -915,6 +915,7 @@ fapp-result = Result
 fapp-save-feedback = Save the feedback
 fapp-save-visit = Save the visit
 fapp-saved = Saved on the phone.
+fapp-save-failed = Could not save on the phone:
 fapp-search = Search by household code, head, address
 fapp-sent-title = Feedback sent
 fapp-server-error = The server did not take it (status { $status }): the records stay on the phone.

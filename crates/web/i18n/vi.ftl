@@ -922,6 +922,7 @@ fapp-result = Kết quả
 fapp-save-feedback = Lưu phản ánh
 fapp-save-visit = Lưu lần đến nhà
 fapp-saved = Đã lưu trên máy.
+fapp-save-failed = Chưa lưu được trên máy:
 fapp-search = Tìm theo mã hộ, chủ hộ, địa chỉ
 fapp-sent-title = Phản ánh đã gửi
 fapp-server-error = Máy chủ chưa nhận được (mã { $status }): bản ghi vẫn nằm trên máy.

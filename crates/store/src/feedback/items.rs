@@ -188,6 +188,12 @@ pub async fn submit(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewIt
 /// The item a send of the same client id by the same account made before, if any.
 async fn replayed(db: &Db, n: &NewItem) -> Result<Option<Submitted>> {
     let (Some(client), Some(by)) = (&n.client_id, n.submitted_by) else { return Ok(None) };
+    by_client(db, by, client).await
+}
+
+/// The item an account sent with a client id, if it did: a repeated send answers with it
+/// (even after its category was withdrawn), without the citizen key given the first time.
+pub async fn by_client(db: &Db, by: i64, client: &str) -> Result<Option<Submitted>> {
     let row: Option<(i64, String, String, Option<i64>, i64)> = on_db!(db, p => sqlx::query_as(
         "SELECT id, code, state, agency_id, due_at FROM feedback WHERE submitted_by = $1 AND client_id = $2")
         .bind(by).bind(client).fetch_optional(p).await)?;

@@ -20,8 +20,8 @@ pub use actions::{
 };
 pub use inbox::{InboxFilter, InboxRow, PAGE, PublicRow, Search, inbox, inbox_count, public_list, search};
 pub use items::{
-    HistoryRow, Item, NewItem, PublicItem, Submitted, deadline_basis, history, photo, place, public_by_code, read,
-    submit,
+    HistoryRow, Item, NewItem, PublicItem, Submitted, by_client, deadline_basis, history, photo, place, public_by_code,
+    read, submit,
 };
 
 /// Writes a history row of the item, now.

@@ -38,6 +38,10 @@ pub async fn correct_status(
             on_tx!(&mut tx, c => sqlx::query(
                 "DELETE FROM subject_statuses WHERE service_id = $1 AND household_id = $2 AND resident_id = $3")
                 .bind(service_id).bind(household_id).bind(resident_id).execute(c).await.map(|r| r.rows_affected()))?;
+            // No status row is left to say the household changed: the household says it, so
+            // that the phones' next sync (field::sync) takes the status away.
+            on_tx!(&mut tx, c => sqlx::query("UPDATE households SET updated_at = $1 WHERE id = $2")
+                .bind(t).bind(household_id).execute(c).await.map(|r| r.rows_affected()))?;
         }
     }
     on_tx!(&mut tx, c => sqlx::query(

@@ -76,6 +76,12 @@ pub async fn submit(
         None | Some("") => None,
         Some(c) => Some(ngoso_core::outreach::parse_client_id(c)?),
     };
+    // A repeated send finds its item before anything else is checked again.
+    if let Some(c) = &client_id
+        && let Some(s) = store::by_client(&st.db, p.id, c).await?
+    {
+        return Ok(json_status(StatusCode::OK, &s));
+    }
     let setup = st.feedback_setup().await?;
     let fields = SubmitFields {
         category: n.category,

@@ -71,7 +71,9 @@ pub(super) async fn app(headers: HeaderMap, uri: Uri) -> Result<Response, AppErr
     };
     let mut res = crate::http::render::render(&page)?;
     // The worker keeps the page for offline use; the network is asked first each time.
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(VERSION_HEADER, HeaderValue::from_static(version()));
     Ok(res)
 }
 
@@ -106,22 +108,36 @@ fn kept() -> [&'static str; 6] {
     ]
 }
 
-/// The service worker: its version is the hash of what it keeps, so that a new script or
-/// page text makes a new worker, which replaces the old one's cache.
-fn worker() -> &'static str {
-    static SW: OnceLock<String> = OnceLock::new();
-    SW.get_or_init(|| {
-        let kept = kept();
+/// The app's version: the hash of what the worker keeps, so that a new script or page text
+/// makes a new worker, which replaces the old one's cache.
+fn version() -> &'static str {
+    static VERSION: OnceLock<String> = OnceLock::new();
+    VERSION.get_or_init(|| {
         let mut h = Sha256::new();
-        for k in kept {
+        for k in kept() {
             h.update(k.as_bytes());
         }
         h.update(include_bytes!("../../i18n/vi.ftl"));
         h.update(include_bytes!("../../i18n/en.ftl"));
         h.update(include_bytes!("../../templates/field/app.html"));
-        let version = ngoso_store::secrets::hex(&h.finalize()[..6]);
-        let list = serde_json::to_string(&kept).unwrap_or_default();
-        format!("const VERSION = \"{version}\";\nconst KEPT = {list};\n{}", include_str!("../../assets/field-sw.js"))
+        ngoso_store::secrets::hex(&h.finalize()[..6])
+    })
+}
+
+/// The header that tells the worker which version a page is: a worker keeps only a page of
+/// its own version, whose assets it holds.
+const VERSION_HEADER: &str = "x-ngoso-field-version";
+
+/// The service worker, its version and what it keeps written in.
+fn worker() -> &'static str {
+    static SW: OnceLock<String> = OnceLock::new();
+    SW.get_or_init(|| {
+        let list = serde_json::to_string(&kept()).unwrap_or_default();
+        format!(
+            "const VERSION = \"{}\";\nconst KEPT = {list};\nconst VERSION_HEADER = \"{VERSION_HEADER}\";\n{}",
+            version(),
+            include_str!("../../assets/field-sw.js")
+        )
     })
 }
 

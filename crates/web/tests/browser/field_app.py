@@ -63,7 +63,7 @@ def ready(page, households):
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
 
-def record_visit(page, household_id, result="met", outcomes=(), barriers=(), note=""):
+def record_visit(page, household_id, result="met", outcomes=(), barriers=(), note="", taps=1):
     page.evaluate(f"location.hash = '#/h/{household_id}'")
     page.wait_for_selector("#visit-form")
     page.check(f"input[name=result][value={result}]")
@@ -73,7 +73,8 @@ def record_visit(page, household_id, result="met", outcomes=(), barriers=(), not
         page.select_option(f"#o-{service}-{resident}", status)
     if note:
         page.fill("#note", note)
-    page.click("#save-visit")
+    # Tapped twice (an impatient thumb): still one visit.
+    page.click("#save-visit", click_count=taps)
     page.wait_for_selector("#walk")
 
 
@@ -94,9 +95,19 @@ def record(sc):
         installability = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
         width = page.evaluate("document.documentElement.scrollWidth")
 
+        # A sync while the member fills in a form leaves the form as it is.
+        page.evaluate(f"location.hash = '#/h/{hh[0]['id']}'")
+        page.wait_for_selector("#visit-form")
+        page.select_option("#o-citizen_app-0", "installed")
+        page.fill("#note", "đang ghi")
+        page.evaluate("window.ngosoField.sync()")
+        wait_idle(page)
+        assert page.input_value("#o-citizen_app-0") == "installed" and page.input_value("#note") == "đang ghi"
+        page.evaluate("location.hash = '#/'")
+
         ctx.set_offline(True)
         page.wait_for_function("() => !navigator.onLine")
-        record_visit(page, hh[0]["id"], "met", [("citizen_app", 0, "installed")], note="Đã cài ứng dụng 📱")
+        record_visit(page, hh[0]["id"], "met", [("citizen_app", 0, "installed")], note="Đã cài ứng dụng 📱", taps=2)
         record_visit(page, hh[1]["id"], "not_home", barriers=["no_smartphone"])
         record_visit(page, hh[2]["id"], "met", [("vneid_l2", hh[2]["resident"], "collected")])
         record_visit(page, hh[3]["id"], "met", [("citizen_app", 0, "installed")])
@@ -203,7 +214,7 @@ def sync(sc):
         page.wait_for_selector("#visit-form")
         page.check("input[name=result][value=not_home]")
         page.click("#save-visit")
-        page.wait_for_function("() => !window.ngosoField.state().syncing && window.ngosoField.state().queue.length === 1 && window.ngosoField.state().queue[0].state === 'refused'")
+        page.wait_for_function("() => !window.ngosoField.state().syncing && window.ngosoField.state().queue.length === 1 && window.ngosoField.state().queue[0].state === 'refused' && window.ngosoField.state().queue[0].body.result === 'not_home'")
         fixed = state(page)["queue"][0]
         assert fixed["id"] == refused[0]["id"] and fixed["body"]["result"] == "not_home", fixed
         page.evaluate("location.hash = '#/queue'")

@@ -79,6 +79,23 @@ async fn a_phone_syncs_what_changed(app: &mut TestApp) {
     assert_eq!(delta["households"][0]["visit_count"], 1);
     assert_eq!(delta["households"][0]["statuses"].as_array().unwrap().len(), 1);
 
+    // A status corrected back to none leaves no status row behind: the household says it
+    // changed, and the phone gets it without the status.
+    tokio::time::sleep(std::time::Duration::from_secs(ngoso_store::field::OVERLAP as u64 + 1)).await;
+    let quiet = app.json(Method::GET, &format!("/api/v1/field/sync?since={cursor}"), None, Some(&tok)).await.json();
+    let cursor = quiet["cursor"].as_i64().unwrap();
+    let quiet = app.json(Method::GET, &format!("/api/v1/field/sync?since={cursor}"), None, Some(&tok)).await.json();
+    assert_eq!(quiet["households"].as_array().unwrap().len(), 0, "{quiet}");
+    app.user("canbo.xa", Role::Officer, Some(&t.commune_a)).await;
+    let officer = app.token("canbo.xa").await;
+    let undo = json!({"household_id": ids[1], "service": "citizen_app", "status": null, "reason": "nhập nhầm"});
+    let res = app.json(Method::POST, "/api/v1/statuses/corrections", Some(undo), Some(&officer)).await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.body);
+    let after = app.json(Method::GET, &format!("/api/v1/field/sync?since={cursor}"), None, Some(&tok)).await.json();
+    assert_eq!(after["households"].as_array().unwrap().len(), 1, "{after}");
+    assert_eq!(after["households"][0]["id"], ids[1]);
+    assert_eq!(after["households"][0]["statuses"], json!([]));
+
     // Another area, or a bad cursor, is refused.
     app.json(Method::GET, &format!("/api/v1/field/sync?unit={}", t.hamlet_b.id), None, Some(&tok))
         .await
@@ -89,7 +106,7 @@ async fn a_phone_syncs_what_changed(app: &mut TestApp) {
     let reads: i64 = ngoso_store::on_db!(&app.db, p => sqlx::query_scalar(
         "SELECT COUNT(*) FROM audit_log WHERE action = 'field.sync'").fetch_one(p).await)
     .unwrap();
-    assert_eq!(reads, 3, "every sync is logged");
+    assert_eq!(reads, 6, "every sync is logged");
     // The forms' needs come with the walk list: the member's team with their member id, the
     // catalogue and the feedback categories, in the language asked for.
     let en = app.json(Method::GET, "/api/v1/field/sync?lang=en", None, Some(&tok)).await.json();
