@@ -12,6 +12,7 @@ pub mod period;
 pub mod person;
 pub mod photo;
 pub mod place;
+pub mod programme;
 pub mod rollup;
 pub mod secret;
 pub mod text;

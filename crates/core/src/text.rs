@@ -110,6 +110,20 @@ pub fn parse_line(s: &str, field: &'static str, max: usize) -> Result<Option<Str
     Ok(Some(t))
 }
 
+/// A web address: `http://` or `https://`, no spaces, at most 500 characters; `None` when
+/// empty.
+pub fn parse_url(s: &str, field: &'static str) -> Result<Option<String>, Invalid> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let ok = (t.starts_with("https://") || t.starts_with("http://"))
+        && t.len() <= 500
+        && t.len() > "https://".len()
+        && !t.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok { Ok(Some(t.to_owned())) } else { Err(Invalid::field("url-invalid", field).with_detail(t)) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

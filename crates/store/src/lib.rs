@@ -21,6 +21,7 @@ pub mod households;
 pub mod indicators;
 pub mod outbox;
 pub mod places;
+pub mod programme;
 pub mod restructure;
 pub mod rollups;
 pub mod secrets;

@@ -19,8 +19,8 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::http::{self, error, metrics, openapi};
 use crate::{
-    AppState, accounts, auth, export, feedback, field, home, households, indicators, places, report, services, stats,
-    teams, units, values, visits,
+    AppState, accounts, auth, export, feedback, field, home, households, indicators, models, places, report, services,
+    stats, teams, units, values, visits,
 };
 
 async fn not_found() -> error::AppError {
@@ -46,6 +46,7 @@ fn features() -> OpenApiRouter<AppState> {
         .merge(stats::router())
         .merge(feedback::router())
         .merge(field::router())
+        .merge(models::router())
 }
 
 /// The OpenAPI document of the API, as `/api/v1/openapi.json` serves it.

@@ -21,6 +21,7 @@ pub mod households;
 pub mod http;
 pub mod indicators;
 pub mod jobs;
+pub mod models;
 pub mod places;
 pub mod report;
 pub mod services;

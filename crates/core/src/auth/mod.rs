@@ -90,10 +90,12 @@ pub enum Action {
     CorrectRecords,
     /// Enter data values (fees, signatures, installs…) for the target.
     EnterData,
+    /// Record and run the target's creative models, trainings and events.
+    ManageProgrammes,
 }
 
 impl Action {
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Action::ViewUnit,
         Action::ManageUnit,
         Action::ManageUsers,
@@ -106,6 +108,7 @@ impl Action {
         Action::EditHouseholds,
         Action::CorrectRecords,
         Action::EnterData,
+        Action::ManageProgrammes,
     ];
 }
 
@@ -185,6 +188,9 @@ fn reach(role: Role, action: Action) -> Reach {
 
         (Role::Admin | Role::Officer, EnterData) => Inside,
         (_, EnterData) => Never,
+
+        (Role::Admin | Role::Officer | Role::TeamLeader, ManageProgrammes) => Inside,
+        (_, ManageProgrammes) => Never,
     }
 }
 

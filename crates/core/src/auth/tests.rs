@@ -42,6 +42,7 @@ fn expected_scoped(role: Role, action: Action, rel: Rel) -> bool {
         (Role::Admin, EditHouseholds, "SB"),
         (Role::Admin, CorrectRecords, "SB"),
         (Role::Admin, EnterData, "SB"),
+        (Role::Admin, ManageProgrammes, "SB"),
         (Role::Officer, ViewUnit, "SB"),
         (Role::Officer, ManageUnit, "B"),
         (Role::Officer, ManageUsers, ""),
@@ -54,6 +55,7 @@ fn expected_scoped(role: Role, action: Action, rel: Rel) -> bool {
         (Role::Officer, EditHouseholds, "SB"),
         (Role::Officer, CorrectRecords, "SB"),
         (Role::Officer, EnterData, "SB"),
+        (Role::Officer, ManageProgrammes, "SB"),
         (Role::TeamLeader, ViewUnit, "SB"),
         (Role::TeamLeader, ManageUnit, ""),
         (Role::TeamLeader, ManageUsers, ""),
@@ -66,6 +68,7 @@ fn expected_scoped(role: Role, action: Action, rel: Rel) -> bool {
         (Role::TeamLeader, EditHouseholds, "SB"),
         (Role::TeamLeader, CorrectRecords, ""),
         (Role::TeamLeader, EnterData, ""),
+        (Role::TeamLeader, ManageProgrammes, "SB"),
         (Role::Member, ViewUnit, "SB"),
         (Role::Member, ManageUnit, ""),
         (Role::Member, ManageUsers, ""),
@@ -78,6 +81,7 @@ fn expected_scoped(role: Role, action: Action, rel: Rel) -> bool {
         (Role::Member, EditHouseholds, "SB"),
         (Role::Member, CorrectRecords, ""),
         (Role::Member, EnterData, ""),
+        (Role::Member, ManageProgrammes, ""),
         (Role::AgencyStaff, ViewUnit, "SB"),
         (Role::AgencyStaff, ManageUnit, ""),
         (Role::AgencyStaff, ManageUsers, ""),
@@ -90,6 +94,7 @@ fn expected_scoped(role: Role, action: Action, rel: Rel) -> bool {
         (Role::AgencyStaff, EditHouseholds, ""),
         (Role::AgencyStaff, CorrectRecords, ""),
         (Role::AgencyStaff, EnterData, ""),
+        (Role::AgencyStaff, ManageProgrammes, ""),
         (Role::Viewer, ViewUnit, "SB"),
         (Role::Viewer, ManageUnit, ""),
         (Role::Viewer, ManageUsers, ""),
@@ -102,6 +107,7 @@ fn expected_scoped(role: Role, action: Action, rel: Rel) -> bool {
         (Role::Viewer, EditHouseholds, ""),
         (Role::Viewer, CorrectRecords, ""),
         (Role::Viewer, EnterData, ""),
+        (Role::Viewer, ManageProgrammes, ""),
     ];
     assert_eq!(table.len(), Role::ALL.len() * Action::ALL.len(), "the table covers every pair");
     let (_, _, allowed) = table

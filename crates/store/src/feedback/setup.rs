@@ -159,15 +159,7 @@ fn unique_to(e: sqlx::Error, code: &'static str, detail: &str) -> StoreError {
 
 /// A webhook address: `http://` or `https://`, no spaces, at most 500 characters.
 pub fn parse_url(s: &str) -> Result<Option<String>, Invalid> {
-    let t = s.trim();
-    if t.is_empty() {
-        return Ok(None);
-    }
-    let ok = (t.starts_with("https://") || t.starts_with("http://"))
-        && t.len() <= 500
-        && t.len() > "https://".len()
-        && !t.chars().any(|c| c.is_whitespace() || c.is_control());
-    if ok { Ok(Some(t.to_owned())) } else { Err(Invalid::field("url-invalid", "webhook_url").with_detail(t)) }
+    ngoso_core::text::parse_url(s, "webhook_url")
 }
 
 // ---- agencies ----

@@ -16,7 +16,7 @@ static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
 /// PostgreSQL's). sqlx keeps each applied migration's checksum and refuses to migrate a
 /// database whose applied migration has changed since, so these files never change: a fix
 /// is a new migration. Add a migration's checksums here when it is committed.
-const RELEASED: [(i64, &str, &str); 23] = [
+const RELEASED: [(i64, &str, &str); 24] = [
     (
         1,
         "ed62454ad54779c4936fe84138bd7705bfa774cea083c0165d3992f68a4ce9d2bd954d77262930fe8e4d9721765a6e24",
@@ -131,6 +131,11 @@ const RELEASED: [(i64, &str, &str); 23] = [
         23,
         "a1ce5e4dbfe658179ab93b94efc1dc25c4d462aedf4ca6d46a86c9182cfc5c57754c4b283da0509affbf9767f5581755",
         "a1ce5e4dbfe658179ab93b94efc1dc25c4d462aedf4ca6d46a86c9182cfc5c57754c4b283da0509affbf9767f5581755",
+    ),
+    (
+        24,
+        "9e4f4a14f7685787d50ad671a0b1b119b7040d81a20f767938e84efa46012b04402037dd9e026abd742d76e39b60d0aa",
+        "eea14c6c61763821169044188a963530bc76988b2a0aec742729fb0a8b4a2014364105e6bb9bdedb870f7716334c0e30",
     ),
 ];
 

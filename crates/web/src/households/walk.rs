@@ -2,8 +2,7 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use ngoso_core::outreach::Barriers;
 use ngoso_store::units::Unit;
 
@@ -119,44 +118,22 @@ pub(crate) async fn page(
     }
 }
 
-/// CSV for Excel: UTF-8 with a byte-order mark.
+/// CSV for Excel.
 fn csv(items: &[Item], unit: &Unit) -> Response {
-    let mut out = String::from("\u{feff}code,head_name,address,unit,last_visit,barriers\r\n");
-    for i in items {
-        let row = [
-            i.code.as_str(),
-            i.head_name.as_deref().unwrap_or(""),
-            i.address.as_deref().unwrap_or(""),
-            i.unit_name.as_str(),
-            i.last.as_str(),
-            &i.barriers.join("; "),
-        ];
-        let cells: Vec<String> = row.iter().map(|c| csv_cell(c)).collect();
-        out.push_str(&cells.join(","));
-        out.push_str("\r\n");
-    }
-    let mut res = out.into_response();
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-    let name = format!("attachment; filename=\"walk-{}.csv\"", unit.code);
-    if let Ok(v) = HeaderValue::from_str(&name) {
-        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-    }
-    res
-}
-
-/// A CSV cell, quoted when needed; a leading `=`, `+`, `-` or `@` is neutralised so that a
-/// spreadsheet does not run it as a formula.
-fn csv_cell(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() };
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn csv_cells() {
-        assert_eq!(super::csv_cell("a,b"), "\"a,b\"");
-        assert_eq!(super::csv_cell("=cmd()"), "'=cmd()");
-        assert_eq!(super::csv_cell("Nguyễn \"Ba\""), "\"Nguyễn \"\"Ba\"\"\"");
-    }
+    let header: Vec<String> =
+        ["code", "head_name", "address", "unit", "last_visit", "barriers"].map(String::from).into();
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|i| {
+            vec![
+                i.code.clone(),
+                i.head_name.clone().unwrap_or_default(),
+                i.address.clone().unwrap_or_default(),
+                i.unit_name.clone(),
+                i.last.clone(),
+                i.barriers.join("; "),
+            ]
+        })
+        .collect();
+    crate::http::csvfile::download(&format!("walk-{}.csv", unit.code), &header, &rows)
 }

@@ -75,8 +75,41 @@ impl Cell<'_> {
     }
 }
 
+/// A CSV file to download, for Excel: UTF-8 with a byte-order mark, CRLF line ends, each
+/// cell quoted when it needs it and a leading `=`, `+`, `-` or `@` neutralised so that a
+/// spreadsheet does not run it as a formula.
+pub fn download(file_name: &str, header: &[String], rows: &[Vec<String>]) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    let mut out = String::from("\u{feff}");
+    for row in std::iter::once(header).chain(rows.iter().map(Vec::as_slice)) {
+        let cells: Vec<String> = row.iter().map(|c| cell(c)).collect();
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    }
+    let mut res = out.into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    res
+}
+
+/// A CSV cell, quoted when needed, a formula's first character neutralised.
+pub fn cell(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() };
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn cells_are_quoted_and_formulas_neutralised() {
+        assert_eq!(super::cell("a,b"), "\"a,b\"");
+        assert_eq!(super::cell("=cmd()"), "'=cmd()");
+        assert_eq!(super::cell("Nguyễn \"Ba\""), "\"Nguyễn \"\"Ba\"\"\"");
+    }
+
     use super::*;
 
     #[test]

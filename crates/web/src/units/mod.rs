@@ -83,6 +83,18 @@ pub async fn id_or_code(db: &Db, p: &Principal, id: Option<i64>, code: Option<&s
 /// may enter data: an unknown or unseen unit is a refused `field`, a unit in sight but out of
 /// their reach is 403.
 pub async fn for_entry(db: &Db, p: &Principal, code: &str, field: &'static str) -> Result<Unit, AppError> {
+    for_action(db, p, code, field, Action::EnterData).await
+}
+
+/// A unit named by its code in a request, on which the principal may do `action`: an unknown
+/// code (or one out of sight) is a refused field; one in sight but not theirs is 403.
+pub async fn for_action(
+    db: &Db,
+    p: &Principal,
+    code: &str,
+    field: &'static str,
+    action: Action,
+) -> Result<Unit, AppError> {
     let code = code.trim();
     if code.is_empty() {
         return Err(ngoso_core::Invalid::field("required", field).into());
@@ -91,7 +103,7 @@ pub async fn for_entry(db: &Db, p: &Principal, code: &str, field: &'static str) 
         "not-found" => ngoso_core::Invalid::field("unit-unknown", field).with_detail(code).into(),
         _ => e,
     })?;
-    ensure(p, Action::EnterData, &u.unit_path())?;
+    ensure(p, action, &u.unit_path())?;
     Ok(u)
 }
 

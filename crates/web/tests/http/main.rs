@@ -14,6 +14,7 @@ mod field;
 mod field_app;
 mod imports;
 mod indicators;
+mod models;
 mod notify;
 mod open311;
 mod outreach;

@@ -1,0 +1,161 @@
+//! `/api/v1/models` and `/api/v1/modelKinds`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use ngoso_store::programme::{self, Measure, Model, ModelKind};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{CatalogueQuery, ModelInput, PAGE};
+use crate::AppState;
+use crate::auth::ApiUser;
+use crate::http::error::{ApiErrorBody, AppError};
+use crate::http::extract::{ApiJson, ApiLang, Path, Query};
+use crate::http::i18n::Lang;
+use crate::http::openapi::{Created, created};
+
+/// The catalogue's format.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FormatQuery {
+    /// `json` (default) or `csv` (every model the filters find, for Excel).
+    #[serde(default)]
+    pub format: String,
+}
+
+/// A page of the catalogue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModelPage {
+    pub models: Vec<Model>,
+    /// The next page, when there is one.
+    pub next_page: Option<u32>,
+}
+
+/// The catalogue of creative models, newest first, 50 a page (every signed-in account reads
+/// it: one commune finds another's models), or all of it as CSV.
+#[utoipa::path(get, path = "/api/v1/models", tag = "programmes", params(CatalogueQuery, FormatQuery),
+    responses((status = 200, content((ModelPage = "application/json"), (String = "text/csv"))),
+        (status = 401, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn list(
+    State(st): State<AppState>,
+    ApiUser(_p): ApiUser,
+    ApiLang(lang): ApiLang,
+    Query(q): Query<CatalogueQuery>,
+    Query(f): Query<FormatQuery>,
+) -> Result<Response, AppError> {
+    match f.format.trim() {
+        "csv" => super::csv(&st, &q, lang == Lang::En).await,
+        "" | "json" => {
+            let filter = q.filter(&st).await?;
+            let mut models = programme::list(&st.db, &filter, PAGE + 1, q.offset()).await?;
+            let more = models.len() as i64 > PAGE;
+            models.truncate(PAGE as usize);
+            let mut figures = programme::outcomes_of(&st.db, &models.iter().map(|m| m.id).collect::<Vec<_>>()).await?;
+            for m in &mut models {
+                m.outcomes = figures.remove(&m.id).unwrap_or_default();
+            }
+            let next_page = more.then(|| q.page.unwrap_or(1).max(1) + 1);
+            Ok(Json(ModelPage { models, next_page }).into_response())
+        }
+        other => Err(ngoso_core::Invalid::field("format-invalid", "format").with_detail(other).into()),
+    }
+}
+
+/// Record a creative model in a unit (officers, team leaders and administrators there).
+#[utoipa::path(post, path = "/api/v1/models", tag = "programmes", request_body = ModelInput,
+    responses((status = 201, body = Created), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn create(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    ApiJson(m): ApiJson<ModelInput>,
+) -> Result<Response, AppError> {
+    let id = super::create(&st, &p, &m.unit, &m.status, &m).await?;
+    Ok(created(id, &format!("/api/v1/models/{id}")))
+}
+
+/// A model, with its figures and links.
+#[utoipa::path(get, path = "/api/v1/models/{id}", tag = "programmes", params(("id" = i64, Path)),
+    responses((status = 200, body = Model), (status = 401, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
+pub async fn get_one(
+    State(st): State<AppState>,
+    ApiUser(_p): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Model>, AppError> {
+    Ok(Json(programme::get(&st.db, id).await?))
+}
+
+/// Change a model's kind and fields, its figures and links given whole (its unit and status
+/// stay: `unit` and `status` are not read).
+#[utoipa::path(put, path = "/api/v1/models/{id}", tag = "programmes", params(("id" = i64, Path)), request_body = ModelInput,
+    responses((status = 204), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn update(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(m): ApiJson<ModelInput>,
+) -> Result<StatusCode, AppError> {
+    super::update(&st, &p, id, &m).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A move of status.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct StatusBody {
+    /// running, evaluated or stopped (proposed → running → evaluated; any but evaluated → stopped).
+    pub status: String,
+}
+
+/// Move a model to another status.
+#[utoipa::path(post, path = "/api/v1/models/{id}/status", tag = "programmes", params(("id" = i64, Path)), request_body = StatusBody,
+    responses((status = 204), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn move_status(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<StatusBody>,
+) -> Result<StatusCode, AppError> {
+    super::move_status(&st, &p, id, &b.status).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Where a copy goes.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct CopyBody {
+    /// The unit's code (default: the caller's own unit).
+    #[serde(default)]
+    pub unit: String,
+}
+
+/// Copy a model: a proposed model in the caller's unit with the same kind, name, description
+/// and links, naming the model it was copied from.
+#[utoipa::path(post, path = "/api/v1/models/{id}/copy", tag = "programmes", params(("id" = i64, Path)), request_body = CopyBody,
+    responses((status = 201, body = Created), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn copy(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<CopyBody>,
+) -> Result<Response, AppError> {
+    let new = super::copy(&st, &p, id, &b.unit).await?;
+    Ok(created(new, &format!("/api/v1/models/{new}")))
+}
+
+/// The kinds of models and the figures they report (both data).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModelKinds {
+    pub kinds: Vec<ModelKind>,
+    pub measures: Vec<Measure>,
+}
+
+/// The kinds of creative models and the measures of their figures.
+#[utoipa::path(get, path = "/api/v1/modelKinds", tag = "programmes",
+    responses((status = 200, body = ModelKinds), (status = 401, body = ApiErrorBody)))]
+pub async fn kinds(State(st): State<AppState>, ApiUser(_p): ApiUser) -> Result<Json<ModelKinds>, AppError> {
+    Ok(Json(ModelKinds { kinds: programme::kinds(&st.db).await?, measures: programme::measures(&st.db).await? }))
+}

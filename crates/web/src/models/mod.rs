@@ -1,0 +1,264 @@
+//! Creative models (mô hình sáng tạo): the catalogue (`/app/models`, filterable by unit,
+//! kind, status, year and name, and as CSV), a page per model, recording and editing in the
+//! model's unit, moving it proposed → running → evaluated (or stopped), and "copy this model"
+//! into one's own unit; the same under `/api/v1/models`.
+//!
+//! Models are no one's personal data: every signed-in account reads the whole catalogue, so
+//! that one commune finds another's model; recording, editing and moving a model take
+//! [`Action::ManageProgrammes`] on its unit.
+
+pub mod api;
+mod pages;
+
+use axum::routing::{get, post};
+use ngoso_core::Invalid;
+use ngoso_core::auth::Action;
+use ngoso_core::programme::{ModelFields, ModelForm, ModelStatus};
+use ngoso_store::programme::{self, Model, ModelFilter, NewModel};
+use ngoso_store::users::Principal;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::auth::{audit, can, ensure};
+use crate::http::error::AppError;
+
+/// The pages and API of creative models.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .route("/app/models", get(pages::index).post(pages::create))
+        .route("/app/models/export.csv", get(pages::export))
+        .route("/app/models/new", get(pages::new_form))
+        .route("/app/models/{id}", get(pages::show).post(pages::update))
+        .route("/app/models/{id}/edit", get(pages::edit_form))
+        .route("/app/models/{id}/status", post(pages::status))
+        .route("/app/models/{id}/copy", post(pages::copy))
+        .routes(routes!(api::list, api::create))
+        .routes(routes!(api::get_one, api::update))
+        .routes(routes!(api::move_status))
+        .routes(routes!(api::copy))
+        .routes(routes!(api::kinds))
+}
+
+/// A link as sent.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct LinkInput {
+    pub url: String,
+    #[serde(default)]
+    pub title: String,
+}
+
+/// A model as sent or typed.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct ModelInput {
+    /// On creation: the unit's code.
+    #[serde(default)]
+    pub unit: String,
+    /// On creation: proposed (default), running, evaluated or stopped (a model recorded
+    /// after the fact).
+    #[serde(default)]
+    pub status: String,
+    /// The kind's code (`GET /api/v1/modelKinds`).
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// `YYYY-MM-DD` or `DD/MM/YYYY`.
+    #[serde(default)]
+    pub started_on: String,
+    /// Partners named, one a line.
+    #[serde(default)]
+    pub partners: String,
+    /// A measure's code → its value (a whole number of 0 or more; empty: none).
+    #[serde(default)]
+    pub outcomes: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub links: Vec<LinkInput>,
+}
+
+impl ModelInput {
+    fn fields(&self) -> Result<ModelFields, Invalid> {
+        ModelFields::parse(&ModelForm {
+            name: &self.name,
+            description: &self.description,
+            started_on: &self.started_on,
+            partners: &self.partners,
+            outcomes: self.outcomes.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
+            links: self.links.iter().map(|l| (l.url.as_str(), l.title.as_str())).collect(),
+        })
+    }
+}
+
+/// The catalogue's filters, as a page's query or the API's.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CatalogueQuery {
+    /// A unit's code: its subtree's models.
+    #[serde(default)]
+    pub unit: String,
+    /// A kind's code.
+    #[serde(default)]
+    pub kind: String,
+    /// proposed, running, evaluated or stopped.
+    #[serde(default)]
+    pub status: String,
+    /// Started (or, with no start day, recorded) in this year.
+    #[serde(default)]
+    pub year: String,
+    /// Words of the name.
+    #[serde(default)]
+    pub q: String,
+    /// From 1.
+    #[serde(default)]
+    pub page: Option<u32>,
+}
+
+/// Models on a page of the catalogue.
+pub const PAGE: i64 = 50;
+
+impl CatalogueQuery {
+    /// The filter, checked: a unit by its code, a status, a year.
+    pub async fn filter(&self, st: &AppState) -> Result<ModelFilter, AppError> {
+        let within = match self.unit.trim() {
+            "" => None,
+            code => Some(
+                ngoso_store::units::by_code(&st.db, code)
+                    .await
+                    .map_err(|_| {
+                        Invalid::field("unit-unknown", "unit").with_detail(code.chars().take(40).collect::<String>())
+                    })?
+                    .unit_path(),
+            ),
+        };
+        let status = match self.status.trim() {
+            "" => None,
+            s => Some(ModelStatus::parse(s)?),
+        };
+        let year = match self.year.trim() {
+            "" => None,
+            y => Some(y.parse::<i32>().ok().filter(|y| (1990..=2100).contains(y)).ok_or_else(|| {
+                Invalid::field("year-invalid", "year").with_detail(y.chars().take(10).collect::<String>())
+            })?),
+        };
+        let kind = Some(self.kind.trim().to_owned()).filter(|k| !k.is_empty());
+        let search = Some(self.q.trim().to_owned()).filter(|q| !q.is_empty());
+        Ok(ModelFilter { within, kind, status, year, search })
+    }
+
+    pub fn offset(&self) -> i64 {
+        (i64::from(self.page.unwrap_or(1).max(1)) - 1) * PAGE
+    }
+}
+
+/// A model the principal may manage (404 when there is none, 403 when it is not theirs:
+/// every account sees every model).
+async fn managed(st: &AppState, p: &Principal, id: i64) -> Result<Model, AppError> {
+    let m = programme::get(&st.db, id).await?;
+    if !can(p, Action::ManageProgrammes, &m.path()) {
+        return Err(AppError::forbidden());
+    }
+    Ok(m)
+}
+
+/// Records a model in the unit with `unit_code`, proposed (or as `status` says: a model
+/// recorded after the fact may already run).
+pub async fn create(
+    st: &AppState,
+    p: &Principal,
+    unit_code: &str,
+    status: &str,
+    m: &ModelInput,
+) -> Result<i64, AppError> {
+    let unit = crate::units::for_action(&st.db, p, unit_code, "unit", Action::ManageProgrammes).await?;
+    let status = match status.trim() {
+        "" => ModelStatus::Proposed,
+        s => ModelStatus::parse(s)?,
+    };
+    let n = NewModel {
+        unit_id: unit.id,
+        kind: m.kind.clone(),
+        status,
+        fields: m.fields()?,
+        copied_from: None,
+        created_by: Some(p.id),
+    };
+    let id = programme::create(&st.db, &n).await?;
+    audit::log(&st.db, p, "model.create", "model", id, &n.fields.name).await;
+    Ok(id)
+}
+
+/// Changes a model's kind and fields.
+pub async fn update(st: &AppState, p: &Principal, id: i64, m: &ModelInput) -> Result<(), AppError> {
+    managed(st, p, id).await?;
+    let f = m.fields()?;
+    programme::update(&st.db, id, &m.kind, &f).await?;
+    audit::log(&st.db, p, "model.update", "model", id, &f.name).await;
+    Ok(())
+}
+
+/// Moves a model to another status.
+pub async fn move_status(st: &AppState, p: &Principal, id: i64, to: &str) -> Result<(), AppError> {
+    managed(st, p, id).await?;
+    let to = ModelStatus::parse(to)?;
+    programme::set_status(&st.db, id, to).await?;
+    audit::log(&st.db, p, "model.status", "model", id, to.as_str()).await;
+    Ok(())
+}
+
+/// Starts a proposed copy of a model in a unit the principal manages (their own unit when
+/// none is named).
+pub async fn copy(st: &AppState, p: &Principal, id: i64, unit_code: &str) -> Result<i64, AppError> {
+    let from = programme::get(&st.db, id).await?;
+    let unit = match unit_code.trim() {
+        "" => match p.unit_id {
+            Some(u) => ngoso_store::units::get(&st.db, u).await?,
+            None => return Err(Invalid::field("required", "unit").into()),
+        },
+        code => crate::units::for_action(&st.db, p, code, "unit", Action::ManageProgrammes).await?,
+    };
+    ensure(p, Action::ManageProgrammes, &unit.unit_path())?;
+    let new = programme::copy(&st.db, from.id, unit.id, Some(p.id)).await?;
+    audit::log(&st.db, p, "model.copy", "model", new, &format!("from {}", from.id)).await;
+    Ok(new)
+}
+
+/// The catalogue as CSV (UTF-8 with a byte-order mark, for Excel), every model the filter
+/// finds (at most 50,000).
+pub async fn csv(st: &AppState, q: &CatalogueQuery, english: bool) -> Result<axum::response::Response, AppError> {
+    let filter = q.filter(st).await?;
+    let rows = programme::list(&st.db, &filter, 50_000, 0).await?;
+    let measures = programme::measures(&st.db).await?;
+    let mut header: Vec<String> =
+        ["id", "unit_code", "unit", "kind", "name", "status", "started_on", "partners", "copied_from"]
+            .map(String::from)
+            .into();
+    header.extend(measures.iter().map(|m| m.code.clone()));
+    let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
+    let mut figures = programme::outcomes_of(&st.db, &ids).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for m in rows {
+        let outcomes = figures.remove(&m.id).unwrap_or_default();
+        let mut row = vec![
+            m.id.to_string(),
+            m.unit_code.clone(),
+            m.unit_name.clone(),
+            if english { m.kind_name_en.clone() } else { m.kind_name_vi.clone() },
+            m.name.clone(),
+            m.status.clone(),
+            m.started_on.map(|d| d.to_string()).unwrap_or_default(),
+            m.partners.replace('\n', "; "),
+            m.copied_from.map(|c| c.to_string()).unwrap_or_default(),
+        ];
+        row.extend(
+            measures.iter().map(|x| {
+                outcomes.iter().find(|o| o.measure == x.code).map(|o| o.value.to_string()).unwrap_or_default()
+            }),
+        );
+        out.push(row);
+    }
+    Ok(crate::http::csvfile::download("models.csv", &header, &out))
+}

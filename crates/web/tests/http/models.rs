@@ -1,0 +1,250 @@
+//! Creative models: recorded in a unit by those who run its programmes, read by everyone in
+//! the catalogue (filtered by unit, kind, status, year and name, and as CSV), moved forward
+//! or stopped, copied into another unit; bad input refused whole.
+
+use axum::http::{Method, StatusCode};
+use ngoso_core::auth::Role;
+use serde_json::{Value, json};
+
+use crate::http_tests;
+use crate::support::TestApp;
+
+fn street() -> Value {
+    json!({"unit": "28414", "kind": "digital_street", "name": "Tuyến phố số chợ Phước Lý 🏮",
+        "description": "Mỗi cửa hàng một mã QR,\nthanh toán không tiền mặt.", "started_on": "2024-03-15",
+        "partners": "Viettel Long An\nĐoàn xã", "outcomes": {"qr_plaques": "120", "people_served": "3.400"},
+        "links": [{"url": "https://example.org/pho-so", "title": "Bài báo"}]})
+}
+
+async fn count(app: &TestApp) -> i64 {
+    ngoso_store::on_db!(&app.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM models").fetch_one(p).await).unwrap()
+}
+
+async fn models_recorded_found_moved_and_copied(app: &mut TestApp) {
+    let t = app.tree().await;
+    app.user("canbo.a", Role::Officer, Some(&t.commune_a)).await;
+    app.user("canbo.b", Role::Officer, Some(&t.commune_b)).await;
+    app.user("totruong", Role::TeamLeader, Some(&t.hamlet_a)).await;
+    app.user("thanhvien", Role::Member, Some(&t.hamlet_a)).await;
+    app.user("xem", Role::Viewer, Some(&t.district_b)).await;
+    let a = app.token("canbo.a").await;
+    let b = app.token("canbo.b").await;
+
+    // Recorded by the commune's officer, with its figures and links.
+    let res = app.json(Method::POST, "/api/v1/models", Some(street()), Some(&a)).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let id = res.json()["id"].as_i64().unwrap();
+    let m = app.json(Method::GET, &format!("/api/v1/models/{id}"), None, Some(&b)).await.json();
+    assert_eq!(m["name"], "Tuyến phố số chợ Phước Lý 🏮");
+    assert_eq!(m["status"], "proposed");
+    assert_eq!(m["unit_code"], "28414");
+    assert_eq!(m["partners"], "Viettel Long An\nĐoàn xã");
+    assert_eq!(m["outcomes"][0]["measure"], "people_served");
+    assert_eq!(m["outcomes"][0]["value"], 3400);
+    assert_eq!(m["outcomes"][1]["value"], 120);
+    assert_eq!(m["links"][0]["url"], "https://example.org/pho-so");
+    // A team leader records one of their hamlet's, already running (after the fact).
+    let tl = app.token("totruong").await;
+    let counter = json!({"unit": "28414-01", "kind": "help_counter", "name": "Quầy thanh niên hỗ trợ người dân", "status": "running"});
+    let res = app.json(Method::POST, "/api/v1/models", Some(counter), Some(&tl)).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let counter = res.json()["id"].as_i64().unwrap();
+
+    // Refused whole, nothing written: a member, a unit not theirs, bad kinds and figures.
+    let member = app.token("thanhvien").await;
+    let mut own = street();
+    own["unit"] = json!("28414-01");
+    app.json(Method::POST, "/api/v1/models", Some(own), Some(&member))
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    let mut other = street();
+    other["unit"] = json!("27700");
+    app.json(Method::POST, "/api/v1/models", Some(other), Some(&a))
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "unit-unknown");
+    for (field, value, code) in [
+        ("kind", json!("parade"), "model-kind-unknown"),
+        ("outcomes", json!({"qr_plaques": "-1"}), "model-outcome-invalid"),
+        ("outcomes", json!({"smiles": "3"}), "model-measure-unknown"),
+        ("links", json!([{"url": "javascript:alert(1)"}]), "url-invalid"),
+        ("name", json!("  "), "required"),
+        ("started_on", json!("31/02/2024"), "date-invalid"),
+        ("status", json!("done"), "model-status-invalid"),
+    ] {
+        let mut bad = street();
+        bad[field] = value;
+        app.json(Method::POST, "/api/v1/models", Some(bad), Some(&a))
+            .await
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, code);
+    }
+    assert_eq!(count(app).await, 2);
+
+    // The catalogue: everyone reads it all, filtered.
+    let viewer = app.token("xem").await;
+    let all = app.json(Method::GET, "/api/v1/models", None, Some(&viewer)).await.json();
+    assert_eq!(all["models"].as_array().unwrap().len(), 2, "{all}");
+    let names =
+        |v: &Value| v["models"].as_array().unwrap().iter().map(|m| m["id"].as_i64().unwrap()).collect::<Vec<_>>();
+    for (q, want) in [
+        ("kind=digital_street", vec![id]),
+        ("status=running", vec![counter]),
+        ("unit=28414-01", vec![counter]),
+        ("unit=27700", vec![]),
+        ("year=2024", vec![id]),
+        ("q=pho so", vec![id]),
+        ("q=QUẦY", vec![counter]),
+    ] {
+        let got = app
+            .json(
+                Method::GET,
+                &format!("/api/v1/models?{}", q.replace(' ', "%20").replace("QUẦY", "QU%E1%BA%A6Y")),
+                None,
+                Some(&viewer),
+            )
+            .await;
+        assert_eq!(names(&got.json()), want, "{q}: {}", got.body);
+    }
+    let this_year = chrono::Utc::now().format("%Y").to_string();
+    let got = app.json(Method::GET, &format!("/api/v1/models?year={this_year}"), None, Some(&viewer)).await.json();
+    assert_eq!(names(&got), [counter], "a model with no start day counts in the year it was recorded");
+    app.json(Method::GET, "/api/v1/models?status=done", None, Some(&viewer))
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "model-status-invalid");
+    let csv = app.json(Method::GET, "/api/v1/models?format=csv&kind=digital_street", None, Some(&viewer)).await;
+    assert_eq!(csv.header("content-type").as_deref(), Some("text/csv; charset=utf-8"));
+    let mut lines = csv.body.trim_start_matches('\u{feff}').lines();
+    let head = lines.next().unwrap();
+    assert!(head.starts_with("id,unit_code,unit,kind,name,status") && head.contains("qr_plaques"), "{head}");
+    let row = lines.next().unwrap();
+    assert!(
+        row.contains("Tuyến phố số chợ Phước Lý 🏮")
+            && row.contains(",120,")
+            && row.contains("Viettel Long An; Đoàn xã"),
+        "{row}"
+    );
+    assert!(lines.next().is_none());
+
+    // Moves: forward, or stopped; never back, nothing after evaluation.
+    let mv = |to: &str| json!({"status": to});
+    let url = format!("/api/v1/models/{id}/status");
+    app.json(Method::POST, &url, Some(mv("evaluated")), Some(&a))
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "model-status-move");
+    assert_eq!(app.json(Method::POST, &url, Some(mv("running")), Some(&a)).await.status, StatusCode::NO_CONTENT);
+    app.json(Method::POST, &url, Some(mv("proposed")), Some(&a))
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "model-status-move");
+    app.json(Method::POST, &url, Some(mv("running")), Some(&b)).await.assert_error(StatusCode::FORBIDDEN, "forbidden");
+    assert_eq!(app.json(Method::POST, &url, Some(mv("evaluated")), Some(&a)).await.status, StatusCode::NO_CONTENT);
+    app.json(Method::POST, &url, Some(mv("stopped")), Some(&a))
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "model-status-move");
+
+    // Edited whole by its unit's officer; not by another commune's.
+    let mut edit = street();
+    edit["name"] = json!("Tuyến phố số Phước Lý");
+    edit["outcomes"] = json!({"qr_plaques": "150"});
+    app.json(Method::PUT, &format!("/api/v1/models/{id}"), Some(edit.clone()), Some(&b))
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    assert_eq!(
+        app.json(Method::PUT, &format!("/api/v1/models/{id}"), Some(edit), Some(&a)).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let m = app.json(Method::GET, &format!("/api/v1/models/{id}"), None, Some(&b)).await.json();
+    assert_eq!(
+        (m["name"].as_str(), m["outcomes"].as_array().unwrap().len(), m["status"].as_str()),
+        (Some("Tuyến phố số Phước Lý"), 1, Some("evaluated"))
+    );
+
+    // Copied by another commune: proposed in its unit, naming the original, its own figures to come.
+    let res = app.json(Method::POST, &format!("/api/v1/models/{id}/copy"), Some(json!({})), Some(&b)).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let copy = app.json(Method::GET, &format!("/api/v1/models/{}", res.json()["id"]), None, Some(&b)).await.json();
+    assert_eq!(
+        (copy["unit_code"].as_str(), copy["status"].as_str(), copy["kind"].as_str()),
+        (Some("27700"), Some("proposed"), Some("digital_street"))
+    );
+    assert_eq!(copy["copied_from"], id);
+    assert_eq!(copy["copied_from_name"], "Tuyến phố số Phước Lý");
+    assert_eq!(copy["outcomes"], json!([]));
+    assert_eq!(copy["links"][0]["url"], "https://example.org/pho-so");
+    app.json(Method::POST, &format!("/api/v1/models/{id}/copy"), Some(json!({})), Some(&member))
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    app.json(Method::GET, "/api/v1/models/999999", None, Some(&b))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not-found");
+
+    let kinds = app.json(Method::GET, "/api/v1/modelKinds", None, Some(&viewer)).await.json();
+    let codes: Vec<&str> = kinds["kinds"].as_array().unwrap().iter().map(|k| k["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["digital_street", "digital_heritage", "contest", "seminar", "help_counter", "other"]);
+    let logged: i64 = ngoso_store::on_db!(&app.db, p => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE object_type = 'model'").fetch_one(p).await)
+    .unwrap();
+    assert_eq!(logged, 6, "created twice, moved twice, edited, copied");
+}
+
+async fn the_pages_record_and_copy(app: &mut TestApp) {
+    let t = app.tree().await;
+    app.user("canbo.a", Role::Officer, Some(&t.commune_a)).await;
+    app.user("canbo.b", Role::Officer, Some(&t.commune_b)).await;
+    app.login("canbo.a").await;
+    let form = app.get("/app/models/new").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("value=\"28414\""), "the officer's own unit is offered");
+    let csrf = app.csrf("/app/models/new").await;
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("unit", "28414"),
+        ("status", "proposed"),
+        ("kind", "contest"),
+        ("name", "Cuộc thi ảnh “Phụ nữ nông thôn thời số” 📷"),
+        ("description", "Ảnh và video"),
+        ("started_on", "2024-08-01"),
+        ("partners", "Hội Phụ nữ"),
+        ("outcome-entries_received", "86"),
+        ("link_url_0", "https://example.org/cuoc-thi"),
+        ("link_title_0", "Thể lệ"),
+        ("link_url_1", ""),
+    ];
+    let res = app.post_form("/app/models", &fields).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let page = app.get(&res.location()).await;
+    assert!(
+        page.body.contains("Phụ nữ nông thôn thời số") && page.body.contains("86") && page.body.contains("Thể lệ"),
+        "{}",
+        page.body
+    );
+    let id: i64 = res.location().rsplit('/').next().unwrap().parse().unwrap();
+    // A bad figure shows the form again, with what was typed and the reason.
+    let mut bad = fields.to_vec();
+    bad[8] = ("outcome-entries_received", "nhiều");
+    let res = app.post_form("/app/models", &bad).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("nhiều") && res.body.contains("Phụ nữ nông thôn thời số"), "{}", res.body);
+    // Moved from the page.
+    let csrf = app.csrf(&format!("/app/models/{id}")).await;
+    let res = app.post_form(&format!("/app/models/{id}/status"), &[("csrf", &csrf), ("status", "running")]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let res = app.post_form(&format!("/app/models/{id}/status"), &[("csrf", &csrf), ("status", "proposed")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("notice error"), "{}", res.body);
+    // The catalogue lists it, and the other commune copies it.
+    let list = app.get("/app/models?kind=contest").await;
+    assert!(list.body.contains(&format!("/app/models/{id}")));
+    app.cookies.clear();
+    app.login("canbo.b").await;
+    let page = app.get(&format!("/app/models/{id}")).await;
+    assert!(page.body.contains(&format!("/app/models/{id}/copy")) && !page.body.contains("/edit\""), "{}", page.body);
+    let csrf = app.csrf(&format!("/app/models/{id}")).await;
+    let res = app.post_form(&format!("/app/models/{id}/copy"), &[("csrf", &csrf)]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert!(res.location().ends_with("/edit"));
+    let edit = app.get(&res.location()).await;
+    assert!(edit.body.contains("Phụ nữ nông thôn thời số"), "{}", edit.body);
+    let csv = app.get("/app/models/export.csv?unit=27700").await;
+    assert!(csv.body.contains("Phụ nữ nông thôn thời số") && csv.body.contains(",proposed,"), "{}", csv.body);
+}
+
+http_tests!(models_recorded_found_moved_and_copied, the_pages_record_and_copy);
