@@ -4,13 +4,15 @@
 
 use chrono::NaiveDate;
 use ngoso_core::Invalid;
+use ngoso_core::auth::{Area, Granted, may};
+use ngoso_core::photo::Photo;
 use ngoso_core::programme::{ModelFields, ModelStatus};
 use ngoso_core::text::fold;
 use ngoso_core::unit::UnitPath;
 use serde::Serialize;
 use sqlx::QueryBuilder;
 
-use crate::{Db, Result, StoreError, Tx, now, on_db, on_tx};
+use crate::{Db, Result, StoreError, Tx, now, on_db, on_tx, on_write};
 
 /// A kind of model (digital street, digitised heritage, contest…): data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -55,6 +57,8 @@ pub struct NewModel {
     pub fields: ModelFields,
     pub copied_from: Option<i64>,
     pub created_by: Option<i64>,
+    /// The team members who run it (of teams of its unit or below).
+    pub members: Vec<i64>,
 }
 
 /// A model's figure.
@@ -110,6 +114,136 @@ pub struct Model {
     pub outcomes: Vec<Outcome>,
     #[sqlx(skip)]
     pub links: Vec<Link>,
+    #[sqlx(skip)]
+    pub photos: Vec<PhotoInfo>,
+    /// The team members who run it, by id (their names only to those who may see them).
+    #[sqlx(skip)]
+    pub member_ids: Vec<i64>,
+}
+
+/// A photo of a model, without its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PhotoInfo {
+    pub id: i64,
+    pub caption: String,
+    pub width: i32,
+    pub height: i32,
+}
+
+/// Most photos a model keeps.
+pub const MAX_PHOTOS: i64 = 12;
+
+/// Adds a photo (already checked and stripped) to a model; refused past [`MAX_PHOTOS`].
+pub async fn add_photo(db: &Db, model_id: i64, caption: &str, photo: &Photo) -> Result<i64> {
+    let mut tx = db.begin().await?;
+    let sql = crate::db::dialect::locking_read!(&tx, "SELECT id FROM models WHERE id = $1");
+    let found: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar(sql).bind(model_id).fetch_optional(c).await)?;
+    found.ok_or(StoreError::NotFound)?;
+    let n: i64 = on_tx!(&mut tx, c => sqlx::query_scalar("SELECT COUNT(*) FROM model_photos WHERE model_id = $1")
+        .bind(model_id).fetch_one(c).await)?;
+    if n >= MAX_PHOTOS {
+        return Err(Invalid::field("too-many-items", "photo").with_detail(MAX_PHOTOS.to_string()).into());
+    }
+    let id: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
+        "INSERT INTO model_photos (model_id, caption, mime, width, height, bytes, added_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
+        .bind(model_id).bind(caption).bind(photo.mime).bind(photo.width as i64).bind(photo.height as i64).bind(&photo.bytes).bind(now())
+        .fetch_one(c).await)?;
+    on_tx!(&mut tx, c => sqlx::query("UPDATE models SET updated_at = $1 WHERE id = $2").bind(now()).bind(model_id)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// A model's photo: its type and bytes. A photo may show people: read with core's proof that
+/// the caller is a signed-in account (every account sees every model), and logged as
+/// `model.photo.read`.
+pub async fn photo(
+    db: &Db,
+    access: &Granted<may::ViewUnit, Area>,
+    model_id: i64,
+    photo_id: i64,
+) -> Result<(String, Vec<u8>)> {
+    let found: (String, Vec<u8>) =
+        on_db!(db, p => sqlx::query_as("SELECT mime, bytes FROM model_photos WHERE id = $1 AND model_id = $2")
+            .bind(photo_id).bind(model_id).fetch_optional(p).await)?
+        .ok_or(StoreError::NotFound)?;
+    crate::audit::read(db, access.user_id(), "model.photo.read", "model", model_id, &photo_id.to_string()).await?;
+    Ok(found)
+}
+
+/// Removes a model's photo.
+pub async fn delete_photo(db: &Db, model_id: i64, photo_id: i64) -> Result<()> {
+    let n = on_write!(db, p => sqlx::query("DELETE FROM model_photos WHERE id = $1 AND model_id = $2")
+        .bind(photo_id).bind(model_id).execute(p).await.map(|r| r.rows_affected()))?;
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+/// Names the team members who run a model, in place of those named before: each an active
+/// or past member of a team of the model's unit or below it (else refused, named).
+async fn write_members(tx: &mut Tx, model_id: i64, member_ids: &[i64]) -> Result<()> {
+    let path: Option<String> = on_tx!(tx, c => sqlx::query_scalar(
+        "SELECT u.path FROM models m JOIN units u ON u.id = m.unit_id WHERE m.id = $1").bind(model_id).fetch_optional(c).await)?;
+    let path = UnitPath::from_stored(path.ok_or(StoreError::NotFound)?);
+    on_tx!(tx, c => sqlx::query("DELETE FROM model_members WHERE model_id = $1").bind(model_id)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    let mut seen = std::collections::HashSet::new();
+    for &m in member_ids {
+        if !seen.insert(m) {
+            continue;
+        }
+        let ok: Option<i64> = on_tx!(tx, c => sqlx::query_scalar(
+            "SELECT tm.id FROM team_members tm JOIN teams t ON t.id = tm.team_id JOIN units u ON u.id = t.unit_id \
+             WHERE tm.id = $1 AND u.path >= $2 AND u.path < $3")
+            .bind(m).bind(path.as_str()).bind(path.upper_bound()).fetch_optional(c).await)?;
+        if ok.is_none() {
+            return Err(Invalid::field("model-member-unknown", "members").with_detail(m.to_string()).into());
+        }
+        on_tx!(tx, c => sqlx::query("INSERT INTO model_members (model_id, member_id) VALUES ($1, $2)")
+            .bind(model_id).bind(m).execute(c).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}
+
+/// A team member as a model's form offers them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ModelMember {
+    pub id: i64,
+    pub full_name: String,
+    pub team_name: String,
+}
+
+/// The members of the teams of an area (active ones, and those named by `model_id`), with
+/// their names: personal data, so only with core's proof; logged as `model.members.read`.
+pub async fn members_of_area(
+    db: &Db,
+    access: &Granted<may::ViewPersonalData, Area>,
+    model_id: Option<i64>,
+    only_named: bool,
+) -> Result<Vec<ModelMember>> {
+    let root = UnitPath::from_stored("/".into());
+    let within = access.on().0.as_ref().unwrap_or(&root);
+    let today = crate::teams::today();
+    let rows: Vec<ModelMember> = on_db!(db, p => {
+        let mut qb = QueryBuilder::new(
+            "SELECT tm.id, tm.full_name, t.name AS team_name FROM team_members tm JOIN teams t ON t.id = tm.team_id \
+             JOIN units u ON u.id = t.unit_id WHERE u.path >= ");
+        qb.push_bind(within.as_str().to_owned()).push(" AND u.path < ").push_bind(within.upper_bound());
+        let named = "tm.id IN (SELECT member_id FROM model_members WHERE model_id = ";
+        if only_named {
+            qb.push(" AND ").push(named).push_bind(model_id.unwrap_or(0)).push(")");
+        } else {
+            qb.push(" AND ((tm.joined_on <= ").push_bind(today).push(" AND (tm.left_on IS NULL OR tm.left_on > ").push_bind(today);
+            qb.push(")) OR ").push(named).push_bind(model_id.unwrap_or(0)).push("))");
+        }
+        qb.push(" ORDER BY t.name_sort, tm.full_name, tm.id");
+        qb.build_query_as::<ModelMember>().fetch_all(p).await
+    })?;
+    let object = model_id.unwrap_or(0);
+    crate::audit::read(db, access.user_id(), "model.members.read", "model", object, &format!("{} rows", rows.len()))
+        .await?;
+    Ok(rows)
 }
 
 impl Model {
@@ -168,12 +302,14 @@ pub async fn create(db: &Db, n: &NewModel) -> Result<i64> {
         .bind(n.status.as_str()).bind(f.partners.join("\n")).bind(n.copied_from).bind(n.created_by).bind(t)
         .fetch_one(c).await)?;
     write_parts(&mut tx, id, f).await?;
+    write_members(&mut tx, id, &n.members).await?;
     tx.commit().await?;
     Ok(id)
 }
 
-/// Changes a model's kind and fields (its unit and status stay).
-pub async fn update(db: &Db, id: i64, kind: &str, f: &ModelFields) -> Result<()> {
+/// Changes a model's kind and fields (its unit and status stay), and the members who run
+/// it when `members` names them.
+pub async fn update(db: &Db, id: i64, kind: &str, f: &ModelFields, members: Option<&[i64]>) -> Result<()> {
     let mut tx = db.begin().await?;
     let kind = kind_id(&mut tx, kind).await?;
     let n = on_tx!(&mut tx, c => sqlx::query(
@@ -184,6 +320,9 @@ pub async fn update(db: &Db, id: i64, kind: &str, f: &ModelFields) -> Result<()>
         return Err(StoreError::NotFound);
     }
     write_parts(&mut tx, id, f).await?;
+    if let Some(m) = members {
+        write_members(&mut tx, id, m).await?;
+    }
     tx.commit().await?;
     Ok(())
 }
@@ -213,6 +352,10 @@ pub async fn get(db: &Db, id: i64) -> Result<Model> {
         .bind(id).fetch_all(p).await)?;
     m.links = on_db!(db, p => sqlx::query_as::<_, Link>(
         "SELECT model_id, url, title FROM model_links WHERE model_id = $1 ORDER BY position").bind(id).fetch_all(p).await)?;
+    m.photos = on_db!(db, p => sqlx::query_as::<_, PhotoInfo>(
+        "SELECT id, caption, width, height FROM model_photos WHERE model_id = $1 ORDER BY id").bind(id).fetch_all(p).await)?;
+    m.member_ids = on_db!(db, p => sqlx::query_scalar(
+        "SELECT member_id FROM model_members WHERE model_id = $1 ORDER BY member_id").bind(id).fetch_all(p).await)?;
     Ok(m)
 }
 
@@ -306,6 +449,7 @@ pub async fn copy(db: &Db, from: i64, unit_id: i64, by: Option<i64>) -> Result<i
             fields,
             copied_from: Some(from),
             created_by: by,
+            members: Vec::new(),
         },
     )
     .await

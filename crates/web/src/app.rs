@@ -49,9 +49,14 @@ fn features() -> OpenApiRouter<AppState> {
         .merge(models::router())
 }
 
+/// The forms and requests that may carry a photo: feedback's and creative models'.
+fn uploads() -> OpenApiRouter<AppState> {
+    feedback::uploads().merge(models::uploads())
+}
+
 /// The OpenAPI document of the API, as `/api/v1/openapi.json` serves it.
 pub fn openapi_doc() -> utoipa::openapi::OpenApi {
-    let (_, doc) = features().merge(feedback::uploads()).split_for_parts();
+    let (_, doc) = features().merge(uploads()).split_for_parts();
     openapi::finish(doc)
 }
 
@@ -62,7 +67,7 @@ pub fn app(state: AppState) -> Router {
     let (small, doc) = features().split_for_parts();
     // Forms that may carry a photo get room for it (and a little for the other fields).
     let upload_limit = state.cfg.feedback_photo_max_bytes + 256 * 1024;
-    let (uploads, upload_doc) = feedback::uploads().split_for_parts();
+    let (uploads, upload_doc) = uploads().split_for_parts();
     let mut doc = doc;
     doc.merge(upload_doc);
     let doc = Arc::new(openapi::finish(doc));

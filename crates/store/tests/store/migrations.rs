@@ -16,7 +16,7 @@ static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
 /// PostgreSQL's). sqlx keeps each applied migration's checksum and refuses to migrate a
 /// database whose applied migration has changed since, so these files never change: a fix
 /// is a new migration. Add a migration's checksums here when it is committed.
-const RELEASED: [(i64, &str, &str); 24] = [
+const RELEASED: [(i64, &str, &str); 25] = [
     (
         1,
         "ed62454ad54779c4936fe84138bd7705bfa774cea083c0165d3992f68a4ce9d2bd954d77262930fe8e4d9721765a6e24",
@@ -136,6 +136,11 @@ const RELEASED: [(i64, &str, &str); 24] = [
         24,
         "9e4f4a14f7685787d50ad671a0b1b119b7040d81a20f767938e84efa46012b04402037dd9e026abd742d76e39b60d0aa",
         "eea14c6c61763821169044188a963530bc76988b2a0aec742729fb0a8b4a2014364105e6bb9bdedb870f7716334c0e30",
+    ),
+    (
+        25,
+        "628db57a4d468b0efa5a13a7fb71d2b61a15eab71b8e19367759d14fc1968f92f8c04e6b626655e59732ec32418b6c34",
+        "d716fdd5a378864a4a0f810aaeec4c5c7919c7a59ba06dfbb0ed038a64953509251e77b3a3d4d9faf41121a00a54d7f7",
     ),
 ];
 

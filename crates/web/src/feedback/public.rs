@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use ngoso_core::Invalid;
 use ngoso_core::feedback::{Channel, Rating, State as FbState, TrackingCode};
@@ -523,19 +523,4 @@ pub(crate) async fn answered(
     rows.truncate(store::PAGE as usize);
     let items = rows.iter().map(|r| public_view(&ctx, &setup, r)).collect();
     render(&ListPage { items, next_page: more.then_some(page + 1), prev_page: page.checked_sub(1), ctx })
-}
-
-/// `GET /app/feedback/{id}/photo` is for staff; the public never sees photos (they may show
-/// people or homes). This serves the bytes with a type that browsers will not sniff.
-pub fn photo_response(mime: String, bytes: Vec<u8>) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, mime),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-            (header::CACHE_CONTROL, "private, max-age=3600".to_owned()),
-            (header::CONTENT_DISPOSITION, "inline".to_owned()),
-        ],
-        bytes,
-    )
-        .into_response()
 }

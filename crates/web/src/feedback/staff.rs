@@ -440,7 +440,7 @@ pub(crate) async fn photo(
     let h = fb::handle(&st.db, &p, id).await?;
     // The store logs the read.
     let (mime, bytes) = store::photo(&st.db, &h).await?;
-    Ok(super::public::photo_response(mime, bytes))
+    Ok(crate::http::render::photo_response(mime, bytes))
 }
 
 /// `GET /app/feedback/new`: type in feedback for a citizen.

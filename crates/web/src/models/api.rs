@@ -159,3 +159,52 @@ pub struct ModelKinds {
 pub async fn kinds(State(st): State<AppState>, ApiUser(_p): ApiUser) -> Result<Json<ModelKinds>, AppError> {
     Ok(Json(ModelKinds { kinds: programme::kinds(&st.db).await?, measures: programme::measures(&st.db).await? }))
 }
+
+/// A photo's caption.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CaptionQuery {
+    #[serde(default)]
+    pub caption: String,
+}
+
+/// Add a photo to a model: the body is the JPEG or PNG file itself; it is checked and
+/// stripped of its metadata (GPS position, camera) before it is kept. At most 12 a model.
+#[utoipa::path(post, path = "/api/v1/models/{id}/photos", tag = "programmes", params(("id" = i64, Path), CaptionQuery),
+    request_body(content = Vec<u8>, content_type = "image/jpeg"),
+    responses((status = 201, body = Created), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody), (status = 413, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn add_photo(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(id): Path<i64>,
+    Query(q): Query<CaptionQuery>,
+    body: axum::body::Bytes,
+) -> Result<Response, AppError> {
+    let pid = super::add_photo(&st, &p, id, &body, &q.caption).await?;
+    Ok(created(pid, &format!("/api/v1/models/{id}/photos/{pid}")))
+}
+
+/// A model's photo.
+#[utoipa::path(get, path = "/api/v1/models/{id}/photos/{photo}", tag = "programmes", params(("id" = i64, Path), ("photo" = i64, Path)),
+    responses((status = 200, content((Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"))), (status = 401, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody)))]
+pub async fn photo(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path((id, photo)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    super::photo(&st, &p, id, photo).await
+}
+
+/// Remove a model's photo.
+#[utoipa::path(delete, path = "/api/v1/models/{id}/photos/{photo}", tag = "programmes", params(("id" = i64, Path), ("photo" = i64, Path)),
+    responses((status = 204), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
+pub async fn delete_photo(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path((id, photo)): Path<(i64, i64)>,
+) -> Result<StatusCode, AppError> {
+    super::delete_photo(&st, &p, id, photo).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -35,10 +35,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .route("/app/models/{id}/edit", get(pages::edit_form))
         .route("/app/models/{id}/status", post(pages::status))
         .route("/app/models/{id}/copy", post(pages::copy))
+        .route("/app/models/{id}/photos/{photo}", get(pages::photo))
+        .route("/app/models/{id}/photos/{photo}/delete", post(pages::delete_photo))
         .routes(routes!(api::list, api::create))
         .routes(routes!(api::get_one, api::update))
         .routes(routes!(api::move_status))
         .routes(routes!(api::copy))
+        .routes(routes!(api::photo, api::delete_photo))
         .routes(routes!(api::kinds))
 }
 
@@ -78,6 +81,10 @@ pub struct ModelInput {
     pub outcomes: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     pub links: Vec<LinkInput>,
+    /// The team members who run it, by id (of teams of its unit or below); left out, they
+    /// stay as they are.
+    #[serde(default)]
+    pub members: Option<Vec<i64>>,
 }
 
 impl ModelInput {
@@ -164,6 +171,52 @@ async fn managed(st: &AppState, p: &Principal, id: i64) -> Result<Model, AppErro
     Ok(m)
 }
 
+/// The members of a model's teams with their names, when the principal may see them
+/// (logged); `only_named`: those the model names, else every active member (and those named).
+pub async fn members(
+    st: &AppState,
+    p: &Principal,
+    m: &Model,
+    only_named: bool,
+) -> Result<Option<Vec<programme::ModelMember>>, AppError> {
+    let path = m.path();
+    match ngoso_core::auth::area::<ngoso_core::auth::may::ViewPersonalData>(&p.actor(), Some(&path)) {
+        Ok(g) => Ok(Some(programme::members_of_area(&st.db, &g, Some(m.id), only_named).await?)),
+        Err(_) => Ok(None),
+    }
+}
+
+/// Adds a photo to a model: JPEG or PNG, checked and stripped of its metadata (as feedback
+/// photos are), with a caption.
+pub async fn add_photo(st: &AppState, p: &Principal, id: i64, bytes: &[u8], caption: &str) -> Result<i64, AppError> {
+    managed(st, p, id).await?;
+    let photo = ngoso_core::photo::clean(bytes, st.cfg.feedback_photo_max_bytes)?;
+    let caption = ngoso_core::text::parse_line(caption, "caption", 200)?.unwrap_or_default();
+    let pid = programme::add_photo(&st.db, id, &caption, &photo).await?;
+    audit::log(&st.db, p, "model.photo.add", "model", id, &pid.to_string()).await;
+    Ok(pid)
+}
+
+/// A model's photo, for any signed-in account (the read is logged).
+pub async fn photo(st: &AppState, p: &Principal, id: i64, photo: i64) -> Result<axum::response::Response, AppError> {
+    let g = ngoso_core::auth::area::<ngoso_core::auth::may::ViewUnit>(&p.actor(), None)?;
+    let (mime, bytes) = programme::photo(&st.db, &g, id, photo).await?;
+    Ok(crate::http::render::photo_response(mime, bytes))
+}
+
+/// Removes a model's photo.
+pub async fn delete_photo(st: &AppState, p: &Principal, id: i64, photo: i64) -> Result<(), AppError> {
+    managed(st, p, id).await?;
+    programme::delete_photo(&st.db, id, photo).await?;
+    audit::log(&st.db, p, "model.photo.delete", "model", id, &photo.to_string()).await;
+    Ok(())
+}
+
+/// The forms and requests that carry a photo (the application gives them a larger body limit).
+pub fn uploads() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().route("/app/models/{id}/photos", post(pages::add_photo)).routes(routes!(api::add_photo))
+}
+
 /// Records a model in the unit with `unit_code`, proposed (or as `status` says: a model
 /// recorded after the fact may already run).
 pub async fn create(
@@ -185,6 +238,7 @@ pub async fn create(
         fields: m.fields()?,
         copied_from: None,
         created_by: Some(p.id),
+        members: m.members.clone().unwrap_or_default(),
     };
     let id = programme::create(&st.db, &n).await?;
     audit::log(&st.db, p, "model.create", "model", id, &n.fields.name).await;
@@ -195,7 +249,7 @@ pub async fn create(
 pub async fn update(st: &AppState, p: &Principal, id: i64, m: &ModelInput) -> Result<(), AppError> {
     managed(st, p, id).await?;
     let f = m.fields()?;
-    programme::update(&st.db, id, &m.kind, &f).await?;
+    programme::update(&st.db, id, &m.kind, &f, m.members.as_deref()).await?;
     audit::log(&st.db, p, "model.update", "model", id, &f.name).await;
     Ok(())
 }

@@ -12,7 +12,7 @@ use super::{CatalogueQuery, LinkInput, ModelInput, PAGE};
 use crate::AppState;
 use crate::auth::{PageUser, can, can_anywhere};
 use crate::http::error::{AppError, message};
-use crate::http::extract::{CsrfFields, Fields, Path, Query};
+use crate::http::extract::{CsrfFields, CsrfUpload, Fields, Path, Query};
 use crate::http::i18n::{Lang, format_date};
 use crate::http::render::{Ctx, PageCtx, render, render_status, urlencode};
 
@@ -139,6 +139,8 @@ struct Show {
     next: Vec<(String, String)>,
     can_manage: bool,
     can_copy: bool,
+    /// The members who run it, when the viewer may see names; else only how many.
+    members: Option<Vec<String>>,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -160,7 +162,15 @@ async fn show_page(
         .iter()
         .map(|s| (s.as_str().to_owned(), ctx.t(&format!("model-move-{}", s.as_str()))))
         .collect();
+    let members = if m.member_ids.is_empty() {
+        Some(Vec::new())
+    } else {
+        super::members(st, p, &m, true)
+            .await?
+            .map(|v| v.into_iter().map(|x| format!("{} ({})", x.full_name, x.team_name)).collect())
+    };
     Ok(Show {
+        members,
         kind: if english { m.kind_name_en.clone() } else { m.kind_name_vi.clone() },
         status_label: status_label(&ctx, &m.status),
         started: m.started_on.as_ref().map(format_date).unwrap_or_else(|| "—".into()),
@@ -207,16 +217,29 @@ struct FormPage {
     /// (code, name, value typed).
     measures: Vec<(String, String, String)>,
     links: Vec<LinkInput>,
+    /// On editing, the members one may name: (id, name, team, named).
+    members: Option<Vec<(i64, String, String, bool)>>,
     error: Option<String>,
 }
 
 async fn form_page(
     st: &AppState,
     ctx: PageCtx,
+    p: &Principal,
     id: Option<i64>,
     m: &ModelInput,
     error: Option<String>,
 ) -> Result<FormPage, AppError> {
+    let members = match id {
+        Some(id) => {
+            let model = programme::get(&st.db, id).await?;
+            let named = m.members.clone().unwrap_or_else(|| model.member_ids.clone());
+            super::members(st, p, &model, false)
+                .await?
+                .map(|v| v.into_iter().map(|x| (x.id, x.full_name, x.team_name, named.contains(&x.id))).collect())
+        }
+        None => None,
+    };
     let kinds = kind_options(st, &ctx).await?;
     let english = en(&ctx);
     let measures = programme::measures(&st.db)
@@ -241,6 +264,7 @@ async fn form_page(
         kinds,
         measures,
         links,
+        members,
         error,
         ctx,
     })
@@ -261,7 +285,11 @@ fn input(f: &Fields) -> ModelInput {
         })
         .filter(|l| !l.url.trim().is_empty() || !l.title.trim().is_empty())
         .collect();
+    // The boxes were offered (on editing): those ticked are the members, none ticked none.
+    let members = (f.get("members_listed") == "1")
+        .then(|| f.0.iter().filter(|(k, _)| k == "member").filter_map(|(_, v)| v.parse().ok()).collect());
     ModelInput {
+        members,
         unit: f.get("unit").to_owned(),
         status: f.get("status").to_owned(),
         kind: f.get("kind").to_owned(),
@@ -289,7 +317,7 @@ pub(super) async fn new_form(
         (code, _) => code.to_owned(),
     };
     let m = ModelInput { unit, ..Default::default() };
-    render(&form_page(&st, ctx, None, &m, None).await?)
+    render(&form_page(&st, ctx, &p, None, &m, None).await?)
 }
 
 /// `POST /app/models`: records a model; a refusal shows the form again with what was typed.
@@ -304,7 +332,7 @@ pub(super) async fn create(
         Ok(id) => Ok(Redirect::to(&format!("/app/models/{id}")).into_response()),
         Err(e) if e.is_refusal() => {
             let msg = message(ctx.lang, e.info());
-            render_status(e.info().status, &form_page(&st, ctx, None, &m, Some(msg)).await?)
+            render_status(e.info().status, &form_page(&st, ctx, &p, None, &m, Some(msg)).await?)
         }
         Err(e) => Err(e),
     }
@@ -328,8 +356,9 @@ pub(super) async fn edit_form(
         partners: m.partners.clone(),
         outcomes: m.outcomes.iter().map(|o| (o.measure.clone(), o.value.to_string())).collect(),
         links: m.links.iter().map(|l| LinkInput { url: l.url.clone(), title: l.title.clone() }).collect(),
+        members: Some(m.member_ids.clone()),
     };
-    render(&form_page(&st, ctx, Some(id), &input, None).await?)
+    render(&form_page(&st, ctx, &p, Some(id), &input, None).await?)
 }
 
 /// `POST /app/models/{id}`: the edit.
@@ -345,7 +374,7 @@ pub(super) async fn update(
         Ok(()) => Ok(Redirect::to(&format!("/app/models/{id}")).into_response()),
         Err(e) if e.is_refusal() => {
             let msg = message(ctx.lang, e.info());
-            render_status(e.info().status, &form_page(&st, ctx, Some(id), &m, Some(msg)).await?)
+            render_status(e.info().status, &form_page(&st, ctx, &p, Some(id), &m, Some(msg)).await?)
         }
         Err(e) => Err(e),
     }
@@ -392,5 +421,44 @@ pub(super) async fn copy(
 ) -> Result<Response, AppError> {
     let r =
         super::copy(&st, &p, id, "").await.map(|new| Redirect::to(&format!("/app/models/{new}/edit")).into_response());
+    on_page(&st, ctx, &p, id, r).await
+}
+
+/// `POST /app/models/{id}/photos`: a photo with its caption.
+pub(super) async fn add_photo(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    Path(id): Path<i64>,
+    CsrfUpload(up): CsrfUpload,
+) -> Result<Response, AppError> {
+    let r = match up.photo.as_deref() {
+        Some(bytes) => super::add_photo(&st, &p, id, bytes, up.fields.get("caption")).await,
+        None => Err(ngoso_core::Invalid::field("required", "photo").into()),
+    };
+    let r = r.map(|_| Redirect::to(&format!("/app/models/{id}#photos")).into_response());
+    on_page(&st, ctx, &p, id, r).await
+}
+
+/// `GET /app/models/{id}/photos/{photo}`.
+pub(super) async fn photo(
+    State(st): State<AppState>,
+    PageUser(p): PageUser,
+    Path((id, photo)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    super::photo(&st, &p, id, photo).await
+}
+
+/// `POST /app/models/{id}/photos/{photo}/delete`.
+pub(super) async fn delete_photo(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    Path((id, photo)): Path<(i64, i64)>,
+    CsrfFields(_f): CsrfFields,
+) -> Result<Response, AppError> {
+    let r = super::delete_photo(&st, &p, id, photo)
+        .await
+        .map(|()| Redirect::to(&format!("/app/models/{id}#photos")).into_response());
     on_page(&st, ctx, &p, id, r).await
 }

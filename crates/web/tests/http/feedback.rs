@@ -206,22 +206,7 @@ async fn public_form_and_guards(app: &mut TestApp) {
 /// without the position, with the orientation (written back alone, so it shows upright).
 async fn photo_is_stripped(app: &mut TestApp) {
     let s = setup(app).await;
-    let mut jpeg = vec![0xFF, 0xD8];
-    let seg = |m: u8, body: &[u8]| {
-        let mut v = vec![0xFF, m];
-        v.extend_from_slice(&((body.len() + 2) as u16).to_be_bytes());
-        v.extend_from_slice(body);
-        v
-    };
-    // EXIF, little-endian: one directory holding the orientation (6, a quarter turn), then
-    // the GPS position after it.
-    let mut exif = b"Exif\0\0II*\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0\x06\0\0\0\0\0\0\0".to_vec();
-    exif.extend_from_slice(b"GPSLatitude=10.53");
-    jpeg.extend(seg(0xE1, &exif));
-    jpeg.extend(seg(0xDB, &[0u8; 65]));
-    jpeg.extend(seg(0xC0, &[8, 0, 4, 0, 4, 1, 1, 0x11, 0]));
-    jpeg.extend(seg(0xDA, &[1, 1, 0, 0, 63, 0]));
-    jpeg.extend_from_slice(&[1, 2, 3, 0xFF, 0xD9]);
+    let jpeg = crate::support::jpeg_with_gps();
     let boundary = "XyZ";
     let csrf = app.csrf("/feedback").await;
     let mut body = Vec::new();

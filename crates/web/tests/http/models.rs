@@ -24,7 +24,7 @@ async fn models_recorded_found_moved_and_copied(app: &mut TestApp) {
     let t = app.tree().await;
     app.user("canbo.a", Role::Officer, Some(&t.commune_a)).await;
     app.user("canbo.b", Role::Officer, Some(&t.commune_b)).await;
-    app.user("totruong", Role::TeamLeader, Some(&t.hamlet_a)).await;
+    let leader = app.user("totruong", Role::TeamLeader, Some(&t.hamlet_a)).await;
     app.user("thanhvien", Role::Member, Some(&t.hamlet_a)).await;
     app.user("xem", Role::Viewer, Some(&t.district_b)).await;
     let a = app.token("canbo.a").await;
@@ -176,13 +176,74 @@ async fn models_recorded_found_moved_and_copied(app: &mut TestApp) {
         .await
         .assert_error(StatusCode::NOT_FOUND, "not-found");
 
+    // The members who run it: of the model's unit's teams only; their names only to those
+    // who may see people (logged).
+    let team_a = app.team_led_by(&t.hamlet_a, leader).await;
+    let member_a = ngoso_store::testing::unaudited::members(&app.db, team_a).await.unwrap()[0].id;
+    let lead_b = app.user("totruong.b", Role::TeamLeader, Some(&t.hamlet_b)).await;
+    let team_b = app.team_led_by(&t.hamlet_b, lead_b).await;
+    let member_b = ngoso_store::testing::unaudited::members(&app.db, team_b).await.unwrap()[0].id;
+    let mut with = street();
+    with["members"] = json!([member_b]);
+    app.json(Method::PUT, &format!("/api/v1/models/{id}"), Some(with.clone()), Some(&a))
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "model-member-unknown");
+    assert_eq!(
+        app.json(Method::GET, &format!("/api/v1/models/{id}"), None, Some(&a)).await.json()["name"],
+        "Tuyến phố số Phước Lý"
+    );
+    with["members"] = json!([member_a]);
+    assert_eq!(
+        app.json(Method::PUT, &format!("/api/v1/models/{id}"), Some(with), Some(&a)).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.json(Method::GET, &format!("/api/v1/models/{id}"), None, Some(&b)).await.json()["member_ids"],
+        json!([member_a])
+    );
+
+    // Photos: checked and stripped (no GPS kept), at most 12, removed by the unit's officer.
+    let jpeg = crate::support::jpeg_with_gps();
+    let req = axum::http::Request::post(format!("/api/v1/models/{id}/photos?caption=Ch%E1%BB%A3%20%F0%9F%93%B7"))
+        .header("authorization", format!("Bearer {a}"))
+        .header("content-type", "image/jpeg")
+        .body(axum::body::Body::from(jpeg.clone()))
+        .unwrap();
+    let res = app.send(req).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let pid = res.json()["id"].as_i64().unwrap();
+    let got = app.json(Method::GET, &format!("/api/v1/models/{id}/photos/{pid}"), None, Some(&viewer)).await;
+    assert_eq!(got.header("content-type").as_deref(), Some("image/jpeg"));
+    assert!(!String::from_utf8_lossy(&got.bytes).contains("GPSLatitude") && got.bytes.len() < jpeg.len(), "stripped");
+    let m = app.json(Method::GET, &format!("/api/v1/models/{id}"), None, Some(&b)).await.json();
+    assert_eq!(m["photos"][0]["caption"], "Chợ 📷");
+    let svg = axum::http::Request::post(format!("/api/v1/models/{id}/photos"))
+        .header("authorization", format!("Bearer {a}"))
+        .body(axum::body::Body::from("<svg onload=alert(1)>"))
+        .unwrap();
+    app.send(svg).await.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "photo-type");
+    let other = axum::http::Request::post(format!("/api/v1/models/{id}/photos"))
+        .header("authorization", format!("Bearer {b}"))
+        .body(axum::body::Body::from(jpeg.clone()))
+        .unwrap();
+    app.send(other).await.assert_error(StatusCode::FORBIDDEN, "forbidden");
+    let res = app.json(Method::DELETE, &format!("/api/v1/models/{id}/photos/{pid}"), None, Some(&a)).await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT);
+    app.json(Method::GET, &format!("/api/v1/models/{id}/photos/{pid}"), None, Some(&a))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not-found");
+
     let kinds = app.json(Method::GET, "/api/v1/modelKinds", None, Some(&viewer)).await.json();
     let codes: Vec<&str> = kinds["kinds"].as_array().unwrap().iter().map(|k| k["code"].as_str().unwrap()).collect();
     assert_eq!(codes, ["digital_street", "digital_heritage", "contest", "seminar", "help_counter", "other"]);
     let logged: i64 = ngoso_store::on_db!(&app.db, p => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM audit_log WHERE object_type = 'model'").fetch_one(p).await)
+        "SELECT COUNT(*) FROM audit_log WHERE object_type = 'model' AND action NOT LIKE '%.read'").fetch_one(p).await)
     .unwrap();
-    assert_eq!(logged, 6, "created twice, moved twice, edited, copied");
+    let photo_reads: i64 = ngoso_store::on_db!(&app.db, p => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'model.photo.read'").fetch_one(p).await)
+    .unwrap();
+    assert_eq!(photo_reads, 1, "a photo read is logged");
+    assert_eq!(logged, 9, "created twice, moved twice, edited twice, copied, a photo added and deleted");
 }
 
 async fn the_pages_record_and_copy(app: &mut TestApp) {
@@ -223,6 +284,29 @@ async fn the_pages_record_and_copy(app: &mut TestApp) {
     let res = app.post_form("/app/models", &bad).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.body.contains("nhiều") && res.body.contains("Phụ nữ nông thôn thời số"), "{}", res.body);
+    // A photo from the page (multipart), shown on it; the edit form offers the unit's team
+    // members to name.
+    let lead = app.user("totruong", Role::TeamLeader, Some(&t.hamlet_a)).await;
+    app.team_led_by(&t.hamlet_a, lead).await;
+    let csrf = app.csrf(&format!("/app/models/{id}")).await;
+    let boundary = "XyZ";
+    let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"caption\"\r\n\r\nGiải nhất\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"a.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n").into_bytes();
+    body.extend(crate::support::jpeg_with_gps());
+    body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+    let req = axum::http::Request::post(format!("/app/models/{id}/photos"))
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    let res = app.send(req).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let page = app.get(&format!("/app/models/{id}")).await;
+    assert!(
+        page.body.contains("Giải nhất") && page.body.contains(&format!("/app/models/{id}/photos/")),
+        "{}",
+        page.body
+    );
+    let edit = app.get(&format!("/app/models/{id}/edit")).await;
+    assert!(edit.body.contains("name=\"member\"") && edit.body.contains("Nguyễn Văn An"), "{}", edit.body);
     // Moved from the page.
     let csrf = app.csrf(&format!("/app/models/{id}")).await;
     let res = app.post_form(&format!("/app/models/{id}/status"), &[("csrf", &csrf), ("status", "running")]).await;
