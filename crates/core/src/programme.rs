@@ -143,6 +143,42 @@ impl ModelFields {
     }
 }
 
+/// The level of an award.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AwardLevel {
+    Commune,
+    District,
+    Province,
+    National,
+}
+
+impl AwardLevel {
+    pub const ALL: [AwardLevel; 4] =
+        [AwardLevel::Commune, AwardLevel::District, AwardLevel::Province, AwardLevel::National];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AwardLevel::Commune => "commune",
+            AwardLevel::District => "district",
+            AwardLevel::Province => "province",
+            AwardLevel::National => "national",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, Invalid> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s.trim()).ok_or_else(|| {
+            Invalid::field("award-level-invalid", "level").with_detail(s.trim().chars().take(30).collect::<String>())
+        })
+    }
+}
+
+/// A score as typed for a criterion: a whole number from 0 to the criterion's maximum.
+pub fn parse_score(code: &str, typed: &str, max: i32) -> Result<i32, Invalid> {
+    typed.trim().parse::<i32>().ok().filter(|v| (0..=max).contains(v)).ok_or_else(|| {
+        Invalid::field("evaluation-score-invalid", "scores").with_detail(format!("{code}: {} / {max}", typed.trim()))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,5 +233,14 @@ mod tests {
             "url-invalid"
         );
         assert_eq!(bad(ModelForm { name: "x", started_on: "2024-13-01", ..Default::default() }), "date-invalid");
+    }
+
+    #[test]
+    fn awards_and_scores() {
+        assert_eq!(AwardLevel::parse("province"), Ok(AwardLevel::Province));
+        assert_eq!(AwardLevel::parse("galaxy").unwrap_err().code, "award-level-invalid");
+        assert_eq!(parse_score("reach", " 20 ", 25), Ok(20));
+        assert_eq!(parse_score("reach", "26", 25).unwrap_err().detail.as_deref(), Some("reach: 26 / 25"));
+        assert_eq!(parse_score("reach", "-1", 25).unwrap_err().code, "evaluation-score-invalid");
     }
 }

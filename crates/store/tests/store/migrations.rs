@@ -16,7 +16,7 @@ static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
 /// PostgreSQL's). sqlx keeps each applied migration's checksum and refuses to migrate a
 /// database whose applied migration has changed since, so these files never change: a fix
 /// is a new migration. Add a migration's checksums here when it is committed.
-const RELEASED: [(i64, &str, &str); 25] = [
+const RELEASED: [(i64, &str, &str); 26] = [
     (
         1,
         "ed62454ad54779c4936fe84138bd7705bfa774cea083c0165d3992f68a4ce9d2bd954d77262930fe8e4d9721765a6e24",
@@ -141,6 +141,11 @@ const RELEASED: [(i64, &str, &str); 25] = [
         25,
         "628db57a4d468b0efa5a13a7fb71d2b61a15eab71b8e19367759d14fc1968f92f8c04e6b626655e59732ec32418b6c34",
         "d716fdd5a378864a4a0f810aaeec4c5c7919c7a59ba06dfbb0ed038a64953509251e77b3a3d4d9faf41121a00a54d7f7",
+    ),
+    (
+        26,
+        "14d598741c00d0b4bc505f9392bcaca5f48d022fe71f5205770038f8eec2833aa153a632185722e063bbdd06a14b3d16",
+        "9e858016700ab4622e53482d1b1f0a16026363a640546c4db89e129698a3693e01cbdd5d14bcc39297723fa2ec991a33",
     ),
 ];
 

@@ -208,3 +208,83 @@ pub async fn delete_photo(
     super::delete_photo(&st, &p, id, photo).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Evaluate a model against a set of criteria, every criterion scored (a running model
+/// becomes evaluated).
+#[utoipa::path(post, path = "/api/v1/models/{id}/evaluations", tag = "programmes", params(("id" = i64, Path)),
+    request_body = super::EvaluationInput,
+    responses((status = 201, body = Created), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn evaluate(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(e): ApiJson<super::EvaluationInput>,
+) -> Result<Response, AppError> {
+    let eid = super::evaluate(&st, &p, id, &e).await?;
+    Ok(created(eid, &format!("/api/v1/models/{id}/evaluations")))
+}
+
+/// A model's evaluations, newest first, with their scores.
+#[utoipa::path(get, path = "/api/v1/models/{id}/evaluations", tag = "programmes", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<ngoso_store::programme::evaluations::Evaluation>), (status = 401, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody)))]
+pub async fn evaluations(
+    State(st): State<AppState>,
+    ApiUser(_p): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<ngoso_store::programme::evaluations::Evaluation>>, AppError> {
+    programme::get(&st.db, id).await?;
+    Ok(Json(programme::evaluations::evaluations(&st.db, id).await?))
+}
+
+/// The sets of criteria models are evaluated against (data).
+#[utoipa::path(get, path = "/api/v1/criteriaSets", tag = "programmes",
+    responses((status = 200, body = Vec<ngoso_store::programme::evaluations::CriteriaSet>), (status = 401, body = ApiErrorBody)))]
+pub async fn criteria_sets(
+    State(st): State<AppState>,
+    ApiUser(_p): ApiUser,
+) -> Result<Json<Vec<ngoso_store::programme::evaluations::CriteriaSet>>, AppError> {
+    Ok(Json(programme::evaluations::criteria_sets(&st.db).await?))
+}
+
+/// The models of a unit evaluated in a year, best first (the mean of the year's
+/// evaluations as a share of the full score).
+#[utoipa::path(get, path = "/api/v1/models/ranking", tag = "programmes", params(super::RankingQuery),
+    responses((status = 200, body = Vec<ngoso_store::programme::evaluations::Ranked>), (status = 401, body = ApiErrorBody),
+        (status = 422, body = ApiErrorBody)))]
+pub async fn ranking(
+    State(st): State<AppState>,
+    ApiUser(_p): ApiUser,
+    Query(q): Query<super::RankingQuery>,
+) -> Result<Json<Vec<ngoso_store::programme::evaluations::Ranked>>, AppError> {
+    let (within, year) = q.parts(&st).await?;
+    Ok(Json(programme::evaluations::ranking(&st.db, &within, year).await?))
+}
+
+/// Give an award to a model, a team or a team member (exactly one).
+#[utoipa::path(post, path = "/api/v1/awards", tag = "programmes", request_body = super::AwardInput,
+    responses((status = 201, body = Created), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+        (status = 422, body = ApiErrorBody)))]
+pub async fn give_award(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    ApiJson(a): ApiJson<super::AwardInput>,
+) -> Result<Response, AppError> {
+    let id = super::give_award(&st, &p, &a).await?;
+    Ok(created(id, &format!("/app/awards/{id}/certificate")))
+}
+
+/// The awards of a unit's subtree in a year (default: this one), newest first; members are
+/// named by id.
+#[utoipa::path(get, path = "/api/v1/awards", tag = "programmes", params(super::RankingQuery),
+    responses((status = 200, body = Vec<ngoso_store::programme::evaluations::Award>), (status = 401, body = ApiErrorBody),
+        (status = 422, body = ApiErrorBody)))]
+pub async fn awards(
+    State(st): State<AppState>,
+    ApiUser(_p): ApiUser,
+    Query(q): Query<super::RankingQuery>,
+) -> Result<Json<Vec<ngoso_store::programme::evaluations::Award>>, AppError> {
+    let (within, year) = q.parts(&st).await?;
+    Ok(Json(programme::evaluations::awards(&st.db, &within, Some(year), None).await?))
+}

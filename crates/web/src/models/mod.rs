@@ -14,7 +14,7 @@ use axum::routing::{get, post};
 use ngoso_core::Invalid;
 use ngoso_core::auth::Action;
 use ngoso_core::programme::{ModelFields, ModelForm, ModelStatus};
-use ngoso_store::programme::{self, Model, ModelFilter, NewModel};
+use ngoso_store::programme::{self, Model, ModelFilter, NewModel, evaluations};
 use ngoso_store::users::Principal;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -43,6 +43,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(api::copy))
         .routes(routes!(api::photo, api::delete_photo))
         .routes(routes!(api::kinds))
+        .routes(routes!(api::evaluate, api::evaluations))
+        .routes(routes!(api::criteria_sets))
+        .routes(routes!(api::ranking))
+        .routes(routes!(api::give_award, api::awards))
+        .route("/app/models/ranking", get(pages::ranking))
+        .route("/app/models/{id}/evaluations", post(pages::evaluate))
+        .route("/app/models/{id}/awards", post(pages::give_award))
+        .route("/app/awards/{id}/certificate", get(pages::certificate))
 }
 
 /// A link as sent.
@@ -215,6 +223,133 @@ pub async fn delete_photo(st: &AppState, p: &Principal, id: i64, photo: i64) -> 
 /// The forms and requests that carry a photo (the application gives them a larger body limit).
 pub fn uploads() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().route("/app/models/{id}/photos", post(pages::add_photo)).routes(routes!(api::add_photo))
+}
+
+/// An evaluation as sent or typed.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct EvaluationInput {
+    /// The criteria set's code (default: `creative_model`).
+    #[serde(default)]
+    pub set: String,
+    /// `YYYY-MM-DD` or `DD/MM/YYYY` (default: today).
+    #[serde(default)]
+    pub evaluated_on: String,
+    #[serde(default)]
+    pub comment: String,
+    /// A criterion's code → its score (a whole number from 0 to its maximum); every
+    /// criterion of the set is scored.
+    #[serde(default)]
+    pub scores: std::collections::BTreeMap<String, String>,
+}
+
+fn day_or_today(s: &str, field: &'static str) -> Result<chrono::NaiveDate, Invalid> {
+    match s.trim() {
+        "" => Ok(ngoso_core::calendar::local_day(ngoso_store::now())),
+        d => ngoso_core::calendar::parse_day(d, field),
+    }
+}
+
+/// Records an evaluation of a running or evaluated model (a running one becomes evaluated),
+/// by those who run its unit's programmes; the reviewer is the caller.
+pub async fn evaluate(st: &AppState, p: &Principal, id: i64, e: &EvaluationInput) -> Result<i64, AppError> {
+    managed(st, p, id).await?;
+    let comment = if e.comment.trim().is_empty() {
+        String::new()
+    } else {
+        ngoso_core::text::parse_text(&e.comment, "comment", 2000)?
+    };
+    let n = evaluations::NewEvaluation {
+        model_id: id,
+        set: if e.set.trim().is_empty() { "creative_model".into() } else { e.set.clone() },
+        reviewer_id: Some(p.id),
+        reviewer: p.display_name.clone(),
+        evaluated_on: day_or_today(&e.evaluated_on, "evaluated_on")?,
+        comment,
+        scores: e.scores.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+    };
+    let eid = evaluations::evaluate(&st.db, &n).await?;
+    audit::log(&st.db, p, "model.evaluate", "model", id, &eid.to_string()).await;
+    Ok(eid)
+}
+
+/// An award as sent or typed: to exactly one of a model, a team or a team member.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct AwardInput {
+    #[serde(default)]
+    pub title: String,
+    /// commune, district, province or national.
+    #[serde(default)]
+    pub level: String,
+    /// `YYYY-MM-DD` or `DD/MM/YYYY` (default: today).
+    #[serde(default)]
+    pub awarded_on: String,
+    #[serde(default)]
+    pub model_id: Option<i64>,
+    #[serde(default)]
+    pub team_id: Option<i64>,
+    #[serde(default)]
+    pub member_id: Option<i64>,
+}
+
+/// Gives an award, by those who run the programmes of the recipient's unit.
+pub async fn give_award(st: &AppState, p: &Principal, a: &AwardInput) -> Result<i64, AppError> {
+    use evaluations::Recipient;
+    let to = match (a.model_id, a.team_id, a.member_id) {
+        (Some(m), None, None) => Recipient::Model(m),
+        (None, Some(t), None) => Recipient::Team(t),
+        (None, None, Some(m)) => Recipient::Member(m),
+        _ => return Err(Invalid::field("award-recipient-required", "model_id").into()),
+    };
+    let (_, path) = evaluations::recipient_unit(&st.db, to).await?;
+    if !can(p, Action::ManageProgrammes, &path) {
+        return Err(AppError::forbidden());
+    }
+    let n = evaluations::NewAward {
+        title: ngoso_core::text::parse_line(&a.title, "title", 200)?.ok_or(Invalid::field("required", "title"))?,
+        level: ngoso_core::programme::AwardLevel::parse(&a.level)?,
+        awarded_on: day_or_today(&a.awarded_on, "awarded_on")?,
+        to,
+        created_by: Some(p.id),
+    };
+    let id = evaluations::give(&st.db, &n).await?;
+    audit::log(&st.db, p, "award.give", "award", id, &n.title).await;
+    Ok(id)
+}
+
+/// An award for its certificate: a member's name to those who may see people there.
+pub async fn award(st: &AppState, p: &Principal, id: i64) -> Result<evaluations::Award, AppError> {
+    let a = evaluations::award(&st.db, id, None).await?;
+    if a.member_id.is_none() {
+        return Ok(a);
+    }
+    let path = ngoso_core::unit::UnitPath::from_stored(a.unit_path.clone());
+    match ngoso_core::auth::area::<ngoso_core::auth::may::ViewPersonalData>(&p.actor(), Some(&path)) {
+        Ok(g) => Ok(evaluations::award(&st.db, id, Some(&g)).await?),
+        Err(_) => Ok(a),
+    }
+}
+
+/// The ranking's query.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RankingQuery {
+    /// A unit's code (default: the whole tree).
+    #[serde(default)]
+    pub unit: String,
+    /// The year (default: this one).
+    #[serde(default)]
+    pub year: String,
+}
+
+impl RankingQuery {
+    pub async fn parts(&self, st: &AppState) -> Result<(ngoso_core::unit::UnitPath, i32), AppError> {
+        let q = CatalogueQuery { unit: self.unit.clone(), year: self.year.clone(), ..Default::default() };
+        let f = q.filter(st).await?;
+        let year = f.year.unwrap_or_else(|| {
+            ngoso_core::calendar::local_day(ngoso_store::now()).format("%Y").to_string().parse().unwrap_or(2026)
+        });
+        Ok((f.within.unwrap_or_else(|| ngoso_core::unit::UnitPath::from_stored("/".into())), year))
+    }
 }
 
 /// Records a model in the unit with `unit_code`, proposed (or as `status` says: a model

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use ngoso_core::auth::Action;
 use ngoso_core::programme::ModelStatus;
-use ngoso_store::programme::{self, Model};
+use ngoso_store::programme::{self, Model, evaluations};
 use ngoso_store::users::Principal;
 
 use super::{CatalogueQuery, LinkInput, ModelInput, PAGE};
@@ -126,6 +126,10 @@ pub(super) async fn export(
     super::csv(&st, &q, en(&ctx)).await
 }
 
+/// An evaluation as the model's page shows it: (date, reviewer, total, max, comment,
+/// [(criterion, score, max)]).
+type EvaluationView = (String, String, i32, i32, String, Vec<(String, i32, i32)>);
+
 #[derive(Template)]
 #[template(path = "models/show.html")]
 struct Show {
@@ -141,6 +145,13 @@ struct Show {
     can_copy: bool,
     /// The members who run it, when the viewer may see names; else only how many.
     members: Option<Vec<String>>,
+    evaluations: Vec<EvaluationView>,
+    /// The default set's criteria to score: (code, name, max).
+    criteria: Vec<(String, String, i32)>,
+    can_evaluate: bool,
+    /// (id, title, level, date).
+    awards: Vec<(i64, String, String, String)>,
+    levels: Vec<(String, String)>,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -169,8 +180,46 @@ async fn show_page(
             .await?
             .map(|v| v.into_iter().map(|x| format!("{} ({})", x.full_name, x.team_name)).collect())
     };
+    let evaluations = evaluations::evaluations(&st.db, m.id)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let scores = e
+                .scores
+                .into_iter()
+                .map(|x| (if english { x.name_en } else { x.name_vi }, x.score, x.max_score))
+                .collect();
+            (format_date(&e.evaluated_on), e.reviewer, e.total, e.max_total, e.comment, scores)
+        })
+        .collect();
+    let sets = evaluations::criteria_sets(&st.db).await?;
+    let criteria = sets
+        .iter()
+        .find(|s| s.code == "creative_model")
+        .map(|s| {
+            s.criteria
+                .iter()
+                .map(|c| (c.code.clone(), if english { c.name_en.clone() } else { c.name_vi.clone() }, c.max_score))
+                .collect()
+        })
+        .unwrap_or_default();
+    let can_evaluate = can_manage && matches!(m.status(), ModelStatus::Running | ModelStatus::Evaluated);
+    let awards = evaluations::awards(&st.db, &m.path(), None, Some(m.id))
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.title, ctx.t(&format!("award-level-{}", a.level)), format_date(&a.awarded_on)))
+        .collect();
+    let levels = ngoso_core::programme::AwardLevel::ALL
+        .iter()
+        .map(|l| (l.as_str().to_owned(), ctx.t(&format!("award-level-{}", l.as_str()))))
+        .collect();
     Ok(Show {
         members,
+        evaluations,
+        criteria,
+        can_evaluate,
+        awards,
+        levels,
         kind: if english { m.kind_name_en.clone() } else { m.kind_name_vi.clone() },
         status_label: status_label(&ctx, &m.status),
         started: m.started_on.as_ref().map(format_date).unwrap_or_else(|| "—".into()),
@@ -461,4 +510,131 @@ pub(super) async fn delete_photo(
         .await
         .map(|()| Redirect::to(&format!("/app/models/{id}#photos")).into_response());
     on_page(&st, ctx, &p, id, r).await
+}
+
+/// `POST /app/models/{id}/evaluations`: scores typed as `score-CODE`.
+pub(super) async fn evaluate(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    Path(id): Path<i64>,
+    CsrfFields(f): CsrfFields,
+) -> Result<Response, AppError> {
+    let e = super::EvaluationInput {
+        set: f.get("set").to_owned(),
+        evaluated_on: f.get("evaluated_on").to_owned(),
+        comment: f.get("comment").to_owned(),
+        scores: f.0.iter().filter_map(|(k, v)| k.strip_prefix("score-").map(|c| (c.to_owned(), v.clone()))).collect(),
+    };
+    let r = super::evaluate(&st, &p, id, &e)
+        .await
+        .map(|_| Redirect::to(&format!("/app/models/{id}#evaluations")).into_response());
+    on_page(&st, ctx, &p, id, r).await
+}
+
+/// `POST /app/models/{id}/awards`: an award to this model.
+pub(super) async fn give_award(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    Path(id): Path<i64>,
+    CsrfFields(f): CsrfFields,
+) -> Result<Response, AppError> {
+    let a = super::AwardInput {
+        title: f.get("title").to_owned(),
+        level: f.get("level").to_owned(),
+        awarded_on: f.get("awarded_on").to_owned(),
+        model_id: Some(id),
+        team_id: None,
+        member_id: None,
+    };
+    let r = super::give_award(&st, &p, &a)
+        .await
+        .map(|aid| Redirect::to(&format!("/app/awards/{aid}/certificate")).into_response());
+    on_page(&st, ctx, &p, id, r).await
+}
+
+#[derive(Template)]
+#[template(path = "models/ranking.html")]
+struct RankingPage {
+    ctx: PageCtx,
+    unit: String,
+    year: i32,
+    /// (model id, name, unit, kind, evaluations, score as shown).
+    rows: Vec<(i64, String, String, String, i64, String)>,
+    error: Option<String>,
+}
+
+/// `GET /app/models/ranking?unit=&year=`.
+pub(super) async fn ranking(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(_p): PageUser,
+    Query(q): Query<super::RankingQuery>,
+) -> Result<Response, AppError> {
+    let this_year =
+        ngoso_core::calendar::local_day(ngoso_store::now()).format("%Y").to_string().parse().unwrap_or(2026);
+    match q.parts(&st).await {
+        Ok((within, year)) => {
+            let english = en(&ctx);
+            let rows = evaluations::ranking(&st.db, &within, year)
+                .await?
+                .into_iter()
+                .map(|r| {
+                    let score = format!("{} %", r.score).replace('.', if english { "." } else { "," });
+                    (
+                        r.model_id,
+                        r.name,
+                        r.unit_name,
+                        if english { r.kind_name_en } else { r.kind_name_vi },
+                        r.evaluations,
+                        score,
+                    )
+                })
+                .collect();
+            render(&RankingPage { unit: q.unit.clone(), year, rows, error: None, ctx })
+        }
+        Err(e) if e.is_refusal() => {
+            let msg = message(ctx.lang, e.info());
+            let page = RankingPage { unit: q.unit.clone(), year: this_year, rows: Vec::new(), error: Some(msg), ctx };
+            render_status(e.info().status, &page)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "models/certificate.html")]
+struct Certificate {
+    ctx: PageCtx,
+    a: evaluations::Award,
+    level: String,
+    date: String,
+    recipient_kind: String,
+    css: &'static str,
+}
+
+/// `GET /app/awards/{id}/certificate`: prints on A4.
+pub(super) async fn certificate(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let a = super::award(&st, &p, id).await?;
+    let recipient_kind = ctx.t(if a.model_id.is_some() {
+        "award-to-model"
+    } else if a.team_id.is_some() {
+        "award-to-team"
+    } else {
+        "award-to-member"
+    });
+    render(&Certificate {
+        level: ctx.t(&format!("award-level-{}", a.level)),
+        date: format_date(&a.awarded_on),
+        recipient_kind,
+        css: crate::http::assets::report_css_url(),
+        a,
+        ctx,
+    })
 }

@@ -331,4 +331,131 @@ async fn the_pages_record_and_copy(app: &mut TestApp) {
     assert!(csv.body.contains("Phụ nữ nông thôn thời số") && csv.body.contains(",proposed,"), "{}", csv.body);
 }
 
-http_tests!(models_recorded_found_moved_and_copied, the_pages_record_and_copy);
+async fn evaluated_ranked_and_awarded(app: &mut TestApp) {
+    let t = app.tree().await;
+    app.user("canbo.a", Role::Officer, Some(&t.commune_a)).await;
+    app.user("canbo.b", Role::Officer, Some(&t.commune_b)).await;
+    let a = app.token("canbo.a").await;
+    let b = app.token("canbo.b").await;
+    let mut ids = Vec::new();
+    for (unit, name) in [("28414", "Tuyến phố số"), ("28414-01", "Quầy hỗ trợ"), ("27700", "Toạ đàm phụ nữ")]
+    {
+        let tok = if unit == "27700" { &b } else { &a };
+        let body = json!({"unit": unit, "kind": "other", "name": name, "status": "running"});
+        let res = app.json(Method::POST, "/api/v1/models", Some(body), Some(tok)).await;
+        ids.push(res.json()["id"].as_i64().unwrap());
+    }
+    let proposed = app
+        .json(
+            Method::POST,
+            "/api/v1/models",
+            Some(json!({"unit": "28414", "kind": "other", "name": "Ý tưởng"})),
+            Some(&a),
+        )
+        .await;
+    let proposed = proposed.json()["id"].as_i64().unwrap();
+    let sets = app.json(Method::GET, "/api/v1/criteriaSets", None, Some(&a)).await.json();
+    assert_eq!(sets[0]["criteria"].as_array().unwrap().len(), 4);
+    let scores = |e: i64, r: i64, p: i64, s: i64| json!({"effectiveness": e.to_string(), "reach": r.to_string(), "replicability": p.to_string(), "sustainability": s.to_string()});
+    let eval = |sc: Value, day: &str| json!({"evaluated_on": day, "comment": "Tốt 👍", "scores": sc});
+    let post = |id: i64| format!("/api/v1/models/{id}/evaluations");
+    // Every criterion scored, within its maximum; only running or evaluated models.
+    let mut missing = scores(30, 25, 25, 20);
+    missing.as_object_mut().unwrap().remove("reach");
+    for (body, code) in [
+        (eval(missing, "2024-06-01"), "evaluation-score-missing"),
+        (eval(scores(31, 25, 25, 20), "2024-06-01"), "evaluation-score-invalid"),
+        (
+            eval(
+                json!({"effectiveness": "1", "reach": "1", "replicability": "1", "sustainability": "1", "beauty": "9"}),
+                "2024-06-01",
+            ),
+            "evaluation-criterion-unknown",
+        ),
+    ] {
+        app.json(Method::POST, &post(ids[0]), Some(body), Some(&a))
+            .await
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, code);
+    }
+    app.json(Method::POST, &post(proposed), Some(eval(scores(1, 1, 1, 1), "2024-06-01")), Some(&a))
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "model-not-running");
+    app.json(Method::POST, &post(ids[0]), Some(eval(scores(1, 1, 1, 1), "2024-06-01")), Some(&b))
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    // 90, then 70: a mean of 80 %; the second model 85 %; the third in another commune 60 %.
+    for (id, sc, tok) in [
+        (ids[0], scores(30, 20, 25, 15), &a),
+        (ids[0], scores(20, 20, 20, 10), &a),
+        (ids[1], scores(25, 25, 20, 15), &a),
+        (ids[2], scores(20, 15, 15, 10), &b),
+    ] {
+        let res = app.json(Method::POST, &post(id), Some(eval(sc, "2024-06-01")), Some(tok)).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    }
+    // A 2023 evaluation does not count in 2024.
+    app.json(Method::POST, &post(ids[1]), Some(eval(scores(0, 0, 0, 0), "2023-12-31")), Some(&a)).await;
+    let m = app.json(Method::GET, &format!("/api/v1/models/{}", ids[0]), None, Some(&a)).await.json();
+    assert_eq!(m["status"], "evaluated", "an evaluation marks a running model evaluated");
+    let list = app.json(Method::GET, &format!("/api/v1/models/{}/evaluations", ids[0]), None, Some(&b)).await.json();
+    assert_eq!((list[0]["total"].as_i64(), list[0]["max_total"].as_i64()), (Some(70), Some(100)));
+    assert_eq!(list[0]["scores"][0]["criterion"], "effectiveness");
+    let rank = app.json(Method::GET, "/api/v1/models/ranking?unit=28414&year=2024", None, Some(&b)).await.json();
+    let got: Vec<(i64, f64)> = rank
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["model_id"].as_i64().unwrap(), r["score"].as_f64().unwrap()))
+        .collect();
+    assert_eq!(got, [(ids[1], 85.0), (ids[0], 80.0)]);
+    let all = app.json(Method::GET, "/api/v1/models/ranking?year=2024", None, Some(&b)).await.json();
+    assert_eq!(all.as_array().unwrap().len(), 3);
+    let page = app.login("canbo.b").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let ranking = app.get("/app/models/ranking?unit=28414&year=2024").await;
+    assert!(ranking.body.contains("85 %") && ranking.body.contains("80 %"), "{}", ranking.body);
+
+    // Awards: to exactly one recipient, by the recipient's unit; a certificate that prints.
+    let award = |body: Value| body;
+    for (body, status, code) in [
+        (
+            award(json!({"title": "Mô hình tiêu biểu", "level": "province", "awarded_on": "2024-12-20"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "award-recipient-required",
+        ),
+        (
+            award(json!({"title": "Mô hình tiêu biểu", "level": "galaxy", "model_id": ids[2]})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "award-level-invalid",
+        ),
+        (
+            award(json!({"title": "Mô hình tiêu biểu", "level": "province", "model_id": 999999})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "award-recipient-unknown",
+        ),
+        (
+            award(json!({"title": "Mô hình tiêu biểu", "level": "province", "model_id": ids[1]})),
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        ),
+    ] {
+        app.json(Method::POST, "/api/v1/awards", Some(body), Some(&b)).await.assert_error(status, code);
+    }
+    let res = app.json(Method::POST, "/api/v1/awards", Some(json!({"title": "Mô hình tiêu biểu năm 2024 🏆", "level": "province", "awarded_on": "2024-12-20", "model_id": ids[1]})), Some(&a)).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let cert = app.get(&res.location()).await;
+    assert_eq!(cert.status, StatusCode::OK);
+    assert!(
+        cert.body.contains("Mô hình tiêu biểu năm 2024 🏆")
+            && cert.body.contains("Quầy hỗ trợ")
+            && cert.body.contains("20/12/2024"),
+        "{}",
+        cert.body
+    );
+    let awards = app.json(Method::GET, "/api/v1/awards?unit=80&year=2024", None, Some(&b)).await.json();
+    assert_eq!(awards[0]["recipient"], "Quầy hỗ trợ");
+    let none = app.json(Method::GET, "/api/v1/awards?unit=80&year=2023", None, Some(&b)).await.json();
+    assert_eq!(none, json!([]));
+}
+
+http_tests!(models_recorded_found_moved_and_copied, the_pages_record_and_copy, evaluated_ranked_and_awarded);

@@ -14,6 +14,8 @@ use sqlx::QueryBuilder;
 
 use crate::{Db, Result, StoreError, Tx, now, on_db, on_tx, on_write};
 
+pub mod evaluations;
+
 /// A kind of model (digital street, digitised heritage, contest…): data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
