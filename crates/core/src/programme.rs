@@ -143,6 +143,144 @@ impl ModelFields {
     }
 }
 
+/// What kind of event a unit holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    Training,
+    Contest,
+    Seminar,
+    HelpCounter,
+    Campaign,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 5] =
+        [EventKind::Training, EventKind::Contest, EventKind::Seminar, EventKind::HelpCounter, EventKind::Campaign];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Training => "training",
+            EventKind::Contest => "contest",
+            EventKind::Seminar => "seminar",
+            EventKind::HelpCounter => "help_counter",
+            EventKind::Campaign => "campaign",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, Invalid> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s.trim()).ok_or_else(|| {
+            Invalid::field("event-kind-invalid", "kind").with_detail(s.trim().chars().take(30).collect::<String>())
+        })
+    }
+}
+
+/// The days of the week, as a help counter's opening days name them.
+pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// An event as typed.
+#[derive(Debug, Clone, Default)]
+pub struct EventForm<'a> {
+    pub kind: &'a str,
+    pub title: &'a str,
+    pub topic: &'a str,
+    pub place: &'a str,
+    pub organiser: &'a str,
+    pub starts_on: &'a str,
+    pub ends_on: &'a str,
+    /// Weekdays, separated by commas or spaces.
+    pub opening_days: &'a str,
+    pub citizens_served: &'a str,
+    /// Male, female; under 18, 18–59, 60 and over: empty when not known.
+    pub by_sex: [&'a str; 2],
+    pub by_age: [&'a str; 3],
+}
+
+/// An event's fields, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventFields {
+    pub kind: EventKind,
+    pub title: String,
+    pub topic: String,
+    pub place: String,
+    pub organiser: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: Option<NaiveDate>,
+    pub opening_days: Vec<&'static str>,
+    pub citizens_served: i64,
+    pub by_sex: [Option<i64>; 2],
+    pub by_age: [Option<i64>; 3],
+}
+
+fn count(typed: &str, field: &'static str) -> Result<Option<i64>, Invalid> {
+    let t = typed.trim().replace(['.', ','], "");
+    if t.is_empty() {
+        return Ok(None);
+    }
+    t.parse::<i64>().ok().filter(|n| (0..=100_000_000).contains(n)).map(Some).ok_or_else(|| {
+        Invalid::field("count-invalid", field).with_detail(typed.trim().chars().take(20).collect::<String>())
+    })
+}
+
+impl EventFields {
+    /// Checks what was typed: a kind, a title, a first day (and a last one not before it),
+    /// opening days among mon … sun, counts of citizens served whose parts by sex, and by age
+    /// band, add up to no more than the whole.
+    pub fn parse(f: &EventForm<'_>) -> Result<Self, Invalid> {
+        let kind = EventKind::parse(f.kind)?;
+        let title = parse_line(f.title, "title", 200)?.ok_or(Invalid::field("required", "title"))?;
+        let line = |s: &str, field: &'static str| parse_line(s, field, 200).map(Option::unwrap_or_default);
+        if f.starts_on.trim().is_empty() {
+            return Err(Invalid::field("required", "starts_on"));
+        }
+        let starts_on = parse_day(f.starts_on, "starts_on")?;
+        let ends_on = match f.ends_on.trim() {
+            "" => None,
+            s => Some(parse_day(s, "ends_on")?),
+        };
+        if ends_on.is_some_and(|e| e < starts_on) {
+            return Err(Invalid::field("event-dates-order", "ends_on"));
+        }
+        let mut opening_days = Vec::new();
+        for d in f.opening_days.split([',', ' ', ';']).map(str::trim).filter(|d| !d.is_empty()) {
+            let day = WEEKDAYS.into_iter().find(|w| w.eq_ignore_ascii_case(d)).ok_or_else(|| {
+                Invalid::field("weekday-invalid", "opening_days").with_detail(d.chars().take(10).collect::<String>())
+            })?;
+            if !opening_days.contains(&day) {
+                opening_days.push(day);
+            }
+        }
+        opening_days.sort_by_key(|d| WEEKDAYS.iter().position(|w| w == d));
+        let citizens_served = count(f.citizens_served, "citizens_served")?.unwrap_or(0);
+        let by_sex = [count(f.by_sex[0], "served_male")?, count(f.by_sex[1], "served_female")?];
+        let by_age = [
+            count(f.by_age[0], "served_under_18")?,
+            count(f.by_age[1], "served_18_59")?,
+            count(f.by_age[2], "served_60_plus")?,
+        ];
+        for (parts, field) in [
+            (by_sex.iter().flatten().sum::<i64>(), "served_male"),
+            (by_age.iter().flatten().sum::<i64>(), "served_under_18"),
+        ] {
+            if parts > citizens_served {
+                return Err(Invalid::field("event-served-parts", field).with_detail(citizens_served.to_string()));
+            }
+        }
+        Ok(EventFields {
+            kind,
+            title,
+            topic: line(f.topic, "topic")?,
+            place: line(f.place, "place")?,
+            organiser: line(f.organiser, "organiser")?,
+            starts_on,
+            ends_on,
+            opening_days,
+            citizens_served,
+            by_sex,
+            by_age,
+        })
+    }
+}
+
 /// The level of an award.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AwardLevel {
@@ -233,6 +371,31 @@ mod tests {
             "url-invalid"
         );
         assert_eq!(bad(ModelForm { name: "x", started_on: "2024-13-01", ..Default::default() }), "date-invalid");
+    }
+
+    #[test]
+    fn events_are_checked() {
+        let f = EventForm {
+            kind: "help_counter",
+            title: " Quầy thanh niên ",
+            starts_on: "2025-03-01",
+            opening_days: "Sat, mon,sat",
+            citizens_served: "1.200",
+            by_sex: ["500", "700"],
+            by_age: ["", "900", "300"],
+            ..Default::default()
+        };
+        let e = EventFields::parse(&f).unwrap();
+        assert_eq!((e.title.as_str(), e.citizens_served), ("Quầy thanh niên", 1200));
+        assert_eq!(e.opening_days, ["mon", "sat"]);
+        assert_eq!(e.by_age, [None, Some(900), Some(300)]);
+        let bad = |f: EventForm| EventFields::parse(&f).unwrap_err().code;
+        assert_eq!(bad(EventForm { by_sex: ["800", "700"], ..f.clone() }), "event-served-parts");
+        assert_eq!(bad(EventForm { ends_on: "2025-02-01", ..f.clone() }), "event-dates-order");
+        assert_eq!(bad(EventForm { opening_days: "funday", ..f.clone() }), "weekday-invalid");
+        assert_eq!(bad(EventForm { kind: "party", ..f.clone() }), "event-kind-invalid");
+        assert_eq!(bad(EventForm { citizens_served: "-4", ..f.clone() }), "count-invalid");
+        assert_eq!(bad(EventForm { starts_on: "", ..f }), "required");
     }
 
     #[test]

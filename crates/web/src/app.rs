@@ -19,8 +19,8 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::http::{self, error, metrics, openapi};
 use crate::{
-    AppState, accounts, auth, export, feedback, field, home, households, indicators, models, places, report, services,
-    stats, teams, units, values, visits,
+    AppState, accounts, auth, events, export, feedback, field, home, households, indicators, models, places, report,
+    services, stats, teams, units, values, visits,
 };
 
 async fn not_found() -> error::AppError {
@@ -47,6 +47,7 @@ fn features() -> OpenApiRouter<AppState> {
         .merge(feedback::router())
         .merge(field::router())
         .merge(models::router())
+        .merge(events::router())
 }
 
 /// The forms and requests that may carry a photo: feedback's and creative models'.

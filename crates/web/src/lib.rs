@@ -13,6 +13,7 @@
 pub mod accounts;
 mod app;
 pub mod auth;
+pub mod events;
 pub mod export;
 pub mod feedback;
 pub mod field;

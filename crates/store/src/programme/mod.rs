@@ -15,6 +15,7 @@ use sqlx::QueryBuilder;
 use crate::{Db, Result, StoreError, Tx, now, on_db, on_tx, on_write};
 
 pub mod evaluations;
+pub mod events;
 
 /// A kind of model (digital street, digitised heritage, contest…): data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -194,15 +195,22 @@ async fn write_members(tx: &mut Tx, model_id: i64, member_ids: &[i64]) -> Result
         if !seen.insert(m) {
             continue;
         }
-        let ok: Option<i64> = on_tx!(tx, c => sqlx::query_scalar(
-            "SELECT tm.id FROM team_members tm JOIN teams t ON t.id = tm.team_id JOIN units u ON u.id = t.unit_id \
-             WHERE tm.id = $1 AND u.path >= $2 AND u.path < $3")
-            .bind(m).bind(path.as_str()).bind(path.upper_bound()).fetch_optional(c).await)?;
-        if ok.is_none() {
-            return Err(Invalid::field("model-member-unknown", "members").with_detail(m.to_string()).into());
-        }
+        member_within(tx, m, &path, "members").await?;
         on_tx!(tx, c => sqlx::query("INSERT INTO model_members (model_id, member_id) VALUES ($1, $2)")
             .bind(model_id).bind(m).execute(c).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}
+
+/// Checks that a team member is of a team of the unit at `path` or below it; refused,
+/// named, otherwise.
+pub(crate) async fn member_within(tx: &mut Tx, member: i64, path: &UnitPath, field: &'static str) -> Result<()> {
+    let ok: Option<i64> = on_tx!(tx, c => sqlx::query_scalar(
+        "SELECT tm.id FROM team_members tm JOIN teams t ON t.id = tm.team_id JOIN units u ON u.id = t.unit_id \
+         WHERE tm.id = $1 AND u.path >= $2 AND u.path < $3")
+        .bind(member).bind(path.as_str()).bind(path.upper_bound()).fetch_optional(c).await)?;
+    if ok.is_none() {
+        return Err(Invalid::field("model-member-unknown", field).with_detail(member.to_string()).into());
     }
     Ok(())
 }

@@ -16,7 +16,7 @@ static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
 /// PostgreSQL's). sqlx keeps each applied migration's checksum and refuses to migrate a
 /// database whose applied migration has changed since, so these files never change: a fix
 /// is a new migration. Add a migration's checksums here when it is committed.
-const RELEASED: [(i64, &str, &str); 26] = [
+const RELEASED: [(i64, &str, &str); 27] = [
     (
         1,
         "ed62454ad54779c4936fe84138bd7705bfa774cea083c0165d3992f68a4ce9d2bd954d77262930fe8e4d9721765a6e24",
@@ -146,6 +146,11 @@ const RELEASED: [(i64, &str, &str); 26] = [
         26,
         "14d598741c00d0b4bc505f9392bcaca5f48d022fe71f5205770038f8eec2833aa153a632185722e063bbdd06a14b3d16",
         "9e858016700ab4622e53482d1b1f0a16026363a640546c4db89e129698a3693e01cbdd5d14bcc39297723fa2ec991a33",
+    ),
+    (
+        27,
+        "22b36696f6489b77fe141c224dffe9b598f46dfbbb59d5d8631b08107d266fd24c823e6e231abdb2cdb1e847400d396b",
+        "46d4dae33f6f4d6d1280454afc672d639be98cf3d6ee290b6585bacc1655b7b3329623d097a2956330900c15e0c963a1",
     ),
 ];
 

@@ -173,6 +173,8 @@ struct Show {
     notice: Option<String>,
     /// Whether the user sees who is in the team (not the viewer or agency staff).
     shows_members: bool,
+    /// Active members trained in the last twelve months, of all: counts only.
+    trained: String,
 }
 
 async fn show_page(
@@ -186,6 +188,9 @@ async fn show_page(
 ) -> Result<Show, AppError> {
     let team = ops::visible(&st.db, p, id).await?;
     let people = ops::members(&st.db, p, &team).await?;
+    let (trained, active) =
+        ngoso_store::programme::events::trained_share(&st.db, team.id, crate::events::year_ago()).await?;
+    let trained = format!("{trained} / {active}");
     let shows_members = people.is_some();
     let members = people
         .unwrap_or_default()
@@ -207,6 +212,7 @@ async fn show_page(
         flag: st.cfg.team_bounds().flag(team.active_members),
         can_manage: can(p, Action::ManageTeams, &team.path()),
         shows_members,
+        trained,
         team,
         members,
         roles,

@@ -8,6 +8,7 @@ mod api;
 mod architecture;
 mod auth;
 mod errors;
+mod events;
 mod export;
 mod feedback;
 mod field;

@@ -1,0 +1,102 @@
+//! `/api/v1/events`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use ngoso_store::programme::events::{Event, MemberTraining};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::{EventInput, EventQuery};
+use crate::AppState;
+use crate::auth::ApiUser;
+use crate::http::error::{ApiErrorBody, AppError};
+use crate::http::extract::{ApiJson, Path, Query};
+use crate::http::openapi::{Created, created};
+
+/// The events of a unit's subtree in a year, newest first.
+#[utoipa::path(get, path = "/api/v1/events", tag = "programmes", params(EventQuery),
+    responses((status = 200, body = Vec<Event>), (status = 401, body = ApiErrorBody), (status = 404, body = ApiErrorBody),
+        (status = 422, body = ApiErrorBody)))]
+pub async fn list(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Query(q): Query<EventQuery>,
+) -> Result<Json<Vec<Event>>, AppError> {
+    Ok(Json(super::list(&st, &p, &q).await?))
+}
+
+/// Record a training, contest, seminar, help counter or campaign, with the members who
+/// attended.
+#[utoipa::path(post, path = "/api/v1/events", tag = "programmes", request_body = EventInput,
+    responses((status = 201, body = Created), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+        (status = 422, body = ApiErrorBody)))]
+pub async fn create(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    ApiJson(e): ApiJson<EventInput>,
+) -> Result<Response, AppError> {
+    let f = e.fields()?;
+    let id = super::create(&st, &p, &e.unit, &f, &e.attendees).await?;
+    Ok(created(id, &format!("/api/v1/events/{id}")))
+}
+
+/// An event.
+#[utoipa::path(get, path = "/api/v1/events/{id}", tag = "programmes", params(("id" = i64, Path)),
+    responses((status = 200, body = Event), (status = 401, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
+pub async fn get_one(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Event>, AppError> {
+    Ok(Json(super::visible(&st, &p, id).await?))
+}
+
+/// An event's attendance.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Attendance {
+    /// The team members who attended, by id (in place of those before).
+    pub attendees: Vec<i64>,
+}
+
+/// Take an event's attendance.
+#[utoipa::path(put, path = "/api/v1/events/{id}/attendance", tag = "programmes", params(("id" = i64, Path)), request_body = Attendance,
+    responses((status = 204), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody),
+        (status = 422, body = ApiErrorBody)))]
+pub async fn set_attendance(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(a): ApiJson<Attendance>,
+) -> Result<StatusCode, AppError> {
+    super::set_attendance(&st, &p, id, &a.attendees).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The area of the training list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TrainingQuery {
+    /// A unit's code (default: the caller's scope).
+    #[serde(default)]
+    pub unit: String,
+}
+
+/// The active members of an area's teams with the day of their latest training (those with
+/// none in the last twelve months first to train); names, so for those who may see people
+/// (logged).
+#[utoipa::path(get, path = "/api/v1/events/training", tag = "programmes", params(TrainingQuery),
+    responses((status = 200, body = Vec<MemberTraining>), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody)))]
+pub async fn training(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Query(q): Query<TrainingQuery>,
+) -> Result<Json<Vec<MemberTraining>>, AppError> {
+    let within = match q.unit.trim() {
+        "" => None,
+        code => Some(crate::units::visible_by_code(&st.db, &p, code).await?.unit_path()),
+    };
+    super::members_training(&st, &p, within.as_ref()).await?.map(Json).ok_or_else(AppError::forbidden)
+}

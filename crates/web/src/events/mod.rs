@@ -1,0 +1,216 @@
+//! Trainings and events (training sessions, contests, seminars, help counters, campaigns):
+//! `/app/events` and `/api/v1/events`, each with its team members who attended (attendance
+//! taken on a phone) and the citizens served, by sex and age band where known; the members
+//! with no training in the last twelve months; a team's share trained (on the team's page).
+//!
+//! Events are no one's personal data and every account in sight of their unit reads them;
+//! recording and taking attendance need [`Action::ManageProgrammes`] on the event's unit;
+//! the members' names are read only with access to people there, and logged.
+
+pub mod api;
+mod pages;
+
+use axum::routing::{get, post};
+use chrono::NaiveDate;
+use ngoso_core::Invalid;
+use ngoso_core::auth::{self as access, Action, may};
+use ngoso_core::programme::{EventFields, EventForm};
+use ngoso_store::programme::events::{self, Event, MemberTraining};
+use ngoso_store::users::Principal;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::auth::{audit, can};
+use crate::http::error::AppError;
+
+/// The pages and API of events.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .route("/app/events", get(pages::index).post(pages::create))
+        .route("/app/events/new", get(pages::new_form))
+        .route("/app/events/training", get(pages::training))
+        .route("/app/events/{id}", get(pages::show))
+        .route("/app/events/{id}/attendance", post(pages::attendance))
+        .routes(routes!(api::list, api::create))
+        .routes(routes!(api::get_one))
+        .routes(routes!(api::set_attendance))
+        .routes(routes!(api::training))
+}
+
+/// An event as sent (the API's numbers) or typed (a form's text).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct EventInput {
+    /// The unit's code.
+    #[serde(default)]
+    pub unit: String,
+    /// training, contest, seminar, help_counter or campaign.
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub topic: String,
+    #[serde(default)]
+    pub place: String,
+    #[serde(default)]
+    pub organiser: String,
+    /// `YYYY-MM-DD` or `DD/MM/YYYY`.
+    #[serde(default)]
+    pub starts_on: String,
+    #[serde(default)]
+    pub ends_on: String,
+    /// Help counters: mon … sun, comma-separated.
+    #[serde(default)]
+    pub opening_days: String,
+    #[serde(default)]
+    pub citizens_served: Option<i64>,
+    /// By sex and age band, where known.
+    #[serde(default)]
+    pub served_male: Option<i64>,
+    #[serde(default)]
+    pub served_female: Option<i64>,
+    #[serde(default)]
+    pub served_under_18: Option<i64>,
+    #[serde(default)]
+    pub served_18_59: Option<i64>,
+    #[serde(default)]
+    pub served_60_plus: Option<i64>,
+    /// The team members who attended, by id.
+    #[serde(default)]
+    pub attendees: Vec<i64>,
+}
+
+impl EventInput {
+    /// The fields, checked as a form's would be.
+    pub fn fields(&self) -> Result<EventFields, Invalid> {
+        let n = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+        let (served, m, f, a, b, c) = (
+            n(self.citizens_served),
+            n(self.served_male),
+            n(self.served_female),
+            n(self.served_under_18),
+            n(self.served_18_59),
+            n(self.served_60_plus),
+        );
+        EventFields::parse(&EventForm {
+            kind: &self.kind,
+            title: &self.title,
+            topic: &self.topic,
+            place: &self.place,
+            organiser: &self.organiser,
+            starts_on: &self.starts_on,
+            ends_on: &self.ends_on,
+            opening_days: &self.opening_days,
+            citizens_served: &served,
+            by_sex: [&m, &f],
+            by_age: [&a, &b, &c],
+        })
+    }
+}
+
+/// Records an event in a unit the principal runs the programmes of.
+pub async fn create(
+    st: &AppState,
+    p: &Principal,
+    unit_code: &str,
+    f: &EventFields,
+    attendees: &[i64],
+) -> Result<i64, AppError> {
+    let unit = crate::units::for_action(&st.db, p, unit_code, "unit", Action::ManageProgrammes).await?;
+    let id = events::create(&st.db, unit.id, f, attendees, Some(p.id)).await?;
+    audit::log(&st.db, p, "event.create", "event", id, &f.title).await;
+    Ok(id)
+}
+
+/// An event in sight of the principal.
+pub async fn visible(st: &AppState, p: &Principal, id: i64) -> Result<Event, AppError> {
+    let e = events::get(&st.db, id).await?;
+    crate::auth::ensure_visible(p, &e.path())?;
+    Ok(e)
+}
+
+/// Takes an event's attendance.
+pub async fn set_attendance(st: &AppState, p: &Principal, id: i64, members: &[i64]) -> Result<(), AppError> {
+    let e = visible(st, p, id).await?;
+    if !can(p, Action::ManageProgrammes, &e.path()) {
+        return Err(AppError::forbidden());
+    }
+    events::set_attendance(&st.db, id, members).await?;
+    audit::log(&st.db, p, "event.attendance", "event", id, &format!("{} members", members.len())).await;
+    Ok(())
+}
+
+/// The active members of an area's teams with their latest training, when the principal may
+/// see people there (logged); `None` otherwise.
+pub async fn members_training(
+    st: &AppState,
+    p: &Principal,
+    within: Option<&ngoso_core::unit::UnitPath>,
+) -> Result<Option<Vec<MemberTraining>>, AppError> {
+    match access::area::<may::ViewPersonalData>(&p.actor(), within) {
+        Ok(g) => Ok(Some(events::members_training(&st.db, &g).await?)),
+        Err(_) => Ok(None),
+    }
+}
+
+/// The day twelve months before today: trainings since it count.
+pub fn year_ago() -> NaiveDate {
+    let today = ngoso_core::calendar::local_day(ngoso_store::now());
+    today.checked_sub_months(chrono::Months::new(12)).unwrap_or(today)
+}
+
+/// The list's filters.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventQuery {
+    /// A unit's code (default: the caller's scope).
+    #[serde(default)]
+    pub unit: String,
+    /// A year (default: this one).
+    #[serde(default)]
+    pub year: String,
+    /// A kind.
+    #[serde(default)]
+    pub kind: String,
+}
+
+impl EventQuery {
+    /// The area, the year's first and last day, and the kind, checked.
+    pub async fn parts(
+        &self,
+        st: &AppState,
+        p: &Principal,
+    ) -> Result<(ngoso_core::unit::UnitPath, i32, Option<String>), AppError> {
+        let within = match self.unit.trim() {
+            "" => match p.unit_id {
+                Some(u) => ngoso_store::units::get(&st.db, u).await?.unit_path(),
+                None => ngoso_core::unit::UnitPath::from_stored("/".into()),
+            },
+            code => crate::units::visible_by_code(&st.db, p, code).await?.unit_path(),
+        };
+        let this_year =
+            ngoso_core::calendar::local_day(ngoso_store::now()).format("%Y").to_string().parse().unwrap_or(2026);
+        let year = match self.year.trim() {
+            "" => this_year,
+            y => y.parse::<i32>().ok().filter(|y| (1990..=2100).contains(y)).ok_or_else(|| {
+                Invalid::field("year-invalid", "year").with_detail(y.chars().take(10).collect::<String>())
+            })?,
+        };
+        let kind = match self.kind.trim() {
+            "" => None,
+            k => Some(ngoso_core::programme::EventKind::parse(k)?.as_str().to_owned()),
+        };
+        Ok((within, year, kind))
+    }
+}
+
+/// The events of an area in a year.
+pub async fn list(st: &AppState, p: &Principal, q: &EventQuery) -> Result<Vec<Event>, AppError> {
+    let (within, year, kind) = q.parts(st, p).await?;
+    let (a, b) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31));
+    let (Some(a), Some(b)) = (a, b) else { return Ok(Vec::new()) };
+    Ok(events::list(&st.db, &within, a, b, kind.as_deref()).await?)
+}

@@ -1,0 +1,162 @@
+//! Trainings and events: recorded with the members who attended and the citizens served,
+//! attendance taken, the members with no training in twelve months listed (names only to
+//! those who may see people), a team's share trained on its page; bad input refused whole.
+
+use axum::http::{Method, StatusCode};
+use ngoso_core::auth::Role;
+use serde_json::json;
+
+use crate::http_tests;
+use crate::support::TestApp;
+
+async fn trainings_attended_and_missed(app: &mut TestApp) {
+    let t = app.tree().await;
+    app.user("canbo.a", Role::Officer, Some(&t.commune_a)).await;
+    app.user("canbo.b", Role::Officer, Some(&t.commune_b)).await;
+    app.user("xem", Role::Viewer, Some(&t.province)).await;
+    let leader = app.user("totruong", Role::TeamLeader, Some(&t.hamlet_a)).await;
+    let team = app.team_led_by(&t.hamlet_a, leader).await;
+    let second = ngoso_store::teams::NewMember {
+        full_name: "Lê Thị Hoa",
+        role: "member",
+        affiliation: "youth_union",
+        phone: None,
+        joined_on: chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
+        user_id: None,
+    };
+    let hoa = ngoso_store::teams::add_member(&app.db, team, &second).await.unwrap();
+    let members = ngoso_store::testing::unaudited::members(&app.db, team).await.unwrap();
+    let an = members.iter().find(|m| m.full_name == "Nguyễn Văn An").unwrap().id;
+    let lead_b = app.user("totruong.b", Role::TeamLeader, Some(&t.hamlet_b)).await;
+    let team_b = app.team_led_by(&t.hamlet_b, lead_b).await;
+    let other = ngoso_store::testing::unaudited::members(&app.db, team_b).await.unwrap()[0].id;
+    let a = app.token("canbo.a").await;
+    let today = ngoso_core::calendar::local_day(ngoso_store::now());
+    let day = today.format("%Y-%m-%d").to_string();
+    let training = json!({"unit": "28414", "kind": "training", "title": "Tập huấn kỹ năng số cho tổ 📱", "topic": "VNeID mức 2",
+        "place": "Nhà văn hoá ấp 1", "organiser": "Đoàn xã", "starts_on": day, "citizens_served": 40,
+        "served_male": 15, "served_female": 25, "served_60_plus": 10, "attendees": [an]});
+    let res = app.json(Method::POST, "/api/v1/events", Some(training.clone()), Some(&a)).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let id = res.json()["id"].as_i64().unwrap();
+    // Two years ago: Hoa's only training.
+    let old = json!({"unit": "28414-01", "kind": "training", "title": "Tập huấn cũ", "starts_on": "2023-05-01", "attendees": [hoa]});
+    assert_eq!(app.json(Method::POST, "/api/v1/events", Some(old), Some(&a)).await.status, StatusCode::CREATED);
+    let counter = json!({"unit": "28414", "kind": "help_counter", "title": "Quầy thanh niên", "starts_on": day, "opening_days": "sat, mon"});
+    let res = app.json(Method::POST, "/api/v1/events", Some(counter), Some(&a)).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+
+    // Refused whole, nothing written.
+    for (field, value, status, code) in [
+        ("served_female", json!(30), StatusCode::UNPROCESSABLE_ENTITY, "event-served-parts"),
+        ("attendees", json!([other]), StatusCode::UNPROCESSABLE_ENTITY, "model-member-unknown"),
+        ("kind", json!("party"), StatusCode::UNPROCESSABLE_ENTITY, "event-kind-invalid"),
+        ("ends_on", json!("2020-01-01"), StatusCode::UNPROCESSABLE_ENTITY, "event-dates-order"),
+        ("unit", json!("27700"), StatusCode::UNPROCESSABLE_ENTITY, "unit-unknown"),
+    ] {
+        let mut bad = training.clone();
+        bad[field] = value;
+        app.json(Method::POST, "/api/v1/events", Some(bad), Some(&a)).await.assert_error(status, code);
+    }
+    let tl = app.token("totruong").await;
+    let mut theirs = training.clone();
+    theirs["unit"] = json!("28414-01");
+    theirs["attendees"] = json!([]);
+    assert_eq!(
+        app.json(Method::POST, "/api/v1/events", Some(theirs), Some(&tl)).await.status,
+        StatusCode::CREATED,
+        "a team leader records their hamlet's"
+    );
+    let count: i64 =
+        ngoso_store::on_db!(&app.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM events").fetch_one(p).await)
+            .unwrap();
+    assert_eq!(count, 4);
+
+    let list = app.json(Method::GET, "/api/v1/events?unit=28414", None, Some(&a)).await.json();
+    assert_eq!(list.as_array().unwrap().len(), 3, "this year's: {list}");
+    let trainings =
+        app.json(Method::GET, "/api/v1/events?unit=28414&kind=training&year=2023", None, Some(&a)).await.json();
+    assert_eq!(trainings[0]["title"], "Tập huấn cũ");
+    let e = app.json(Method::GET, &format!("/api/v1/events/{id}"), None, Some(&a)).await.json();
+    assert_eq!(
+        (e["attendees"].as_i64(), e["served_female"].as_i64(), e["served_under_18"].clone()),
+        (Some(1), Some(25), json!(null))
+    );
+    let b = app.token("canbo.b").await;
+    app.json(Method::GET, &format!("/api/v1/events/{id}"), None, Some(&b))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not-found");
+    app.json(Method::PUT, &format!("/api/v1/events/{id}/attendance"), Some(json!({"attendees": [an]})), Some(&b))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not-found");
+
+    // Who has had no training in twelve months: Hoa; An trained today.
+    let list = app.json(Method::GET, "/api/v1/events/training?unit=28414", None, Some(&a)).await.json();
+    let by_name = |n: &str| list.as_array().unwrap().iter().find(|m| m["full_name"] == n).unwrap().clone();
+    assert_eq!(by_name("Nguyễn Văn An")["last_training"], day.as_str());
+    assert_eq!(by_name("Lê Thị Hoa")["last_training"], "2023-05-01");
+    let viewer = app.token("xem").await;
+    app.json(Method::GET, "/api/v1/events/training", None, Some(&viewer))
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    app.login("canbo.a").await;
+    let page = app.get("/app/events/training?unit=28414").await;
+    assert!(
+        page.body.contains("Lê Thị Hoa") && !page.body.contains("Nguyễn Văn An") && page.body.contains("1 / 2"),
+        "{}",
+        page.body
+    );
+    let team_page = app.get(&format!("/app/teams/{team}")).await;
+    assert!(team_page.body.contains("1 / 2"), "the team's share trained");
+
+    // Attendance taken on the page (a phone): both ticked.
+    let csrf = app.csrf(&format!("/app/events/{id}")).await;
+    let res = app
+        .post_form(
+            &format!("/app/events/{id}/attendance"),
+            &[("csrf", &csrf), ("member", &an.to_string()), ("member", &hoa.to_string())],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let e = app.json(Method::GET, &format!("/api/v1/events/{id}"), None, Some(&a)).await.json();
+    assert_eq!(e["attendees"], 2);
+    let page = app.get("/app/events/training?unit=28414").await;
+    assert!(page.body.contains("2 / 2"), "{}", page.body);
+    let show = app.get(&format!("/app/events/{id}")).await;
+    assert!(show.body.contains("Tập huấn kỹ năng số cho tổ 📱") && show.body.contains("checked"), "{}", show.body);
+
+    // The form: a refusal shows it again with what was typed.
+    let csrf = app.csrf("/app/events/new").await;
+    let res = app
+        .post_form(
+            "/app/events",
+            &[
+                ("csrf", &csrf),
+                ("unit", "28414"),
+                ("kind", "seminar"),
+                ("title", "Toạ đàm phụ nữ thời số"),
+                ("starts_on", "01/08/2024"),
+                ("citizens_served", "10"),
+                ("served_male", "11"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("Toạ đàm phụ nữ thời số"), "{}", res.body);
+    let res = app
+        .post_form(
+            "/app/events",
+            &[
+                ("csrf", &csrf),
+                ("unit", "28414"),
+                ("kind", "seminar"),
+                ("title", "Toạ đàm phụ nữ thời số"),
+                ("starts_on", "01/08/2024"),
+                ("citizens_served", "10"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+}
+
+http_tests!(trainings_attended_and_missed);
