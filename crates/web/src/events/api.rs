@@ -17,14 +17,19 @@ use crate::http::openapi::{Created, created};
 
 /// The events of a unit's subtree in a year, newest first.
 #[utoipa::path(get, path = "/api/v1/events", tag = "programmes", params(EventQuery),
-    responses((status = 200, body = Vec<Event>), (status = 401, body = ApiErrorBody), (status = 404, body = ApiErrorBody),
-        (status = 422, body = ApiErrorBody)))]
+    responses((status = 200, content((Vec<Event> = "application/json"), (String = "text/csv"))), (status = 401, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
 pub async fn list(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,
     Query(q): Query<EventQuery>,
-) -> Result<Json<Vec<Event>>, AppError> {
-    Ok(Json(super::list(&st, &p, &q).await?))
+) -> Result<Response, AppError> {
+    let list = super::list(&st, &p, &q).await?;
+    match q.format.trim() {
+        "csv" => Ok(super::csv(&list)),
+        "" | "json" => Ok(axum::response::IntoResponse::into_response(Json(list))),
+        other => Err(ngoso_core::Invalid::field("format-invalid", "format").with_detail(other).into()),
+    }
 }
 
 /// Record a training, contest, seminar, help counter or campaign, with the members who

@@ -175,6 +175,9 @@ pub struct EventQuery {
     /// A kind.
     #[serde(default)]
     pub kind: String,
+    /// `json` (default) or `csv`.
+    #[serde(default)]
+    pub format: String,
 }
 
 impl EventQuery {
@@ -213,4 +216,57 @@ pub async fn list(st: &AppState, p: &Principal, q: &EventQuery) -> Result<Vec<Ev
     let (a, b) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31));
     let (Some(a), Some(b)) = (a, b) else { return Ok(Vec::new()) };
     Ok(events::list(&st.db, &within, a, b, kind.as_deref()).await?)
+}
+
+/// The events as CSV (for Excel), as `list` finds them.
+pub fn csv(list: &[Event]) -> axum::response::Response {
+    let header: Vec<String> = [
+        "id",
+        "unit_code",
+        "unit",
+        "kind",
+        "title",
+        "topic",
+        "place",
+        "organiser",
+        "starts_on",
+        "ends_on",
+        "opening_days",
+        "citizens_served",
+        "served_male",
+        "served_female",
+        "served_under_18",
+        "served_18_59",
+        "served_60_plus",
+        "attendees",
+    ]
+    .map(String::from)
+    .into();
+    let n = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|e| {
+            vec![
+                e.id.to_string(),
+                e.unit_code.clone(),
+                e.unit_name.clone(),
+                e.kind.clone(),
+                e.title.clone(),
+                e.topic.clone(),
+                e.place.clone(),
+                e.organiser.clone(),
+                e.starts_on.to_string(),
+                e.ends_on.map(|d| d.to_string()).unwrap_or_default(),
+                e.opening_days.clone(),
+                e.citizens_served.to_string(),
+                n(e.served_male),
+                n(e.served_female),
+                n(e.served_under_18),
+                n(e.served_18_59),
+                n(e.served_60_plus),
+                e.attendees.to_string(),
+            ]
+        })
+        .collect();
+    crate::http::csvfile::download("events.csv", &header, &rows)
 }

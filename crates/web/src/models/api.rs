@@ -249,17 +249,54 @@ pub async fn criteria_sets(
 }
 
 /// The models of a unit evaluated in a year, best first (the mean of the year's
-/// evaluations as a share of the full score).
+/// evaluations as a share of the full score); as CSV with `format=csv`.
 #[utoipa::path(get, path = "/api/v1/models/ranking", tag = "programmes", params(super::RankingQuery),
-    responses((status = 200, body = Vec<ngoso_store::programme::evaluations::Ranked>), (status = 401, body = ApiErrorBody),
-        (status = 422, body = ApiErrorBody)))]
+    responses((status = 200, content((Vec<ngoso_store::programme::evaluations::Ranked> = "application/json"), (String = "text/csv"))),
+        (status = 401, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
 pub async fn ranking(
     State(st): State<AppState>,
     ApiUser(_p): ApiUser,
     Query(q): Query<super::RankingQuery>,
-) -> Result<Json<Vec<ngoso_store::programme::evaluations::Ranked>>, AppError> {
+) -> Result<Response, AppError> {
     let (within, year) = q.parts(&st).await?;
-    Ok(Json(programme::evaluations::ranking(&st.db, &within, year).await?))
+    let list = programme::evaluations::ranking(&st.db, &within, year).await?;
+    as_format(
+        &q.format,
+        list,
+        "ranking.csv",
+        &["rank", "model_id", "name", "unit_code", "unit", "kind", "evaluations", "score"],
+        |(i, r)| {
+            vec![
+                (i + 1).to_string(),
+                r.model_id.to_string(),
+                r.name.clone(),
+                r.unit_code.clone(),
+                r.unit_name.clone(),
+                r.kind_name_vi.clone(),
+                r.evaluations.to_string(),
+                r.score.to_string(),
+            ]
+        },
+    )
+}
+
+/// JSON, or CSV with one row a value, as `format` asks.
+fn as_format<T: Serialize>(
+    format: &str,
+    list: Vec<T>,
+    file: &str,
+    header: &[&str],
+    row: impl Fn((usize, &T)) -> Vec<String>,
+) -> Result<Response, AppError> {
+    match format.trim() {
+        "csv" => {
+            let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+            let rows: Vec<Vec<String>> = list.iter().enumerate().map(row).collect();
+            Ok(crate::http::csvfile::download(file, &header, &rows))
+        }
+        "" | "json" => Ok(Json(list).into_response()),
+        other => Err(ngoso_core::Invalid::field("format-invalid", "format").with_detail(other).into()),
+    }
 }
 
 /// Give an award to a model, a team or a team member (exactly one).
@@ -276,15 +313,30 @@ pub async fn give_award(
 }
 
 /// The awards of a unit's subtree in a year (default: this one), newest first; members are
-/// named by id.
+/// named by id; as CSV with `format=csv`.
 #[utoipa::path(get, path = "/api/v1/awards", tag = "programmes", params(super::RankingQuery),
-    responses((status = 200, body = Vec<ngoso_store::programme::evaluations::Award>), (status = 401, body = ApiErrorBody),
-        (status = 422, body = ApiErrorBody)))]
+    responses((status = 200, content((Vec<ngoso_store::programme::evaluations::Award> = "application/json"), (String = "text/csv"))),
+        (status = 401, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
 pub async fn awards(
     State(st): State<AppState>,
     ApiUser(_p): ApiUser,
     Query(q): Query<super::RankingQuery>,
-) -> Result<Json<Vec<ngoso_store::programme::evaluations::Award>>, AppError> {
+) -> Result<Response, AppError> {
     let (within, year) = q.parts(&st).await?;
-    Ok(Json(programme::evaluations::awards(&st.db, &within, Some(year), None).await?))
+    let list = programme::evaluations::awards(&st.db, &within, Some(year), None).await?;
+    let header = ["id", "title", "level", "awarded_on", "unit", "model_id", "team_id", "member_id", "recipient"];
+    as_format(&q.format, list, "awards.csv", &header, |(_, a)| {
+        let n = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+        vec![
+            a.id.to_string(),
+            a.title.clone(),
+            a.level.clone(),
+            a.awarded_on.to_string(),
+            a.unit_name.clone(),
+            n(a.model_id),
+            n(a.team_id),
+            n(a.member_id),
+            a.recipient.clone().unwrap_or_default(),
+        ]
+    })
 }

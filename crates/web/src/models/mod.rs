@@ -339,6 +339,9 @@ pub struct RankingQuery {
     /// The year (default: this one).
     #[serde(default)]
     pub year: String,
+    /// `json` (default) or `csv`.
+    #[serde(default)]
+    pub format: String,
 }
 
 impl RankingQuery {

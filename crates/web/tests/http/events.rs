@@ -74,6 +74,14 @@ async fn trainings_attended_and_missed(app: &mut TestApp) {
 
     let list = app.json(Method::GET, "/api/v1/events?unit=28414", None, Some(&a)).await.json();
     assert_eq!(list.as_array().unwrap().len(), 3, "this year's: {list}");
+    let csv = app.json(Method::GET, "/api/v1/events?unit=28414&kind=training&format=csv", None, Some(&a)).await;
+    assert_eq!(csv.header("content-type").as_deref(), Some("text/csv; charset=utf-8"));
+    assert!(
+        csv.body.contains("Tập huấn kỹ năng số cho tổ 📱,VNeID mức 2,Nhà văn hoá ấp 1,Đoàn xã")
+            && csv.body.contains(",40,15,25,,,10,1"),
+        "{}",
+        csv.body
+    );
     let trainings =
         app.json(Method::GET, "/api/v1/events?unit=28414&kind=training&year=2023", None, Some(&a)).await.json();
     assert_eq!(trainings[0]["title"], "Tập huấn cũ");

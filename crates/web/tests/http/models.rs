@@ -456,6 +456,15 @@ async fn evaluated_ranked_and_awarded(app: &mut TestApp) {
     assert_eq!(awards[0]["recipient"], "Quầy hỗ trợ");
     let none = app.json(Method::GET, "/api/v1/awards?unit=80&year=2023", None, Some(&b)).await.json();
     assert_eq!(none, json!([]));
+    let csv = app.json(Method::GET, "/api/v1/awards?unit=80&year=2024&format=csv", None, Some(&b)).await;
+    assert!(csv.body.contains("Mô hình tiêu biểu năm 2024 🏆,province,2024-12-20"), "{}", csv.body);
+    let csv = app.json(Method::GET, "/api/v1/models/ranking?unit=28414&year=2024&format=csv", None, Some(&b)).await;
+    let lines: Vec<&str> = csv.body.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines[0], "rank,model_id,name,unit_code,unit,kind,evaluations,score");
+    assert!(lines[1].starts_with(&format!("1,{},Quầy hỗ trợ,", ids[1])) && lines[1].ends_with(",85"), "{}", csv.body);
+    app.json(Method::GET, "/api/v1/awards?format=pdf", None, Some(&b))
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "format-invalid");
 }
 
 http_tests!(models_recorded_found_moved_and_copied, the_pages_record_and_copy, evaluated_ranked_and_awarded);
