@@ -1062,3 +1062,7 @@ err-event-kind-invalid = Kind “{ $detail }” is not valid: use training, cont
 err-event-dates-order = The last day cannot be before the first.
 err-event-served-parts = The counts by sex or by age band add up to more than the total { $detail }.
 err-weekday-invalid = Day “{ $detail }” is not valid: use mon, tue, wed, thu, fri, sat, sun.
+member-trained = Trained in the last 12 months
+member-not-trained = No training in the last 12 months
+member-attended = Trainings and events attended
+member-attended-none = No training or event attended yet.

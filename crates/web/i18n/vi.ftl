@@ -1069,3 +1069,7 @@ err-event-kind-invalid = Loại “{ $detail }” không hợp lệ: dùng train
 err-event-dates-order = Ngày kết thúc không được trước ngày bắt đầu.
 err-event-served-parts = Số người theo giới tính hoặc theo nhóm tuổi cộng lại vượt quá tổng { $detail }.
 err-weekday-invalid = Ngày “{ $detail }” không hợp lệ: dùng mon, tue, wed, thu, fri, sat, sun.
+member-trained = Đã được tập huấn trong 12 tháng qua
+member-not-trained = Chưa được tập huấn trong 12 tháng qua
+member-attended = Tập huấn, sự kiện đã tham dự
+member-attended-none = Chưa tham dự tập huấn, sự kiện nào.

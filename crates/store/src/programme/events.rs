@@ -174,3 +174,11 @@ pub async fn trained_share(db: &Db, team_id: i64, since: NaiveDate) -> Result<(i
         .bind(team_id).bind(today).bind(since).fetch_one(p).await)?;
     Ok((row.1, row.0))
 }
+
+/// The events a team member attended, newest first (at most 500).
+pub async fn attended_by(db: &Db, member_id: i64) -> Result<Vec<Event>> {
+    Ok(on_db!(db, p => sqlx::query_as::<_, Event>(sqlx::AssertSqlSafe(format!(
+        "{EVENT_SELECT} WHERE e.id IN (SELECT event_id FROM event_attendance WHERE member_id = $1) \
+         ORDER BY e.starts_on DESC, e.id DESC LIMIT 500")))
+        .bind(member_id).fetch_all(p).await)?)
+}

@@ -31,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .route("/app/teams/new", get(pages::new_form).post(pages::create))
         .route("/app/teams/{id}", get(pages::show))
         .route("/app/teams/{id}/members", post(pages::add_member))
+        .route("/app/members/{id}", get(pages::member))
         .route("/app/members/{id}/left", post(pages::member_left))
         .routes(routes!(api::list, api::create))
         .routes(routes!(api::get_one))

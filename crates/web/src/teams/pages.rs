@@ -280,3 +280,37 @@ pub(crate) async fn member_left(
     ops::member_left(&st.db, &p, &m, store::today()).await?;
     Ok(Redirect::to(&format!("/app/teams/{}?saved=1", m.team_id)).into_response())
 }
+
+#[derive(Template)]
+#[template(path = "teams/member.html")]
+struct MemberPage {
+    ctx: PageCtx,
+    team: Team,
+    name: String,
+    /// (event id, title, kind, day) of the trainings and events attended.
+    attended: Vec<(i64, String, String, String)>,
+    /// Whether a training in the last twelve months is among them.
+    trained: bool,
+}
+
+/// `GET /app/members/{id}`: a team member and the trainings and events they attended (for
+/// those who see who is in the team; the read of the team's names is logged).
+pub(crate) async fn member(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let m = store::membership(&st.db, id).await?;
+    let team = ops::visible(&st.db, &p, m.team_id).await?;
+    let people = ops::members(&st.db, &p, &team).await?.ok_or_else(AppError::forbidden)?;
+    let person = people.into_iter().find(|x| x.id == id).ok_or_else(AppError::not_found)?;
+    let since = crate::events::year_ago();
+    let events = ngoso_store::programme::events::attended_by(&st.db, id).await?;
+    let trained = events.iter().any(|e| e.kind == "training" && e.starts_on >= since);
+    let attended = events
+        .into_iter()
+        .map(|e| (e.id, e.title, ctx.t(&format!("event-kind-{}", e.kind)), format_date(&e.starts_on)))
+        .collect();
+    render(&MemberPage { name: person.full_name, team, attended, trained, ctx })
+}

@@ -130,6 +130,10 @@ async fn trainings_attended_and_missed(app: &mut TestApp) {
     assert_eq!(e["attendees"], 2);
     let page = app.get("/app/events/training?unit=28414").await;
     assert!(page.body.contains("2 / 2"), "{}", page.body);
+    // A member's page: the trainings and events they attended.
+    let page = app.get(&format!("/app/members/{hoa}")).await;
+    assert!(page.body.contains("Tập huấn kỹ năng số cho tổ 📱") && page.body.contains("Tập huấn cũ"), "{}", page.body);
+    assert!(page.body.contains("Đã được tập huấn trong 12 tháng qua"), "{}", page.body);
     let show = app.get(&format!("/app/events/{id}")).await;
     assert!(show.body.contains("Tập huấn kỹ năng số cho tổ 📱") && show.body.contains("checked"), "{}", show.body);
 
@@ -165,6 +169,10 @@ async fn trainings_attended_and_missed(app: &mut TestApp) {
         )
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    // The viewer sees no names: no member's page either.
+    app.cookies.clear();
+    app.login("xem").await;
+    assert_eq!(app.get(&format!("/app/members/{hoa}")).await.status, StatusCode::FORBIDDEN);
 }
 
 http_tests!(trainings_attended_and_missed);
