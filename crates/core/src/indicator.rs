@@ -27,7 +27,31 @@ pub enum Term {
     Places(crate::place::PlaceKind),
     /// Places of a kind collecting fees online on the period's last day: `online:school`.
     Online(crate::place::PlaceKind),
+    /// Programme figures (see [`PROGRAMME`]): creative models by status today
+    /// (`programme:models_running`), events of a kind starting in the period and the
+    /// citizens they served (`programme:trainings`, `programme:served`), team members'
+    /// attendances in the period, active members and those trained in the twelve months to
+    /// the period's end (`programme:members_trained` ÷ `programme:members_active`).
+    Programme(String),
 }
+
+/// Programme figures a term may name, and whether each counts within a period.
+pub const PROGRAMME: [(&str, bool); 14] = [
+    ("models_proposed", false),
+    ("models_running", false),
+    ("models_evaluated", false),
+    ("models_stopped", false),
+    ("trainings", true),
+    ("contests", true),
+    ("seminars", true),
+    ("help_counters", true),
+    ("campaigns", true),
+    ("events", true),
+    ("served", true),
+    ("attendances", true),
+    ("members_active", false),
+    ("members_trained", false),
+];
 
 /// A part of the population a person figure is read for: by sex, by age band (age reached
 /// this year), or by resident group.
@@ -136,6 +160,7 @@ impl Term {
                 _ => Err(bad()),
             },
             "feedback" if FEEDBACK.contains(&rest) => Ok(Term::Feedback(rest.to_owned())),
+            "programme" if PROGRAMME.iter().any(|(f, _)| *f == rest) => Ok(Term::Programme(rest.to_owned())),
             "places" | "online" => {
                 let k = crate::place::PlaceKind::ALL.into_iter().find(|k| k.as_str() == rest).ok_or_else(bad)?;
                 Ok(if kind == "places" { Term::Places(k) } else { Term::Online(k) })
@@ -149,6 +174,7 @@ impl Term {
         match self {
             Term::Reached(..) | Term::ReachedBy(..) | Term::ResidentsBy(_) => true,
             Term::Figure(f) => FIGURES.iter().any(|(n, in_period)| n == f && !in_period),
+            Term::Programme(f) => PROGRAMME.iter().any(|(n, in_period)| n == f && !in_period),
             Term::Value(_) | Term::Feedback(_) | Term::Places(_) | Term::Online(_) => false,
         }
     }
@@ -165,6 +191,7 @@ impl std::fmt::Display for Term {
             Term::Feedback(c) => write!(f, "feedback:{c}"),
             Term::Places(k) => write!(f, "places:{}", k.as_str()),
             Term::Online(k) => write!(f, "online:{}", k.as_str()),
+            Term::Programme(c) => write!(f, "programme:{c}"),
         }
     }
 }
@@ -402,6 +429,7 @@ mod tests {
             "reached:x",
             "feedback:late",
             "places:bar",
+            "programme:parades",
             "households",
             "value:a b",
             "sql:1; drop",

@@ -83,7 +83,7 @@ async fn check_terms(db: &Db, expr: &Expr, field: &'static str) -> Result<()> {
                         .is_some_and(|s| s.subject == "person" && catalog.status(s, status).is_some())
             }
             Term::ResidentsBy(part) => part_known(part),
-            Term::Figure(_) | Term::Feedback(_) | Term::Places(_) | Term::Online(_) => true,
+            Term::Figure(_) | Term::Feedback(_) | Term::Places(_) | Term::Online(_) | Term::Programme(_) => true,
         };
         if !known {
             return Err(Invalid::field("indicator-term-unknown", field).with_detail(t.to_string()).into());
@@ -311,6 +311,11 @@ pub async fn measure_many(
         } else {
             None
         };
+        let programme = if has(&|t| matches!(t, Term::Programme(_))) {
+            Some(crate::programme::figures(db, path, period.start(), period.end()).await?)
+        } else {
+            None
+        };
         for t in &terms {
             let v = match t {
                 Term::Value(_) => continue,
@@ -328,6 +333,7 @@ pub async fn measure_many(
                 }),
                 Term::Places(k) => places.as_ref().map(|c| c.get(k).copied().unwrap_or_default().cashless),
                 Term::Online(k) => places.as_ref().map(|c| c.get(k).copied().unwrap_or_default().online),
+                Term::Programme(f) => programme.as_ref().map(|c| c.get(f.as_str()).copied().unwrap_or(0)),
             };
             known.insert((*t).clone(), v);
         }

@@ -464,3 +464,60 @@ pub async fn copy(db: &Db, from: i64, unit_id: i64, by: Option<i64>) -> Result<i
     )
     .await
 }
+
+/// The programme figures of a subtree (see `ngoso_core::indicator::PROGRAMME`): models by
+/// status today; events by kind starting between `from` and `to`, the citizens they served
+/// and the members' attendances; the members active on `to`, and those of them who attended
+/// a training in the twelve months up to it.
+pub async fn figures(
+    db: &Db,
+    within: &UnitPath,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<std::collections::HashMap<&'static str, i64>> {
+    let (lo, hi) = (within.as_str().to_owned(), within.upper_bound());
+    let mut out: std::collections::HashMap<&'static str, i64> = std::collections::HashMap::new();
+    let models: Vec<(String, i64)> = on_db!(db, p => sqlx::query_as(
+        "SELECT m.status, COUNT(*) FROM models m JOIN units u ON u.id = m.unit_id WHERE u.path >= $1 AND u.path < $2 GROUP BY m.status")
+        .bind(&lo).bind(&hi).fetch_all(p).await)?;
+    for (status, n) in models {
+        let key = match status.as_str() {
+            "proposed" => "models_proposed",
+            "running" => "models_running",
+            "evaluated" => "models_evaluated",
+            _ => "models_stopped",
+        };
+        out.insert(key, n);
+    }
+    let events: Vec<(String, i64, i64)> = on_db!(db, p => sqlx::query_as(
+        "SELECT e.kind, COUNT(*), CAST(COALESCE(SUM(e.citizens_served), 0) AS BIGINT) FROM events e JOIN units u ON u.id = e.unit_id \
+         WHERE u.path >= $1 AND u.path < $2 AND e.starts_on >= $3 AND e.starts_on <= $4 GROUP BY e.kind")
+        .bind(&lo).bind(&hi).bind(from).bind(to).fetch_all(p).await)?;
+    for (kind, n, served) in events {
+        let key = match kind.as_str() {
+            "training" => "trainings",
+            "contest" => "contests",
+            "seminar" => "seminars",
+            "help_counter" => "help_counters",
+            _ => "campaigns",
+        };
+        *out.entry(key).or_default() += n;
+        *out.entry("events").or_default() += n;
+        *out.entry("served").or_default() += served;
+    }
+    let attendances: i64 = on_db!(db, p => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM event_attendance a JOIN events e ON e.id = a.event_id JOIN units u ON u.id = e.unit_id \
+         WHERE u.path >= $1 AND u.path < $2 AND e.starts_on >= $3 AND e.starts_on <= $4")
+        .bind(&lo).bind(&hi).bind(from).bind(to).fetch_one(p).await)?;
+    out.insert("attendances", attendances);
+    let year_before = to.checked_sub_months(chrono::Months::new(12)).unwrap_or(to);
+    let (active, trained): (i64, i64) = on_db!(db, p => sqlx::query_as(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM event_attendance a JOIN events e ON e.id = a.event_id \
+           WHERE a.member_id = tm.id AND e.kind = 'training' AND e.starts_on > $4 AND e.starts_on <= $3) THEN 1 ELSE 0 END), 0) AS BIGINT) \
+         FROM team_members tm JOIN teams t ON t.id = tm.team_id JOIN units u ON u.id = t.unit_id \
+         WHERE u.path >= $1 AND u.path < $2 AND tm.joined_on <= $3 AND (tm.left_on IS NULL OR tm.left_on > $3)")
+        .bind(&lo).bind(&hi).bind(to).bind(year_before).fetch_one(p).await)?;
+    out.insert("members_active", active);
+    out.insert("members_trained", trained);
+    Ok(out)
+}

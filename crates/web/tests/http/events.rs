@@ -175,4 +175,80 @@ async fn trainings_attended_and_missed(app: &mut TestApp) {
     assert_eq!(app.get(&format!("/app/members/{hoa}")).await.status, StatusCode::FORBIDDEN);
 }
 
-http_tests!(trainings_attended_and_missed);
+/// Programme figures as indicator terms: the trainings of a period and the citizens they
+/// served, the share of members trained in the twelve months to its end.
+async fn programme_figures_in_indicators(app: &mut TestApp) {
+    let t = app.tree().await;
+    app.user("quan.tri", Role::Admin, None).await;
+    let admin = app.token("quan.tri").await;
+    let leader = app.user("totruong", Role::TeamLeader, Some(&t.hamlet_a)).await;
+    let team = app.team_led_by(&t.hamlet_a, leader).await;
+    let second = ngoso_store::teams::NewMember {
+        full_name: "Lê Thị Hoa",
+        role: "member",
+        affiliation: "youth_union",
+        phone: None,
+        joined_on: chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
+        user_id: None,
+    };
+    ngoso_store::teams::add_member(&app.db, team, &second).await.unwrap();
+    let an = ngoso_store::testing::unaudited::members(&app.db, team)
+        .await
+        .unwrap()
+        .iter()
+        .find(|m| m.full_name == "Nguyễn Văn An")
+        .unwrap()
+        .id;
+    for (day, kind, served, who) in [
+        ("2024-11-05", "training", 30, vec![an]),
+        ("2024-12-01", "seminar", 50, vec![]),
+        ("2023-03-01", "training", 7, vec![]),
+    ] {
+        let e = json!({"unit": "28414-01", "kind": kind, "title": "x", "starts_on": day, "citizens_served": served, "attendees": who});
+        assert_eq!(app.json(Method::POST, "/api/v1/events", Some(e), Some(&admin)).await.status, StatusCode::CREATED);
+    }
+    app.json(
+        Method::POST,
+        "/api/v1/models",
+        Some(json!({"unit": "28414", "kind": "other", "name": "m", "status": "running"})),
+        Some(&admin),
+    )
+    .await;
+    for (code, kind, num, den) in [
+        ("TRAININGS_HELD", "count", "programme:trainings", ""),
+        ("CITIZENS_SERVED_EVENTS", "count", "programme:served", ""),
+        ("MEMBERS_TRAINED_SHARE", "percent", "programme:members_trained", "programme:members_active"),
+        ("MODELS_RUNNING", "count", "programme:models_running", ""),
+    ] {
+        let mut new = json!({"code": code, "name_vi": code, "name_en": code, "kind": kind, "numerator": num});
+        if !den.is_empty() {
+            new["denominator"] = json!(den);
+        }
+        let res = app.json(Method::POST, "/api/v1/indicators", Some(new), Some(&admin)).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    }
+    let bad = json!({"code": "X9", "name_vi": "x", "name_en": "x", "kind": "count", "numerator": "programme:parades"});
+    app.json(Method::POST, "/api/v1/indicators", Some(bad), Some(&admin))
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "indicator-term-invalid");
+    let got = app
+        .json(Method::GET, &format!("/api/v1/units/{}/indicators?period=2024Q4", t.province.id), None, Some(&admin))
+        .await
+        .json();
+    let find = |code: &str| got["indicators"].as_array().unwrap().iter().find(|i| i["code"] == code).unwrap().clone();
+    assert_eq!(find("TRAININGS_HELD")["value"], 1.0, "{got}");
+    assert_eq!(find("CITIZENS_SERVED_EVENTS")["value"], 80.0);
+    assert_eq!(
+        (find("MEMBERS_TRAINED_SHARE")["numerator"].clone(), find("MEMBERS_TRAINED_SHARE")["denominator"].clone()),
+        (json!(1), json!(2))
+    );
+    assert_eq!(find("MODELS_RUNNING")["value"], 1.0);
+    let other = app
+        .json(Method::GET, &format!("/api/v1/units/{}/indicators?period=2024Q4", t.commune_b.id), None, Some(&admin))
+        .await
+        .json();
+    let b = other["indicators"].as_array().unwrap().iter().find(|i| i["code"] == "TRAININGS_HELD").unwrap().clone();
+    assert_eq!(b["value"], 0.0, "another commune's: none");
+}
+
+http_tests!(trainings_attended_and_missed, programme_figures_in_indicators);
