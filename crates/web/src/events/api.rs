@@ -24,7 +24,7 @@ pub async fn list(
     ApiUser(p): ApiUser,
     Query(q): Query<EventQuery>,
 ) -> Result<Response, AppError> {
-    let list = super::list(&st, &p, &q).await?;
+    let (_, list) = super::list(&st, &p, &q).await?;
     match q.format.trim() {
         "csv" => Ok(super::csv(&list)),
         "" | "json" => Ok(axum::response::IntoResponse::into_response(Json(list))),

@@ -194,8 +194,7 @@ impl EventQuery {
             },
             code => crate::units::visible_by_code(&st.db, p, code).await?.unit_path(),
         };
-        let this_year =
-            ngoso_core::calendar::local_day(ngoso_store::now()).format("%Y").to_string().parse().unwrap_or(2026);
+        let this_year = chrono::Datelike::year(&ngoso_store::teams::today());
         let year = match self.year.trim() {
             "" => this_year,
             y => y.parse::<i32>().ok().filter(|y| (1990..=2100).contains(y)).ok_or_else(|| {
@@ -210,12 +209,12 @@ impl EventQuery {
     }
 }
 
-/// The events of an area in a year.
-pub async fn list(st: &AppState, p: &Principal, q: &EventQuery) -> Result<Vec<Event>, AppError> {
+/// The year asked for (this one by default) and the events of the area in it.
+pub async fn list(st: &AppState, p: &Principal, q: &EventQuery) -> Result<(i32, Vec<Event>), AppError> {
     let (within, year, kind) = q.parts(st, p).await?;
     let (a, b) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31));
-    let (Some(a), Some(b)) = (a, b) else { return Ok(Vec::new()) };
-    Ok(events::list(&st.db, &within, a, b, kind.as_deref()).await?)
+    let (Some(a), Some(b)) = (a, b) else { return Ok((year, Vec::new())) };
+    Ok((year, events::list(&st.db, &within, a, b, kind.as_deref()).await?))
 }
 
 /// The events as CSV (for Excel), as `list` finds them.

@@ -49,11 +49,9 @@ pub(super) async fn index(
 ) -> Result<Response, AppError> {
     let kinds = EventKind::ALL.iter().map(|k| (k.as_str().to_owned(), kind_label(&ctx, k.as_str()))).collect();
     let can_add = can_anywhere(&p, Action::ManageProgrammes);
-    let this_year =
-        ngoso_core::calendar::local_day(ngoso_store::now()).format("%Y").to_string().parse().unwrap_or(2026);
+    let this_year = chrono::Datelike::year(&ngoso_store::teams::today());
     match super::list(&st, &p, &q).await {
-        Ok(list) => {
-            let year = q.year.trim().parse().unwrap_or(this_year);
+        Ok((year, list)) => {
             let rows = list
                 .iter()
                 .map(|e| {

@@ -256,10 +256,12 @@ pub async fn criteria_sets(
 pub async fn ranking(
     State(st): State<AppState>,
     ApiUser(_p): ApiUser,
+    ApiLang(lang): ApiLang,
     Query(q): Query<super::RankingQuery>,
 ) -> Result<Response, AppError> {
     let (within, year) = q.parts(&st).await?;
     let list = programme::evaluations::ranking(&st.db, &within, year).await?;
+    let english = lang == Lang::En;
     as_format(
         &q.format,
         list,
@@ -272,7 +274,7 @@ pub async fn ranking(
                 r.name.clone(),
                 r.unit_code.clone(),
                 r.unit_name.clone(),
-                r.kind_name_vi.clone(),
+                if english { r.kind_name_en.clone() } else { r.kind_name_vi.clone() },
                 r.evaluations.to_string(),
                 r.score.to_string(),
             ]

@@ -348,9 +348,7 @@ impl RankingQuery {
     pub async fn parts(&self, st: &AppState) -> Result<(ngoso_core::unit::UnitPath, i32), AppError> {
         let q = CatalogueQuery { unit: self.unit.clone(), year: self.year.clone(), ..Default::default() };
         let f = q.filter(st).await?;
-        let year = f.year.unwrap_or_else(|| {
-            ngoso_core::calendar::local_day(ngoso_store::now()).format("%Y").to_string().parse().unwrap_or(2026)
-        });
+        let year = f.year.unwrap_or_else(|| chrono::Datelike::year(&ngoso_store::teams::today()));
         Ok((f.within.unwrap_or_else(|| ngoso_core::unit::UnitPath::from_stored("/".into())), year))
     }
 }

@@ -572,8 +572,7 @@ pub(super) async fn ranking(
     PageUser(_p): PageUser,
     Query(q): Query<super::RankingQuery>,
 ) -> Result<Response, AppError> {
-    let this_year =
-        ngoso_core::calendar::local_day(ngoso_store::now()).format("%Y").to_string().parse().unwrap_or(2026);
+    let this_year = chrono::Datelike::year(&ngoso_store::teams::today());
     match q.parts(&st).await {
         Ok((within, year)) => {
             let english = en(&ctx);

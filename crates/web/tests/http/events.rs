@@ -16,15 +16,7 @@ async fn trainings_attended_and_missed(app: &mut TestApp) {
     app.user("xem", Role::Viewer, Some(&t.province)).await;
     let leader = app.user("totruong", Role::TeamLeader, Some(&t.hamlet_a)).await;
     let team = app.team_led_by(&t.hamlet_a, leader).await;
-    let second = ngoso_store::teams::NewMember {
-        full_name: "Lê Thị Hoa",
-        role: "member",
-        affiliation: "youth_union",
-        phone: None,
-        joined_on: chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
-        user_id: None,
-    };
-    let hoa = ngoso_store::teams::add_member(&app.db, team, &second).await.unwrap();
+    let hoa = app.second_member(team, None).await;
     let members = ngoso_store::testing::unaudited::members(&app.db, team).await.unwrap();
     let an = members.iter().find(|m| m.full_name == "Nguyễn Văn An").unwrap().id;
     let lead_b = app.user("totruong.b", Role::TeamLeader, Some(&t.hamlet_b)).await;
@@ -183,15 +175,7 @@ async fn programme_figures_in_indicators(app: &mut TestApp) {
     let admin = app.token("quan.tri").await;
     let leader = app.user("totruong", Role::TeamLeader, Some(&t.hamlet_a)).await;
     let team = app.team_led_by(&t.hamlet_a, leader).await;
-    let second = ngoso_store::teams::NewMember {
-        full_name: "Lê Thị Hoa",
-        role: "member",
-        affiliation: "youth_union",
-        phone: None,
-        joined_on: chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
-        user_id: None,
-    };
-    ngoso_store::teams::add_member(&app.db, team, &second).await.unwrap();
+    app.second_member(team, None).await;
     let an = ngoso_store::testing::unaudited::members(&app.db, team)
         .await
         .unwrap()

@@ -75,15 +75,7 @@ async fn area(app: &mut TestApp) -> Area {
     let leader = app.user("totruong", Role::TeamLeader, Some(&s.t.hamlet_a)).await;
     let member = app.user("thanhvien", Role::Member, Some(&s.t.hamlet_a)).await;
     let team = app.team_led_by(&s.t.hamlet_a, leader).await;
-    let m = ngoso_store::teams::NewMember {
-        full_name: "Lê Thị Hoa",
-        role: "member",
-        affiliation: "youth_union",
-        phone: None,
-        joined_on: chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
-        user_id: Some(member),
-    };
-    ngoso_store::teams::add_member(&app.db, team, &m).await.unwrap();
+    app.second_member(team, Some(member)).await;
     let mut list = Vec::new();
     for i in 0..4 {
         let code = format!("28414-01-H{i:03}");

@@ -186,6 +186,20 @@ impl TestApp {
         team
     }
 
+    /// Adds "Lê Thị Hoa", a youth-union member since 2024 (with the account `user`, if
+    /// any), to a team; her member id.
+    pub async fn second_member(&self, team: i64, user: Option<i64>) -> i64 {
+        let m = ngoso_store::teams::NewMember {
+            full_name: "Lê Thị Hoa",
+            role: "member",
+            affiliation: "youth_union",
+            phone: None,
+            joined_on: chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
+            user_id: user,
+        };
+        ngoso_store::teams::add_member(&self.db, team, &m).await.unwrap()
+    }
+
     /// Sends a request with the jar's cookies; stores the cookies it sets.
     pub async fn send(&mut self, mut req: Request<Body>) -> Res {
         if !self.cookies.is_empty() {
