@@ -31,12 +31,14 @@ pub enum Term {
     /// (`programme:models_running`), events of a kind starting in the period and the
     /// citizens they served (`programme:trainings`, `programme:served`), team members'
     /// attendances in the period, active members and those trained in the twelve months to
-    /// the period's end (`programme:members_trained` ÷ `programme:members_active`).
+    /// the period's end (`programme:members_trained` ÷ `programme:members_active`), places on
+    /// digital streets and heritage routes today and their plaques' scans in the period
+    /// (`programme:qr_scans`).
     Programme(String),
 }
 
 /// Programme figures a term may name, and whether each counts within a period.
-pub const PROGRAMME: [(&str, bool); 14] = [
+pub const PROGRAMME: [(&str, bool); 16] = [
     ("models_proposed", false),
     ("models_running", false),
     ("models_evaluated", false),
@@ -51,6 +53,8 @@ pub const PROGRAMME: [(&str, bool); 14] = [
     ("attendances", true),
     ("members_active", false),
     ("members_trained", false),
+    ("places_on_routes", false),
+    ("qr_scans", true),
 ];
 
 /// A part of the population a person figure is read for: by sex, by age band (age reached

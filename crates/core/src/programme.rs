@@ -310,6 +310,106 @@ impl AwardLevel {
     }
 }
 
+/// What a place on a digital street or a heritage route is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PlaceKind {
+    Shop,
+    MarketStall,
+    Eatery,
+    Relic,
+    PublicService,
+    Other,
+}
+
+impl PlaceKind {
+    pub const ALL: [PlaceKind; 6] = [
+        PlaceKind::Shop,
+        PlaceKind::MarketStall,
+        PlaceKind::Eatery,
+        PlaceKind::Relic,
+        PlaceKind::PublicService,
+        PlaceKind::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlaceKind::Shop => "shop",
+            PlaceKind::MarketStall => "market_stall",
+            PlaceKind::Eatery => "eatery",
+            PlaceKind::Relic => "relic",
+            PlaceKind::PublicService => "public_service",
+            PlaceKind::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, Invalid> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s.trim()).ok_or_else(|| {
+            Invalid::field("route-place-kind-invalid", "kind")
+                .with_detail(s.trim().chars().take(30).collect::<String>())
+        })
+    }
+}
+
+/// A place of a route as typed.
+#[derive(Debug, Clone, Default)]
+pub struct PlaceForm<'a> {
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub address: &'a str,
+    pub description: &'a str,
+    pub history: &'a str,
+    /// As people say it: "7:00–21:00 hằng ngày", "Thứ Hai–Thứ Bảy 8:00–17:00".
+    pub opening_hours: &'a str,
+    pub cashless: bool,
+    /// How one pays without cash: "VietQR, thẻ ngân hàng, ví MoMo".
+    pub cashless_how: &'a str,
+}
+
+/// A place of a route, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlaceFields {
+    pub kind: PlaceKind,
+    pub name: String,
+    pub address: String,
+    pub description: String,
+    pub history: String,
+    pub opening_hours: String,
+    pub cashless: bool,
+    pub cashless_how: String,
+}
+
+impl PlaceFields {
+    /// Checks what was typed: a kind and a name; an address, opening hours and how one pays
+    /// on a line each; a description and a history as text. Saying how one pays without cash
+    /// means it is accepted.
+    pub fn parse(f: &PlaceForm<'_>) -> Result<Self, Invalid> {
+        let kind = PlaceKind::parse(f.kind)?;
+        let name = parse_line(f.name, "name", 200)?.ok_or(Invalid::field("required", "name"))?;
+        let text = |s: &str, field: &'static str| -> Result<String, Invalid> {
+            if s.trim().is_empty() { Ok(String::new()) } else { parse_text(s, field, DESCRIPTION_MAX) }
+        };
+        let cashless_how = parse_line(f.cashless_how, "cashless_how", 200)?.unwrap_or_default();
+        Ok(PlaceFields {
+            kind,
+            name,
+            address: parse_line(f.address, "address", 300)?.unwrap_or_default(),
+            description: text(f.description, "description")?,
+            history: text(f.history, "history")?,
+            opening_hours: parse_line(f.opening_hours, "opening_hours", 200)?.unwrap_or_default(),
+            cashless: f.cashless || !cashless_how.is_empty(),
+            cashless_how,
+        })
+    }
+}
+
+/// The letters of a place's short code: no vowels (no words), no look-alikes (0/o, 1/l/i).
+pub const PLACE_CODE_LETTERS: &[u8] = b"23456789bcdfghjkmnpqrstvwxz";
+
+/// Whether `s` could be a place's short code (6 of [`PLACE_CODE_LETTERS`]).
+pub fn is_place_code(s: &str) -> bool {
+    s.len() == 6 && s.bytes().all(|b| PLACE_CODE_LETTERS.contains(&b))
+}
+
 /// A score as typed for a criterion: a whole number from 0 to the criterion's maximum.
 pub fn parse_score(code: &str, typed: &str, max: i32) -> Result<i32, Invalid> {
     typed.trim().parse::<i32>().ok().filter(|v| (0..=max).contains(v)).ok_or_else(|| {
@@ -320,6 +420,18 @@ pub fn parse_score(code: &str, typed: &str, max: i32) -> Result<i32, Invalid> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn places_need_a_kind_and_a_name_and_saying_how_one_pays_means_cashless() {
+        let f = PlaceForm { kind: "relic", name: " Đình Long Hựu  ", cashless_how: "VietQR", ..Default::default() };
+        let p = PlaceFields::parse(&f).unwrap();
+        assert_eq!((p.kind, p.name.as_str(), p.cashless), (PlaceKind::Relic, "Đình Long Hựu", true));
+        let bad = PlaceForm { kind: "castle", name: "x", ..Default::default() };
+        assert_eq!(PlaceFields::parse(&bad).unwrap_err().code, "route-place-kind-invalid");
+        let unnamed = PlaceForm { kind: "shop", name: " ", ..Default::default() };
+        assert_eq!(PlaceFields::parse(&unnamed).unwrap_err().code, "required");
+        assert!(is_place_code("k3x9bz") && !is_place_code("k3x9b") && !is_place_code("k3x9ba"));
+    }
 
     #[test]
     fn statuses_move_forward_or_stop() {

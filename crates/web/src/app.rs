@@ -20,7 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::http::{self, error, metrics, openapi};
 use crate::{
     AppState, accounts, auth, events, export, feedback, field, home, households, indicators, models, places, report,
-    services, stats, teams, units, values, visits,
+    services, stats, streets, teams, units, values, visits,
 };
 
 async fn not_found() -> error::AppError {
@@ -48,11 +48,13 @@ fn features() -> OpenApiRouter<AppState> {
         .merge(field::router())
         .merge(models::router())
         .merge(events::router())
+        .merge(streets::router())
 }
 
-/// The forms and requests that may carry a photo: feedback's and creative models'.
+/// The forms and requests that may carry a photo: feedback's, creative models' and their
+/// places'.
 fn uploads() -> OpenApiRouter<AppState> {
-    feedback::uploads().merge(models::uploads())
+    feedback::uploads().merge(models::uploads()).merge(streets::uploads())
 }
 
 /// The OpenAPI document of the API, as `/api/v1/openapi.json` serves it.

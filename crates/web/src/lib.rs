@@ -28,6 +28,7 @@ pub mod report;
 pub mod services;
 mod state;
 pub mod stats;
+pub mod streets;
 pub mod teams;
 pub mod units;
 pub mod values;

@@ -182,3 +182,11 @@ pub async fn attended_by(db: &Db, member_id: i64) -> Result<Vec<Event>> {
          ORDER BY e.starts_on DESC, e.id DESC LIMIT 500")))
         .bind(member_id).fetch_all(p).await)?)
 }
+
+/// The ids of the team members of a subtree active on `day` (ids only: no one's name).
+pub async fn member_ids_within(db: &Db, within: &UnitPath, day: NaiveDate) -> Result<Vec<i64>> {
+    Ok(on_db!(db, p => sqlx::query_scalar(
+        "SELECT tm.id FROM team_members tm JOIN teams t ON t.id = tm.team_id JOIN units u ON u.id = t.unit_id \
+         WHERE u.path >= $1 AND u.path < $2 AND tm.joined_on <= $3 AND (tm.left_on IS NULL OR tm.left_on > $3) ORDER BY tm.id")
+        .bind(within.as_str()).bind(within.upper_bound()).bind(day).fetch_all(p).await)?)
+}

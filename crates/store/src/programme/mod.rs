@@ -16,6 +16,7 @@ use crate::{Db, Result, StoreError, Tx, now, on_db, on_tx, on_write};
 
 pub mod evaluations;
 pub mod events;
+pub mod places;
 
 /// A kind of model (digital street, digitised heritage, contest…): data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -468,7 +469,8 @@ pub async fn copy(db: &Db, from: i64, unit_id: i64, by: Option<i64>) -> Result<i
 /// The programme figures of a subtree (see `ngoso_core::indicator::PROGRAMME`): models by
 /// status today; events by kind starting between `from` and `to`, the citizens they served
 /// and the members' attendances; the members active on `to`, and those of them who attended
-/// a training in the twelve months up to it.
+/// a training in the twelve months up to it; the places on the routes of models not stopped,
+/// and their plaques' scans in the period.
 pub async fn figures(
     db: &Db,
     within: &UnitPath,
@@ -519,5 +521,11 @@ pub async fn figures(
         .bind(&lo).bind(&hi).bind(to).bind(year_before).fetch_one(p).await)?;
     out.insert("members_active", active);
     out.insert("members_trained", trained);
+    let places: i64 = on_db!(db, p => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM route_places rp JOIN models m ON m.id = rp.model_id JOIN units u ON u.id = m.unit_id \
+         WHERE u.path >= $1 AND u.path < $2 AND m.status <> 'stopped'")
+        .bind(&lo).bind(&hi).fetch_one(p).await)?;
+    out.insert("places_on_routes", places);
+    out.insert("qr_scans", places::scans(db, within, from, to).await?);
     Ok(out)
 }

@@ -16,7 +16,7 @@ static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
 /// PostgreSQL's). sqlx keeps each applied migration's checksum and refuses to migrate a
 /// database whose applied migration has changed since, so these files never change: a fix
 /// is a new migration. Add a migration's checksums here when it is committed.
-const RELEASED: [(i64, &str, &str); 27] = [
+const RELEASED: [(i64, &str, &str); 28] = [
     (
         1,
         "ed62454ad54779c4936fe84138bd7705bfa774cea083c0165d3992f68a4ce9d2bd954d77262930fe8e4d9721765a6e24",
@@ -151,6 +151,11 @@ const RELEASED: [(i64, &str, &str); 27] = [
         27,
         "22b36696f6489b77fe141c224dffe9b598f46dfbbb59d5d8631b08107d266fd24c823e6e231abdb2cdb1e847400d396b",
         "46d4dae33f6f4d6d1280454afc672d639be98cf3d6ee290b6585bacc1655b7b3329623d097a2956330900c15e0c963a1",
+    ),
+    (
+        28,
+        "ff0076d60c6e112b92b907dfc03dc937fef3383b53e233325462d68a329da9455f61ff4111378018a02dfc5a0ca89fb5",
+        "33dd6df93099ce5095d0f7e0b948ad21f95b52bc3a00a337880aadd97dc3809f5e36e00d2f9d32275ea2799b234eb4e1",
     ),
 ];
 

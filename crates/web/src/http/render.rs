@@ -140,6 +140,20 @@ pub fn error_page(lang: Lang, info: &ErrorInfo) -> String {
     page.render().unwrap_or_else(|_| message(lang, info))
 }
 
+/// The application's own address: its configured public address, else the request's host
+/// (plain host names only) with the scheme its cookies say.
+pub fn base_url(st: &crate::AppState, headers: &axum::http::HeaderMap) -> String {
+    if let Some(u) = st.cfg.public_url() {
+        return u.to_owned();
+    }
+    let plain = |h: &&str| {
+        !h.is_empty() && h.len() <= 255 && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+    };
+    let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).filter(plain).unwrap_or("localhost");
+    let scheme = if st.cfg.secure_cookies() { "https" } else { "http" };
+    format!("{scheme}://{host}")
+}
+
 /// A stored photo (a feedback item's, a creative model's) for signed-in users, with a type
 /// browsers will not sniff: the public never sees photos (they may show people or homes).
 pub fn photo_response(mime: String, bytes: Vec<u8>) -> Response {

@@ -283,7 +283,7 @@ pub async fn ranking(
 }
 
 /// JSON, or CSV with one row a value, as `format` asks.
-fn as_format<T: Serialize>(
+pub(crate) fn as_format<T: Serialize>(
     format: &str,
     list: Vec<T>,
     file: &str,

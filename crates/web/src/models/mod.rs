@@ -171,7 +171,7 @@ impl CatalogueQuery {
 
 /// A model the principal may manage (404 when there is none, 403 when it is not theirs:
 /// every account sees every model).
-async fn managed(st: &AppState, p: &Principal, id: i64) -> Result<Model, AppError> {
+pub(crate) async fn managed(st: &AppState, p: &Principal, id: i64) -> Result<Model, AppError> {
     let m = programme::get(&st.db, id).await?;
     if !can(p, Action::ManageProgrammes, &m.path()) {
         return Err(AppError::forbidden());

@@ -134,6 +134,9 @@ type EvaluationView = (String, String, i32, i32, String, Vec<(String, i32, i32)>
 #[template(path = "models/show.html")]
 struct Show {
     ctx: PageCtx,
+    /// The places on its route, for a digital street or a heritage route (or any model with
+    /// places).
+    places: Option<usize>,
     m: Model,
     kind: String,
     status_label: String,
@@ -204,6 +207,8 @@ async fn show_page(
         })
         .unwrap_or_default();
     let can_evaluate = can_manage && matches!(m.status(), ModelStatus::Running | ModelStatus::Evaluated);
+    let on_route = programme::places::of_model(&st.db, m.id).await?.len();
+    let places = (on_route > 0 || matches!(m.kind.as_str(), "digital_street" | "digital_heritage")).then_some(on_route);
     let awards = evaluations::awards(&st.db, &m.path(), None, Some(m.id))
         .await?
         .into_iter()
@@ -214,6 +219,7 @@ async fn show_page(
         .map(|l| (l.as_str().to_owned(), ctx.t(&format!("award-level-{}", l.as_str()))))
         .collect();
     Ok(Show {
+        places,
         members,
         evaluations,
         criteria,

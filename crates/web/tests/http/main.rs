@@ -24,6 +24,7 @@ mod report;
 mod scope;
 mod server;
 mod stats;
+mod streets;
 mod units;
 mod users;
 mod values;

@@ -399,15 +399,7 @@ fn discovery_doc(st: &AppState, fmt: Format, headers: &HeaderMap) -> Response {
 /// header when it is a plain host name and port (a client sets it: anything else, such as a
 /// path or markup, would be echoed into the document), or else `localhost`.
 fn base_url(st: &AppState, headers: &HeaderMap) -> String {
-    if let Some(u) = st.cfg.public_url() {
-        return u.to_owned();
-    }
-    let plain = |h: &&str| {
-        !h.is_empty() && h.len() <= 255 && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
-    };
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).filter(plain).unwrap_or("localhost");
-    let scheme = if st.cfg.secure_cookies() { "https" } else { "http" };
-    format!("{scheme}://{host}")
+    crate::http::render::base_url(st, headers)
 }
 
 async fn discovery(State(st): State<AppState>, Path(name): Path<String>, headers: HeaderMap) -> Result<Response, Fail> {
