@@ -3,12 +3,14 @@
 
     scripts/a11y.py BINARY        (needs Debian's chromium, PyPI's playwright, npm's axe-core)
 
-Starts `BINARY demo` on a fresh directory, opens the home page and the public statistics of
-the province and of a commune at 360 px wide, runs axe-core (WCAG 2 A and AA rules) on each,
-and fails on any serious or critical violation, or on a page wider than the screen.
+Starts `BINARY demo` on a fresh directory, opens the home page, the public statistics of
+the province and of a commune, the list of routes, a route and a place's page at 360 px
+wide, runs axe-core (WCAG 2 A and AA rules) on each, and fails on any serious or critical
+violation, or on a page wider than the screen.
 """
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -57,7 +59,12 @@ def main():
             browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=["--no-sandbox"])
             # The pages forbid inline scripts (Content-Security-Policy); axe is injected past it.
             page = browser.new_page(viewport={"width": 360, "height": 740}, bypass_csp=True)
-            for path in ["/", "/stats/80?period=2025", "/stats/28414?period=2025", "/stats/80?period=2025&lang=en"]:
+            # A route and one of its places, found from the list of routes.
+            routes = urllib.request.urlopen(base + "/r").read().decode()
+            route = re.search(r'href="(/r/[0-9]+)"', routes).group(1)
+            place = re.search(r'href="(/p/[a-z0-9]+)"', urllib.request.urlopen(base + route).read().decode()).group(1)
+            for path in ["/", "/stats/80?period=2025", "/stats/28414?period=2025", "/stats/80?period=2025&lang=en",
+                         "/r", route, place, place + "?lang=en"]:
                 page.goto(base + path)
                 page.add_script_tag(content=axe)
                 result = page.evaluate("() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})")

@@ -344,6 +344,8 @@ pub async fn generate(
         crate::demo_feedback::generate(db, seed, (households / 6).clamp(200, 20_000), &commune, reported).await?;
         crate::demo_values::generate(db, seed, as_reported).await?;
         restructure(db).await?;
+        let officer = units::by_code(db, &commune).await?;
+        crate::demo_programme::generate(db, seed, today_of(db, officer.id).await?.id).await?;
     }
     let agencies = ngoso_store::feedback_setup::agencies(db).await?;
     for (user, agency) in AGENCY_OF {

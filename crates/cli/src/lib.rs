@@ -5,6 +5,7 @@ pub mod config;
 pub mod demo;
 mod demo_feedback;
 mod demo_outreach;
+mod demo_programme;
 mod demo_values;
 pub mod official;
 

@@ -291,3 +291,24 @@ pub async fn photo_sizes(db: &Db, place_id: i64) -> Result<i64> {
         "SELECT CAST(COALESCE(SUM(LENGTH(bytes)), 0) AS BIGINT) FROM route_place_photos WHERE place_id = $1")
         .bind(place_id).fetch_one(p).await)?)
 }
+
+/// A route as the public list of routes shows it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RouteItem {
+    pub id: i64,
+    pub name: String,
+    pub kind_name_vi: String,
+    pub kind_name_en: String,
+    pub unit_name: String,
+    pub places: i64,
+}
+
+/// The routes with places, of models not stopped, by unit and name.
+pub async fn routes(db: &Db) -> Result<Vec<RouteItem>> {
+    Ok(on_db!(db, p => sqlx::query_as::<_, RouteItem>(
+        "SELECT m.id, m.name, k.name_vi AS kind_name_vi, k.name_en AS kind_name_en, u.name AS unit_name, \
+         (SELECT COUNT(*) FROM route_places rp WHERE rp.model_id = m.id) AS places \
+         FROM models m JOIN model_kinds k ON k.id = m.kind_id JOIN units u ON u.id = m.unit_id \
+         WHERE m.status <> 'stopped' AND EXISTS (SELECT 1 FROM route_places rp WHERE rp.model_id = m.id) \
+         ORDER BY u.path, m.name_key, m.id").fetch_all(p).await)?)
+}

@@ -1,7 +1,8 @@
 //! Digital streets and digitised heritage, the two creative models of the report that are
 //! software: a route's places (a shop, a market stall, a relic site) in order, each with a
 //! public page at a short address (`/p/{code}`: description, opening hours, whether and how it
-//! takes cashless payment, history, photos), a public page of the route (`/r/{id}`), and a
+//! takes cashless payment, history, photos), a public page of the route (`/r/{id}`) and of all
+//! routes (`/r`), and a
 //! printable QR plaque (SVG and PDF, A6) that leads to the place's page; a scan through the
 //! plaque is counted a day a place, nothing about who scanned.
 //!
@@ -35,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .route("/p/{code}/photos/{photo}", get(pages::place_photo))
         .route("/p/{code}/plaque.svg", get(pages::plaque_svg))
         .route("/p/{code}/plaque.pdf", get(pages::plaque_pdf))
+        .route("/r", get(pages::routes))
         .route("/r/{id}", get(pages::route))
         .route("/r/{id}/plaques.pdf", get(pages::route_plaques))
         .route("/app/models/{id}/places", get(pages::manage).post(pages::add))

@@ -147,6 +147,27 @@ pub(super) async fn plaque_pdf(
 }
 
 #[derive(Template)]
+#[template(path = "streets/routes.html")]
+struct RoutesPage {
+    ctx: PageCtx,
+    /// (id, name, kind, unit, places).
+    routes: Vec<(i64, String, String, String, i64)>,
+}
+
+/// `GET /r`: the digital streets and heritage routes, for anyone.
+pub(super) async fn routes(State(st): State<AppState>, Ctx(ctx): Ctx) -> Result<Response, AppError> {
+    let routes = places::routes(&st.db)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let kind = if ctx.lang == Lang::En { r.kind_name_en } else { r.kind_name_vi };
+            (r.id, r.name, kind, r.unit_name, r.places)
+        })
+        .collect();
+    render(&RoutesPage { routes, ctx })
+}
+
+#[derive(Template)]
 #[template(path = "streets/route.html")]
 struct RoutePage {
     ctx: PageCtx,

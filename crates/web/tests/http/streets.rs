@@ -210,6 +210,8 @@ async fn routes_places_pages_and_plaques(app: &mut TestApp) {
     let route = app.get(&format!("/r/{id}")).await;
     let at = |s: &str| route.body.find(s).unwrap_or_else(|| panic!("{s} on {}", route.body));
     assert!(at("Đình Long Hựu") < at("Sạp cá cô Ba 🐟") && at("Sạp cá cô Ba 🐟") < at("Tiệm tạp hoá Hai Lúa"));
+    let routes = app.get("/r").await;
+    assert!(routes.body.contains(&format!("/r/{id}")) && routes.body.contains("Tuyến phố số chợ Cần Giuộc"));
 
     // Photos: checked and stripped, published on the page; a bad file refused.
     let jpeg = crate::support::jpeg_with_gps();
