@@ -293,10 +293,13 @@ pub enum Section {
     Identity,
     Cashless,
     Feedback,
+    /// Creative models, trainings and events, members trained, the plaques' scans.
+    Programme,
 }
 
 impl Section {
-    pub const ALL: [Section; 4] = [Section::Outreach, Section::Identity, Section::Cashless, Section::Feedback];
+    pub const ALL: [Section; 5] =
+        [Section::Outreach, Section::Identity, Section::Cashless, Section::Feedback, Section::Programme];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -304,6 +307,7 @@ impl Section {
             Section::Identity => "identity",
             Section::Cashless => "cashless",
             Section::Feedback => "feedback",
+            Section::Programme => "programme",
         }
     }
     /// Parses a section's code; empty is `outreach`.

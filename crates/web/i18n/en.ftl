@@ -743,6 +743,7 @@ report-section-outreach = Door-to-door guidance
 report-section-identity = E-identity and digital signatures
 report-section-cashless = Cashless payment
 report-section-feedback = Feedback
+report-section-programme = Models, training and events
 report-section-teams = Community digital technology teams
 report-teams = Teams
 report-team-members = Active members
@@ -769,7 +770,7 @@ report-download = Download the periodic report
 report-format = Format
 report-download-hint = XLSX for spreadsheets, HTML to print on A4, CSV and JSON (DHIS2's dataValueSets shape) for other software. The same figures in every format.
 err-report-format-invalid = There is no report format “{ $detail }”: use xlsx, csv, html or json.
-err-indicator-section-invalid = There is no report section “{ $detail }”: use outreach, identity, cashless or feedback.
+err-indicator-section-invalid = There is no report section “{ $detail }”: use outreach, identity, cashless, feedback or programme.
 
 ## Figures by sex, age and group
 field-groups = Groups

@@ -750,6 +750,7 @@ report-section-outreach = Tuyên truyền, hướng dẫn tại hộ
 report-section-identity = Định danh điện tử và chữ ký số
 report-section-cashless = Thanh toán không dùng tiền mặt
 report-section-feedback = Phản ánh, kiến nghị
+report-section-programme = Mô hình, tập huấn, sự kiện
 report-section-teams = Tổ công nghệ số cộng đồng
 report-teams = Số tổ
 report-team-members = Thành viên đang hoạt động
@@ -776,7 +777,7 @@ report-download = Tải báo cáo định kỳ
 report-format = Định dạng
 report-download-hint = XLSX cho bảng tính, HTML để in khổ A4, CSV và JSON (dạng dataValueSets của DHIS2) cho phần mềm khác. Cùng số liệu trong mọi định dạng.
 err-report-format-invalid = Không có định dạng báo cáo “{ $detail }”: dùng xlsx, csv, html hoặc json.
-err-indicator-section-invalid = Không có phần báo cáo “{ $detail }”: dùng outreach, identity, cashless hoặc feedback.
+err-indicator-section-invalid = Không có phần báo cáo “{ $detail }”: dùng outreach, identity, cashless, feedback hoặc programme.
 
 ## Figures by sex, age and group
 field-groups = Nhóm đối tượng

@@ -26,7 +26,7 @@ pub struct IndicatorView {
     pub kind: &'static str,
     pub numerator: String,
     pub denominator: Option<String>,
-    /// The report's section: `outreach`, `identity`, `cashless` or `feedback`.
+    /// The report's section: `outreach`, `identity`, `cashless`, `feedback` or `programme`.
     pub section: &'static str,
     pub active: bool,
 }

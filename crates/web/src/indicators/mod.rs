@@ -336,7 +336,7 @@ pub struct IndicatorInput {
     /// For a percent only.
     #[serde(default)]
     pub denominator: Option<String>,
-    /// The report's section: `outreach` (when absent), `identity`, `cashless` or `feedback`.
+    /// The report's section: `outreach` (when absent), `identity`, `cashless`, `feedback` or `programme`.
     #[serde(default)]
     pub section: String,
 }

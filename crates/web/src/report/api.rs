@@ -31,7 +31,7 @@ pub struct ReportQuery {
 
 /// The periodic report of a unit for a period: the headline figures of the unit and of each
 /// unit below it, with targets, the share of each target reached and the same period a year
-/// before, in sections (outreach, e-identity, cashless, feedback, teams). XLSX: a cover sheet
+/// before, in sections (outreach, e-identity, cashless, feedback, programme, teams). XLSX: a cover sheet
 /// and a sheet per section; CSV: UTF-8 with a byte-order mark, one line per figure and unit;
 /// HTML: a page that prints on A4; JSON: DHIS2's `dataValueSets` shape, where a target is a
 /// value with `categoryOptionCombo` `TARGET`, the share reached one with `ACHIEVEMENT`, and

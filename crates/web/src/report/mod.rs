@@ -1,6 +1,6 @@
 //! The periodic report of a unit for a period: every headline figure of the unit and of each
 //! unit below it, beside its target, the share of the target reached and (for the unit) the
-//! same period a year before, in sections — outreach, e-identity, cashless, feedback, teams.
+//! same period a year before, in sections — outreach, e-identity, cashless, feedback, programme, teams.
 //!
 //! One [`Report`] is built from the roll-ups and written out in four formats with the same
 //! figures: an XLSX workbook (a cover sheet and a sheet per section), CSV (UTF-8 with a

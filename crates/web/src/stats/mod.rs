@@ -19,7 +19,7 @@ use crate::http::render::{Ctx, PageCtx, render};
 use crate::indicators::Headline;
 
 /// The figures the public page shows, in the report's order.
-pub const PUBLIC: [&str; 9] = [
+pub const PUBLIC: [&str; 12] = [
     "HOUSEHOLDS_GUIDED_APP",
     "APP_INSTALLS",
     "VNEID_L2_ACTIVATED",
@@ -29,6 +29,9 @@ pub const PUBLIC: [&str; 9] = [
     "FEEDBACK_RECEIVED",
     "FEEDBACK_ANSWERED_SHARE",
     "FEEDBACK_ON_TIME_SHARE",
+    "MODELS_ACTIVE",
+    "TRAININGS_HELD",
+    "MEMBERS_TRAINED_SHARE",
 ];
 
 /// The figure the children are compared by.

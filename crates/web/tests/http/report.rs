@@ -13,7 +13,7 @@ use crate::http_tests;
 use crate::support::TestApp;
 
 /// The sections in the report's order (the workbook's sheets after the cover).
-const SECTIONS: [&str; 5] = ["outreach", "identity", "cashless", "feedback", "teams"];
+const SECTIONS: [&str; 6] = ["outreach", "identity", "cashless", "feedback", "programme", "teams"];
 
 /// A figure the Vietnamese way: `1.234.567`, `12.000.000 đồng`, `20,5 %`.
 fn vi(kind: &str, v: f64) -> String {

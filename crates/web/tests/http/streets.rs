@@ -244,6 +244,8 @@ async fn routes_places_pages_and_plaques(app: &mut TestApp) {
     let within = t.province.unit_path();
     let figures = ngoso_store::programme::figures(&app.db, &within, today, today).await.unwrap();
     assert_eq!((figures["places_on_routes"], figures["qr_scans"]), (3, 3), "two scans and the decoded plaque's");
+    let public = app.get("/stats/80").await;
+    assert!(public.body.contains("Mô hình sáng tạo đang triển khai hoặc đã đánh giá"), "{}", public.body);
 
     // Removed: its page is gone, the others renumbered; the changes are logged.
     let res = app.json(Method::DELETE, &format!("/api/v1/models/{id}/places/{}", ids[2]), None, Some(&a)).await;
