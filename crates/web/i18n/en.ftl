@@ -1114,3 +1114,5 @@ routes-title = Digital streets and heritage routes
 routes-lead = Shops, market stalls and relics with QR plaques: scan a plaque or choose a name to read about it, its opening hours and how to pay.
 routes-none = No routes yet.
 place-cashless-accepted = Yes
+events-edit = Edit the training or event
+events-delete = Remove an event recorded by mistake

@@ -1121,3 +1121,5 @@ routes-title = Tuyến phố số và tuyến di tích số
 routes-lead = Các cửa hàng, sạp chợ và di tích có biển mã QR: quét mã hoặc chọn tên để xem giới thiệu, giờ mở cửa và cách thanh toán.
 routes-none = Chưa có tuyến nào.
 place-cashless-accepted = Có
+events-edit = Sửa tập huấn, sự kiện
+events-delete = Xoá sự kiện ghi nhầm

@@ -69,6 +69,33 @@ pub async fn create(db: &Db, unit_id: i64, f: &EventFields, attendees: &[i64], b
     Ok(id)
 }
 
+/// Changes an event's fields (its unit and attendance stay).
+pub async fn update(db: &Db, id: i64, f: &EventFields) -> Result<()> {
+    let n = crate::on_write!(db, p => sqlx::query(
+        "UPDATE events SET kind = $1, title = $2, topic = $3, place = $4, organiser = $5, starts_on = $6, ends_on = $7, \
+         opening_days = $8, citizens_served = $9, served_male = $10, served_female = $11, served_under_18 = $12, \
+         served_18_59 = $13, served_60_plus = $14, updated_at = $15 WHERE id = $16")
+        .bind(f.kind.as_str()).bind(&f.title).bind(&f.topic).bind(&f.place).bind(&f.organiser)
+        .bind(f.starts_on).bind(f.ends_on).bind(f.opening_days.join(",")).bind(f.citizens_served)
+        .bind(f.by_sex[0]).bind(f.by_sex[1]).bind(f.by_age[0]).bind(f.by_age[1]).bind(f.by_age[2]).bind(now()).bind(id)
+        .execute(p).await.map(|r| r.rows_affected()))?;
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+/// Removes an event recorded by mistake, with its attendance.
+pub async fn delete(db: &Db, id: i64) -> Result<()> {
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, c => sqlx::query("DELETE FROM event_attendance WHERE event_id = $1").bind(id)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    let n = on_tx!(&mut tx, c => sqlx::query("DELETE FROM events WHERE id = $1").bind(id)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 async fn write_attendance(tx: &mut Tx, event_id: i64, members: &[i64]) -> Result<()> {
     let path: Option<String> = on_tx!(tx, c => sqlx::query_scalar(
         "SELECT u.path FROM events e JOIN units u ON u.id = e.unit_id WHERE e.id = $1").bind(event_id).fetch_optional(c).await)?;

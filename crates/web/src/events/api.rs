@@ -58,6 +58,34 @@ pub async fn get_one(
     Ok(Json(super::visible(&st, &p, id).await?))
 }
 
+/// Change an event: every field as on creation but its unit and attendance (which stay).
+#[utoipa::path(put, path = "/api/v1/events/{id}", tag = "programmes", params(("id" = i64, Path)), request_body = EventInput,
+    responses((status = 204), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn update(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(e): ApiJson<EventInput>,
+) -> Result<axum::http::StatusCode, AppError> {
+    let f = e.fields()?;
+    super::update(&st, &p, id, &f).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// Remove an event recorded by mistake, with its attendance.
+#[utoipa::path(delete, path = "/api/v1/events/{id}", tag = "programmes", params(("id" = i64, Path)),
+    responses((status = 204), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody)))]
+pub async fn delete(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<axum::http::StatusCode, AppError> {
+    super::delete(&st, &p, id).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
 /// An event's attendance.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct Attendance {

@@ -32,10 +32,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .route("/app/events", get(pages::index).post(pages::create))
         .route("/app/events/new", get(pages::new_form))
         .route("/app/events/training", get(pages::training))
-        .route("/app/events/{id}", get(pages::show))
+        .route("/app/events/{id}", get(pages::show).post(pages::update))
+        .route("/app/events/{id}/edit", get(pages::edit_form))
+        .route("/app/events/{id}/delete", post(pages::delete))
         .route("/app/events/{id}/attendance", post(pages::attendance))
         .routes(routes!(api::list, api::create))
-        .routes(routes!(api::get_one))
+        .routes(routes!(api::get_one, api::update, api::delete))
         .routes(routes!(api::set_attendance))
         .routes(routes!(api::training))
 }
@@ -132,12 +134,34 @@ pub async fn visible(st: &AppState, p: &Principal, id: i64) -> Result<Event, App
     Ok(e)
 }
 
-/// Takes an event's attendance.
-pub async fn set_attendance(st: &AppState, p: &Principal, id: i64, members: &[i64]) -> Result<(), AppError> {
+/// An event the principal runs the programmes of (404 when not in sight, 403 when only seen).
+async fn managed(st: &AppState, p: &Principal, id: i64) -> Result<Event, AppError> {
     let e = visible(st, p, id).await?;
     if !can(p, Action::ManageProgrammes, &e.path()) {
         return Err(AppError::forbidden());
     }
+    Ok(e)
+}
+
+/// Changes an event's fields (its unit and attendance stay).
+pub async fn update(st: &AppState, p: &Principal, id: i64, f: &EventFields) -> Result<(), AppError> {
+    managed(st, p, id).await?;
+    events::update(&st.db, id, f).await?;
+    audit::log(&st.db, p, "event.update", "event", id, &f.title).await;
+    Ok(())
+}
+
+/// Removes an event recorded by mistake, with its attendance.
+pub async fn delete(st: &AppState, p: &Principal, id: i64) -> Result<(), AppError> {
+    let e = managed(st, p, id).await?;
+    events::delete(&st.db, id).await?;
+    audit::log(&st.db, p, "event.delete", "event", id, &e.title).await;
+    Ok(())
+}
+
+/// Takes an event's attendance.
+pub async fn set_attendance(st: &AppState, p: &Principal, id: i64, members: &[i64]) -> Result<(), AppError> {
+    managed(st, p, id).await?;
     events::set_attendance(&st.db, id, members).await?;
     audit::log(&st.db, p, "event.attendance", "event", id, &format!("{} members", members.len())).await;
     Ok(())

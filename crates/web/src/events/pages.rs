@@ -83,6 +83,8 @@ pub(super) async fn index(
 #[template(path = "events/form.html")]
 struct FormPage {
     ctx: PageCtx,
+    /// The event edited (none: a new one).
+    id: Option<i64>,
     f: Fields,
     kinds: Vec<(String, String)>,
     error: Option<String>,
@@ -104,17 +106,11 @@ pub(super) async fn new_form(
     let today = format_date(&ngoso_core::calendar::local_day(ngoso_store::now()));
     let f = Fields(vec![("unit".into(), unit), ("kind".into(), "training".into()), ("starts_on".into(), today)]);
     let kinds = EventKind::ALL.iter().map(|k| (k.as_str().to_owned(), kind_label(&ctx, k.as_str()))).collect();
-    render(&FormPage { ctx, f, kinds, error: None })
+    render(&FormPage { ctx, id: None, f, kinds, error: None })
 }
 
-/// `POST /app/events`.
-pub(super) async fn create(
-    State(st): State<AppState>,
-    Ctx(ctx): Ctx,
-    PageUser(p): PageUser,
-    CsrfFields(f): CsrfFields,
-) -> Result<Response, AppError> {
-    let parsed = EventFields::parse(&EventForm {
+fn parse(f: &Fields) -> Result<EventFields, ngoso_core::Invalid> {
+    EventFields::parse(&EventForm {
         kind: f.get("kind"),
         title: f.get("title"),
         topic: f.get("topic"),
@@ -126,8 +122,84 @@ pub(super) async fn create(
         citizens_served: f.get("citizens_served"),
         by_sex: [f.get("served_male"), f.get("served_female")],
         by_age: [f.get("served_under_18"), f.get("served_18_59"), f.get("served_60_plus")],
-    });
-    let r = match parsed {
+    })
+}
+
+/// `GET /app/events/{id}/edit`: the form with what was recorded.
+pub(super) async fn edit_form(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let e = super::visible(&st, &p, id).await?;
+    if !can(&p, Action::ManageProgrammes, &e.path()) {
+        return Err(AppError::forbidden());
+    }
+    let n = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let f = Fields(vec![
+        ("unit".into(), e.unit_code.clone()),
+        ("kind".into(), e.kind.clone()),
+        ("title".into(), e.title.clone()),
+        ("topic".into(), e.topic.clone()),
+        ("place".into(), e.place.clone()),
+        ("organiser".into(), e.organiser.clone()),
+        ("starts_on".into(), format_date(&e.starts_on)),
+        ("ends_on".into(), e.ends_on.as_ref().map(format_date).unwrap_or_default()),
+        ("opening_days".into(), e.opening_days.replace(',', ", ")),
+        ("citizens_served".into(), if e.citizens_served > 0 { e.citizens_served.to_string() } else { String::new() }),
+        ("served_male".into(), n(e.served_male)),
+        ("served_female".into(), n(e.served_female)),
+        ("served_under_18".into(), n(e.served_under_18)),
+        ("served_18_59".into(), n(e.served_18_59)),
+        ("served_60_plus".into(), n(e.served_60_plus)),
+    ]);
+    let kinds = EventKind::ALL.iter().map(|k| (k.as_str().to_owned(), kind_label(&ctx, k.as_str()))).collect();
+    render(&FormPage { ctx, id: Some(id), f, kinds, error: None })
+}
+
+/// `POST /app/events/{id}`: the form sent back.
+pub(super) async fn update(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    Path(id): Path<i64>,
+    CsrfFields(f): CsrfFields,
+) -> Result<Response, AppError> {
+    let r = match parse(&f) {
+        Ok(fields) => super::update(&st, &p, id, &fields).await,
+        Err(e) => Err(e.into()),
+    };
+    match r {
+        Ok(()) => Ok(Redirect::to(&format!("/app/events/{id}")).into_response()),
+        Err(e) if e.is_refusal() && e.info().status != axum::http::StatusCode::NOT_FOUND => {
+            let msg = message(ctx.lang, e.info());
+            let kinds = EventKind::ALL.iter().map(|k| (k.as_str().to_owned(), kind_label(&ctx, k.as_str()))).collect();
+            render_status(e.info().status, &FormPage { ctx, id: Some(id), f, kinds, error: Some(msg) })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// `POST /app/events/{id}/delete`.
+pub(super) async fn delete(
+    State(st): State<AppState>,
+    PageUser(p): PageUser,
+    Path(id): Path<i64>,
+    CsrfFields(_f): CsrfFields,
+) -> Result<Response, AppError> {
+    super::delete(&st, &p, id).await?;
+    Ok(Redirect::to("/app/events").into_response())
+}
+
+/// `POST /app/events`.
+pub(super) async fn create(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    CsrfFields(f): CsrfFields,
+) -> Result<Response, AppError> {
+    let r = match parse(&f) {
         Ok(fields) => super::create(&st, &p, f.get("unit"), &fields, &[]).await,
         Err(e) => Err(e.into()),
     };
@@ -136,7 +208,7 @@ pub(super) async fn create(
         Err(e) if e.is_refusal() => {
             let msg = message(ctx.lang, e.info());
             let kinds = EventKind::ALL.iter().map(|k| (k.as_str().to_owned(), kind_label(&ctx, k.as_str()))).collect();
-            render_status(e.info().status, &FormPage { ctx, f, kinds, error: Some(msg) })
+            render_status(e.info().status, &FormPage { ctx, id: None, f, kinds, error: Some(msg) })
         }
         Err(e) => Err(e),
     }

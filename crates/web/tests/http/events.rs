@@ -227,4 +227,75 @@ async fn programme_figures_in_indicators(app: &mut TestApp) {
     assert_eq!(b["value"], 0.0, "another commune's: none");
 }
 
-http_tests!(trainings_attended_and_missed, programme_figures_in_indicators);
+async fn events_edited_and_removed(app: &mut TestApp) {
+    let t = app.tree().await;
+    app.user("canbo.a", Role::Officer, Some(&t.commune_a)).await;
+    app.user("canbo.b", Role::Officer, Some(&t.commune_b)).await;
+    let leader = app.user("totruong", Role::TeamLeader, Some(&t.hamlet_a)).await;
+    let team = app.team_led_by(&t.hamlet_a, leader).await;
+    let an = ngoso_store::testing::unaudited::members(&app.db, team).await.unwrap()[0].id;
+    let a = app.token("canbo.a").await;
+    let b = app.token("canbo.b").await;
+    let e = json!({"unit": "28414", "kind": "campaign", "title": "Ngày chủ nhật số", "starts_on": "2026-03-01",
+        "citizens_served": 120, "attendees": [an]});
+    let id = app.json(Method::POST, "/api/v1/events", Some(e.clone()), Some(&a)).await.json()["id"].as_i64().unwrap();
+    let path = format!("/api/v1/events/{id}");
+
+    // Edited by the commune: the fields change, its unit and attendance stay.
+    let mut changed = e.clone();
+    changed["title"] = json!("Ngày chủ nhật số 🌟");
+    changed["citizens_served"] = json!(150);
+    changed["unit"] = json!("27700");
+    let res = app.json(Method::PUT, &path, Some(changed.clone()), Some(&a)).await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.body);
+    let got = app.json(Method::GET, &path, None, Some(&a)).await.json();
+    assert_eq!((got["title"].as_str(), got["citizens_served"].as_i64()), (Some("Ngày chủ nhật số 🌟"), Some(150)));
+    assert_eq!((got["unit_code"].as_str(), got["attendees"].as_i64()), (Some("28414"), Some(1)));
+    // Refused whole: bad input, another commune's officer; nothing changed.
+    let mut bad = changed.clone();
+    bad["starts_on"] = json!("31/02/2026");
+    bad["title"] = json!("đổi");
+    app.json(Method::PUT, &path, Some(bad), Some(&a))
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "date-invalid");
+    app.json(Method::PUT, &path, Some(changed.clone()), Some(&b))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not-found");
+    app.json(Method::DELETE, &path, None, Some(&b)).await.assert_error(StatusCode::NOT_FOUND, "not-found");
+    assert_eq!(app.json(Method::GET, &path, None, Some(&a)).await.json()["title"], "Ngày chủ nhật số 🌟");
+
+    // From the pages: the form filled with what was recorded, sent back, then removed.
+    app.login("canbo.a").await;
+    let form = app.get(&format!("/app/events/{id}/edit")).await;
+    assert!(form.body.contains("Ngày chủ nhật số 🌟") && form.body.contains("01/03/2026"), "{}", form.body);
+    let csrf = app.csrf(&format!("/app/events/{id}")).await;
+    let res = app
+        .post_form(
+            &format!("/app/events/{id}"),
+            &[("csrf", &csrf), ("kind", "campaign"), ("title", ""), ("starts_on", "01/03/2026")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("notice error"), "{}", res.body);
+    let res = app
+        .post_form(
+            &format!("/app/events/{id}"),
+            &[("csrf", &csrf), ("kind", "seminar"), ("title", "Toạ đàm"), ("starts_on", "02/03/2026")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(app.json(Method::GET, &path, None, Some(&a)).await.json()["kind"], "seminar");
+    let res = app.post_form(&format!("/app/events/{id}/delete"), &[("csrf", &csrf)]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    app.json(Method::GET, &path, None, Some(&a)).await.assert_error(StatusCode::NOT_FOUND, "not-found");
+    let attendance: i64 = ngoso_store::on_db!(&app.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM event_attendance")
+        .fetch_one(p).await)
+    .unwrap();
+    assert_eq!(attendance, 0, "its attendance went with it");
+    let logged: i64 = ngoso_store::on_db!(&app.db, p => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action IN ('event.update', 'event.delete')").fetch_one(p).await)
+    .unwrap();
+    assert_eq!(logged, 3);
+}
+
+http_tests!(trainings_attended_and_missed, programme_figures_in_indicators, events_edited_and_removed);
