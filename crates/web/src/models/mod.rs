@@ -50,6 +50,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .route("/app/models/ranking", get(pages::ranking))
         .route("/app/models/{id}/evaluations", post(pages::evaluate))
         .route("/app/models/{id}/awards", post(pages::give_award))
+        .route("/app/awards", post(pages::give_award_to))
         .route("/app/awards/{id}/certificate", get(pages::certificate))
 }
 
@@ -314,6 +315,49 @@ pub async fn give_award(st: &AppState, p: &Principal, a: &AwardInput) -> Result<
     let id = evaluations::give(&st.db, &n).await?;
     audit::log(&st.db, p, "award.give", "award", id, &n.title).await;
     Ok(id)
+}
+
+/// What a team's or a member's page shows of awards: those given to it, and the form to
+/// give one when the principal runs the programmes of its unit.
+pub struct AwardsPart {
+    /// (id, title, level's name, day).
+    pub awards: Vec<(i64, String, String, String)>,
+    pub can_award: bool,
+    /// The form's hidden field: (`team_id` or `member_id`, the id).
+    pub award_to: (&'static str, i64),
+    /// (code, name) of the levels.
+    pub levels: Vec<(String, String)>,
+}
+
+/// The awards given to a team or a member, and whether the principal may give one.
+pub async fn awards_part(
+    st: &AppState,
+    p: &Principal,
+    tr: &crate::http::i18n::Tr,
+    to: evaluations::Recipient,
+) -> Result<AwardsPart, AppError> {
+    use crate::http::i18n::format_date;
+    let (_, path) = evaluations::recipient_unit(&st.db, to).await?;
+    let awards = evaluations::awards(&st.db, &path, None, None)
+        .await?
+        .into_iter()
+        .filter(|a| match to {
+            evaluations::Recipient::Team(t) => a.team_id == Some(t),
+            evaluations::Recipient::Member(m) => a.member_id == Some(m),
+            evaluations::Recipient::Model(m) => a.model_id == Some(m),
+        })
+        .map(|a| (a.id, a.title, tr.t(&format!("award-level-{}", a.level)), format_date(&a.awarded_on)))
+        .collect();
+    let award_to = match to {
+        evaluations::Recipient::Team(t) => ("team_id", t),
+        evaluations::Recipient::Member(m) => ("member_id", m),
+        evaluations::Recipient::Model(m) => ("model_id", m),
+    };
+    let levels = ngoso_core::programme::AwardLevel::ALL
+        .iter()
+        .map(|l| (l.as_str().to_owned(), tr.t(&format!("award-level-{}", l.as_str()))))
+        .collect();
+    Ok(AwardsPart { awards, can_award: can(p, Action::ManageProgrammes, &path), award_to, levels })
 }
 
 /// An award for its certificate: a member's name to those who may see people there.

@@ -538,6 +538,26 @@ pub(super) async fn evaluate(
     on_page(&st, ctx, &p, id, r).await
 }
 
+/// `POST /app/awards`: an award to a team (`team_id`) or a team member (`member_id`), from
+/// their pages; its certificate is shown.
+pub(super) async fn give_award_to(
+    State(st): State<AppState>,
+    PageUser(p): PageUser,
+    CsrfFields(f): CsrfFields,
+) -> Result<Response, AppError> {
+    let id = |k: &str| f.get(k).trim().parse::<i64>().ok();
+    let a = super::AwardInput {
+        title: f.get("title").to_owned(),
+        level: f.get("level").to_owned(),
+        awarded_on: f.get("awarded_on").to_owned(),
+        model_id: None,
+        team_id: id("team_id"),
+        member_id: id("member_id"),
+    };
+    let aid = super::give_award(&st, &p, &a).await?;
+    Ok(Redirect::to(&format!("/app/awards/{aid}/certificate")).into_response())
+}
+
 /// `POST /app/models/{id}/awards`: an award to this model.
 pub(super) async fn give_award(
     State(st): State<AppState>,

@@ -175,6 +175,11 @@ struct Show {
     shows_members: bool,
     /// Active members trained in the last twelve months, of all: counts only.
     trained: String,
+    /// The awards given to the team, and the form to give one.
+    awards: Vec<(i64, String, String, String)>,
+    can_award: bool,
+    award_to: (&'static str, i64),
+    levels: Vec<(String, String)>,
 }
 
 async fn show_page(
@@ -191,6 +196,9 @@ async fn show_page(
     let (trained, active) =
         ngoso_store::programme::events::trained_share(&st.db, team.id, crate::events::year_ago()).await?;
     let trained = format!("{trained} / {active}");
+    let part =
+        crate::models::awards_part(st, p, &ctx.tr, ngoso_store::programme::evaluations::Recipient::Team(team.id))
+            .await?;
     let shows_members = people.is_some();
     let members = people
         .unwrap_or_default()
@@ -213,6 +221,10 @@ async fn show_page(
         can_manage: can(p, Action::ManageTeams, &team.path()),
         shows_members,
         trained,
+        awards: part.awards,
+        can_award: part.can_award,
+        award_to: part.award_to,
+        levels: part.levels,
         team,
         members,
         roles,
@@ -291,6 +303,11 @@ struct MemberPage {
     attended: Vec<(i64, String, String, String)>,
     /// Whether a training in the last twelve months is among them.
     trained: bool,
+    /// The awards given to the member, and the form to give one.
+    awards: Vec<(i64, String, String, String)>,
+    can_award: bool,
+    award_to: (&'static str, i64),
+    levels: Vec<(String, String)>,
 }
 
 /// `GET /app/members/{id}`: a team member and the trainings and events they attended (for
@@ -312,5 +329,17 @@ pub(crate) async fn member(
         .into_iter()
         .map(|e| (e.id, e.title, ctx.t(&format!("event-kind-{}", e.kind)), format_date(&e.starts_on)))
         .collect();
-    render(&MemberPage { name: person.full_name, team, attended, trained, ctx })
+    let part = crate::models::awards_part(&st, &p, &ctx.tr, ngoso_store::programme::evaluations::Recipient::Member(id))
+        .await?;
+    render(&MemberPage {
+        name: person.full_name,
+        team,
+        attended,
+        trained,
+        awards: part.awards,
+        can_award: part.can_award,
+        award_to: part.award_to,
+        levels: part.levels,
+        ctx,
+    })
 }

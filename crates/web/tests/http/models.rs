@@ -467,4 +467,72 @@ async fn evaluated_ranked_and_awarded(app: &mut TestApp) {
         .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "format-invalid");
 }
 
-http_tests!(models_recorded_found_moved_and_copied, the_pages_record_and_copy, evaluated_ranked_and_awarded);
+async fn teams_and_members_awarded_from_their_pages(app: &mut TestApp) {
+    let t = app.tree().await;
+    app.user("canbo.a", Role::Officer, Some(&t.commune_a)).await;
+    app.user("canbo.b", Role::Officer, Some(&t.commune_b)).await;
+    let leader = app.user("totruong", Role::TeamLeader, Some(&t.hamlet_a)).await;
+    let team = app.team_led_by(&t.hamlet_a, leader).await;
+    let member = ngoso_store::testing::unaudited::members(&app.db, team).await.unwrap()[0].id;
+    app.login("canbo.a").await;
+    let page = app.get(&format!("/app/teams/{team}")).await;
+    assert!(page.body.contains("action=\"/app/awards\"") && page.body.contains("name=\"team_id\""), "{}", page.body);
+    let csrf = app.csrf(&format!("/app/teams/{team}")).await;
+    let res = app
+        .post_form(
+            "/app/awards",
+            &[("csrf", &csrf), ("team_id", &team.to_string()), ("title", "Tổ tiêu biểu 🏆"), ("level", "commune")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert!(res.location().ends_with("/certificate"));
+    assert!(app.get(&format!("/app/teams/{team}")).await.body.contains("Tổ tiêu biểu 🏆"));
+    let member_page = format!("/app/members/{member}");
+    assert!(app.get(&member_page).await.body.contains("name=\"member_id\""));
+    let res = app
+        .post_form(
+            "/app/awards",
+            &[
+                ("csrf", &csrf),
+                ("member_id", &member.to_string()),
+                ("title", "Thành viên tiêu biểu"),
+                ("level", "province"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let cert = app.get(&res.location()).await;
+    assert!(cert.body.contains("Nguyễn Văn An") && cert.body.contains("Thành viên tiêu biểu"), "{}", cert.body);
+    assert!(app.get(&member_page).await.body.contains("Thành viên tiêu biểu"));
+    // Refused: a bad level, no recipient, another commune's officer; nothing given.
+    let res = app
+        .post_form(
+            "/app/awards",
+            &[("csrf", &csrf), ("team_id", &team.to_string()), ("title", "x"), ("level", "galactic")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app.post_form("/app/awards", &[("csrf", &csrf), ("title", "x"), ("level", "commune")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    app.cookies.clear();
+    app.login("canbo.b").await;
+    let csrf = app.csrf("/app/models").await;
+    let res = app
+        .post_form(
+            "/app/awards",
+            &[("csrf", &csrf), ("team_id", &team.to_string()), ("title", "x"), ("level", "commune")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    let given: i64 =
+        ngoso_store::on_db!(&app.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM awards").fetch_one(p).await)
+            .unwrap();
+    assert_eq!(given, 2);
+}
+
+http_tests!(
+    models_recorded_found_moved_and_copied,
+    the_pages_record_and_copy,
+    evaluated_ranked_and_awarded,
+    teams_and_members_awarded_from_their_pages
+);
