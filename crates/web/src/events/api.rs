@@ -114,22 +114,36 @@ pub struct TrainingQuery {
     /// A unit's code (default: the caller's scope).
     #[serde(default)]
     pub unit: String,
+    /// `json` (default) or `csv`.
+    #[serde(default)]
+    pub format: String,
 }
 
 /// The active members of an area's teams with the day of their latest training (those with
 /// none in the last twelve months first to train); names, so for those who may see people
 /// (logged).
 #[utoipa::path(get, path = "/api/v1/events/training", tag = "programmes", params(TrainingQuery),
-    responses((status = 200, body = Vec<MemberTraining>), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
-        (status = 404, body = ApiErrorBody)))]
+    responses((status = 200, content((Vec<MemberTraining> = "application/json"), (String = "text/csv"))),
+        (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody),
+        (status = 422, body = ApiErrorBody)))]
 pub async fn training(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,
     Query(q): Query<TrainingQuery>,
-) -> Result<Json<Vec<MemberTraining>>, AppError> {
+) -> Result<Response, AppError> {
     let within = match q.unit.trim() {
         "" => None,
         code => Some(crate::units::visible_by_code(&st.db, &p, code).await?.unit_path()),
     };
-    super::members_training(&st, &p, within.as_ref()).await?.map(Json).ok_or_else(AppError::forbidden)
+    let list = super::members_training(&st, &p, within.as_ref()).await?.ok_or_else(AppError::forbidden)?;
+    let header = ["member_id", "full_name", "team_id", "team", "last_training"];
+    crate::models::api::as_format(&q.format, list, "training.csv", &header, |(_, m)| {
+        vec![
+            m.member_id.to_string(),
+            m.full_name.clone(),
+            m.team_id.to_string(),
+            m.team_name.clone(),
+            m.last_training.map(|d| d.to_string()).unwrap_or_default(),
+        ]
+    })
 }

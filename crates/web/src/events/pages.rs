@@ -308,6 +308,8 @@ struct Training {
     /// Trained of all, as shown.
     share: String,
     hidden: bool,
+    /// The unit asked for (for the CSV's link).
+    unit: String,
 }
 
 /// `GET /app/events/training?unit=`: who has had no training in the last twelve months.
@@ -323,7 +325,7 @@ pub(super) async fn training(
     };
     let since = super::year_ago();
     let Some(list) = super::members_training(&st, &p, within.as_ref()).await? else {
-        return render(&Training { ctx, untrained: Vec::new(), share: String::new(), hidden: true });
+        return render(&Training { ctx, untrained: Vec::new(), share: String::new(), hidden: true, unit: String::new() });
     };
     let total = list.len();
     let untrained: Vec<(String, String, String)> = list
@@ -332,5 +334,5 @@ pub(super) async fn training(
         .map(|m| (m.full_name, m.team_name, m.last_training.as_ref().map(format_date).unwrap_or_else(|| "—".into())))
         .collect();
     let share = format!("{} / {}", total - untrained.len(), total);
-    render(&Training { share, untrained, hidden: false, ctx })
+    render(&Training { share, untrained, hidden: false, unit: crate::http::render::urlencode(q.unit.trim()), ctx })
 }

@@ -225,17 +225,36 @@ pub async fn evaluate(
     Ok(created(eid, &format!("/api/v1/models/{id}/evaluations")))
 }
 
-/// A model's evaluations, newest first, with their scores.
-#[utoipa::path(get, path = "/api/v1/models/{id}/evaluations", tag = "programmes", params(("id" = i64, Path)),
-    responses((status = 200, body = Vec<ngoso_store::programme::evaluations::Evaluation>), (status = 401, body = ApiErrorBody),
-        (status = 404, body = ApiErrorBody)))]
+/// A model's evaluations, newest first, with their scores; as CSV with `format=csv` (a line
+/// an evaluation, its scores as `code=score/max`).
+#[utoipa::path(get, path = "/api/v1/models/{id}/evaluations", tag = "programmes", params(("id" = i64, Path), FormatQuery),
+    responses((status = 200, content((Vec<ngoso_store::programme::evaluations::Evaluation> = "application/json"), (String = "text/csv"))),
+        (status = 401, body = ApiErrorBody), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
 pub async fn evaluations(
     State(st): State<AppState>,
     ApiUser(_p): ApiUser,
     Path(id): Path<i64>,
-) -> Result<Json<Vec<ngoso_store::programme::evaluations::Evaluation>>, AppError> {
+    Query(f): Query<FormatQuery>,
+) -> Result<Response, AppError> {
     programme::get(&st.db, id).await?;
-    Ok(Json(programme::evaluations::evaluations(&st.db, id).await?))
+    let list = programme::evaluations::evaluations(&st.db, id).await?;
+    let header =
+        ["id", "model_id", "criteria_set", "reviewer", "evaluated_on", "total", "max_total", "scores", "comment"];
+    as_format(&f.format, list, "evaluations.csv", &header, |(_, e)| {
+        let scores: Vec<String> =
+            e.scores.iter().map(|x| format!("{}={}/{}", x.criterion, x.score, x.max_score)).collect();
+        vec![
+            e.id.to_string(),
+            e.model_id.to_string(),
+            e.criteria_set.clone(),
+            e.reviewer.clone(),
+            e.evaluated_on.to_string(),
+            e.total.to_string(),
+            e.max_total.to_string(),
+            scores.join("; "),
+            e.comment.clone(),
+        ]
+    })
 }
 
 /// The sets of criteria models are evaluated against (data).

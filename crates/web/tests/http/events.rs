@@ -95,6 +95,10 @@ async fn trainings_attended_and_missed(app: &mut TestApp) {
     let by_name = |n: &str| list.as_array().unwrap().iter().find(|m| m["full_name"] == n).unwrap().clone();
     assert_eq!(by_name("Nguyễn Văn An")["last_training"], day.as_str());
     assert_eq!(by_name("Lê Thị Hoa")["last_training"], "2023-05-01");
+    let csv = app.json(Method::GET, "/api/v1/events/training?unit=28414&format=csv", None, Some(&a)).await;
+    assert!(
+        csv.body.contains("member_id,full_name") && csv.body.contains("Lê Thị Hoa,") && csv.body.contains("2023-05-01")
+    );
     let viewer = app.token("xem").await;
     app.json(Method::GET, "/api/v1/events/training", None, Some(&viewer))
         .await

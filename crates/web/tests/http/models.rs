@@ -400,6 +400,8 @@ async fn evaluated_ranked_and_awarded(app: &mut TestApp) {
     let list = app.json(Method::GET, &format!("/api/v1/models/{}/evaluations", ids[0]), None, Some(&b)).await.json();
     assert_eq!((list[0]["total"].as_i64(), list[0]["max_total"].as_i64()), (Some(70), Some(100)));
     assert_eq!(list[0]["scores"][0]["criterion"], "effectiveness");
+    let csv = app.json(Method::GET, &format!("/api/v1/models/{}/evaluations?format=csv", ids[0]), None, Some(&b)).await;
+    assert!(csv.body.contains("reviewer,evaluated_on,total") && csv.body.contains("effectiveness="), "{}", csv.body);
     let rank = app.json(Method::GET, "/api/v1/models/ranking?unit=28414&year=2024", None, Some(&b)).await.json();
     let got: Vec<(i64, f64)> = rank
         .as_array()
