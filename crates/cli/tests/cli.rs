@@ -256,10 +256,11 @@ async fn demo_generates_the_province(t: &TestDb) {
     assert_eq!(signatures, get("DIGITAL_SIGNATURES").value.unwrap().to_string());
     let csv = std::fs::read_to_string(dir.join("r.csv")).unwrap();
     assert!(csv.starts_with('\u{feff}') && csv.contains(",DIGITAL_SIGNATURES,"), "{csv}");
+    assert!(csv.contains(",TRAININGS_HELD,") && csv.contains(",MODELS_ACTIVE,"), "the programme's section: {csv}");
     let html = std::fs::read_to_string(dir.join("r.html")).unwrap();
     assert!(html.contains("<style>") && html.contains("@page"), "a file carries its own style");
     let mut wb: calamine::Xlsx<_> = calamine::open_workbook(dir.join("r.xlsx")).unwrap();
-    assert_eq!(calamine::Reader::sheet_names(&wb).len(), 6);
+    assert_eq!(calamine::Reader::sheet_names(&wb).len(), 7, "a cover and six sections");
     assert!(calamine::Reader::worksheet_range_at(&mut wb, 0).is_some());
     let out = ngoso(&t.url, &["report", "--unit", "NOPE", "--period", "2024"], None);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));

@@ -1116,3 +1116,6 @@ routes-none = No routes yet.
 place-cashless-accepted = Yes
 events-edit = Edit the training or event
 events-delete = Remove an event recorded by mistake
+events-import = Import trainings and events from a CSV file
+events-import-hint = One event a line; needed columns: unit_code, kind (training, contest, seminar, help_counter, campaign), title, starts_on; topic, place, organiser, ends_on, opening_days, citizens_served, served_male, served_female, served_under_18, served_18_59, served_60_plus where known. One bad line and nothing in the file is recorded.
+events-imported = Recorded { $count } trainings and events from the file.

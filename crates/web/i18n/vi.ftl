@@ -1123,3 +1123,6 @@ routes-none = Chưa có tuyến nào.
 place-cashless-accepted = Có
 events-edit = Sửa tập huấn, sự kiện
 events-delete = Xoá sự kiện ghi nhầm
+events-import = Nhập tập huấn, sự kiện từ tệp CSV
+events-import-hint = Mỗi dòng một sự kiện; cột bắt buộc: unit_code, kind (training, contest, seminar, help_counter, campaign), title, starts_on; có thể thêm topic, place, organiser, ends_on, opening_days, citizens_served, served_male, served_female, served_under_18, served_18_59, served_60_plus. Một dòng sai thì cả tệp không được ghi.
+events-imported = Đã ghi { $count } tập huấn, sự kiện từ tệp.

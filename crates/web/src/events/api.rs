@@ -147,3 +147,19 @@ pub async fn training(
         ]
     })
 }
+
+/// Record a file of events, all or none: the body is a CSV (UTF-8, a header line; `unit_code`,
+/// `kind`, `title`, `starts_on` needed, the other fields of an event where known). One bad
+/// line refuses the file, named by its number (`error.row`).
+#[utoipa::path(post, path = "/api/v1/events/import", tag = "programmes", request_body(content = String, content_type = "text/csv"),
+    responses((status = 201, body = Vec<i64>), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+        (status = 413, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn import(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    body: axum::body::Bytes,
+) -> Result<Response, AppError> {
+    let text = std::str::from_utf8(&body).map_err(|_| ngoso_core::Invalid::field("utf8-invalid", "file"))?;
+    let ids = super::import(&st, &p, super::parse_csv(text)?).await?;
+    Ok(axum::response::IntoResponse::into_response((axum::http::StatusCode::CREATED, Json(ids))))
+}

@@ -40,6 +40,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(api::get_one, api::update, api::delete))
         .routes(routes!(api::set_attendance))
         .routes(routes!(api::training))
+        .routes(routes!(api::import))
+        .route("/app/events/import", post(pages::import))
 }
 
 /// An event as sent (the API's numbers) or typed (a form's text).
@@ -125,6 +127,77 @@ pub async fn create(
     let id = events::create(&st.db, unit.id, f, attendees, Some(p.id)).await?;
     audit::log(&st.db, p, "event.create", "event", id, &f.title).await;
     Ok(id)
+}
+
+/// Reads a CSV of events (one a line; columns as the API's fields: `unit_code`, `kind`,
+/// `title`, `starts_on` needed; `topic`, `place`, `organiser`, `ends_on`, `opening_days`,
+/// `citizens_served`, `served_male`, `served_female`, `served_under_18`, `served_18_59`,
+/// `served_60_plus` if known): each line checked, the first bad one refusing the file, named.
+pub fn parse_csv(text: &str) -> Result<Vec<(u64, String, EventFields)>, AppError> {
+    let t = crate::http::csvfile::Table::read(text)?;
+    let (cu, ck) = (t.need("unit_code", "file")?, t.need("kind", "file")?);
+    let (ct, cs) = (t.need("title", "file")?, t.need("starts_on", "file")?);
+    let opt = [
+        "topic",
+        "place",
+        "organiser",
+        "ends_on",
+        "opening_days",
+        "citizens_served",
+        "served_male",
+        "served_female",
+        "served_under_18",
+        "served_18_59",
+        "served_60_plus",
+    ]
+    .map(|c| t.column(c));
+    let mut out = Vec::new();
+    for (row, r) in t.rows() {
+        let v: Vec<String> = opt.iter().map(|c| c.map(|c| r.get(c)).unwrap_or_default()).collect();
+        let (kind, title, starts_on) = (r.get(ck), r.get(ct), r.get(cs));
+        let f = EventFields::parse(&EventForm {
+            kind: &kind,
+            title: &title,
+            topic: &v[0],
+            place: &v[1],
+            organiser: &v[2],
+            starts_on: &starts_on,
+            ends_on: &v[3],
+            opening_days: &v[4],
+            citizens_served: &v[5],
+            by_sex: [&v[6], &v[7]],
+            by_age: [&v[8], &v[9], &v[10]],
+        })
+        .map_err(|e| AppError::from(e).at_row(row))?;
+        out.push((row, r.get(cu), f));
+    }
+    if out.is_empty() {
+        return Err(Invalid::field("required", "file").into());
+    }
+    Ok(out)
+}
+
+/// Records the events of a file, all or none, in units the principal runs the programmes of.
+pub async fn import(st: &AppState, p: &Principal, rows: Vec<(u64, String, EventFields)>) -> Result<Vec<i64>, AppError> {
+    let mut units: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    let mut news = Vec::with_capacity(rows.len());
+    for (row, code, f) in rows {
+        let unit_id = match units.get(code.trim()) {
+            Some(id) => *id,
+            None => {
+                let u = crate::units::for_action(&st.db, p, &code, "unit_code", Action::ManageProgrammes)
+                    .await
+                    .map_err(|e| e.at_row(row))?;
+                units.insert(code.trim().to_owned(), u.id);
+                u.id
+            }
+        };
+        news.push((unit_id, f));
+    }
+    let ids = events::create_many(&st.db, &news, Some(p.id)).await?;
+    audit::log(&st.db, p, "event.import", "event", ids.first().copied().unwrap_or(0), &format!("{} events", ids.len()))
+        .await;
+    Ok(ids)
 }
 
 /// An event in sight of the principal.

@@ -38,6 +38,14 @@ struct Index {
     rows: Vec<(i64, String, String, String, String, i64, i64)>,
     can_add: bool,
     error: Option<String>,
+    notice: Option<String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct ImportedQuery {
+    /// How many events a file just recorded.
+    #[serde(default)]
+    imported: Option<u32>,
 }
 
 /// `GET /app/events`.
@@ -46,9 +54,11 @@ pub(super) async fn index(
     Ctx(ctx): Ctx,
     PageUser(p): PageUser,
     Query(q): Query<EventQuery>,
+    Query(i): Query<ImportedQuery>,
 ) -> Result<Response, AppError> {
     let kinds = EventKind::ALL.iter().map(|k| (k.as_str().to_owned(), kind_label(&ctx, k.as_str()))).collect();
     let can_add = can_anywhere(&p, Action::ManageProgrammes);
+    let notice = i.imported.map(|n| ctx.tr.t1("events-imported", "count", ctx.tr.num(&i64::from(n))));
     let this_year = chrono::Datelike::year(&ngoso_store::teams::today());
     match super::list(&st, &p, &q).await {
         Ok((year, list)) => {
@@ -66,13 +76,13 @@ pub(super) async fn index(
                     )
                 })
                 .collect();
-            render(&Index { ctx, q, year, kinds, rows, can_add, error: None })
+            render(&Index { ctx, q, year, kinds, rows, can_add, error: None, notice })
         }
         Err(e) if e.is_refusal() => {
             let msg = message(ctx.lang, e.info());
             render_status(
                 e.info().status,
-                &Index { ctx, q, year: this_year, kinds, rows: Vec::new(), can_add, error: Some(msg) },
+                &Index { ctx, q, year: this_year, kinds, rows: Vec::new(), can_add, error: Some(msg), notice: None },
             )
         }
         Err(e) => Err(e),
@@ -325,7 +335,13 @@ pub(super) async fn training(
     };
     let since = super::year_ago();
     let Some(list) = super::members_training(&st, &p, within.as_ref()).await? else {
-        return render(&Training { ctx, untrained: Vec::new(), share: String::new(), hidden: true, unit: String::new() });
+        return render(&Training {
+            ctx,
+            untrained: Vec::new(),
+            share: String::new(),
+            hidden: true,
+            unit: String::new(),
+        });
     };
     let total = list.len();
     let untrained: Vec<(String, String, String)> = list
@@ -335,4 +351,42 @@ pub(super) async fn training(
         .collect();
     let share = format!("{} / {}", total - untrained.len(), total);
     render(&Training { share, untrained, hidden: false, unit: crate::http::render::urlencode(q.unit.trim()), ctx })
+}
+
+/// `POST /app/events/import`: a CSV of events, all or none; the list shows them, or the
+/// reason the file was refused.
+pub(super) async fn import(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    crate::http::extract::CsrfUpload(up): crate::http::extract::CsrfUpload,
+) -> Result<Response, AppError> {
+    let r = match super::parse_csv(up.fields.get("file")) {
+        Ok(rows) => super::import(&st, &p, rows).await,
+        Err(e) => Err(e),
+    };
+    match r {
+        Ok(ids) => Ok(Redirect::to(&format!("/app/events?imported={}", ids.len())).into_response()),
+        Err(e) if e.is_refusal() => {
+            let msg = message(ctx.lang, e.info());
+            let status = e.info().status;
+            let q = EventQuery::default();
+            let kinds = EventKind::ALL.iter().map(|k| (k.as_str().to_owned(), kind_label(&ctx, k.as_str()))).collect();
+            let this_year = chrono::Datelike::year(&ngoso_store::teams::today());
+            render_status(
+                status,
+                &Index {
+                    ctx,
+                    q,
+                    year: this_year,
+                    kinds,
+                    rows: Vec::new(),
+                    can_add: true,
+                    error: Some(msg),
+                    notice: None,
+                },
+            )
+        }
+        Err(e) => Err(e),
+    }
 }

@@ -302,4 +302,69 @@ async fn events_edited_and_removed(app: &mut TestApp) {
     assert_eq!(logged, 3);
 }
 
-http_tests!(trainings_attended_and_missed, programme_figures_in_indicators, events_edited_and_removed);
+async fn events_imported_from_a_file(app: &mut TestApp) {
+    let t = app.tree().await;
+    app.user("canbo.a", Role::Officer, Some(&t.commune_a)).await;
+    let a = app.token("canbo.a").await;
+    let csv = |body: &str| {
+        axum::http::Request::post("/api/v1/events/import")
+            .header("authorization", format!("Bearer {a}"))
+            .header("content-type", "text/csv")
+            .body(axum::body::Body::from(body.to_owned()))
+            .unwrap()
+    };
+    let count = |app: &TestApp| {
+        let db = app.db.clone();
+        async move {
+            ngoso_store::on_db!(&db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM events").fetch_one(p).await)
+                .unwrap()
+        }
+    };
+    let header = "unit_code,kind,title,starts_on,citizens_served,served_male,served_female,opening_days\n";
+    // One bad line refuses the file, named; another commune's unit too.
+    for (rows, code, row) in [
+        ("28414,training,Tập huấn 1,2025-03-01,,,,\n28414,training,Tập huấn 2,31/02/2025,,,,\n", "date-invalid", 3),
+        ("28414,training,Tập huấn 1,2025-03-01,,,,\n27700,campaign,Ra quân,2025-04-01,50,20,30,\n", "unit-unknown", 3),
+        ("28414,parade,Diễu hành,2025-03-01,,,,\n", "event-kind-invalid", 2),
+    ] {
+        let res = app.send(csv(&format!("{header}{rows}"))).await;
+        res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, code);
+        assert_eq!(res.json()["error"]["row"], row, "{}", res.body);
+    }
+    assert_eq!(count(app).await, 0, "nothing recorded");
+    let good = format!(
+        "{header}28414,training,Tập huấn kỹ năng số 📱,2025-03-01,,,,\n28414-01,help_counter,Quầy hỗ trợ,01/04/2025,300,140,160,\"mon, fri\"\n"
+    );
+    let res = app.send(csv(&good)).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let ids = res.json();
+    let counter = app.json(Method::GET, &format!("/api/v1/events/{}", ids[1]), None, Some(&a)).await.json();
+    assert_eq!((counter["opening_days"].as_str(), counter["citizens_served"].as_i64()), (Some("mon,fri"), Some(300)));
+    assert_eq!(counter["unit_code"], "28414-01");
+
+    // From the events page: a file uploaded, the list says how many.
+    app.login("canbo.a").await;
+    let page = app.get("/app/events?year=2025").await;
+    assert!(page.body.contains("Tập huấn kỹ năng số 📱") && page.body.contains("action=\"/app/events/import\""));
+    let csrf = app.csrf("/app/events").await;
+    let boundary = "XyZ";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"events.csv\"\r\nContent-Type: text/csv\r\n\r\n{header}28414,seminar,Toạ đàm,2025-05-01,,,,\r\n--{boundary}--\r\n"
+    );
+    let req = axum::http::Request::post("/app/events/import")
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    let res = app.send(req).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let list = app.get(&res.location()).await;
+    assert!(list.body.contains("notice ok"), "{}", list.body);
+    assert_eq!(count(app).await, 3);
+}
+
+http_tests!(
+    trainings_attended_and_missed,
+    programme_figures_in_indicators,
+    events_edited_and_removed,
+    events_imported_from_a_file
+);
