@@ -55,35 +55,29 @@ const EVENT_SELECT: &str = "SELECT e.id, e.unit_id, u.code AS unit_code, u.name 
 /// Records an event of a unit with the members who attended, all or none.
 pub async fn create(db: &Db, unit_id: i64, f: &EventFields, attendees: &[i64], by: Option<i64>) -> Result<i64> {
     let mut tx = db.begin().await?;
-    let t = now();
-    let id: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
-        "INSERT INTO events (unit_id, kind, title, topic, place, organiser, starts_on, ends_on, opening_days, citizens_served, \
-         served_male, served_female, served_under_18, served_18_59, served_60_plus, created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) RETURNING id")
-        .bind(unit_id).bind(f.kind.as_str()).bind(&f.title).bind(&f.topic).bind(&f.place).bind(&f.organiser)
-        .bind(f.starts_on).bind(f.ends_on).bind(f.opening_days.join(",")).bind(f.citizens_served)
-        .bind(f.by_sex[0]).bind(f.by_sex[1]).bind(f.by_age[0]).bind(f.by_age[1]).bind(f.by_age[2]).bind(by).bind(t)
-        .fetch_one(c).await)?;
+    let id = insert(&mut tx, unit_id, f, by).await?;
     write_attendance(&mut tx, id, attendees).await?;
     tx.commit().await?;
     Ok(id)
 }
 
+async fn insert(tx: &mut Tx, unit_id: i64, f: &EventFields, by: Option<i64>) -> Result<i64> {
+    Ok(on_tx!(tx, c => sqlx::query_scalar(
+        "INSERT INTO events (unit_id, kind, title, topic, place, organiser, starts_on, ends_on, opening_days, citizens_served, \
+         served_male, served_female, served_under_18, served_18_59, served_60_plus, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) RETURNING id")
+        .bind(unit_id).bind(f.kind.as_str()).bind(&f.title).bind(&f.topic).bind(&f.place).bind(&f.organiser)
+        .bind(f.starts_on).bind(f.ends_on).bind(f.opening_days.join(",")).bind(f.citizens_served)
+        .bind(f.by_sex[0]).bind(f.by_sex[1]).bind(f.by_age[0]).bind(f.by_age[1]).bind(f.by_age[2]).bind(by).bind(now())
+        .fetch_one(c).await)?)
+}
+
 /// Records many events (a unit's id and its fields each, no attendance), all or none.
 pub async fn create_many(db: &Db, rows: &[(i64, EventFields)], by: Option<i64>) -> Result<Vec<i64>> {
     let mut tx = db.begin().await?;
-    let t = now();
     let mut ids = Vec::with_capacity(rows.len());
     for (unit_id, f) in rows {
-        let id: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
-            "INSERT INTO events (unit_id, kind, title, topic, place, organiser, starts_on, ends_on, opening_days, citizens_served, \
-             served_male, served_female, served_under_18, served_18_59, served_60_plus, created_by, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) RETURNING id")
-            .bind(unit_id).bind(f.kind.as_str()).bind(&f.title).bind(&f.topic).bind(&f.place).bind(&f.organiser)
-            .bind(f.starts_on).bind(f.ends_on).bind(f.opening_days.join(",")).bind(f.citizens_served)
-            .bind(f.by_sex[0]).bind(f.by_sex[1]).bind(f.by_age[0]).bind(f.by_age[1]).bind(f.by_age[2]).bind(by).bind(t)
-            .fetch_one(c).await)?;
-        ids.push(id);
+        ids.push(insert(&mut tx, *unit_id, f, by).await?);
     }
     tx.commit().await?;
     Ok(ids)
