@@ -1119,3 +1119,6 @@ events-delete = Remove an event recorded by mistake
 events-import = Import trainings and events from a CSV file
 events-import-hint = One event a line; needed columns: unit_code, kind (training, contest, seminar, help_counter, campaign), title, starts_on; topic, place, organiser, ends_on, opening_days, citizens_served, served_male, served_female, served_under_18, served_18_59, served_60_plus where known. One bad line and nothing in the file is recorded.
 events-imported = Recorded { $count } trainings and events from the file.
+resident-anonymize-who = The person asking for their data to be deleted
+resident-anonymize = Delete this person's personal data
+resident-anonymize-confirm = Delete this person's name, citizen ID, phone and birth year? The counts stay. This cannot be undone.

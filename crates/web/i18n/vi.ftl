@@ -1126,3 +1126,6 @@ events-delete = Xoá sự kiện ghi nhầm
 events-import = Nhập tập huấn, sự kiện từ tệp CSV
 events-import-hint = Mỗi dòng một sự kiện; cột bắt buộc: unit_code, kind (training, contest, seminar, help_counter, campaign), title, starts_on; có thể thêm topic, place, organiser, ends_on, opening_days, citizens_served, served_male, served_female, served_under_18, served_18_59, served_60_plus. Một dòng sai thì cả tệp không được ghi.
 events-imported = Đã ghi { $count } tập huấn, sự kiện từ tệp.
+resident-anonymize-who = Người yêu cầu xoá dữ liệu
+resident-anonymize = Xoá dữ liệu cá nhân của người này
+resident-anonymize-confirm = Xoá họ tên, số định danh, điện thoại và năm sinh của người này? Các số liệu tổng hợp được giữ nguyên. Không thể hoàn tác.

@@ -89,6 +89,13 @@ pub(crate) async fn get(db: &Db, id: i64) -> Result<Household> {
         .ok_or(StoreError::NotFound)
 }
 
+/// The id of the household with a code (the code it was imported or recorded with): no
+/// personal data, so unlogged; reading the household itself takes a proof.
+pub async fn id_by_code(db: &Db, code: &str) -> Result<i64> {
+    on_db!(db, p => sqlx::query_scalar("SELECT id FROM households WHERE code = $1").bind(code.trim()).fetch_optional(p).await)?
+        .ok_or(StoreError::NotFound)
+}
+
 #[cfg(feature = "testing")]
 pub(crate) async fn by_code(db: &Db, code: &str) -> Result<Household> {
     let sql = format!("{HOUSEHOLD_SELECT} WHERE h.code = $1");

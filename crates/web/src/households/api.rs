@@ -139,6 +139,20 @@ pub async fn get_one(
     }))
 }
 
+/// A household found by its code (the one it was imported or recorded with), whole as by its
+/// id: for an integrator that holds the codes of its own register.
+#[utoipa::path(get, path = "/api/v1/households/by-code/{code}", tag = "households", params(("code" = String, Path)),
+    responses((status = 200, body = HouseholdDetail), (status = 403, description = "no access to personal data", body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody)))]
+pub async fn by_code(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(code): Path<String>,
+) -> Result<Json<HouseholdDetail>, AppError> {
+    let id = ngoso_store::households::id_by_code(&st.db, &code).await?;
+    get_one(State(st), ApiUser(p), Path(id)).await
+}
+
 /// Add a resident to a household.
 #[utoipa::path(post, path = "/api/v1/households/{id}/residents", tag = "households", params(("id" = i64, Path)), request_body = ResidentInput,
     responses((status = 201, body = Created), (status = 403, description = "may not edit households here", body = ApiErrorBody),
@@ -196,6 +210,19 @@ pub async fn set_resident_groups(
     ApiJson(g): ApiJson<GroupsInput>,
 ) -> Result<axum::http::StatusCode, AppError> {
     hops::set_groups(&st.db, &p, id, &g.groups).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// A deletion request for one resident: their personal data goes, the counts stay (as for a
+/// household's).
+#[utoipa::path(delete, path = "/api/v1/residents/{id}", tag = "households", params(("id" = i64, Path)),
+    responses((status = 204), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
+pub async fn anonymize_resident(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<axum::http::StatusCode, AppError> {
+    hops::anonymize_resident(&st.db, &p, id).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 

@@ -35,15 +35,29 @@ pub fn router() -> OpenApiRouter<AppState> {
         .route("/app/households/{id}/residents", post(pages::add_resident))
         .route("/app/households/{id}/correct", post(pages::correct))
         .route("/app/households/{id}/anonymize", post(pages::anonymize))
+        .route("/app/households/{id}/residents/anonymize", post(pages::anonymize_resident))
         .route("/app/consents/{id}/withdraw", post(pages::withdraw_consent))
         .route("/app/walk", get(walk::page))
         .routes(routes!(api::list, api::create))
         .routes(routes!(api::get_one))
+        .routes(routes!(api::by_code))
         .routes(routes!(api::add_resident))
         .routes(routes!(api::resident_groups, api::create_resident_group))
         .routes(routes!(api::set_resident_groups))
+        .routes(routes!(api::anonymize_resident))
         .routes(routes!(api::correct_status))
         .routes(routes!(api::walklist))
+}
+
+/// A deletion request for one resident, by those who may correct the household's records:
+/// their personal data goes (name, citizen ID, phone, birth year, consent's signer), the counts
+/// stay, as for a household. The household's id.
+pub async fn anonymize_resident(db: &Db, p: &Principal, resident_id: i64) -> Result<i64, AppError> {
+    let household_id = households::household_of(db, Some(resident_id), None).await?;
+    granted::<may::CorrectRecords>(db, p, household_id).await?;
+    households::anonymize_resident(db, resident_id).await?;
+    crate::auth::audit::log(db, p, "resident.anonymize", "household", household_id, &resident_id.to_string()).await;
+    Ok(household_id)
 }
 
 /// Core's proof that the principal may do `P` on a household: not found when it is out of

@@ -539,6 +539,27 @@ pub(crate) async fn anonymize(
     Ok(Redirect::to(&format!("/app/households/{id}?saved=1")).into_response())
 }
 
+#[derive(Deserialize)]
+pub(crate) struct ResidentChoice {
+    #[serde(default)]
+    resident_id: i64,
+}
+
+/// `POST /app/households/{id}/residents/anonymize`: a deletion request for one resident of
+/// this household.
+pub(crate) async fn anonymize_resident(
+    State(st): State<AppState>,
+    PageUser(p): PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<ResidentChoice>,
+) -> Result<Response, AppError> {
+    if store::household_of(&st.db, Some(f.resident_id), None).await? != id {
+        return Err(AppError::not_found());
+    }
+    ops::anonymize_resident(&st.db, &p, f.resident_id).await?;
+    Ok(Redirect::to(&format!("/app/households/{id}?saved=1")).into_response())
+}
+
 /// The correction form: `target` is `SERVICE:STATUS` (an empty status: not started).
 #[derive(Deserialize)]
 pub(crate) struct CorrectionForm {

@@ -313,6 +313,13 @@ async fn personal_data_reads_are_scoped_and_logged(app: &mut TestApp) {
     assert_eq!(res.json()["household"]["head_name"], "Lê Văn Tám");
     let res = app.json(Method::GET, &format!("/api/v1/households/{hb}"), None, Some(&tok)).await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
+    // By the code it was recorded with: the same record, the same scope, the read logged.
+    let res = app.json(Method::GET, "/api/v1/households/by-code/H-A", None, Some(&tok)).await;
+    assert_eq!((res.status, res.json()["household"]["id"].as_i64()), (StatusCode::OK, Some(hid)));
+    for code in ["H-B", "NO-SUCH"] {
+        let res = app.json(Method::GET, &format!("/api/v1/households/by-code/{code}"), None, Some(&tok)).await;
+        res.assert_error(StatusCode::NOT_FOUND, "not-found");
+    }
     let res = app.json(Method::GET, "/api/v1/households?q=le%20van", None, Some(&tok)).await;
     let codes: Vec<String> =
         res.json().as_array().unwrap().iter().map(|h| h["code"].as_str().unwrap().to_owned()).collect();
@@ -322,7 +329,7 @@ async fn personal_data_reads_are_scoped_and_logged(app: &mut TestApp) {
     assert_eq!(app.get(&format!("/app/households/{hid}")).await.status, StatusCode::OK);
     let log = ngoso_store::audit::list(&app.db, Some(("household", &hid.to_string())), 20).await.unwrap();
     let reads = log.iter().filter(|e| e.action == "household.read").count();
-    assert_eq!(reads, 2, "each read of the record is logged: {log:?}");
+    assert_eq!(reads, 3, "each read of the record is logged: {log:?}");
     let lists = ngoso_store::audit::list(&app.db, None, 50).await.unwrap();
     assert!(lists.iter().any(|e| e.action == "household.list" && e.username.as_deref() == Some("canbo.xa")));
 }
@@ -801,7 +808,62 @@ async fn figures_by_sex_age_and_group(app: &mut TestApp) {
     assert!(page.body.contains("Lao động ngoại tỉnh 🧳 <span class=\"muted\">(migrant)</span>"), "{}", page.body);
 }
 
+async fn a_resident_is_deleted_on_request(app: &mut TestApp) {
+    let s = setup(app).await;
+    let hid = create_household(app, s.t.hamlet_a.id, "H-A").await;
+    let officer = app.token("canbo.xa").await;
+    let mut ids = Vec::new();
+    for (name, year) in [("Trần Thị Bé 🌸", "1950"), ("Trần Văn Út", "1990")] {
+        let r = json!({"full_name": name, "birth_year": year, "sex": "f"});
+        let res = app.json(Method::POST, &format!("/api/v1/households/{hid}/residents"), Some(r), Some(&officer)).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        ids.push(res.json()["id"].as_i64().unwrap());
+    }
+    // Not by a team leader (they do not correct records), nor for one out of sight.
+    let leader = app.token("totruong").await;
+    app.json(Method::DELETE, &format!("/api/v1/residents/{}", ids[0]), None, Some(&leader))
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    app.json(Method::DELETE, "/api/v1/residents/999999", None, Some(&officer))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not-found");
+    // By the officer: the name, year and sex go, the resident is still counted.
+    let res = app.json(Method::DELETE, &format!("/api/v1/residents/{}", ids[0]), None, Some(&officer)).await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.body);
+    let h = app.json(Method::GET, &format!("/api/v1/households/{hid}"), None, Some(&officer)).await.json();
+    let gone = h["residents"].as_array().unwrap().iter().find(|r| r["id"] == ids[0]).unwrap().clone();
+    assert!(gone["full_name"].is_null() && gone["birth_year"].is_null(), "{gone}");
+    assert!(!h.to_string().contains("Trần Thị Bé"), "{h}");
+    assert_eq!(h["residents"].as_array().unwrap().len(), 2, "still counted");
+    // From the household's page, the other one; a resident of another household is refused.
+    app.login("canbo.xa").await;
+    let page = app.get(&format!("/app/households/{hid}")).await;
+    assert!(page.body.contains("residents/anonymize") && page.body.contains("Trần Văn Út"), "{}", page.body);
+    let csrf = app.csrf(&format!("/app/households/{hid}")).await;
+    let other = create_household(app, s.t.hamlet_a.id, "H-A2").await;
+    let res = app
+        .post_form(
+            &format!("/app/households/{other}/residents/anonymize"),
+            &[("csrf", &csrf), ("resident_id", &ids[1].to_string())],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    let res = app
+        .post_form(
+            &format!("/app/households/{hid}/residents/anonymize"),
+            &[("csrf", &csrf), ("resident_id", &ids[1].to_string())],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert!(!app.get(&format!("/app/households/{hid}")).await.body.contains("Trần Văn Út"));
+    let logged: i64 = ngoso_store::on_db!(&app.db, p => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'resident.anonymize'").fetch_one(p).await)
+    .unwrap();
+    assert_eq!(logged, 2);
+}
+
 tests_with_app!(
+    a_resident_is_deleted_on_request,
     figures_by_sex_age_and_group,
     citizen_id_duplicates_are_logged_and_limited,
     walk_lists_name_few_services,
