@@ -174,20 +174,40 @@ pub async fn delete(db: &Db, model_id: i64, place_id: i64) -> Result<()> {
     Ok(())
 }
 
-async fn with_photos(db: &Db, mut places: Vec<RoutePlace>) -> Result<Vec<RoutePlace>> {
-    for p in &mut places {
-        p.photos = on_db!(db, c => sqlx::query_as::<_, PhotoInfo>(
-            "SELECT id, caption, width, height FROM route_place_photos WHERE place_id = $1 ORDER BY id")
-            .bind(p.id).fetch_all(c).await)?;
+/// The places (all of one model's route) with their photos, read in one query.
+async fn with_photos(db: &Db, model_id: i64, mut places: Vec<RoutePlace>) -> Result<Vec<RoutePlace>> {
+    let rows: Vec<(i64, i64, String, i32, i32)> = on_db!(db, c => sqlx::query_as(
+        "SELECT f.place_id, f.id, f.caption, f.width, f.height FROM route_place_photos f \
+         JOIN route_places p ON p.id = f.place_id WHERE p.model_id = $1 ORDER BY f.id")
+        .bind(model_id).fetch_all(c).await)?;
+    for (place_id, id, caption, width, height) in rows {
+        if let Some(p) = places.iter_mut().find(|p| p.id == place_id) {
+            p.photos.push(PhotoInfo { id, caption, width, height });
+        }
     }
     Ok(places)
+}
+
+/// The places before and after a position on a model's route: (code, name) each.
+pub async fn neighbours(
+    db: &Db,
+    model_id: i64,
+    position: i32,
+) -> Result<(Option<(String, String)>, Option<(String, String)>)> {
+    let prev = on_db!(db, c => sqlx::query_as(
+        "SELECT code, name FROM route_places WHERE model_id = $1 AND ordinal < $2 ORDER BY ordinal DESC LIMIT 1")
+        .bind(model_id).bind(position).fetch_optional(c).await)?;
+    let next = on_db!(db, c => sqlx::query_as(
+        "SELECT code, name FROM route_places WHERE model_id = $1 AND ordinal > $2 ORDER BY ordinal LIMIT 1")
+        .bind(model_id).bind(position).fetch_optional(c).await)?;
+    Ok((prev, next))
 }
 
 /// A model's route: its places in order, with their photos and scan counts.
 pub async fn of_model(db: &Db, model_id: i64) -> Result<Vec<RoutePlace>> {
     let rows = on_db!(db, p => sqlx::query_as::<_, RoutePlace>(sqlx::AssertSqlSafe(format!(
         "{PLACE_SELECT} WHERE p.model_id = $1 ORDER BY p.ordinal, p.id"))).bind(model_id).fetch_all(p).await)?;
-    with_photos(db, rows).await
+    with_photos(db, model_id, rows).await
 }
 
 /// A place of a model's route.
@@ -195,7 +215,7 @@ pub async fn get(db: &Db, model_id: i64, place_id: i64) -> Result<RoutePlace> {
     let row = on_db!(db, p => sqlx::query_as::<_, RoutePlace>(sqlx::AssertSqlSafe(format!(
         "{PLACE_SELECT} WHERE p.id = $1 AND p.model_id = $2"))).bind(place_id).bind(model_id).fetch_optional(p).await)?
     .ok_or(StoreError::NotFound)?;
-    Ok(with_photos(db, vec![row]).await?.remove(0))
+    Ok(with_photos(db, model_id, vec![row]).await?.remove(0))
 }
 
 /// A route as its public pages name it.
@@ -213,7 +233,8 @@ pub async fn by_code(db: &Db, code: &str) -> Result<(RoutePlace, PlaceRoute)> {
     let place = on_db!(db, p => sqlx::query_as::<_, RoutePlace>(sqlx::AssertSqlSafe(format!(
         "{PLACE_SELECT} WHERE p.code = $1"))).bind(code).fetch_optional(p).await)?
     .ok_or(StoreError::NotFound)?;
-    let place = with_photos(db, vec![place]).await?.remove(0);
+    let model_id = place.model_id;
+    let place = with_photos(db, model_id, vec![place]).await?.remove(0);
     let route = route(db, place.model_id).await?;
     Ok((place, route))
 }

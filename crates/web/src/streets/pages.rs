@@ -72,11 +72,7 @@ pub(super) async fn place(
             tracing::warn!(place = p.id, error = %e, "a plaque's scan was not counted");
         }
     }
-    let all = places::of_model(&st.db, p.model_id).await?;
-    let at = all.iter().position(|x| x.id == p.id).unwrap_or(0);
-    let pair = |x: &RoutePlace| (x.code.clone(), x.name.clone());
-    let prev = at.checked_sub(1).and_then(|i| all.get(i)).map(pair);
-    let next = all.get(at + 1).map(pair);
+    let (prev, next) = places::neighbours(&st.db, p.model_id, p.position).await?;
     let photos_kb = (places::photo_sizes(&st.db, p.id).await? + 1023) / 1024;
     render(&PlacePage {
         kind: kind_label(&ctx, &p.kind),
