@@ -204,6 +204,18 @@ pub async fn add_member(db: &Db, team_id: i64, m: &NewMember<'_>) -> Result<i64>
         .bind(m.phone).bind(m.joined_on).bind(m.user_id).bind(t).fetch_one(p).await)?)
 }
 
+/// Rewrites a member's fields: name, role, affiliation, phone, the days they joined and
+/// left (`None`: still in the team) and their account.
+pub async fn update_member(db: &Db, member_id: i64, m: &NewMember<'_>, left_on: Option<NaiveDate>) -> Result<()> {
+    let sql = "UPDATE team_members SET full_name = $1, name_sort = $2, role = $3, affiliation = $4, phone = $5, \
+               joined_on = $6, left_on = $7, user_id = $8, updated_at = $9 WHERE id = $10";
+    let n = on_write!(db, p => sqlx::query(sql)
+        .bind(m.full_name).bind(text::sort_key(&given_name_first(m.full_name))).bind(m.role).bind(m.affiliation)
+        .bind(m.phone).bind(m.joined_on).bind(left_on).bind(m.user_id).bind(now()).bind(member_id)
+        .execute(p).await.map(|r| r.rows_affected()))?;
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
 /// Records that a member left the team on a day.
 pub async fn member_left(db: &Db, member_id: i64, day: NaiveDate) -> Result<()> {
     let n = on_write!(db, p => sqlx::query("UPDATE team_members SET left_on = $1, updated_at = $2 WHERE id = $3")

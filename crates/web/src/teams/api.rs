@@ -13,7 +13,7 @@ use crate::auth::ApiUser;
 use crate::http::error::{ApiErrorBody, AppError};
 use crate::http::extract::{ApiJson, Path, Query};
 use crate::http::openapi::{Created, created};
-use crate::teams::{self as tops, MemberInput};
+use crate::teams::{self as tops, MemberEdit, MemberInput};
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct TeamQuery {
@@ -122,21 +122,21 @@ pub async fn get_one(
     let members = tops::members(&st.db, &p, &team).await?;
     Ok(Json(TeamDetail {
         team: team_dto(&st, team),
-        members: members.map(|list| {
-            list.into_iter()
-                .map(|m| MemberDto {
-                    id: m.id,
-                    full_name: m.full_name,
-                    role: m.role,
-                    affiliation: m.affiliation,
-                    phone_masked: m.phone.as_deref().map(mask_phone),
-                    joined_on: m.joined_on.to_string(),
-                    left_on: m.left_on.map(|d| d.to_string()),
-                    username: m.username,
-                })
-                .collect()
-        }),
+        members: members.map(|list| list.into_iter().map(member_dto).collect()),
     }))
+}
+
+fn member_dto(m: tstore::Member) -> MemberDto {
+    MemberDto {
+        id: m.id,
+        full_name: m.full_name,
+        role: m.role,
+        affiliation: m.affiliation,
+        phone_masked: m.phone.as_deref().map(mask_phone),
+        joined_on: m.joined_on.to_string(),
+        left_on: m.left_on.map(|d| d.to_string()),
+        username: m.username,
+    }
 }
 
 /// Add a member to a team.
@@ -151,4 +151,53 @@ pub async fn add_member(
     let team = tops::visible(&st.db, &p, id).await?;
     let mid = tops::add_member(&st.db, &p, &team, &m).await?;
     Ok(created(mid, &format!("/api/v1/teams/{id}")))
+}
+
+/// A team member (phone masked), for those who see who is in the team; the read is logged.
+#[utoipa::path(get, path = "/api/v1/members/{id}", tag = "teams", params(("id" = i64, Path)),
+    responses((status = 200, body = MemberDto), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
+pub async fn get_member(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<MemberDto>, AppError> {
+    Ok(Json(member_dto(tops::member(&st.db, &p, id).await?.1)))
+}
+
+/// Change a member's name, role, affiliation, phone, days or account: absent fields keep
+/// their value, an empty `phone`, `left_on` or `username` clears it. All or nothing.
+#[utoipa::path(patch, path = "/api/v1/members/{id}", tag = "teams", params(("id" = i64, Path)), request_body = MemberEdit,
+    responses((status = 200, body = MemberDto), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody),
+              (status = 422, body = ApiErrorBody)))]
+pub async fn edit_member(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(e): ApiJson<MemberEdit>,
+) -> Result<Json<MemberDto>, AppError> {
+    tops::edit_member(&st.db, &p, id, &e).await?;
+    Ok(Json(member_dto(tops::member(&st.db, &p, id).await?.1)))
+}
+
+/// The day a member left.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct LeftOn {
+    /// `YYYY-MM-DD`, on or after the day they joined; today when absent.
+    pub left_on: Option<String>,
+}
+
+/// Mark a member as having left the team (on a day, today by default).
+#[utoipa::path(post, path = "/api/v1/members/{id}/left", tag = "teams", params(("id" = i64, Path)), request_body = LeftOn,
+    responses((status = 200, body = MemberDto), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody),
+              (status = 422, body = ApiErrorBody)))]
+pub async fn member_left(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(l): ApiJson<LeftOn>,
+) -> Result<Json<MemberDto>, AppError> {
+    let m = tstore::membership(&st.db, id).await?;
+    let day = tops::parse_day(l.left_on.as_deref(), "left_on")?.unwrap_or_else(tstore::today);
+    tops::member_left(&st.db, &p, &m, day).await?;
+    Ok(Json(member_dto(tops::member(&st.db, &p, id).await?.1)))
 }

@@ -31,11 +31,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .route("/app/teams/new", get(pages::new_form).post(pages::create))
         .route("/app/teams/{id}", get(pages::show))
         .route("/app/teams/{id}/members", post(pages::add_member))
-        .route("/app/members/{id}", get(pages::member))
+        .route("/app/members/{id}", get(pages::member).post(pages::edit_member))
         .route("/app/members/{id}/left", post(pages::member_left))
         .routes(routes!(api::list, api::create))
         .routes(routes!(api::get_one))
         .routes(routes!(api::add_member))
+        .routes(routes!(api::get_member, api::edit_member))
+        .routes(routes!(api::member_left))
 }
 
 /// A team's members, for those who may see people (the store logs the read); `None` for
@@ -47,6 +49,15 @@ pub async fn members(db: &Db, p: &Principal, team: &Team) -> Result<Option<Vec<M
         Err(ngoso_core::auth::Denied::Forbidden) => Ok(None),
         Err(d) => Err(d.into()),
     }
+}
+
+/// A member and their team, for those who see who is in it (the read is logged).
+pub async fn member(db: &Db, p: &Principal, member_id: i64) -> Result<(Team, Member), AppError> {
+    let membership = teams::membership(db, member_id).await?;
+    let team = visible(db, p, membership.team_id).await?;
+    let people = members(db, p, &team).await?.ok_or_else(AppError::forbidden)?;
+    let m = people.into_iter().find(|m| m.id == member_id).ok_or_else(AppError::not_found)?;
+    Ok((team, m))
 }
 
 /// A team the principal may see.
@@ -92,21 +103,49 @@ pub struct MemberInput {
     pub username: Option<String>,
 }
 
-/// Adds a member to a team.
-pub async fn add_member(db: &Db, p: &Principal, team: &Team, m: &MemberInput) -> Result<i64, AppError> {
-    ensure(p, Action::ManageTeams, &team.path())?;
+/// A member's fields, checked.
+struct MemberFields {
+    full_name: String,
+    role: &'static str,
+    affiliation: &'static str,
+    phone: Option<String>,
+    joined_on: NaiveDate,
+    user_id: Option<i64>,
+}
+
+impl MemberFields {
+    fn as_new(&self) -> NewMember<'_> {
+        NewMember {
+            full_name: &self.full_name,
+            role: self.role,
+            affiliation: self.affiliation,
+            phone: self.phone.as_deref(),
+            joined_on: self.joined_on,
+            user_id: self.user_id,
+        }
+    }
+}
+
+/// A `YYYY-MM-DD` day of a form field, `None` when empty.
+pub(crate) fn parse_day(s: Option<&str>, field: &'static str) -> Result<Option<NaiveDate>, Invalid> {
+    match s.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| Invalid::field("date-invalid", field).with_detail(s)),
+        None => Ok(None),
+    }
+}
+
+/// Checks a member's fields as typed; the account must be one in the team's area.
+async fn parse_member(db: &Db, team: &Team, m: &MemberInput) -> Result<MemberFields, AppError> {
     let full_name = parse_name(&m.full_name).map_err(|e| Invalid { field: Some("full_name"), ..e })?;
-    let role = MemberRole::parse(&m.role)?;
+    let role = MemberRole::parse(&m.role)?.as_str();
     let affiliation = parse_affiliation(&m.affiliation)?;
     let phone = match m.phone.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(s) => Some(PhoneNumber::parse(s)?.as_str().to_owned()),
         None => None,
     };
-    let joined_on = match m.joined_on.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map_err(|_| Invalid::field("date-invalid", "joined_on").with_detail(s))?,
-        None => teams::today(),
-    };
+    let joined_on = parse_day(m.joined_on.as_deref(), "joined_on")?.unwrap_or_else(teams::today);
     let user_id = match m.username.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(u) => {
             let name = Username::parse(u)?;
@@ -118,21 +157,59 @@ pub async fn add_member(db: &Db, p: &Principal, team: &Team, m: &MemberInput) ->
         }
         None => None,
     };
-    let id = teams::add_member(
-        db,
-        team.id,
-        &NewMember {
-            full_name: &full_name,
-            role: role.as_str(),
-            affiliation,
-            phone: phone.as_deref(),
-            joined_on,
-            user_id,
-        },
-    )
-    .await?;
-    log(db, p, "member.add", "team", team.id, &full_name).await;
+    Ok(MemberFields { full_name, role, affiliation, phone, joined_on, user_id })
+}
+
+/// Adds a member to a team.
+pub async fn add_member(db: &Db, p: &Principal, team: &Team, m: &MemberInput) -> Result<i64, AppError> {
+    ensure(p, Action::ManageTeams, &team.path())?;
+    let f = parse_member(db, team, m).await?;
+    let id = teams::add_member(db, team.id, &f.as_new()).await?;
+    log(db, p, "member.add", "team", team.id, &f.full_name).await;
     Ok(id)
+}
+
+/// The changes to a member: an absent field keeps its value; an empty phone, leaving day or
+/// account clears it (an empty leaving day puts the member back in the team).
+#[derive(Debug, Default, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct MemberEdit {
+    pub full_name: Option<String>,
+    /// leader, deputy or member.
+    pub role: Option<String>,
+    /// commune_official, police, youth_union, womens_union, telecom, teacher, health, volunteer or other.
+    pub affiliation: Option<String>,
+    pub phone: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub joined_on: Option<String>,
+    /// `YYYY-MM-DD`, on or after the day they joined.
+    pub left_on: Option<String>,
+    pub username: Option<String>,
+}
+
+/// Changes a member's fields, for those who manage the team; all checked before anything is
+/// written. Logged as `member.edit`.
+pub async fn edit_member(db: &Db, p: &Principal, member_id: i64, e: &MemberEdit) -> Result<(), AppError> {
+    let (team, now) = member(db, p, member_id).await?;
+    ensure(p, Action::ManageTeams, &team.path())?;
+    let input = MemberInput {
+        full_name: e.full_name.clone().unwrap_or(now.full_name),
+        role: e.role.clone().unwrap_or(now.role),
+        affiliation: e.affiliation.clone().unwrap_or(now.affiliation),
+        phone: e.phone.clone().or(now.phone),
+        joined_on: Some(e.joined_on.clone().unwrap_or_else(|| now.joined_on.to_string())),
+        username: e.username.clone().or(now.username),
+    };
+    let f = parse_member(db, &team, &input).await?;
+    let left_on = match &e.left_on {
+        Some(s) => parse_day(Some(s), "left_on")?,
+        None => now.left_on,
+    };
+    if left_on.is_some_and(|l| l < f.joined_on) {
+        return Err(Invalid::field("member-left-before-joining", "left_on").into());
+    }
+    teams::update_member(db, member_id, &f.as_new(), left_on).await?;
+    log(db, p, "member.edit", "team", team.id, &member_id.to_string()).await;
+    Ok(())
 }
 
 /// Records that a member left.

@@ -17,7 +17,7 @@ use crate::http::error::{AppError, message};
 use crate::http::extract::{CsrfForm, Path, Query};
 use crate::http::i18n::format_date;
 use crate::http::render::{Ctx, PageCtx, render, render_status};
-use crate::teams::{self as ops, MemberInput};
+use crate::teams::{self as ops, MemberEdit, MemberInput};
 
 /// A team in a list.
 struct TeamRow {
@@ -298,6 +298,7 @@ pub(crate) async fn member_left(
 struct MemberPage {
     ctx: PageCtx,
     team: Team,
+    id: i64,
     name: String,
     /// (event id, title, kind, day) of the trainings and events attended.
     attended: Vec<(i64, String, String, String)>,
@@ -308,20 +309,25 @@ struct MemberPage {
     can_award: bool,
     award_to: (&'static str, i64),
     levels: Vec<(String, String)>,
+    /// The form to change the member, for those who manage the team.
+    can_manage: bool,
+    form: MemberEdit,
+    roles: Vec<(&'static str, String)>,
+    affiliations: Vec<(&'static str, String)>,
+    error: Option<String>,
+    notice: Option<String>,
 }
 
-/// `GET /app/members/{id}`: a team member and the trainings and events they attended (for
-/// those who see who is in the team; the read of the team's names is logged).
-pub(crate) async fn member(
-    State(st): State<AppState>,
-    Ctx(ctx): Ctx,
-    PageUser(p): PageUser,
-    Path(id): Path<i64>,
-) -> Result<Response, AppError> {
-    let m = store::membership(&st.db, id).await?;
-    let team = ops::visible(&st.db, &p, m.team_id).await?;
-    let people = ops::members(&st.db, &p, &team).await?.ok_or_else(AppError::forbidden)?;
-    let person = people.into_iter().find(|x| x.id == id).ok_or_else(AppError::not_found)?;
+async fn member_page(
+    st: &AppState,
+    ctx: PageCtx,
+    p: &ngoso_store::users::Principal,
+    id: i64,
+    form: Option<MemberEdit>,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<MemberPage, AppError> {
+    let (team, person) = ops::member(&st.db, p, id).await?;
     let since = crate::events::year_ago();
     let events = ngoso_store::programme::events::attended_by(&st.db, id).await?;
     let trained = events.iter().any(|e| e.kind == "training" && e.starts_on >= since);
@@ -329,9 +335,22 @@ pub(crate) async fn member(
         .into_iter()
         .map(|e| (e.id, e.title, ctx.t(&format!("event-kind-{}", e.kind)), format_date(&e.starts_on)))
         .collect();
-    let part = crate::models::awards_part(&st, &p, &ctx.tr, ngoso_store::programme::evaluations::Recipient::Member(id))
-        .await?;
-    render(&MemberPage {
+    let part =
+        crate::models::awards_part(st, p, &ctx.tr, ngoso_store::programme::evaluations::Recipient::Member(id)).await?;
+    let form = form.unwrap_or_else(|| MemberEdit {
+        full_name: Some(person.full_name.clone()),
+        role: Some(person.role.clone()),
+        affiliation: Some(person.affiliation.clone()),
+        phone: person.phone.clone(),
+        joined_on: Some(person.joined_on.to_string()),
+        left_on: person.left_on.map(|d| d.to_string()),
+        username: person.username.clone(),
+    });
+    let roles = MemberRole::ALL.iter().map(|r| (r.as_str(), ctx.t(&format!("member-role-{}", r.as_str())))).collect();
+    let affiliations = AFFILIATIONS.iter().map(|a| (*a, ctx.t(&format!("affiliation-{a}")))).collect();
+    Ok(MemberPage {
+        can_manage: can(p, Action::ManageTeams, &team.path()),
+        id,
         name: person.full_name,
         team,
         attended,
@@ -340,6 +359,44 @@ pub(crate) async fn member(
         can_award: part.can_award,
         award_to: part.award_to,
         levels: part.levels,
+        form,
+        roles,
+        affiliations,
+        error,
+        notice,
         ctx,
     })
+}
+
+/// `GET /app/members/{id}`: a team member and the trainings and events they attended (for
+/// those who see who is in the team; the read of the team's names is logged), with the form
+/// to change them for those who manage the team.
+pub(crate) async fn member(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    Path(id): Path<i64>,
+    Query(q): Query<Saved>,
+) -> Result<Response, AppError> {
+    let notice = q.saved.map(|_| ctx.t("saved"));
+    render(&member_page(&st, ctx, &p, id, None, None, notice).await?)
+}
+
+/// `POST /app/members/{id}`: the member's fields changed, all or nothing.
+pub(crate) async fn edit_member(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(input): CsrfForm<MemberEdit>,
+) -> Result<Response, AppError> {
+    match ops::edit_member(&st.db, &p, id, &input).await {
+        Ok(()) => Ok(Redirect::to(&format!("/app/members/{id}?saved=1")).into_response()),
+        Err(e) if e.info().status == StatusCode::UNPROCESSABLE_ENTITY => {
+            let msg = message(ctx.lang, e.info());
+            let page = member_page(&st, ctx, &p, id, Some(input), Some(msg), None).await?;
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(e) => Err(e),
+    }
 }

@@ -862,7 +862,116 @@ async fn a_resident_is_deleted_on_request(app: &mut TestApp) {
     assert_eq!(logged, 2);
 }
 
+async fn members_are_edited_and_leave_by_api(app: &mut TestApp) {
+    let s = setup(app).await;
+    let member = ngoso_store::testing::unaudited::members(&app.db, s.team_a).await.unwrap()[0].id;
+    let tok = app.token("canbo.xa").await;
+    // Bad input is refused whole: nothing changes.
+    for (body, code) in [
+        (json!({"full_name": "Nguyễn Văn Bình", "role": "boss"}), "member-role-invalid"),
+        (json!({"full_name": "Nguyễn Văn Bình", "phone": "12"}), "phone-invalid"),
+        (json!({"full_name": "Nguyễn Văn Bình", "left_on": "2023-12-31"}), "member-left-before-joining"),
+        (json!({"full_name": "Nguyễn Văn Bình", "joined_on": "1 tháng 3"}), "date-invalid"),
+        (json!({"full_name": "Nguyễn Văn Bình", "username": "khong.co"}), "user-unknown"),
+        (json!({"full_name": " "}), "required"),
+    ] {
+        let res = app.json(Method::PATCH, &format!("/api/v1/members/{member}"), Some(body), Some(&tok)).await;
+        res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, code);
+    }
+    let res = app.json(Method::GET, &format!("/api/v1/members/{member}"), None, Some(&tok)).await;
+    assert_eq!(res.json()["full_name"], "Nguyễn Văn An", "{}", res.body);
+    // Fields given change; absent ones keep their value.
+    let res = app
+        .json(
+            Method::PATCH,
+            &format!("/api/v1/members/{member}"),
+            Some(json!({"full_name": "Nguyễn Văn Ân 🌾", "role": "deputy", "phone": "0912 345 678", "joined_on": "2024-02-01"})),
+            Some(&tok),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let m = res.json();
+    assert_eq!(
+        (&m["full_name"], &m["role"], &m["affiliation"], &m["phone_masked"], &m["joined_on"], &m["username"]),
+        (
+            &json!("Nguyễn Văn Ân 🌾"),
+            &json!("deputy"),
+            &json!("police"),
+            &json!("091****678"),
+            &json!("2024-02-01"),
+            &json!("totruong")
+        )
+    );
+    // Marked as left by the API, on a day or today; not before joining.
+    let res = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/members/{member}/left"),
+            Some(json!({"left_on": "2024-01-15"})),
+            Some(&tok),
+        )
+        .await;
+    res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "member-left-before-joining");
+    let res = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/members/{member}/left"),
+            Some(json!({"left_on": "2024-06-30"})),
+            Some(&tok),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(res.json()["left_on"], "2024-06-30");
+    let team = app.json(Method::GET, &format!("/api/v1/teams/{}", s.team_a), None, Some(&tok)).await;
+    assert_eq!(team.json()["team"]["active_members"], 0);
+    // Another commune's member: not found; a member of the team may not edit.
+    let other = ngoso_store::testing::unaudited::members(&app.db, s.team_b).await.unwrap()[0].id;
+    let res =
+        app.json(Method::PATCH, &format!("/api/v1/members/{other}"), Some(json!({"role": "member"})), Some(&tok)).await;
+    res.assert_error(StatusCode::NOT_FOUND, "not-found");
+    let btok = app.token("thanhvien.b").await;
+    let res = app
+        .json(Method::PATCH, &format!("/api/v1/members/{other}"), Some(json!({"role": "member"})), Some(&btok))
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.body);
+    // The page: the form shows the fields; an empty leaving day puts the member back, an
+    // empty phone clears it; bad input keeps what was typed.
+    app.login("canbo.xa").await;
+    let page = app.get(&format!("/app/members/{member}")).await;
+    assert!(page.body.contains("value=\"2024-06-30\"") && page.body.contains("value=\"0912345678\""), "{}", page.body);
+    let csrf = app.csrf(&format!("/app/members/{member}")).await;
+    let form = |phone: &'static str, left: &'static str| {
+        vec![
+            ("full_name", "Trần Thị Cúc"),
+            ("role", "leader"),
+            ("affiliation", "womens_union"),
+            ("phone", phone),
+            ("joined_on", "2024-02-01"),
+            ("left_on", left),
+            ("username", ""),
+        ]
+    };
+    let mut bad = form("", "2020-01-01");
+    bad.push(("csrf", &csrf));
+    let res = app.post_form(&format!("/app/members/{member}"), &bad).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("Trần Thị Cúc") && res.body.contains("role=\"alert\""), "{}", res.body);
+    let mut good = form("", "");
+    good.push(("csrf", &csrf));
+    let res = app.post_form(&format!("/app/members/{member}"), &good).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let m = &ngoso_store::testing::unaudited::members(&app.db, s.team_a).await.unwrap()[0];
+    assert_eq!(
+        (m.full_name.as_str(), m.role.as_str(), m.affiliation.as_str(), m.phone.as_deref(), m.left_on, m.user_id),
+        ("Trần Thị Cúc", "leader", "womens_union", None, None, None)
+    );
+    let log = ngoso_store::audit::list(&app.db, Some(("team", &s.team_a.to_string())), 50).await.unwrap();
+    assert_eq!(log.iter().filter(|e| e.action == "member.edit").count(), 2, "{log:?}");
+    assert!(log.iter().any(|e| e.action == "member.left"), "{log:?}");
+}
+
 tests_with_app!(
+    members_are_edited_and_leave_by_api,
     a_resident_is_deleted_on_request,
     figures_by_sex_age_and_group,
     citizen_id_duplicates_are_logged_and_limited,
