@@ -223,6 +223,8 @@ impl Db {
             Db::Sqlite(p) => sqlx::migrate!("migrations/sqlite").run(&p.write).await?,
             Db::Pg(p) => sqlx::migrate!("migrations/postgres").run(p).await?,
         }
+        // What a migration cannot compute: the folded search keys of rows recorded before.
+        crate::feedback::fill_search_keys(self).await?;
         Ok(())
     }
 

@@ -2,12 +2,13 @@
 //! Open311.
 
 use ngoso_core::feedback::State;
+use ngoso_core::text;
 use ngoso_core::unit::UnitPath;
 use serde::Serialize;
 
 use super::items::{PUBLIC_ITEM_SELECT, PublicItem};
 use super::{Arg, bind_all};
-use crate::{Db, Result, on_db};
+use crate::{Db, Result, on_db, on_tx};
 
 /// A row of the inbox.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
@@ -131,16 +132,109 @@ pub struct PublicRow {
     pub rating: Option<String>,
 }
 
-/// The public list: answered items not hidden, newest answer first.
-pub async fn public_list(db: &Db, page: u32) -> Result<Vec<PublicRow>> {
-    let sql = format!(
+/// Items on a page of the public list of answered items.
+pub const PUBLIC_PAGE: i64 = 20;
+
+/// Which answered items the public list shows: inside a unit, and those whose code or
+/// description contains a query (folded, so "hoa" finds "Hòa"); a page of [`PUBLIC_PAGE`].
+#[derive(Debug, Clone, Default)]
+pub struct PublicFilter {
+    pub within: Option<UnitPath>,
+    pub query: String,
+    pub page: u32,
+}
+
+/// The public list: answered items not hidden, newest answer first; one more than a page,
+/// so the caller knows whether another follows.
+pub async fn public_list(db: &Db, f: &PublicFilter) -> Result<Vec<PublicRow>> {
+    let mut sql = String::from(
         "SELECT f.code, f.category_id, u.name AS unit_name, f.description, f.state, f.received_at, f.answered_at, f.answer, \
          f.rating FROM feedback f LEFT JOIN units u ON u.id = f.unit_id \
-         WHERE f.answer IS NOT NULL AND f.hidden_reason IS NULL ORDER BY f.answered_at DESC, f.id DESC LIMIT {} OFFSET {}",
-        PAGE + 1,
-        i64::from(page.min(10_000)) * PAGE
+         WHERE f.answer IS NOT NULL AND f.hidden_reason IS NULL",
     );
-    Ok(on_db!(db, p => sqlx::query_as::<_, PublicRow>(sqlx::AssertSqlSafe(sql)).fetch_all(p).await)?)
+    let mut args = Vec::new();
+    if let Some(w) = &f.within {
+        args.push(Arg::S(w.as_str().to_owned()));
+        args.push(Arg::S(w.upper_bound()));
+        sql.push_str(" AND u.path >= $1 AND u.path < $2");
+    }
+    let key = text::fold(&f.query);
+    if !key.is_empty() {
+        args.push(Arg::S(format!("%{}%", key.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))));
+        let n = args.len();
+        sql.push_str(&format!(" AND (f.search_key LIKE ${n} ESCAPE '\\' OR LOWER(f.code) LIKE ${n} ESCAPE '\\')"));
+    }
+    sql.push_str(&format!(
+        " ORDER BY f.answered_at DESC, f.id DESC LIMIT {} OFFSET {}",
+        PUBLIC_PAGE + 1,
+        i64::from(f.page.min(10_000)) * PUBLIC_PAGE
+    ));
+    Ok(
+        on_db!(db, p => bind_all!(sqlx::query_as::<_, PublicRow>(sqlx::AssertSqlSafe(sql.as_str())), &args).fetch_all(p).await)?,
+    )
+}
+
+/// The units that answered items not hidden lie in (the units they name and those above),
+/// as (id, name, depth), each under its parent: the public list's filter. When there are
+/// more than 500, the deepest level goes first.
+pub async fn public_units(db: &Db) -> Result<Vec<(i64, String, usize)>> {
+    let paths: Vec<String> = on_db!(db, p => sqlx::query_scalar(
+        "SELECT DISTINCT u.path FROM feedback f JOIN units u ON u.id = f.unit_id \
+         WHERE f.answer IS NOT NULL AND f.hidden_reason IS NULL").fetch_all(p).await)?;
+    let mut ids: std::collections::BTreeMap<i64, usize> = std::collections::BTreeMap::new();
+    for p in paths {
+        for (depth, id) in UnitPath::from_stored(p).ids().into_iter().enumerate() {
+            ids.insert(id, depth);
+        }
+    }
+    let mut deepest = ids.values().copied().max().unwrap_or(0);
+    while ids.len() > 500 && deepest > 0 {
+        ids.retain(|_, d| *d < deepest);
+        deepest -= 1;
+    }
+    let mut rows: Vec<(i64, String, String)> = Vec::with_capacity(ids.len());
+    let list: Vec<i64> = ids.keys().copied().collect();
+    for chunk in list.chunks(500) {
+        let mut sql = String::from("SELECT id, name, path FROM units WHERE id IN (");
+        let args: Vec<Arg> = chunk.iter().map(|id| Arg::I(*id)).collect();
+        for i in 1..=args.len() {
+            sql.push_str(&format!("{}${i}", if i > 1 { ", " } else { "" }));
+        }
+        sql.push(')');
+        rows.extend(on_db!(db, p => bind_all!(sqlx::query_as::<_, (i64, String, String)>(sqlx::AssertSqlSafe(sql.as_str())), &args).fetch_all(p).await)?);
+    }
+    // Each under its parent, brothers by name.
+    let names: std::collections::HashMap<i64, String> =
+        rows.iter().map(|(id, name, _)| (*id, ngoso_core::text::fold(name))).collect();
+    let key = |path: &str| -> Vec<String> {
+        UnitPath::from_stored(path.to_owned())
+            .ids()
+            .iter()
+            .map(|id| names.get(id).cloned().unwrap_or_default())
+            .collect()
+    };
+    rows.sort_by_cached_key(|r| key(&r.2));
+    Ok(rows.into_iter().map(|(id, name, path)| (id, name, UnitPath::from_stored(path).depth())).collect())
+}
+
+/// Gives the items without a search key theirs (those recorded before migration 0030), a
+/// thousand at a time; returns how many. Run when the program starts.
+pub async fn fill_search_keys(db: &Db) -> Result<u64> {
+    let mut done = 0;
+    loop {
+        let rows: Vec<(i64, String)> = on_db!(db, p => sqlx::query_as(
+            "SELECT id, description FROM feedback WHERE search_key IS NULL ORDER BY id LIMIT 1000").fetch_all(p).await)?;
+        if rows.is_empty() {
+            return Ok(done);
+        }
+        let mut tx = db.begin().await?;
+        for (id, description) in &rows {
+            on_tx!(&mut tx, c => sqlx::query("UPDATE feedback SET search_key = $1 WHERE id = $2")
+                .bind(text::fold(description)).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+        }
+        tx.commit().await?;
+        done += rows.len() as u64;
+    }
 }
 
 /// Which items an Open311 `GET requests` lists: by codes (which overrides the rest), or by

@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use ngoso_core::Invalid;
 use ngoso_core::auth::FeedbackPlace;
 use ngoso_core::calendar::{self, Calendar, DayKind};
 use ngoso_core::feedback::{Channel, Point, State, TrackingCode};
 use ngoso_core::photo::Photo;
 use ngoso_core::unit::UnitPath;
+use ngoso_core::{Invalid, text};
 use serde::Serialize;
 
 use super::actions::Handle;
@@ -234,13 +234,13 @@ async fn submit_new(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewIt
     let res: std::result::Result<i64, sqlx::Error> = on_tx!(&mut tx, c => sqlx::query_scalar(
         "INSERT INTO feedback (code, category_id, unit_id, address, lat, lon, description, extra, channel, contact_name, \
          contact_phone, contact_email, consent_at, citizen_key_hash, submitted_by, api_key_id, agency_id, state, pending, \
-         received_at, due_at, updated_at, has_photo, client_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, TRUE, $19, $20, $21, $22, $23) RETURNING id")
+         received_at, due_at, updated_at, has_photo, client_id, search_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, TRUE, $19, $20, $21, $22, $23, $24) RETURNING id")
         .bind(&provisional).bind(n.category_id).bind(n.unit_id).bind(&n.address).bind(n.point.map(|p| p.lat)).bind(n.point.map(|p| p.lon))
         .bind(&n.description).bind(&extra).bind(n.channel.as_str()).bind(&n.contact_name).bind(&n.contact_phone)
         .bind(&n.contact_email).bind(n.consent.then_some(n.received_at)).bind(secrets::hash_token(&key))
         .bind(n.submitted_by).bind(n.api_key_id).bind(agency).bind(state.as_str()).bind(n.received_at).bind(due_at).bind(t)
-        .bind(n.photo.is_some()).bind(&n.client_id).fetch_one(c).await);
+        .bind(n.photo.is_some()).bind(&n.client_id).bind(text::fold(&n.description)).fetch_one(c).await);
     let id = res.map_err(|e| {
         let e = StoreError::from(e);
         if e.is_foreign_key_violation() { Invalid::field("category-unknown", "category").into() } else { e }

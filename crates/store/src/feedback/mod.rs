@@ -18,7 +18,10 @@ pub use actions::{
     Handle, MoveInput, add_info, apply, apply_unchecked_at, draft_answer, draft_answer_unchecked_at, draft_hash,
     erase_contact, extend, extend_unchecked, note, rate, set_hidden,
 };
-pub use inbox::{InboxFilter, InboxRow, PAGE, PublicRow, Search, inbox, inbox_count, public_list, search};
+pub use inbox::{
+    InboxFilter, InboxRow, PAGE, PUBLIC_PAGE, PublicFilter, PublicRow, Search, fill_search_keys, inbox, inbox_count,
+    public_list, public_units, search,
+};
 pub use items::{
     HistoryRow, Item, NewItem, PublicItem, Submitted, by_client, deadline_basis, history, photo, place, public_by_code,
     read, submit,

@@ -298,18 +298,28 @@ async fn rules_of_moves(db: Db) {
         err(feedback::apply(&db, &handle(&db, w.staff, s.id).await, Move::Answer, &MoveInput::default()).await)
             .contains("feedback-review-self")
     );
-    assert_eq!(feedback::public_list(&db, 0).await.unwrap().len(), 0);
+    assert_eq!(feedback::public_list(&db, &feedback::PublicFilter::default()).await.unwrap().len(), 0);
     feedback::apply(&db, &handle(&db, w.reviewer, s.id).await, Move::Answer, &MoveInput::default()).await.unwrap();
     let it = unaudited::feedback_item(&db, s.id).await.unwrap();
     assert_eq!(it.answer.as_deref(), Some("Đã vá đường 👍"));
     assert_eq!(it.on_time(), Some(true));
-    let public = feedback::public_list(&db, 0).await.unwrap();
+    let public = feedback::public_list(&db, &feedback::PublicFilter::default()).await.unwrap();
     assert_eq!(public.len(), 1);
+    // Searched folded; the items recorded before the search key get theirs when the
+    // program starts.
+    let search = |q: &str| feedback::PublicFilter { query: q.into(), ..Default::default() };
+    let n = ngoso_store::testing::forget_feedback_search_keys(&db).await.unwrap();
+    assert!(n >= 1);
+    assert_eq!(feedback::fill_search_keys(&db).await.unwrap(), n);
+    assert_eq!(feedback::fill_search_keys(&db).await.unwrap(), 0);
+    let found = feedback::public_list(&db, &search(&it.description.to_uppercase())).await.unwrap();
+    assert_eq!(found.len(), 1, "{}", it.description);
+    assert_eq!(feedback::public_list(&db, &search("không có ở đây")).await.unwrap().len(), 0);
     // Hidden items leave the public list.
     feedback::set_hidden(&db, &handle(&db, w.staff, s.id).await, Some("Có thông tin cá nhân")).await.unwrap();
-    assert_eq!(feedback::public_list(&db, 0).await.unwrap().len(), 0);
+    assert_eq!(feedback::public_list(&db, &feedback::PublicFilter::default()).await.unwrap().len(), 0);
     feedback::set_hidden(&db, &handle(&db, w.staff, s.id).await, None).await.unwrap();
-    assert_eq!(feedback::public_list(&db, 0).await.unwrap().len(), 1);
+    assert_eq!(feedback::public_list(&db, &feedback::PublicFilter::default()).await.unwrap().len(), 1);
     // The citizen rates with the key given at submission; a wrong key is refused.
     let code = TrackingCode::parse(&s.code).unwrap();
     assert_eq!(crate::refusal(feedback::rate(&db, &code, "wrong", Rating::Satisfied).await), "feedback-key-wrong");

@@ -16,7 +16,7 @@ static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
 /// PostgreSQL's). sqlx keeps each applied migration's checksum and refuses to migrate a
 /// database whose applied migration has changed since, so these files never change: a fix
 /// is a new migration. Add a migration's checksums here when it is committed.
-const RELEASED: [(i64, &str, &str); 29] = [
+const RELEASED: [(i64, &str, &str); 30] = [
     (
         1,
         "ed62454ad54779c4936fe84138bd7705bfa774cea083c0165d3992f68a4ce9d2bd954d77262930fe8e4d9721765a6e24",
@@ -161,6 +161,11 @@ const RELEASED: [(i64, &str, &str); 29] = [
         29,
         "ca22d79b3af52e7af5716f447822cea1940ecdce2906776c0e630750d18dfb63bf401ef2e7dbe40651f1b7688284e55b",
         "19855992432b710fda79deefb4e5c700008a1b9bd615750e9b705a9e6cd0992a12948320ff055b8b15e95dd5e7043455",
+    ),
+    (
+        30,
+        "51370e84b378721789663740a88b2f3cc904a4104c50abde44a9375d14856f5cad165138d53384cf0fd438e5e70f514a",
+        "51370e84b378721789663740a88b2f3cc904a4104c50abde44a9375d14856f5cad165138d53384cf0fd438e5e70f514a",
     ),
 ];
 

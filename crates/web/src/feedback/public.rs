@@ -478,6 +478,13 @@ pub struct ListPage {
     pub items: Vec<PublicView>,
     pub next_page: Option<u32>,
     pub prev_page: Option<u32>,
+    /// The filter: the query typed, the unit chosen, the units to choose from, and both as
+    /// a query string for the page links.
+    pub q: String,
+    pub unit: Option<i64>,
+    /// (id, name indented by depth).
+    pub units: Vec<(i64, String)>,
+    pub filter_qs: String,
 }
 
 /// The last page a list goes to (a deeper offset only costs the database).
@@ -487,6 +494,12 @@ pub const MAX_PAGE: u32 = 10_000;
 pub struct PageQuery {
     #[serde(default)]
     page: u32,
+    /// Folded search in the code and description.
+    #[serde(default)]
+    q: String,
+    /// Inside this unit (an id; empty: everywhere).
+    #[serde(default)]
+    unit: String,
 }
 
 fn public_view(ctx: &PageCtx, setup: &Setup, r: &PublicRow) -> PublicView {
@@ -510,7 +523,8 @@ fn public_view(ctx: &PageCtx, setup: &Setup, r: &PublicRow) -> PublicView {
     }
 }
 
-/// `GET /feedback/answered`: answered items, newest answer first.
+/// `GET /feedback/answered?unit=&q=&page=`: answered items, newest answer first, inside a
+/// unit and searched (folded) in their code and description.
 pub(crate) async fn answered(
     State(st): State<AppState>,
     Ctx(ctx): Ctx,
@@ -518,9 +532,34 @@ pub(crate) async fn answered(
 ) -> Result<Response, AppError> {
     let setup = st.feedback_setup().await?;
     let page = q.page.min(MAX_PAGE);
-    let mut rows = store::public_list(&st.db, page).await?;
-    let more = rows.len() as i64 > store::PAGE;
-    rows.truncate(store::PAGE as usize);
+    let units = store::public_units(&st.db).await?;
+    let top = units.iter().map(|u| u.2).min().unwrap_or(0);
+    let units =
+        units.into_iter().map(|(id, name, d)| (id, format!("{}{name}", "\u{a0}\u{a0}".repeat(d - top)))).collect();
+    // Any unit (an unknown one is not found); not a number: everywhere.
+    let unit = q.unit.trim().parse::<i64>().ok();
+    let within = match unit {
+        Some(id) => Some(ngoso_store::units::get(&st.db, id).await?.unit_path()),
+        None => None,
+    };
+    let filter = store::PublicFilter { within, query: q.q.trim().to_owned(), page };
+    let mut rows = store::public_list(&st.db, &filter).await?;
+    let more = rows.len() as i64 > store::PUBLIC_PAGE;
+    rows.truncate(store::PUBLIC_PAGE as usize);
     let items = rows.iter().map(|r| public_view(&ctx, &setup, r)).collect();
-    render(&ListPage { items, next_page: more.then_some(page + 1), prev_page: page.checked_sub(1), ctx })
+    let filter_qs = format!(
+        "q={}&unit={}",
+        crate::http::render::urlencode(&filter.query),
+        unit.map(|u| u.to_string()).unwrap_or_default()
+    );
+    render(&ListPage {
+        items,
+        next_page: more.then_some(page + 1),
+        prev_page: page.checked_sub(1),
+        q: filter.query,
+        unit,
+        units,
+        filter_qs,
+        ctx,
+    })
 }

@@ -21,6 +21,8 @@ pub struct TeamQuery {
     pub unit: Option<i64>,
     /// Only teams whose size is outside the configured bounds.
     pub attention: Option<bool>,
+    /// Teams whose name or unit's name contains this (folded: `vinh loi` finds `Vĩnh Lợi`).
+    pub q: Option<String>,
 }
 
 /// A team as listed.
@@ -59,11 +61,9 @@ pub async fn list(
         None => crate::auth::scope_path(&p).cloned(),
     };
     let teams = tstore::list(&st.db, within.as_ref()).await?;
-    let mut out: Vec<TeamDto> = teams.into_iter().map(|t| team_dto(&st, t)).collect();
-    if q.attention.unwrap_or(false) {
-        out.retain(|t| t.flag.is_some());
-    }
-    Ok(Json(out))
+    let found =
+        tops::search(st.cfg.team_bounds(), teams, q.q.as_deref().unwrap_or_default(), q.attention.unwrap_or(false));
+    Ok(Json(found.into_iter().map(|(t, _)| team_dto(&st, t)).collect()))
 }
 
 /// A team to create.

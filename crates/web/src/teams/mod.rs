@@ -67,6 +67,26 @@ pub async fn visible(db: &Db, p: &Principal, id: i64) -> Result<Team, AppError> 
     Ok(t)
 }
 
+/// The teams whose name or unit's name contains a query (folded: "vinh loi" finds "Vĩnh
+/// Lợi"; all when it is empty), with their size flag; only the flagged ones when `attention`.
+pub fn search(
+    bounds: ngoso_core::outreach::TeamBounds,
+    teams: Vec<Team>,
+    query: &str,
+    attention: bool,
+) -> Vec<(Team, Option<&'static str>)> {
+    let key = text::fold(query);
+    teams
+        .into_iter()
+        .filter(|t| key.is_empty() || text::fold(&format!("{} {}", t.name, t.unit_name)).contains(&key))
+        .map(|t| {
+            let flag = bounds.flag(t.active_members);
+            (t, flag)
+        })
+        .filter(|(_, flag)| !attention || flag.is_some())
+        .collect()
+}
+
 /// A team's name: NFC, 1–120 characters.
 pub fn parse_name(s: &str) -> Result<String, Invalid> {
     text::parse_line(s, "name", 120)?.ok_or(Invalid::field("required", "name"))

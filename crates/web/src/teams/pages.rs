@@ -38,13 +38,27 @@ struct Index {
     can_create: bool,
     unit_query: String,
     unit_amp: String,
+    q: String,
+    /// The query string of this list without its page, for the page links.
+    list_qs: String,
+    page: u32,
+    next_page: Option<u32>,
+    /// How many teams the filter finds, over every page.
+    found: usize,
 }
 
 #[derive(Deserialize)]
 pub struct IndexQuery {
     unit: Option<i64>,
     attention: Option<String>,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: u32,
 }
+
+/// Teams on a page of the list.
+const PAGE: usize = 50;
 
 /// `GET /app/teams?unit=&attention=1`: the teams of an area, or those needing attention.
 pub(crate) async fn index(
@@ -62,26 +76,42 @@ pub(crate) async fn index(
         None => scope_path(&p).cloned(),
     };
     let attention = q.attention.is_some();
-    let mut teams: Vec<TeamRow> = store::list(&st.db, within.as_ref())
-        .await?
-        .into_iter()
-        .map(|t| TeamRow {
-            flag: st.cfg.team_bounds().flag(t.active_members),
-            id: t.id,
-            name: t.name,
-            unit_name: t.unit_name,
-            active: t.active_members,
-        })
-        .collect();
-    if attention {
-        teams.retain(|t| t.flag.is_some());
-    }
+    let query = q.q.trim().to_owned();
+    let mut teams: Vec<TeamRow> =
+        ops::search(st.cfg.team_bounds(), store::list(&st.db, within.as_ref()).await?, &query, attention)
+            .into_iter()
+            .map(|(t, flag)| TeamRow { flag, id: t.id, name: t.name, unit_name: t.unit_name, active: t.active_members })
+            .collect();
+    let found = teams.len();
+    let page = q.page.min((found / PAGE) as u32);
+    let start = page as usize * PAGE;
+    let next_page = (found > start + PAGE).then_some(page + 1);
+    teams = teams.into_iter().skip(start).take(PAGE).collect();
     let can_create = unit.as_ref().is_some_and(|u| can(&p, Action::ManageTeams, &u.unit_path()));
     let (unit_query, unit_amp) = match &unit {
         Some(u) => (format!("?unit={}", u.id), format!("&unit={}", u.id)),
         None => (String::new(), String::new()),
     };
-    render(&Index { ctx, unit, teams, attention, can_create, unit_query, unit_amp })
+    let list_qs = format!(
+        "q={}{}{}",
+        crate::http::render::urlencode(&query),
+        if attention { "&attention=1" } else { "" },
+        unit_amp
+    );
+    render(&Index {
+        ctx,
+        unit,
+        teams,
+        attention,
+        can_create,
+        unit_query,
+        unit_amp,
+        q: query,
+        list_qs,
+        page,
+        next_page,
+        found,
+    })
 }
 
 #[derive(Template)]

@@ -330,6 +330,19 @@ async fn staff_handle_and_citizen_rates(app: &mut TestApp) {
     let list = app.get("/feedback/answered").await;
     assert!(list.body.contains(&code) && list.body.contains("Đã vá ổ gà"));
     assert!(!list.body.contains("Trần Thị Bình"));
+    // The list searches folded ("o ga" finds "Ổ gà"), by code too, and inside a unit.
+    for (query, found) in [
+        ("?q=o+ga".to_owned(), true),
+        (format!("?q={}", code.to_lowercase()), true),
+        ("?q=%C4%91%C3%A8n".to_owned(), false),
+        (format!("?unit={}", s.t.commune_b.id), true),
+        (format!("?unit={}&q=GA", s.t.hamlet_b.id), true),
+        (format!("?unit={}", s.t.commune_a.id), false),
+    ] {
+        let list = app.get(&format!("/feedback/answered{query}")).await;
+        assert_eq!(list.status, StatusCode::OK);
+        assert_eq!(list.body.contains(&code), found, "{query}: {}", list.body);
+    }
     // Hiding takes it off the public list and hides its text on its page.
     let res =
         app.post_form(&format!("{url}/hide"), &[("csrf", &csrf), ("hide", "1"), ("reason", "Có tên người")]).await;

@@ -970,7 +970,42 @@ async fn members_are_edited_and_leave_by_api(app: &mut TestApp) {
     assert!(log.iter().any(|e| e.action == "member.left"), "{log:?}");
 }
 
+async fn the_teams_list_pages_and_searches(app: &mut TestApp) {
+    let s = setup(app).await;
+    for i in 0..60 {
+        ngoso_store::teams::create(&app.db, s.t.hamlet_a.id, &format!("Tổ số {i:02}")).await.unwrap();
+    }
+    app.user("qtv", Role::Admin, None).await;
+    app.login("qtv").await;
+    // Fifty a page; the next page has the rest.
+    let first = app.get("/app/teams").await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(first.body.matches("<li><a href=\"/app/teams/").count(), 50, "{}", first.body);
+    assert!(first.body.contains("62 kết quả") && first.body.contains("page=1"), "{}", first.body);
+    let second = app.get("/app/teams?q=&page=1").await;
+    assert_eq!(second.body.matches("<li><a href=\"/app/teams/").count(), 12);
+    // Folded search in the team's and the unit's names; inside a unit.
+    let found = app.get("/app/teams?q=vinh+loi").await;
+    assert!(found.body.contains("Tổ CNSCĐ Vĩnh Lợi") && found.body.contains("1 kết quả"), "{}", found.body);
+    let found = app.get(&format!("/app/teams?unit={}&q=TO+SO+0", s.t.hamlet_a.id)).await;
+    assert_eq!(found.body.matches("<li><a href=\"/app/teams/").count(), 10, "{}", found.body);
+    assert!(found.body.contains(&format!("unit={}", s.t.hamlet_a.id)));
+    let none = app.get(&format!("/app/teams?unit={}&q=vinh", s.t.hamlet_a.id)).await;
+    assert!(none.body.contains("0 kết quả") || !none.body.contains("<li><a href=\"/app/teams/"), "{}", none.body);
+    // A page past the end shows the last.
+    let last = app.get("/app/teams?page=99").await;
+    assert_eq!(last.body.matches("<li><a href=\"/app/teams/").count(), 12);
+    // The API searches the same way.
+    let tok = app.token("qtv").await;
+    let res = app.json(Method::GET, "/api/v1/teams?q=vinh%20loi", None, Some(&tok)).await;
+    let body = res.json();
+    let names: Vec<&str> = body.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Tổ CNSCĐ Vĩnh Lợi"], "{}", res.body);
+    let _ = s.team_a;
+}
+
 tests_with_app!(
+    the_teams_list_pages_and_searches,
     members_are_edited_and_leave_by_api,
     a_resident_is_deleted_on_request,
     figures_by_sex_age_and_group,
