@@ -80,6 +80,17 @@ impl From<ngoso_store::StoreError> for Failure {
     fn from(e: ngoso_store::StoreError) -> Self {
         match e {
             ngoso_store::StoreError::Invalid(i) => Failure::Input(invalid_message(&i)),
+            ngoso_store::StoreError::AtRow { row, section, invalid } => {
+                let text = invalid_message(&invalid);
+                let row = row.to_string();
+                Failure::Input(match section {
+                    Some(s) => t(
+                        "err-at-entry",
+                        &[("row", &row), ("section", &t(&format!("section-{s}"), &[])), ("message", &text)],
+                    ),
+                    None => t("err-at-row", &[("row", &row), ("message", &text)]),
+                })
+            }
             other => Failure::Other(other.to_string()),
         }
     }
@@ -104,6 +115,7 @@ pub fn invalid_message(i: &ngoso_core::Invalid) -> String {
         field: i.field,
         detail: i.detail.clone(),
         row: None,
+        section: None,
     };
     ngoso_web::http::error::message(lang, &info)
 }

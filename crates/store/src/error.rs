@@ -9,6 +9,10 @@ pub enum StoreError {
     /// The input breaks a rule of the domain or a constraint (a duplicate code, a cycle).
     #[error("{0}")]
     Invalid(#[from] Invalid),
+    /// One row of a file, or one entry of a list of a document (`section`), was refused;
+    /// nothing of the file or document was written. Rows count from 1 (a file's header).
+    #[error("row {row}: {invalid}")]
+    AtRow { row: u64, section: Option<&'static str>, invalid: Invalid },
     /// The database could not be reached or opened.
     #[error("{0}")]
     Connect(String),

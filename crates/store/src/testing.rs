@@ -244,7 +244,9 @@ mod tests {
 /// Forgets the feedback items' search keys, as a database from before migration 0030 has
 /// none; returns how many items there are.
 pub async fn forget_feedback_search_keys(db: &Db) -> crate::Result<u64> {
-    Ok(crate::on_write!(db, p => sqlx::query("UPDATE feedback SET search_key = NULL").execute(p).await.map(|r| r.rows_affected()))?)
+    Ok(
+        crate::on_write!(db, p => sqlx::query("UPDATE feedback SET search_key = NULL").execute(p).await.map(|r| r.rows_affected()))?,
+    )
 }
 
 /// Reads of personal data without a proof of access or an audit row, for tests' assertions

@@ -396,6 +396,26 @@ impl ExtraField {
         required: bool,
         values: &str,
     ) -> Result<ExtraField, Invalid> {
+        let mut list = Vec::new();
+        for line in values.lines().filter(|l| !l.trim().is_empty()) {
+            let bad = || Invalid::field("field-values-invalid", "values").with_detail(line.trim());
+            let (key, names) = line.split_once('=').ok_or_else(bad)?;
+            let (vi, en) = names.split_once('/').unwrap_or((names, names));
+            list.push(FieldValue { key: key.to_owned(), name_vi: vi.to_owned(), name_en: en.to_owned() });
+        }
+        ExtraField::check(code, name_vi, name_en, datatype, required, list)
+    }
+
+    /// Builds a field from its parts (a set-up document's), each checked: a code of
+    /// `a-z 0-9 _`, names, a type, and choices with distinct keys for a list (none otherwise).
+    pub fn check(
+        code: &str,
+        name_vi: &str,
+        name_en: &str,
+        datatype: &str,
+        required: bool,
+        values: Vec<FieldValue>,
+    ) -> Result<ExtraField, Invalid> {
         let code = code.trim();
         if !(1..=40).contains(&code.len())
             || !code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
@@ -405,18 +425,22 @@ impl ExtraField {
         let name_vi = parse_line(name_vi, "name_vi", 200)?.ok_or(Invalid::field("required", "name_vi"))?;
         let name_en = parse_line(name_en, "name_en", 200)?.ok_or(Invalid::field("required", "name_en"))?;
         let datatype = Datatype::parse(datatype)?;
-        let mut list = Vec::new();
-        for line in values.lines().filter(|l| !l.trim().is_empty()) {
-            let bad = || Invalid::field("field-values-invalid", "values").with_detail(line.trim());
-            let (key, names) = line.split_once('=').ok_or_else(bad)?;
-            let (vi, en) = names.split_once('/').unwrap_or((names, names));
-            let key = key.trim();
+        let mut list: Vec<FieldValue> = Vec::new();
+        for v in values {
+            let bad = || {
+                Invalid::field("field-values-invalid", "values").with_detail(format!(
+                    "{} = {}",
+                    v.key.trim(),
+                    v.name_vi.trim()
+                ))
+            };
+            let key = v.key.trim();
             if key.is_empty() || key.len() > 40 || key.chars().any(|c| c.is_whitespace() || c.is_control()) {
                 return Err(bad());
             }
-            let vi = parse_line(vi, "values", 200)?.ok_or_else(bad)?;
-            let en = parse_line(en, "values", 200)?.ok_or_else(bad)?;
-            if list.iter().any(|v: &FieldValue| v.key == key) {
+            let vi = parse_line(&v.name_vi, "values", 200)?.ok_or_else(bad)?;
+            let en = parse_line(&v.name_en, "values", 200)?.ok_or_else(bad)?;
+            if list.iter().any(|x| x.key == key) {
                 return Err(bad());
             }
             list.push(FieldValue { key: key.to_owned(), name_vi: vi, name_en: en });

@@ -9,6 +9,7 @@ use ngoso_core::feedback::State;
 use crate::{Result, Tx, now, on_tx};
 
 pub mod actions;
+pub mod document;
 pub mod figures;
 pub mod inbox;
 pub mod items;

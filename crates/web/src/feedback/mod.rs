@@ -8,6 +8,7 @@ pub mod figures;
 pub mod open311;
 mod public;
 mod setup;
+pub mod setup_api;
 mod staff;
 
 use std::collections::{HashMap, VecDeque};
@@ -71,6 +72,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .route("/app/feedback/setup/keys", post(setup::add_key))
         .route("/app/feedback/setup/keys/{id}/revoke", post(setup::revoke_key))
         .route("/app/feedback/setup/outbox/{id}/retry", post(setup::retry_message))
+        .routes(routes!(setup_api::export, setup_api::apply_document))
+        .routes(routes!(setup_api::import_days))
+        .routes(routes!(setup_api::import_routes))
+        .routes(routes!(setup_api::keys, setup_api::create_key))
+        .routes(routes!(setup_api::revoke_key))
         .routes(routes!(api::inbox, api::submit))
         .routes(routes!(api::figures))
         .routes(routes!(api::get_one))

@@ -26,6 +26,8 @@ pub struct ErrorInfo {
     pub detail: Option<String>,
     /// The row of a file or the entry of a list that was refused (1 is the first).
     pub row: Option<u64>,
+    /// The list of a document the entry is in (`agencies`, `routes`…), when there are several.
+    pub section: Option<&'static str>,
 }
 
 /// An error a handler returns.
@@ -34,7 +36,7 @@ pub struct AppError(pub Box<ErrorInfo>);
 
 impl AppError {
     pub fn new(status: StatusCode, code: &'static str) -> Self {
-        Self(Box::new(ErrorInfo { status, code, field: None, detail: None, row: None }))
+        Self(Box::new(ErrorInfo { status, code, field: None, detail: None, row: None, section: None }))
     }
     pub fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "not-found")
@@ -100,6 +102,7 @@ impl From<Invalid> for AppError {
             field: i.field,
             detail: i.detail,
             row: None,
+            section: None,
         }))
     }
 }
@@ -117,6 +120,11 @@ impl From<StoreError> for AppError {
                 AppError::unavailable(5)
             }
             StoreError::Invalid(i) => i.into(),
+            StoreError::AtRow { row, section, invalid } => {
+                let mut e = AppError::from(invalid).at_row(row);
+                e.0.section = section;
+                e
+            }
             other => AppError::internal(other),
         }
     }
@@ -161,9 +169,14 @@ pub fn message(lang: Lang, info: &ErrorInfo) -> String {
     } else {
         msg(lang, "err-generic", &[("code", info.code)])
     };
-    match info.row {
-        Some(row) => msg(lang, "err-at-row", &[("row", &row.to_string()), ("message", &text)]),
-        None => text,
+    match (info.row, info.section) {
+        (Some(row), Some(section)) => {
+            let id = format!("section-{section}");
+            let name = if crate::http::i18n::has(lang, &id) { msg(lang, &id, &[]) } else { section.to_owned() };
+            msg(lang, "err-at-entry", &[("row", &row.to_string()), ("section", &name), ("message", &text)])
+        }
+        (Some(row), None) => msg(lang, "err-at-row", &[("row", &row.to_string()), ("message", &text)]),
+        (None, _) => text,
     }
 }
 
@@ -202,6 +215,10 @@ pub struct ApiErrorDetail {
     /// was refused; nothing of the file or list was written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub row: Option<u64>,
+    /// The list of the document that entry is in (`agencies`, `categories`, `staff`,
+    /// `routes`, `days`), when the request carries several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section: Option<&'static str>,
 }
 
 /// A status with no error info of ours: map it to a code.
@@ -218,7 +235,7 @@ fn info_for_bare_status(status: StatusCode) -> ErrorInfo {
         s if s.is_server_error() => "internal-error",
         _ => "bad-request",
     };
-    ErrorInfo { status, code, field: None, detail: None, row: None }
+    ErrorInfo { status, code, field: None, detail: None, row: None, section: None }
 }
 
 /// Whether a response already carries a body we rendered ourselves.
@@ -292,6 +309,7 @@ pub async fn render_errors(State(renderers): State<Renderers>, req: Request, nex
                 field: info.field.map(str::to_owned),
                 detail: info.detail.clone(),
                 row: info.row,
+                section: info.section,
             },
         };
         parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));

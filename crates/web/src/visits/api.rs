@@ -131,6 +131,7 @@ pub async fn post_visits(
                         field: info.field.map(str::to_owned),
                         detail: info.detail.clone(),
                         row: None,
+                        section: None,
                     }),
                 });
             }

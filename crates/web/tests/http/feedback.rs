@@ -3,11 +3,12 @@
 //! review, the citizen's rating, on-behalf submission and the audit of contact reads.
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::{Method, Request, StatusCode, header};
 use ngoso_core::auth::Role;
 use ngoso_store::feedback_setup::{self as setup, NewCategory};
 use ngoso_store::{Backend, on_db};
 use ngoso_web::WebConfig;
+use serde_json::json;
 
 use crate::support::{TestApp, Tree, enc};
 use crate::tests_with_app;
@@ -544,8 +545,6 @@ async fn on_behalf_and_setup_pages(app: &mut TestApp) {
 /// The JSON API and the figures, page and API: submit for a citizen, inbox, item, moves,
 /// then received/answered/on-time/overdue by category, agency and unit.
 async fn api_and_figures(app: &mut TestApp) {
-    use axum::http::Method;
-    use serde_json::json;
     let s = setup(app).await;
     app.user("thanhvien", Role::Member, Some(&s.t.hamlet_b)).await;
     let member = app.token("thanhvien").await;
@@ -920,7 +919,214 @@ async fn bytes_that_are_not_utf8_are_refused(app: &mut TestApp) {
     assert_eq!(it.description, "Ổ gà \u{FFFD} ở đây");
 }
 
+async fn setup_by_api_is_all_or_nothing(app: &mut TestApp) {
+    let s = setup(app).await;
+    let tok = app.token("quantri").await;
+    let before = app.json(Method::GET, "/api/v1/feedback/setup", None, Some(&tok)).await;
+    assert_eq!(before.status, StatusCode::OK, "{}", before.body);
+    let before = before.json();
+    assert_eq!(before["categories"][0]["code"], "roads");
+    assert_eq!(before["categories"][0]["fields"][0]["values"][0]["key"], "pothole");
+    assert_eq!(before["routes"].as_array().unwrap().len(), 2);
+    assert!(
+        before["staff"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["username"] == "ubndxa" && x["agency_code"] == "ubnd_phuoc_ly")
+    );
+    // Only administrators of the whole tree.
+    let staff = app.token("sogtvt").await;
+    let res = app.json(Method::GET, "/api/v1/feedback/setup", None, Some(&staff)).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    let doc = json!({
+        "agencies": [{"code": "electricity", "name_vi": "Điện lực ⚡", "name_en": "Electricity", "webhook_url": "https://hooks.example.vn/ngoso"}],
+        "categories": [
+            {"code": "power", "name_vi": "Mất điện", "name_en": "Power cut", "deadline_days": 3, "day_kind": "calendar",
+             "fields": [{"code": "since", "name_vi": "Từ lúc", "name_en": "Since", "datatype": "datetime"}],
+             "channel_deadlines": [{"channel": "hotline", "deadline_days": 1, "day_kind": "calendar"}]},
+            {"code": "roads", "name_vi": "Đường sá", "name_en": "Roads", "deadline_days": 7, "day_kind": "working",
+             "fields": [{"code": "kind", "name_vi": "Loại", "name_en": "Kind", "datatype": "singlevaluelist", "required": true,
+                         "values": [{"key": "pothole", "name_vi": "Ổ gà", "name_en": "Pothole"},
+                                    {"key": "light", "name_vi": "Đèn", "name_en": "Light"},
+                                    {"key": "flood", "name_vi": "Ngập", "name_en": "Flood"}]}]}
+        ],
+        "staff": [{"username": "sogtvt2", "agency_code": "electricity"}],
+        "routes": [{"category_code": "power", "agency_code": "electricity"}],
+        "days": [{"day": "2027-04-16", "kind": "holiday", "name": "Giỗ Tổ Hùng Vương"}]
+    });
+    // Each bad entry refuses the whole document, named by its list and place.
+    let bad = |path: &str, value: serde_json::Value| {
+        let mut d = doc.clone();
+        let mut at = &mut d;
+        let parts: Vec<&str> = path.split('.').collect();
+        for (i, part) in parts.iter().enumerate() {
+            let next = match part.parse::<usize>() {
+                Ok(n) => &mut at[n],
+                Err(_) => &mut at[*part],
+            };
+            if i == parts.len() - 1 {
+                *next = value.clone();
+                break;
+            }
+            at = next;
+        }
+        d
+    };
+    for (d, code, section, row) in [
+        (bad("agencies.0.code", json!("Điện")), "catalog-code-invalid", "agencies", 1),
+        (bad("agencies.0.webhook_url", json!("http://127.0.0.1/hook")), "webhook-address-private", "agencies", 1),
+        (bad("categories.1.deadline_days", json!(0)), "days-invalid", "categories", 2),
+        (bad("categories.1.fields.0.datatype", json!("multivaluelist")), "field-datatype-fixed", "categories", 2),
+        (
+            bad("categories.1.fields.0.values", json!([{"key": "pothole", "name_vi": "Ổ gà", "name_en": "Pothole"}])),
+            "field-value-kept",
+            "categories",
+            2,
+        ),
+        (bad("categories.0.channel_deadlines.0.channel", json!("fax")), "feedback-channel-invalid", "categories", 1),
+        (bad("staff.0.username", json!("khong.co")), "user-unknown", "staff", 1),
+        (bad("routes.0.agency_code", json!("nowhere")), "agency-unknown", "routes", 1),
+        (bad("routes.0.unit_code", json!("99999")), "unit-unknown", "routes", 1),
+        (bad("days.0.kind", json!("party")), "day-off-kind-invalid", "days", 1),
+    ] {
+        let res = app.json(Method::POST, "/api/v1/feedback/setup", Some(d), Some(&tok)).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{code}: {}", res.body);
+        let e = &res.json()["error"];
+        assert_eq!(
+            (e["code"].as_str(), e["section"].as_str(), e["row"].as_u64()),
+            (Some(code), Some(section), Some(row)),
+            "{}",
+            res.body
+        );
+    }
+    let res =
+        app.json(Method::POST, "/api/v1/feedback/setup", Some(json!({"agencies": [], "colour": 1})), Some(&tok)).await;
+    assert!(res.status.is_client_error(), "{}", res.body);
+    let same = app.json(Method::GET, "/api/v1/feedback/setup", None, Some(&tok)).await;
+    assert_eq!(same.json(), before, "a refused document changed nothing");
+    // A dry run says what a run does, and does nothing.
+    let res = app.json(Method::POST, "/api/v1/feedback/setup?dry_run=true", Some(doc.clone()), Some(&tok)).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let a = res.json();
+    assert_eq!(
+        (
+            a["agencies_added"].as_u64(),
+            a["categories_added"].as_u64(),
+            a["categories_changed"].as_u64(),
+            a["dry_run"].as_bool()
+        ),
+        (Some(1), Some(1), Some(1), Some(true))
+    );
+    assert!(a["webhook_secrets"].as_array().unwrap().is_empty());
+    assert_eq!(app.json(Method::GET, "/api/v1/feedback/setup", None, Some(&tok)).await.json(), before);
+    // The run: the secret of the new webhook shown once.
+    let res = app.json(Method::POST, "/api/v1/feedback/setup", Some(doc.clone()), Some(&tok)).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(res.json()["webhook_secrets"][0]["agency_code"], "electricity");
+    let after = app.json(Method::GET, "/api/v1/feedback/setup", None, Some(&tok)).await.json();
+    let roads = after["categories"].as_array().unwrap().iter().find(|c| c["code"] == "roads").unwrap().clone();
+    assert_eq!((roads["name_vi"].as_str(), roads["deadline_days"].as_u64()), (Some("Đường sá"), Some(7)));
+    assert_eq!(roads["fields"][0]["values"].as_array().unwrap().len(), 3);
+    assert!(
+        after["staff"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["username"] == "sogtvt2" && x["agency_code"] == "electricity")
+    );
+    assert_eq!(after["days"][0]["name"], "Giỗ Tổ Hùng Vương");
+    // Applying what was read back changes nothing and keeps the webhook's secret.
+    let res = app.json(Method::POST, "/api/v1/feedback/setup", Some(after.clone()), Some(&tok)).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert!(res.json()["webhook_secrets"].as_array().unwrap().is_empty());
+    assert_eq!(app.json(Method::GET, "/api/v1/feedback/setup", None, Some(&tok)).await.json(), after);
+    // The new category takes feedback and routes it.
+    let power = ngoso_store::feedback_setup::categories(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.code == "power")
+        .unwrap();
+    assert_eq!(power.deadline_for(ngoso_core::feedback::Channel::Hotline).0, 1);
+    // A year's days and the routing rules from CSV files; a bad line is named, nothing kept.
+    let csv = |path: &str, body: &str| {
+        axum::http::Request::post(path)
+            .header("authorization", format!("Bearer {tok}"))
+            .header("content-type", "text/csv")
+            .body(axum::body::Body::from(body.to_owned()))
+            .unwrap()
+    };
+    let res = app
+        .send(csv(
+            "/api/v1/feedback/setup/days",
+            "day;kind;name\n2027-01-01;holiday;Tết Dương lịch\n2027-02-30;holiday;?\n",
+        ))
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    assert_eq!(
+        (res.json()["error"]["row"].as_u64(), res.json()["error"]["section"].as_str()),
+        (Some(3), None),
+        "{}",
+        res.body
+    );
+    assert!(res.json()["error"]["message"].as_str().unwrap().starts_with("Dòng 3:"), "{}", res.body);
+    let res = app.send(csv("/api/v1/feedback/setup/days", "name,day\nx,2027-01-01\n")).await;
+    res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "csv-column-missing");
+    let res = app
+        .send(csv(
+            "/api/v1/feedback/setup/days",
+            "\u{feff}day,kind,name\n2027-01-01,holiday,Tết Dương lịch\n\n2027-02-06,workday,Làm bù 🧧\n",
+        ))
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(res.json()["days"], 2);
+    let days = ngoso_store::feedback_setup::calendar_days(&app.db).await.unwrap();
+    assert_eq!(days.len(), 3);
+    assert!(days.iter().any(|d| d.name == "Làm bù 🧧" && d.kind == "workday"));
+    let hb = s.t.hamlet_b.code.clone();
+    let res = app
+        .send(csv(
+            "/api/v1/feedback/setup/routes",
+            &format!("category_code,unit_code,agency_code\npower,{hb},electricity\nroads,{hb},nowhere\n"),
+        ))
+        .await;
+    assert_eq!(
+        (res.status, res.json()["error"]["row"].as_u64()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some(3)),
+        "{}",
+        res.body
+    );
+    assert_eq!(ngoso_store::feedback_setup::routes(&app.db).await.unwrap().len(), 3);
+    let res = app
+        .send(csv(
+            "/api/v1/feedback/setup/routes",
+            &format!("category_code,unit_code,agency_code\npower,{hb},electricity\n,{hb},transport\n"),
+        ))
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(ngoso_store::feedback_setup::routes(&app.db).await.unwrap().len(), 5);
+    // Open311 keys: made (shown once), listed, revoked.
+    let res =
+        app.json(Method::POST, "/api/v1/feedback/setup/keys", Some(json!({"name": "Ứng dụng tỉnh"})), Some(&tok)).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let (id, key) = (res.json()["id"].as_i64().unwrap(), res.json()["key"].as_str().unwrap().to_owned());
+    assert_eq!(ngoso_store::feedback_setup::check_key(&app.db, &key).await.unwrap(), Some(id));
+    let res = app.json(Method::GET, "/api/v1/feedback/setup/keys", None, Some(&tok)).await;
+    assert_eq!(res.json()[0]["prefix"], &key[..8]);
+    assert!(!res.body.contains(&key));
+    let res = app.json(Method::DELETE, &format!("/api/v1/feedback/setup/keys/{id}"), None, Some(&tok)).await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT);
+    assert_eq!(ngoso_store::feedback_setup::check_key(&app.db, &key).await.unwrap(), None);
+    let res = app.json(Method::DELETE, &format!("/api/v1/feedback/setup/keys/{id}"), None, Some(&tok)).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    let log = ngoso_store::audit::list(&app.db, None, 50).await.unwrap();
+    assert_eq!(log.iter().filter(|e| e.action == "feedback.setup.apply").count(), 4, "{log:?}");
+    let _ = (s.roads, s.transport, s.commune_office);
+}
+
 tests_with_app!(
+    setup_by_api_is_all_or_nothing,
     bytes_that_are_not_utf8_are_refused,
     deadlines_per_channel,
     api_notes_hiding_and_contact_removal,
