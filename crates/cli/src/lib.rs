@@ -50,6 +50,9 @@ pub enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(commands::user::UserCommand),
+    /// The set-up of citizen feedback: categories, agencies, staff, routes, days, API keys.
+    #[command(subcommand)]
+    Feedback(commands::feedback::FeedbackCommand),
     /// The administrative tree: load the official units.
     #[command(subcommand)]
     Units(commands::units::UnitsCommand),

@@ -539,6 +539,80 @@ async fn official_units_load(t: &TestDb) {
     assert!(ngoso_store::check::run(&t.db).await.unwrap().is_empty());
 }
 
+async fn feedback_setup_commands(t: &TestDb) {
+    let csv =
+        write_file("tree.csv", "code,name,kind,parent_code\n80,Long An,tỉnh,\n28414,Xã Phước Lý,xã,80\n".as_bytes());
+    assert_eq!(ngoso(&t.url, &["import", "units", csv.to_str().unwrap()], None).status.code(), Some(0));
+    let _ = std::fs::remove_file(csv);
+    let doc = serde_json::json!({
+        "agencies": [{"code": "transport", "name_vi": "Sở Giao thông 🚧", "name_en": "Transport"}],
+        "categories": [{"code": "roads", "name_vi": "Đường sá", "name_en": "Roads", "deadline_days": 10, "day_kind": "working"}],
+        "routes": [{"category_code": "roads", "unit_code": "28414", "agency_code": "transport"}]
+    });
+    let file = write_file("setup.json", doc.to_string().as_bytes());
+    let export = |t: &TestDb| {
+        let out = ngoso(&t.url, &["feedback", "setup", "export"], None);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let empty = export(t);
+    // A dry run keeps nothing; the run writes it all.
+    let out = ngoso(&t.url, &["feedback", "setup", "apply", file.to_str().unwrap(), "--dry-run"], None);
+    assert!(out.status.success() && text(&out).contains("Dry run"), "{}", text(&out));
+    assert_eq!(export(t), empty);
+    let out = ngoso(&t.url, &["feedback", "setup", "apply", file.to_str().unwrap()], None);
+    assert!(out.status.success() && text(&out).contains("agencies +1"), "{}", text(&out));
+    let full = export(t);
+    assert_eq!(full["routes"][0]["unit_code"], "28414");
+    assert_eq!(full["agencies"][0]["name_vi"], "Sở Giao thông 🚧");
+    // A bad entry or line: exit code 2, named, nothing kept.
+    let bad = write_file(
+        "bad.json",
+        serde_json::json!({"routes": [{"agency_code": "transport"}, {"agency_code": "nowhere"}]})
+            .to_string()
+            .as_bytes(),
+    );
+    let out = ngoso(&t.url, &["feedback", "setup", "apply", bad.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("Routing rules, entry 2"), "{}", text(&out));
+    let days =
+        write_file("days.csv", "day,kind,name\n2027-01-01,holiday,Tết Dương lịch\n2027-13-01,holiday,x\n".as_bytes());
+    let out = ngoso(&t.url, &["feedback", "days", "import", days.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("Row 3"), "{}", text(&out));
+    let not_json = write_file("x.json", b"{\"agencies\": 3}");
+    let out = ngoso(&t.url, &["feedback", "setup", "apply", not_json.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(export(t), full);
+    let days = write_file(
+        "days.csv",
+        "day;kind;name\n2027-01-01;holiday;Tết Dương lịch\n2027-02-06;workday;Làm bù\n".as_bytes(),
+    );
+    let out = ngoso(&t.url, &["feedback", "days", "import", days.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(export(t)["days"].as_array().unwrap().len(), 2);
+    let routes = write_file("routes.csv", "agency_code,category_code,unit_code\ntransport,,80\n".as_bytes());
+    let out = ngoso(&t.url, &["feedback", "routes", "import", routes.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(export(t)["routes"].as_array().unwrap().len(), 2);
+    // Keys: made and printed once, listed by their start, revoked.
+    let out = ngoso(&t.url, &["feedback", "key", "add", "--name", "Ứng dụng tỉnh"], None);
+    assert!(out.status.success(), "{}", text(&out));
+    let key = text(&out).trim().rsplit(' ').next().unwrap().to_owned();
+    let id = ngoso_store::feedback_setup::check_key(&t.db, &key).await.unwrap().expect("the key works");
+    let out = ngoso(&t.url, &["feedback", "key", "list"], None);
+    assert!(text(&out).contains(&key[..8]) && !text(&out).contains(&key), "{}", text(&out));
+    let out = ngoso(&t.url, &["feedback", "key", "revoke", &id.to_string()], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(ngoso_store::feedback_setup::check_key(&t.db, &key).await.unwrap(), None);
+    assert_eq!(ngoso(&t.url, &["feedback", "key", "revoke", &id.to_string()], None).status.code(), Some(2));
+    let log = ngoso_store::audit::list(&t.db, None, 50).await.unwrap();
+    assert_eq!(log.iter().filter(|e| e.action == "feedback.setup.apply").count(), 3, "{log:?}");
+    for f in [file, bad, days, not_json, routes] {
+        let _ = std::fs::remove_file(f);
+    }
+}
+
 macro_rules! cli_tests {
     ($($name:ident),*) => {
         $(
@@ -561,6 +635,7 @@ macro_rules! cli_tests {
 }
 
 cli_tests!(
+    feedback_setup_commands,
     import_refuses_bad_files_whole,
     user_commands,
     demo_generates_the_province,

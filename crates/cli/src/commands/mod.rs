@@ -1,6 +1,7 @@
 //! The commands.
 
 pub mod check;
+pub mod feedback;
 pub mod import;
 pub mod report;
 pub mod serve;
@@ -26,6 +27,7 @@ pub async fn dispatch(command: Command, mut cfg: Config) -> Result<(), Failure> 
         }
         Command::Import(c) => import::run(c, &cfg).await,
         Command::User(c) => user::run(c, &cfg).await,
+        Command::Feedback(c) => feedback::run(c, &cfg).await,
         Command::Units(c) => units::run(c, &cfg).await,
         Command::Check => check::run(&cfg).await,
         Command::Report(args) => report::run(args, &cfg).await,

@@ -504,7 +504,7 @@ pub struct ApiKey {
 }
 
 /// Makes a key; returns its id and the key, which is not kept.
-pub async fn create_key(db: &Db, label: &str, created_by: i64) -> Result<(i64, String)> {
+pub async fn create_key(db: &Db, label: &str, created_by: Option<i64>) -> Result<(i64, String)> {
     let label = parse_name(label, "name")?;
     let key = secrets::new_token();
     let id: i64 = on_write!(db, p => sqlx::query_scalar(

@@ -355,7 +355,7 @@ handler!(
 handler!(
     /// `POST /app/feedback/setup/keys`: a new Open311 API key, shown once.
     add_key, "feedback.api_key.create", |st, f, p| {
-    let (_, key) = setup::create_key(&st.db, &f.name, p.id).await?;
+    let (_, key) = setup::create_key(&st.db, &f.name, Some(p.id)).await?;
     Ok(Some(("api_key".to_owned(), key)))
 });
 

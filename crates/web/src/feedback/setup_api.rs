@@ -192,7 +192,7 @@ pub async fn create_key(
     ApiJson(k): ApiJson<NewKey>,
 ) -> Result<Response, AppError> {
     ensure_admin(&p)?;
-    let (id, key) = setup::create_key(&st.db, &k.name, p.id).await?;
+    let (id, key) = setup::create_key(&st.db, &k.name, Some(p.id)).await?;
     crate::auth::audit::log(&st.db, &p, "feedback.api_key.create", "feedback_setup", id, &k.name).await;
     Ok((StatusCode::CREATED, Json(CreatedKey { id, key })).into_response())
 }

@@ -881,7 +881,7 @@ async fn bytes_that_are_not_utf8_are_refused(app: &mut TestApp) {
     let res = app.send(req).await;
     assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", res.body);
     assert!(res.body.contains("“description”"), "{}", res.body);
-    let key = ngoso_store::feedback_setup::create_key(&app.db, "client", 1).await.unwrap().1;
+    let key = ngoso_store::feedback_setup::create_key(&app.db, "client", Some(1)).await.unwrap().1;
     let raw = format!(
         "api_key={}&service_code=roads&attribute%5Bkind%5D=pothole&address_id={hb}&description=x%C3",
         enc(&key)

@@ -114,7 +114,7 @@ async fn post(app: &mut TestApp, path: &str, fields: &[(&str, &str)]) -> Res {
 }
 
 async fn key(app: &TestApp) -> String {
-    ngoso_store::feedback_setup::create_key(&app.db, "FixMyStreet", 1).await.unwrap().1
+    ngoso_store::feedback_setup::create_key(&app.db, "FixMyStreet", Some(1)).await.unwrap().1
 }
 
 async fn discovery_services_and_definitions(app: &mut TestApp) {
