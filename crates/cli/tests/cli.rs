@@ -606,6 +606,15 @@ async fn feedback_setup_commands(t: &TestDb) {
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(ngoso_store::feedback_setup::check_key(&t.db, &key).await.unwrap(), None);
     assert_eq!(ngoso(&t.url, &["feedback", "key", "revoke", &id.to_string()], None).status.code(), Some(2));
+    // Deleting what was never used.
+    let out = ngoso(&t.url, &["feedback", "delete", "agency", "nowhere"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let out = ngoso(&t.url, &["feedback", "delete", "category", "roads"], None);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = ngoso(&t.url, &["feedback", "delete", "agency", "transport"], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(export(t)["agencies"].as_array().unwrap().len(), 0);
+    assert_eq!(export(t)["routes"].as_array().unwrap().len(), 0);
     let log = ngoso_store::audit::list(&t.db, None, 50).await.unwrap();
     assert_eq!(log.iter().filter(|e| e.action == "feedback.setup.apply").count(), 3, "{log:?}");
     for f in [file, bad, days, not_json, routes] {

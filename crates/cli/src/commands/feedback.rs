@@ -26,6 +26,18 @@ pub enum FeedbackCommand {
     /// The API keys of Open311 clients.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Delete what was never used (an agency no item was sent to, a category no item was
+    /// filed under, a field never answered); what was used is refused: withdraw it in the
+    /// set-up document instead (`active: false`, `withdrawn: true`).
+    #[command(subcommand)]
+    Delete(DeleteCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeleteCommand {
+    Agency { code: String },
+    Category { code: String },
+    Field { category: String, field: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -137,6 +149,36 @@ async fn run_on(db: &Db, cmd: FeedbackCommand) -> Result<(), Failure> {
         FeedbackCommand::Routes(ImportOnly::Import { file, dry_run }) => {
             let (d, lines) = doc::read_routes_csv(&read(&file)?)?;
             apply(db, &d, dry_run, Some(&lines)).await
+        }
+        FeedbackCommand::Delete(d) => {
+            let agencies = setup::agencies(db).await?;
+            let categories = setup::categories(db).await?;
+            let unknown = |code: &str| Failure::Input(t("cli-feedback-code-unknown", &[("code", code)]));
+            let category = |code: &str| {
+                categories.iter().find(|c| c.code == code.trim()).map(|c| c.id).ok_or_else(|| unknown(code))
+            };
+            let (action, what) = match &d {
+                DeleteCommand::Agency { code } => {
+                    let id =
+                        agencies.iter().find(|a| a.code == code.trim()).map(|a| a.id).ok_or_else(|| unknown(code))?;
+                    setup::delete_agency(db, id).await?;
+                    ("feedback.agency.delete", code.clone())
+                }
+                DeleteCommand::Category { code } => {
+                    setup::delete_category(db, category(code)?).await?;
+                    ("feedback.category.delete", code.clone())
+                }
+                DeleteCommand::Field { category: code, field } => {
+                    match setup::delete_field(db, category(code)?, field).await {
+                        Err(ngoso_store::StoreError::NotFound) => return Err(unknown(field)),
+                        other => other?,
+                    }
+                    ("feedback.category.field_delete", format!("{code}.{field}"))
+                }
+            };
+            log(db, action, &what).await?;
+            println!("{}", t("cli-feedback-deleted", &[("code", &what)]));
+            Ok(())
         }
         FeedbackCommand::Key(KeyCommand::Add { name }) => {
             let (id, key) = setup::create_key(db, &name, None).await?;

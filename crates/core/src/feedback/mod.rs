@@ -379,6 +379,10 @@ pub struct ExtraField {
     pub required: bool,
     #[serde(default)]
     pub values: Vec<FieldValue>,
+    /// No longer asked (its answers on earlier items stay and are shown); a field that was
+    /// never answered is deleted instead.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub withdrawn: bool,
 }
 
 impl ExtraField {
@@ -448,7 +452,7 @@ impl ExtraField {
         if datatype.is_list() == list.is_empty() {
             return Err(Invalid::field("field-values-needed", "values").with_detail(datatype.as_str()));
         }
-        Ok(ExtraField { code: code.to_owned(), name_vi, name_en, datatype, required, values: list })
+        Ok(ExtraField { code: code.to_owned(), name_vi, name_en, datatype, required, values: list, withdrawn: false })
     }
 }
 

@@ -100,6 +100,9 @@ pub struct FieldEntry {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub values: Vec<FieldValue>,
+    /// No longer asked; its answers on earlier items stay.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub withdrawn: bool,
 }
 
 /// A category's deadline for one channel.
@@ -325,7 +328,9 @@ async fn category(tx: &mut Tx, c: &CategoryEntry, out: &mut Applied) -> Result<(
     let kind = DayKind::parse(&c.day_kind)?;
     let mut given = Vec::with_capacity(c.fields.len());
     for f in &c.fields {
-        given.push(ExtraField::check(&f.code, &f.name_vi, &f.name_en, &f.datatype, f.required, f.values.clone())?);
+        let mut field = ExtraField::check(&f.code, &f.name_vi, &f.name_en, &f.datatype, f.required, f.values.clone())?;
+        field.withdrawn = f.withdrawn;
+        given.push(field);
     }
     let mut deadlines = Vec::with_capacity(c.channel_deadlines.len());
     for d in &c.channel_deadlines {
@@ -424,6 +429,7 @@ pub async fn export(db: &Db) -> Result<SetupDocument> {
                         datatype: f.datatype.as_str().to_owned(),
                         required: f.required,
                         values: f.values,
+                        withdrawn: f.withdrawn,
                     })
                     .collect(),
                 channel_deadlines: c

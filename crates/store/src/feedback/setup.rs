@@ -76,6 +76,11 @@ impl Category {
         DayKind::parse(&self.day_kind).unwrap_or(DayKind::Working)
     }
 
+    /// The extra fields still asked (withdrawn ones left out).
+    pub fn asked_fields(&self) -> Vec<ExtraField> {
+        self.fields.iter().filter(|f| !f.withdrawn).cloned().collect()
+    }
+
     /// The deadline of an item that came in by `channel`: the channel's own, or else the
     /// category's. Days, and how they are counted.
     pub fn deadline_for(&self, channel: Channel) -> (u32, DayKind) {
@@ -388,6 +393,97 @@ pub async fn rename_field(db: &Db, category_id: i64, code: &str, name_vi: &str, 
         Ok(())
     })
     .await
+}
+
+/// Whether any item of a category has an answer to one of its fields.
+async fn field_answered(db: &Db, category_id: i64, code: &str) -> Result<bool> {
+    // Answers are kept as a JSON object keyed by the field's code (`a-z 0-9 _`).
+    let pattern = format!("%\"{}\":%", code.replace('_', "\\_"));
+    let found: Option<i32> = on_db!(db, p => sqlx::query_scalar(
+        "SELECT 1 FROM feedback WHERE category_id = $1 AND extra LIKE $2 ESCAPE '\\' LIMIT 1")
+        .bind(category_id).bind(&pattern).fetch_optional(p).await)?;
+    Ok(found.is_some())
+}
+
+/// Deletes an extra field no item has answered; one that was answered is refused
+/// (`field-used`): withdraw it instead.
+pub async fn delete_field(db: &Db, category_id: i64, code: &str) -> Result<()> {
+    let code = code.trim();
+    if field_answered(db, category_id, code).await? {
+        return Err(Invalid::field("field-used", "code").with_detail(code).into());
+    }
+    update_fields(db, category_id, |fields| {
+        let before = fields.len();
+        fields.retain(|f| f.code != code);
+        if fields.len() == before { Err(StoreError::NotFound) } else { Ok(()) }
+    })
+    .await
+}
+
+/// Withdraws an extra field (no longer asked; earlier answers stay) or offers it again.
+pub async fn set_field_withdrawn(db: &Db, category_id: i64, code: &str, withdrawn: bool) -> Result<()> {
+    update_fields(db, category_id, |fields| {
+        let field = fields.iter_mut().find(|f| f.code == code.trim()).ok_or(StoreError::NotFound)?;
+        field.withdrawn = withdrawn;
+        Ok(())
+    })
+    .await
+}
+
+/// Deletes a category no item was filed under (with its channel deadlines and routing
+/// rules); one that was used is refused (`category-used`): withdraw it instead.
+pub async fn delete_category(db: &Db, id: i64) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let code: Option<String> = on_tx!(&mut tx, t => sqlx::query_scalar("SELECT code FROM feedback_categories WHERE id = $1")
+        .bind(id).fetch_optional(t).await)?;
+    let code = code.ok_or(StoreError::NotFound)?;
+    let used: Option<i32> = on_tx!(&mut tx, t => sqlx::query_scalar("SELECT 1 FROM feedback WHERE category_id = $1 LIMIT 1")
+        .bind(id).fetch_optional(t).await)?;
+    if used.is_some() {
+        return Err(Invalid::field("category-used", "code").with_detail(code).into());
+    }
+    for sql in [
+        "DELETE FROM feedback_channel_deadlines WHERE category_id = $1",
+        "DELETE FROM feedback_routes WHERE category_id = $1",
+        "DELETE FROM feedback_categories WHERE id = $1",
+    ] {
+        on_tx!(&mut tx, t => sqlx::query(sql).bind(id).execute(t).await.map(|r| r.rows_affected()))?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes an agency no item was ever sent to (its routing rules go, its staff are
+/// detached); one that was used is refused (`agency-used`): withdraw it instead.
+pub async fn delete_agency(db: &Db, id: i64) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let code: Option<String> = on_tx!(&mut tx, t => sqlx::query_scalar("SELECT code FROM agencies WHERE id = $1")
+        .bind(id).fetch_optional(t).await)?;
+    let code = code.ok_or(StoreError::NotFound)?;
+    let used: Option<i32> = on_tx!(&mut tx, t => sqlx::query_scalar(
+        "SELECT 1 FROM feedback WHERE agency_id = $1 UNION ALL SELECT 1 FROM feedback_history WHERE agency_id = $1 LIMIT 1")
+        .bind(id).fetch_optional(t).await)?;
+    if used.is_some() {
+        return Err(Invalid::field("agency-used", "code").with_detail(code).into());
+    }
+    for sql in [
+        "UPDATE users SET agency_id = NULL WHERE agency_id = $1",
+        "DELETE FROM feedback_routes WHERE agency_id = $1",
+        "DELETE FROM agencies WHERE id = $1",
+    ] {
+        on_tx!(&mut tx, t => sqlx::query(sql).bind(id).execute(t).await.map(|r| r.rows_affected()))?;
+    }
+    tx.commit().await?;
+    crate::tokens::changed();
+    Ok(())
+}
+
+/// Offers an agency or withdraws it: a withdrawn agency gets no new items (its routing
+/// rules are passed over) and keeps those it has.
+pub async fn set_agency_active(db: &Db, id: i64, active: bool) -> Result<()> {
+    let n = on_write!(db, p => sqlx::query("UPDATE agencies SET active = $1 WHERE id = $2")
+        .bind(active).bind(id).execute(p).await.map(|r| r.rows_affected()))?;
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
 /// Offers a category or withdraws it (withdrawn ones keep their items).

@@ -61,6 +61,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .route("/app/feedback/setup/categories/{id}/channel-deadlines", post(setup::set_channel_deadline))
         .route("/app/feedback/setup/categories/{id}/channel-deadlines/delete", post(setup::remove_channel_deadline))
         .route("/app/feedback/setup/categories/{id}/active", post(setup::set_active))
+        .route("/app/feedback/setup/categories/{id}/fields/withdrawn", post(setup::set_field_withdrawn))
+        .route("/app/feedback/setup/categories/{id}/fields/delete", post(setup::delete_field))
+        .route("/app/feedback/setup/categories/{id}/delete", post(setup::delete_category))
+        .route("/app/feedback/setup/agencies/{id}/active", post(setup::set_agency_active))
+        .route("/app/feedback/setup/agencies/{id}/delete", post(setup::delete_agency))
         .route("/app/feedback/setup/agencies", post(setup::add_agency))
         .route("/app/feedback/setup/agencies/{id}/names", post(setup::rename_agency))
         .route("/app/feedback/setup/agencies/{id}/webhook", post(setup::set_webhook))
@@ -77,6 +82,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(setup_api::import_routes))
         .routes(routes!(setup_api::keys, setup_api::create_key))
         .routes(routes!(setup_api::revoke_key))
+        .routes(routes!(setup_api::delete_agency))
+        .routes(routes!(setup_api::delete_category))
+        .routes(routes!(setup_api::delete_field))
         .routes(routes!(api::inbox, api::submit))
         .routes(routes!(api::figures))
         .routes(routes!(api::get_one))
@@ -203,7 +211,7 @@ pub async fn parse_submission(
     if has_contact && !f.consent {
         return Err(Invalid::field("feedback-consent-required", "consent").into());
     }
-    let extra = fb::parse_answers(&cat.fields, |code| {
+    let extra = fb::parse_answers(&cat.asked_fields(), |code| {
         f.answers.iter().filter(|(k, _)| k == code).map(|(_, v)| v.clone()).collect()
     })?;
     Ok(NewItem {

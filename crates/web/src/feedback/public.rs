@@ -46,7 +46,7 @@ pub fn category_views(setup: &Setup, english: bool, answers: &[(String, String)]
             name: c.name(english).to_owned(),
             description: c.description(english).to_owned(),
             fields: c
-                .fields
+                .asked_fields()
                 .iter()
                 .map(|f| {
                     let input = format!("attribute[{}]", f.code);

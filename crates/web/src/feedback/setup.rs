@@ -283,6 +283,41 @@ handler!(
 });
 
 handler!(
+    /// `POST /app/feedback/setup/categories/{id}/fields/withdrawn`: withdraw a field or ask it again.
+    set_field_withdrawn, "feedback.category.field_withdrawn", |st, f, p, id| {
+    setup::set_field_withdrawn(&st.db, id_of(&id)?, &f.code, f.active == "1").await?;
+    Ok(None)
+});
+
+handler!(
+    /// `POST /app/feedback/setup/categories/{id}/fields/delete`: a field never answered.
+    delete_field, "feedback.category.field_delete", |st, f, p, id| {
+    setup::delete_field(&st.db, id_of(&id)?, &f.code).await?;
+    Ok(None)
+});
+
+handler!(
+    /// `POST /app/feedback/setup/categories/{id}/delete`: a category never used.
+    delete_category, "feedback.category.delete", |st, f, p, id| {
+    setup::delete_category(&st.db, id_of(&id)?).await?;
+    Ok(None)
+});
+
+handler!(
+    /// `POST /app/feedback/setup/agencies/{id}/active`: withdraw an agency or offer it again.
+    set_agency_active, "feedback.agency.active", |st, f, p, id| {
+    setup::set_agency_active(&st.db, id_of(&id)?, f.active == "1").await?;
+    Ok(None)
+});
+
+handler!(
+    /// `POST /app/feedback/setup/agencies/{id}/delete`: an agency never used.
+    delete_agency, "feedback.agency.delete", |st, f, p, id| {
+    setup::delete_agency(&st.db, id_of(&id)?).await?;
+    Ok(None)
+});
+
+handler!(
     /// `POST /app/feedback/setup/agencies`.
     add_agency, "feedback.agency.create", |st, f, p| {
     webhook_allowed(&st, &f.webhook_url)?;

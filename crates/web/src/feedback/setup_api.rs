@@ -210,3 +210,64 @@ pub async fn revoke_key(
     crate::auth::audit::log(&st.db, &p, "feedback.api_key.revoke", "feedback_setup", id, "").await;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// An agency's id by its code.
+async fn agency_by_code(st: &AppState, code: &str) -> Result<i64, AppError> {
+    let all = setup::agencies(&st.db).await?;
+    Ok(all.into_iter().find(|a| a.code == code.trim()).ok_or_else(AppError::not_found)?.id)
+}
+
+/// A category's id by its code.
+async fn category_by_code(st: &AppState, code: &str) -> Result<i64, AppError> {
+    let all = setup::categories(&st.db).await?;
+    Ok(all.into_iter().find(|c| c.code == code.trim()).ok_or_else(AppError::not_found)?.id)
+}
+
+async fn deleted(st: &AppState, p: &Principal, action: &str, what: &str) -> Result<StatusCode, AppError> {
+    st.feedback_setup_changed().await;
+    crate::auth::audit::log(&st.db, p, action, "feedback_setup", 0, what).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Delete an agency no item was ever sent to (its routing rules go, its staff are detached);
+/// one that was used is refused (`agency-used`): withdraw it instead (`active: false`).
+#[utoipa::path(delete, path = "/api/v1/feedback/setup/agencies/{code}", tag = "feedback", params(("code" = String, Path)),
+    responses((status = 204), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn delete_agency(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(code): Path<String>,
+) -> Result<StatusCode, AppError> {
+    ensure_admin(&p)?;
+    setup::delete_agency(&st.db, agency_by_code(&st, &code).await?).await?;
+    deleted(&st, &p, "feedback.agency.delete", &code).await
+}
+
+/// Delete a category no item was filed under (with its deadlines and routing rules); one
+/// that was used is refused (`category-used`): withdraw it instead (`active: false`).
+#[utoipa::path(delete, path = "/api/v1/feedback/setup/categories/{code}", tag = "feedback", params(("code" = String, Path)),
+    responses((status = 204), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn delete_category(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(code): Path<String>,
+) -> Result<StatusCode, AppError> {
+    ensure_admin(&p)?;
+    setup::delete_category(&st.db, category_by_code(&st, &code).await?).await?;
+    deleted(&st, &p, "feedback.category.delete", &code).await
+}
+
+/// Delete a category's extra field no item has answered; one that was answered is refused
+/// (`field-used`): withdraw it instead (`withdrawn: true`).
+#[utoipa::path(delete, path = "/api/v1/feedback/setup/categories/{code}/fields/{field}", tag = "feedback",
+    params(("code" = String, Path), ("field" = String, Path)),
+    responses((status = 204), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn delete_field(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path((code, field)): Path<(String, String)>,
+) -> Result<StatusCode, AppError> {
+    ensure_admin(&p)?;
+    setup::delete_field(&st.db, category_by_code(&st, &code).await?, &field).await?;
+    deleted(&st, &p, "feedback.category.field_delete", &format!("{code}.{field}")).await
+}

@@ -180,7 +180,7 @@ pub async fn sync(
             code: c.code.clone(),
             name: if en { c.name_en.clone() } else { c.name_vi.clone() },
             fields: c
-                .fields
+                .asked_fields()
                 .iter()
                 .map(|f| FieldQuestion {
                     code: f.code.clone(),

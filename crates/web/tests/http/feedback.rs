@@ -533,6 +533,22 @@ async fn on_behalf_and_setup_pages(app: &mut TestApp) {
     let res =
         app.post_form(&url_f, &[("csrf", csrf.as_str()), ("code", "nope"), ("name_vi", "x"), ("name_en", "x")]).await;
     res.assert_notice(StatusCode::NOT_FOUND, "Không tìm thấy trang hoặc dữ liệu này.");
+    // A field withdrawn is no longer asked; an agency that received items cannot be deleted,
+    // only withdrawn.
+    let url = format!("/app/feedback/setup/categories/{}/fields/withdrawn", s.roads);
+    let res = app.post_form(&url, &[("csrf", csrf.as_str()), ("code", "kind"), ("active", "1")]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert!(setup::category(&app.db, s.roads).await.unwrap().fields[0].withdrawn);
+    assert!(!app.get("/feedback").await.body.contains("attribute[kind]"));
+    let url = format!("/app/feedback/setup/agencies/{}/delete", s.commune_office);
+    let res = app.post_form(&url, &[("csrf", csrf.as_str())]).await;
+    res.assert_notice(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Cơ quan “ubnd_phuoc_ly” đã nhận phản ánh nên không xoá được: hãy ngừng chuyển cho cơ quan này.",
+    );
+    let url = format!("/app/feedback/setup/agencies/{}/active", s.commune_office);
+    assert_eq!(app.post_form(&url, &[("csrf", csrf.as_str()), ("active", "0")]).await.status, StatusCode::SEE_OTHER);
+    assert!(!setup::agency(&app.db, s.commune_office).await.unwrap().active);
     // Only an administrator may.
     app.login("sogtvt").await;
     let csrf = app.csrf("/app/feedback").await;
@@ -1120,8 +1136,47 @@ async fn setup_by_api_is_all_or_nothing(app: &mut TestApp) {
     assert_eq!(ngoso_store::feedback_setup::check_key(&app.db, &key).await.unwrap(), None);
     let res = app.json(Method::DELETE, &format!("/api/v1/feedback/setup/keys/{id}"), None, Some(&tok)).await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
-    let log = ngoso_store::audit::list(&app.db, None, 50).await.unwrap();
-    assert_eq!(log.iter().filter(|e| e.action == "feedback.setup.apply").count(), 4, "{log:?}");
+    // What was never used is deleted; what was used is refused, and withdrawn instead.
+    let hb = s.t.hamlet_b.code.clone();
+    let res =
+        send(app, &[("category", "roads"), ("attribute[kind]", "flood"), ("description", "Ngập"), ("unit", &hb)]).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    for (path, status, code) in [
+        ("/api/v1/feedback/setup/categories/roads/fields/kind", StatusCode::UNPROCESSABLE_ENTITY, "field-used"),
+        ("/api/v1/feedback/setup/categories/roads", StatusCode::UNPROCESSABLE_ENTITY, "category-used"),
+        ("/api/v1/feedback/setup/agencies/transport", StatusCode::UNPROCESSABLE_ENTITY, "agency-used"),
+        ("/api/v1/feedback/setup/agencies/nowhere", StatusCode::NOT_FOUND, "not-found"),
+        ("/api/v1/feedback/setup/categories/power/fields/nothing", StatusCode::NOT_FOUND, "not-found"),
+    ] {
+        let res = app.json(Method::DELETE, path, None, Some(&tok)).await;
+        res.assert_error(status, code);
+    }
+    for path in [
+        "/api/v1/feedback/setup/categories/power/fields/since",
+        "/api/v1/feedback/setup/categories/power",
+        "/api/v1/feedback/setup/agencies/electricity",
+    ] {
+        let res = app.json(Method::DELETE, path, None, Some(&tok)).await;
+        assert_eq!(res.status, StatusCode::NO_CONTENT, "{path}: {}", res.body);
+    }
+    let now = app.json(Method::GET, "/api/v1/feedback/setup", None, Some(&tok)).await.json();
+    assert!(!now.to_string().contains("electricity") && !now.to_string().contains("\"power\""), "{now}");
+    assert!(!now["staff"].as_array().unwrap().iter().any(|x| x["username"] == "sogtvt2"));
+    // Withdrawn: the field is no longer asked (form, Open311), its answers stay.
+    let mut doc = now.clone();
+    let roads = doc["categories"].as_array_mut().unwrap().iter_mut().find(|c| c["code"] == "roads").unwrap();
+    roads["fields"][0]["withdrawn"] = json!(true);
+    let res = app
+        .json(Method::POST, "/api/v1/feedback/setup", Some(json!({"categories": [roads.clone()]})), Some(&tok))
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert!(!app.get("/feedback").await.body.contains("attribute[kind]"));
+    assert!(!app.get("/open311/v2/services/roads.json").await.body.contains("pothole"));
+    let res = send(app, &[("category", "roads"), ("description", "Ổ gà lớn"), ("unit", &hb)]).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let log = ngoso_store::audit::list(&app.db, None, 80).await.unwrap();
+    assert_eq!(log.iter().filter(|e| e.action == "feedback.setup.apply").count(), 5, "{log:?}");
+    assert_eq!(log.iter().filter(|e| e.action.ends_with("delete")).count(), 3, "{log:?}");
     let _ = (s.roads, s.transport, s.commune_office);
 }
 

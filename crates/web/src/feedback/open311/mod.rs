@@ -61,7 +61,7 @@ fn service(c: &Category, en: bool) -> Rec {
         ("service_code", s(&c.code)),
         ("service_name", s(c.name(en))),
         ("description", opt(Some(c.description(en)))),
-        ("metadata", V::B(!c.fields.is_empty())),
+        ("metadata", V::B(!c.asked_fields().is_empty())),
         ("type", s("realtime")),
         ("keywords", V::S(None)),
         ("group", V::S(None)),
@@ -70,7 +70,7 @@ fn service(c: &Category, en: bool) -> Rec {
 
 fn definition(c: &Category, en: bool) -> Rec {
     let attrs = c
-        .fields
+        .asked_fields()
         .iter()
         .enumerate()
         .map(|(i, f)| {
