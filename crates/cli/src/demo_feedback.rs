@@ -295,6 +295,7 @@ pub async fn generate(
             photo: None,
             received_at: received,
             client_id: None,
+            media_url: None,
         };
         let sent = store::submit(db, &cal, days, kind, &item).await?;
         made += 1;
@@ -392,6 +393,7 @@ pub async fn generate(
             photo: None,
             received_at: received,
             client_id: None,
+            media_url: None,
         };
         let sent = store::submit(db, &cal, days, kind, &item).await?;
         made += 1;

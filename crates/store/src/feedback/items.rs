@@ -37,6 +37,9 @@ pub struct NewItem {
     /// The id the submitting account's phone made for the item (a UUID): a second send of
     /// it finds the first item instead of making another.
     pub client_id: Option<String>,
+    /// The address of a photo to fetch in the background (Open311's `media_url`), checked
+    /// as a URL already; see [`super::media`].
+    pub media_url: Option<String>,
 }
 
 /// What the citizen gets back.
@@ -248,6 +251,10 @@ async fn submit_new(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewIt
     if let Some(p) = &n.photo {
         on_tx!(&mut tx, c => sqlx::query("INSERT INTO feedback_photos (feedback_id, mime, width, height, bytes) VALUES ($1, $2, $3, $4, $5)")
             .bind(id).bind(p.mime).bind(p.width as i64).bind(p.height as i64).bind(&p.bytes).execute(c).await.map(|r| r.rows_affected()))?;
+    }
+    if let Some(url) = &n.media_url {
+        on_tx!(&mut tx, c => sqlx::query("INSERT INTO feedback_media (feedback_id, url, created_at) VALUES ($1, $2, $3)")
+            .bind(id).bind(url).bind(t).execute(c).await.map(|r| r.rows_affected()))?;
     }
     history_at(
         &mut tx,

@@ -13,6 +13,7 @@ pub mod document;
 pub mod figures;
 pub mod inbox;
 pub mod items;
+pub mod media;
 pub mod setup;
 
 pub use actions::{

@@ -98,6 +98,7 @@ fn item(category_id: i64, unit_id: Option<i64>, at: i64) -> NewItem {
         photo: None,
         received_at: at,
         client_id: None,
+        media_url: None,
     }
 }
 

@@ -111,6 +111,7 @@ async fn every_writer_at_once(backend: Backend) {
                 photo: None,
                 received_at: T0,
                 client_id: None,
+                media_url: None,
             };
             feedback::submit(&db_, &cal, 10, DayKind::Working, &item).await?;
             i += 1;

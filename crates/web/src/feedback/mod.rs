@@ -231,6 +231,7 @@ pub async fn parse_submission(
         photo,
         received_at: ngoso_store::now(),
         client_id: None,
+        media_url: None,
     })
 }
 

@@ -206,6 +206,8 @@ struct ItemPage {
     channel: String,
     agency: Option<String>,
     error: Option<String>,
+    /// Photos given by address: (state, why it failed).
+    media: Vec<(String, Option<String>)>,
 }
 
 async fn item_page(
@@ -265,7 +267,13 @@ async fn item_page(
         .collect();
     let state = item.state();
     let now = ngoso_store::now();
+    let media = ngoso_store::feedback::media::of_item(&st.db, item.id)
+        .await?
+        .into_iter()
+        .map(|m| (ctx.t(&format!("feedback-media-{}", m.state)), m.error))
+        .collect();
     Ok(ItemPage {
+        media,
         category: setup.category_name(item.category_id, english),
         answers,
         state: ctx.t(&format!("feedback-state-{}", item.state)),

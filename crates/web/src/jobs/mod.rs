@@ -1,6 +1,7 @@
 //! Background work of a `serve` process: delivering the outbox, SQLite's checkpoints, and
 //! hourly housekeeping. Several processes may run it at once: every step is safe to repeat.
 
+pub mod media;
 pub mod outbox;
 
 use std::time::Duration;
@@ -13,6 +14,10 @@ pub fn spawn(state: &AppState) {
     outbox::spawn(
         state.db.clone(),
         outbox::Notifier::new(state.cfg.citizen_notify_url().map(str::to_owned), state.cfg.webhook_private_addresses),
+    );
+    media::spawn(
+        state.db.clone(),
+        media::Fetcher::new(state.cfg.webhook_private_addresses, state.cfg.feedback_photo_max_bytes),
     );
     let state = state.clone();
     let db = state.db.clone();

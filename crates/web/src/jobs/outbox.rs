@@ -47,7 +47,11 @@ impl Notifier {
         } else {
             // No proxy from the environment (HTTP_PROXY and the like): a proxy would resolve the
             // webhook's host itself, past the resolver below.
-            builder().no_proxy().dns_resolver(Arc::new(PublicOnly)).build().expect("the HTTP client of webhooks builds")
+            builder()
+                .no_proxy()
+                .dns_resolver(Arc::new(PUBLIC_ONLY))
+                .build()
+                .expect("the HTTP client of webhooks builds")
         };
         Self { client, webhooks, private_webhooks, citizen_url: citizen_url.filter(|u| !u.trim().is_empty()) }
     }
@@ -96,18 +100,24 @@ pub fn is_public(ip: IpAddr) -> bool {
     }
 }
 
-/// Resolves names to their public addresses only: the webhook client connects to what it
-/// resolves, so a name cannot be checked once and then point elsewhere when connected.
-struct PublicOnly;
+/// Resolves names to the addresses a policy allows only (public ones, [`is_public`], for
+/// webhooks and fetched photos): the client connects to what it resolves, so a name cannot be
+/// checked once and then point elsewhere when connected.
+#[derive(Clone, Copy)]
+pub(crate) struct Only(pub(crate) fn(IpAddr) -> bool);
 
-impl reqwest::dns::Resolve for PublicOnly {
+/// Public addresses only.
+pub(crate) const PUBLIC_ONLY: Only = Only(is_public);
+
+impl reqwest::dns::Resolve for Only {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let host = name.as_str().to_owned();
+        let allowed = self.0;
         Box::pin(async move {
             let public: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.filter(|a| is_public(a.ip())).collect();
+                tokio::net::lookup_host((host.as_str(), 0)).await?.filter(|a| allowed(a.ip())).collect();
             if public.is_empty() {
-                return Err(format!("{host} has no public address (webhook_private_addresses is off)").into());
+                return Err(format!("{host} has no public address").into());
             }
             Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
         })
@@ -387,7 +397,7 @@ mod tests {
     #[tokio::test]
     async fn names_resolve_to_public_addresses_only() {
         // localhost resolves (from the hosts file) only to loopback addresses.
-        let err = PublicOnly.resolve("localhost".parse().unwrap()).await.err().expect("no public address");
+        let err = PUBLIC_ONLY.resolve("localhost".parse().unwrap()).await.err().expect("no public address");
         assert!(err.to_string().contains("no public address"), "{err}");
     }
 }

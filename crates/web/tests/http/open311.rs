@@ -407,7 +407,91 @@ async fn post_and_read_requests(app: &mut TestApp) {
     assert!(told(&r, "form-not-utf8"), "{}", r.body);
 }
 
-tests_with_app!(discovery_services_and_definitions, post_and_read_requests);
+/// A server on 127.0.0.1 serving a photo, a redirect to a private address, a file too large
+/// and a page that is not a picture; its address.
+async fn photo_server() -> String {
+    use axum::response::IntoResponse;
+    let jpeg = crate::support::jpeg_with_gps();
+    let app = axum::Router::new()
+        .route(
+            "/photo.jpg",
+            axum::routing::get(move || async move {
+                ([(header::CONTENT_TYPE, "image/jpeg")], jpeg.clone()).into_response()
+            }),
+        )
+        .route("/moved", axum::routing::get(|| async { axum::response::Redirect::temporary("/photo.jpg") }))
+        .route(
+            "/inside",
+            axum::routing::get(|| async { axum::response::Redirect::temporary("http://10.1.2.3/photo.jpg") }),
+        )
+        .route("/big.jpg", axum::routing::get(|| async { vec![0xFFu8; 3 * 1024 * 1024].into_response() }))
+        .route("/page.html", axum::routing::get(|| async { axum::response::Html("<p>not a photo</p>") }))
+        .route("/gone.jpg", axum::routing::get(|| async { StatusCode::NOT_FOUND }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+    format!("http://{addr}")
+}
+
+/// Only the test server's address: it stands for the public Internet here.
+fn test_server_only(ip: std::net::IpAddr) -> bool {
+    ip == std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
+}
+
+async fn media_urls_are_fetched_in_the_background(app: &mut TestApp) {
+    let s = setup(app).await;
+    let k = key(app).await;
+    let server = photo_server().await;
+    let base = [("service_code", "roads"), ("attribute[kind]", "pothole"), ("address_id", s.t.hamlet_b.code.as_str())];
+    // A malformed address is refused with the request (400), nothing stored.
+    let mut bad = base.to_vec();
+    bad.extend([("api_key", k.as_str()), ("description", "x"), ("media_url", "ftp://x/y.jpg")]);
+    let r = post(app, "/open311/v2/requests.json", &bad).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    let mut codes = Vec::new();
+    let cases = [
+        (format!("{server}/photo.jpg"), "done", ""),
+        (format!("{server}/moved"), "done", ""),
+        ("http://10.0.0.7/photo.jpg".to_owned(), "failed", "not public"),
+        (format!("{server}/inside"), "failed", "not public"),
+        (format!("{server}/big.jpg"), "failed", "larger than 2 MB"),
+        (format!("{server}/page.html"), "failed", "not a JPEG or PNG"),
+        (format!("{server}/gone.jpg"), "failed", "answered 404"),
+    ];
+    for (i, (url, _, _)) in cases.iter().enumerate() {
+        let description = format!("Ổ gà số {i}");
+        let mut f = base.to_vec();
+        f.extend([("api_key", k.as_str()), ("description", description.as_str()), ("media_url", url.as_str())]);
+        let r = post(app, "/open311/v2/requests.json", &f).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        codes.push(json(&r)[0]["service_request_id"].as_str().unwrap().to_owned());
+    }
+    // Accepted at once; fetched later, once each.
+    let fetcher = ngoso_web::jobs::media::Fetcher::with_policy(test_server_only, 2 * 1024 * 1024);
+    assert_eq!(ngoso_web::jobs::media::fetch_due(&app.db, &fetcher).await.unwrap(), cases.len());
+    assert_eq!(ngoso_web::jobs::media::fetch_due(&app.db, &fetcher).await.unwrap(), 0);
+    for ((url, state, why), code) in cases.iter().zip(&codes) {
+        let item = ngoso_store::testing::unaudited::feedback_by_code(&app.db, code).await.unwrap();
+        let fetches = ngoso_store::feedback::media::of_item(&app.db, item.id).await.unwrap();
+        assert_eq!(fetches.len(), 1);
+        assert_eq!(fetches[0].state, *state, "{url}: {:?}", fetches[0].error);
+        assert!(fetches[0].error.as_deref().unwrap_or_default().contains(why), "{url}: {:?}", fetches[0].error);
+        assert_eq!(item.has_photo, *state == "done", "{url}");
+        if *state == "done" {
+            // Kept like an uploaded photo: no GPS position left.
+            let (mime, bytes) = ngoso_store::testing::unaudited::feedback_photo(&app.db, item.id).await.unwrap();
+            assert_eq!(mime, "image/jpeg");
+            assert!(!bytes.windows(3).any(|w| w == b"GPS"), "{url}");
+        }
+    }
+    // The staff page says what became of it.
+    app.login("sogtvt").await;
+    let item = ngoso_store::testing::unaudited::feedback_by_code(&app.db, &codes[4]).await.unwrap();
+    let page = app.get(&format!("/app/feedback/{}", item.id)).await;
+    assert!(page.body.contains("Ảnh gửi theo địa chỉ: không tải được (larger than 2 MB)"), "{}", page.body);
+}
+
+tests_with_app!(discovery_services_and_definitions, post_and_read_requests, media_urls_are_fetched_in_the_background);
 
 fn varies_by_host(res: &Res) -> bool {
     res.headers.get_all("vary").iter().any(|v| v.to_str().unwrap_or("").to_ascii_lowercase().contains("host"))

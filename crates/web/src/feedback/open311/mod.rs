@@ -359,8 +359,23 @@ async fn post_request(
         consent: true,
         answers,
     };
+    // A photo by its address is fetched later, in the background; only its form is checked here.
+    let media_url = match get("media_url") {
+        Some(u) => Some(
+            ngoso_core::text::parse_url(u, "media_url")
+                .ok()
+                .flatten()
+                .filter(|u| reqwest::Url::parse(u).is_ok())
+                .ok_or_else(|| {
+                    let e = crate::http::error::AppError::new(StatusCode::BAD_REQUEST, "url-invalid");
+                    Fail(e.with_field("media_url").with_detail(u.chars().take(100).collect::<String>()))
+                })?,
+        ),
+        None => None,
+    };
     let mut item = crate::feedback::parse_submission(&st.db, &setup, &fields, Channel::Open311, None, None).await?;
     item.api_key_id = Some(key_id);
+    item.media_url = media_url;
     let sent = crate::feedback::submit(&st, &setup, &item).await?;
     let lang = crate::http::lang::api_lang(&headers, &uri);
     let notice =
