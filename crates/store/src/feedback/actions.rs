@@ -209,16 +209,25 @@ async fn apply_in(
 }
 
 /// Writes (or rewrites) the draft of the public answer; it is published by someone else.
-pub async fn draft_answer(db: &Db, access: &Handle, text: &str) -> Result<()> {
+/// Returns the draft's fingerprint (what the `answer` move's `draft_seen` names) and the
+/// item's state.
+pub async fn draft_answer(db: &Db, access: &Handle, text: &str) -> Result<(String, State)> {
     draft_in(db, access.on().id, Some(access.on()), access.user_id(), text, now()).await
 }
 
 /// [`draft_answer`] by a generator, at a given time, with no user's check.
 pub async fn draft_answer_unchecked_at(db: &Db, id: i64, actor: i64, text: &str, t: i64) -> Result<()> {
-    draft_in(db, id, None, actor, text, t).await
+    draft_in(db, id, None, actor, text, t).await.map(|_| ())
 }
 
-async fn draft_in(db: &Db, id: i64, checked: Option<&FeedbackPlace>, actor: i64, text: &str, t: i64) -> Result<()> {
+async fn draft_in(
+    db: &Db,
+    id: i64,
+    checked: Option<&FeedbackPlace>,
+    actor: i64,
+    text: &str,
+    t: i64,
+) -> Result<(String, State)> {
     let text = ngoso_core::text::parse_text(text, "answer", 8000)?;
     let mut tx = db.begin().await?;
     let (from, _) = lock(&mut tx, id, checked).await?;
@@ -229,7 +238,7 @@ async fn draft_in(db: &Db, id: i64, checked: Option<&FeedbackPlace>, actor: i64,
         .bind(&text).bind(actor).bind(t).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
     history_at(&mut tx, t, id, Some(actor), "draft", (Some(from), Some(from)), None, &text).await?;
     tx.commit().await?;
-    Ok(())
+    Ok((draft_hash(&text), from))
 }
 
 /// Moves the deadline on by `days`, with a reason.

@@ -333,6 +333,13 @@ pub async fn deadline_basis(db: &Db, access: &Handle) -> Result<(i64, String)> {
     row.ok_or(StoreError::NotFound)
 }
 
+/// The id of the item with a tracking code: no personal data, so unlogged; reading the
+/// item itself takes a handle (who may handle it).
+pub async fn id_by_code(db: &Db, code: &TrackingCode) -> Result<i64> {
+    on_db!(db, p => sqlx::query_scalar("SELECT id FROM feedback WHERE code = $1").bind(code.to_string()).fetch_optional(p).await)?
+        .ok_or(StoreError::NotFound)
+}
+
 /// An item by its tracking code, as the public may see it.
 pub async fn public_by_code(db: &Db, code: &TrackingCode) -> Result<PublicItem> {
     on_db!(db, p => sqlx::query_as::<_, PublicItem>(sqlx::AssertSqlSafe(format!("{PUBLIC_ITEM_SELECT} WHERE f.code = $1"))).bind(code.to_string()).fetch_optional(p).await)?

@@ -25,8 +25,8 @@ pub use inbox::{
     public_list, public_units, search,
 };
 pub use items::{
-    HistoryRow, Item, NewItem, PublicItem, Submitted, by_client, deadline_basis, history, photo, place, public_by_code,
-    read, submit,
+    HistoryRow, Item, NewItem, PublicItem, Submitted, by_client, deadline_basis, history, id_by_code, photo, place,
+    public_by_code, read, submit,
 };
 
 /// Writes a history row of the item, now.

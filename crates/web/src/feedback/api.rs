@@ -174,11 +174,30 @@ pub async fn get_one(
     ApiUser(p): ApiUser,
     Path(id): Path<i64>,
 ) -> Result<Json<ItemDetail>, AppError> {
+    detail(&st, &p, id).await
+}
+
+async fn detail(st: &AppState, p: &ngoso_store::users::Principal, id: i64) -> Result<Json<ItemDetail>, AppError> {
     // The store logs the read of the contact.
-    let (h, item) = fb::open(&st.db, &p, id).await?;
+    let (h, item) = fb::open(&st.db, p, id).await?;
     let history = store::history(&st.db, &h).await?;
     let draft_hash = item.answer_draft.as_deref().map(store::draft_hash);
     Ok(Json(ItemDetail { item, history, draft_hash }))
+}
+
+/// `GET /api/v1/feedback/by-code/{code}`: an item by the tracking code Open311 and the
+/// public form give (`PAKN.YYYYMMDD.NNNN`), as by its id; not found when the caller may not
+/// handle it.
+#[utoipa::path(get, path = "/api/v1/feedback/by-code/{code}", tag = "feedback", params(("code" = String, Path)),
+    responses((status = 200, body = ItemDetail), (status = 404, body = ApiErrorBody)))]
+pub async fn by_code(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(code): Path<String>,
+) -> Result<Json<ItemDetail>, AppError> {
+    let code = TrackingCode::parse(&code).map_err(|_| AppError::not_found())?;
+    let id = store::id_by_code(&st.db, &code).await?;
+    detail(&st, &p, id).await
 }
 
 /// A move of an item.
@@ -237,18 +256,27 @@ pub struct DraftBody {
     pub answer: String,
 }
 
-/// `POST /api/v1/feedback/{id}/draft`: write (or rewrite) the answer's draft.
+/// What publishing a draft needs: its fingerprint, to send as `draft_seen` with the
+/// `answer` move (by another member of staff, who reviews it).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Drafted {
+    pub draft_hash: String,
+    pub state: String,
+}
+
+/// `POST /api/v1/feedback/{id}/draft`: write (or rewrite) the answer's draft; the answer
+/// carries what publishing it needs.
 #[utoipa::path(post, path = "/api/v1/feedback/{id}/draft", tag = "feedback", params(("id" = i64, Path)), request_body = DraftBody,
-    responses((status = 204), (status = 422, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
+    responses((status = 200, body = Drafted), (status = 422, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
 pub async fn draft(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<DraftBody>,
-) -> Result<StatusCode, AppError> {
+) -> Result<Json<Drafted>, AppError> {
     let h = fb::handle(&st.db, &p, id).await?;
-    store::draft_answer(&st.db, &h, &b.answer).await?;
-    Ok(StatusCode::NO_CONTENT)
+    let (draft_hash, state) = store::draft_answer(&st.db, &h, &b.answer).await?;
+    Ok(Json(Drafted { draft_hash, state: state.as_str().to_owned() }))
 }
 
 /// An internal note of staff, kept in the item's history.

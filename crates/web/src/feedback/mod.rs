@@ -88,6 +88,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(api::inbox, api::submit))
         .routes(routes!(api::figures))
         .routes(routes!(api::get_one))
+        .routes(routes!(api::by_code))
         .routes(routes!(api::do_move))
         .routes(routes!(api::draft))
         .routes(routes!(api::extend))

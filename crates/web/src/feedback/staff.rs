@@ -399,7 +399,7 @@ item_action!(
 
 item_action!(
     /// `POST /app/feedback/{id}/draft`: write the answer to be reviewed.
-    draft, |st, f, h| Ok(store::draft_answer(&st.db, h, &f.answer).await?));
+    draft, |st, f, h| Ok(store::draft_answer(&st.db, h, &f.answer).await.map(|_| ())?));
 
 item_action!(
     /// `POST /app/feedback/{id}/publish`: a second person publishes the reviewed answer.

@@ -593,6 +593,16 @@ async fn api_and_figures(app: &mut TestApp) {
     assert_eq!(items[0]["code"], code.as_str());
     let r = app.json(Method::GET, &format!("/api/v1/feedback/{id}"), None, Some(&staff)).await;
     assert_eq!(r.json()["history"].as_array().unwrap().len(), 2);
+    // Found by the tracking code the citizen and Open311 were given, as by its id.
+    let r = app.json(Method::GET, &format!("/api/v1/feedback/by-code/{code}"), None, Some(&staff)).await;
+    assert_eq!((r.status, r.json()["item"]["id"].as_i64()), (StatusCode::OK, Some(id)), "{}", r.body);
+    for c in ["PAKN.20000101.0001", "not-a-code"] {
+        let r = app.json(Method::GET, &format!("/api/v1/feedback/by-code/{c}"), None, Some(&staff)).await;
+        r.assert_error(StatusCode::NOT_FOUND, "not-found");
+    }
+    let office = app.token("ubndxa").await;
+    let r = app.json(Method::GET, &format!("/api/v1/feedback/by-code/{code}"), None, Some(&office)).await;
+    r.assert_error(StatusCode::NOT_FOUND, "not-found");
     // The unit filter: commune B's subtree has it, commune A's does not; an unknown unit is a 422.
     let by_unit = |c: &str| format!("/api/v1/feedback?unit={c}");
     let r = app.json(Method::GET, &by_unit(&s.t.commune_b.code), None, Some(&staff)).await;
@@ -632,7 +642,11 @@ async fn api_and_figures(app: &mut TestApp) {
             Some(&staff2),
         )
         .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    // The draft's answer carries what publishing it needs.
+    assert_eq!((r.status, r.json()["state"].as_str()), (StatusCode::OK, Some("in_progress")), "{}", r.body);
+    let seen = r.json()["draft_hash"].as_str().unwrap().to_owned();
+    let read = app.json(Method::GET, &format!("/api/v1/feedback/{id}"), None, Some(&staff)).await;
+    assert_eq!(read.json()["draft_hash"].as_str(), Some(seen.as_str()));
     let r = app
         .json(
             Method::POST,
@@ -658,8 +672,9 @@ async fn api_and_figures(app: &mut TestApp) {
             .status,
         StatusCode::NOT_FOUND
     );
-    let r = app.json(Method::POST, &format!("/api/v1/feedback/{id}/moves"), Some(mv("answer")), Some(&staff)).await;
-    assert_eq!(r.json()["state"], "answered");
+    let answer = json!({"move": "answer", "draft_seen": seen});
+    let r = app.json(Method::POST, &format!("/api/v1/feedback/{id}/moves"), Some(answer), Some(&staff)).await;
+    assert_eq!(r.json()["state"], "answered", "{}", r.body);
     let r = app.json(Method::POST, "/api/v1/feedback", Some(body), Some(&member)).await;
     let late = r.json()["id"].as_i64().unwrap();
     ngoso_store::on_write!(&app.db, p => sqlx::query("UPDATE feedback SET due_at = 0 WHERE id = $1").bind(late).execute(p).await.map(|r| r.rows_affected())).unwrap();
