@@ -185,6 +185,48 @@ pub async fn create_group(db: &Db, code: &str, name_vi: &str, name_en: &str) -> 
     Ok(id)
 }
 
+/// A change of a service: new names, offered or withdrawn, statuses renamed by code.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceChange {
+    pub names: Option<(String, String)>,
+    pub active: Option<bool>,
+    /// (status code, name_vi, name_en).
+    pub statuses: Vec<(String, String, String)>,
+}
+
+/// Renames a service and its statuses and offers or withdraws it, all or nothing; codes
+/// stay (visits, imports and indicators name them).
+pub async fn update_service(db: &Db, id: i64, c: &ServiceChange) -> Result<()> {
+    let names = match &c.names {
+        Some((vi, en)) => Some((parse_name(vi, "name_vi")?, parse_name(en, "name_en")?)),
+        None => None,
+    };
+    let mut statuses = Vec::with_capacity(c.statuses.len());
+    for (code, vi, en) in &c.statuses {
+        statuses.push((code.trim().to_owned(), parse_name(vi, "name_vi")?, parse_name(en, "name_en")?));
+    }
+    let mut tx = db.begin().await?;
+    let exists: Option<i64> = on_tx!(&mut tx, t => sqlx::query_scalar("SELECT id FROM services WHERE id = $1").bind(id).fetch_optional(t).await)?;
+    exists.ok_or(StoreError::NotFound)?;
+    if let Some((vi, en)) = &names {
+        on_tx!(&mut tx, t => sqlx::query("UPDATE services SET name_vi = $1, name_en = $2 WHERE id = $3")
+            .bind(vi).bind(en).bind(id).execute(t).await.map(|r| r.rows_affected()))?;
+    }
+    if let Some(active) = c.active {
+        on_tx!(&mut tx, t => sqlx::query("UPDATE services SET active = $1 WHERE id = $2")
+            .bind(active).bind(id).execute(t).await.map(|r| r.rows_affected()))?;
+    }
+    for (code, vi, en) in &statuses {
+        let n = on_tx!(&mut tx, t => sqlx::query("UPDATE service_statuses SET name_vi = $1, name_en = $2 WHERE service_id = $3 AND code = $4")
+            .bind(vi).bind(en).bind(id).bind(code).execute(t).await.map(|r| r.rows_affected()))?;
+        if n == 0 {
+            return Err(Invalid::field("status-unknown", "code").with_detail(code).into());
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Turns a service on or off (an inactive service is kept for its history but not offered).
 pub async fn set_active(db: &Db, service_id: i64, active: bool) -> Result<()> {
     let n = on_write!(db, p => sqlx::query("UPDATE services SET active = $1 WHERE id = $2").bind(active).bind(service_id)

@@ -325,6 +325,7 @@ walk-done = Visited
 
 services-title = Digital service catalogue
 services-add = Add a service
+services-edit = Rename or withdraw
 services-add-status = Add a status
 services-subject-household = Household
 services-subject-person = Person

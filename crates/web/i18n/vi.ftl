@@ -325,6 +325,7 @@ walk-done = Đã đến
 
 services-title = Danh mục dịch vụ số
 services-add = Thêm dịch vụ
+services-edit = Đổi tên, ngừng dùng
 services-add-status = Thêm trạng thái
 services-subject-household = Hộ gia đình
 services-subject-person = Cá nhân

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::response::Response;
 use ngoso_store::catalog;
 
-use super::{NewService, NewStatus};
+use super::{NewService, NewStatus, ServiceUpdate};
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::http::error::{ApiErrorBody, AppError};
@@ -44,4 +44,19 @@ pub async fn add_status(
 ) -> Result<Response, AppError> {
     let sid = super::add_status(&st, &p, id, &s).await?;
     Ok(created(sid, "/api/v1/services"))
+}
+
+/// Rename a service and its statuses, or withdraw it (`active: false`) or offer it again;
+/// codes stay. All or nothing.
+#[utoipa::path(patch, path = "/api/v1/services/{id}", tag = "services", params(("id" = i64, Path)), request_body = ServiceUpdate,
+    responses((status = 200, body = catalog::Service), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn update(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(u): ApiJson<ServiceUpdate>,
+) -> Result<Json<catalog::Service>, AppError> {
+    super::update_service(&st, &p, id, &u).await?;
+    let s = st.catalog().await?.services.iter().find(|s| s.id == id).cloned().ok_or_else(AppError::not_found)?;
+    Ok(Json(s))
 }

@@ -25,6 +25,52 @@ pub fn router() -> OpenApiRouter<AppState> {
         .route("/app/services/groups", post(pages::add_group))
         .routes(routes!(api::list, api::create))
         .routes(routes!(api::add_status))
+        .routes(routes!(api::update))
+        .route("/app/services/{id}", post(pages::update))
+}
+
+/// A change of a service: fields left out stay. Codes never change (visits, imports and
+/// indicators name them).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct ServiceUpdate {
+    pub name_vi: Option<String>,
+    pub name_en: Option<String>,
+    /// `false` withdraws the service: no longer offered on forms, its history kept.
+    pub active: Option<bool>,
+    /// Statuses renamed, by code.
+    #[serde(default)]
+    pub statuses: Vec<StatusName>,
+}
+
+/// A status's new names.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct StatusName {
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+}
+
+/// Renames a service (and statuses) and offers or withdraws it, all or nothing; logged.
+pub async fn update_service(st: &AppState, p: &Principal, id: i64, u: &ServiceUpdate) -> Result<(), AppError> {
+    ensure_manager(p)?;
+    let now = st.catalog().await?.services.iter().find(|s| s.id == id).cloned().ok_or_else(AppError::not_found)?;
+    let names = (u.name_vi.is_some() || u.name_en.is_some())
+        .then(|| (u.name_vi.clone().unwrap_or(now.name_vi.clone()), u.name_en.clone().unwrap_or(now.name_en.clone())));
+    let change = catalog::ServiceChange {
+        names,
+        active: u.active,
+        statuses: u.statuses.iter().map(|s| (s.code.clone(), s.name_vi.clone(), s.name_en.clone())).collect(),
+    };
+    catalog::update_service(&st.db, id, &change).await?;
+    st.catalog_changed().await;
+    let what = format!(
+        "{}{}{}",
+        change.names.as_ref().map(|(vi, _)| format!("name={vi}; ")).unwrap_or_default(),
+        change.active.map(|a| format!("active={a}; ")).unwrap_or_default(),
+        change.statuses.iter().map(|s| s.0.as_str()).collect::<Vec<_>>().join(",")
+    );
+    audit::log(&st.db, p, "service.update", "service", id, &what).await;
+    Ok(())
 }
 
 /// A new service, as typed on the page or sent to the API.

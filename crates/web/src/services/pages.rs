@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use ngoso_core::auth::Action;
 
-use super::{NewGroup, NewService, NewStatus};
+use super::{NewGroup, NewService, NewStatus, ServiceUpdate};
 use crate::AppState;
 use crate::auth::{PageUser, can_anywhere};
 use crate::http::error::{AppError, message};
@@ -17,6 +17,9 @@ struct ServiceRow {
     id: i64,
     code: String,
     name: String,
+    name_vi: String,
+    name_en: String,
+    active: bool,
     subject: String,
     statuses: Vec<(String, String)>,
 }
@@ -47,6 +50,9 @@ async fn page(
             id: s.id,
             code: s.code.clone(),
             name: s.name(english).to_owned(),
+            name_vi: s.name_vi.clone(),
+            name_en: s.name_en.clone(),
+            active: s.active,
             subject: ctx.t(&format!("services-subject-{}", s.subject)),
             statuses: s.statuses.iter().map(|x| (x.code.clone(), x.name(english).to_owned())).collect(),
         })
@@ -117,5 +123,31 @@ pub(super) async fn add_group(
     CsrfForm(f): CsrfForm<NewGroup>,
 ) -> Result<Response, AppError> {
     let r = super::add_group(&st, &p, &f).await;
+    done(&st, ctx, &p, r).await
+}
+
+/// The service form: names, or the switch that offers or withdraws it.
+#[derive(serde::Deserialize)]
+pub(super) struct ServiceForm {
+    name_vi: Option<String>,
+    name_en: Option<String>,
+    active: Option<String>,
+}
+
+/// `POST /app/services/{id}`: rename, withdraw or offer again.
+pub(super) async fn update(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<ServiceForm>,
+) -> Result<Response, AppError> {
+    let u = ServiceUpdate {
+        name_vi: f.name_vi,
+        name_en: f.name_en,
+        active: f.active.map(|a| a == "1"),
+        statuses: Vec::new(),
+    };
+    let r = super::update_service(&st, &p, id, &u).await.map(|_| id);
     done(&st, ctx, &p, r).await
 }

@@ -65,13 +65,26 @@ pub async fn compared(
 }
 
 /// Sorts the table of units below: `name` (the tree's order, Vietnamese collation),
-/// `households`, `visited`, or `service:CODE` (people or households that reached the
-/// service), largest first.
-pub fn sort_children(rows: &mut [ChildFigures], sort: &str, services: &[String]) -> Result<(), Invalid> {
+/// `households`, `visited`, `service:CODE` (people or households that reached the service)
+/// or `status:SERVICE:STATUS` (at that status or further along), largest first. `statuses`
+/// names the columns of [`ChildFigures::statuses`] as `SERVICE:STATUS`.
+pub fn sort_children(
+    rows: &mut [ChildFigures],
+    sort: &str,
+    services: &[String],
+    statuses: &[String],
+) -> Result<(), Invalid> {
     let key: Box<dyn Fn(&ChildFigures) -> i64> = match sort.trim() {
         "" | "name" => return Ok(()),
         "households" => Box::new(|c| c.households),
         "visited" => Box::new(|c| c.households_visited),
+        s if s.starts_with("status:") => {
+            let i = s
+                .strip_prefix("status:")
+                .and_then(|code| statuses.iter().position(|x| x == code))
+                .ok_or_else(|| Invalid::field("sort-invalid", "sort").with_detail(s))?;
+            Box::new(move |c| c.statuses.get(i).copied().unwrap_or(0))
+        }
         s => {
             let i = s
                 .strip_prefix("service:")
@@ -194,19 +207,31 @@ mod tests {
     use super::*;
 
     fn child(name: &str, households: i64, reached: Vec<i64>) -> ChildFigures {
-        ChildFigures { id: 1, code: name.into(), name: name.into(), households, households_visited: 0, reached }
+        ChildFigures {
+            id: 1,
+            code: name.into(),
+            name: name.into(),
+            households,
+            households_visited: 0,
+            statuses: reached.clone(),
+            reached,
+        }
     }
 
     #[test]
     fn the_table_sorts_by_any_column() {
         let mut rows = vec![child("Ấp A", 5, vec![1, 9]), child("Ấp B", 9, vec![3, 2])];
         let services = vec!["citizen_app".to_owned(), "vneid_l2".to_owned()];
-        sort_children(&mut rows, "households", &services).unwrap();
+        let statuses = vec!["citizen_app:installed".to_owned(), "vneid_l2:collected".to_owned()];
+        sort_children(&mut rows, "households", &services, &statuses).unwrap();
         assert_eq!(rows[0].name, "Ấp B");
-        sort_children(&mut rows, "service:vneid_l2", &services).unwrap();
+        sort_children(&mut rows, "service:vneid_l2", &services, &statuses).unwrap();
         assert_eq!(rows[0].name, "Ấp A");
-        assert_eq!(sort_children(&mut rows, "service:nope", &services).unwrap_err().code, "sort-invalid");
-        assert_eq!(sort_children(&mut rows, "x; drop", &services).unwrap_err().code, "sort-invalid");
+        sort_children(&mut rows, "status:citizen_app:installed", &services, &statuses).unwrap();
+        assert_eq!(rows[0].name, "Ấp B");
+        assert_eq!(sort_children(&mut rows, "service:nope", &services, &statuses).unwrap_err().code, "sort-invalid");
+        assert_eq!(sort_children(&mut rows, "status:nope", &services, &statuses).unwrap_err().code, "sort-invalid");
+        assert_eq!(sort_children(&mut rows, "x; drop", &services, &statuses).unwrap_err().code, "sort-invalid");
     }
 
     #[test]

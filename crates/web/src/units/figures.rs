@@ -134,6 +134,9 @@ pub struct ChildFigures {
     pub households_visited: i64,
     /// For each service of the catalogue, in order: subjects that reached its first status.
     pub reached: Vec<i64>,
+    /// For each status of each service, in the catalogue's order: subjects at that status or
+    /// further along (VNeID collected, then activated).
+    pub statuses: Vec<i64>,
 }
 
 /// Headline figures of several units.
@@ -157,6 +160,15 @@ pub async fn of_children(st: &AppState, children: &[UnitListItem]) -> Result<Vec
                     .services
                     .iter()
                     .map(|s| s.statuses.iter().map(|st| get(&figure::status(s.id, st.id))).sum())
+                    .collect(),
+                statuses: cat
+                    .services
+                    .iter()
+                    .flat_map(|s| {
+                        (0..s.statuses.len())
+                            .map(|i| s.statuses[i..].iter().map(|st| get(&figure::status(s.id, st.id))).sum::<i64>())
+                            .collect::<Vec<_>>()
+                    })
                     .collect(),
             }
         })

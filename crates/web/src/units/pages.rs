@@ -81,7 +81,7 @@ struct Show {
     /// The table of units below: how it is sorted, and the query that keeps the rest.
     sort: String,
     keep: String,
-    /// The service columns of the table: (name, sort key).
+    /// The status columns of the table: (name, sort key).
     service_columns: Vec<(String, String)>,
     trend: Option<crate::units::dashboard::Trend>,
     trend_height: i64,
@@ -193,8 +193,10 @@ pub(crate) async fn show(
     let mut children_figures = crate::units::figures::of_children(&st, &children).await?;
     let catalog = st.catalog().await?;
     let service_codes: Vec<String> = catalog.services.iter().map(|s| s.code.clone()).collect();
+    let status_codes: Vec<String> =
+        catalog.services.iter().flat_map(|s| s.statuses.iter().map(|st| format!("{}:{}", s.code, st.code))).collect();
     let sort = q.sort.clone().unwrap_or_default();
-    crate::units::dashboard::sort_children(&mut children_figures, &sort, &service_codes)?;
+    crate::units::dashboard::sort_children(&mut children_figures, &sort, &service_codes, &status_codes)?;
     let compared = crate::units::dashboard::compared(
         &st,
         &children,
@@ -235,10 +237,21 @@ pub(crate) async fn show(
         compared,
         sort,
         keep,
+        // One column for each status: a service of several (VNeID collected, activated) shows
+        // each, named after the service and the status.
         service_columns: catalog
             .services
             .iter()
-            .map(|s| (s.name(english).to_owned(), format!("service:{}", s.code)))
+            .flat_map(|s| {
+                s.statuses.iter().map(move |st| {
+                    let name = if s.statuses.len() > 1 {
+                        format!("{} · {}", s.name(english), st.name(english))
+                    } else {
+                        s.name(english).to_owned()
+                    };
+                    (name, format!("status:{}:{}", s.code, st.code))
+                })
+            })
             .collect(),
         attention_total,
         attention,

@@ -284,7 +284,16 @@ async fn households_visits_and_figures(app: &mut TestApp) {
     assert_eq!(vneid["statuses"][0]["reached"], 1, "collected or further");
     assert_eq!(vneid["statuses"][1]["current"], 1, "activated");
     let children = f["children"].as_array().unwrap();
-    assert_eq!(children.iter().find(|c| c["id"] == s.t.district_a.id).unwrap()["households"], 1);
+    let child = children.iter().find(|c| c["id"] == s.t.district_a.id).unwrap();
+    assert_eq!(child["households"], 1);
+    // Every status of a service has its column: VNeID collected (or further) and activated.
+    assert_eq!((child["statuses"][1].as_i64(), child["statuses"][2].as_i64()), (Some(1), Some(1)), "{child}");
+    app.login("so.tinh").await;
+    let page = app.get(&format!("/app/units/{}?sort=status:vneid_l2:activated", s.t.province.id)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Định danh điện tử VNeID mức 2 · Đã kích hoạt"), "{}", page.body);
+    assert!(page.body.contains("sort=status:vneid_l2:activated#children-table\" aria-current=\"true\""));
+    app.cookies.clear();
     assert!(ngoso_store::check::run(&app.db).await.unwrap().is_empty());
     // The viewer records no visits: the whole upload is refused, nothing stored.
     let v = json!([{"id": "99999999-9999-4999-8999-999999999999", "household_id": h.id, "team_id": s.team_a,
@@ -605,6 +614,49 @@ async fn the_catalogue_is_configurable(app: &mut TestApp) {
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     assert!(app.get("/app/services").await.body.contains("Điểm wifi"));
+    // Renamed and withdrawn by the API, all or nothing; codes stay.
+    let path = format!("/api/v1/services/{id}");
+    let list = app.json(Method::GET, "/api/v1/services", None, Some(&otok)).await.json();
+    let bad = json!({"name_vi": "Sổ sức khỏe", "statuses": [{"code": "nope", "name_vi": "x", "name_en": "x"}]});
+    app.json(Method::PATCH, &path, Some(bad), Some(&atok))
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "status-unknown");
+    let bad = json!({"name_en": " "});
+    app.json(Method::PATCH, &path, Some(bad), Some(&atok))
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "required");
+    let res = app.json(Method::PATCH, &path, Some(json!({"active": false})), Some(&otok)).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    let res = app.json(Method::PATCH, "/api/v1/services/99999", Some(json!({"active": false})), Some(&atok)).await;
+    res.assert_error(StatusCode::NOT_FOUND, "not-found");
+    let unchanged = app.json(Method::GET, "/api/v1/services", None, Some(&otok)).await.json();
+    assert_eq!(unchanged, list, "refused changes change nothing");
+    let change = json!({"name_vi": "Sổ sức khỏe điện tử 🩺", "active": false,
+                        "statuses": [{"code": "created", "name_vi": "Đã lập sổ", "name_en": "Book created"}]});
+    let res = app.json(Method::PATCH, &path, Some(change), Some(&atok)).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let svc = res.json();
+    assert_eq!(
+        (
+            svc["code"].as_str(),
+            svc["name_vi"].as_str(),
+            svc["name_en"].as_str(),
+            svc["active"].as_bool(),
+            svc["statuses"][0]["name_vi"].as_str()
+        ),
+        (
+            Some("e_health_book"),
+            Some("Sổ sức khỏe điện tử 🩺"),
+            Some("Electronic health book"),
+            Some(false),
+            Some("Đã lập sổ")
+        )
+    );
+    // The page offers it again.
+    let res = app.post_form(&format!("/app/services/{id}"), &[("csrf", &csrf), ("active", "1")]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let list = app.json(Method::GET, "/api/v1/services", None, Some(&otok)).await.json();
+    assert_eq!(list.as_array().unwrap().iter().find(|s| s["code"] == "e_health_book").unwrap()["active"], true);
     let _ = s;
 }
 
