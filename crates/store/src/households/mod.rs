@@ -32,7 +32,7 @@ pub use import::{
     undo as undo_import,
 };
 pub use ngoso_core::household::{HouseholdUpdate, NewHousehold, NewResident, PURPOSES, parse_purposes};
-pub use record::{HouseholdRecord, household_of, list, place, read};
+pub use record::{ExportPage, HouseholdRecord, export, household_of, list, place, read};
 #[cfg(feature = "testing")]
 pub(crate) use residents::resident;
 pub(crate) use residents::residents;
@@ -113,6 +113,14 @@ pub(crate) async fn search(db: &Db, within: &UnitPath, query: &str, limit: i64, 
     );
     Ok(on_db!(db, p => sqlx::query_as::<_, Household>(sqlx::AssertSqlSafe(sql))
         .bind(within.as_str()).bind(within.upper_bound()).bind(&key).bind(limit).bind(offset).fetch_all(p).await)?)
+}
+
+/// A page of the households inside `within` in id order, after the id `after`: the bulk
+/// read's rows, unlogged (see [`record::export`]).
+pub(crate) async fn page_after(db: &Db, within: &UnitPath, after: i64, limit: i64) -> Result<Vec<Household>> {
+    let sql = format!("{HOUSEHOLD_SELECT} WHERE u.path >= $1 AND u.path < $2 AND h.id > $3 ORDER BY h.id LIMIT $4");
+    Ok(on_db!(db, p => sqlx::query_as::<_, Household>(sqlx::AssertSqlSafe(sql))
+        .bind(within.as_str()).bind(within.upper_bound()).bind(after).bind(limit).fetch_all(p).await)?)
 }
 
 /// Creates a household (and its consent) and counts it in the roll-ups.

@@ -5,7 +5,7 @@ use ngoso_core::auth::{Area, Granted, HouseholdPlace, may};
 use ngoso_core::unit::UnitPath;
 use serde::Serialize;
 
-use super::{Consent, Household, Resident, consents, get, residents, search};
+use super::{Consent, Household, Resident, consents, get, page_after, residents, search};
 use crate::visits::{SubjectStatus, VisitRow, of_household, statuses_of_household};
 use crate::{Db, Result, StoreError, audit, on_db};
 
@@ -76,4 +76,60 @@ pub async fn list(
     let unit: i64 = within.ids().last().copied().unwrap_or(0);
     audit::read(db, access.user_id(), "household.list", "unit", unit, &format!("{} rows", rows.len())).await?;
     Ok(rows)
+}
+
+/// A page of the bulk read: households with their residents, and the cursor of the next
+/// page (`None` after the last).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExportPage {
+    pub households: Vec<(Household, Vec<Resident>)>,
+    pub next: Option<i64>,
+}
+
+/// Households of an area with their residents, `limit` at a time in id order after the
+/// cursor `after` (0 for the first page): two indexed queries a page whatever the page's
+/// depth, so a province's register is read in a few hundred requests. Logged as
+/// `household.export` with the number of households.
+pub async fn export(
+    db: &Db,
+    access: &Granted<may::ViewPersonalData, Area>,
+    after: i64,
+    limit: i64,
+) -> Result<ExportPage> {
+    let root = UnitPath::from_stored("/".into());
+    let within = access.on().0.as_ref().unwrap_or(&root);
+    let limit = limit.clamp(1, 1000);
+    let rows = page_after(db, within, after.max(0), limit + 1).await?;
+    let more = rows.len() as i64 > limit;
+    let rows: Vec<Household> = rows.into_iter().take(limit as usize).collect();
+    let mut residents = match (rows.first(), rows.last()) {
+        (Some(f), Some(l)) => super::residents::residents_between(db, f.id, l.id).await?,
+        _ => Vec::new(),
+    }
+    .into_iter()
+    .peekable();
+    let mut households = Vec::with_capacity(rows.len());
+    for h in rows {
+        // Both in household order: the residents of households outside the area are skipped.
+        while residents.peek().is_some_and(|r| r.household_id < h.id) {
+            residents.next();
+        }
+        let mut mine = Vec::new();
+        while residents.peek().is_some_and(|r| r.household_id == h.id) {
+            mine.extend(residents.next());
+        }
+        households.push((h, mine));
+    }
+    let next = if more { households.last().map(|(h, _)| h.id) } else { None };
+    let unit: i64 = within.ids().last().copied().unwrap_or(0);
+    audit::read(
+        db,
+        access.user_id(),
+        "household.export",
+        "unit",
+        unit,
+        &format!("{} rows after {after}", households.len()),
+    )
+    .await?;
+    Ok(ExportPage { households, next })
 }

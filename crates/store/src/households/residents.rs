@@ -35,6 +35,17 @@ pub(crate) async fn residents(db: &Db, household_id: i64) -> Result<Vec<Resident
     Ok(on_db!(db, p => sqlx::query_as::<_, Resident>(sqlx::AssertSqlSafe(sql)).bind(household_id).fetch_all(p).await)?)
 }
 
+/// The residents of households whose ids lie between two, by household then given name:
+/// the bulk read's, unlogged.
+pub(crate) async fn residents_between(db: &Db, first: i64, last: i64) -> Result<Vec<Resident>> {
+    let sql = format!(
+        "{RESIDENT_SELECT} WHERE household_id >= $1 AND household_id <= $2 ORDER BY household_id, name_sort, id"
+    );
+    Ok(
+        on_db!(db, p => sqlx::query_as::<_, Resident>(sqlx::AssertSqlSafe(sql)).bind(first).bind(last).fetch_all(p).await)?,
+    )
+}
+
 #[cfg(feature = "testing")]
 pub(crate) async fn resident(db: &Db, id: i64) -> Result<Resident> {
     let sql = format!("{RESIDENT_SELECT} WHERE id = $1");

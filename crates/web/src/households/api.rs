@@ -85,6 +85,64 @@ pub async fn list(
     Ok(Json(list.into_iter().map(household_item).collect()))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ExportQuery {
+    /// Households inside this unit (default: the caller's scope).
+    pub unit: Option<i64>,
+    /// The cursor: `next` of the page before (none for the first page).
+    pub after: Option<i64>,
+    /// Households a page, 1–1000 (500 by default).
+    pub limit: Option<i64>,
+}
+
+/// A household with its residents, as the bulk read gives it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportedHousehold {
+    pub household: HouseholdItem,
+    pub smartphones: i32,
+    pub residents: Vec<Resident>,
+}
+
+/// A page of the bulk read.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportPage {
+    pub households: Vec<ExportedHousehold>,
+    /// The cursor of the next page, to send as `after`; `null` after the last.
+    pub next: Option<i64>,
+}
+
+/// The households of an area with their residents, in pages that follow a cursor (each page
+/// as fast as the first): an integrator reads a province's register, with the ids of the
+/// codes it imported, in a few hundred requests. The read is logged.
+#[utoipa::path(get, path = "/api/v1/households/export", tag = "households", params(ExportQuery),
+    responses((status = 200, body = ExportPage), (status = 403, description = "no access to personal data", body = ApiErrorBody),
+        (status = 404, description = "the unit is not in sight", body = ApiErrorBody)))]
+pub async fn export(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Query(q): Query<ExportQuery>,
+) -> Result<Json<ExportPage>, AppError> {
+    let unit = match q.unit {
+        Some(id) => Some(crate::units::visible(&st.db, &p, id).await?.unit_path()),
+        None => None,
+    };
+    let g = access::area::<access::may::ViewPersonalData>(&p.actor(), unit.as_ref())?;
+    // The store logs the read.
+    let page = hstore::export(&st.db, &g, q.after.unwrap_or(0), q.limit.unwrap_or(500)).await?;
+    Ok(Json(ExportPage {
+        households: page
+            .households
+            .into_iter()
+            .map(|(h, residents)| ExportedHousehold {
+                smartphones: h.smartphones,
+                household: household_item(h),
+                residents,
+            })
+            .collect(),
+        next: page.next,
+    }))
+}
+
 /// A household to register.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewHousehold {

@@ -41,6 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(api::list, api::create))
         .routes(routes!(api::get_one))
         .routes(routes!(api::by_code))
+        .routes(routes!(api::export))
         .routes(routes!(api::add_resident))
         .routes(routes!(api::resident_groups, api::create_resident_group))
         .routes(routes!(api::set_resident_groups))

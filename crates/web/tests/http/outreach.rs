@@ -1056,7 +1056,70 @@ async fn the_teams_list_pages_and_searches(app: &mut TestApp) {
     let _ = s.team_a;
 }
 
+async fn the_register_is_read_in_pages_with_residents(app: &mut TestApp) {
+    let s = setup(app).await;
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        let unit = if i % 2 == 0 { s.t.hamlet_a.id } else { s.t.hamlet_b.id };
+        let id = create_household(app, unit, &format!("H-{i}")).await;
+        for name in ["Nguyễn Thị Hoa 🌸", "Trần Văn Bình"].iter().take(i % 3) {
+            let r = ngoso_store::households::NewResident {
+                full_name: Some((*name).into()),
+                birth_year: Some(1990),
+                sex: Some("f"),
+                youth_union: false,
+                groups: 0,
+                cccd: None,
+                phone: None,
+                consent: None,
+            };
+            ngoso_store::households::add_resident(&app.db, id, &r, None).await.unwrap();
+        }
+        ids.push((id, unit, i % 3));
+    }
+    // The officer of commune A reads hamlet A's four households, two a page, with residents.
+    let tok = app.token("canbo.xa").await;
+    let mut after: Option<i64> = None;
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    loop {
+        let path = match after {
+            Some(a) => format!("/api/v1/households/export?limit=2&after={a}"),
+            None => "/api/v1/households/export?limit=2".to_owned(),
+        };
+        let res = app.json(Method::GET, &path, None, Some(&tok)).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        pages += 1;
+        let page = res.json();
+        for h in page["households"].as_array().unwrap() {
+            seen.push((h["household"]["id"].as_i64().unwrap(), h["residents"].as_array().unwrap().len()));
+            assert!(h["residents"].as_array().unwrap().iter().all(|r| r["household_id"] == h["household"]["id"]));
+        }
+        match page["next"].as_i64() {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    let want: Vec<(i64, usize)> =
+        ids.iter().filter(|(_, unit, _)| *unit == s.t.hamlet_a.id).map(|(id, _, n)| (*id, *n)).collect();
+    assert_eq!(seen, want);
+    assert_eq!(pages, 2);
+    // Inside a unit out of sight: not found; the viewer: no personal data.
+    let res =
+        app.json(Method::GET, &format!("/api/v1/households/export?unit={}", s.t.commune_b.id), None, Some(&tok)).await;
+    res.assert_error(StatusCode::NOT_FOUND, "not-found");
+    app.user("xem.tinh", Role::Viewer, Some(&s.t.province)).await;
+    let vtok = app.token("xem.tinh").await;
+    let res = app.json(Method::GET, "/api/v1/households/export", None, Some(&vtok)).await;
+    res.assert_error(StatusCode::FORBIDDEN, "forbidden");
+    // Every page is logged.
+    let log = ngoso_store::audit::list(&app.db, None, 50).await.unwrap();
+    assert_eq!(log.iter().filter(|e| e.action == "household.export").count(), 2, "{log:?}");
+    let _ = s.team_a;
+}
+
 tests_with_app!(
+    the_register_is_read_in_pages_with_residents,
     the_teams_list_pages_and_searches,
     members_are_edited_and_leave_by_api,
     a_resident_is_deleted_on_request,
