@@ -5,6 +5,7 @@
 pub mod api;
 mod pages;
 mod users;
+pub mod users_api;
 
 use axum::routing::{get, post};
 use utoipa_axum::router::OpenApiRouter;
@@ -27,4 +28,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(api::list_tokens))
         .routes(routes!(api::revoke_token))
         .routes(routes!(api::me))
+        .routes(routes!(users_api::list, users_api::create))
+        .routes(routes!(users_api::get_one))
+        .routes(routes!(users_api::disable))
+        .routes(routes!(users_api::enable))
+        .routes(routes!(users_api::reset_password))
 }

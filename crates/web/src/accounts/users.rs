@@ -54,7 +54,7 @@ fn rows(users: Vec<User>, me: i64) -> Vec<Row> {
         .collect()
 }
 
-fn ensure_admin(p: &Principal) -> Result<(), AppError> {
+pub(super) fn ensure_admin(p: &Principal) -> Result<(), AppError> {
     access::anywhere::<access::may::ManageUsers>(&p.actor())?;
     Ok(())
 }
@@ -100,18 +100,24 @@ struct NewPage {
     error: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
+/// A new account, as typed on the page or sent to the API.
+#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 pub struct NewUserForm {
     #[serde(default)]
-    username: String,
+    pub username: String,
+    /// The name shown in the pages (default: the user name).
     #[serde(default)]
-    display_name: String,
+    pub display_name: String,
+    /// admin, officer, team_leader, member, agency_staff or viewer.
     #[serde(default)]
-    role: String,
+    pub role: String,
+    /// The code of the unit whose area the account works in (empty: the whole tree,
+    /// administrators only).
     #[serde(default)]
-    unit: String,
+    pub unit: String,
+    /// Empty: one is generated and returned once.
     #[serde(default)]
-    password: String,
+    pub password: String,
 }
 
 fn new_page(ctx: PageCtx, form: NewUserForm, error: Option<String>) -> NewPage {
@@ -156,7 +162,11 @@ pub(crate) async fn create(
 }
 
 /// Creates the account; returns its user name and the generated password, if one was.
-async fn create_user(st: &AppState, p: &Principal, f: &NewUserForm) -> Result<(String, Option<String>), AppError> {
+pub(super) async fn create_user(
+    st: &AppState,
+    p: &Principal,
+    f: &NewUserForm,
+) -> Result<(String, Option<String>), AppError> {
     let name = Username::parse(&f.username)?;
     let display = parse_display_name(if f.display_name.trim().is_empty() { &f.username } else { &f.display_name })?;
     let role = Role::parse(&f.role)?;
@@ -207,7 +217,7 @@ async fn log(st: &AppState, p: &Principal, action: &str, user_id: i64, detail: &
 }
 
 /// The account `id`, if the principal may manage it (and it is not their own).
-async fn managed(st: &AppState, p: &Principal, id: i64) -> Result<User, AppError> {
+pub(super) async fn managed(st: &AppState, p: &Principal, id: i64) -> Result<User, AppError> {
     ensure_admin(p)?;
     let u = users::get(&st.db, id).await?;
     let role = Role::parse(&u.role)?;
@@ -215,11 +225,26 @@ async fn managed(st: &AppState, p: &Principal, id: i64) -> Result<User, AppError
     Ok(u)
 }
 
-async fn set_disabled(st: AppState, p: Principal, id: i64, disabled: bool) -> Result<Response, AppError> {
-    let u = managed(&st, &p, id).await?;
+/// Disables an account (its sessions end, its tokens are revoked) or enables it again.
+pub(super) async fn disable_user(st: &AppState, p: &Principal, id: i64, disabled: bool) -> Result<User, AppError> {
+    let u = managed(st, p, id).await?;
     users::set_disabled(&st.db, &Username::parse(&u.username)?, disabled).await?;
-    let (action, done) = if disabled { ("user.disable", "disabled") } else { ("user.enable", "enabled") };
-    log(&st, &p, action, u.id, "").await;
+    log(st, p, if disabled { "user.disable" } else { "user.enable" }, u.id, "").await;
+    Ok(u)
+}
+
+/// Gives an account a new generated password (its sessions end); returns it, to show once.
+pub(super) async fn new_password(st: &AppState, p: &Principal, id: i64) -> Result<(User, String), AppError> {
+    let u = managed(st, p, id).await?;
+    let pw = secrets::generate_password();
+    users::set_password_hash(&st.db, &Username::parse(&u.username)?, &st.passwords.hash(&pw).await?).await?;
+    log(st, p, "user.reset_password", u.id, "").await;
+    Ok((u, pw))
+}
+
+async fn set_disabled(st: AppState, p: Principal, id: i64, disabled: bool) -> Result<Response, AppError> {
+    let u = disable_user(&st, &p, id, disabled).await?;
+    let done = if disabled { "disabled" } else { "enabled" };
     Ok(Redirect::to(&format!("/app/users?done={done}&who={}", u.username)).into_response())
 }
 
@@ -251,10 +276,7 @@ pub(crate) async fn reset_password(
     Path(id): Path<i64>,
     _: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<Response, AppError> {
-    let u = managed(&st, &p, id).await?;
-    let pw = secrets::generate_password();
-    users::set_password_hash(&st.db, &Username::parse(&u.username)?, &st.passwords.hash(&pw).await?).await?;
-    log(&st, &p, "user.reset_password", u.id, "").await;
+    let (u, pw) = new_password(&st, &p, id).await?;
     let users = users::list(&st.db, scope_path(&p)).await?;
     let rows = rows(users, p.id);
     let notice = Some(ctx.tr.t1("cli-password-reset", "username", &u.username));

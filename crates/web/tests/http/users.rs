@@ -192,7 +192,83 @@ async fn accounts_are_managed_only_within_the_managers_reach(app: &mut TestApp) 
     assert_eq!(res.status, StatusCode::OK);
 }
 
+async fn accounts_by_api_within_the_administrators_area(app: &mut TestApp) {
+    use axum::http::Method;
+    use serde_json::json;
+    let t = app.tree().await;
+    app.user("admin.huyen", Role::Admin, Some(&t.district_a)).await;
+    let other = app.user("canbo.khac", Role::Officer, Some(&t.commune_b)).await;
+    app.user("canbo.a", Role::Officer, Some(&t.commune_a)).await;
+    let tok = app.token("admin.huyen").await;
+    // Made in the area, with a generated password returned once; it works.
+    let res = app
+        .json(Method::POST, "/api/v1/users", Some(json!({"username": "thanhvien.moi", "display_name": "Thành viên mới 🙂", "role": "member", "unit": "28414"})), Some(&tok))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let (id, pw) = (res.json()["id"].as_i64().unwrap(), res.json()["password"].as_str().unwrap().to_owned());
+    let pool = ngoso_store::secrets::PasswordPool::new(1, 8);
+    assert!(ngoso_store::users::authenticate(&app.db, &pool, "thanhvien.moi", &pw).await.unwrap().is_some());
+    // Refused whole: out of the area, too wide, taken, a bad role, a short password.
+    for (body, status, code) in [
+        (
+            json!({"username": "ngoai", "role": "officer", "unit": "27700"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unit-unknown",
+        ),
+        (json!({"username": "sieu", "role": "admin", "unit": ""}), StatusCode::FORBIDDEN, "forbidden"),
+        (
+            json!({"username": "thanhvien.moi", "role": "member", "unit": "28414"}),
+            StatusCode::CONFLICT,
+            "username-taken",
+        ),
+        (json!({"username": "x.y", "role": "boss", "unit": "28414"}), StatusCode::UNPROCESSABLE_ENTITY, "role-invalid"),
+        (
+            json!({"username": "x.z", "role": "member", "unit": "28414", "password": "short"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "password-too-short",
+        ),
+    ] {
+        let res = app.json(Method::POST, "/api/v1/users", Some(body.clone()), Some(&tok)).await;
+        assert_eq!((res.status, res.json()["error"]["code"].as_str()), (status, Some(code)), "{body}: {}", res.body);
+    }
+    // Listed in the area only.
+    let res = app.json(Method::GET, "/api/v1/users", None, Some(&tok)).await;
+    let names: Vec<String> =
+        res.json().as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap().to_owned()).collect();
+    assert!(names.contains(&"thanhvien.moi".to_owned()) && !names.contains(&"canbo.khac".to_owned()), "{names:?}");
+    // Disabled (its tokens stop), enabled, a new password; another area's account: not found.
+    let res = app
+        .json(Method::POST, "/api/v1/auth/token", Some(json!({"username": "thanhvien.moi", "password": pw})), None)
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let member = res.json()["token"].as_str().unwrap().to_owned();
+    assert_eq!(app.json(Method::GET, "/api/v1/me", None, Some(&member)).await.status, StatusCode::OK);
+    let res = app.json(Method::POST, &format!("/api/v1/users/{id}/disable"), None, Some(&tok)).await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.body);
+    assert_eq!(app.json(Method::GET, "/api/v1/me", None, Some(&member)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.json(Method::GET, &format!("/api/v1/users/{id}"), None, Some(&tok)).await.json()["disabled"], true);
+    let res = app.json(Method::POST, &format!("/api/v1/users/{id}/enable"), None, Some(&tok)).await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT);
+    let res = app.json(Method::POST, &format!("/api/v1/users/{id}/password"), None, Some(&tok)).await;
+    let pw2 = res.json()["password"].as_str().unwrap().to_owned();
+    assert!(ngoso_store::users::authenticate(&app.db, &pool, "thanhvien.moi", &pw2).await.unwrap().is_some());
+    for path in [format!("/api/v1/users/{other}"), format!("/api/v1/users/{other}/disable")] {
+        let m = if path.ends_with("disable") { Method::POST } else { Method::GET };
+        let res = app.json(m, &path, None, Some(&tok)).await;
+        assert!(matches!(res.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN), "{path}: {}", res.body);
+    }
+    // Not an administrator: refused.
+    let officer = app.token("canbo.a").await;
+    assert_eq!(app.json(Method::GET, "/api/v1/users", None, Some(&officer)).await.status, StatusCode::FORBIDDEN);
+    let log = ngoso_store::audit::list(&app.db, Some(("user", &id.to_string())), 20).await.unwrap();
+    let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+    for a in ["user.create", "user.disable", "user.enable", "user.reset_password"] {
+        assert!(actions.contains(&a), "{a}: {actions:?}");
+    }
+}
+
 http_tests!(
+    accounts_by_api_within_the_administrators_area,
     scoped_admin_manages_accounts_inside_the_scope,
     non_admins_cannot_manage_accounts,
     accounts_are_managed_only_within_the_managers_reach
