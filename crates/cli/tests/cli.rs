@@ -290,6 +290,9 @@ async fn households_and_residents_import(t: &TestDb) {
     let out = ngoso(&t.url, &["import", "households", good.to_str().unwrap()], None);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("Imported 2 households"));
+    // Not on a terminal: plain progress lines with the rate and the time left, no bar.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("2/2 (") && err.contains("/s, about") && !err.contains('['), "{err}");
     let h2 = ngoso_store::testing::unaudited::household_by_code(&t.db, "H2").await.unwrap();
     assert_eq!(h2.head_name.as_deref(), Some("Trần Thị Bé 👵"));
     assert_eq!(h2.barrier_set().count(), 2);

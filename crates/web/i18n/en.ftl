@@ -152,6 +152,7 @@ cli-feedback-key-unknown = No API key { $id } in force.
 cli-feedback-key-revoked = API key { $id } revoked.
 cli-feedback-code-unknown = No code { $code }.
 cli-feedback-deleted = Deleted { $code }.
+cli-progress-line = { $label }: { $pos }/{ $len } ({ $rate }/s, about { $left } s left)
 cli-user-added = Account { $username } ({ $role }) created.
 cli-password-generated = Password: { $password }
 cli-password-reset = New password set for { $username }.

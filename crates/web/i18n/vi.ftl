@@ -152,6 +152,7 @@ cli-feedback-key-unknown = Không có khóa API số { $id } còn hiệu lực.
 cli-feedback-key-revoked = Đã thu hồi khóa API số { $id }.
 cli-feedback-code-unknown = Không có mã { $code }.
 cli-feedback-deleted = Đã xoá { $code }.
+cli-progress-line = { $label }: { $pos }/{ $len } ({ $rate }/giây, còn khoảng { $left } giây)
 cli-user-added = Đã tạo tài khoản { $username } ({ $role }).
 cli-password-generated = Mật khẩu: { $password }
 cli-password-reset = Đã đặt mật khẩu mới cho { $username }.

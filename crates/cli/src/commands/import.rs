@@ -63,7 +63,66 @@ pub async fn run(cmd: ImportCommand, cfg: &Config) -> Result<(), Failure> {
     result
 }
 
-fn bar(len: u64, label: &str) -> ProgressBar {
+/// Progress of a long step: a bar with the rate and the time left on a terminal; otherwise
+/// (a log, a pipe, a cron job's mail) a plain line every five seconds and one at the end.
+pub struct Progress {
+    pb: ProgressBar,
+    plain: Option<std::sync::Mutex<Plain>>,
+}
+
+struct Plain {
+    label: String,
+    len: u64,
+    start: std::time::Instant,
+    last: std::time::Instant,
+    pos: u64,
+}
+
+impl Plain {
+    fn line(&self) -> String {
+        let secs = self.start.elapsed().as_secs_f64().max(0.001);
+        let rate = self.pos as f64 / secs;
+        let left = if rate > 0.0 { (self.len.saturating_sub(self.pos)) as f64 / rate } else { 0.0 };
+        t(
+            "cli-progress-line",
+            &[
+                ("label", &self.label),
+                ("pos", &self.pos.to_string()),
+                ("len", &self.len.to_string()),
+                ("rate", &format!("{rate:.0}")),
+                ("left", &format!("{left:.0}")),
+            ],
+        )
+    }
+}
+
+impl Progress {
+    pub fn set_position(&self, pos: u64) {
+        self.pb.set_position(pos);
+        if let Some(m) = &self.plain
+            && let Ok(mut p) = m.lock()
+        {
+            p.pos = pos;
+            if p.last.elapsed() >= std::time::Duration::from_secs(5) {
+                p.last = std::time::Instant::now();
+                eprintln!("{}", p.line());
+            }
+        }
+    }
+
+    pub fn finish_and_clear(&self) {
+        self.pb.finish_and_clear();
+        if let Some(m) = &self.plain
+            && let Ok(p) = m.lock()
+            && p.pos > 0
+        {
+            eprintln!("{}", p.line());
+        }
+    }
+}
+
+fn bar(len: u64, label: &str) -> Progress {
+    use std::io::IsTerminal;
     let pb = ProgressBar::new(len);
     pb.set_style(
         ProgressStyle::with_template("{msg:12} [{bar:40}] {pos}/{len} ({per_sec}, {eta})")
@@ -71,7 +130,11 @@ fn bar(len: u64, label: &str) -> ProgressBar {
             .progress_chars("=> "),
     );
     pb.set_message(label.to_owned());
-    pb
+    let plain = (!std::io::stderr().is_terminal()).then(|| {
+        let now = std::time::Instant::now();
+        std::sync::Mutex::new(Plain { label: label.to_owned(), len, start: now, last: now, pos: 0 })
+    });
+    Progress { pb, plain }
 }
 
 /// A row of a CSV file: its line number and its fields by column name.
@@ -346,7 +409,7 @@ impl HouseholdChecker {
 fn check_households(
     bytes: &[u8],
     mut checker: HouseholdChecker,
-    pb: &ProgressBar,
+    pb: &Progress,
 ) -> Result<Result<Vec<HouseholdRow>, Vec<RowError>>, Failure> {
     let mut errors = Vec::new();
     // Rows of the generated files take about 100 bytes.
