@@ -609,6 +609,17 @@ async fn feedback_setup_commands(t: &TestDb) {
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(ngoso_store::feedback_setup::check_key(&t.db, &key).await.unwrap(), None);
     assert_eq!(ngoso(&t.url, &["feedback", "key", "revoke", &id.to_string()], None).status.code(), Some(2));
+    // Teams and members from a file: all or nothing.
+    let bad_teams = write_file("teams.csv", "unit_code,team,full_name,role,affiliation\n28414,Tổ 1,Lê Văn A,leader,police\n28414,Tổ 1,Lê Văn B,boss,police\n".as_bytes());
+    let out = ngoso(&t.url, &["import", "teams", bad_teams.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("Row 3"), "{}", text(&out));
+    assert!(ngoso_store::teams::list(&t.db, None).await.unwrap().is_empty());
+    let good = write_file("teams.csv", "unit_code,team,full_name,role,affiliation,phone\n28414,Tổ 1,Lê Văn A,leader,police,0912345678\n28414,Tổ 1,Lê Văn B,member,volunteer,\n".as_bytes());
+    let out = ngoso(&t.url, &["import", "teams", good.to_str().unwrap()], None);
+    assert!(out.status.success() && text(&out).contains("Added 1 teams and 2 members"), "{}", text(&out));
+    assert_eq!(ngoso_store::teams::list(&t.db, None).await.unwrap()[0].active_members, 2);
+    let _ = (std::fs::remove_file(bad_teams), std::fs::remove_file(good));
     // Deleting what was never used.
     let out = ngoso(&t.url, &["feedback", "delete", "agency", "nowhere"], None);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));

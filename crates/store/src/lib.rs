@@ -14,6 +14,7 @@ mod error;
 pub mod audit;
 pub mod catalog;
 pub mod check;
+mod csvrows;
 pub mod export;
 pub mod feedback;
 pub mod field;

@@ -6,7 +6,7 @@ use ngoso_core::text;
 use ngoso_core::unit::UnitPath;
 use serde::Serialize;
 
-use crate::{Db, Result, StoreError, now, on_db, on_write};
+use crate::{Db, Result, StoreError, now, on_db, on_tx, on_write};
 
 /// A team as listed, with its number of active members.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
@@ -221,6 +221,137 @@ pub async fn member_left(db: &Db, member_id: i64, day: NaiveDate) -> Result<()> 
     let n = on_write!(db, p => sqlx::query("UPDATE team_members SET left_on = $1, updated_at = $2 WHERE id = $3")
         .bind(day).bind(now()).bind(member_id).execute(p).await.map(|r| r.rows_affected()))?;
     if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+/// A member of a file of teams, checked: the unit and team they belong to, and their fields.
+#[derive(Debug, Clone)]
+pub struct MemberImport {
+    pub line: u64,
+    pub unit_id: i64,
+    pub team_name: String,
+    pub full_name: String,
+    pub role: &'static str,
+    pub affiliation: &'static str,
+    pub phone: Option<String>,
+    pub joined_on: NaiveDate,
+    pub user_id: Option<i64>,
+}
+
+/// Reads and checks a file of teams' members — `unit_code`, `team`, `full_name`, `role`,
+/// `affiliation`, and `phone`, `joined_on` (`YYYY-MM-DD`, today when empty), `username`
+/// where known — against the units and accounts inside `within` (the whole tree when
+/// `None`). The first bad line refuses the file ([`StoreError::AtRow`]).
+pub async fn read_members_csv(db: &Db, text: &str, within: Option<&UnitPath>) -> Result<Vec<MemberImport>> {
+    use crate::csvrows::get;
+    let rows = crate::csvrows::read(text, &["unit_code", "team", "full_name", "role", "affiliation"])?;
+    let mut units: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    let accounts = crate::users::list(db, within).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let at = |invalid: ngoso_core::Invalid| StoreError::AtRow { row: row.0, section: None, invalid };
+        let code = get(row, "unitcode").trim().to_owned();
+        let unit_id = match units.get(&code) {
+            Some(id) => *id,
+            None => {
+                let unknown = || at(ngoso_core::Invalid::field("unit-unknown", "unit_code").with_detail(&code));
+                let u = crate::units::by_code(db, &code).await.map_err(|_| unknown())?;
+                if within.is_some_and(|w| !w.contains(&u.unit_path())) {
+                    return Err(unknown());
+                }
+                units.insert(code.clone(), u.id);
+                u.id
+            }
+        };
+        let team_name = text::parse_line(&get(row, "team"), "name", 120)
+            .map_err(at)?
+            .ok_or_else(|| at(ngoso_core::Invalid::field("required", "name")))?;
+        let full_name = text::parse_line(&get(row, "fullname"), "full_name", 120)
+            .map_err(at)?
+            .ok_or_else(|| at(ngoso_core::Invalid::field("required", "full_name")))?;
+        let role = ngoso_core::outreach::MemberRole::parse(&get(row, "role")).map_err(at)?.as_str();
+        let affiliation = ngoso_core::outreach::parse_affiliation(&get(row, "affiliation")).map_err(at)?;
+        let phone = match get(row, "phone").trim() {
+            "" => None,
+            p => Some(ngoso_core::person::PhoneNumber::parse(p).map_err(at)?.as_str().to_owned()),
+        };
+        let joined_on = match get(row, "joinedon").trim() {
+            "" => today(),
+            d => NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|_| at(ngoso_core::Invalid::field("date-invalid", "joined_on").with_detail(d)))?,
+        };
+        let user_id = match get(row, "username").trim() {
+            "" => None,
+            u => Some(
+                accounts
+                    .iter()
+                    .find(|a| a.username == u.to_lowercase())
+                    .ok_or_else(|| at(ngoso_core::Invalid::field("user-unknown", "username").with_detail(u)))?
+                    .id,
+            ),
+        };
+        out.push(MemberImport {
+            line: row.0,
+            unit_id,
+            team_name,
+            full_name,
+            role,
+            affiliation,
+            phone,
+            joined_on,
+            user_id,
+        });
+    }
+    Ok(out)
+}
+
+/// What a file of teams did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TeamsImported {
+    pub teams_added: usize,
+    pub members_added: usize,
+}
+
+/// Writes checked members in one transaction: each team is found by its unit and name, or
+/// made; each member added to it.
+pub async fn import_members(db: &Db, rows: &[MemberImport]) -> Result<TeamsImported> {
+    let mut tx = db.begin().await?;
+    let t = now();
+    let mut teams: std::collections::HashMap<(i64, String), i64> = std::collections::HashMap::new();
+    let mut done = TeamsImported::default();
+    for r in rows {
+        let key = (r.unit_id, r.team_name.clone());
+        let team = match teams.get(&key) {
+            Some(id) => *id,
+            None => {
+                // The same team however its name's accents or spaces were typed.
+                let found: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar(
+                    "SELECT id FROM teams WHERE unit_id = $1 AND name_key = $2 ORDER BY id LIMIT 1")
+                    .bind(r.unit_id).bind(text::fold(&r.team_name)).fetch_optional(c).await)?;
+                let id = match found {
+                    Some(id) => id,
+                    None => {
+                        done.teams_added += 1;
+                        on_tx!(&mut tx, c => sqlx::query_scalar(
+                            "INSERT INTO teams (unit_id, name, name_key, name_sort, created_at, updated_at) \
+                             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id")
+                            .bind(r.unit_id).bind(&r.team_name).bind(text::fold(&r.team_name)).bind(text::sort_key(&r.team_name))
+                            .bind(t).fetch_one(c).await)?
+                    }
+                };
+                teams.insert(key, id);
+                id
+            }
+        };
+        on_tx!(&mut tx, c => sqlx::query(
+            "INSERT INTO team_members (team_id, full_name, name_sort, role, affiliation, phone, joined_on, user_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)")
+            .bind(team).bind(&r.full_name).bind(text::sort_key(&given_name_first(&r.full_name))).bind(r.role).bind(r.affiliation)
+            .bind(&r.phone).bind(r.joined_on).bind(r.user_id).bind(t).execute(c).await.map(|r| r.rows_affected()))?;
+        done.members_added += 1;
+    }
+    tx.commit().await?;
+    Ok(done)
 }
 
 /// Vietnamese names sort by the given name (the last word), then the rest.

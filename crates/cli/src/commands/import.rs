@@ -37,6 +37,11 @@ pub enum ImportCommand {
     /// full_name,birth_year,sex (m/f),youth_union (1/0),cccd,phone,consent_by,consent_purposes.
     /// Citizen IDs are kept only as a keyed hash (needs cccd_key) and their last 4 digits.
     Residents { file: PathBuf },
+    /// Import teams and their members from a CSV file, one line a member: unit_code, team,
+    /// full_name, role (leader/deputy/member), affiliation, and optionally phone, joined_on
+    /// (YYYY-MM-DD), username. A team is found by its unit and name, or made. Refused whole on
+    /// any bad row.
+    Teams { file: PathBuf },
     /// Take an import of households or residents back: delete the rows it wrote, with their
     /// consents and their part of the figures. Refused when a visit or a later resident
     /// names one of them.
@@ -54,6 +59,7 @@ pub async fn run(cmd: ImportCommand, cfg: &Config) -> Result<(), Failure> {
         ImportCommand::Units { file } => import_units(&file, &db).await,
         ImportCommand::Households { file } => import_households(&file, &db).await,
         ImportCommand::Residents { file } => import_residents(&file, &db, cfg).await,
+        ImportCommand::Teams { file } => import_teams(&file, &db).await,
         ImportCommand::Undo { id } => undo(&db, id).await,
         ImportCommand::List => list(&db).await,
     };
@@ -573,6 +579,31 @@ async fn import_residents(file: &std::path::Path, db: &Db, cfg: &Config) -> Resu
     let secs = format!("{:.2}", started.elapsed().as_secs_f64());
     let id = done.id.to_string();
     println!("{}", t("cli-imported-residents", &[("count", &done.rows.to_string()), ("seconds", &secs), ("id", &id)]));
+    Ok(())
+}
+
+async fn import_teams(file: &std::path::Path, db: &Db) -> Result<(), Failure> {
+    let bytes = std::fs::read(file).map_err(|e| Failure::Input(format!("{}: {e}", file.display())))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Failure::Input(invalid_message(&Invalid::field("utf8-invalid", "file"))))?;
+    let rows = ngoso_store::teams::read_members_csv(db, &text, None).await?;
+    let done = ngoso_store::teams::import_members(db, &rows).await?;
+    let detail = format!("{} teams added, {} members added", done.teams_added, done.members_added);
+    let ev = ngoso_store::audit::Event {
+        user_id: None,
+        action: "team.import",
+        object_type: "team",
+        object_id: "0",
+        detail: &detail,
+    };
+    ngoso_store::audit::record(db, ev).await?;
+    println!(
+        "{}",
+        t(
+            "cli-imported-teams",
+            &[("teams", &done.teams_added.to_string()), ("members", &done.members_added.to_string())]
+        )
+    );
     Ok(())
 }
 

@@ -466,39 +466,6 @@ pub async fn export(db: &Db) -> Result<SetupDocument> {
     })
 }
 
-/// The rows of a CSV file under a header (UTF-8, a byte-order mark allowed, commas or
-/// semicolons), as (line, field by column name); blank lines skipped. Column names are
-/// matched without case, spaces or underscores.
-fn read_csv(text: &str, needed: &[&'static str]) -> Result<Vec<(u64, std::collections::HashMap<String, String>)>> {
-    let t = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let first = t.lines().next().unwrap_or_default();
-    let delimiter = if first.matches(';').count() > first.matches(',').count() { b';' } else { b',' };
-    let key = |s: &str| s.trim().to_ascii_lowercase().replace([' ', '_'], "");
-    let mut rd = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(t.as_bytes());
-    let bad = |row: u64| StoreError::AtRow { row, section: None, invalid: Invalid::field("csv-invalid", "file") };
-    let names: Vec<String> = rd.headers().map_err(|_| bad(1))?.iter().map(key).collect();
-    if let Some(missing) = needed.iter().find(|n| !names.contains(&key(n))) {
-        return Err(StoreError::AtRow {
-            row: 1,
-            section: None,
-            invalid: Invalid::field("csv-column-missing", "file").with_detail(*missing),
-        });
-    }
-    let mut rows = Vec::new();
-    for (i, rec) in rd.records().enumerate() {
-        let row = i as u64 + 2;
-        let rec = rec.map_err(|_| bad(row))?;
-        if rec.iter().all(|f| f.trim().is_empty()) {
-            continue;
-        }
-        rows.push((row, names.iter().cloned().zip(rec.iter().map(|f| f.trim().to_owned())).collect()));
-    }
-    if rows.is_empty() {
-        return Err(Invalid::field("csv-empty", "file").into());
-    }
-    Ok(rows)
-}
-
 /// Renumbers a document's refusal with the file's line (the header is line 1).
 pub fn at_line(e: StoreError, lines: &[u64]) -> StoreError {
     match e {
@@ -513,7 +480,7 @@ pub fn at_line(e: StoreError, lines: &[u64]) -> StoreError {
 /// A file of days off and days worked (`day`, `kind`, and `name` where given) as a document
 /// of days, with each entry's line.
 pub fn read_days_csv(text: &str) -> Result<(SetupDocument, Vec<u64>)> {
-    let rows = read_csv(text, &["day", "kind"])?;
+    let rows = crate::csvrows::read(text, &["day", "kind"])?;
     let get = |m: &std::collections::HashMap<String, String>, k: &str| m.get(k).cloned().unwrap_or_default();
     let lines = rows.iter().map(|r| r.0).collect();
     let days =
@@ -524,7 +491,7 @@ pub fn read_days_csv(text: &str) -> Result<(SetupDocument, Vec<u64>)> {
 /// A file of routing rules (`agency_code`, and `category_code`, `unit_code` where the rule
 /// is narrower than everything) as a document of routes, with each entry's line.
 pub fn read_routes_csv(text: &str) -> Result<(SetupDocument, Vec<u64>)> {
-    let rows = read_csv(text, &["agency_code"])?;
+    let rows = crate::csvrows::read(text, &["agency_code"])?;
     let opt = |m: &std::collections::HashMap<String, String>, k: &str| m.get(k).filter(|v| !v.is_empty()).cloned();
     let lines = rows.iter().map(|r| r.0).collect();
     let routes = rows

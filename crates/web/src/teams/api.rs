@@ -201,3 +201,20 @@ pub async fn member_left(
     tops::member_left(&st.db, &p, &m, day).await?;
     Ok(Json(member_dto(tops::member(&st.db, &p, id).await?.1)))
 }
+
+/// Record teams and their members from a CSV file, all or nothing: one line a member —
+/// `unit_code`, `team`, `full_name`, `role`, `affiliation`, and `phone`, `joined_on`,
+/// `username` where known; a team is found by its unit and name (accents and spaces as
+/// typed do not matter) or made. The first bad line refuses the file, named by its number.
+#[utoipa::path(post, path = "/api/v1/teams/import", tag = "teams", request_body(content = String, content_type = "text/csv"),
+    responses((status = 201, body = tstore::TeamsImported), (status = 403, body = ApiErrorBody), (status = 413, body = ApiErrorBody),
+        (status = 422, body = ApiErrorBody)))]
+pub async fn import(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    body: axum::body::Bytes,
+) -> Result<Response, AppError> {
+    let text = std::str::from_utf8(&body).map_err(|_| ngoso_core::Invalid::field("utf8-invalid", "file"))?;
+    let done = tops::import(&st.db, &p, text).await?;
+    Ok(axum::response::IntoResponse::into_response((axum::http::StatusCode::CREATED, Json(done))))
+}

@@ -29,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .route("/app/teams", get(pages::index))
         .route("/app/teams/new", get(pages::new_form).post(pages::create))
+        .route("/app/teams/import", post(pages::import))
         .route("/app/teams/{id}", get(pages::show))
         .route("/app/teams/{id}/members", post(pages::add_member))
         .route("/app/members/{id}", get(pages::member).post(pages::edit_member))
@@ -36,6 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(api::list, api::create))
         .routes(routes!(api::get_one))
         .routes(routes!(api::add_member))
+        .routes(routes!(api::import))
         .routes(routes!(api::get_member, api::edit_member))
         .routes(routes!(api::member_left))
 }
@@ -85,6 +87,19 @@ pub fn search(
         })
         .filter(|(_, flag)| !attention || flag.is_some())
         .collect()
+}
+
+/// Records a file of teams' members, all or nothing: teams found by their unit and name or
+/// made, in units inside the caller's area, by those who manage teams there; logged.
+pub async fn import(db: &Db, p: &Principal, text: &str) -> Result<teams::TeamsImported, AppError> {
+    let root = ngoso_core::unit::UnitPath::from_stored("/".into());
+    let within = crate::auth::scope_path(p);
+    ensure(p, Action::ManageTeams, within.unwrap_or(&root))?;
+    let rows = teams::read_members_csv(db, text, within).await?;
+    let done = teams::import_members(db, &rows).await?;
+    let what = format!("{} teams added, {} members added", done.teams_added, done.members_added);
+    log(db, p, "team.import", "team", 0, &what).await;
+    Ok(done)
 }
 
 /// A team's name: NFC, 1–120 characters.

@@ -45,6 +45,10 @@ struct Index {
     next_page: Option<u32>,
     /// How many teams the filter finds, over every page.
     found: usize,
+    /// Whether the user may record a file of teams, and what the last one did or why not.
+    can_import: bool,
+    notice: Option<String>,
+    error: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -55,6 +59,8 @@ pub struct IndexQuery {
     q: String,
     #[serde(default)]
     page: u32,
+    /// After a file: teams and members added.
+    imported: Option<String>,
 }
 
 /// Teams on a page of the list.
@@ -67,13 +73,25 @@ pub(crate) async fn index(
     PageUser(p): PageUser,
     Query(q): Query<IndexQuery>,
 ) -> Result<Response, AppError> {
+    let notice = q.imported.as_deref().map(|n| ctx.tr.t1("teams-imported", "count", n));
+    render(&index_page(&st, ctx, &p, q, notice, None).await?)
+}
+
+async fn index_page(
+    st: &AppState,
+    ctx: PageCtx,
+    p: &ngoso_store::users::Principal,
+    q: IndexQuery,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<Index, AppError> {
     let unit = match q.unit {
-        Some(id) => Some(crate::units::visible(&st.db, &p, id).await?),
+        Some(id) => Some(crate::units::visible(&st.db, p, id).await?),
         None => None,
     };
     let within = match &unit {
         Some(u) => Some(u.unit_path()),
-        None => scope_path(&p).cloned(),
+        None => scope_path(p).cloned(),
     };
     let attention = q.attention.is_some();
     let query = q.q.trim().to_owned();
@@ -87,7 +105,9 @@ pub(crate) async fn index(
     let start = page as usize * PAGE;
     let next_page = (found > start + PAGE).then_some(page + 1);
     teams = teams.into_iter().skip(start).take(PAGE).collect();
-    let can_create = unit.as_ref().is_some_and(|u| can(&p, Action::ManageTeams, &u.unit_path()));
+    let can_create = unit.as_ref().is_some_and(|u| can(p, Action::ManageTeams, &u.unit_path()));
+    let root = ngoso_core::unit::UnitPath::from_stored("/".into());
+    let can_import = can(p, Action::ManageTeams, scope_path(p).unwrap_or(&root));
     let (unit_query, unit_amp) = match &unit {
         Some(u) => (format!("?unit={}", u.id), format!("&unit={}", u.id)),
         None => (String::new(), String::new()),
@@ -98,7 +118,7 @@ pub(crate) async fn index(
         if attention { "&attention=1" } else { "" },
         unit_amp
     );
-    render(&Index {
+    Ok(Index {
         ctx,
         unit,
         teams,
@@ -111,7 +131,30 @@ pub(crate) async fn index(
         page,
         next_page,
         found,
+        can_import,
+        notice,
+        error,
     })
+}
+
+/// `POST /app/teams/import`: a CSV of teams' members, all or none; the list says how many,
+/// or why the file was refused.
+pub(crate) async fn import(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageUser(p): PageUser,
+    crate::http::extract::CsrfUpload(up): crate::http::extract::CsrfUpload,
+) -> Result<Response, AppError> {
+    match ops::import(&st.db, &p, up.fields.get("file")).await {
+        Ok(done) => Ok(Redirect::to(&format!("/app/teams?imported={}", done.members_added)).into_response()),
+        Err(e) if e.is_refusal() => {
+            let msg = message(ctx.lang, e.info());
+            let status = e.info().status;
+            let q = IndexQuery { unit: None, attention: None, q: String::new(), page: 0, imported: None };
+            render_status(status, &index_page(&st, ctx, &p, q, None, Some(msg)).await?)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 #[derive(Template)]

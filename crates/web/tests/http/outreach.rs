@@ -1118,7 +1118,90 @@ async fn the_register_is_read_in_pages_with_residents(app: &mut TestApp) {
     let _ = s.team_a;
 }
 
+async fn teams_and_members_are_imported_from_a_file(app: &mut TestApp) {
+    let s = setup(app).await;
+    let tok = app.token("canbo.xa").await;
+    let (ha, hb) = (s.t.hamlet_a.code.clone(), s.t.hamlet_b.code.clone());
+    let csv = |body: String| {
+        axum::http::Request::post("/api/v1/teams/import")
+            .header("authorization", format!("Bearer {tok}"))
+            .header("content-type", "text/csv")
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    };
+    let count = |app: &TestApp| {
+        let db = app.db.clone();
+        async move { ngoso_store::teams::list(&db, None).await.unwrap().iter().map(|t| t.active_members).sum::<i64>() }
+    };
+    let before = count(app).await;
+    let header = "unit_code,team,full_name,role,affiliation,phone,joined_on,username\n";
+    // Each bad line refuses the whole file, named by its number; nothing is written.
+    for (line, code) in [
+        (format!("{hb},Tổ B,Lê Văn C,member,police,,,\n"), "unit-unknown"),
+        (format!("{ha},Tổ CNSCĐ Ấp 1,Lê Văn C,boss,police,,,\n"), "member-role-invalid"),
+        (format!("{ha},Tổ CNSCĐ Ấp 1,Lê Văn C,member,army,,,\n"), "affiliation-invalid"),
+        (format!("{ha},Tổ CNSCĐ Ấp 1,Lê Văn C,member,police,123,,\n"), "phone-invalid"),
+        (format!("{ha},Tổ CNSCĐ Ấp 1,Lê Văn C,member,police,,31/12/2024,\n"), "date-invalid"),
+        (format!("{ha},Tổ CNSCĐ Ấp 1,Lê Văn C,member,police,,,thanhvien.b\n"), "user-unknown"),
+    ] {
+        let body = format!("{header}{ha},Tổ mới 🌱,Trần Thị D,leader,youth_union,0912345678,2025-03-01,\n{line}");
+        let res = app.send(csv(body)).await;
+        assert_eq!(
+            (res.status, res.json()["error"]["code"].as_str(), res.json()["error"]["row"].as_u64()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(code), Some(3)),
+            "{}",
+            res.body
+        );
+    }
+    assert_eq!(count(app).await, before);
+    assert_eq!(ngoso_store::teams::list(&app.db, None).await.unwrap().len(), 2);
+    // A good file: a new team made, an existing one found by its name however typed.
+    let body = format!(
+        "{header}{ha},Tổ mới 🌱,Trần Thị D,leader,youth_union,0912 345 678,2025-03-01,totruong\n{ha},Tổ mới 🌱,Phạm Văn E,member,volunteer,,,\n{ha},to cnscd ap 1,Võ Thị G,member,teacher,,2024-06-01,\n"
+    );
+    let res = app.send(csv(body)).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    assert_eq!((res.json()["teams_added"].as_u64(), res.json()["members_added"].as_u64()), (Some(1), Some(3)));
+    let teams = ngoso_store::teams::list(&app.db, None).await.unwrap();
+    assert_eq!(teams.len(), 3);
+    let new = teams.iter().find(|t| t.name == "Tổ mới 🌱").unwrap();
+    let members = ngoso_store::testing::unaudited::members(&app.db, new.id).await.unwrap();
+    assert_eq!(members[0].phone.as_deref(), Some("0912345678"));
+    assert_eq!(members[0].username.as_deref(), Some("totruong"));
+    assert_eq!(ngoso_store::testing::unaudited::members(&app.db, s.team_a).await.unwrap().len(), 2);
+    // A member may not; the page takes the same file.
+    let member = app.token("thanhvien.b").await;
+    let res = app
+        .send(
+            axum::http::Request::post("/api/v1/teams/import")
+                .header("authorization", format!("Bearer {member}"))
+                .header("content-type", "text/csv")
+                .body(axum::body::Body::from(format!("{header}{hb},X,Y Z,member,police,,,\n")))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    app.login("canbo.xa").await;
+    let page = app.get("/app/teams").await;
+    assert!(page.body.contains("action=\"/app/teams/import\""));
+    let csrf = app.csrf("/app/teams").await;
+    let boundary = "XyZ";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"teams.csv\"\r\nContent-Type: text/csv\r\n\r\n{header}{ha},Tổ mới 🌱,Ngô Văn H,member,health,,,\r\n--{boundary}--\r\n"
+    );
+    let req = axum::http::Request::post("/app/teams/import")
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    let res = app.send(req).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert!(app.get(&res.location()).await.body.contains("Đã thêm 1 thành viên."));
+    let log = ngoso_store::audit::list(&app.db, None, 50).await.unwrap();
+    assert_eq!(log.iter().filter(|e| e.action == "team.import").count(), 2, "{log:?}");
+}
+
 tests_with_app!(
+    teams_and_members_are_imported_from_a_file,
     the_register_is_read_in_pages_with_residents,
     the_teams_list_pages_and_searches,
     members_are_edited_and_leave_by_api,
