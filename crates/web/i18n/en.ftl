@@ -314,6 +314,9 @@ consent-hint = Explain what is recorded, why and who uses it; silence is not con
 visit-title = Record a visit
 visit-saved = Visit recorded.
 visit-household-services = The household's services
+visit-everyone = Everyone in the household
+visit-each-person = One by one ({ $count })
+visit-as-everyone = as everyone
 visit-no-change = no change
 visit-barriers-met = Barriers met
 

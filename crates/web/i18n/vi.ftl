@@ -314,6 +314,9 @@ consent-hint = Người dân phải được giải thích rõ dữ liệu nào 
 visit-title = Ghi nhận lần đến nhà
 visit-saved = Đã ghi nhận lần đến nhà.
 visit-household-services = Dịch vụ của hộ
+visit-everyone = Cả hộ
+visit-each-person = Từng người ({ $count })
+visit-as-everyone = như cả hộ
 visit-no-change = không đổi
 visit-barriers-met = Khó khăn gặp phải
 

@@ -37,8 +37,8 @@ pub use record::{ExportPage, HouseholdRecord, export, household_of, list, place,
 pub(crate) use residents::resident;
 pub(crate) use residents::residents;
 pub use residents::{
-    Resident, ResidentGroup, add_resident, anonymize_resident, existing_cccd, group_bits, groups, resident_ids,
-    set_groups,
+    Resident, ResidentGroup, add_resident, anonymize_resident, existing_cccd, group_bits, groups, ids_in_household,
+    resident_ids, set_groups,
 };
 
 /// A household, with its personal fields (absent once anonymised).

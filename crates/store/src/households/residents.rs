@@ -192,6 +192,12 @@ pub async fn anonymize_resident(db: &Db, id: i64) -> Result<()> {
 }
 
 /// Every resident's id with their household's, by id.
+/// The ids of a household's residents (no personal data).
+pub async fn ids_in_household(db: &Db, household_id: i64) -> Result<Vec<i64>> {
+    Ok(on_db!(db, p => sqlx::query_scalar("SELECT id FROM residents WHERE household_id = $1 ORDER BY id")
+        .bind(household_id).fetch_all(p).await)?)
+}
+
 pub async fn resident_ids(db: &Db) -> Result<Vec<(i64, i64)>> {
     Ok(on_db!(db, p => sqlx::query_as("SELECT id, household_id FROM residents ORDER BY id").fetch_all(p).await)?)
 }

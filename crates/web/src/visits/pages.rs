@@ -22,6 +22,15 @@ struct OutcomeRow {
     options: Vec<(String, String)>,
 }
 
+/// A person service on the form: one choice for everyone in the household, and the
+/// residents one by one for the exceptions (a household of eight in two taps).
+struct PersonService {
+    name: String,
+    code: String,
+    options: Vec<(String, String)>,
+    residents: Vec<OutcomeRow>,
+}
+
 #[derive(Template)]
 #[template(path = "visits/visit.html")]
 struct VisitPage {
@@ -31,6 +40,7 @@ struct VisitPage {
     teams: Vec<(i64, String)>,
     results: Vec<(&'static str, String)>,
     outcome_rows: Vec<OutcomeRow>,
+    person_services: Vec<PersonService>,
     barriers: Vec<(&'static str, String)>,
     error: Option<String>,
 }
@@ -63,6 +73,7 @@ async fn visit_page(
     let english = ctx.lang == crate::http::i18n::Lang::En;
     let cat = st.catalog().await?;
     let mut outcome_rows = Vec::new();
+    let mut person_services = Vec::new();
     for s in cat.services.iter().filter(|s| s.active) {
         let options: Vec<(String, String)> =
             s.statuses.iter().map(|x| (x.code.clone(), x.name(english).to_owned())).collect();
@@ -72,15 +83,21 @@ async fn visit_page(
                 field: format!("o:{}:0", s.code),
                 options,
             });
-        } else {
-            for r in &residents {
-                let who = r.full_name.clone().unwrap_or_else(|| format!("#{}", r.id));
-                outcome_rows.push(OutcomeRow {
-                    label: format!("{} — {who}", s.name(english)),
+        } else if !residents.is_empty() {
+            let rows = residents
+                .iter()
+                .map(|r| OutcomeRow {
+                    label: r.full_name.clone().unwrap_or_else(|| format!("#{}", r.id)),
                     field: format!("o:{}:{}", s.code, r.id),
                     options: options.clone(),
-                });
-            }
+                })
+                .collect();
+            person_services.push(PersonService {
+                name: s.name(english).to_owned(),
+                code: s.code.clone(),
+                options,
+                residents: rows,
+            });
         }
     }
     Ok(VisitPage {
@@ -90,6 +107,7 @@ async fn visit_page(
         teams,
         results: VisitResult::ALL.iter().map(|r| (r.as_str(), ctx.t(&format!("result-{}", r.as_str())))).collect(),
         outcome_rows,
+        person_services,
         barriers: Barrier::ALL.iter().map(|b| (b.as_str(), ctx.t(&format!("barrier-{}", b.as_str())))).collect(),
         h,
         error,
@@ -128,7 +146,7 @@ pub(crate) async fn visit(
     Path(id): Path<i64>,
     CsrfFields(f): CsrfFields,
 ) -> Result<Response, AppError> {
-    let outcomes =
+    let mut outcomes: Vec<OutcomeJson> =
         f.0.iter()
             .filter(|(k, v)| k.starts_with("o:") && !v.is_empty())
             .filter_map(|(k, v)| {
@@ -138,6 +156,26 @@ pub(crate) async fn visit(
                 Some(OutcomeJson { service, status: v.clone(), resident_id: Some(resident).filter(|r| *r != 0) })
             })
             .collect();
+    // `o:{service}:all`: the status for every resident not given one of their own.
+    let everyone: Vec<(String, String)> =
+        f.0.iter()
+            .filter(|(_, v)| !v.is_empty())
+            .filter_map(|(k, v)| Some((k.strip_prefix("o:")?.strip_suffix(":all")?.to_owned(), v.clone())))
+            .collect();
+    if !everyone.is_empty() {
+        let ids = ngoso_store::households::ids_in_household(&st.db, id).await?;
+        for (service, status) in everyone {
+            for r in &ids {
+                if !outcomes.iter().any(|o| o.service == service && o.resident_id == Some(*r)) {
+                    outcomes.push(OutcomeJson {
+                        service: service.clone(),
+                        status: status.clone(),
+                        resident_id: Some(*r),
+                    });
+                }
+            }
+        }
+    }
     let form: VisitForm = f.parse()?;
     let now = chrono::Utc::now().to_rfc3339();
     let v = VisitJson {

@@ -1200,7 +1200,56 @@ async fn teams_and_members_are_imported_from_a_file(app: &mut TestApp) {
     assert_eq!(log.iter().filter(|e| e.action == "team.import").count(), 2, "{log:?}");
 }
 
+async fn a_household_of_eight_in_a_few_taps(app: &mut TestApp) {
+    let s = setup(app).await;
+    let hid = create_household(app, s.t.hamlet_a.id, "H-8").await;
+    let mut rids = Vec::new();
+    for i in 0..8 {
+        let r = ngoso_store::households::NewResident {
+            full_name: Some(format!("Người số {i}")),
+            birth_year: Some(1980 + i),
+            sex: Some(if i % 2 == 0 { "f" } else { "m" }),
+            youth_union: false,
+            groups: 0,
+            cccd: None,
+            phone: None,
+            consent: None,
+        };
+        rids.push(ngoso_store::households::add_resident(&app.db, hid, &r, None).await.unwrap());
+    }
+    app.login("totruong").await;
+    let page = app.get(&format!("/app/households/{hid}/visit")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    // One choice a person service for everyone, the people one by one folded away.
+    assert!(page.body.contains("name=\"o:vneid_l2:all\"") && page.body.contains("Từng người (8)"), "{}", page.body);
+    let marker = "name=\"id\" value=\"";
+    let start = page.body.find(marker).unwrap() + marker.len();
+    let visit_id = page.body[start..start + 36].to_owned();
+    let csrf = app.csrf(&format!("/app/households/{hid}/visit")).await;
+    let one = format!("o:vneid_l2:{}", rids[3]);
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("id", visit_id.as_str()),
+        ("team_id", &s.team_a.to_string()),
+        ("result", "met"),
+        ("o:vneid_l2:all", "collected"),
+        (one.as_str(), "activated"),
+        ("o:vssid:all", ""),
+    ];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, *v)).collect();
+    let res = app.post_form(&format!("/app/households/{hid}/visit"), &form).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let statuses = ngoso_store::visits::statuses_of_household(&app.db, hid).await.unwrap();
+    let vneid: Vec<(i64, i32)> =
+        statuses.iter().filter(|x| x.resident_id != 0).map(|x| (x.resident_id, x.rank)).collect();
+    assert_eq!(vneid.len(), 8, "{statuses:?}");
+    for (r, rank) in vneid {
+        assert_eq!(rank, if r == rids[3] { 2 } else { 1 }, "resident {r}");
+    }
+}
+
 tests_with_app!(
+    a_household_of_eight_in_a_few_taps,
     teams_and_members_are_imported_from_a_file,
     the_register_is_read_in_pages_with_residents,
     the_teams_list_pages_and_searches,
