@@ -631,6 +631,23 @@ async fn feedback_setup_commands(t: &TestDb) {
     assert_eq!(export(t)["routes"].as_array().unwrap().len(), 0);
     let log = ngoso_store::audit::list(&t.db, None, 50).await.unwrap();
     assert_eq!(log.iter().filter(|e| e.action == "feedback.setup.apply").count(), 3, "{log:?}");
+    // Past feedback from an earlier system, with its codes and dates: all or nothing.
+    assert!(ngoso(&t.url, &["feedback", "setup", "apply", file.to_str().unwrap()], None).status.success());
+    let past = write_file(
+        "past.csv",
+        "code,category,unit_code,description,received_at,state,agency_code,answered_at,answer\n\
+         HCC-1,roads,28414,Ổ gà,2024-01-05 08:30,answered,transport,2024-01-09 10:00,Đã vá\n\
+         HCC-2,roads,28414,Đèn tắt,2024-01-06,nope,,,\n"
+            .as_bytes(),
+    );
+    let out = ngoso(&t.url, &["feedback", "import", past.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("Row 3"), "{}", text(&out));
+    std::fs::write(&past, "code,category,unit_code,description,received_at\nHCC-1,roads,28414,Ổ gà,2024-01-05 08:30\n")
+        .unwrap();
+    let out = ngoso(&t.url, &["feedback", "import", past.to_str().unwrap()], None);
+    assert!(out.status.success() && text(&out).contains("Recorded 1 past items"), "{}", text(&out));
+    let _ = std::fs::remove_file(past);
     for f in [file, bad, days, not_json, routes] {
         let _ = std::fs::remove_file(f);
     }

@@ -26,6 +26,11 @@ pub enum FeedbackCommand {
     /// The API keys of Open311 clients.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Record the feedback of an earlier system with its own codes and dates, all or
+    /// nothing: a CSV (code, category, description, received_at, and unit_code, address,
+    /// channel, state, agency_code, answered_at, answer where known; Open311's column names
+    /// too) or an Open311 export (a .json file: the list of GET requests.json).
+    Import { file: PathBuf },
     /// Delete what was never used (an agency no item was sent to, a category no item was
     /// filed under, a field never answered); what was used is refused: withdraw it in the
     /// set-up document instead (`active: false`, `withdrawn: true`).
@@ -149,6 +154,27 @@ async fn run_on(db: &Db, cmd: FeedbackCommand) -> Result<(), Failure> {
         FeedbackCommand::Routes(ImportOnly::Import { file, dry_run }) => {
             let (d, lines) = doc::read_routes_csv(&read(&file)?)?;
             apply(db, &d, dry_run, Some(&lines)).await
+        }
+        FeedbackCommand::Import { file } => {
+            let text = read(&file)?;
+            let json = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+            let rows = if json {
+                ngoso_store::feedback::past::read_open311(&text)?
+            } else {
+                ngoso_store::feedback::past::read_csv(&text)?
+            };
+            let cal = setup::calendar(db).await?;
+            let done = ngoso_store::feedback::past::import(db, &cal, &rows).await?;
+            let what = format!("{} items, {} answered", done.items, done.answered);
+            log(db, "feedback.import", &what).await?;
+            println!(
+                "{}",
+                t(
+                    "cli-feedback-imported",
+                    &[("items", &done.items.to_string()), ("answered", &done.answered.to_string())]
+                )
+            );
+            Ok(())
         }
         FeedbackCommand::Delete(d) => {
             let agencies = setup::agencies(db).await?;

@@ -14,6 +14,7 @@ pub mod figures;
 pub mod inbox;
 pub mod items;
 pub mod media;
+pub mod past;
 pub mod setup;
 
 pub use actions::{

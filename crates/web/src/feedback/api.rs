@@ -195,7 +195,6 @@ pub async fn by_code(
     ApiUser(p): ApiUser,
     Path(code): Path<String>,
 ) -> Result<Json<ItemDetail>, AppError> {
-    let code = TrackingCode::parse(&code).map_err(|_| AppError::not_found())?;
     let id = store::id_by_code(&st.db, &code).await?;
     detail(&st, &p, id).await
 }

@@ -85,6 +85,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(setup_api::delete_agency))
         .routes(routes!(setup_api::delete_category))
         .routes(routes!(setup_api::delete_field))
+        .routes(routes!(setup_api::import_past))
         .routes(routes!(api::inbox, api::submit))
         .routes(routes!(api::figures))
         .routes(routes!(api::get_one))

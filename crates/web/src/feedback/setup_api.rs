@@ -271,3 +271,37 @@ pub async fn delete_field(
     setup::delete_field(&st.db, category_by_code(&st, &code).await?, &field).await?;
     deleted(&st, &p, "feedback.category.field_delete", &format!("{code}.{field}")).await
 }
+
+/// Record the feedback of an earlier system with its own codes and dates, all or nothing:
+/// a CSV (`code`, `category`, `description`, `received_at`, and where known `unit_code`,
+/// `address`, `channel`, `state`, `agency_code`, `answered_at`, `answer`; Open311's column
+/// names are understood too) or an Open311 export (the JSON list of `GET requests.json`).
+/// The first bad line or entry refuses the file. No notification goes out.
+#[utoipa::path(post, path = "/api/v1/feedback/import", tag = "feedback",
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 201, body = ngoso_store::feedback::past::PastImported), (status = 403, body = ApiErrorBody),
+        (status = 409, description = "a code is taken already", body = ApiErrorBody), (status = 413, body = ApiErrorBody),
+        (status = 422, body = ApiErrorBody)))]
+pub async fn import_past(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, AppError> {
+    ensure_admin(&p)?;
+    let text = csv_text(&body)?;
+    let json = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let rows = if json {
+        ngoso_store::feedback::past::read_open311(text)?
+    } else {
+        ngoso_store::feedback::past::read_csv(text)?
+    };
+    let cal = setup::calendar(&st.db).await?;
+    let done = ngoso_store::feedback::past::import(&st.db, &cal, &rows).await?;
+    let what = format!("{} items, {} answered", done.items, done.answered);
+    crate::auth::audit::log(&st.db, &p, "feedback.import", "feedback_setup", 0, &what).await;
+    Ok((StatusCode::CREATED, Json(done)).into_response())
+}

@@ -1195,7 +1195,87 @@ async fn setup_by_api_is_all_or_nothing(app: &mut TestApp) {
     let _ = (s.roads, s.transport, s.commune_office);
 }
 
+async fn past_feedback_is_imported_with_its_codes_and_dates(app: &mut TestApp) {
+    let s = setup(app).await;
+    let tok = app.token("quantri").await;
+    let hb = s.t.hamlet_b.code.clone();
+    let post = |ct: &'static str, body: String| {
+        Request::post("/api/v1/feedback/import")
+            .header("authorization", format!("Bearer {tok}"))
+            .header("content-type", ct)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let header = "code,category,unit_code,description,received_at,state,agency_code,answered_at,answer\n";
+    let good = format!(
+        "{header}PAKN.20240105.0007,roads,{hb},Ổ gà trước chợ 🕳️,2024-01-05 08:30,answered,transport,2024-01-10 16:00,Đã vá.\n\
+         HCC-2024-001,roads,{hb},Đèn đường tắt,2024-02-01,forwarded,transport,,\n"
+    );
+    // Each bad line refuses the whole file, named by its number.
+    for (line, code) in [
+        (format!("PAKN.20240105.0007,roads,{hb},Lại,2024-01-06,received,,,\n"), "feedback-code-exists"),
+        (format!("X1,parks,{hb},Cây đổ,2024-01-06,received,,,\n"), "category-unknown"),
+        ("X2,roads,99999,Cây đổ,2024-01-06,received,,,\n".to_owned(), "unit-unknown"),
+        (format!("X3,roads,{hb},Cây đổ,06/01/2024,received,,,\n"), "datetime-invalid"),
+        (format!("X4,roads,{hb},Cây đổ,2024-01-06,answered,transport,2024-01-01,Sớm quá\n"), "datetime-invalid"),
+        (format!("X5,roads,{hb},Cây đổ,2024-01-06,lost,,,\n"), "feedback-state-invalid"),
+        (format!("X6,roads,{hb},Cây đổ,2024-01-06,received,nowhere,,\n"), "agency-unknown"),
+        (format!("X7,roads,{hb},Cây đổ,2099-01-06,received,,,\n"), "datetime-future"),
+    ] {
+        let res = app.send(post("text/csv", format!("{good}{line}"))).await;
+        let e = &res.json()["error"];
+        let status = if code.ends_with("-exists") { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+        assert_eq!((res.status, e["code"].as_str(), e["row"].as_u64()), (status, Some(code), Some(4)), "{}", res.body);
+    }
+    let count = |db: ngoso_store::Db| async move {
+        ngoso_store::on_db!(&db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM feedback").fetch_one(p).await)
+            .unwrap()
+    };
+    assert_eq!(count(app.db.clone()).await, 0);
+    let res = app.send(post("text/csv", good)).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    assert_eq!((res.json()["items"].as_u64(), res.json()["answered"].as_u64()), (Some(2), Some(1)));
+    // Kept with their codes and dates; the answered one is public and counted on time.
+    let it = ngoso_store::testing::unaudited::feedback_by_code(&app.db, "PAKN.20240105.0007").await.unwrap();
+    assert_eq!((it.state.as_str(), it.agency_id), ("answered", Some(s.transport)));
+    assert_eq!(it.received_at, chrono::DateTime::parse_from_rfc3339("2024-01-05T08:30:00+07:00").unwrap().timestamp());
+    assert!(app.get("/feedback/answered").await.body.contains("PAKN.20240105.0007"));
+    let f = app.json(Method::GET, "/api/v1/feedback/figures?period=2024", None, Some(&tok)).await.json();
+    assert_eq!(
+        (f["total"]["received"].as_i64(), f["total"]["answered"].as_i64(), f["total"]["on_time"].as_i64()),
+        (Some(2), Some(1), Some(1)),
+        "{f}"
+    );
+    let staff = app.token("sogtvt").await;
+    let r = app.json(Method::GET, "/api/v1/feedback/by-code/HCC-2024-001", None, Some(&staff)).await;
+    assert_eq!((r.status, r.json()["item"]["state"].as_str()), (StatusCode::OK, Some("forwarded")), "{}", r.body);
+    // An Open311 export: the JSON list, statuses open and closed.
+    let export = json!([
+        {"service_request_id": "PAKN.20240301.0002", "service_code": "roads", "description": "Ngập sau mưa", "address_id": hb,
+         "requested_datetime": "2024-03-01T07:00:00+07:00", "status": "closed", "status_notes": "Đã nạo vét cống.",
+         "updated_datetime": "2024-03-04T10:00:00+07:00", "agency_responsible": "transport"},
+        {"service_request_id": "PAKN.20240301.0003", "service_code": "roads", "description": "Ổ gà", "address_id": hb,
+         "requested_datetime": "2024-03-01T09:00:00+07:00", "status": "open"}
+    ]);
+    let res = app.send(post("application/json", export.to_string())).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let closed = ngoso_store::testing::unaudited::feedback_by_code(&app.db, "PAKN.20240301.0002").await.unwrap();
+    assert_eq!(closed.state, "closed");
+    // Not an administrator: refused.
+    let res = app
+        .send(
+            Request::post("/api/v1/feedback/import")
+                .header("authorization", format!("Bearer {staff}"))
+                .header("content-type", "text/csv")
+                .body(Body::from(header.to_owned()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+}
+
 tests_with_app!(
+    past_feedback_is_imported_with_its_codes_and_dates,
     setup_by_api_is_all_or_nothing,
     bytes_that_are_not_utf8_are_refused,
     deadlines_per_channel,
