@@ -101,7 +101,7 @@ async fn index_page(
             .map(|(t, flag)| TeamRow { flag, id: t.id, name: t.name, unit_name: t.unit_name, active: t.active_members })
             .collect();
     let found = teams.len();
-    let page = q.page.min((found / PAGE) as u32);
+    let page = q.page.min((found.saturating_sub(1) / PAGE) as u32);
     let start = page as usize * PAGE;
     let next_page = (found > start + PAGE).then_some(page + 1);
     teams = teams.into_iter().skip(start).take(PAGE).collect();
