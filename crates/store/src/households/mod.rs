@@ -32,7 +32,7 @@ pub use import::{
     undo as undo_import,
 };
 pub use ngoso_core::household::{HouseholdUpdate, NewHousehold, NewResident, PURPOSES, parse_purposes};
-pub use record::{ExportPage, HouseholdRecord, export, household_of, list, place, read};
+pub use record::{ExportPage, HouseholdRecord, Page, export, household_of, list, place, read};
 #[cfg(feature = "testing")]
 pub(crate) use residents::resident;
 pub(crate) use residents::residents;
@@ -121,6 +121,25 @@ pub(crate) async fn page_after(db: &Db, within: &UnitPath, after: i64, limit: i6
     let sql = format!("{HOUSEHOLD_SELECT} WHERE u.path >= $1 AND u.path < $2 AND h.id > $3 ORDER BY h.id LIMIT $4");
     Ok(on_db!(db, p => sqlx::query_as::<_, Household>(sqlx::AssertSqlSafe(sql))
         .bind(within.as_str()).bind(within.upper_bound()).bind(after).bind(limit).fetch_all(p).await)?)
+}
+
+/// Households inside `within` whose name, address or code contains the folded query, in id
+/// order after the id `after`: a cursor's page, as quick at the end of a province as at its
+/// start; unlogged (see [`list`]).
+pub(crate) async fn search_after(
+    db: &Db,
+    within: &UnitPath,
+    query: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<Household>> {
+    let key = format!("%{}%", text::fold(query).replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let sql = format!(
+        "{HOUSEHOLD_SELECT} WHERE u.path >= $1 AND u.path < $2 AND h.search_key LIKE $3 ESCAPE '\\' AND h.id > $4 \
+         ORDER BY h.id LIMIT $5"
+    );
+    Ok(on_db!(db, p => sqlx::query_as::<_, Household>(sqlx::AssertSqlSafe(sql))
+        .bind(within.as_str()).bind(within.upper_bound()).bind(&key).bind(after).bind(limit).fetch_all(p).await)?)
 }
 
 /// Creates a household (and its consent) and counts it in the roll-ups.

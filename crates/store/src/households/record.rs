@@ -5,7 +5,7 @@ use ngoso_core::auth::{Area, Granted, HouseholdPlace, may};
 use ngoso_core::unit::UnitPath;
 use serde::Serialize;
 
-use super::{Consent, Household, Resident, consents, get, page_after, residents, search};
+use super::{Consent, Household, Resident, consents, get, page_after, residents, search, search_after};
 use crate::visits::{SubjectStatus, VisitRow, of_household, statuses_of_household};
 use crate::{Db, Result, StoreError, audit, on_db};
 
@@ -61,18 +61,29 @@ pub async fn read(
     Ok(record)
 }
 
+/// Which page of a list: an offset into the list by unit then code (the pages' order), or
+/// the households after an id in id order (a cursor, for reading a whole area).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    Offset(i64),
+    After(i64),
+}
+
 /// Households of an area whose name, address or code contains the folded query, by unit then
-/// code; logged as `household.list` with the number of rows.
+/// code (or after a cursor, by id); logged as `household.list` with the number of rows.
 pub async fn list(
     db: &Db,
     access: &Granted<may::ViewPersonalData, Area>,
     query: &str,
     limit: i64,
-    offset: i64,
+    page: Page,
 ) -> Result<Vec<Household>> {
     let root = UnitPath::from_stored("/".into());
     let within = access.on().0.as_ref().unwrap_or(&root);
-    let rows = search(db, within, query, limit, offset).await?;
+    let rows = match page {
+        Page::Offset(offset) => search(db, within, query, limit, offset).await?,
+        Page::After(after) => search_after(db, within, query, after, limit).await?,
+    };
     let unit: i64 = within.ids().last().copied().unwrap_or(0);
     audit::read(db, access.user_id(), "household.list", "unit", unit, &format!("{} rows", rows.len())).await?;
     Ok(rows)

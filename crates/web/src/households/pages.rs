@@ -67,7 +67,7 @@ pub(crate) async fn index(
     let g = access::area::<access::may::ViewPersonalData>(&p.actor(), Some(&unit.unit_path()))?;
     let page = q.page.unwrap_or(0).max(0);
     // The store logs the read.
-    let list = store::list(&st.db, &g, &q.q, PAGE + 1, page * PAGE).await?;
+    let list = store::list(&st.db, &g, &q.q, PAGE + 1, store::Page::Offset(page * PAGE)).await?;
     let next_page = (list.len() as i64 > PAGE).then_some(page + 1);
     let households = list
         .into_iter()

@@ -1104,6 +1104,15 @@ async fn the_register_is_read_in_pages_with_residents(app: &mut TestApp) {
         ids.iter().filter(|(_, unit, _)| *unit == s.t.hamlet_a.id).map(|(id, _, n)| (*id, *n)).collect();
     assert_eq!(seen, want);
     assert_eq!(pages, 2);
+    // The list pages with a cursor too (searched, in id order).
+    let first = app.json(Method::GET, "/api/v1/households?limit=3&after=0", None, Some(&tok)).await.json();
+    let ids_first: Vec<i64> = first.as_array().unwrap().iter().map(|h| h["id"].as_i64().unwrap()).collect();
+    let last = ids_first[2];
+    let next =
+        app.json(Method::GET, &format!("/api/v1/households?limit=3&after={last}"), None, Some(&tok)).await.json();
+    let ids_next: Vec<i64> = next.as_array().unwrap().iter().map(|h| h["id"].as_i64().unwrap()).collect();
+    let all: Vec<i64> = ids_first.into_iter().chain(ids_next).collect();
+    assert_eq!(all, want.iter().map(|w| w.0).collect::<Vec<_>>());
     // Inside a unit out of sight: not found; the viewer: no personal data.
     let res =
         app.json(Method::GET, &format!("/api/v1/households/export?unit={}", s.t.commune_b.id), None, Some(&tok)).await;
