@@ -472,6 +472,7 @@ feedback-action-extend = Deadline extended
 feedback-action-hide = Hidden from the public list
 feedback-action-unhide = Shown again
 feedback-action-note = Internal note
+feedback-action-import = Imported from the earlier system
 feedback-action-rate = Citizen rated
 feedback-inbox-title = Feedback inbox
 feedback-overdue-count = Overdue: { $n }

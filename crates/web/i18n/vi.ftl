@@ -479,6 +479,7 @@ feedback-action-extend = Gia hạn
 feedback-action-hide = Ẩn khỏi danh sách công khai
 feedback-action-unhide = Công khai lại
 feedback-action-note = Ghi chú nội bộ
+feedback-action-import = Nhập từ hệ thống cũ
 feedback-action-rate = Người dân đánh giá
 feedback-inbox-title = Hộp phản ánh
 feedback-overdue-count = Quá hạn: { $n }

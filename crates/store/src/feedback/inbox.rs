@@ -174,13 +174,14 @@ pub async fn public_list(db: &Db, f: &PublicFilter) -> Result<Vec<PublicRow>> {
     )
 }
 
-/// The units that answered items not hidden lie in (the units they name and those above),
-/// as (id, name, depth), each under its parent: the public list's filter. When there are
-/// more than 500, the deepest level goes first.
+/// The units answered items lie in (the units they name and those above), as (id, name,
+/// depth), each under its parent: the public list's filter. Read off the feedback figures (a
+/// row a unit, category, agency and month), not the items: the public page asks on every
+/// view. When there are more than 500, the deepest level goes first.
 pub async fn public_units(db: &Db) -> Result<Vec<(i64, String, usize)>> {
     let paths: Vec<String> = on_db!(db, p => sqlx::query_scalar(
-        "SELECT DISTINCT u.path FROM feedback f JOIN units u ON u.id = f.unit_id \
-         WHERE f.answer IS NOT NULL AND f.hidden_reason IS NULL").fetch_all(p).await)?;
+        "SELECT u.path FROM units u WHERE u.id IN (SELECT c.unit_id FROM feedback_counts c WHERE c.answered > 0)")
+        .fetch_all(p).await)?;
     let mut ids: std::collections::BTreeMap<i64, usize> = std::collections::BTreeMap::new();
     for p in paths {
         for (depth, id) in UnitPath::from_stored(p).ids().into_iter().enumerate() {

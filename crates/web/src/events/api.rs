@@ -159,7 +159,7 @@ pub async fn import(
     ApiUser(p): ApiUser,
     body: axum::body::Bytes,
 ) -> Result<Response, AppError> {
-    let text = std::str::from_utf8(&body).map_err(|_| ngoso_core::Invalid::field("utf8-invalid", "file"))?;
+    let text = crate::http::csvfile::body_text(&body)?;
     let ids = super::import(&st, &p, super::parse_csv(text)?).await?;
     Ok(axum::response::IntoResponse::into_response((axum::http::StatusCode::CREATED, Json(ids))))
 }

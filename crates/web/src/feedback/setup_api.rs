@@ -100,8 +100,21 @@ pub async fn apply_document(
     Ok(Json(apply(&st, &p, &d, q.dry_run.unwrap_or(false), None).await?))
 }
 
-fn csv_text(body: &[u8]) -> Result<&str, AppError> {
-    Ok(std::str::from_utf8(body).map_err(|_| Invalid::field("utf8-invalid", "file"))?)
+/// Reads a CSV file of one list of the set-up into a document, with each entry's line.
+type ReadCsv = fn(&str) -> ngoso_store::Result<(SetupDocument, Vec<u64>)>;
+
+/// A CSV file of one list of the set-up, read into a document and applied; a refused
+/// entry is named by its line in the file.
+async fn apply_csv(
+    st: &AppState,
+    p: &Principal,
+    q: &DryRun,
+    body: &[u8],
+    read: ReadCsv,
+) -> Result<Json<Applied>, AppError> {
+    ensure_admin(p)?;
+    let (d, lines) = read(crate::http::csvfile::body_text(body)?)?;
+    Ok(Json(apply(st, p, &d, q.dry_run.unwrap_or(false), Some(&lines)).await?))
 }
 
 /// Holidays and declared working days from a CSV file (`day`, `kind` = holiday or workday,
@@ -116,9 +129,7 @@ pub async fn import_days(
     Query(q): Query<DryRun>,
     body: axum::body::Bytes,
 ) -> Result<Json<Applied>, AppError> {
-    ensure_admin(&p)?;
-    let (d, lines) = doc::read_days_csv(csv_text(&body)?)?;
-    Ok(Json(apply(&st, &p, &d, q.dry_run.unwrap_or(false), Some(&lines)).await?))
+    apply_csv(&st, &p, &q, &body, doc::read_days_csv).await
 }
 
 /// Routing rules from a CSV file (`agency_code`, and `category_code`, `unit_code` for a
@@ -133,9 +144,7 @@ pub async fn import_routes(
     Query(q): Query<DryRun>,
     body: axum::body::Bytes,
 ) -> Result<Json<Applied>, AppError> {
-    ensure_admin(&p)?;
-    let (d, lines) = doc::read_routes_csv(csv_text(&body)?)?;
-    Ok(Json(apply(&st, &p, &d, q.dry_run.unwrap_or(false), Some(&lines)).await?))
+    apply_csv(&st, &p, &q, &body, doc::read_routes_csv).await
 }
 
 /// An API key of an Open311 client, as listed (the key itself is shown once).
@@ -289,7 +298,7 @@ pub async fn import_past(
     body: axum::body::Bytes,
 ) -> Result<Response, AppError> {
     ensure_admin(&p)?;
-    let text = csv_text(&body)?;
+    let text = crate::http::csvfile::body_text(&body)?;
     let json = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

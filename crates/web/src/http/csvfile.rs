@@ -8,6 +8,11 @@ use ngoso_core::Invalid;
 
 use crate::http::error::AppError;
 
+/// The text of a file sent as a request's body (`text/csv`): UTF-8, or `utf8-invalid`.
+pub fn body_text(body: &[u8]) -> Result<&str, AppError> {
+    Ok(std::str::from_utf8(body).map_err(|_| Invalid::field("utf8-invalid", "file"))?)
+}
+
 /// A file read whole.
 #[derive(Debug, Clone)]
 pub struct Table {

@@ -1247,6 +1247,9 @@ async fn past_feedback_is_imported_with_its_codes_and_dates(app: &mut TestApp) {
         "{f}"
     );
     let staff = app.token("sogtvt").await;
+    app.login("sogtvt").await;
+    let page = app.get(&format!("/app/feedback/{}", it.id)).await;
+    assert!(page.body.contains("Nhập từ hệ thống cũ") && page.body.contains("Đã vá."), "{}", page.body);
     let r = app.json(Method::GET, "/api/v1/feedback/by-code/HCC-2024-001", None, Some(&staff)).await;
     assert_eq!((r.status, r.json()["item"]["state"].as_str()), (StatusCode::OK, Some("forwarded")), "{}", r.body);
     // An Open311 export: the JSON list, statuses open and closed.
