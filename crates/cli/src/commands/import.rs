@@ -461,6 +461,7 @@ async fn import_households(file: &std::path::Path, db: &Db) -> Result<(), Failur
     };
     pb.finish_and_clear();
     drop(bytes);
+    tracing::debug!(elapsed = ?started.elapsed(), rows = rows.len(), "households file checked");
     warn_unfinished(db).await?;
     let pb = bar(rows.len() as u64, &t("cli-writing", &[]));
     let done = households::import(db, &rows, None, Chunking::default(), &|k| pb.set_position(k)).await?;

@@ -160,9 +160,12 @@ impl Db {
             if cfg.background_checkpoint {
                 opts = opts.pragma("wal_autocheckpoint", "0");
             }
+            // A connection to a local file cannot have gone away: no ping before each use,
+            // which on SQLite is one more trip to the connection's worker thread.
             let open = |n: u32| {
                 SqlitePoolOptions::new()
                     .max_connections(n)
+                    .test_before_acquire(false)
                     .acquire_timeout(cfg.acquire_timeout)
                     .connect_with(opts.clone())
             };
@@ -171,12 +174,14 @@ impl Db {
             // write-ahead log and read back from it at the next batch that touches it.
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
+                .test_before_acquire(false)
                 .acquire_timeout(cfg.acquire_timeout)
                 .connect_with(opts.clone().pragma("cache_size", "-65536"))
                 .await
                 .map_err(|e| StoreError::Connect(format!("cannot open the SQLite database {path:?}: {e}")))?;
             let read = SqlitePoolOptions::new()
                 .max_connections(cfg.max_connections)
+                .test_before_acquire(false)
                 .acquire_timeout(cfg.acquire_timeout)
                 .connect_with(opts.clone().read_only(true).create_if_missing(false))
                 .await

@@ -215,31 +215,43 @@ async fn submit_new(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewIt
     let day = calendar::local_day(n.received_at);
     let due_at = cal.deadline(n.received_at, days, kind);
     let key = secrets::new_token()[..12].to_owned();
-    let mut tx = db.begin().await?;
-    // The item goes in under a provisional code; the day's number is taken last (below), so
-    // that on PostgreSQL the one row every submission of the day updates stays locked only
-    // for the end of the transaction. The provisional code is random on its own: the row it
-    // was written in lives on for a while (a dead tuple, a frame of SQLite's log), so it must
-    // hold nothing of the citizen's key.
-    let provisional = format!("new-{}", secrets::new_token());
+    let day_key = day.format("%Y%m%d").to_string();
+    // On PostgreSQL the day's number is taken on its own, before the transaction: the one row
+    // every submission of the day updates is then locked for that statement only, not until
+    // the commit, so submissions do not queue behind each other's transactions. A submission
+    // that fails after it leaves its number unused (a gap in the day's numbering, never a
+    // number given twice). On SQLite, whose one writer runs transactions one at a time
+    // anyway, it is taken inside, and the numbering has no gaps.
+    // What the item needs looked up is read before the transaction, off SQLite's one writer:
+    // the unit's place in the tree and the agency the routing rules give it.
     let path: Option<String> = match n.unit_id {
         Some(u) => Some(
-            on_tx!(&mut tx, c => sqlx::query_scalar("SELECT path FROM units WHERE id = $1").bind(u).fetch_optional(c).await)?
+            on_db!(db, p => sqlx::query_scalar("SELECT path FROM units WHERE id = $1").bind(u).fetch_optional(p).await)?
                 .ok_or_else(|| Invalid::field("unit-unknown", "unit").with_detail(u.to_string()))?,
         ),
         None => None,
     };
     let path = path.map(UnitPath::from_stored);
-    let agency = super::setup::route_in(&mut tx, n.category_id, path.as_ref()).await?;
+    let agency = super::setup::route(db, n.category_id, path.as_ref()).await?;
+    let early = match db {
+        Db::Pg(p) => Some(sqlx::query_scalar::<_, i64>(NEXT_NUMBER).bind(&day_key).fetch_one(p).await?),
+        Db::Sqlite(_) => None,
+    };
+    let mut tx = db.begin().await?;
     let state = if agency.is_some() { State::Forwarded } else { State::Received };
     let extra = serde_json::to_string(&n.extra).unwrap_or_else(|_| "{}".into());
     let t = now();
+    let seq = match early {
+        Some(seq) => seq,
+        None => on_tx!(&mut tx, c => sqlx::query_scalar(NEXT_NUMBER).bind(&day_key).fetch_one(c).await)?,
+    };
+    let code = TrackingCode { day, seq: seq as u32 }.to_string();
     let res: std::result::Result<i64, sqlx::Error> = on_tx!(&mut tx, c => sqlx::query_scalar(
         "INSERT INTO feedback (code, category_id, unit_id, address, lat, lon, description, extra, channel, contact_name, \
          contact_phone, contact_email, consent_at, citizen_key_hash, submitted_by, api_key_id, agency_id, state, pending, \
          received_at, due_at, updated_at, has_photo, client_id, search_key) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, TRUE, $19, $20, $21, $22, $23, $24) RETURNING id")
-        .bind(&provisional).bind(n.category_id).bind(n.unit_id).bind(&n.address).bind(n.point.map(|p| p.lat)).bind(n.point.map(|p| p.lon))
+        .bind(&code).bind(n.category_id).bind(n.unit_id).bind(&n.address).bind(n.point.map(|p| p.lat)).bind(n.point.map(|p| p.lon))
         .bind(&n.description).bind(&extra).bind(n.channel.as_str()).bind(&n.contact_name).bind(&n.contact_phone)
         .bind(&n.contact_email).bind(n.consent.then_some(n.received_at)).bind(secrets::hash_token(&key))
         .bind(n.submitted_by).bind(n.api_key_id).bind(agency).bind(state.as_str()).bind(n.received_at).bind(due_at).bind(t)
@@ -271,14 +283,10 @@ async fn submit_new(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewIt
         let states = (Some(State::Received), Some(State::Forwarded));
         history_at(&mut tx, n.received_at, id, None, "forward", states, Some(a), "route").await?;
     }
-    count(&mut tx, (n.unit_id, n.category_id, agency), n.received_at, (1, 0, 0)).await?;
-    let seq: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
-        "INSERT INTO feedback_days (day, last) VALUES ($1, 1) ON CONFLICT (day) DO UPDATE SET last = feedback_days.last + 1 RETURNING last")
-        .bind(day.format("%Y%m%d").to_string()).fetch_one(c).await)?;
-    let code = TrackingCode { day, seq: seq as u32 }.to_string();
-    on_tx!(&mut tx, c => sqlx::query("UPDATE feedback SET code = $1 WHERE id = $2").bind(&code).bind(id)
-        .execute(c).await.map(|r| r.rows_affected()))?;
     announce(&mut tx, id, "submitted").await?;
+    // The figures last: their rows up to the province are shared by every submission of the
+    // province, and on PostgreSQL stay locked from here to the commit.
+    count(&mut tx, (n.unit_id, n.category_id, agency), n.received_at, (1, 0, 0)).await?;
     tx.commit().await?;
     Ok(Submitted {
         id,
@@ -290,6 +298,9 @@ async fn submit_new(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewIt
         replayed: false,
     })
 }
+
+/// Takes the day's next tracking number (bound: the day as YYYYMMDD).
+const NEXT_NUMBER: &str = "INSERT INTO feedback_days (day, last) VALUES ($1, 1) ON CONFLICT (day) DO UPDATE SET last = feedback_days.last + 1 RETURNING last";
 
 /// An item with its private fields, unlogged: for the store's own calls (see [`read`]).
 pub(crate) async fn get(db: &Db, id: i64) -> Result<Item> {

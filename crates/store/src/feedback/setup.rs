@@ -9,7 +9,7 @@ use ngoso_core::unit::UnitPath;
 use serde::Serialize;
 
 use crate::catalog::{parse_code, parse_name};
-use crate::{Db, Result, StoreError, Tx, now, on_db, on_tx, on_write, secrets};
+use crate::{Db, Result, StoreError, now, on_db, on_tx, on_write, secrets};
 
 /// An agency that answers feedback.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
@@ -535,8 +535,8 @@ pub async fn delete_route(db: &Db, id: i64) -> Result<()> {
 
 /// The agency responsible for a category at a unit (or with no unit): the active agency of
 /// the most specific rule — the deepest unit, then a named category over any.
-pub async fn route_in(tx: &mut Tx, category_id: i64, unit: Option<&UnitPath>) -> Result<Option<i64>> {
-    let rows: Vec<(i64, Option<i64>, Option<String>)> = on_tx!(tx, t => sqlx::query_as(
+pub async fn route(db: &Db, category_id: i64, unit: Option<&UnitPath>) -> Result<Option<i64>> {
+    let rows: Vec<(i64, Option<i64>, Option<String>)> = on_db!(db, t => sqlx::query_as(
         "SELECT r.agency_id, r.category_id, u.path FROM feedback_routes r JOIN agencies a ON a.id = r.agency_id AND a.active \
          LEFT JOIN units u ON u.id = r.unit_id WHERE r.category_id = $1 OR r.category_id IS NULL")
         .bind(category_id).fetch_all(t).await)?;

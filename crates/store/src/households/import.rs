@@ -209,6 +209,7 @@ async fn chunk(db: &Db, id: i64, rows: Rows<'_>, at: &mut usize, actor: Option<i
     let n = (end - *at) as i64;
     on_tx!(&mut tx, c => sqlx::query("UPDATE imports SET rows = rows + $1 WHERE id = $2").bind(n).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
     tx.commit().await?;
+    tracing::debug!(import = id, rows = end - *at, elapsed = ?started.elapsed(), "import chunk committed");
     *at = end;
     Ok(())
 }
