@@ -562,6 +562,7 @@ err-days-invalid = The number of days must be 1 to { $detail }.
 err-email-invalid = E-mail address “{ $detail }” is not valid.
 err-feedback-channel-invalid = There is no channel “{ $detail }”.
 err-feedback-code-invalid = Code “{ $detail }” is not of the form PAKN.YYYYMMDD.NNNN.
+err-feedback-past-code-invalid = Code “{ $detail }” cannot be kept: an earlier system's code has 1 to 40 letters, digits, dots, hyphens or underscores.
 err-feedback-consent-required = When you leave contact details, tick the consent box.
 err-feedback-duplicate-self = An item cannot duplicate itself.
 err-feedback-key-wrong = The secret key is not right.

@@ -569,6 +569,7 @@ err-days-invalid = Số ngày phải từ 1 đến { $detail }.
 err-email-invalid = Địa chỉ thư “{ $detail }” không hợp lệ.
 err-feedback-channel-invalid = Kênh “{ $detail }” không có.
 err-feedback-code-invalid = Mã “{ $detail }” không đúng dạng PAKN.YYYYMMDD.NNNN.
+err-feedback-past-code-invalid = Không giữ được mã “{ $detail }”: mã của hệ thống trước phải có 1 đến 40 ký tự là chữ, số, dấu chấm, gạch ngang hoặc gạch dưới.
 err-feedback-consent-required = Khi để lại thông tin liên hệ, cần đánh dấu đồng ý.
 err-feedback-duplicate-self = Một phản ánh không thể trùng với chính nó.
 err-feedback-key-wrong = Mã bí mật không đúng.

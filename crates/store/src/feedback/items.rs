@@ -216,12 +216,6 @@ async fn submit_new(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewIt
     let due_at = cal.deadline(n.received_at, days, kind);
     let key = secrets::new_token()[..12].to_owned();
     let day_key = day.format("%Y%m%d").to_string();
-    // On PostgreSQL the day's number is taken on its own, before the transaction: the one row
-    // every submission of the day updates is then locked for that statement only, not until
-    // the commit, so submissions do not queue behind each other's transactions. A submission
-    // that fails after it leaves its number unused (a gap in the day's numbering, never a
-    // number given twice). On SQLite, whose one writer runs transactions one at a time
-    // anyway, it is taken inside, and the numbering has no gaps.
     // What the item needs looked up is read before the transaction, off SQLite's one writer:
     // the unit's place in the tree and the agency the routing rules give it.
     let path: Option<String> = match n.unit_id {
@@ -233,6 +227,12 @@ async fn submit_new(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewIt
     };
     let path = path.map(UnitPath::from_stored);
     let agency = super::setup::route(db, n.category_id, path.as_ref()).await?;
+    // On PostgreSQL the day's number is taken on its own, before the transaction: the one row
+    // every submission of the day updates is then locked for that statement only, not until
+    // the commit, so submissions do not queue behind each other's transactions. A submission
+    // that fails after it leaves its number unused (a gap in the day's numbering, never a
+    // number given twice). On SQLite, whose one writer runs transactions one at a time
+    // anyway, it is taken inside, and the numbering has no gaps.
     let early = match db {
         Db::Pg(p) => Some(sqlx::query_scalar::<_, i64>(NEXT_NUMBER).bind(&day_key).fetch_one(p).await?),
         Db::Sqlite(_) => None,
@@ -350,9 +350,6 @@ pub async fn deadline_basis(db: &Db, access: &Handle) -> Result<(i64, String)> {
 pub async fn id_by_code(db: &Db, code: &str) -> Result<i64> {
     // Ours are matched however their prefix's case was typed.
     let code = TrackingCode::parse(code).map(|c| c.to_string()).unwrap_or_else(|_| code.trim().to_owned());
-    if code.starts_with("new-") {
-        return Err(StoreError::NotFound);
-    }
     on_db!(db, p => sqlx::query_scalar("SELECT id FROM feedback WHERE code = $1").bind(&code).fetch_optional(p).await)?
         .ok_or(StoreError::NotFound)
 }

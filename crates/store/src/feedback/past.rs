@@ -150,10 +150,9 @@ pub async fn import(db: &Db, cal: &Calendar, rows: &[PastRow]) -> Result<PastImp
         let at = |invalid: Invalid| StoreError::AtRow { row: r.line, section: None, invalid };
         let code = r.code.trim().to_owned();
         let code_ok = (1..=40).contains(&code.len())
-            && code.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
-            && !code.starts_with("new-");
+            && code.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
         if !code_ok {
-            return Err(at(Invalid::field("feedback-code-invalid", "code").with_detail(&code)));
+            return Err(at(Invalid::field("feedback-past-code-invalid", "code").with_detail(&code)));
         }
         if !seen.insert(code.clone()) {
             return Err(at(Invalid::field("feedback-code-exists", "code").with_detail(&code)));

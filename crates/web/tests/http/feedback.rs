@@ -1221,6 +1221,7 @@ async fn past_feedback_is_imported_with_its_codes_and_dates(app: &mut TestApp) {
         (format!("X5,roads,{hb},Cây đổ,2024-01-06,lost,,,\n"), "feedback-state-invalid"),
         (format!("X6,roads,{hb},Cây đổ,2024-01-06,received,nowhere,,\n"), "agency-unknown"),
         (format!("X7,roads,{hb},Cây đổ,2099-01-06,received,,,\n"), "datetime-future"),
+        (format!("mã/8,roads,{hb},Cây đổ,2024-01-06,received,,,\n"), "feedback-past-code-invalid"),
     ] {
         let res = app.send(post("text/csv", format!("{good}{line}"))).await;
         let e = &res.json()["error"];
