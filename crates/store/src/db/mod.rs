@@ -42,6 +42,8 @@ pub struct SqlitePools {
     pub read: SqlitePool,
     pub write: SqlitePool,
     checkpoint: SqlitePool,
+    /// Public feedback submissions waiting for the writer (see `sqlite::feedback_submit`).
+    pub(crate) submissions: std::sync::Arc<sqlite::feedback_submit::Queue>,
 }
 
 /// An open write transaction on one of the two backends.
@@ -189,7 +191,7 @@ impl Db {
             let checkpoint = open(1)
                 .await
                 .map_err(|e| StoreError::Connect(format!("cannot open the SQLite database {path:?}: {e}")))?;
-            Ok(Db::Sqlite(SqlitePools { read, write, checkpoint }))
+            Ok(Db::Sqlite(SqlitePools { read, write, checkpoint, submissions: Default::default() }))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts =
                 PgConnectOptions::from_str(url).map_err(|e| StoreError::Connect(format!("bad PostgreSQL URL: {e}")))?;

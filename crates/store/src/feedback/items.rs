@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::actions::Handle;
 use super::{announce, count, history_at};
+use crate::db::sqlite::feedback_submit::{self, Outcome, Submission};
 use crate::{Db, Result, StoreError, now, on_db, on_tx, secrets};
 
 /// A new item, checked by the caller.
@@ -194,11 +195,14 @@ async fn replayed(db: &Db, n: &NewItem) -> Result<Option<Submitted>> {
     by_client(db, by, client).await
 }
 
+/// The item an account sent with a client id (bound: the account, the client id).
+pub(crate) const BY_CLIENT: &str =
+    "SELECT id, code, state, agency_id, due_at FROM feedback WHERE submitted_by = $1 AND client_id = $2";
+
 /// The item an account sent with a client id, if it did: a repeated send answers with it
 /// (even after its category was withdrawn), without the citizen key given the first time.
 pub async fn by_client(db: &Db, by: i64, client: &str) -> Result<Option<Submitted>> {
-    let row: Option<(i64, String, String, Option<i64>, i64)> = on_db!(db, p => sqlx::query_as(
-        "SELECT id, code, state, agency_id, due_at FROM feedback WHERE submitted_by = $1 AND client_id = $2")
+    let row: Option<(i64, String, String, Option<i64>, i64)> = on_db!(db, p => sqlx::query_as(BY_CLIENT)
         .bind(by).bind(client).fetch_optional(p).await)?;
     Ok(row.map(|(id, code, state, agency_id, due_at)| Submitted {
         id,
@@ -227,30 +231,50 @@ async fn submit_new(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewIt
     };
     let path = path.map(UnitPath::from_stored);
     let agency = super::setup::route(db, n.category_id, path.as_ref()).await?;
-    // On PostgreSQL the day's number is taken on its own, before the transaction: the one row
-    // every submission of the day updates is then locked for that statement only, not until
-    // the commit, so submissions do not queue behind each other's transactions. A submission
-    // that fails after it leaves its number unused (a gap in the day's numbering, never a
-    // number given twice). On SQLite, whose one writer runs transactions one at a time
-    // anyway, it is taken inside, and the numbering has no gaps.
-    let early = match db {
-        Db::Pg(p) => Some(sqlx::query_scalar::<_, i64>(NEXT_NUMBER).bind(&day_key).fetch_one(p).await?),
-        Db::Sqlite(_) => None,
-    };
-    let mut tx = db.begin().await?;
     let state = if agency.is_some() { State::Forwarded } else { State::Received };
     let extra = serde_json::to_string(&n.extra).unwrap_or_else(|_| "{}".into());
     let t = now();
-    let seq = match early {
-        Some(seq) => seq,
-        None => on_tx!(&mut tx, c => sqlx::query_scalar(NEXT_NUMBER).bind(&day_key).fetch_one(c).await)?,
+    let p = match db {
+        Db::Pg(p) => p,
+        // SQLite: handed to the submissions' group commit, which stores it with whatever
+        // others have gathered, in one transaction on the writer's own handle. The day's
+        // number is taken inside, so its numbering has no gaps.
+        Db::Sqlite(pools) => {
+            let s = Submission {
+                item: n.clone(),
+                day,
+                day_key,
+                key_hash: secrets::hash_token(&key),
+                agency,
+                state,
+                extra,
+                due_at,
+                t,
+                ancestry: path.as_ref().map(UnitPath::ids).unwrap_or_default(),
+            };
+            return Ok(match feedback_submit::submit(pools, s).await? {
+                Outcome::Found(found) => found,
+                Outcome::Stored { id, code } => Submitted {
+                    id,
+                    code,
+                    citizen_key: key,
+                    state: state.as_str().into(),
+                    agency_id: agency,
+                    due_at,
+                    replayed: false,
+                },
+            });
+        }
     };
+    // The day's number is taken on its own, before the transaction: the one row every
+    // submission of the day updates is then locked for that statement only, not until the
+    // commit, so submissions do not queue behind each other's transactions. A submission
+    // that fails after it leaves its number unused (a gap in the day's numbering, never a
+    // number given twice).
+    let seq: i64 = sqlx::query_scalar(NEXT_NUMBER).bind(&day_key).fetch_one(p).await?;
+    let mut tx = db.begin().await?;
     let code = TrackingCode { day, seq: seq as u32 }.to_string();
-    let res: std::result::Result<i64, sqlx::Error> = on_tx!(&mut tx, c => sqlx::query_scalar(
-        "INSERT INTO feedback (code, category_id, unit_id, address, lat, lon, description, extra, channel, contact_name, \
-         contact_phone, contact_email, consent_at, citizen_key_hash, submitted_by, api_key_id, agency_id, state, pending, \
-         received_at, due_at, updated_at, has_photo, client_id, search_key) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, TRUE, $19, $20, $21, $22, $23, $24) RETURNING id")
+    let res: std::result::Result<i64, sqlx::Error> = on_tx!(&mut tx, c => sqlx::query_scalar(INSERT_ITEM)
         .bind(&code).bind(n.category_id).bind(n.unit_id).bind(&n.address).bind(n.point.map(|p| p.lat)).bind(n.point.map(|p| p.lon))
         .bind(&n.description).bind(&extra).bind(n.channel.as_str()).bind(&n.contact_name).bind(&n.contact_phone)
         .bind(&n.contact_email).bind(n.consent.then_some(n.received_at)).bind(secrets::hash_token(&key))
@@ -261,11 +285,11 @@ async fn submit_new(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewIt
         if e.is_foreign_key_violation() { Invalid::field("category-unknown", "category").into() } else { e }
     })?;
     if let Some(p) = &n.photo {
-        on_tx!(&mut tx, c => sqlx::query("INSERT INTO feedback_photos (feedback_id, mime, width, height, bytes) VALUES ($1, $2, $3, $4, $5)")
+        on_tx!(&mut tx, c => sqlx::query(INSERT_PHOTO)
             .bind(id).bind(p.mime).bind(p.width as i64).bind(p.height as i64).bind(&p.bytes).execute(c).await.map(|r| r.rows_affected()))?;
     }
     if let Some(url) = &n.media_url {
-        on_tx!(&mut tx, c => sqlx::query("INSERT INTO feedback_media (feedback_id, url, created_at) VALUES ($1, $2, $3)")
+        on_tx!(&mut tx, c => sqlx::query(INSERT_MEDIA)
             .bind(id).bind(url).bind(t).execute(c).await.map(|r| r.rows_affected()))?;
     }
     history_at(
@@ -300,7 +324,21 @@ async fn submit_new(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewIt
 }
 
 /// Takes the day's next tracking number (bound: the day as YYYYMMDD).
-const NEXT_NUMBER: &str = "INSERT INTO feedback_days (day, last) VALUES ($1, 1) ON CONFLICT (day) DO UPDATE SET last = feedback_days.last + 1 RETURNING last";
+pub(crate) const NEXT_NUMBER: &str = "INSERT INTO feedback_days (day, last) VALUES ($1, 1) ON CONFLICT (day) DO UPDATE SET last = feedback_days.last + 1 RETURNING last";
+
+/// A new item (bound in the order of [`crate::db::sqlite::feedback_submit`]'s values).
+pub(crate) const INSERT_ITEM: &str = "INSERT INTO feedback (code, category_id, unit_id, address, lat, lon, description, extra, \
+     channel, contact_name, contact_phone, contact_email, consent_at, citizen_key_hash, submitted_by, api_key_id, agency_id, \
+     state, pending, received_at, due_at, updated_at, has_photo, client_id, search_key) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, TRUE, $19, $20, $21, $22, $23, $24) \
+     RETURNING id";
+
+/// A new item's photo (bound: item, type, width, height, bytes).
+pub(crate) const INSERT_PHOTO: &str =
+    "INSERT INTO feedback_photos (feedback_id, mime, width, height, bytes) VALUES ($1, $2, $3, $4, $5)";
+
+/// A photo address to fetch (bound: item, URL, time).
+pub(crate) const INSERT_MEDIA: &str = "INSERT INTO feedback_media (feedback_id, url, created_at) VALUES ($1, $2, $3)";
 
 /// An item with its private fields, unlogged: for the store's own calls (see [`read`]).
 pub(crate) async fn get(db: &Db, id: i64) -> Result<Item> {

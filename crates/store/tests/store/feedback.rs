@@ -161,6 +161,71 @@ async fn routing_codes_and_deadlines(db: Db) {
     assert_eq!(got.code, e.code);
 }
 
+/// Submissions sent at once (stored together on SQLite, in one transaction of savepoints):
+/// each stored one has a number of its own, one refused (an unknown category) leaves the others
+/// stored, and a second send of a client id finds the first's item instead of another.
+async fn submissions_at_once(db: Db) {
+    let w = world(&db).await;
+    let sender = user(&db, "phone").await;
+    let t = at("2024-10-15T09:00:00+07:00");
+    let mut set = tokio::task::JoinSet::new();
+    // Sends 7, 15 and 39 name a category that does not exist.
+    let refused = |i: i64| i % 8 == 7 && i % 10 >= 4;
+    for i in 0..40i64 {
+        let db = db.clone();
+        let mut n = item(if refused(i) { 999_999 } else { w.roads }, Some(w.commune_b.id), t);
+        if i % 10 < 4 {
+            // Ids 0–3 and 10–13 and so on: two sends of each of four ids.
+            n.client_id = Some(format!("0190f0c8-0000-7000-8000-00000000000{}", i % 4));
+            n.submitted_by = Some(sender);
+        }
+        set.spawn(async move { (i, feedback::submit(&db, &Calendar::default(), 10, DayKind::Working, &n).await) });
+    }
+    let mut stored = Vec::new();
+    let mut by_client: std::collections::HashMap<i64, Vec<i64>> = Default::default();
+    while let Some(r) = set.join_next().await {
+        let (i, r) = r.unwrap();
+        if refused(i) {
+            let e = r.unwrap_err();
+            assert!(matches!(&e, ngoso_store::StoreError::Invalid(v) if v.code == "category-unknown"), "{e:?}");
+            continue;
+        }
+        let s = r.unwrap();
+        if i % 10 < 4 {
+            by_client.entry(i % 4).or_default().push(s.id);
+        }
+        if !s.replayed {
+            stored.push(s);
+        }
+    }
+    // Four client ids, each sent four times: one item each.
+    assert_eq!(by_client.len(), 4);
+    for ids in by_client.values() {
+        assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+    }
+    // One item for each accepted send without a client id, and one for each client id.
+    let plain = (0..40).filter(|&i| i % 10 >= 4 && !refused(i)).count();
+    assert_eq!(stored.len(), plain + 4);
+    let mut codes: Vec<TrackingCode> = stored.iter().map(|s| TrackingCode::parse(&s.code).unwrap()).collect();
+    codes.sort_by_key(|c| c.seq);
+    codes.dedup();
+    assert_eq!(codes.len(), stored.len(), "a number given twice");
+    if db.backend() == ngoso_store::Backend::Sqlite {
+        // One writer: the numbering has no gaps, refused submissions included.
+        assert_eq!(codes.iter().map(|c| c.seq).collect::<Vec<_>>(), (1..=stored.len() as u32).collect::<Vec<_>>());
+    }
+    let n = stored.len() as i64;
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM feedback WHERE $1 > 0", 1).await, n);
+    assert_eq!(count(&db, "SELECT CAST(SUM(received) AS BIGINT) FROM feedback_counts WHERE $1 > 0", 1).await, n);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM feedback_history WHERE $1 > 0", 1).await, 2 * n);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM outbox WHERE kind = 'citizen' AND $1 > 0", 1).await, n);
+    let province = on_db!(&db, p => sqlx::query_scalar::<_, i64>(
+        "SELECT CAST(SUM(value) AS BIGINT) FROM rollups WHERE unit_id = $1 AND figure = 'feedback_received'")
+        .bind(w.province.id).fetch_one(p).await)
+    .unwrap();
+    assert_eq!(province, n);
+}
+
 /// Every (state, move) pair through the store: allowed moves change the state and write one
 /// history row; refused ones change nothing and write nothing.
 async fn every_transition(db: Db) {
@@ -666,6 +731,7 @@ both_backends!(
     deadlines_per_channel,
     actions_hold_to_the_access_checked,
     routing_codes_and_deadlines,
+    submissions_at_once,
     every_transition,
     rules_of_moves,
     deadlines_inbox_and_overdue,

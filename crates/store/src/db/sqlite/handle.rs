@@ -19,13 +19,21 @@ use sqlx::sqlite::LockedSqliteHandle;
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Value<'a> {
     Int(i64),
+    Real(f64),
     Text(&'a str),
+    Blob(&'a [u8]),
     Null,
 }
 
 impl<'a> From<Option<&'a str>> for Value<'a> {
     fn from(v: Option<&'a str>) -> Self {
         v.map_or(Value::Null, Value::Text)
+    }
+}
+
+impl From<Option<i64>> for Value<'_> {
+    fn from(v: Option<i64>) -> Self {
+        v.map_or(Value::Null, Value::Int)
     }
 }
 
@@ -217,12 +225,16 @@ impl Stmt<'_> {
         let mut rc = ffi::SQLITE_OK;
         for (i, v) in values.iter().enumerate() {
             let at = (i + 1) as c_int;
-            // SAFETY: `s` is a live statement of this connection; text is bound with
+            // SAFETY: `s` is a live statement of this connection; text and blobs are bound with
             // SQLITE_STATIC, which is sound because the borrowed `values` outlive this call
             // and the bindings are cleared below before it returns.
             rc = unsafe {
                 match *v {
                     Value::Int(n) => ffi::sqlite3_bind_int64(s, at, n),
+                    Value::Real(x) => ffi::sqlite3_bind_double(s, at, x),
+                    Value::Blob(b) => {
+                        ffi::sqlite3_bind_blob64(s, at, b.as_ptr().cast(), b.len() as u64, ffi::SQLITE_STATIC())
+                    }
                     Value::Null => ffi::sqlite3_bind_null(s, at),
                     Value::Text(t) => ffi::sqlite3_bind_text64(
                         s,

@@ -1,17 +1,15 @@
 //! The visit ingest on SQLite's own handle: single-key reads and single-row writes through
 //! prepared statements, all on the calling thread, under the one write lock.
 
-use std::collections::BTreeMap;
-
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use ngoso_core::outreach::month_of;
 use ngoso_core::unit::UnitPath;
 use sqlx::sqlite::LockedSqliteHandle;
 
-use super::{Locked, Row, SqliteError, Value};
+use super::{Locked, Row, SqliteError, Value, write_rollups};
 use crate::db::dialect::Table;
-use crate::rollups::{self, upsert};
+use crate::rollups;
 use crate::visits::plan::{HouseholdRow, Keys, Loaded, Plan, plan};
 use crate::visits::{Item, Stored};
 use crate::{Result, StoreError};
@@ -190,15 +188,6 @@ fn write(conn: &Locked<'_>, plan: &Plan<'_>, t: i64) -> std::result::Result<(), 
             Value::Int(*rank as i64),
             Value::Int(t),
         ])?;
-    }
-    Ok(())
-}
-
-/// Adds the folded roll-up rows (shard 0, SQLite's only).
-fn write_rollups(conn: &Locked<'_>, folded: BTreeMap<rollups::Key, i64>) -> std::result::Result<(), SqliteError> {
-    let mut upsert = conn.prepare(concat!(upsert!(into), "VALUES (?, ?, ?, 0, ?)", upsert!(add)))?;
-    for ((u, f, p), v) in folded.iter().filter(|r| *r.1 != 0) {
-        upsert.run(&[Value::Int(*u), Value::Text(f), Value::Text(p), Value::Int(*v)])?;
     }
     Ok(())
 }
