@@ -250,8 +250,10 @@ impl Db {
     pub async fn checkpoint(&self) -> Result<i64> {
         match self {
             Db::Sqlite(p) => {
+                let started = std::time::Instant::now();
                 let (_, log, done): (i64, i64, i64) =
                     sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&p.checkpoint).await?;
+                tracing::debug!(log, done, ms = started.elapsed().as_millis() as u64, "checkpoint");
                 Ok(log - done)
             }
             Db::Pg(_) => Ok(0),
