@@ -405,8 +405,8 @@ pub async fn existing_for_import(db: &Db, within: Option<&Validity>) -> Result<H
 /// backends' limits on bound parameters).
 const IMPORT_CHUNK: usize = 1000;
 
-/// Writes a checked plan in one transaction: all of it, or nothing. `progress` is called
-/// with the number of units written so far.
+/// Writes a checked plan in one transaction: all of it, or nothing (on PostgreSQL by `COPY`).
+/// `progress` is called with the number of units written so far.
 pub async fn import(db: &Db, plan: &[PlannedUnit], progress: &(dyn Fn(u64) + Sync)) -> Result<u64> {
     let mut tx = db.begin().await?;
     let ids = dialect::reserve_ids(&mut tx, Table::Units, plan.len()).await?;
@@ -425,6 +425,45 @@ pub async fn import(db: &Db, plan: &[PlannedUnit], progress: &(dyn Fn(u64) + Syn
         parent_ids.push(parent);
     }
     let t = now();
+    if let Tx::Pg(c) = &mut tx {
+        let (ts, hex) = (t.to_string(), |b: &[u8]| {
+            let mut s = String::with_capacity(2 + 2 * b.len());
+            s.push_str("\\x");
+            for x in b {
+                s.push(char::from(b"0123456789abcdef"[usize::from(x >> 4)]));
+                s.push(char::from(b"0123456789abcdef"[usize::from(x & 15)]));
+            }
+            s
+        });
+        let date = |d: Option<NaiveDate>| d.map(|d| d.format("%Y-%m-%d").to_string());
+        let rows: Vec<[Option<String>; 13]> = plan
+            .iter()
+            .enumerate()
+            .map(|(i, u)| {
+                [
+                    Some(ids[i].to_string()),
+                    Some(u.code.as_str().to_owned()),
+                    Some(u.name.as_str().to_owned()),
+                    Some(text::fold(u.name.as_str())),
+                    Some(hex(&text::sort_key(u.name.as_str()))),
+                    Some(u.kind.as_str().to_owned()),
+                    parent_ids[i].map(|p| p.to_string()),
+                    Some(paths[i].as_str().to_owned()),
+                    Some(paths[i].depth().to_string()),
+                    date(u.validity.from),
+                    date(u.validity.to),
+                    Some(ts.clone()),
+                    Some(ts.clone()),
+                ]
+            })
+            .collect();
+        let written = match crate::db::pg::unit_import::write(c, &rows, progress).await {
+            Err(e) if e.is_unique_violation() => return Err(Invalid::new("unit-code-exists").into()),
+            other => other?,
+        };
+        tx.commit().await?;
+        return Ok(written);
+    }
     let mut written = 0u64;
     for (chunk_no, chunk) in plan.chunks(IMPORT_CHUNK).enumerate() {
         let base = chunk_no * IMPORT_CHUNK;

@@ -110,7 +110,9 @@ async fn units_import(db: Db) {
     for i in 0..2500u64 {
         rows.push(row(3 + i, &format!("X{i}"), &format!("Xã số {i}"), "xã", "794"));
     }
-    rows.push(row(9999, "X0-1", "Ấp 1", "ấp", "X0"));
+    let mut hamlet = row(9999, "X0-1", "Ấp Đông \\ Hòa 🌾", "ấp", "X0");
+    hamlet.valid_from = "2025-07-01".into();
+    rows.push(hamlet);
     let existing = units::existing_for_import(&db, None).await.unwrap();
     let plan = plan_units(&rows, &existing).unwrap();
     let seen = std::sync::atomic::AtomicU64::new(0);
@@ -122,6 +124,14 @@ async fn units_import(db: Db) {
     let a = units::by_code(&db, "X0-1").await.unwrap();
     let x0 = units::by_code(&db, "X0").await.unwrap();
     assert_eq!(a.path, format!("/{}/{}/{}/{}/", p.id, d.id, x0.id, a.id));
+    // Every column as the one-by-one path writes it (PostgreSQL's is a COPY).
+    assert_eq!(a.name, "Ấp Đông \\ Hòa 🌾");
+    assert_eq!(a.valid_from, chrono::NaiveDate::from_ymd_opt(2025, 7, 1));
+    let (key, sort): (String, Vec<u8>) = ngoso_store::on_db!(&db, c => sqlx::query_as(
+        "SELECT name_key, name_sort FROM units WHERE id = $1").bind(a.id).fetch_one(c).await)
+    .unwrap();
+    assert_eq!(key, ngoso_core::text::fold(&a.name));
+    assert_eq!(sort, ngoso_core::text::sort_key(&a.name));
     assert_eq!(units::subtree_size(&db, &p.unit_path()).await.unwrap(), 2503);
 
     // Ids keep coming after an import.

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use ngoso_core::Invalid;
 use sqlx::PgConnection;
 
+use super::copy_row;
 use crate::db::dialect::Table;
 use crate::households::ImportRow;
 use crate::{Result, StoreError};
@@ -73,29 +74,4 @@ pub(crate) async fn write(
         copy.finish().await?;
     }
     Ok(ids)
-}
-
-/// Appends a row in COPY's text format: tab-separated, `\N` for NULL, with backslash, tab,
-/// newline and carriage return escaped.
-fn copy_row(out: &mut Vec<u8>, fields: &[Option<&String>]) {
-    for (i, f) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push(b'\t');
-        }
-        match f {
-            None => out.extend_from_slice(b"\\N"),
-            Some(v) => {
-                for &b in v.as_bytes() {
-                    match b {
-                        b'\\' => out.extend_from_slice(b"\\\\"),
-                        b'\t' => out.extend_from_slice(b"\\t"),
-                        b'\n' => out.extend_from_slice(b"\\n"),
-                        b'\r' => out.extend_from_slice(b"\\r"),
-                        _ => out.push(b),
-                    }
-                }
-            }
-        }
-    }
-    out.push(b'\n');
 }
