@@ -4,6 +4,7 @@
 //! nothing: the rows come due again when the lease ends.
 
 use serde::Serialize;
+use sqlx::QueryBuilder;
 
 use crate::db::dialect::locking_read;
 use crate::{Db, Result, now, on_db, on_tx};
@@ -38,14 +39,23 @@ pub async fn claim(db: &Db, n: i64) -> Result<Vec<Message>> {
         "SKIP LOCKED"
     );
     let ids: Vec<i64> = on_tx!(&mut tx, c => sqlx::query_scalar(pick).bind(t).bind(n).fetch_all(c).await)?;
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        let m: Message = on_tx!(&mut tx, c => sqlx::query_as(
-            "UPDATE outbox SET next_attempt_at = $1 WHERE id = $2 RETURNING id, kind, target, feedback_id, payload, attempts")
-            .bind(t + LEASE_SECS).bind(id).fetch_one(c).await)?;
-        out.push(m);
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
+    // One statement for the lot: on SQLite every statement is a trip to the one writer.
+    let mut out: Vec<Message> = on_tx!(&mut tx, c => {
+        let mut qb = QueryBuilder::new("UPDATE outbox SET next_attempt_at = ");
+        qb.push_bind(t + LEASE_SECS).push(" WHERE id IN (");
+        let mut sep = qb.separated(", ");
+        for id in &ids {
+            sep.push_bind(*id);
+        }
+        qb.push(") RETURNING id, kind, target, feedback_id, payload, attempts");
+        qb.build_query_as().fetch_all(c).await
+    })?;
     tx.commit().await?;
+    // In the order they came due.
+    out.sort_by_key(|m| ids.iter().position(|id| *id == m.id));
     Ok(out)
 }
 
@@ -68,21 +78,33 @@ pub struct Attempt {
 
 /// Records an attempt and moves the message on: delivered, retried later, or given up.
 pub async fn record(db: &Db, m: &Message, a: &Attempt) -> Result<()> {
+    record_all(db, &[(m, a)]).await
+}
+
+/// Records attempts as [`record`] does, all in one transaction: a worker that went through
+/// a batch of messages at once (given up for want of a gateway, say) takes the writer once
+/// for them instead of once each.
+pub async fn record_all(db: &Db, attempts: &[(&Message, &Attempt)]) -> Result<()> {
+    if attempts.is_empty() {
+        return Ok(());
+    }
     let t = now();
-    let attempts = m.attempts + 1;
     let mut tx = db.begin().await?;
-    on_tx!(&mut tx, c => sqlx::query(
-        "INSERT INTO outbox_attempts (outbox_id, at, status, error, duration_ms) VALUES ($1, $2, $3, $4, $5)")
-        .bind(m.id).bind(t).bind(a.status).bind(&a.error).bind(a.duration_ms).execute(c).await.map(|r| r.rows_affected()))?;
-    if a.delivered {
-        on_tx!(&mut tx, c => sqlx::query("UPDATE outbox SET attempts = $1, delivered_at = $2, last_error = NULL WHERE id = $3")
-            .bind(attempts).bind(t).bind(m.id).execute(c).await.map(|r| r.rows_affected()))?;
-    } else if a.give_up || attempts >= MAX_ATTEMPTS {
-        on_tx!(&mut tx, c => sqlx::query("UPDATE outbox SET attempts = $1, gave_up_at = $2, last_error = $3 WHERE id = $4")
-            .bind(attempts).bind(t).bind(&a.error).bind(m.id).execute(c).await.map(|r| r.rows_affected()))?;
-    } else {
-        on_tx!(&mut tx, c => sqlx::query("UPDATE outbox SET attempts = $1, next_attempt_at = $2, last_error = $3 WHERE id = $4")
-            .bind(attempts).bind(t + backoff_secs(m.attempts)).bind(&a.error).bind(m.id).execute(c).await.map(|r| r.rows_affected()))?;
+    for (m, a) in attempts {
+        let attempts = m.attempts + 1;
+        on_tx!(&mut tx, c => sqlx::query(
+            "INSERT INTO outbox_attempts (outbox_id, at, status, error, duration_ms) VALUES ($1, $2, $3, $4, $5)")
+            .bind(m.id).bind(t).bind(a.status).bind(&a.error).bind(a.duration_ms).execute(c).await.map(|r| r.rows_affected()))?;
+        if a.delivered {
+            on_tx!(&mut tx, c => sqlx::query("UPDATE outbox SET attempts = $1, delivered_at = $2, last_error = NULL WHERE id = $3")
+                .bind(attempts).bind(t).bind(m.id).execute(c).await.map(|r| r.rows_affected()))?;
+        } else if a.give_up || attempts >= MAX_ATTEMPTS {
+            on_tx!(&mut tx, c => sqlx::query("UPDATE outbox SET attempts = $1, gave_up_at = $2, last_error = $3 WHERE id = $4")
+                .bind(attempts).bind(t).bind(&a.error).bind(m.id).execute(c).await.map(|r| r.rows_affected()))?;
+        } else {
+            on_tx!(&mut tx, c => sqlx::query("UPDATE outbox SET attempts = $1, next_attempt_at = $2, last_error = $3 WHERE id = $4")
+                .bind(attempts).bind(t + backoff_secs(m.attempts)).bind(&a.error).bind(m.id).execute(c).await.map(|r| r.rows_affected()))?;
+        }
     }
     tx.commit().await?;
     Ok(())

@@ -278,8 +278,19 @@ async fn deliver(db: &Db, n: &Notifier, m: &Message) -> Result<Outcome, StoreErr
 /// Delivers one batch of due messages; returns how many were tried.
 pub async fn deliver_due(db: &Db, n: &Notifier) -> Result<usize, StoreError> {
     let batch = outbox::claim(db, 20).await?;
+    // Attempts are recorded together, in one transaction, unless the batch takes long (its
+    // webhooks wait for slow servers): then every few seconds, well within the lease.
+    let mut done: Vec<(&outbox::Message, Attempt)> = Vec::new();
+    let mut since = Instant::now();
     for m in &batch {
-        let Outcome { attempt: a, set_up } = deliver(db, n, m).await?;
+        let Outcome { attempt: a, set_up } = match deliver(db, n, m).await {
+            Ok(o) => o,
+            Err(e) => {
+                // What was delivered before is recorded, not sent again when the lease ends.
+                record(db, &mut done).await?;
+                return Err(e);
+            }
+        };
         let error = a.error.as_deref().unwrap_or("");
         if set_up {
             // Given up without being sent, for a reason of set-up (no citizen gateway, no
@@ -303,9 +314,21 @@ pub async fn deliver_due(db: &Db, n: &Notifier) -> Result<usize, StoreError> {
         } else if !a.delivered {
             tracing::warn!(id = m.id, kind = %m.kind, error, "notification not delivered");
         }
-        outbox::record(db, m, &a).await?;
+        done.push((m, a));
+        if since.elapsed() > Duration::from_secs(5) {
+            record(db, &mut done).await?;
+            since = Instant::now();
+        }
     }
+    record(db, &mut done).await?;
     Ok(batch.len())
+}
+
+async fn record(db: &Db, done: &mut Vec<(&outbox::Message, Attempt)>) -> Result<(), StoreError> {
+    let attempts: Vec<(&outbox::Message, &Attempt)> = done.iter().map(|(m, a)| (*m, a)).collect();
+    outbox::record_all(db, &attempts).await?;
+    done.clear();
+    Ok(())
 }
 
 /// Runs the delivery loop until the process ends.

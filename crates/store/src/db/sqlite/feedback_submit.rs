@@ -15,6 +15,7 @@ use chrono::NaiveDate;
 use ngoso_core::Invalid;
 use ngoso_core::feedback::{State, TrackingCode};
 use ngoso_core::rollup::Deltas;
+use sqlx::sqlite::LockedSqliteHandle;
 use tokio::sync::oneshot;
 
 use super::{Locked, SqliteError, Stmt, Value, add_rollups};
@@ -116,40 +117,76 @@ async fn store_queued(pools: SqlitePools) {
     }
     let mut storing = Storing(pools.submissions.clone(), true);
     loop {
-        let group: Vec<Queued> = {
-            let mut w = pools.submissions.lock();
-            if w.queued.is_empty() {
-                w.storing = false;
+        // The writer is kept from one group to the next while submissions keep coming (taking
+        // it again for each cost as much as storing the group), and handed back at least every
+        // HOLD so that the other writes (visits, staff's work) get their turn.
+        let mut conn = match pools.write.acquire().await {
+            Ok(c) => c,
+            Err(e) => {
+                answer_all(&pools, &e.to_string());
                 storing.1 = false;
                 return;
             }
-            let n = w.queued.len().min(MAX_GROUP);
-            w.queued.drain(..n).collect()
         };
-        let (subs, replies): (Vec<Submission>, Vec<_>) = group.into_iter().map(|q| (q.submission, q.reply)).unzip();
-        match store_group(&pools, &subs).await {
-            Ok(outcomes) => {
-                for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                    let _ = reply.send(outcome);
-                }
-            }
-            // The transaction failed as a whole: none of the group was stored.
+        let mut handle = match conn.lock_handle().await {
+            Ok(h) => h,
             Err(e) => {
-                let msg = e.to_string();
-                for reply in replies {
-                    let _ = reply.send(Err(StoreError::Sqlite(msg.clone())));
+                answer_all(&pools, &e.to_string());
+                storing.1 = false;
+                return;
+            }
+        };
+        let held = std::time::Instant::now();
+        while held.elapsed() < HOLD {
+            let group: Vec<Queued> = {
+                let mut w = pools.submissions.lock();
+                if w.queued.is_empty() {
+                    w.storing = false;
+                    storing.1 = false;
+                    return;
+                }
+                let n = w.queued.len().min(MAX_GROUP);
+                w.queued.drain(..n).collect()
+            };
+            let (subs, replies): (Vec<Submission>, Vec<_>) = group.into_iter().map(|q| (q.submission, q.reply)).unzip();
+            match crate::db::blocking(|| store_group(&mut handle, &subs)) {
+                Ok(outcomes) => {
+                    for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                        let _ = reply.send(outcome);
+                    }
+                }
+                // The transaction failed as a whole: none of the group was stored.
+                Err(e) => {
+                    let msg = e.to_string();
+                    for reply in replies {
+                        let _ = reply.send(Err(StoreError::Sqlite(msg.clone())));
+                    }
                 }
             }
         }
     }
 }
 
+/// Longest the submissions keep the writer at a time.
+const HOLD: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Answers every queued submission with an error (the writer could not be had) and lets the
+/// next one start a new task.
+fn answer_all(pools: &SqlitePools, error: &str) {
+    let queued = {
+        let mut w = pools.submissions.lock();
+        w.storing = false;
+        std::mem::take(&mut w.queued)
+    };
+    for q in queued {
+        let _ = q.reply.send(Err(StoreError::Sqlite(format!("the submission was not stored: {error}"))));
+    }
+}
+
 /// One transaction for the group, each submission under its own savepoint.
-async fn store_group(pools: &SqlitePools, subs: &[Submission]) -> Result<Vec<Result<Outcome>>> {
-    let mut conn = pools.write.acquire().await?;
-    let mut handle = conn.lock_handle().await?;
-    crate::db::blocking(|| {
-        Locked::new(&mut handle).transaction(|conn| {
+fn store_group(handle: &mut LockedSqliteHandle<'_>, subs: &[Submission]) -> Result<Vec<Result<Outcome>>> {
+    Locked::new(handle)
+        .transaction(|conn| {
             let mut st = Statements::prepare(conn)?;
             let mut out = Vec::with_capacity(subs.len());
             for s in subs {
@@ -171,8 +208,7 @@ async fn store_group(pools: &SqlitePools, subs: &[Submission]) -> Result<Vec<Res
             }
             Ok::<_, SqliteError>(out)
         })
-    })
-    .map_err(|e| StoreError::Sqlite(e.to_string()))
+        .map_err(|e| StoreError::Sqlite(e.to_string()))
 }
 
 /// The statements of a submission, prepared once for the group.
