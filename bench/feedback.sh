@@ -81,8 +81,10 @@ submissions() { # backend URL -> "items/s p50 p99 stored loop_rows/s"
 }
 
 # N items straight into the tables (the HTTP path would take hours), with their folded search
-# keys as the store writes them: spread over 540 days, seven agencies, the demo's hamlets; 30 % still pending with a 14-day deadline, the rest
-# answered. The figures' counters are rebuilt from them so that `ngoso check` holds.
+# keys as the store writes them: spread over 540 days, seven agencies, the hamlets of the demo's
+# current tree (after the 2025 restructuring); 30 % still pending with a 14-day deadline, the rest
+# answered. The figures' counters are rebuilt and their roll-ups up the tree added from them so
+# that `ngoso check` holds.
 bulk() { # backend URL
     local backend=$1 url=$2 now
     now=$(date +%s)
@@ -103,30 +105,49 @@ bulk() { # backend URL
             SELECT COALESCE(unit_id, 0), category_id, COALESCE(agency_id, 0), MONTH(answered_at), 0, 1, CASE WHEN answered_at <= due_at THEN 1 ELSE 0 END
             FROM feedback WHERE answered_at IS NOT NULL) x
         GROUP BY unit_id, category_id, agency_id, month"
+    # The bulk items' counts added up the tree, as the store keeps them: for the item's unit
+    # and every ancestor (a unit whose path begins the item's), one row per figure and month.
+    # The items are in units still open, whose figures go nowhere else.
+    local bulk_items="FROM feedback WHERE length(code) = 21 AND code LIKE 'PAKN.20250101.%'"
+    local rollups="
+        INSERT INTO rollups (unit_id, figure, period, shard, value)
+        SELECT a.id, x.figure, x.month, 0, SUM(x.v) FROM (
+            SELECT unit_id, figure, month, COUNT(*) AS v FROM (
+                SELECT unit_id, 'feedback_received' AS figure, MONTH(received_at) AS month $bulk_items
+                UNION ALL SELECT unit_id, 'feedback_answered', MONTH(answered_at) $bulk_items AND answered_at IS NOT NULL
+                UNION ALL SELECT unit_id, 'feedback_on_time', MONTH(answered_at) $bulk_items AND answered_at <= due_at) i
+            GROUP BY unit_id, figure, month) x
+        JOIN units u ON u.id = x.unit_id JOIN units a ON substr(u.path, 1, length(a.path)) = a.path
+        WHERE TRUE GROUP BY a.id, x.figure, x.month
+        ON CONFLICT (unit_id, figure, period, shard) DO UPDATE SET value = rollups.value + excluded.value"
     if [ "$backend" = sqlite ]; then
         local r="strftime('%Y%m', received_at + 25200, 'unixepoch')" a="strftime('%Y%m', answered_at + 25200, 'unixepoch')"
-        local c=${counters//MONTH(received_at)/$r}
+        local c=${counters//MONTH(received_at)/$r} u=${rollups//MONTH(received_at)/$r}
         c=${c//MONTH(answered_at)/$a}
+        u=${u//MONTH(answered_at)/$a}
         sqlite3 "${url#sqlite://}" "
-            CREATE TEMP TABLE h AS SELECT ROW_NUMBER() OVER (ORDER BY id) - 1 AS k, id FROM units WHERE depth = 3;
+            CREATE TEMP TABLE h AS SELECT ROW_NUMBER() OVER (ORDER BY id) - 1 AS k, id FROM units WHERE kind IN ('ấp', 'khu phố') AND valid_to IS NULL;
             CREATE TEMP TABLE vars AS SELECT (SELECT MIN(id) FROM feedback_categories) AS c0, (SELECT MIN(id) FROM agencies) AS a0;
             WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < $N)
             $body;
             DELETE FROM feedback_counts;
             $c;
+            $u;
             ANALYZE;" >/dev/null
     else
         local r="to_char(to_timestamp(received_at + 25200) AT TIME ZONE 'UTC', 'YYYYMM')"
         local a="to_char(to_timestamp(answered_at + 25200) AT TIME ZONE 'UTC', 'YYYYMM')"
-        local c=${counters//MONTH(received_at)/$r}
+        local c=${counters//MONTH(received_at)/$r} u=${rollups//MONTH(received_at)/$r}
         c=${c//MONTH(answered_at)/$a}
+        u=${u//MONTH(answered_at)/$a}
         psql -q "$url" -c "
-            CREATE TEMP TABLE h AS SELECT ROW_NUMBER() OVER (ORDER BY id) - 1 AS k, id FROM units WHERE depth = 3;
+            CREATE TEMP TABLE h AS SELECT ROW_NUMBER() OVER (ORDER BY id) - 1 AS k, id FROM units WHERE kind IN ('ấp', 'khu phố') AND valid_to IS NULL;
             CREATE TEMP TABLE vars AS SELECT (SELECT MIN(id) FROM feedback_categories) AS c0, (SELECT MIN(id) FROM agencies) AS a0;
             WITH seq(n) AS (SELECT generate_series(1, $N))
             $body;
             DELETE FROM feedback_counts;
             $c;
+            $u;
             ANALYZE;" >/dev/null
     fi
 }
