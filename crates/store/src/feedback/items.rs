@@ -234,6 +234,15 @@ async fn submit_new(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewIt
     let state = if agency.is_some() { State::Forwarded } else { State::Received };
     let extra = serde_json::to_string(&n.extra).unwrap_or_else(|_| "{}".into());
     let t = now();
+    let stored = |id, code| Submitted {
+        id,
+        code,
+        citizen_key: key.clone(),
+        state: state.as_str().into(),
+        agency_id: agency,
+        due_at,
+        replayed: false,
+    };
     let p = match db {
         Db::Pg(p) => p,
         // SQLite: handed to the submissions' group commit, which stores it with whatever
@@ -254,15 +263,7 @@ async fn submit_new(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewIt
             };
             return Ok(match feedback_submit::submit(pools, s).await? {
                 Outcome::Found(found) => found,
-                Outcome::Stored { id, code } => Submitted {
-                    id,
-                    code,
-                    citizen_key: key,
-                    state: state.as_str().into(),
-                    agency_id: agency,
-                    due_at,
-                    replayed: false,
-                },
+                Outcome::Stored { id, code } => stored(id, code),
             });
         }
     };
@@ -312,15 +313,7 @@ async fn submit_new(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewIt
     // province, and on PostgreSQL stay locked from here to the commit.
     count(&mut tx, (n.unit_id, n.category_id, agency), n.received_at, (1, 0, 0)).await?;
     tx.commit().await?;
-    Ok(Submitted {
-        id,
-        code,
-        citizen_key: key,
-        state: state.as_str().into(),
-        agency_id: agency,
-        due_at,
-        replayed: false,
-    })
+    Ok(stored(id, code))
 }
 
 /// Takes the day's next tracking number (bound: the day as YYYYMMDD).
