@@ -78,13 +78,13 @@ pub struct Attempt {
 
 /// Records an attempt and moves the message on: delivered, retried later, or given up.
 pub async fn record(db: &Db, m: &Message, a: &Attempt) -> Result<()> {
-    record_all(db, &[(m, a)]).await
+    record_all(db, &[(m, a.clone())]).await
 }
 
 /// Records attempts as [`record`] does, all in one transaction: a worker that went through
 /// a batch of messages at once (given up for want of a gateway, say) takes the writer once
 /// for them instead of once each.
-pub async fn record_all(db: &Db, attempts: &[(&Message, &Attempt)]) -> Result<()> {
+pub async fn record_all(db: &Db, attempts: &[(&Message, Attempt)]) -> Result<()> {
     if attempts.is_empty() {
         return Ok(());
     }

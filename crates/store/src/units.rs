@@ -426,15 +426,7 @@ pub async fn import(db: &Db, plan: &[PlannedUnit], progress: &(dyn Fn(u64) + Syn
     }
     let t = now();
     if let Tx::Pg(c) = &mut tx {
-        let (ts, hex) = (t.to_string(), |b: &[u8]| {
-            let mut s = String::with_capacity(2 + 2 * b.len());
-            s.push_str("\\x");
-            for x in b {
-                s.push(char::from(b"0123456789abcdef"[usize::from(x >> 4)]));
-                s.push(char::from(b"0123456789abcdef"[usize::from(x & 15)]));
-            }
-            s
-        });
+        let ts = t.to_string();
         let date = |d: Option<NaiveDate>| d.map(|d| d.format("%Y-%m-%d").to_string());
         let rows: Vec<[Option<String>; 13]> = plan
             .iter()
@@ -445,7 +437,8 @@ pub async fn import(db: &Db, plan: &[PlannedUnit], progress: &(dyn Fn(u64) + Syn
                     Some(u.code.as_str().to_owned()),
                     Some(u.name.as_str().to_owned()),
                     Some(text::fold(u.name.as_str())),
-                    Some(hex(&text::sort_key(u.name.as_str()))),
+                    // bytea in hex form.
+                    Some(format!("\\x{}", crate::secrets::hex(&text::sort_key(u.name.as_str())))),
                     Some(u.kind.as_str().to_owned()),
                     parent_ids[i].map(|p| p.to_string()),
                     Some(paths[i].as_str().to_owned()),

@@ -257,6 +257,7 @@ async fn submit_new(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewIt
                 agency,
                 state,
                 extra,
+                search_key: text::fold(&n.description),
                 due_at,
                 t,
                 ancestry: path.as_ref().map(UnitPath::ids).unwrap_or_default(),
@@ -319,7 +320,7 @@ async fn submit_new(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewIt
 /// Takes the day's next tracking number (bound: the day as YYYYMMDD).
 pub(crate) const NEXT_NUMBER: &str = "INSERT INTO feedback_days (day, last) VALUES ($1, 1) ON CONFLICT (day) DO UPDATE SET last = feedback_days.last + 1 RETURNING last";
 
-/// A new item (bound in the order of [`crate::db::sqlite::feedback_submit`]'s values).
+/// A new item (bound: its columns in the order listed, `pending` aside).
 pub(crate) const INSERT_ITEM: &str = "INSERT INTO feedback (code, category_id, unit_id, address, lat, lon, description, extra, \
      channel, contact_name, contact_phone, contact_email, consent_at, citizen_key_hash, submitted_by, api_key_id, agency_id, \
      state, pending, received_at, due_at, updated_at, has_photo, client_id, search_key) \

@@ -287,7 +287,7 @@ pub async fn deliver_due(db: &Db, n: &Notifier) -> Result<usize, StoreError> {
             Ok(o) => o,
             Err(e) => {
                 // What was delivered before is recorded, not sent again when the lease ends.
-                record(db, &mut done).await?;
+                outbox::record_all(db, &done).await?;
                 return Err(e);
             }
         };
@@ -316,19 +316,13 @@ pub async fn deliver_due(db: &Db, n: &Notifier) -> Result<usize, StoreError> {
         }
         done.push((m, a));
         if since.elapsed() > Duration::from_secs(5) {
-            record(db, &mut done).await?;
+            outbox::record_all(db, &done).await?;
+            done.clear();
             since = Instant::now();
         }
     }
-    record(db, &mut done).await?;
+    outbox::record_all(db, &done).await?;
     Ok(batch.len())
-}
-
-async fn record(db: &Db, done: &mut Vec<(&outbox::Message, Attempt)>) -> Result<(), StoreError> {
-    let attempts: Vec<(&outbox::Message, &Attempt)> = done.iter().map(|(m, a)| (*m, a)).collect();
-    outbox::record_all(db, &attempts).await?;
-    done.clear();
-    Ok(())
 }
 
 /// Runs the delivery loop until the process ends.

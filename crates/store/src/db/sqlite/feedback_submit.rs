@@ -38,6 +38,8 @@ pub(crate) struct Submission {
     pub state: State,
     /// The extra fields as JSON.
     pub extra: String,
+    /// The description's folded search key.
+    pub search_key: String,
     pub due_at: i64,
     pub t: i64,
     /// The ids from the root to the item's unit (empty without a unit).
@@ -280,7 +282,6 @@ fn write(st: &mut Statements<'_>, s: &Submission) -> std::result::Result<Outcome
     }
     let seq = st.next_number.rows(&[Value::Text(&s.day_key)], |r| r.int(0))?;
     let code = TrackingCode { day: s.day, seq: seq.first().copied().unwrap_or(1) as u32 }.to_string();
-    let search_key = ngoso_core::text::fold(&n.description);
     let consent_at = n.consent.then_some(n.received_at);
     let real = |v: Option<f64>| v.map_or(Value::Null, Value::Real);
     let inserted = st.item.rows(
@@ -308,7 +309,7 @@ fn write(st: &mut Statements<'_>, s: &Submission) -> std::result::Result<Outcome
             Value::Int(s.t),
             Value::Int(n.photo.is_some() as i64),
             n.client_id.as_deref().into(),
-            Value::Text(&search_key),
+            Value::Text(&s.search_key),
         ],
         |r| r.int(0),
     );
