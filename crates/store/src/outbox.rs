@@ -90,25 +90,45 @@ pub async fn record_all(db: &Db, attempts: &[(&Message, Attempt)]) -> Result<()>
     }
     let t = now();
     let mut tx = db.begin().await?;
-    for (m, a) in attempts {
-        let attempts = m.attempts + 1;
-        on_tx!(&mut tx, c => sqlx::query(
-            "INSERT INTO outbox_attempts (outbox_id, at, status, error, duration_ms) VALUES ($1, $2, $3, $4, $5)")
-            .bind(m.id).bind(t).bind(a.status).bind(&a.error).bind(a.duration_ms).execute(c).await.map(|r| r.rows_affected()))?;
-        if a.delivered {
-            on_tx!(&mut tx, c => sqlx::query("UPDATE outbox SET attempts = $1, delivered_at = $2, last_error = NULL WHERE id = $3")
-                .bind(attempts).bind(t).bind(m.id).execute(c).await.map(|r| r.rows_affected()))?;
-        } else if a.give_up || attempts >= MAX_ATTEMPTS {
-            on_tx!(&mut tx, c => sqlx::query("UPDATE outbox SET attempts = $1, gave_up_at = $2, last_error = $3 WHERE id = $4")
-                .bind(attempts).bind(t).bind(&a.error).bind(m.id).execute(c).await.map(|r| r.rows_affected()))?;
-        } else {
-            on_tx!(&mut tx, c => sqlx::query("UPDATE outbox SET attempts = $1, next_attempt_at = $2, last_error = $3 WHERE id = $4")
-                .bind(attempts).bind(t + backoff_secs(m.attempts)).bind(&a.error).bind(m.id).execute(c).await.map(|r| r.rows_affected()))?;
-        }
+    // Two statements for a batch, whatever its size: the attempts, then each message's new
+    // state (its count, and delivered, given up or when to try again).
+    for chunk in crate::db::batch::chunks(attempts, RECORD_CHUNK) {
+        on_tx!(&mut tx, c => {
+            let mut qb = QueryBuilder::new("INSERT INTO outbox_attempts (outbox_id, at, status, error, duration_ms) ");
+            qb.push_values(chunk, |mut b, (m, a)| {
+                b.push_bind(m.id).push_bind(t).push_bind(a.status).push_bind(a.error.as_deref()).push_bind(a.duration_ms);
+            });
+            qb.build().execute(c).await.map(|r| r.rows_affected())
+        })?;
+        on_tx!(&mut tx, c => {
+            let mut qb = QueryBuilder::new("WITH x (id, attempts, delivered_at, gave_up_at, next_at, error) AS (VALUES ");
+            let mut rows = qb.separated(", ");
+            for (m, a) in chunk {
+                let attempts = m.attempts + 1;
+                let gave_up = !a.delivered && (a.give_up || attempts >= MAX_ATTEMPTS);
+                let retry = !a.delivered && !gave_up;
+                rows.push("(CAST(").push_bind_unseparated(m.id);
+                rows.push_unseparated(" AS BIGINT), CAST(").push_bind_unseparated(attempts);
+                rows.push_unseparated(" AS INTEGER), CAST(").push_bind_unseparated(a.delivered.then_some(t));
+                rows.push_unseparated(" AS BIGINT), CAST(").push_bind_unseparated(gave_up.then_some(t));
+                rows.push_unseparated(" AS BIGINT), CAST(").push_bind_unseparated(retry.then(|| t + backoff_secs(m.attempts)));
+                rows.push_unseparated(" AS BIGINT), CAST(").push_bind_unseparated((!a.delivered).then_some(a.error.as_deref()).flatten());
+                rows.push_unseparated(" AS TEXT))");
+            }
+            qb.push(") UPDATE outbox SET attempts = x.attempts, delivered_at = COALESCE(x.delivered_at, outbox.delivered_at), \
+                     gave_up_at = COALESCE(x.gave_up_at, outbox.gave_up_at), \
+                     next_attempt_at = COALESCE(x.next_at, outbox.next_attempt_at), last_error = x.error \
+                     FROM x WHERE outbox.id = x.id");
+            qb.build().execute(c).await.map(|r| r.rows_affected())
+        })?;
     }
     tx.commit().await?;
     Ok(())
 }
+
+/// Most messages recorded per pair of statements (a power of two: see `batch`; 6 values a
+/// row, within SQLite's 32,766).
+const RECORD_CHUNK: usize = 256;
 
 /// The webhook of an agency: (url, signing secret).
 pub async fn webhook(db: &Db, agency_id: i64) -> Result<Option<(String, String)>> {

@@ -116,12 +116,15 @@ impl Progress {
         }
     }
 
+    /// Ends the step; a plain log gets a last line, at the whole length (positions are
+    /// only reported now and then, so the last one reported falls short of it).
     pub fn finish_and_clear(&self) {
         self.pb.finish_and_clear();
         if let Some(m) = &self.plain
-            && let Ok(p) = m.lock()
+            && let Ok(mut p) = m.lock()
             && p.pos > 0
         {
+            p.pos = p.len;
             eprintln!("{}", p.line());
         }
     }

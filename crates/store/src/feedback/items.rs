@@ -1,7 +1,10 @@
 //! Feedback items: submission with routing, a tracking code and a deadline; reading an item,
 //! its history and its photo.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use ngoso_core::rollup::Deltas;
 
 use ngoso_core::auth::FeedbackPlace;
 use ngoso_core::calendar::{self, Calendar, DayKind};
@@ -12,9 +15,10 @@ use ngoso_core::{Invalid, text};
 use serde::Serialize;
 
 use super::actions::Handle;
-use super::{announce, count, history_at};
-use crate::db::sqlite::feedback_submit::{self, Outcome, Submission};
-use crate::{Db, Result, StoreError, now, on_db, on_tx, secrets};
+use super::{Announced, announcements};
+use crate::db::pg;
+use crate::db::sqlite::feedback_submit::{self, Outcome};
+use crate::{Db, Result, StoreError, now, on_db, rollups, secrets};
 
 /// A new item, checked by the caller.
 #[derive(Debug, Clone)]
@@ -215,25 +219,101 @@ pub async fn by_client(db: &Db, by: i64, client: &str) -> Result<Option<Submitte
     }))
 }
 
+/// What a submission is stored with, worked out before its transaction.
+pub(crate) struct Submission {
+    pub item: NewItem,
+    pub day: NaiveDate,
+    /// The day as YYYYMMDD, the key of its numbering.
+    pub day_key: String,
+    pub key_hash: String,
+    pub agency: Option<i64>,
+    pub state: State,
+    /// The extra fields as JSON.
+    pub extra: String,
+    /// The description's folded search key.
+    pub search_key: String,
+    pub due_at: i64,
+    pub t: i64,
+    /// The ids from the root to the item's unit (empty without a unit).
+    pub ancestry: Vec<i64>,
+}
+
+/// A history row of a new item: user, action, from and to state, agency, detail.
+pub(crate) type NewHistory = (Option<i64>, &'static str, Option<State>, State, Option<i64>, &'static str);
+
+impl Submission {
+    /// The item's first history rows: received, and forwarded when a rule routed it.
+    pub(crate) fn history(&self) -> Vec<NewHistory> {
+        let mut rows =
+            vec![(self.item.submitted_by, "submitted", None, State::Received, None, self.item.channel.as_str())];
+        if let Some(a) = self.agency {
+            rows.push((None, "forward", Some(State::Received), State::Forwarded, Some(a), "route"));
+        }
+        rows
+    }
+
+    /// The month the item counts in.
+    pub(crate) fn month(&self) -> String {
+        ngoso_core::outreach::month_of(self.item.received_at)
+    }
+
+    /// What the item adds to the roll-ups of its unit and every ancestor (none without a unit).
+    pub(crate) fn rollups(&self) -> BTreeMap<rollups::Key, i64> {
+        let Some(unit) = self.item.unit_id else { return BTreeMap::new() };
+        let mut deltas = Deltas::default();
+        deltas.feedback(unit, &self.month(), (1, 0, 0));
+        rollups::fold(deltas.into_vec(), &HashMap::from([(unit, self.ancestry.clone())]))
+    }
+}
+
+/// What a submission needs read before it is stored, in one statement (bound: category,
+/// unit or NULL): the category's code (no row: no such category), the unit's path and code
+/// (NULL: no such unit), and each routing rule that names the category or any, with its
+/// active agency, the agency's webhook and the path of the rule's unit.
+const CONTEXT: &str = "SELECT c.code, u.path, u.code, x.agency_id, x.category_id, x.path, x.webhook_url \
+     FROM feedback_categories c LEFT JOIN units u ON u.id = $2 \
+     LEFT JOIN (SELECT r.agency_id, r.category_id, ru.path, a.webhook_url FROM feedback_routes r \
+       JOIN agencies a ON a.id = r.agency_id AND a.active LEFT JOIN units ru ON ru.id = r.unit_id) x \
+       ON x.category_id = c.id OR x.category_id IS NULL \
+     WHERE c.id = $1";
+
+type ContextRow = (String, Option<String>, Option<String>, Option<i64>, Option<i64>, Option<String>, Option<String>);
+
 async fn submit_new(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewItem) -> Result<Submitted> {
     let day = calendar::local_day(n.received_at);
     let due_at = cal.deadline(n.received_at, days, kind);
     let key = secrets::new_token()[..12].to_owned();
     let day_key = day.format("%Y%m%d").to_string();
     // What the item needs looked up is read before the transaction, off SQLite's one writer:
-    // the unit's place in the tree and the agency the routing rules give it.
-    let path: Option<String> = match n.unit_id {
-        Some(u) => Some(
-            on_db!(db, p => sqlx::query_scalar("SELECT path FROM units WHERE id = $1").bind(u).fetch_optional(p).await)?
-                .ok_or_else(|| Invalid::field("unit-unknown", "unit").with_detail(u.to_string()))?,
-        ),
-        None => None,
+    // its category, its unit's place in the tree and the agency the routing rules give it.
+    let rows: Vec<ContextRow> =
+        on_db!(db, p => sqlx::query_as(CONTEXT).bind(n.category_id).bind(n.unit_id).fetch_all(p).await)?;
+    let Some((category_code, path, unit_code, ..)) = rows.first().cloned() else {
+        return Err(Invalid::field("category-unknown", "category").into());
     };
-    let path = path.map(UnitPath::from_stored);
-    let agency = super::setup::route(db, n.category_id, path.as_ref()).await?;
+    let path = match (n.unit_id, path) {
+        (Some(u), None) => return Err(Invalid::field("unit-unknown", "unit").with_detail(u.to_string()).into()),
+        (_, path) => path.map(UnitPath::from_stored),
+    };
+    let rules = rows.into_iter().filter_map(|(.., agency, cat, rule_path, hook)| Some((agency?, cat, rule_path, hook)));
+    let (agency, webhook_url) = match super::setup::pick_route(rules, path.as_ref()) {
+        Some((a, hook)) => (Some(a), hook),
+        None => (None, None),
+    };
     let state = if agency.is_some() { State::Forwarded } else { State::Received };
-    let extra = serde_json::to_string(&n.extra).unwrap_or_else(|_| "{}".into());
-    let t = now();
+    let s = Submission {
+        item: n.clone(),
+        day,
+        day_key,
+        key_hash: secrets::hash_token(&key),
+        agency,
+        state,
+        extra: serde_json::to_string(&n.extra).unwrap_or_else(|_| "{}".into()),
+        search_key: text::fold(&n.description),
+        due_at,
+        t: now(),
+        ancestry: path.as_ref().map(UnitPath::ids).unwrap_or_default(),
+    };
     let stored = |id, code| Submitted {
         id,
         code,
@@ -243,78 +323,33 @@ async fn submit_new(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewIt
         due_at,
         replayed: false,
     };
-    let p = match db {
-        Db::Pg(p) => p,
+    Ok(match db {
         // SQLite: handed to the submissions' group commit, which stores it with whatever
         // others have gathered, in one transaction on the writer's own handle. The day's
         // number is taken inside, so its numbering has no gaps.
-        Db::Sqlite(pools) => {
-            let s = Submission {
-                item: n.clone(),
-                day,
-                day_key,
-                key_hash: secrets::hash_token(&key),
-                agency,
-                state,
-                extra,
-                search_key: text::fold(&n.description),
+        Db::Sqlite(pools) => match feedback_submit::submit(pools, s).await? {
+            Outcome::Found(found) => found,
+            Outcome::Stored { id, code } => stored(id, code),
+        },
+        // PostgreSQL: the day's number on its own, then everything else in one statement.
+        Db::Pg(p) => {
+            let seq: i64 = sqlx::query_scalar(NEXT_NUMBER).bind(&s.day_key).fetch_one(p).await?;
+            let code = TrackingCode { day, seq: seq as u32 }.to_string();
+            let announced = Announced {
+                code: code.clone(),
+                state: state.as_str().into(),
+                agency_id: agency,
+                webhook_url,
                 due_at,
-                t,
-                ancestry: path.as_ref().map(UnitPath::ids).unwrap_or_default(),
+                category_code,
+                unit_code,
+                contact_phone: n.contact_phone.clone(),
+                contact_email: n.contact_email.clone(),
             };
-            return Ok(match feedback_submit::submit(pools, s).await? {
-                Outcome::Found(found) => found,
-                Outcome::Stored { id, code } => stored(id, code),
-            });
+            let id = pg::feedback_submit::submit(p, &s, &code, announcements(announced, "submitted", s.t)).await?;
+            stored(id, code)
         }
-    };
-    // The day's number is taken on its own, before the transaction: the one row every
-    // submission of the day updates is then locked for that statement only, not until the
-    // commit, so submissions do not queue behind each other's transactions. A submission
-    // that fails after it leaves its number unused (a gap in the day's numbering, never a
-    // number given twice).
-    let seq: i64 = sqlx::query_scalar(NEXT_NUMBER).bind(&day_key).fetch_one(p).await?;
-    let mut tx = db.begin().await?;
-    let code = TrackingCode { day, seq: seq as u32 }.to_string();
-    let res: std::result::Result<i64, sqlx::Error> = on_tx!(&mut tx, c => sqlx::query_scalar(INSERT_ITEM)
-        .bind(&code).bind(n.category_id).bind(n.unit_id).bind(&n.address).bind(n.point.map(|p| p.lat)).bind(n.point.map(|p| p.lon))
-        .bind(&n.description).bind(&extra).bind(n.channel.as_str()).bind(&n.contact_name).bind(&n.contact_phone)
-        .bind(&n.contact_email).bind(n.consent.then_some(n.received_at)).bind(secrets::hash_token(&key))
-        .bind(n.submitted_by).bind(n.api_key_id).bind(agency).bind(state.as_str()).bind(n.received_at).bind(due_at).bind(t)
-        .bind(n.photo.is_some()).bind(&n.client_id).bind(text::fold(&n.description)).fetch_one(c).await);
-    let id = res.map_err(|e| {
-        let e = StoreError::from(e);
-        if e.is_foreign_key_violation() { Invalid::field("category-unknown", "category").into() } else { e }
-    })?;
-    if let Some(p) = &n.photo {
-        on_tx!(&mut tx, c => sqlx::query(INSERT_PHOTO)
-            .bind(id).bind(p.mime).bind(p.width as i64).bind(p.height as i64).bind(&p.bytes).execute(c).await.map(|r| r.rows_affected()))?;
-    }
-    if let Some(url) = &n.media_url {
-        on_tx!(&mut tx, c => sqlx::query(INSERT_MEDIA)
-            .bind(id).bind(url).bind(t).execute(c).await.map(|r| r.rows_affected()))?;
-    }
-    history_at(
-        &mut tx,
-        n.received_at,
-        id,
-        n.submitted_by,
-        "submitted",
-        (None, Some(State::Received)),
-        None,
-        n.channel.as_str(),
-    )
-    .await?;
-    if let Some(a) = agency {
-        let states = (Some(State::Received), Some(State::Forwarded));
-        history_at(&mut tx, n.received_at, id, None, "forward", states, Some(a), "route").await?;
-    }
-    announce(&mut tx, id, "submitted").await?;
-    // The figures last: their rows up to the province are shared by every submission of the
-    // province, and on PostgreSQL stay locked from here to the commit.
-    count(&mut tx, (n.unit_id, n.category_id, agency), n.received_at, (1, 0, 0)).await?;
-    tx.commit().await?;
-    Ok(stored(id, code))
+    })
 }
 
 /// Takes the day's next tracking number (bound: the day as YYYYMMDD).

@@ -533,25 +533,26 @@ pub async fn delete_route(db: &Db, id: i64) -> Result<()> {
     if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
-/// The agency responsible for a category at a unit (or with no unit): the active agency of
-/// the most specific rule — the deepest unit, then a named category over any.
-pub async fn route(db: &Db, category_id: i64, unit: Option<&UnitPath>) -> Result<Option<i64>> {
-    let rows: Vec<(i64, Option<i64>, Option<String>)> = on_db!(db, t => sqlx::query_as(
-        "SELECT r.agency_id, r.category_id, u.path FROM feedback_routes r JOIN agencies a ON a.id = r.agency_id AND a.active \
-         LEFT JOIN units u ON u.id = r.unit_id WHERE r.category_id = $1 OR r.category_id IS NULL")
-        .bind(category_id).fetch_all(t).await)?;
-    let best = rows
+/// The agency responsible for a category at a unit (or with no unit), among the rules that
+/// name the category or any, each with its agency (active) and the path of its unit: the most
+/// specific rule — the deepest unit, then a named category over any. Returns its agency and
+/// what comes with it (`T`, e.g. the agency's webhook).
+pub(crate) fn pick_route<T>(
+    rules: impl IntoIterator<Item = (i64, Option<i64>, Option<String>, T)>,
+    unit: Option<&UnitPath>,
+) -> Option<(i64, T)> {
+    rules
         .into_iter()
-        .filter_map(|(agency, cat, path)| {
+        .filter_map(|(agency, cat, path, with)| {
             let depth = match (&path, unit) {
                 (None, _) => 0,
                 (Some(p), Some(u)) if u.as_str().starts_with(p.as_str()) => p.matches('/').count(),
                 _ => return None,
             };
-            Some(((depth, cat.is_some()), agency))
+            Some(((depth, cat.is_some()), (agency, with)))
         })
-        .max_by_key(|(k, _)| *k);
-    Ok(best.map(|(_, a)| a))
+        .max_by_key(|(k, _)| *k)
+        .map(|(_, found)| found)
 }
 
 // ---- calendar ----

@@ -3,6 +3,7 @@
 //! [`super::sqlite`]).
 
 pub(crate) mod export;
+pub(crate) mod feedback_submit;
 pub(crate) mod household_import;
 pub(crate) mod unit_import;
 pub(crate) mod visit_ingest;

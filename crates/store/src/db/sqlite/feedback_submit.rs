@@ -8,43 +8,21 @@
 //! that one refused (its category withdrawn meanwhile) leaves the others stored. The
 //! statements are those of the PostgreSQL path (`feedback::items::submit_new`).
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use chrono::NaiveDate;
 use ngoso_core::Invalid;
 use ngoso_core::feedback::{State, TrackingCode};
-use ngoso_core::rollup::Deltas;
 use sqlx::sqlite::LockedSqliteHandle;
 use tokio::sync::oneshot;
 
 use super::{Locked, SqliteError, Stmt, Value, add_rollups};
 use crate::db::SqlitePools;
-use crate::feedback::items::{BY_CLIENT, INSERT_ITEM, INSERT_MEDIA, INSERT_PHOTO, NEXT_NUMBER};
-use crate::feedback::{ANNOUNCED, Announced, COUNT, ENQUEUE, HISTORY, NewItem, Submitted, announcements};
-use crate::{Result, StoreError, rollups};
+use crate::feedback::items::{BY_CLIENT, INSERT_ITEM, INSERT_MEDIA, INSERT_PHOTO, NEXT_NUMBER, Submission};
+use crate::feedback::{ANNOUNCED, Announced, COUNT, ENQUEUE, HISTORY, Submitted, announcements};
+use crate::{Result, StoreError};
 
 /// Most submissions stored in one transaction.
 const MAX_GROUP: usize = 256;
-
-/// What the caller worked out before the transaction.
-pub(crate) struct Submission {
-    pub item: NewItem,
-    pub day: NaiveDate,
-    /// The day as YYYYMMDD, the key of its numbering.
-    pub day_key: String,
-    pub key_hash: String,
-    pub agency: Option<i64>,
-    pub state: State,
-    /// The extra fields as JSON.
-    pub extra: String,
-    /// The description's folded search key.
-    pub search_key: String,
-    pub due_at: i64,
-    pub t: i64,
-    /// The ids from the root to the item's unit (empty without a unit).
-    pub ancestry: Vec<i64>,
-}
 
 pub(crate) enum Outcome {
     Stored {
@@ -333,26 +311,16 @@ fn write(st: &mut Statements<'_>, s: &Submission) -> std::result::Result<Outcome
     if let Some(url) = &n.media_url {
         st.media.run(&[Value::Int(id), Value::Text(url), Value::Int(s.t)])?;
     }
-    st.history.run(&[
-        Value::Int(id),
-        Value::Int(n.received_at),
-        n.submitted_by.into(),
-        Value::Text("submitted"),
-        Value::Null,
-        Value::Text(State::Received.as_str()),
-        Value::Null,
-        Value::Text(n.channel.as_str()),
-    ])?;
-    if let Some(a) = s.agency {
+    for (user, action, from, to, agency, detail) in s.history() {
         st.history.run(&[
             Value::Int(id),
             Value::Int(n.received_at),
-            Value::Null,
-            Value::Text("forward"),
-            Value::Text(State::Received.as_str()),
-            Value::Text(State::Forwarded.as_str()),
-            Value::Int(a),
-            Value::Text("route"),
+            user.into(),
+            Value::Text(action),
+            from.map(State::as_str).into(),
+            Value::Text(to.as_str()),
+            agency.into(),
+            Value::Text(detail),
         ])?;
     }
     let announced = st.announced.rows(&[Value::Int(id)], |r| Announced {
@@ -379,7 +347,7 @@ fn write(st: &mut Statements<'_>, s: &Submission) -> std::result::Result<Outcome
         }
     }
     // The figures: the leaf's counters, and the same counts up the tree.
-    let month = ngoso_core::outreach::month_of(n.received_at);
+    let month = s.month();
     st.count.run(&[
         Value::Int(n.unit_id.unwrap_or(0)),
         Value::Int(n.category_id),
@@ -389,11 +357,6 @@ fn write(st: &mut Statements<'_>, s: &Submission) -> std::result::Result<Outcome
         Value::Int(0),
         Value::Int(0),
     ])?;
-    if let Some(unit) = n.unit_id {
-        let mut deltas = Deltas::default();
-        deltas.feedback(unit, &month, (1, 0, 0));
-        let ancestry = HashMap::from([(unit, s.ancestry.clone())]);
-        add_rollups(&mut st.rollup, rollups::fold(deltas.into_vec(), &ancestry))?;
-    }
+    add_rollups(&mut st.rollup, s.rollups())?;
     Ok(Outcome::Stored { id, code })
 }
