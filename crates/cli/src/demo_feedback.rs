@@ -229,6 +229,8 @@ pub async fn generate(
     let now = ngoso_store::now();
     let span = 540 * DAY;
     let mut made = 0usize;
+    // The first item of each category: a later one of the category may be its duplicate.
+    let mut first_of: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
     for i in 0..n {
         // The first few arrive before any routing rule exists: they wait, received.
         if i == n.min(24) {
@@ -299,6 +301,8 @@ pub async fn generate(
         };
         let sent = store::submit(db, &cal, days, kind, &item).await?;
         made += 1;
+        let earlier = first_of.get(&cid).cloned();
+        first_of.entry(cid).or_insert_with(|| sent.code.clone());
         if sent.agency_id.is_none() {
             continue;
         }
@@ -319,8 +323,8 @@ pub async fn generate(
             0..=5 => {
                 mv(Move::Reject, Some("Nội dung không thuộc phạm vi tiếp nhận phản ánh, kiến nghị."), step(2)).await?;
             }
-            6..=9 if made > 1 => {
-                let orig = TrackingCode::parse(&sent.code).ok().map(|c| TrackingCode { seq: 1, ..c });
+            6..=9 if earlier.is_some() => {
+                let orig = earlier.as_deref().and_then(|c| TrackingCode::parse(c).ok());
                 let input = MoveInput { duplicate_of: orig, ..Default::default() };
                 if store::apply_unchecked_at(db, id, drafter, Move::Duplicate, &input, step(2)).await.is_err() {
                     mv(Move::Reject, Some("Trùng nội dung đã phản ánh."), step(2)).await?;
