@@ -236,6 +236,11 @@ pub(crate) struct Submission {
     pub t: i64,
     /// The ids from the root to the item's unit (empty without a unit).
     pub ancestry: Vec<i64>,
+    /// What its announcements name, read with the rest before the write: its category's
+    /// code, its unit's code, its agency's webhook (if the agency is active).
+    pub category_code: String,
+    pub unit_code: Option<String>,
+    pub webhook_url: Option<String>,
 }
 
 /// A history row of a new item: user, action, from and to state, agency, detail.
@@ -250,6 +255,22 @@ impl Submission {
             rows.push((None, "forward", Some(State::Received), State::Forwarded, Some(a), "route"));
         }
         rows
+    }
+
+    /// The outbox rows (kind, target, payload) announcing the item stored under `code`.
+    pub(crate) fn announcements(&self, code: &str) -> Vec<(&'static str, String, serde_json::Value)> {
+        let announced = Announced {
+            code: code.to_owned(),
+            state: self.state.as_str().into(),
+            agency_id: self.agency,
+            webhook_url: self.webhook_url.clone(),
+            due_at: self.due_at,
+            category_code: self.category_code.clone(),
+            unit_code: self.unit_code.clone(),
+            contact_phone: self.item.contact_phone.clone(),
+            contact_email: self.item.contact_email.clone(),
+        };
+        announcements(announced, "submitted", self.t)
     }
 
     /// The month the item counts in.
@@ -313,6 +334,9 @@ async fn submit_new(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewIt
         due_at,
         t: now(),
         ancestry: path.as_ref().map(UnitPath::ids).unwrap_or_default(),
+        category_code,
+        unit_code,
+        webhook_url,
     };
     let stored = |id, code| Submitted {
         id,
@@ -335,18 +359,7 @@ async fn submit_new(db: &Db, cal: &Calendar, days: u32, kind: DayKind, n: &NewIt
         Db::Pg(p) => {
             let seq: i64 = sqlx::query_scalar(NEXT_NUMBER).bind(&s.day_key).fetch_one(p).await?;
             let code = TrackingCode { day, seq: seq as u32 }.to_string();
-            let announced = Announced {
-                code: code.clone(),
-                state: state.as_str().into(),
-                agency_id: agency,
-                webhook_url,
-                due_at,
-                category_code,
-                unit_code,
-                contact_phone: n.contact_phone.clone(),
-                contact_email: n.contact_email.clone(),
-            };
-            let id = pg::feedback_submit::submit(p, &s, &code, announcements(announced, "submitted", s.t)).await?;
+            let id = pg::feedback_submit::submit(p, &s, &code).await?;
             stored(id, code)
         }
     })

@@ -39,18 +39,12 @@ static SUBMIT: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// Stores a submission under the tracking code given, with its announcements (kind, target,
-/// payload); returns the item's id.
-pub(crate) async fn submit(
-    p: &PgPool,
-    s: &Submission,
-    code: &str,
-    announcements: Vec<(&'static str, String, serde_json::Value)>,
-) -> Result<i64> {
+/// Stores a submission under the tracking code given; returns the item's id.
+pub(crate) async fn submit(p: &PgPool, s: &Submission, code: &str) -> Result<i64> {
     let n = &s.item;
     let history = s.history();
     let (mut kinds, mut targets, mut payloads) = (Vec::new(), Vec::new(), Vec::new());
-    for (kind, target, body) in announcements {
+    for (kind, target, body) in s.announcements(code) {
         kinds.push(kind);
         targets.push(target);
         payloads.push(body.to_string());

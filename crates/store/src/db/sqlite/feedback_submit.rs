@@ -5,8 +5,9 @@
 //! the writer stood idle between them while submissions queued for it. Here a submission joins
 //! a queue; a task takes everything that has gathered and stores it in one transaction on the
 //! writer's handle (one trip for the lot), each submission under a savepoint of its own, so
-//! that one refused (its category withdrawn meanwhile) leaves the others stored. The
-//! statements are those of the PostgreSQL path (`feedback::items::submit_new`).
+//! that one refused (its category withdrawn meanwhile) leaves the others stored. What is
+//! written is worked out once for both databases (`feedback::items::Submission`); PostgreSQL
+//! writes it in one statement instead (`db::pg::feedback_submit`).
 
 use std::sync::{Arc, Mutex};
 
@@ -18,7 +19,7 @@ use tokio::sync::oneshot;
 use super::{Locked, SqliteError, Stmt, Value, add_rollups};
 use crate::db::SqlitePools;
 use crate::feedback::items::{BY_CLIENT, INSERT_ITEM, INSERT_MEDIA, INSERT_PHOTO, NEXT_NUMBER, Submission};
-use crate::feedback::{ANNOUNCED, Announced, COUNT, ENQUEUE, HISTORY, Submitted, announcements};
+use crate::feedback::{COUNT, ENQUEUE, HISTORY, Submitted};
 use crate::{Result, StoreError};
 
 /// Most submissions stored in one transaction.
@@ -202,7 +203,6 @@ struct Statements<'c> {
     photo: Stmt<'c>,
     media: Stmt<'c>,
     history: Stmt<'c>,
-    announced: Stmt<'c>,
     enqueue: Stmt<'c>,
     count: Stmt<'c>,
     rollup: Stmt<'c>,
@@ -220,7 +220,6 @@ impl<'c> Statements<'c> {
             photo: conn.prepare(INSERT_PHOTO)?,
             media: conn.prepare(INSERT_MEDIA)?,
             history: conn.prepare(HISTORY)?,
-            announced: conn.prepare(ANNOUNCED)?,
             enqueue: conn.prepare(ENQUEUE)?,
             count: conn.prepare(COUNT)?,
             rollup: super::rollup_statement(conn)?,
@@ -323,28 +322,15 @@ fn write(st: &mut Statements<'_>, s: &Submission) -> std::result::Result<Outcome
             Value::Text(detail),
         ])?;
     }
-    let announced = st.announced.rows(&[Value::Int(id)], |r| Announced {
-        code: r.text(0),
-        state: r.text(1),
-        agency_id: r.int_or_null(2),
-        webhook_url: r.str(3).map(str::to_owned),
-        due_at: r.int(4),
-        category_code: r.text(5),
-        unit_code: r.str(6).map(str::to_owned),
-        contact_phone: r.str(7).map(str::to_owned),
-        contact_email: r.str(8).map(str::to_owned),
-    })?;
-    for a in announced {
-        for (kind, target, body) in announcements(a, "submitted", crate::now()) {
-            let body = body.to_string();
-            st.enqueue.run(&[
-                Value::Text(kind),
-                Value::Text(&target),
-                Value::Int(id),
-                Value::Text(&body),
-                Value::Int(s.t),
-            ])?;
-        }
+    for (kind, target, body) in s.announcements(&code) {
+        let body = body.to_string();
+        st.enqueue.run(&[
+            Value::Text(kind),
+            Value::Text(&target),
+            Value::Int(id),
+            Value::Text(&body),
+            Value::Int(s.t),
+        ])?;
     }
     // The figures: the leaf's counters, and the same counts up the tree.
     let month = s.month();
