@@ -33,4 +33,33 @@
     sel.addEventListener("change", sync);
     sync();
   });
+  // Signing out of a phone others may pick up: the field app's copy of the area (households
+  // with their heads' names and addresses, the account, the tracking codes of feedback sent)
+  // leaves the phone with the session. Records not yet sent stay, to be sent when their
+  // author signs in again: nothing recorded is lost. The app's database is opened at whatever
+  // version it has; where the app was never opened, nothing is created.
+  function forgetArea() {
+    if (!window.indexedDB) return Promise.resolve();
+    return new Promise(function (done) {
+      var r = window.indexedDB.open("ngoso-field");
+      r.onupgradeneeded = function () { r.transaction.abort(); };
+      r.onerror = function () { done(); };
+      r.onsuccess = function () {
+        var d = r.result, names = ["households", "kv"].filter(function (n) { return d.objectStoreNames.contains(n); });
+        if (!names.length) { d.close(); return done(); }
+        var x = d.transaction(names, "readwrite");
+        names.forEach(function (n) { x.objectStore(n).clear(); });
+        x.oncomplete = x.onerror = x.onabort = function () { d.close(); done(); };
+      };
+    });
+  }
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (e.defaultPrevented || form.getAttribute("action") !== "/logout" || form.hasAttribute("data-forgotten")) return;
+    e.preventDefault();
+    forgetArea().then(function () {
+      form.setAttribute("data-forgotten", "");
+      form.submit();
+    });
+  });
 })();

@@ -15,17 +15,24 @@ prints is a JSON object the test checks the database against:
   of the visits is answered but the answer is lost (aborted); the next sync sends again; the
   visit to the moved household stays, refused with the server's reason, and is discarded;
   every record is sent once more by hand, and a sync repeated, to show nothing doubles.
+- logout: a member records a visit that cannot be sent (the server is out of reach for
+  visits), signs out from a page of the site, and opens the app again: the area's
+  households, names and addresses are gone from the phone, the visit is still there; signed
+  in again, the visit is sent.
 - conflict-ab / conflict-ba: two phones (two browser contexts, two members) visit the same
   household offline with different outcomes and sync one after the other in the order given,
   then both again; prints what each phone shows of the household.
 """
 import json
+import re
 import shutil
 import sys
 
 from playwright.sync_api import sync_playwright
 
 VIEWPORT = {"width": 360, "height": 740}
+# The visit uploads, whatever their query (the app adds its language).
+VISITS = re.compile(r"/api/v1/visits(\?|$)")
 
 
 def chromium_path():
@@ -269,6 +276,54 @@ def conflict(sc, order):
         return out
 
 
+def logout(sc):
+    base, hh = sc["base"], sc["households"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
+        # Without the service worker, whose requests Playwright's routes do not see: the
+        # route below keeps the visit from reaching the server.
+        ctx = browser.new_context(viewport=VIEWPORT, service_workers="block")
+        page = ctx.new_page()
+        households = f"() => window.ngosoField && window.ngosoField.state().households.size === {len(hh)}"
+        login(page, base, sc["users"][0], sc["password"])
+        page.wait_for_function(households)
+        page.route(VISITS, lambda route: route.abort())
+        record_visit(page, hh[0]["id"], "met", [("citizen_app", 0, "installed")], note="chờ gửi")
+        wait_idle(page)
+        before = state(page)
+        assert len(waiting(page)) == 1, before["queue"]
+
+        page.goto(f"{base}/app/account")
+        page.click("header form[action='/logout'] button")
+        page.wait_for_url(f"{base}/")
+        page.goto(f"{base}/app/field/")
+        page.wait_for_selector("html[data-ready]")
+        wait_idle(page)
+        after = state(page)
+        text = page.inner_text("body")
+        shown = [w for x in hh for w in (x["code"], "Trần Thị Bé", "Số " + x["code"]) if w in text]
+        page.screenshot(path=sc["shots"] + "/field-after-logout.png", full_page=True)
+
+        page.unroute(VISITS)
+        login(page, base, sc["users"][0], sc["password"])
+        page.wait_for_function(households)
+        page.wait_for_function("() => !window.ngosoField.state().syncing && window.ngosoField.state().queue.length === 0")
+        again = state(page)
+        browser.close()
+        return {
+            "before": {"households": len(before["households"]), "queue": len(before["queue"])},
+            "after": {
+                "households": len(after["households"]),
+                "queue": [q["id"] for q in after["queue"]],
+                "account": after["account"],
+                "need_login": after["needLogin"],
+                "shown": shown,
+            },
+            "again": {"households": len(again["households"]), "queue": len(again["queue"])},
+            "visit": before["queue"][0]["id"],
+        }
+
+
 def main():
     sc = json.load(open(sys.argv[1]))
     mode = sys.argv[2]
@@ -276,6 +331,8 @@ def main():
         out = record(sc)
     elif mode == "sync":
         out = sync(sc)
+    elif mode == "logout":
+        out = logout(sc)
     elif mode.startswith("conflict-"):
         out = conflict(sc, mode.split("-", 1)[1])
     else:

@@ -2,7 +2,8 @@
 //! `tests/browser/field_app.py` through Playwright) against the server on a fresh database:
 //! records made offline survive a reload and a lost session and reach the server exactly once
 //! however often they are sent; a visit the server refuses stays on the phone with the reason;
-//! two phones' conflicting visits end in the same state whichever syncs first.
+//! two phones' conflicting visits end in the same state whichever syncs first; signing out
+//! takes the area's personal data off the phone and keeps what was not yet sent.
 //!
 //! Needs python3 with PyPI's `playwright` and Debian's `chromium` (`.ci/run` installs them);
 //! without them the tests fail. `NGOSO_SKIP_BROWSER=1` skips them on purpose, saying so;
@@ -254,4 +255,35 @@ async fn conflicting_phones_merge_alike(app: &mut TestApp) {
     assert_eq!(states[0], states[1], "the same server state whichever phone synced first");
 }
 
-http_tests!(recorded_offline_sent_once, conflicting_phones_merge_alike);
+/// A phone may pass to someone else: signing out takes the area (households, their heads'
+/// names and addresses, the account) off it, and keeps the visit not yet sent, which goes
+/// once its author signs in again.
+async fn signing_out_forgets_the_area(app: &mut TestApp) {
+    if skipped() {
+        return;
+    }
+    let a = area(app).await;
+    let (addr, server) = app.serve_tcp().await;
+    let dir = workdir("logout");
+    let sc = scenario(&dir, addr, &a, &Value::Null);
+    let out = browser(&sc, "logout").await;
+    assert_eq!(out["before"], json!({"households": 4, "queue": 1}), "{out}");
+    let visit = out["visit"].as_str().unwrap();
+    let after = &out["after"];
+    assert_eq!(after["households"], 0, "no household stays on the phone: {out}");
+    assert_eq!(after["account"], Value::Null, "{out}");
+    assert_eq!(after["shown"], json!([]), "nothing of the area is shown: {out}");
+    assert_eq!(after["need_login"], true, "{out}");
+    assert_eq!(after["queue"], json!([visit]), "the visit not yet sent stays: {out}");
+    assert_eq!(out["again"], json!({"households": 4, "queue": 0}), "{out}");
+    let ids: Vec<i64> = a.households.iter().map(|h| h.0).collect();
+    assert_eq!(
+        visits_of(&app.db, &ids).await,
+        vec![(visit.to_owned(), a.households[0].0)],
+        "sent once signed in again"
+    );
+    server.abort();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+http_tests!(recorded_offline_sent_once, conflicting_phones_merge_alike, signing_out_forgets_the_area);
