@@ -11,8 +11,17 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use super::{Job, Stored, VisitInput, Writer};
 use crate::{Backend, Db, Result, StoreError};
 
-/// Most visits stored in one group commit.
-const MAX_GROUP: usize = 2000;
+/// Most visits stored in one group commit on SQLite, whose one writer takes whatever waits.
+const MAX_GROUP_SQLITE: usize = 2000;
+
+/// Most visits stored in one group commit on PostgreSQL. Its four writers share the queue:
+/// with 2,000, the first writer free took every batch waiting (sixteen uploads of 100 under
+/// load) while the other three had nothing to do, and an upload that came just after waited
+/// for that whole group and then its own. With 400 the waiting batches are spread over the
+/// writers, which PostgreSQL runs side by side: at saturation with 16 connections, p99 of
+/// 100-visit uploads 41-62 ms instead of 71-77 (p99 2.0-2.1 times the median instead of 2.9-
+/// 3.3), with about the same throughput in alternating runs.
+const MAX_GROUP_PG: usize = 400;
 
 /// Batches waiting for a writer, at most.
 const QUEUE: usize = 4096;
@@ -54,12 +63,12 @@ impl Ingestor {
     pub fn start(db: Db) -> Ingestor {
         let (queue, rx) = mpsc::channel::<Queued>(QUEUE);
         let rx = Arc::new(Mutex::new(rx));
-        let writers = match db.backend() {
-            Backend::Sqlite => 1,
-            Backend::Postgres => 4,
+        let (writers, max_group) = match db.backend() {
+            Backend::Sqlite => (1, MAX_GROUP_SQLITE),
+            Backend::Postgres => (4, MAX_GROUP_PG),
         };
         for _ in 0..writers {
-            tokio::spawn(write(Writer::new(db.clone()), rx.clone()));
+            tokio::spawn(write(Writer::new(db.clone()), rx.clone(), max_group));
         }
         Ingestor { queue }
     }
@@ -75,15 +84,15 @@ impl Ingestor {
 }
 
 /// One writer: takes the first batch waiting and whatever else has gathered behind it, up to
-/// [`MAX_GROUP`] visits, and stores them in one transaction.
-async fn write(mut writer: Writer, rx: Arc<Mutex<mpsc::Receiver<Queued>>>) {
+/// `max_group` visits, and stores them in one transaction.
+async fn write(mut writer: Writer, rx: Arc<Mutex<mpsc::Receiver<Queued>>>, max_group: usize) {
     loop {
         let group = {
             let mut rx = rx.lock().await;
             let Some(first) = rx.recv().await else { return };
             let mut n = first.visits.len();
             let mut group = vec![first];
-            while n < MAX_GROUP {
+            while n < max_group {
                 match rx.try_recv() {
                     Ok(q) => {
                         n += q.visits.len();
