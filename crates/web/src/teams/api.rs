@@ -32,6 +32,8 @@ pub struct TeamDto {
     pub name: String,
     pub unit_id: i64,
     pub unit_name: String,
+    /// The name of the unit above the team's (a hamlet's commune), when there is one.
+    pub parent_name: Option<String>,
     pub active_members: i64,
     /// `team-too-small` or `team-too-large` when the size is outside the bounds.
     pub flag: Option<&'static str>,
@@ -44,6 +46,7 @@ fn team_dto(st: &AppState, t: Team) -> TeamDto {
         name: t.name,
         unit_id: t.unit_id,
         unit_name: t.unit_name,
+        parent_name: t.parent_name,
         active_members: t.active_members,
     }
 }

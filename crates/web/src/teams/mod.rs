@@ -69,8 +69,9 @@ pub async fn visible(db: &Db, p: &Principal, id: i64) -> Result<Team, AppError> 
     Ok(t)
 }
 
-/// The teams whose name or unit's name contains a query (folded: "vinh loi" finds "Vĩnh
-/// Lợi"; all when it is empty), with their size flag; only the flagged ones when `attention`.
+/// The teams whose name, unit's name or the name of the unit above (a hamlet's commune)
+/// contains a query (folded: "vinh loi" finds "Vĩnh Lợi"; all when it is empty), with their
+/// size flag; only the flagged ones when `attention`.
 pub fn search(
     bounds: ngoso_core::outreach::TeamBounds,
     teams: Vec<Team>,
@@ -80,7 +81,11 @@ pub fn search(
     let key = text::fold(query);
     teams
         .into_iter()
-        .filter(|t| key.is_empty() || text::fold(&format!("{} {}", t.name, t.unit_name)).contains(&key))
+        .filter(|t| {
+            key.is_empty()
+                || text::fold(&format!("{} {} {}", t.name, t.unit_name, t.parent_name.as_deref().unwrap_or_default()))
+                    .contains(&key)
+        })
         .map(|t| {
             let flag = bounds.flag(t.active_members);
             (t, flag)

@@ -24,6 +24,7 @@ struct TeamRow {
     id: i64,
     name: String,
     unit_name: String,
+    parent_name: Option<String>,
     active: i64,
     flag: Option<&'static str>,
 }
@@ -98,7 +99,14 @@ async fn index_page(
     let mut teams: Vec<TeamRow> =
         ops::search(st.cfg.team_bounds(), store::list(&st.db, within.as_ref()).await?, &query, attention)
             .into_iter()
-            .map(|(t, flag)| TeamRow { flag, id: t.id, name: t.name, unit_name: t.unit_name, active: t.active_members })
+            .map(|(t, flag)| TeamRow {
+                flag,
+                id: t.id,
+                name: t.name,
+                unit_name: t.unit_name,
+                parent_name: t.parent_name,
+                active: t.active_members,
+            })
             .collect();
     let found = teams.len();
     let page = q.page.min((found.saturating_sub(1) / PAGE) as u32);

@@ -1044,6 +1044,11 @@ async fn the_teams_list_pages_and_searches(app: &mut TestApp) {
     assert!(found.body.contains(&format!("unit={}", s.t.hamlet_a.id)));
     let none = app.get(&format!("/app/teams?unit={}&q=vinh", s.t.hamlet_a.id)).await;
     assert!(none.body.contains("0 kết quả") || !none.body.contains("<li><a href=\"/app/teams/"), "{}", none.body);
+    // A hamlet's name repeats from commune to commune: the list names the commune too, and
+    // finds the teams by it.
+    assert!(first.body.contains("· Ấp 1, Xã Phước Lý</span>"), "{}", first.body);
+    let by_commune = app.get("/app/teams?q=phuoc+ly").await;
+    assert!(by_commune.body.contains("61 kết quả"), "{}", by_commune.body);
     // A page past the end shows the last.
     let last = app.get("/app/teams?page=99").await;
     assert_eq!(last.body.matches("<li><a href=\"/app/teams/").count(), 12);
@@ -1053,6 +1058,7 @@ async fn the_teams_list_pages_and_searches(app: &mut TestApp) {
     let body = res.json();
     let names: Vec<&str> = body.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["Tổ CNSCĐ Vĩnh Lợi"], "{}", res.body);
+    assert_eq!(body[0]["parent_name"], "Tân Hưng", "a commune's team: the district above it; {}", res.body);
     let _ = s.team_a;
 }
 
