@@ -349,10 +349,9 @@ pub async fn generate(
                 store::draft_answer_unchecked_at(db, id, drafter, answer, at).await?;
                 store::apply_unchecked_at(db, id, reviewer, Move::Answer, &MoveInput::default(), at).await?;
                 if roll.is_multiple_of(3) {
-                    let code = TrackingCode::parse(&sent.code).map_err(|e| Failure::Other(e.to_string()))?;
                     let r =
                         *rng.pick(&[Rating::Satisfied, Rating::Satisfied, Rating::Acceptable, Rating::NotSatisfied]);
-                    store::rate(db, &code, &sent.citizen_key, r).await?;
+                    store::rate(db, &sent.code, &sent.citizen_key, r).await?;
                 }
                 if roll.is_multiple_of(2) && age_days > 30 {
                     mv(Move::Close, None, step(took + 7).min(now)).await?;

@@ -295,9 +295,9 @@ pub mod unaudited {
         feedback::items::get(db, id).await
     }
     pub async fn feedback_by_code(db: &Db, code: &str) -> Result<feedback::Item> {
-        let code = ngoso_core::feedback::TrackingCode::parse(code)?;
+        let code = ngoso_core::feedback::item_code(code)?;
         let sql = format!("{} WHERE f.code = $1", feedback::items::ITEM_SELECT);
-        crate::on_db!(db, p => sqlx::query_as::<_, feedback::Item>(sqlx::AssertSqlSafe(sql)).bind(code.to_string()).fetch_optional(p).await)?
+        crate::on_db!(db, p => sqlx::query_as::<_, feedback::Item>(sqlx::AssertSqlSafe(sql)).bind(code).fetch_optional(p).await)?
             .ok_or(crate::StoreError::NotFound)
     }
     pub async fn feedback_history(db: &Db, id: i64) -> Result<Vec<feedback::HistoryRow>> {

@@ -268,6 +268,26 @@ impl TrackingCode {
     }
 }
 
+/// The code an item is found by, as stored: ours ([`TrackingCode`], written in our form
+/// whatever the case its prefix was typed in), or the code an earlier system gave an item
+/// imported with it: 1 to 40 letters, digits, `.`, `-` and `_` (safe in an address as it
+/// is), kept exactly, but not beginning with our prefix `PAKN.`, which is ours alone (a
+/// mistyped code of ours is refused as such, not looked for). Anything else is refused.
+pub fn item_code(s: &str) -> Result<String, Invalid> {
+    let t = s.trim();
+    match TrackingCode::parse(t) {
+        Ok(c) => Ok(c.to_string()),
+        Err(e) if t.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("PAKN.")) => Err(e),
+        Err(_)
+            if (1..=40).contains(&t.len())
+                && t.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_')) =>
+        {
+            Ok(t.to_owned())
+        }
+        Err(e) => Err(e),
+    }
+}
+
 impl fmt::Display for TrackingCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "PAKN.{}.{:04}", self.day.format("%Y%m%d"), self.seq)

@@ -30,6 +30,16 @@ fn tracking_codes_round_trip() {
 }
 
 #[test]
+fn item_codes_are_ours_or_an_earlier_systems() {
+    assert_eq!(item_code(" pakn.20241015.42 ").unwrap_err().code, "feedback-code-invalid");
+    assert_eq!(item_code(" pakn.20241015.0042 ").unwrap(), "PAKN.20241015.0042");
+    assert_eq!(item_code(" HCC-2024_001.a ").unwrap(), "HCC-2024_001.a");
+    for bad in ["", "PAKN.2024.1", "pakn.x", "mã/8", "a b", "%00", &"x".repeat(41)] {
+        assert!(item_code(bad).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
 fn every_state_and_move_round_trips() {
     for s in State::ALL {
         assert_eq!(State::parse(s.as_str()).unwrap(), s);

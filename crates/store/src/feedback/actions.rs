@@ -330,11 +330,12 @@ pub async fn note(db: &Db, access: &Handle, text: &str) -> Result<()> {
     Ok(())
 }
 
-/// Checks the citizen's key of an item; a wrong key is indistinguishable from no item.
-async fn citizen_item(tx: &mut Tx, code: &TrackingCode, key: &str) -> Result<(i64, State, Option<String>)> {
+/// Checks the citizen's key of an item (by its code as stored: ours, or an imported item's
+/// own, which has no key a citizen was given); a wrong key is indistinguishable from no item.
+async fn citizen_item(tx: &mut Tx, code: &str, key: &str) -> Result<(i64, State, Option<String>)> {
     let sql = locking_read!(&*tx, "SELECT id, state, citizen_key_hash, rating FROM feedback WHERE code = $1");
     let row: Option<(i64, String, String, Option<String>)> =
-        on_tx!(tx, c => sqlx::query_as(sql).bind(code.to_string()).fetch_optional(c).await)?;
+        on_tx!(tx, c => sqlx::query_as(sql).bind(code).fetch_optional(c).await)?;
     match row {
         Some((id, state, hash, rating)) if secrets::hash_token(key.trim()) == hash => {
             Ok((id, State::parse(&state).unwrap_or(State::Received), rating))
@@ -344,7 +345,7 @@ async fn citizen_item(tx: &mut Tx, code: &TrackingCode, key: &str) -> Result<(i6
 }
 
 /// The citizen rates the published answer.
-pub async fn rate(db: &Db, code: &TrackingCode, key: &str, rating: Rating) -> Result<()> {
+pub async fn rate(db: &Db, code: &str, key: &str, rating: Rating) -> Result<()> {
     let mut tx = db.begin().await?;
     let (id, state, rated) = citizen_item(&mut tx, code, key).await?;
     if !matches!(state, State::Answered | State::Closed) {
@@ -363,7 +364,7 @@ pub async fn rate(db: &Db, code: &TrackingCode, key: &str, rating: Rating) -> Re
 }
 
 /// The citizen sends the information asked for; the item goes back to the agency.
-pub async fn add_info(db: &Db, code: &TrackingCode, key: &str, text: &str) -> Result<()> {
+pub async fn add_info(db: &Db, code: &str, key: &str, text: &str) -> Result<()> {
     let text = ngoso_core::text::parse_text(text, "info", ngoso_core::feedback::DESCRIPTION_MAX)?;
     let mut tx = db.begin().await?;
     let (id, state, _) = citizen_item(&mut tx, code, key).await?;

@@ -434,9 +434,10 @@ pub async fn id_by_code(db: &Db, code: &str) -> Result<i64> {
         .ok_or(StoreError::NotFound)
 }
 
-/// An item by its tracking code, as the public may see it.
-pub async fn public_by_code(db: &Db, code: &TrackingCode) -> Result<PublicItem> {
-    on_db!(db, p => sqlx::query_as::<_, PublicItem>(sqlx::AssertSqlSafe(format!("{PUBLIC_ITEM_SELECT} WHERE f.code = $1"))).bind(code.to_string()).fetch_optional(p).await)?
+/// An item by its code as stored ([`ngoso_core::feedback::item_code`]: ours, or an imported
+/// item's own), as the public may see it.
+pub async fn public_by_code(db: &Db, code: &str) -> Result<PublicItem> {
+    on_db!(db, p => sqlx::query_as::<_, PublicItem>(sqlx::AssertSqlSafe(format!("{PUBLIC_ITEM_SELECT} WHERE f.code = $1"))).bind(code).fetch_optional(p).await)?
         .ok_or(StoreError::NotFound)
 }
 

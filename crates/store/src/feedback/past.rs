@@ -148,12 +148,10 @@ pub async fn import(db: &Db, cal: &Calendar, rows: &[PastRow]) -> Result<PastImp
     let current = now();
     for r in rows {
         let at = |invalid: Invalid| StoreError::AtRow { row: r.line, section: None, invalid };
-        let code = r.code.trim().to_owned();
-        let code_ok = (1..=40).contains(&code.len())
-            && code.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
-        if !code_ok {
-            return Err(at(Invalid::field("feedback-past-code-invalid", "code").with_detail(&code)));
-        }
+        // Ours in our form, or the earlier system's as it was (see `item_code`).
+        let Ok(code) = ngoso_core::feedback::item_code(&r.code) else {
+            return Err(at(Invalid::field("feedback-past-code-invalid", "code").with_detail(r.code.trim())));
+        };
         if !seen.insert(code.clone()) {
             return Err(at(Invalid::field("feedback-code-exists", "code").with_detail(&code)));
         }

@@ -387,7 +387,7 @@ async fn rules_of_moves(db: Db) {
     feedback::set_hidden(&db, &handle(&db, w.staff, s.id).await, None).await.unwrap();
     assert_eq!(feedback::public_list(&db, &feedback::PublicFilter::default()).await.unwrap().len(), 1);
     // The citizen rates with the key given at submission; a wrong key is refused.
-    let code = TrackingCode::parse(&s.code).unwrap();
+    let code = TrackingCode::parse(&s.code).unwrap().to_string();
     assert_eq!(crate::refusal(feedback::rate(&db, &code, "wrong", Rating::Satisfied).await), "feedback-key-wrong");
     feedback::rate(&db, &code, &s.citizen_key, Rating::Acceptable).await.unwrap();
     assert_eq!(unaudited::feedback_item(&db, s.id).await.unwrap().rating.as_deref(), Some("acceptable"));
@@ -447,7 +447,7 @@ async fn rules_of_moves(db: Db) {
     )
     .await
     .unwrap();
-    let c3 = TrackingCode::parse(&d3.code).unwrap();
+    let c3 = TrackingCode::parse(&d3.code).unwrap().to_string();
     feedback::add_info(&db, &c3, &d3.citizen_key, "Số 12 đường 3").await.unwrap();
     assert_eq!(unaudited::feedback_item(&db, d3.id).await.unwrap().state(), State::InProgress);
     assert_eq!(crate::refusal(feedback::add_info(&db, &c3, &d3.citizen_key, "again").await), "feedback-no-info-asked");

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use ngoso_core::Invalid;
-use ngoso_core::feedback::{Channel, Rating, State as FbState, TrackingCode};
+use ngoso_core::feedback::{Channel, Rating, State as FbState, item_code};
 use ngoso_store::feedback::{self as store, Item, PublicRow};
 use serde::Deserialize;
 
@@ -348,7 +348,7 @@ pub struct ItemPage {
 async fn item_page(
     st: &AppState,
     ctx: PageCtx,
-    code: &TrackingCode,
+    code: &str,
     notice: Option<String>,
     error: Option<String>,
 ) -> Result<ItemPage, AppError> {
@@ -371,7 +371,7 @@ pub(crate) async fn show(
     Path(code): Path<String>,
     Query(q): Query<ShowQuery>,
 ) -> Result<Response, AppError> {
-    let code = TrackingCode::parse(&code).map_err(|_| AppError::not_found())?;
+    let code = item_code(&code).map_err(|_| AppError::not_found())?;
     let notice = match q.done.as_str() {
         "rated" => Some(ctx.t("feedback-rated")),
         "info" => Some(ctx.t("feedback-info-sent")),
@@ -394,21 +394,32 @@ pub struct TrackQuery {
     code: String,
 }
 
-/// `GET /feedback/track?code=…`: look an item up by its code.
-pub(crate) async fn track(Ctx(ctx): Ctx, Query(q): Query<TrackQuery>) -> Result<Response, AppError> {
+/// `GET /feedback/track?code=…`: look an item up by its code, ours or the one an earlier
+/// system gave an item imported with it.
+pub(crate) async fn track(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    Query(q): Query<TrackQuery>,
+) -> Result<Response, AppError> {
     if q.code.trim().is_empty() {
         return render(&TrackPage { ctx, code: String::new(), error: None });
     }
-    match TrackingCode::parse(&q.code) {
-        Ok(c) => Ok(Redirect::to(&format!("/feedback/{c}")).into_response()),
+    let code: String = q.code.chars().take(40).collect();
+    let c = match item_code(&q.code) {
+        Ok(c) => c,
         Err(e) => {
             let e = AppError::from(e);
             let msg = message(ctx.lang, e.info());
-            render_status(
-                e.info().status,
-                &TrackPage { ctx, code: q.code.chars().take(40).collect(), error: Some(msg) },
-            )
+            return render_status(e.info().status, &TrackPage { ctx, code, error: Some(msg) });
         }
+    };
+    match store::id_by_code(&st.db, &c).await {
+        Ok(_) => Ok(Redirect::to(&format!("/feedback/{c}")).into_response()),
+        Err(ngoso_store::StoreError::NotFound) => {
+            let error = Some(ctx.tr.t1("feedback-track-unknown", "code", &c));
+            render_status(StatusCode::NOT_FOUND, &TrackPage { ctx, code, error })
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -417,9 +428,9 @@ async fn citizen_action(
     ctx: PageCtx,
     code: &str,
     done: &str,
-    act: impl AsyncFnOnce(&TrackingCode) -> Result<(), ngoso_store::StoreError>,
+    act: impl AsyncFnOnce(&str) -> Result<(), ngoso_store::StoreError>,
 ) -> Result<Response, AppError> {
-    let code = TrackingCode::parse(code).map_err(|_| AppError::not_found())?;
+    let code = item_code(code).map_err(|_| AppError::not_found())?;
     match act(&code).await {
         Ok(()) => Ok(Redirect::to(&format!("/feedback/{code}?done={done}")).into_response()),
         Err(e) => {

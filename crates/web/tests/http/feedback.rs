@@ -132,7 +132,9 @@ async fn public_form_and_guards(app: &mut TestApp) {
     // Lookup by code; a malformed or unknown code is a clear 4xx.
     let res = app.get(&format!("/feedback/track?code={}", code.to_lowercase())).await;
     assert_eq!((res.status, res.location()), (StatusCode::SEE_OTHER, format!("/feedback/{code}")));
-    assert_eq!(app.get("/feedback/track?code=abc").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Not of our form, but it could be an earlier system's code: looked for, and not found.
+    assert_eq!(app.get("/feedback/track?code=abc").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/feedback/track?code=PAKN.2024.1").await.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(app.get("/feedback/PAKN.20200101.0001").await.status, StatusCode::NOT_FOUND);
     app.get("/feedback/%FF%FE").await.assert_error(StatusCode::BAD_REQUEST, "bad-path");
 
@@ -1253,6 +1255,29 @@ async fn past_feedback_is_imported_with_its_codes_and_dates(app: &mut TestApp) {
     assert!(page.body.contains("Nhập từ hệ thống cũ") && page.body.contains("Đã vá."), "{}", page.body);
     let r = app.json(Method::GET, "/api/v1/feedback/by-code/HCC-2024-001", None, Some(&staff)).await;
     assert_eq!((r.status, r.json()["item"]["state"].as_str()), (StatusCode::OK, Some("forwarded")), "{}", r.body);
+    // The citizen who holds the earlier system's code finds the item in public too: by the
+    // look-up form, on its page and through Open311.
+    let found = app.get("/feedback/track?code=+HCC-2024-001+").await;
+    assert_eq!((found.status, found.location()), (StatusCode::SEE_OTHER, "/feedback/HCC-2024-001".to_owned()));
+    let page = app.get("/feedback/HCC-2024-001").await;
+    // Its state, not yet its description: that is public only with the answer.
+    assert!(page.status == StatusCode::OK && page.body.contains("<h1>HCC-2024-001</h1>"), "{}", page.body);
+    assert!(page.body.contains("state-forwarded") && !page.body.contains("Đèn đường tắt"), "{}", page.body);
+    let o = app.get("/open311/v2/requests/HCC-2024-001.json").await;
+    assert_eq!(
+        (o.status, o.json()[0]["service_request_id"].as_str()),
+        (StatusCode::OK, Some("HCC-2024-001")),
+        "{}",
+        o.body
+    );
+    let o = app.get("/open311/v2/requests.json?service_request_id=HCC-2024-001,PAKN.20240105.0007").await;
+    assert_eq!(o.json().as_array().map(Vec::len), Some(2), "{}", o.body);
+    // A code no item has, and one that cannot be a code, say so on the look-up page.
+    let none = app.get("/feedback/track?code=HCC-2024-999").await;
+    assert!(none.status == StatusCode::NOT_FOUND && none.body.contains("HCC-2024-999"), "{}", none.body);
+    let bad = app.get("/feedback/track?code=m%C3%A3%2F8").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert_eq!(app.get("/feedback/HCC-2024-999").await.status, StatusCode::NOT_FOUND);
     // An Open311 export: the JSON list, statuses open and closed.
     let export = json!([
         {"service_request_id": "PAKN.20240301.0002", "service_code": "roads", "description": "Ngập sau mưa", "address_id": hb,

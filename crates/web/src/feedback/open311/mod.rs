@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use ngoso_core::calendar::w3c;
-use ngoso_core::feedback::{Channel, State as FbState, TrackingCode};
+use ngoso_core::feedback::{Channel, State as FbState, item_code};
 use ngoso_store::feedback::{self as store, Item, Search};
 use ngoso_store::feedback_setup::Category;
 
@@ -201,7 +201,7 @@ async fn get_requests(st: &AppState, fmt: Format, lang: Lang, q: &[(String, Stri
     let setup = st.feedback_setup().await?;
     let mut search = Search { limit: 1000, ..Default::default() };
     if let Some(ids) = param(q, "service_request_id") {
-        search.codes = ids.split(',').filter_map(|c| TrackingCode::parse(c).ok()).map(|c| c.to_string()).collect();
+        search.codes = ids.split(',').filter_map(|c| item_code(c).ok()).collect();
         if search.codes.is_empty() {
             return Ok(list(fmt, "service_requests", "request", &[]));
         }
@@ -271,7 +271,7 @@ async fn get_one(
             Ok(object(fmt, "service_definition", &definition(c, lang == Lang::En)))
         }
         "requests" => {
-            let code = TrackingCode::parse(id).map_err(|_| not_found())?;
+            let code = item_code(id).map_err(|_| not_found())?;
             let item = store::public_by_code(&st.db, &code).await?;
             // Hidden by staff: not public, as in the list.
             if item.hidden_reason.is_some() {
