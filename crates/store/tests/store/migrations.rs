@@ -16,7 +16,7 @@ static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
 /// PostgreSQL's). sqlx keeps each applied migration's checksum and refuses to migrate a
 /// database whose applied migration has changed since, so these files never change: a fix
 /// is a new migration. Add a migration's checksums here when it is committed.
-const RELEASED: [(i64, &str, &str); 31] = [
+const RELEASED: [(i64, &str, &str); 32] = [
     (
         1,
         "ed62454ad54779c4936fe84138bd7705bfa774cea083c0165d3992f68a4ce9d2bd954d77262930fe8e4d9721765a6e24",
@@ -171,6 +171,11 @@ const RELEASED: [(i64, &str, &str); 31] = [
         31,
         "52089feaa087cf7c881a3d288b2951ba6fdd1c64dec3763e1947980f5b8cc2b5587d646c38d3c0bcf5fe52619ac3b668",
         "5103e165f028e8f8a3c0c76ab44690959ca5c638c13f412556ff03e5140e824dc7cfdaca3f774146e86f3435461ca352",
+    ),
+    (
+        32,
+        "f1d65c195c143d939828ce807e731906861e9588863d338cfd3127e488dbb2df18570f8c9dd124cd23cadfad0f88e5df",
+        "f1d65c195c143d939828ce807e731906861e9588863d338cfd3127e488dbb2df18570f8c9dd124cd23cadfad0f88e5df",
     ),
 ];
 
