@@ -36,8 +36,9 @@
   // Signing out of a phone others may pick up: the field app's copy of the area (households
   // with their heads' names and addresses, the account, the tracking codes of feedback sent)
   // leaves the phone with the session. Records not yet sent stay, to be sent when their
-  // author signs in again: nothing recorded is lost. The app's database is opened at whatever
-  // version it has; where the app was never opened, nothing is created.
+  // author signs in again: nothing recorded is lost. The app, opened next, says the member
+  // logged out. The app's database is opened at whatever version it has; where the app was
+  // never opened, nothing is created.
   function forgetArea() {
     if (!window.indexedDB) return Promise.resolve();
     return new Promise(function (done) {
@@ -49,6 +50,7 @@
         if (!names.length) { d.close(); return done(); }
         var x = d.transaction(names, "readwrite");
         names.forEach(function (n) { x.objectStore(n).clear(); });
+        if (names.indexOf("kv") >= 0) x.objectStore("kv").put(Date.now(), "signedOut");
         x.oncomplete = x.onerror = x.onabort = function () { d.close(); done(); };
       };
     });

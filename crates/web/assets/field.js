@@ -48,7 +48,7 @@
   // ---- state -----------------------------------------------------------------------------
   var S = {
     account: null, teams: [], services: [], categories: [], cursor: null, lastSync: null,
-    households: new Map(), queue: [], syncing: false, error: null, needLogin: false,
+    households: new Map(), queue: [], syncing: false, error: null, needLogin: false, signedOut: false,
     notice: null, sent: [], search: "", unreachable: false,
   };
   function mine(q) { return S.account && q.user === S.account.id; }
@@ -57,6 +57,7 @@
   function load() {
     return Promise.all([
       getAll("households"), getAll("queue"), kvGet("bundle"), kvGet("cursor"), kvGet("lastSync"), kvGet("sent"),
+      kvGet("signedOut"),
     ]).then(function (r) {
       S.households = new Map(r[0].map(function (h) { return [h.id, h]; }));
       S.queue = r[1].sort(function (a, b) { return a.created - b.created; });
@@ -66,6 +67,8 @@
       S.cursor = r[3] === undefined ? null : r[3];
       S.lastSync = r[4] || null;
       S.sent = r[5] || [];
+      // Set by the site's logout (app.js), until the next sync.
+      S.signedOut = !!r[6];
     });
   }
 
@@ -210,7 +213,8 @@
         s.kv.put({ account: b.account, teams: b.teams, services: b.services, categories: b.categories }, "bundle");
         s.kv.put(b.cursor, "cursor");
         s.kv.put(Date.now(), "lastSync");
-      }).then(function () { S.needLogin = false; });
+        s.kv.delete("signedOut");
+      }).then(function () { S.needLogin = false; S.signedOut = false; });
     });
   }
 
@@ -320,7 +324,7 @@
   function banners() {
     var out = [];
     if (S.needLogin) {
-      out.push(h("p", { class: "notice warn", id: "login-banner" }, t("fapp-session-expired") + " ",
+      out.push(h("p", { class: "notice warn", id: "login-banner" }, t(S.signedOut ? "fapp-signed-out" : "fapp-session-expired") + " ",
         h("a", { href: "/login?next=/app/field/" }, t("fapp-login"))));
     }
     if (S.error && S.error.kind !== "login") out.push(h("p", { class: "notice error", role: "alert" }, S.error.message));

@@ -968,6 +968,7 @@ fapp-search = Search by household code, head, address
 fapp-sent-title = Feedback sent
 fapp-server-error = The server did not take it (status { $status }): the records stay on the phone.
 fapp-session-expired = Your session has expired: log in again to send. The records waiting stay on the phone.
+fapp-signed-out = Logged out: the area's households were removed from this phone. Records not yet sent stay, and go when their author logs in again.
 fapp-statuses = Statuses
 fapp-sync-now = Send and sync now
 fapp-syncing = Syncing…

@@ -975,6 +975,7 @@ fapp-search = Tìm theo mã hộ, chủ hộ, địa chỉ
 fapp-sent-title = Phản ánh đã gửi
 fapp-server-error = Máy chủ chưa nhận được (mã { $status }): bản ghi vẫn nằm trên máy.
 fapp-session-expired = Phiên đăng nhập đã hết hạn: đăng nhập lại để gửi. Các bản ghi chờ gửi vẫn nằm trên máy.
+fapp-signed-out = Đã đăng xuất: danh sách hộ của địa bàn đã được xoá khỏi máy. Các bản ghi chưa gửi vẫn còn và sẽ được gửi khi người ghi đăng nhập lại.
 fapp-statuses = Tình trạng
 fapp-sync-now = Gửi và đồng bộ ngay
 fapp-syncing = Đang đồng bộ…

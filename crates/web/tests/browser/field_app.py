@@ -301,6 +301,7 @@ def logout(sc):
         wait_idle(page)
         after = state(page)
         text = page.inner_text("body")
+        banner = page.inner_text("#login-banner")
         shown = [w for x in hh for w in (x["code"], "Trần Thị Bé", "Số " + x["code"]) if w in text]
         page.screenshot(path=sc["shots"] + "/field-after-logout.png", full_page=True)
 
@@ -318,6 +319,7 @@ def logout(sc):
                 "account": after["account"],
                 "need_login": after["needLogin"],
                 "shown": shown,
+                "banner": banner,
             },
             "again": {"households": len(again["households"]), "queue": len(again["queue"])},
             "visit": before["queue"][0]["id"],

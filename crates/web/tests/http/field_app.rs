@@ -274,6 +274,7 @@ async fn signing_out_forgets_the_area(app: &mut TestApp) {
     assert_eq!(after["account"], Value::Null, "{out}");
     assert_eq!(after["shown"], json!([]), "nothing of the area is shown: {out}");
     assert_eq!(after["need_login"], true, "{out}");
+    assert!(after["banner"].as_str().unwrap().starts_with("Đã đăng xuất"), "says the member logged out: {out}");
     assert_eq!(after["queue"], json!([visit]), "the visit not yet sent stays: {out}");
     assert_eq!(out["again"], json!({"households": 4, "queue": 0}), "{out}");
     let ids: Vec<i64> = a.households.iter().map(|h| h.0).collect();
