@@ -55,13 +55,18 @@
       };
     });
   }
+  // The logout goes ahead whatever the store does: refused (a browser that gives pages no
+  // IndexedDB throws on opening it) or silent for two seconds.
   document.addEventListener("submit", function (e) {
     var form = e.target;
     if (e.defaultPrevented || form.getAttribute("action") !== "/logout" || form.hasAttribute("data-forgotten")) return;
     e.preventDefault();
-    forgetArea().then(function () {
+    var go = function () {
+      if (form.hasAttribute("data-forgotten")) return;
       form.setAttribute("data-forgotten", "");
       form.submit();
-    });
+    };
+    setTimeout(go, 2000);
+    forgetArea().then(go, go);
   });
 })();

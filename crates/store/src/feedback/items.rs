@@ -426,10 +426,10 @@ pub async fn deadline_basis(db: &Db, access: &Handle) -> Result<(i64, String)> {
 
 /// The id of the item with a tracking code: no personal data, so unlogged; reading the
 /// item itself takes a handle (who may handle it).
-/// Codes are ours (`PAKN.…`) or those of an earlier system's items imported with them.
+/// Codes are ours (`PAKN.…`) or those of an earlier system's items imported with them
+/// ([`ngoso_core::feedback::item_code`]); one that can be neither is no item's.
 pub async fn id_by_code(db: &Db, code: &str) -> Result<i64> {
-    // Ours are matched however their prefix's case was typed.
-    let code = TrackingCode::parse(code).map(|c| c.to_string()).unwrap_or_else(|_| code.trim().to_owned());
+    let code = ngoso_core::feedback::item_code(code).map_err(|_| StoreError::NotFound)?;
     on_db!(db, p => sqlx::query_scalar("SELECT id FROM feedback WHERE code = $1").bind(&code).fetch_optional(p).await)?
         .ok_or(StoreError::NotFound)
 }
